@@ -1,0 +1,45 @@
+package curvature
+
+import "fmt"
+
+// BudgetError reports a dense request that would exceed the caller's memory
+// budget. It says what was asked for and how much it would have taken.
+type BudgetError struct {
+	What   string // what was being built, e.g. "hessian"
+	Floats int    // float64 values the request needs
+	Budget int    // the caller's limit in float64 values
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("curvature: %s needs %d floats (%s), over the budget of %d floats (%s)",
+		e.What, e.Floats, humanBytes(8*float64(e.Floats)), e.Budget, humanBytes(8*float64(e.Budget)))
+}
+
+// DenseFloats returns the float64 count of a dense n×n matrix, n², the
+// memory a dense curvature matrix of n parameters takes (×8 bytes).
+func DenseFloats(n int) int { return n * n }
+
+// CheckBudget returns a *BudgetError when a dense n×n matrix would exceed
+// budget floats. A budget ≤ 0 means no limit.
+func CheckBudget(what string, n, budget int) error {
+	return CheckFloats(what, DenseFloats(n), budget)
+}
+
+// CheckFloats returns a *BudgetError when floats exceeds budget. A budget ≤ 0
+// means no limit.
+func CheckFloats(what string, floats, budget int) error {
+	if budget > 0 && floats > budget {
+		return &BudgetError{What: what, Floats: floats, Budget: budget}
+	}
+	return nil
+}
+
+func humanBytes(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", b, units[i])
+}

@@ -1,0 +1,52 @@
+// Package curvature builds the curvature matrices of second-order
+// optimization, dense and as matrix-free products, for small neural networks
+// (see the nn sub-package) and for plain smooth functions.
+//
+// # Parameters
+//
+// Parameters are one flat []float64 θ. Layer l of a multi-layer perceptron
+// maps a_{l-1} (size in) to s_l = W_l a_{l-1} + b_l (size out) and
+// a_l = φ_l(s_l); its parameters are the row-major flattening of the
+// augmented matrix [W_l | b_l] (out × (in+1)), so neuron o's incoming weights
+// followed by its bias are contiguous, and layers are concatenated in order.
+// With ā = [a; 1], the K-FAC block of layer l is kron(G_l, A_l).
+//
+// # The five matrices
+//
+// For a batch of N samples with per-sample loss ℓ_i on the network output
+// z_i (logits), the batch loss is the mean L = (1/N) Σ ℓ_i, and every matrix
+// is a mean over the batch:
+//
+//	Hessian              H  = ∇²_θ L
+//	generalized Gauss-Newton G = (1/N) Σ J_iᵀ H_z,i J_i,   J_i = ∂z_i/∂θ
+//	Fisher               F  = (1/N) Σ E_{y~p(y|z_i)}[∇ℓ ∇ℓᵀ]
+//	empirical Fisher     EF = (1/N) Σ g_i g_iᵀ,  g_i = ∇_θ ℓ_i at the true label
+//	gradient covariance  C  = (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ = EF − ḡḡᵀ
+//
+// For the three losses of package nn (MSE, softmax cross-entropy, sigmoid
+// binary cross-entropy) F = G exactly, since each is the negative
+// log-likelihood of an exponential family in its natural parameter z. The
+// Monte-Carlo Fisher with k sampled labels per input is an unbiased estimate
+// of F. For a linear network with the MSE loss, H = G.
+//
+// # Operators
+//
+// Dense results are *mat.SymDense. Matrix-free results satisfy Operator
+// (Dim, MulVecTo), and MatMuler when a block of products is cheaper together,
+// so a solver takes either. Before anything dense is built its size, n²
+// floats, is checked against the caller's budget; a request over the budget
+// is a *BudgetError saying how much it would have taken.
+//
+// # Plain functions
+//
+// Objective is a smooth function with its gradient; Hessianer and HessVecer
+// add exact second derivatives. FromProblem adapts a gonum optimize.Problem
+// (and so the test functions of gonum's optimize/functions), falling back on
+// finite differences (gonum diff/fd) when derivatives are missing.
+//
+// # Errors
+//
+// A shape mismatch between values the caller built panics with a
+// "curvature: " message, as package mat does. Bad data (NaN or Inf, empty
+// batches, labels out of range) and budgets return errors.
+package curvature
