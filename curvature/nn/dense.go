@@ -1,0 +1,152 @@
+package nn
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Dense is the affine layer s = W a + b mapping In inputs to Out outputs.
+// Its parameters are the row-major flattening of [W | b] (Out × (In+1)):
+// neuron o's In weights then its bias, neurons in order.
+type Dense struct {
+	In, Out int
+}
+
+var _ Layer = Dense{}
+
+// InSize returns In.
+func (d Dense) InSize() int { return d.In }
+
+// OutSize returns Out.
+func (d Dense) OutSize() int { return d.Out }
+
+// NumParams returns Out·(In+1).
+func (d Dense) NumParams() int { return d.Out * (d.In + 1) }
+
+// Weights returns W (Out×In) and b (Out) as views of θ.
+func (d Dense) Weights(theta []float64) (w blas64.General, b blas64.Vector) {
+	d.checkParams(theta)
+	return d.w(theta), blas64.Vector{N: d.Out, Data: theta[d.In:], Inc: d.In + 1}
+}
+
+func (d Dense) w(theta []float64) blas64.General {
+	return blas64.General{Rows: d.Out, Cols: d.In, Stride: d.In + 1, Data: theta}
+}
+
+func (d Dense) checkParams(theta []float64) {
+	if len(theta) != d.NumParams() {
+		panic(fmt.Sprintf("nn: dense layer %d→%d has %d parameters, got %d", d.In, d.Out, d.NumParams(), len(theta)))
+	}
+}
+
+// Forward stores x Wᵀ + 1 bᵀ in y.
+func (d Dense) Forward(y, x *mat.Dense, theta []float64) {
+	d.checkParams(theta)
+	yr := y.RawMatrix()
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, x.RawMatrix(), d.w(theta), 0, yr)
+	d.addBias(yr, theta)
+}
+
+func (d Dense) addBias(y blas64.General, theta []float64) {
+	s := d.In + 1
+	for i := 0; i < y.Rows; i++ {
+		row := y.Data[i*y.Stride : i*y.Stride+d.Out]
+		for o := range row {
+			row[o] += theta[o*s+d.In]
+		}
+	}
+}
+
+// JVP stores dx Wᵀ + x dWᵀ + 1 dbᵀ in dy.
+func (d Dense) JVP(dy, x, _ *mat.Dense, theta []float64, dx *mat.Dense, dtheta []float64) {
+	d.checkParams(theta)
+	dyr := dy.RawMatrix()
+	beta := 0.0
+	if dx != nil {
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, dx.RawMatrix(), d.w(theta), 0, dyr)
+		beta = 1
+	}
+	if dtheta != nil {
+		d.checkParams(dtheta)
+		blas64.Gemm(blas.NoTrans, blas.Trans, 1, x.RawMatrix(), d.w(dtheta), beta, dyr)
+		d.addBias(dyr, dtheta)
+		return
+	}
+	if beta == 0 {
+		zero(dyr)
+	}
+}
+
+// VJP stores g W in dx and [gᵀx | gᵀ1] in dθ.
+func (d Dense) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []float64, g *mat.Dense) {
+	d.checkParams(theta)
+	gr := g.RawMatrix()
+	if dx != nil {
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, gr, d.w(theta), 0, dx.RawMatrix())
+	}
+	if dtheta != nil {
+		d.checkParams(dtheta)
+		blas64.Gemm(blas.Trans, blas.NoTrans, 1, gr, x.RawMatrix(), 0, d.w(dtheta))
+		d.biasGrad(dtheta, gr, false)
+	}
+}
+
+// biasGrad stores (or adds) the column sums of g into the bias entries.
+func (d Dense) biasGrad(dtheta []float64, g blas64.General, add bool) {
+	s := d.In + 1
+	if !add {
+		for o := 0; o < d.Out; o++ {
+			dtheta[o*s+d.In] = 0
+		}
+	}
+	for i := 0; i < g.Rows; i++ {
+		row := g.Data[i*g.Stride : i*g.Stride+d.Out]
+		for o, v := range row {
+			dtheta[o*s+d.In] += v
+		}
+	}
+}
+
+// PerSampleVJP stores the outer product g_i ā_iᵀ, ā_i = [x_i; 1], flattened
+// row-major, in row i of dst.
+func (d Dense) PerSampleVJP(dst *mat.Dense, x, _ *mat.Dense, theta []float64, g *mat.Dense) {
+	d.checkParams(theta)
+	dr, xr, gr := dst.RawMatrix(), x.RawMatrix(), g.RawMatrix()
+	s := d.In + 1
+	for i := 0; i < dr.Rows; i++ {
+		out := dr.Data[i*dr.Stride : i*dr.Stride+d.NumParams()]
+		xi := xr.Data[i*xr.Stride : i*xr.Stride+d.In]
+		gi := gr.Data[i*gr.Stride : i*gr.Stride+d.Out]
+		for o, gv := range gi {
+			seg := out[o*s : o*s+s]
+			for j, xv := range xi {
+				seg[j] = gv * xv
+			}
+			seg[d.In] = gv
+		}
+	}
+}
+
+// SecondOrderVJP adds g dW to rdx and [gᵀ dx | 0] to rdθ: the layer is
+// bilinear in (W, x), so these mixed terms are its whole residual.
+func (d Dense) SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, _, _ *mat.Dense, theta []float64, g, dx *mat.Dense, dtheta []float64) {
+	d.checkParams(theta)
+	gr := g.RawMatrix()
+	if rdx != nil && dtheta != nil {
+		d.checkParams(dtheta)
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, gr, d.w(dtheta), 1, rdx.RawMatrix())
+	}
+	if rdtheta != nil && dx != nil {
+		d.checkParams(rdtheta)
+		blas64.Gemm(blas.Trans, blas.NoTrans, 1, gr, dx.RawMatrix(), 1, d.w(rdtheta))
+	}
+}
+
+func zero(m blas64.General) {
+	for i := 0; i < m.Rows; i++ {
+		clear(m.Data[i*m.Stride : i*m.Stride+m.Cols])
+	}
+}

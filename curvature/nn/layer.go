@@ -1,0 +1,44 @@
+package nn
+
+import "gonum.org/v1/gonum/mat"
+
+// Layer is one differentiable stage y = f(θ, x) of a feed-forward network,
+// applied to a batch: x is N×InSize and y is N×OutSize, one sample a row.
+// θ is the layer's own slice of the network's flat parameters (NumParams
+// long). A layer knows only its own Jacobian products and its own
+// second-order term; every curvature quantity of the network is built from
+// them, so a new layer type is one type implementing Layer.
+//
+// Jacobian products act sample by sample. The parameter products sum over the
+// batch; the caller scales for a mean.
+type Layer interface {
+	InSize() int
+	OutSize() int
+	NumParams() int
+
+	// Forward stores f(θ, x) in y.
+	Forward(y, x *mat.Dense, theta []float64)
+
+	// JVP stores the directional derivative dy = ∂f/∂x·dx + ∂f/∂θ·dθ in dy.
+	// dx (N×InSize) or dθ may be nil, meaning zero. y holds f(θ, x).
+	JVP(dy, x, y *mat.Dense, theta []float64, dx *mat.Dense, dtheta []float64)
+
+	// VJP stores the transposed-Jacobian products of the output gradient g
+	// (N×OutSize): dx_i = (∂f/∂x_i)ᵀ g_i in dx, and Σ_i (∂f/∂θ)ᵀ g_i in
+	// dθ. Either destination may be nil to skip it.
+	VJP(dx *mat.Dense, dtheta []float64, x, y *mat.Dense, theta []float64, g *mat.Dense)
+
+	// PerSampleVJP stores (∂f(θ, x_i)/∂θ)ᵀ g_i in row i of dst (N×NumParams).
+	PerSampleVJP(dst *mat.Dense, x, y *mat.Dense, theta []float64, g *mat.Dense)
+
+	// SecondOrderVJP adds to rdx and rdθ the directional derivative, along
+	// (dx, dθ), of the transposed-Jacobian products with g held fixed:
+	//
+	//	rdx += d/dε [(∂f/∂x)ᵀ g](θ+ε dθ, x+ε dx)
+	//	rdθ += d/dε [Σ_i (∂f/∂θ)ᵀ g_i](θ+ε dθ, x+ε dx)
+	//
+	// This is the layer's residual term in the R-operator backward pass
+	// (forward-over-reverse Hessian-vector products). rdx, rdθ, dx and dθ
+	// may each be nil.
+	SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, x, y *mat.Dense, theta []float64, g, dx *mat.Dense, dtheta []float64)
+}

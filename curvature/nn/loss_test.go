@@ -1,0 +1,157 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+var losses = []Loss{MSE{}, SoftmaxCrossEntropy{}, SigmoidBCE{}}
+
+// randomTargets draws valid targets for loss with c outputs.
+func randomTargets(loss Loss, n, c int, rng *rand.Rand) *mat.Dense {
+	y := mat.NewDense(n, loss.TargetDim(c), nil)
+	for i := 0; i < n; i++ {
+		switch loss.(type) {
+		case SoftmaxCrossEntropy:
+			y.Set(i, 0, float64(rng.IntN(c)))
+		case SigmoidBCE:
+			for k := 0; k < c; k++ {
+				y.Set(i, k, rng.Float64())
+			}
+		default:
+			for k := 0; k < c; k++ {
+				y.Set(i, k, rng.NormFloat64())
+			}
+		}
+	}
+	return y
+}
+
+func randomDense(r, c int, rng *rand.Rand) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			m.Set(i, j, rng.NormFloat64())
+		}
+	}
+	return m
+}
+
+// Gradient, Hessian, Hessian-vector product and factor of every loss
+// against finite differences and the identity S Sᵀ = H_z.
+func TestLossDerivatives(t *testing.T) {
+	const c = 4
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, loss := range losses {
+		t.Run(loss.Name(), func(t *testing.T) {
+			z := randomDense(1, c, rng)
+			y := randomTargets(loss, 1, c, rng)
+			value := func(zv []float64) float64 {
+				out := make([]float64, 1)
+				return loss.Value(out, mat.NewDense(1, c, zv), y)
+			}
+			grad := mat.NewDense(1, c, nil)
+			loss.Grad(grad, z, y)
+			want := fd.Gradient(nil, value, z.RawRowView(0), &fd.Settings{Formula: fd.Central})
+			assert.InDeltaSlice(t, want, grad.RawRowView(0), 1e-7)
+
+			h := mat.NewSymDense(c, nil)
+			loss.Hessian(h, z.RawRowView(0))
+			jac := mat.NewDense(c, c, nil)
+			fd.Jacobian(jac, func(g, zv []float64) {
+				gm := mat.NewDense(1, c, g)
+				loss.Grad(gm, mat.NewDense(1, c, zv), y)
+			}, z.RawRowView(0), &fd.JacobianSettings{Formula: fd.Central})
+			assert.True(t, mat.EqualApprox(jac, h, 1e-7), "H_z against differences of ∇ℓ")
+
+			v := randomDense(1, c, rng)
+			hv := mat.NewDense(1, c, nil)
+			loss.HessVec(hv, z, v)
+			var want2 mat.VecDense
+			want2.MulVec(h, v.RowView(0))
+			assert.InDeltaSlice(t, want2.RawVector().Data, hv.RawRowView(0), 1e-14)
+
+			s := mat.NewDense(c, c, nil)
+			loss.Factor(s, z.RawRowView(0))
+			var sst mat.Dense
+			sst.Mul(s, s.T())
+			assert.True(t, mat.EqualApprox(&sst, h, 1e-14), "S Sᵀ = H_z")
+		})
+	}
+}
+
+// The sampler draws from p(y|z): its sample mean matches E[y] (the mean of
+// the Gaussian, the class probabilities, the Bernoulli means) within five
+// standard errors.
+func TestLossSampleMean(t *testing.T) {
+	const c, draws = 3, 40000
+	rng := rand.New(rand.NewPCG(2, 2))
+	z := []float64{0.3, -1.2, 0.8}
+	for _, loss := range losses {
+		t.Run(loss.Name(), func(t *testing.T) {
+			mean := make([]float64, c)
+			y := make([]float64, loss.TargetDim(c))
+			for d := 0; d < draws; d++ {
+				loss.Sample(y, z, rng)
+				if _, ok := loss.(SoftmaxCrossEntropy); ok {
+					mean[int(y[0])] += 1.0 / draws
+				} else {
+					floats.AddScaled(mean, 1.0/draws, y)
+				}
+			}
+			want := make([]float64, c)
+			var sd []float64
+			switch loss.(type) {
+			case MSE:
+				copy(want, z)
+				sd = []float64{1, 1, 1}
+			case SoftmaxCrossEntropy:
+				softmaxTo(want, z)
+			case SigmoidBCE:
+				for k := range z {
+					want[k] = sigmoid(z[k])
+				}
+			}
+			if sd == nil {
+				sd = make([]float64, c)
+				for k, p := range want {
+					sd[k] = math.Sqrt(p * (1 - p))
+				}
+			}
+			for k := range want {
+				assert.InDelta(t, want[k], mean[k], 5*sd[k]/math.Sqrt(draws), "output %d", k)
+			}
+		})
+	}
+}
+
+func TestLossCheckTargets(t *testing.T) {
+	cases := []struct {
+		name string
+		loss Loss
+		y    *mat.Dense
+		c    int
+	}{
+		{"label too large", SoftmaxCrossEntropy{}, mat.NewDense(2, 1, []float64{0, 3}), 3},
+		{"negative label", SoftmaxCrossEntropy{}, mat.NewDense(1, 1, []float64{-1}), 3},
+		{"fractional label", SoftmaxCrossEntropy{}, mat.NewDense(1, 1, []float64{0.5}), 3},
+		{"NaN target", MSE{}, mat.NewDense(1, 2, []float64{math.NaN(), 0}), 2},
+		{"Inf target", MSE{}, mat.NewDense(1, 2, []float64{0, math.Inf(1)}), 2},
+		{"wrong width", MSE{}, mat.NewDense(1, 3, nil), 2},
+		{"binary target above 1", SigmoidBCE{}, mat.NewDense(1, 2, []float64{0, 1.5}), 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Error(t, c.loss.CheckTargets(c.y, c.c))
+		})
+	}
+	assert.NoError(t, SoftmaxCrossEntropy{}.CheckTargets(mat.NewDense(2, 1, []float64{0, 2}), 3))
+	_, err := LossByName("hinge")
+	assert.Error(t, err)
+}

@@ -1,0 +1,152 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// SoftmaxCrossEntropy is ℓ(z, y) = −log softmax(z)_y for a class index y
+// (stored as a float in a one-column target), the negative log-likelihood of
+// a categorical distribution with logits z. With p = softmax(z), ∇_z ℓ =
+// p − e_y and H_z = diag(p) − ppᵀ.
+type SoftmaxCrossEntropy struct{}
+
+var _ Loss = SoftmaxCrossEntropy{}
+
+func (SoftmaxCrossEntropy) Name() string { return "softmax_ce" }
+
+func (SoftmaxCrossEntropy) TargetDim(int) int { return 1 }
+
+func (SoftmaxCrossEntropy) CheckTargets(y *mat.Dense, outputs int) error {
+	if err := checkTargetShape(y, 1); err != nil {
+		return err
+	}
+	if outputs < 2 {
+		return fmt.Errorf("nn: softmax cross-entropy needs at least 2 outputs, got %d", outputs)
+	}
+	n, _ := y.Dims()
+	for i := 0; i < n; i++ {
+		v := y.At(i, 0)
+		if v != math.Trunc(v) || v < 0 || int(v) >= outputs {
+			return fmt.Errorf("nn: label %v in row %d is not a class index in [0, %d)", v, i, outputs)
+		}
+	}
+	return nil
+}
+
+func (SoftmaxCrossEntropy) Value(dst []float64, z, y *mat.Dense) float64 {
+	n, c, zs, zd := rowsOf(z)
+	total := 0.0
+	for i := 0; i < n; i++ {
+		zi := zd[i*zs : i*zs+c]
+		dst[i] = logSumExp(zi) - zi[int(y.At(i, 0))]
+		total += dst[i]
+	}
+	return total
+}
+
+func (SoftmaxCrossEntropy) Grad(dst, z, y *mat.Dense) {
+	n, c, zs, zd := rowsOf(z)
+	_, _, ds, dd := rowsOf(dst)
+	for i := 0; i < n; i++ {
+		out := dd[i*ds : i*ds+c]
+		softmaxTo(out, zd[i*zs:i*zs+c])
+		out[int(y.At(i, 0))] -= 1
+	}
+}
+
+func (SoftmaxCrossEntropy) HessVec(dst, z, v *mat.Dense) {
+	n, c, zs, zd := rowsOf(z)
+	_, _, ds, dd := rowsOf(dst)
+	_, _, vs, vd := rowsOf(v)
+	for i := 0; i < n; i++ {
+		out := dd[i*ds : i*ds+c]
+		vi := vd[i*vs : i*vs+c]
+		softmaxTo(out, zd[i*zs:i*zs+c]) // out holds p until overwritten
+		pv := 0.0
+		for k, p := range out {
+			pv += p * vi[k]
+		}
+		for k, p := range out {
+			out[k] = p * (vi[k] - pv)
+		}
+	}
+}
+
+func (SoftmaxCrossEntropy) Hessian(dst *mat.SymDense, z []float64) {
+	p := make([]float64, len(z))
+	softmaxTo(p, z)
+	for i, pi := range p {
+		for j := i; j < len(p); j++ {
+			dst.SetSym(i, j, -pi*p[j])
+		}
+		dst.SetSym(i, i, pi*(1-pi))
+	}
+}
+
+// Factor stores S = (I − p1ᵀ) diag(√p): S Sᵀ = diag(p) − 2ppᵀ + pᵀ1·ppᵀ =
+// diag(p) − ppᵀ since Σp = 1.
+func (SoftmaxCrossEntropy) Factor(dst *mat.Dense, z []float64) {
+	p := make([]float64, len(z))
+	softmaxTo(p, z)
+	for a := range p {
+		for b, pb := range p {
+			e := -p[a]
+			if a == b {
+				e += 1
+			}
+			dst.Set(a, b, e*math.Sqrt(pb))
+		}
+	}
+}
+
+func (SoftmaxCrossEntropy) Sample(dst, z []float64, rng *rand.Rand) {
+	m := maxOf(z)
+	sum := 0.0
+	for _, v := range z {
+		sum += math.Exp(v - m)
+	}
+	u := rng.Float64() * sum
+	k := 0
+	for ; k < len(z)-1; k++ {
+		u -= math.Exp(z[k] - m)
+		if u < 0 {
+			break
+		}
+	}
+	dst[0] = float64(k)
+}
+
+func softmaxTo(dst, z []float64) {
+	m := maxOf(z)
+	sum := 0.0
+	for k, v := range z {
+		e := math.Exp(v - m)
+		dst[k] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for k := range dst[:len(z)] {
+		dst[k] *= inv
+	}
+}
+
+func logSumExp(z []float64) float64 {
+	m := maxOf(z)
+	s := 0.0
+	for _, v := range z {
+		s += math.Exp(v - m)
+	}
+	return m + math.Log(s)
+}
+
+func maxOf(z []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range z {
+		m = max(m, v)
+	}
+	return m
+}

@@ -1,0 +1,256 @@
+package nn
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Tape evaluates a network and a loss on one batch and keeps what later
+// products need: every layer's input and output from Forward, and every
+// layer's output gradient from Backward. Buffers are reused from call to
+// call, so a training loop on a fixed batch size does not allocate matrices.
+// A Tape is not safe for concurrent use; give each goroutine its own.
+//
+// The batch loss is the mean L = (1/N) Σ ℓ_i. Gradient and HessVec are
+// for L; PerSample rows are the unscaled g_i = ∇_θ ℓ_i.
+type Tape struct {
+	Net  *Network
+	Loss Loss
+
+	theta []float64
+	y     *mat.Dense
+	n     int
+
+	acts    []*mat.Dense // acts[0] = X, acts[k+1] = output of layer k
+	grads   []*mat.Dense // grads[k+1] = ∂ℓ_i/∂acts[k+1], per sample, unscaled
+	r, rg   []*mat.Dense // forward and backward directional derivatives
+	losses  []float64
+	hasGrad bool
+}
+
+// NewTape returns a tape for net and loss.
+func NewTape(net *Network, loss Loss) *Tape {
+	L := len(net.Layers)
+	return &Tape{
+		Net:   net,
+		Loss:  loss,
+		acts:  make([]*mat.Dense, L+1),
+		grads: make([]*mat.Dense, L+1),
+		r:     make([]*mat.Dense, L+1),
+		rg:    make([]*mat.Dense, L+1),
+	}
+}
+
+// BatchSize returns N of the last Forward.
+func (t *Tape) BatchSize() int { return t.n }
+
+// Params returns the θ of the last Forward.
+func (t *Tape) Params() []float64 { return t.theta }
+
+// Input returns layer k's input on the last Forward (N×InSize); Input(0) is
+// the batch itself.
+func (t *Tape) Input(k int) *mat.Dense { return t.acts[k] }
+
+// Output returns layer k's output on the last Forward.
+func (t *Tape) Output(k int) *mat.Dense { return t.acts[k+1] }
+
+// OutputGrad returns ∂ℓ_i/∂(output of layer k) per sample, unscaled by 1/N,
+// from the last Backward; nil before one.
+func (t *Tape) OutputGrad(k int) *mat.Dense {
+	if !t.hasGrad {
+		return nil
+	}
+	return t.grads[k+1]
+}
+
+// Forward runs the network on the batch x (N×InSize, one sample a row) at
+// θ and returns the output z (N×OutSize), which the tape owns. x and θ are
+// kept, not copied: leave them unchanged while using the tape's results.
+func (t *Tape) Forward(theta []float64, x *mat.Dense) *mat.Dense {
+	net := t.Net
+	if len(theta) != net.NumParams() {
+		panic(fmt.Sprintf("nn: θ has length %d, network has %d parameters", len(theta), net.NumParams()))
+	}
+	n, c := x.Dims()
+	if c != net.InSize() {
+		panic(fmt.Sprintf("nn: batch has %d columns, network takes %d inputs", c, net.InSize()))
+	}
+	t.theta, t.n, t.hasGrad, t.y = theta, n, false, nil
+	t.acts[0] = x
+	for k, l := range net.Layers {
+		t.acts[k+1] = ensure(t.acts[k+1], n, l.OutSize())
+		l.Forward(t.acts[k+1], t.acts[k], net.LayerParams(theta, k))
+	}
+	return t.acts[len(net.Layers)]
+}
+
+// Output of the network on the last Forward.
+func (t *Tape) Z() *mat.Dense { return t.acts[len(t.Net.Layers)] }
+
+// LossValue returns the mean loss of the last Forward's output against the
+// targets y (N×TargetDim).
+func (t *Tape) LossValue(y *mat.Dense) float64 {
+	if cap(t.losses) < t.n {
+		t.losses = make([]float64, t.n)
+	}
+	t.losses = t.losses[:t.n]
+	return t.Loss.Value(t.losses, t.Z(), y) / float64(t.n)
+}
+
+// PerSampleLoss returns ℓ_i of the last LossValue call; the tape owns it.
+func (t *Tape) PerSampleLoss() []float64 { return t.losses }
+
+// Backward backpropagates the loss against targets y through the last
+// Forward. It stores the gradient of the mean loss in grad (P long) unless
+// grad is nil, and, when perSample is not nil (N×P), the per-sample
+// gradients g_i = ∇_θ ℓ_i in its rows — in the same pass, as outer products
+// of the saved inputs and output gradients.
+func (t *Tape) Backward(grad []float64, perSample *mat.Dense, y *mat.Dense) {
+	net := t.Net
+	L := len(net.Layers)
+	P := net.NumParams()
+	if grad != nil && len(grad) != P {
+		panic(fmt.Sprintf("nn: gradient has length %d, network has %d parameters", len(grad), P))
+	}
+	if perSample != nil {
+		if r, c := perSample.Dims(); r != t.n || c != P {
+			panic(fmt.Sprintf("nn: per-sample gradients are %d×%d, want %d×%d", r, c, t.n, P))
+		}
+	}
+	t.y = y
+	t.grads[L] = ensure(t.grads[L], t.n, net.OutSize())
+	t.Loss.Grad(t.grads[L], t.Z(), y)
+	for k := L - 1; k >= 0; k-- {
+		l := net.Layers[k]
+		var dx *mat.Dense
+		if k > 0 {
+			t.grads[k] = ensure(t.grads[k], t.n, l.InSize())
+			dx = t.grads[k]
+		}
+		lo, hi := net.ParamRange(k)
+		var dtheta []float64
+		if grad != nil && hi > lo {
+			dtheta = grad[lo:hi]
+		}
+		th := net.LayerParams(t.theta, k)
+		l.VJP(dx, dtheta, t.acts[k], t.acts[k+1], th, t.grads[k+1])
+		if perSample != nil && hi > lo {
+			l.PerSampleVJP(perSample.Slice(0, t.n, lo, hi).(*mat.Dense), t.acts[k], t.acts[k+1], th, t.grads[k+1])
+		}
+	}
+	if grad != nil {
+		floats.Scale(1/float64(t.n), grad)
+	}
+	t.hasGrad = true
+}
+
+// JVP stores J v in dz (N×OutSize), J_i = ∂z_i/∂θ, at the last Forward.
+func (t *Tape) JVP(dz *mat.Dense, v []float64) {
+	t.forwardDir(v)
+	dz.Copy(t.r[len(t.Net.Layers)])
+}
+
+// forwardDir fills t.r[k+1] with the directional derivative of each layer's
+// output along v (t.r[0] = 0 is represented by nil).
+func (t *Tape) forwardDir(v []float64) {
+	net := t.Net
+	if len(v) != net.NumParams() {
+		panic(fmt.Sprintf("nn: direction has length %d, network has %d parameters", len(v), net.NumParams()))
+	}
+	for k, l := range net.Layers {
+		t.r[k+1] = ensure(t.r[k+1], t.n, l.OutSize())
+		var dtheta []float64
+		if l.NumParams() > 0 {
+			dtheta = net.LayerParams(v, k)
+		}
+		l.JVP(t.r[k+1], t.acts[k], t.acts[k+1], net.LayerParams(t.theta, k), t.r[k], dtheta)
+	}
+}
+
+// VJP stores Σ_i J_iᵀ u_i in dst (P long) for u (N×OutSize), at the last
+// Forward. It does not divide by N.
+func (t *Tape) VJP(dst []float64, u *mat.Dense) {
+	net := t.Net
+	L := len(net.Layers)
+	if len(dst) != net.NumParams() {
+		panic(fmt.Sprintf("nn: destination has length %d, network has %d parameters", len(dst), net.NumParams()))
+	}
+	g := u
+	for k := L - 1; k >= 0; k-- {
+		l := net.Layers[k]
+		var dx *mat.Dense
+		if k > 0 {
+			t.rg[k] = ensure(t.rg[k], t.n, l.InSize())
+			dx = t.rg[k]
+		}
+		var dtheta []float64
+		if l.NumParams() > 0 {
+			dtheta = net.LayerParams(dst, k)
+		}
+		l.VJP(dx, dtheta, t.acts[k], t.acts[k+1], net.LayerParams(t.theta, k), g)
+		g = dx
+	}
+}
+
+// GGNVec stores G v in dst, G = (1/N) Σ J_iᵀ H_z,i J_i the generalized
+// Gauss-Newton matrix of the mean loss at the last Forward. It needs no
+// targets: the output Hessians of these losses do not depend on them.
+func (t *Tape) GGNVec(dst, v []float64) {
+	L := len(t.Net.Layers)
+	t.forwardDir(v)
+	t.rg[L] = ensure(t.rg[L], t.n, t.Net.OutSize())
+	t.Loss.HessVec(t.rg[L], t.Z(), t.r[L])
+	t.VJP(dst, t.rg[L])
+	floats.Scale(1/float64(t.n), dst)
+}
+
+// HessVec stores H v in dst, H the Hessian of the mean loss at the last
+// Forward and Backward, by the R-operator: a forward pass of directional
+// derivatives, then the backward pass differentiated along v
+// (forward-over-reverse). It is exact, not a finite difference.
+func (t *Tape) HessVec(dst, v []float64) {
+	if !t.hasGrad {
+		panic("nn: HessVec needs Backward first")
+	}
+	net := t.Net
+	L := len(net.Layers)
+	if len(dst) != net.NumParams() {
+		panic(fmt.Sprintf("nn: destination has length %d, network has %d parameters", len(dst), net.NumParams()))
+	}
+	t.forwardDir(v)
+	t.rg[L] = ensure(t.rg[L], t.n, net.OutSize())
+	t.Loss.HessVec(t.rg[L], t.Z(), t.r[L])
+	for k := L - 1; k >= 0; k-- {
+		l := net.Layers[k]
+		var rdx, dx *mat.Dense
+		if k > 0 {
+			t.rg[k] = ensure(t.rg[k], t.n, l.InSize())
+			rdx, dx = t.rg[k], t.r[k]
+		}
+		var rdtheta, vk []float64
+		if l.NumParams() > 0 {
+			rdtheta, vk = net.LayerParams(dst, k), net.LayerParams(v, k)
+		}
+		th := net.LayerParams(t.theta, k)
+		l.VJP(rdx, rdtheta, t.acts[k], t.acts[k+1], th, t.rg[k+1])
+		l.SecondOrderVJP(rdx, rdtheta, t.acts[k], t.acts[k+1], th, t.grads[k+1], dx, vk)
+	}
+	floats.Scale(1/float64(t.n), dst)
+}
+
+// ensure returns m if it is r×c and contiguous, and otherwise a matrix of
+// that shape reusing m's storage when it is large enough.
+func ensure(m *mat.Dense, r, c int) *mat.Dense {
+	if m != nil {
+		raw := m.RawMatrix()
+		if raw.Rows == r && raw.Cols == c && raw.Stride == c {
+			return m
+		}
+		if cap(raw.Data) >= r*c {
+			return mat.NewDense(r, c, raw.Data[:r*c])
+		}
+	}
+	return mat.NewDense(r, c, nil)
+}

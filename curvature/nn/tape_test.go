@@ -1,0 +1,221 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// problem is a small random network, loss and batch for derivative checks.
+type problem struct {
+	net   *Network
+	loss  Loss
+	theta []float64
+	x, y  *mat.Dense
+}
+
+func newProblem(t *testing.T, sizes []int, acts []string, loss Loss, n int, seed uint64) problem {
+	t.Helper()
+	net, err := NewMLP(sizes, acts)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rng)
+	for i := range theta {
+		theta[i] += 0.3 * rng.NormFloat64() // non-zero biases too
+	}
+	x := randomDense(n, sizes[0], rng)
+	y := randomTargets(loss, n, sizes[len(sizes)-1], rng)
+	return problem{net, loss, theta, x, y}
+}
+
+func (p problem) meanLoss(theta []float64) float64 {
+	tp := NewTape(p.net, p.loss)
+	tp.Forward(theta, p.x)
+	return tp.LossValue(p.y)
+}
+
+func (p problem) grad(dst, theta []float64) {
+	tp := NewTape(p.net, p.loss)
+	tp.Forward(theta, p.x)
+	tp.Backward(dst, nil, p.y)
+}
+
+// relClose asserts ‖got − want‖ ≤ tol·max(1, ‖want‖).
+func relClose(t *testing.T, want, got []float64, tol float64, msg string) {
+	t.Helper()
+	diff := make([]float64, len(want))
+	floats.SubTo(diff, got, want)
+	scale := max(1, floats.Norm(want, 2))
+	assert.LessOrEqual(t, floats.Norm(diff, 2)/scale, tol, msg)
+}
+
+// Gradient, per-sample gradients, JVP, VJP, Hessian-vector and GGN-vector
+// products on every activation and loss, against finite differences (gonum
+// diff/fd) and the adjoint identity ⟨u, Jv⟩ = ⟨Jᵀu, v⟩.
+func TestTapeDerivatives(t *testing.T) {
+	const n = 6
+	for _, act := range activationNames {
+		for _, loss := range losses {
+			t.Run(act+"/"+loss.Name(), func(t *testing.T) {
+				p := newProblem(t, []int{3, 5, 4, 3}, []string{act, act, "identity"}, loss, n, 3)
+				P := p.net.NumParams()
+				rng := rand.New(rand.NewPCG(4, 4))
+				tp := NewTape(p.net, p.loss)
+				tp.Forward(p.theta, p.x)
+
+				grad := make([]float64, P)
+				per := mat.NewDense(n, P, nil)
+				tp.Backward(grad, per, p.y)
+				want := fd.Gradient(nil, p.meanLoss, p.theta, &fd.Settings{Formula: fd.Central})
+				relClose(t, want, grad, 1e-7, "gradient")
+
+				// The mean of per-sample gradients is the gradient, and each row
+				// is the gradient of its own sample's loss.
+				mean := make([]float64, P)
+				for i := 0; i < n; i++ {
+					floats.AddScaled(mean, 1/float64(n), per.RawRowView(i))
+				}
+				relClose(t, grad, mean, 1e-13, "mean of per-sample gradients")
+				one := problem{p.net, p.loss, p.theta, mat.DenseCopyOf(p.x.Slice(2, 3, 0, 3)), mat.DenseCopyOf(p.y.Slice(2, 3, 0, p.y.RawMatrix().Cols))}
+				g2 := make([]float64, P)
+				one.grad(g2, p.theta)
+				relClose(t, g2, per.RawRowView(2), 1e-13, "per-sample gradient of sample 2")
+
+				// JVP against the finite-difference Jacobian of the outputs.
+				v := make([]float64, P)
+				for i := range v {
+					v[i] = rng.NormFloat64()
+				}
+				C := p.net.OutSize()
+				jv := mat.NewDense(n, C, nil)
+				tp.JVP(jv, v)
+				zAt := func(h float64) []float64 {
+					th := make([]float64, P)
+					floats.AddScaledTo(th, p.theta, h, v)
+					t2 := NewTape(p.net, p.loss)
+					return append([]float64(nil), t2.Forward(th, p.x).RawMatrix().Data...)
+				}
+				const h = 1e-5
+				zp, zm := zAt(h), zAt(-h)
+				fdJv := make([]float64, n*C)
+				for i := range fdJv {
+					fdJv[i] = (zp[i] - zm[i]) / (2 * h)
+				}
+				relClose(t, fdJv, jv.RawMatrix().Data, 1e-7, "JVP")
+
+				u := randomDense(n, C, rng)
+				jtu := make([]float64, P)
+				tp.VJP(jtu, u)
+				assert.InDelta(t, floats.Dot(u.RawMatrix().Data, jv.RawMatrix().Data), floats.Dot(jtu, v), 1e-11*max(1, math.Abs(floats.Dot(jtu, v))), "⟨u, Jv⟩ = ⟨Jᵀu, v⟩")
+
+				// HVP against central differences of the gradient along v.
+				hv := make([]float64, P)
+				tp.HessVec(hv, v)
+				gp, gm := make([]float64, P), make([]float64, P)
+				thp, thm := make([]float64, P), make([]float64, P)
+				floats.AddScaledTo(thp, p.theta, h, v)
+				floats.AddScaledTo(thm, p.theta, -h, v)
+				p.grad(gp, thp)
+				p.grad(gm, thm)
+				fdHv := make([]float64, P)
+				floats.SubTo(fdHv, gp, gm)
+				floats.Scale(1/(2*h), fdHv)
+				relClose(t, fdHv, hv, 1e-6, "HVP")
+
+				// GGN·v = (1/N) Σ J_iᵀ H_z,i J_i v from the pieces checked above.
+				hz := mat.NewDense(n, C, nil)
+				p.loss.HessVec(hz, tp.Z(), jv)
+				wantG := make([]float64, P)
+				tp.VJP(wantG, hz)
+				floats.Scale(1/float64(n), wantG)
+				gv := make([]float64, P)
+				tp.GGNVec(gv, v)
+				relClose(t, wantG, gv, 1e-13, "GGN-vector product")
+			})
+		}
+	}
+}
+
+// H = G for a network linear in θ with the MSE loss (one affine layer), at
+// any point; for a deep linear network the Hessian's residual term is the
+// Dense layers' bilinear one, which vanishes where the residual z − y does.
+func TestHessVecEqualsGGNVecLinearMSE(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		sizes     []int
+		acts      []string
+		zeroResid bool
+	}{
+		{"affine", []int{4, 2}, []string{"identity"}, false},
+		{"deep linear at zero residual", []int{4, 3, 2}, []string{"identity", "identity"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newProblem(t, c.sizes, c.acts, MSE{}, 5, 9)
+			tp := NewTape(p.net, p.loss)
+			z := tp.Forward(p.theta, p.x)
+			y := p.y
+			if c.zeroResid {
+				y = mat.DenseCopyOf(z)
+			}
+			tp.Backward(nil, nil, y)
+			rng := rand.New(rand.NewPCG(5, 5))
+			v := make([]float64, p.net.NumParams())
+			for i := range v {
+				v[i] = rng.NormFloat64()
+			}
+			hv, gv := make([]float64, len(v)), make([]float64, len(v))
+			tp.HessVec(hv, v)
+			tp.GGNVec(gv, v)
+			relClose(t, gv, hv, 1e-13, "H v = G v")
+		})
+	}
+}
+
+func TestNewMLPErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		sizes []int
+		acts  []string
+	}{
+		{"unknown activation", []int{2, 3}, []string{"swish"}},
+		{"zero size", []int{2, 0, 1}, []string{"tanh", "identity"}},
+		{"negative size", []int{-2, 1}, []string{"tanh"}},
+		{"too few activations", []int{2, 3, 1}, []string{"tanh"}},
+		{"one size", []int{2}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := NewMLP(c.sizes, c.acts)
+			assert.Error(t, err)
+		})
+	}
+}
+
+// The layout is [W | b] row-major per layer: a hand-built two-input,
+// one-output layer with W = (2, 3) and b = 5 maps (1, 1) to 10.
+func TestDenseLayout(t *testing.T) {
+	net, err := NewMLP([]int{2, 1}, []string{"identity"})
+	require.NoError(t, err)
+	require.Equal(t, 3, net.NumParams())
+	tp := NewTape(net, MSE{})
+	z := tp.Forward([]float64{2, 3, 5}, mat.NewDense(1, 2, []float64{1, 1}))
+	assert.Equal(t, 10.0, z.At(0, 0))
+}
+
+// The same seed gives the same initial parameters.
+func TestInitReproducible(t *testing.T) {
+	net, err := NewMLP([]int{5, 4, 3}, []string{"relu", "identity"})
+	require.NoError(t, err)
+	a, b := make([]float64, net.NumParams()), make([]float64, net.NumParams())
+	net.Init(a, rand.New(rand.NewPCG(1, 2)))
+	net.Init(b, rand.New(rand.NewPCG(1, 2)))
+	assert.Equal(t, a, b)
+	assert.NotEqual(t, 0.0, floats.Norm(a, 2))
+}
