@@ -1,0 +1,111 @@
+package approx
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// randSym returns a symmetric n×n matrix with standard normal entries.
+func randSym(rnd *rand.Rand, n int) *mat.SymDense {
+	m := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			m.SetSym(i, j, rnd.NormFloat64())
+		}
+	}
+	return m
+}
+
+// randSPD returns B Bᵀ/n + shift·I with B n×n standard normal: symmetric
+// positive definite with eigenvalues ≥ shift.
+func randSPD(rnd *rand.Rand, n int, shift float64) *mat.SymDense {
+	b := randDense(rnd, n, n)
+	m := mat.NewSymDense(n, nil)
+	m.SymOuterK(1/float64(n), b)
+	for i := 0; i < n; i++ {
+		m.SetSym(i, i, m.At(i, i)+shift)
+	}
+	return m
+}
+
+func randDense(rnd *rand.Rand, r, c int) *mat.Dense {
+	m := mat.NewDense(r, c, nil)
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			m.Set(i, j, rnd.NormFloat64())
+		}
+	}
+	return m
+}
+
+func randVec(rnd *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rnd.NormFloat64()
+	}
+	return v
+}
+
+// denseSolve returns (m + λI)⁻¹ v by a dense Cholesky factorisation, the
+// oracle for every structured solve.
+func denseSolve(t testing.TB, m mat.Symmetric, v []float64, lambda float64) []float64 {
+	t.Helper()
+	n := m.SymmetricDim()
+	s := mat.NewSymDense(n, nil)
+	s.CopySym(m)
+	for i := 0; i < n; i++ {
+		s.SetSym(i, i, s.At(i, i)+lambda)
+	}
+	var c mat.Cholesky
+	if !c.Factorize(s) {
+		t.Fatalf("oracle: matrix + %v·I is not positive definite", lambda)
+	}
+	x := mat.NewVecDense(n, nil)
+	_ = c.SolveVecTo(x, mat.NewVecDense(n, v))
+	return x.RawVector().Data
+}
+
+// denseLogDet returns log det(m + λI) by dense Cholesky.
+func denseLogDet(t testing.TB, m mat.Symmetric, lambda float64) float64 {
+	t.Helper()
+	n := m.SymmetricDim()
+	s := mat.NewSymDense(n, nil)
+	s.CopySym(m)
+	for i := 0; i < n; i++ {
+		s.SetSym(i, i, s.At(i, i)+lambda)
+	}
+	var c mat.Cholesky
+	if !c.Factorize(s) {
+		t.Fatalf("oracle: matrix + %v·I is not positive definite", lambda)
+	}
+	return c.LogDet()
+}
+
+func denseMulVec(m mat.Matrix, v []float64) []float64 {
+	r, _ := m.Dims()
+	out := mat.NewVecDense(r, nil)
+	out.MulVec(m, mat.NewVecDense(len(v), v))
+	return out.RawVector().Data
+}
+
+// relDiff returns ‖a−b‖/max(‖b‖, tiny).
+func relDiff(a, b []float64) float64 {
+	var num, den float64
+	for i := range a {
+		num += (a[i] - b[i]) * (a[i] - b[i])
+		den += b[i] * b[i]
+	}
+	return math.Sqrt(num) / math.Max(math.Sqrt(den), 1e-300)
+}
+
+// relDiffMat returns ‖a−b‖_F/‖b‖_F.
+func relDiffMat(a, b mat.Matrix) float64 {
+	var d mat.Dense
+	d.Sub(a, b)
+	return mat.Norm(&d, 2) / math.Max(mat.Norm(b, 2), 1e-300)
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }

@@ -1,0 +1,103 @@
+package approx
+
+import (
+	"math"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// SymMatrix is a dense symmetric matrix as an Approximation: the exact
+// matrix itself, or one dense block of a BlockDiagonal. Damped solves use a
+// Cholesky factorisation of M + λI cached for the last λ.
+type SymMatrix struct {
+	m *mat.SymDense
+
+	mu     sync.Mutex
+	chol   mat.Cholesky
+	cholOK bool    // chol holds the factorisation of m + cholλ·I
+	cholλ  float64 // λ of the cached factorisation
+}
+
+var _ Approximation = (*SymMatrix)(nil)
+
+// NewSymMatrix returns a copy of m as an Approximation. It returns an error
+// when m is empty or not finite and a *curvature.BudgetError when n² floats
+// exceed budget (≤ 0 means no limit).
+func NewSymMatrix(m mat.Symmetric, budget int) (*SymMatrix, error) {
+	if err := curvature.CheckBudget("dense block", m.SymmetricDim(), budget); err != nil {
+		return nil, err
+	}
+	if err := checkFiniteSym("matrix", m); err != nil {
+		return nil, err
+	}
+	return &SymMatrix{m: copySym(m)}, nil
+}
+
+// Dim returns n.
+func (s *SymMatrix) Dim() int { return s.m.SymmetricDim() }
+
+// Matrix returns the matrix. It must not be modified.
+func (s *SymMatrix) Matrix() *mat.SymDense { return s.m }
+
+// MulVecTo stores M·v in dst.
+func (s *SymMatrix) MulVecTo(dst, v []float64) {
+	n := s.Dim()
+	checkVecs(dst, v, n)
+	mat.NewVecDense(n, dst).MulVec(s.m, mat.NewVecDense(n, v))
+}
+
+// MulMatTo stores M·V in dst.
+func (s *SymMatrix) MulMatTo(dst *mat.Dense, v mat.Matrix) { dst.Mul(s.m, v) }
+
+// factor makes s.chol the factorisation of M + λI; the caller holds s.mu.
+func (s *SymMatrix) factor(lambda float64) error {
+	if err := checkLambda(lambda); err != nil {
+		return err
+	}
+	if s.cholOK && s.cholλ == lambda {
+		return nil
+	}
+	s.cholOK = s.chol.Factorize(shiftedSym(s.m, lambda))
+	s.cholλ = lambda
+	if !s.cholOK {
+		return notPD("Cholesky of a %d×%d block + %v·I failed", s.Dim(), s.Dim(), lambda)
+	}
+	return nil
+}
+
+// SolveDampedTo stores (M + λI)⁻¹·v in dst.
+func (s *SymMatrix) SolveDampedTo(dst, v []float64, lambda float64) error {
+	checkVecs(dst, v, s.Dim())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.factor(lambda); err != nil {
+		return err
+	}
+	cholSolveVec(&s.chol, dst, v)
+	return nil
+}
+
+// Dense returns a copy of M.
+func (s *SymMatrix) Dense() *mat.SymDense { return copySym(s.m) }
+
+// Trace returns tr M.
+func (s *SymMatrix) Trace() float64 { return symTrace(s.m) }
+
+// LogDet returns log det M.
+func (s *SymMatrix) LogDet() (float64, error) { return s.LogDetDamped(0) }
+
+// LogDetDamped returns log det(M + λI).
+func (s *SymMatrix) LogDetDamped(lambda float64) (float64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.factor(lambda); err != nil {
+		return math.NaN(), err
+	}
+	return s.chol.LogDet(), nil
+}
+
+// Floats returns n².
+func (s *SymMatrix) Floats() int { return curvature.DenseFloats(s.Dim()) }
