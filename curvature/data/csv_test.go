@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -153,6 +154,9 @@ func TestReadCSVTruncatedGzip(t *testing.T) {
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "read:") || pe.Line < 1 {
 		t.Errorf("err = %v, want a read error with a line number", err)
 	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("err = %v does not wrap io.ErrUnexpectedEOF", err)
+	}
 }
 
 func TestLoadCSV(t *testing.T) {
@@ -160,11 +164,13 @@ func TestLoadCSV(t *testing.T) {
 	plain := filepath.Join(dir, "ok.csv")
 	zipped := filepath.Join(dir, "ok.csv.gz")
 	bad := filepath.Join(dir, "bad.csv.gz")
+	empty := filepath.Join(dir, "empty.csv")
 	content := []byte("0.5,1\n2,0\n")
 	for name, b := range map[string][]byte{
 		plain:  content,
 		zipped: gzipBytes(t, content),
 		bad:    gzipBytes(t, []byte("0.5,1\n2,zero\n")),
+		empty:  nil,
 	} {
 		if err := os.WriteFile(name, b, 0o644); err != nil {
 			t.Fatal(err)
@@ -180,6 +186,10 @@ func TestLoadCSV(t *testing.T) {
 	_, err := LoadCSV(bad, CSVOptions{Classes: 2})
 	if err == nil || !strings.Contains(err.Error(), bad+`:2: column 2: "zero" is not a number`) {
 		t.Errorf("err = %v, want file:line:column", err)
+	}
+	_, err = LoadCSV(empty, CSVOptions{Classes: 2})
+	if err == nil || err.Error() != "data: "+empty+": no data rows in 0 lines (0 skipped)" {
+		t.Errorf("err = %v, want no data rows naming the file", err)
 	}
 	_, err = LoadCSV(filepath.Join(dir, "missing.csv"), CSVOptions{Classes: 2})
 	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "missing.csv") {
@@ -229,4 +239,17 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 	if err := WriteCSV(&bytes.Buffer{}, &Set{}); err == nil {
 		t.Error("WriteCSV accepted an empty set")
 	}
+	// A small set fails when the buffer is flushed, a large one while
+	// writing rows.
+	for _, n := range []int{3, 2000} {
+		if err := WriteCSV(failWriter{}, seqSet(n, 2)); !errors.Is(err, errDiskFull) {
+			t.Errorf("%d rows: err = %v, want the writer's error", n, err)
+		}
+	}
 }
+
+var errDiskFull = errors.New("disk full")
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }

@@ -182,3 +182,11 @@ func TestValidate(t *testing.T) {
 		t.Errorf("NewSet = %v, %v", s, err)
 	}
 }
+
+func TestClassCountsRegression(t *testing.T) {
+	s := seqSet(3, 2)
+	s.Classes = 0
+	if got := s.ClassCounts(); got != nil {
+		t.Errorf("ClassCounts of a regression set = %v, want nil", got)
+	}
+}
