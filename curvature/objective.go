@@ -169,11 +169,11 @@ func Problem(obj Objective) optimize.Problem {
 	return p
 }
 
-// Hessian stores the Hessian of obj at x in dst (resized when empty): exact
+// DenseHessian stores the Hessian of obj at x in dst (resized when empty): exact
 // when obj is a Hessianer, from Hessian-vector products when it is a
 // HessVecer, and otherwise from finite differences of the gradient. It
 // refuses with a *BudgetError when n² exceeds budget floats (≤ 0: no limit).
-func Hessian(dst *mat.SymDense, obj Objective, x []float64, budget int) error {
+func DenseHessian(dst *mat.SymDense, obj Objective, x []float64, budget int) error {
 	n := obj.Dim()
 	if err := CheckBudget("hessian", n, budget); err != nil {
 		return err

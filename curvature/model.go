@@ -1,0 +1,173 @@
+package curvature
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/curvkit/curvkit/curvature/nn"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Model is a network and the loss on its output.
+type Model struct {
+	Net  *nn.Network
+	Loss nn.Loss
+}
+
+// Batch is N samples: inputs X (N×InSize, one sample a row) and targets Y
+// (N×TargetDim: a class index for softmax cross-entropy, the output values
+// otherwise).
+type Batch struct {
+	X, Y *mat.Dense
+}
+
+// Len returns N.
+func (b Batch) Len() int {
+	if b.X == nil {
+		return 0
+	}
+	n, _ := b.X.Dims()
+	return n
+}
+
+// Kind names a curvature matrix.
+type Kind int
+
+const (
+	Hessian            Kind = iota // ∇²_θ L
+	GGN                            // (1/N) Σ J_iᵀ H_z,i J_i
+	Fisher                         // (1/N) Σ E_{y~p(y|z_i)}[∇ℓ ∇ℓᵀ]; equals GGN for the losses of package nn
+	MCFisher                       // Monte-Carlo Fisher: the expectation by sampled labels
+	EmpiricalFisher                // (1/N) Σ g_i g_iᵀ at the true labels
+	GradientCovariance             // (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ
+)
+
+// Kinds lists every Kind, in order.
+var Kinds = []Kind{Hessian, GGN, Fisher, MCFisher, EmpiricalFisher, GradientCovariance}
+
+var kindNames = [...]string{"hessian", "ggn", "fisher", "mc_fisher", "empirical_fisher", "gradient_covariance"}
+
+// String returns the kind's name as used in file names and CSV columns:
+// hessian, ggn, fisher, mc_fisher, empirical_fisher, gradient_covariance.
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+	return kindNames[k]
+}
+
+// ParseKind returns the Kind whose String is name.
+func ParseKind(name string) (Kind, error) {
+	for k, s := range kindNames {
+		if s == name {
+			return Kind(k), nil
+		}
+	}
+	return 0, fmt.Errorf("curvature: unknown matrix %q", name)
+}
+
+// Options tune how a matrix is built. The zero value, or a nil *Options, is
+// valid.
+type Options struct {
+	// Samples is the number of labels drawn per input for MCFisher. If
+	// Samples is 0, it defaults to 1.
+	Samples int
+	// Rand draws the MCFisher labels. If Rand is nil, a generator seeded
+	// with Seed is used, so the same Seed gives the same matrix.
+	Rand *rand.Rand
+	Seed uint64
+	// Budget is the largest dense result, in float64 values, the caller
+	// accepts. If Budget is 0, there is no limit.
+	Budget int
+}
+
+func (o *Options) samples() int {
+	if o == nil || o.Samples == 0 {
+		return 1
+	}
+	return o.Samples
+}
+
+func (o *Options) rng() *rand.Rand {
+	if o == nil {
+		return rand.New(rand.NewPCG(0, 0))
+	}
+	if o.Rand != nil {
+		return o.Rand
+	}
+	return rand.New(rand.NewPCG(o.Seed, 0))
+}
+
+func (o *Options) budget() int {
+	if o == nil {
+		return 0
+	}
+	return o.Budget
+}
+
+func (o *Options) validate() error {
+	if o != nil && o.Samples < 0 {
+		return fmt.Errorf("curvature: %d Monte-Carlo samples; want at least 1", o.Samples)
+	}
+	if o != nil && o.Budget < 0 {
+		return fmt.Errorf("curvature: negative budget %d", o.Budget)
+	}
+	return nil
+}
+
+// Validate reports what is wrong with θ and the batch for m: a wrong length
+// or shape, an empty batch, NaN or Inf, targets the loss cannot take.
+func (m *Model) Validate(theta []float64, b Batch) error {
+	if m.Net == nil || m.Loss == nil {
+		return errors.New("curvature: model needs a network and a loss")
+	}
+	if P := m.Net.NumParams(); len(theta) != P {
+		return fmt.Errorf("curvature: θ has length %d, the network has %d parameters", len(theta), P)
+	}
+	if err := checkFinite("θ", theta); err != nil {
+		return err
+	}
+	if b.X == nil || b.Y == nil {
+		return errors.New("curvature: batch needs inputs and targets")
+	}
+	n, c := b.X.Dims()
+	if n == 0 {
+		return errors.New("curvature: empty batch")
+	}
+	if c != m.Net.InSize() {
+		return fmt.Errorf("curvature: inputs have %d columns, the network takes %d", c, m.Net.InSize())
+	}
+	if ny, _ := b.Y.Dims(); ny != n {
+		return fmt.Errorf("curvature: %d inputs but %d targets", n, ny)
+	}
+	for i := 0; i < n; i++ {
+		if err := checkFinite(fmt.Sprintf("input row %d", i), b.X.RawRowView(i)); err != nil {
+			return err
+		}
+	}
+	return m.Loss.CheckTargets(b.Y, m.Net.OutSize())
+}
+
+// tape validates and returns a tape after Forward and Backward on the batch.
+func (m *Model) tape(theta []float64, b Batch, perSample *mat.Dense) (*nn.Tape, error) {
+	if err := m.Validate(theta, b); err != nil {
+		return nil, err
+	}
+	t := nn.NewTape(m.Net, m.Loss)
+	t.Forward(theta, b.X)
+	t.Backward(nil, perSample, b.Y)
+	return t, nil
+}
+
+// ParamBlocks returns the parameter range [lo, hi) of each layer that has
+// parameters, in order: the layer blocks of the curvature matrices.
+func (m *Model) ParamBlocks() [][2]int {
+	var blocks [][2]int
+	for k := range m.Net.Layers {
+		if lo, hi := m.Net.ParamRange(k); hi > lo {
+			blocks = append(blocks, [2]int{lo, hi})
+		}
+	}
+	return blocks
+}

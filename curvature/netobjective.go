@@ -1,0 +1,62 @@
+package curvature
+
+import (
+	"github.com/curvkit/curvkit/curvature/nn"
+	"gonum.org/v1/gonum/mat"
+)
+
+// NetObjective is the mean loss of a model on a fixed batch as a function of
+// θ: an Objective with the exact Hessian and exact Hessian-vector products,
+// so every solver for plain functions runs on a network too. It is not safe
+// for concurrent use.
+type NetObjective struct {
+	Model Model
+	Batch Batch
+	tape  *nn.Tape
+}
+
+var (
+	_ Hessianer = (*NetObjective)(nil)
+	_ HessVecer = (*NetObjective)(nil)
+)
+
+// Objective returns the mean loss of m on the batch as an Objective, after
+// checking the batch.
+func (m *Model) Objective(b Batch) (*NetObjective, error) {
+	if err := m.Validate(make([]float64, m.Net.NumParams()), b); err != nil {
+		return nil, err
+	}
+	return &NetObjective{Model: *m, Batch: b, tape: nn.NewTape(m.Net, m.Loss)}, nil
+}
+
+// Dim returns P.
+func (o *NetObjective) Dim() int { return o.Model.Net.NumParams() }
+
+// Func returns the mean loss at θ.
+func (o *NetObjective) Func(theta []float64) float64 {
+	o.tape.Forward(theta, o.Batch.X)
+	return o.tape.LossValue(o.Batch.Y)
+}
+
+// Grad stores the gradient of the mean loss at θ in grad.
+func (o *NetObjective) Grad(grad, theta []float64) {
+	o.tape.Forward(theta, o.Batch.X)
+	o.tape.Backward(grad, nil, o.Batch.Y)
+}
+
+// Hess stores the exact Hessian at θ in dst. It panics if θ holds NaN or
+// Inf; use Model.Dense for an error instead.
+func (o *NetObjective) Hess(dst *mat.SymDense, theta []float64) {
+	h, err := o.Model.Dense(Hessian, theta, o.Batch, nil)
+	if err != nil {
+		panic(err)
+	}
+	dst.CopySym(h)
+}
+
+// HessVec stores H(θ)·v in dst by the R-operator.
+func (o *NetObjective) HessVec(dst, theta, v []float64) {
+	o.tape.Forward(theta, o.Batch.X)
+	o.tape.Backward(nil, nil, o.Batch.Y)
+	o.tape.HessVec(dst, v)
+}
