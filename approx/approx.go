@@ -147,10 +147,16 @@ func copySym(m mat.Symmetric) *mat.SymDense {
 func cholSolveVec(c *mat.Cholesky, dst, v []float64) {
 	n := len(v)
 	err := c.SolveVecTo(mat.NewVecDense(n, dst), mat.NewVecDense(n, v))
-	var cond mat.Condition
-	if err != nil && !errors.As(err, &cond) {
+	if err != nil && !isCondition(err) {
 		panic("approx: " + err.Error())
 	}
+}
+
+// isCondition reports whether err is gonum's near-singularity warning,
+// which comes with a usable solution.
+func isCondition(err error) bool {
+	var cond mat.Condition
+	return errors.As(err, &cond)
 }
 
 // shiftedSym returns m + s·I as a new matrix.
