@@ -173,15 +173,28 @@ func (k *Kron) MulVecTo(dst, v []float64) {
 }
 
 // toEigenbasis stores Q_Gᵀ X Q_A in k.w1.
-func (k *Kron) toEigenbasis(e *kronEig, v []float64) {
-	k.w2.Mul(e.qa.T(), k.view(v).T()) // (X Q_A)ᵀ = Q_Aᵀ Xᵀ, q×p
-	k.w1.Mul(e.qg.T(), k.w2.T())
-}
+func (k *Kron) toEigenbasis(e *kronEig, v []float64) { e.project(k.w1, k.w2, k.view(v)) }
 
 // fromEigenbasis stores Q_G Y Q_Aᵀ in dst, Y = k.w1.
-func (k *Kron) fromEigenbasis(e *kronEig, dst []float64) {
-	k.w2.Mul(e.qa, k.w1.T()) // (Y Q_Aᵀ)ᵀ = Q_A Yᵀ
-	k.view(dst).Mul(e.qg, k.w2.T())
+func (k *Kron) fromEigenbasis(e *kronEig, dst []float64) { e.unproject(k.view(dst), k.w2, k.w1) }
+
+// project stores Q_Gᵀ X Q_A in y (p×q) using w (q×p) as work space.
+func (e *kronEig) project(y, w, x *mat.Dense) {
+	w.Mul(e.qa.T(), x.T()) // (X Q_A)ᵀ = Q_Aᵀ Xᵀ
+	y.Mul(e.qg.T(), w.T())
+}
+
+// unproject stores Q_G Y Q_Aᵀ in dst (p×q) using w (q×p) as work space.
+func (e *kronEig) unproject(dst, w, y *mat.Dense) {
+	w.Mul(e.qa, y.T()) // (Y Q_Aᵀ)ᵀ = Q_A Yᵀ
+	dst.Mul(e.qg, w.T())
+}
+
+// basis returns the eigendecompositions, computing them if needed.
+func (k *Kron) basis() (*kronEig, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.eigen()
 }
 
 // SolveDampedTo applies the inverse the settings' damping selects:
@@ -366,9 +379,7 @@ func (k *Kron) LogDetDamped(lambda float64) (float64, error) {
 	if k.set.Damping == FactoredDamping {
 		return k.logDetFactored(k.factoredShifts(lambda))
 	}
-	k.mu.Lock()
-	e, err := k.eigen()
-	k.mu.Unlock()
+	e, err := k.basis()
 	if err != nil {
 		return math.NaN(), err
 	}
