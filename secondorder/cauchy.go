@@ -1,0 +1,54 @@
+package secondorder
+
+import (
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// Cauchy solves the trust-region subproblem by the Cauchy point, the
+// minimiser of the model along −g within the radius (Nocedal & Wright,
+// Alg. 4.2):
+//
+//	p = −τ Δ g/‖g‖,  τ = 1 if gᵀMg ≤ 0, else min(1, ‖g‖³/(Δ gᵀMg)).
+//
+// It costs one product and gives the decrease every other solver must at
+// least match; used alone it is steepest descent with a model-chosen step.
+type Cauchy struct {
+	mg []float64
+}
+
+// Solve stores the Cauchy point in dst.
+func (c *Cauchy) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
+	n, err := checkSubproblem(dst, m, g, radius)
+	if err != nil {
+		return StepInfo{}, err
+	}
+	c.mg = resizeVec(c.mg, n)
+	gn := floats.Norm(g, 2)
+	if gn == 0 {
+		clear(dst)
+		return StepInfo{}, nil
+	}
+	m.MulVecTo(c.mg, g)
+	info := cauchyPoint(dst, g, gn, floats.Dot(g, c.mg), radius)
+	info.Products = 1
+	return info, checkStep(dst, &info)
+}
+
+// cauchyPoint stores the Cauchy point given gᵀMg.
+func cauchyPoint(dst, g []float64, gn, gMg, radius float64) StepInfo {
+	tau := 1.0
+	if gMg > 0 {
+		// ‖g‖³/(Δ gᵀMg), ordered to avoid overflowing ‖g‖³.
+		tau = min(1, (gn/radius)*(gn/gMg)*gn)
+	}
+	t := tau * radius / gn
+	floats.ScaleTo(dst, -t, g)
+	return StepInfo{
+		Norm:              tau * radius,
+		Decrease:          t*gn*gn - 0.5*t*t*gMg,
+		Boundary:          tau == 1,
+		NegativeCurvature: gMg <= 0,
+	}
+}

@@ -1,0 +1,65 @@
+package secondorder
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+var (
+	// ErrNotPositiveDefinite is returned when a matrix that must be
+	// positive definite (a Cholesky factorisation, conjugate gradients, a
+	// preconditioner) is not.
+	ErrNotPositiveDefinite = errors.New("secondorder: matrix is not positive definite")
+
+	// ErrNonFinite is returned when an objective value, gradient, curvature
+	// or computed step holds NaN or Inf. A run that meets one stops and
+	// leaves its parameters at the last good point.
+	ErrNonFinite = errors.New("secondorder: non-finite value")
+
+	// ErrNoProgress is returned when a step is too small to change x in
+	// floating point, so no further progress is possible.
+	ErrNoProgress = errors.New("secondorder: step too small to change x")
+
+	// ErrNotDescent is returned when a computed direction d has gᵀd ≥ 0:
+	// it would go uphill.
+	ErrNotDescent = errors.New("secondorder: direction is not a descent direction")
+
+	// ErrDampingLimit is returned when the damping λ would exceed its
+	// maximum without producing an acceptable step.
+	ErrDampingLimit = errors.New("secondorder: damping exceeded its maximum")
+)
+
+// SettingError reports a bad setting: which one and why.
+type SettingError struct {
+	Setting string  // the field, e.g. "TrustRegion.Eta"
+	Value   float64 // its value
+	Reason  string  // what it must be
+}
+
+func (e *SettingError) Error() string {
+	return fmt.Sprintf("secondorder: %s = %v: %s", e.Setting, e.Value, e.Reason)
+}
+
+func badSetting(setting string, v float64, reason string) error {
+	return &SettingError{Setting: setting, Value: v, Reason: reason}
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// firstNonFinite returns the index of the first NaN or Inf in x, or -1.
+func firstNonFinite(x []float64) int {
+	for i, v := range x {
+		if !finite(v) {
+			return i
+		}
+	}
+	return -1
+}
+
+func nonFiniteVec(what string, x []float64) error {
+	if i := firstNonFinite(x); i >= 0 {
+		return fmt.Errorf("%w: %s has %v at index %d", ErrNonFinite, what, x[i], i)
+	}
+	return nil
+}

@@ -1,0 +1,257 @@
+package secondorder
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// Exact solves the trust-region subproblem to full accuracy, after Moré &
+// Sorensen (1983), through the eigendecomposition M = QΛQᵀ. With
+// ĝ = Qᵀg and λ₁ ≤ … ≤ λₙ, the solution is p = Qy with
+//
+//	y_i = −ĝ_i/(λ_i + σ),  σ ≥ max(0, −λ₁),  σ(Δ − ‖y‖) = 0,
+//
+// and σ, when positive, is the root of the secular equation
+// 1/Δ − 1/‖y(σ)‖ = 0, found by Newton's method safeguarded by bisection
+// (each iteration costs O(n)). In the hard case — ĝ vanishes on the
+// eigenspace of λ₁ < 0 and ‖y(−λ₁)‖ < Δ — no root exists and the step is
+// y(−λ₁) plus the multiple of the bottom eigenvector that reaches the
+// boundary.
+//
+// M is materialised when it is matrix-free (n products, within Budget).
+// The decomposition is kept and reused while M is unchanged, so the
+// re-solves of a trust-region method after a rejected step cost O(n²).
+type Exact struct {
+	// Budget caps, in float64 values, the dense matrix a matrix-free M is
+	// materialised into; 0 means no limit.
+	Budget int
+
+	a      *mat.SymDense // the matrix the decomposition belongs to
+	eig    mat.EigenSym
+	vals   []float64
+	vecs   mat.Dense
+	valid  bool
+	gh, y  []float64
+	vecBuf []float64
+}
+
+func (e *Exact) wantsDense() (bool, int) { return true, e.Budget }
+
+// Solve stores the exact minimiser of the model on the ball in dst.
+func (e *Exact) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
+	n, err := checkSubproblem(dst, m, g, radius)
+	if err != nil {
+		return StepInfo{}, err
+	}
+	var info StepInfo
+	a, products, err := asDense(m, e.Budget)
+	info.Products = products
+	if err != nil {
+		return info, err
+	}
+	if !e.same(a) {
+		if err := e.factorize(a); err != nil {
+			return info, err
+		}
+		info.Factorizations = 1
+	}
+	e.gh = resizeVec(e.gh, n)
+	e.y = resizeVec(e.y, n)
+	mat.NewVecDense(n, e.gh).MulVec(e.vecs.T(), mat.NewVecDense(n, g))
+	sec := solveSecular(e.y, e.vals, e.gh, radius)
+	mat.NewVecDense(n, dst).MulVec(&e.vecs, mat.NewVecDense(n, e.y))
+	nrm := floats.Norm(dst, 2)
+	if nrm > radius {
+		floats.Scale(radius/nrm, dst)
+		nrm = radius
+	}
+	dec := 0.0
+	for i, yi := range e.y {
+		dec -= e.gh[i]*yi + 0.5*e.vals[i]*yi*yi
+	}
+	info.Norm = nrm
+	info.Decrease = dec
+	info.Lambda = sec.sigma
+	info.Boundary = sec.boundary
+	info.HardCase = sec.hard
+	info.NegativeCurvature = e.vals[0] < 0
+	info.Iterations = sec.iters
+	return info, checkStep(dst, &info)
+}
+
+// same reports whether a equals the matrix of the kept decomposition.
+func (e *Exact) same(a mat.Symmetric) bool {
+	if !e.valid || e.a.SymmetricDim() != a.SymmetricDim() {
+		return false
+	}
+	n := a.SymmetricDim()
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			if e.a.At(i, j) != a.At(i, j) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (e *Exact) factorize(a mat.Symmetric) error {
+	n := a.SymmetricDim()
+	e.valid = false
+	if e.a == nil || e.a.SymmetricDim() != n {
+		e.a = mat.NewSymDense(n, nil)
+	}
+	e.a.CopySym(a)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			if v := e.a.At(i, j); !finite(v) {
+				return fmt.Errorf("%w: curvature matrix has %v at (%d, %d)", ErrNonFinite, v, i, j)
+			}
+		}
+	}
+	if !e.eig.Factorize(e.a, true) {
+		return fmt.Errorf("secondorder: eigendecomposition of the curvature failed")
+	}
+	e.vals = e.eig.Values(resizeVec(e.vals, n))
+	e.vecs.Reset()
+	e.eig.VectorsTo(&e.vecs)
+	e.valid = true
+	return nil
+}
+
+type secularResult struct {
+	sigma          float64
+	hard, boundary bool
+	iters          int
+}
+
+// solveSecular stores in y the minimiser of ĝᵀy + ½Σλ_i y_i² over ‖y‖ ≤ Δ,
+// for eigenvalues lam in ascending order.
+func solveSecular(y, lam, gh []float64, delta float64) secularResult {
+	n := len(lam)
+	const eps = 0x1p-52
+	l1 := lam[0]
+	anorm := math.Max(math.Abs(lam[0]), math.Abs(lam[n-1]))
+	clusterTol := 16 * float64(n) * eps * anorm
+	gnorm := floats.Norm(gh, 2)
+
+	// Interior: M positive definite and the Newton step inside.
+	if l1 > clusterTol {
+		for i := range y {
+			y[i] = -gh[i] / lam[i]
+		}
+		if floats.Norm(y, 2) <= delta {
+			return secularResult{}
+		}
+	}
+
+	lo := math.Max(0, -l1)
+	// k eigenvalues form the bottom cluster, numerically equal to λ₁.
+	k := 1
+	for k < n && lam[k]-l1 <= clusterTol {
+		k++
+	}
+	gc := floats.Norm(gh[:k], 2)
+	if gc <= 1e3*eps*gnorm {
+		// ĝ vanishes on the bottom eigenspace: y(σ) stays bounded as
+		// σ → −λ₁, and if it is inside, that is the hard case.
+		clear(y[:k])
+		for i := k; i < n; i++ {
+			y[i] = -gh[i] / (lam[i] + lo)
+		}
+		if yn := floats.Norm(y, 2); yn <= delta {
+			if l1 >= 0 {
+				// Positive semidefinite: the minimum-norm minimiser is
+				// interior; moving along the null space changes nothing.
+				return secularResult{}
+			}
+			fillBoundary(y[:k], gh[:k], gc, math.Sqrt(delta*delta-yn*yn))
+			return secularResult{sigma: lo, hard: true, boundary: true}
+		}
+	}
+
+	// The root σ* of 1/Δ − 1/‖y(σ)‖ lies in (lo, hi]: at hi every
+	// λ_i + σ ≥ ‖g‖/Δ, so ‖y‖ ≤ Δ.
+	hi := lo + gnorm/delta
+	sigma := hi
+	res := secularResult{boundary: true}
+	for res.iters = 1; res.iters <= 300; res.iters++ {
+		yn, qn := secularNorms(lam, gh, sigma)
+		if math.Abs(yn-delta) <= 1e-13*delta {
+			break
+		}
+		if yn > delta {
+			lo = sigma
+		} else {
+			hi = sigma
+		}
+		if hi-lo <= 4*eps*hi {
+			sigma = hi
+			break
+		}
+		// Newton's step on 1/Δ − 1/‖y‖ (Nocedal & Wright, Alg. 4.3):
+		// from the left of the root it converges monotonically; from the
+		// right it may overshoot past lo, where bisection takes over.
+		next := sigma + (yn/qn)*(yn/qn)*(yn-delta)/delta
+		if !(next > lo && next < hi) {
+			next = lo + 0.5*(hi-lo)
+		}
+		sigma = next
+	}
+	res.sigma = sigma
+	unresolved := false
+	for i := range y {
+		d := lam[i] + sigma
+		if d <= 0 {
+			y[i] = 0
+			unresolved = unresolved || gh[i] != 0
+			continue
+		}
+		y[i] = -gh[i] / d
+	}
+	if l1 < 0 && (unresolved || sigma+l1 <= 4*eps*math.Max(sigma, anorm)) {
+		if yn := floats.Norm(y, 2); yn < delta {
+			// σ could not be resolved from −λ₁ in floating point: finish
+			// on the bottom eigenspace as in the hard case.
+			rest := yn*yn - floats.Dot(y[:k], y[:k])
+			fillBoundary(y[:k], gh[:k], gc, math.Sqrt(math.Max(delta*delta-rest, 0)))
+			res.hard = true
+		}
+	}
+	return res
+}
+
+// fillBoundary sets y (on the bottom eigenspace) to length tau along −ĝ
+// there, or along its first eigenvector when ĝ vanishes on it.
+func fillBoundary(y, gh []float64, gc, tau float64) {
+	clear(y)
+	if gc == 0 {
+		y[0] = tau
+		return
+	}
+	floats.ScaleTo(y, -tau/gc, gh)
+}
+
+// secularNorms returns ‖y(σ)‖ and ‖q(σ)‖ with q_i = y_i/√(λ_i + σ), that is
+// √Σĝ²/(λ+σ)² and √Σĝ²/(λ+σ)³.
+func secularNorms(lam, gh []float64, sigma float64) (yn, qn float64) {
+	var s2, s3 float64
+	for i, g := range gh {
+		if g == 0 {
+			continue
+		}
+		d := lam[i] + sigma
+		if d <= 0 {
+			return math.Inf(1), math.Inf(1)
+		}
+		t := g / d
+		s2 += t * t
+		s3 += t * t / d
+	}
+	return math.Sqrt(s2), math.Sqrt(s3)
+}

@@ -1,0 +1,110 @@
+package secondorder
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// modelValue returns gᵀp + ½pᵀMp with the dense matrix a.
+func modelValue(a mat.Symmetric, g, p []float64) float64 {
+	n := len(p)
+	mp := mat.NewVecDense(n, nil)
+	mp.MulVec(a, mat.NewVecDense(n, p))
+	return floats.Dot(g, p) + 0.5*floats.Dot(p, mp.RawVector().Data)
+}
+
+// bruteForceModelMin minimises the model on the ball ‖p‖ ≤ Δ by projected
+// gradient descent from many random starts (inside the ball and on its
+// boundary), independent of every solver under test. Good for n ≤ 3.
+func bruteForceModelMin(a mat.Symmetric, g []float64, delta float64, rnd *rand.Rand) (best float64, bestP []float64) {
+	n := len(g)
+	var eig mat.EigenSym
+	eig.Factorize(a, false)
+	vals := eig.Values(nil)
+	L := math.Max(math.Abs(vals[0]), math.Abs(vals[n-1])) + 1e-12
+	step := 1 / L
+	best = 0 // p = 0
+	bestP = make([]float64, n)
+	p := make([]float64, n)
+	grad := mat.NewVecDense(n, nil)
+	for start := 0; start < 60; start++ {
+		for i := range p {
+			p[i] = rnd.NormFloat64()
+		}
+		r := delta
+		if start%2 == 0 {
+			r *= rnd.Float64()
+		}
+		floats.Scale(r/floats.Norm(p, 2), p)
+		for it := 0; it < 3000; it++ {
+			grad.MulVec(a, mat.NewVecDense(n, p))
+			floats.AddScaled(p, -step, grad.RawVector().Data)
+			floats.AddScaled(p, -step, g)
+			if nrm := floats.Norm(p, 2); nrm > delta {
+				floats.Scale(delta/nrm, p)
+			}
+		}
+		if v := modelValue(a, g, p); v < best {
+			best = v
+			copy(bestP, p)
+		}
+	}
+	return best, bestP
+}
+
+// randSym returns a random symmetric n×n matrix with entries ~ N(0, s²).
+func randSym(n int, s float64, rnd *rand.Rand) *mat.SymDense {
+	a := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			a.SetSym(i, j, s*rnd.NormFloat64())
+		}
+	}
+	return a
+}
+
+// symFromEig returns Q diag(vals) Qᵀ for a random orthogonal Q, and Q.
+func symFromEig(vals []float64, rnd *rand.Rand) (*mat.SymDense, *mat.Dense) {
+	n := len(vals)
+	g := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			g.Set(i, j, rnd.NormFloat64())
+		}
+	}
+	var qr mat.QR
+	qr.Factorize(g)
+	var q mat.Dense
+	qr.QTo(&q)
+	var t mat.Dense
+	t.Mul(&q, mat.NewDiagDense(n, vals))
+	var full mat.Dense
+	full.Mul(&t, q.T())
+	a := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			a.SetSym(i, j, 0.5*(full.At(i, j)+full.At(j, i)))
+		}
+	}
+	return a, &q
+}
+
+// hidden wraps a dense operator so that solvers cannot see it is dense and
+// must work from products.
+type hidden struct{ op curvature.Operator }
+
+func (h hidden) Dim() int                  { return h.op.Dim() }
+func (h hidden) MulVecTo(dst, v []float64) { h.op.MulVecTo(dst, v) }
+
+func randVec(n int, rnd *rand.Rand) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rnd.NormFloat64()
+	}
+	return v
+}

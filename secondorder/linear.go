@@ -1,0 +1,271 @@
+package secondorder
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// LinearMethod selects how a damped system (M + λI)x = b is solved.
+type LinearMethod int
+
+const (
+	// AutoLinear factorises M + λI by Cholesky when M is dense
+	// (curvature.Dense, or an operator that is itself a mat.Symmetric) and
+	// runs conjugate gradients on products with M otherwise.
+	AutoLinear LinearMethod = iota
+	// CholeskyLinear always factorises, materialising a matrix-free M
+	// (n products) within Linear.Budget.
+	CholeskyLinear
+	// CGLinear always runs (preconditioned) conjugate gradients.
+	CGLinear
+)
+
+func (m LinearMethod) String() string {
+	switch m {
+	case AutoLinear:
+		return "auto"
+	case CholeskyLinear:
+		return "cholesky"
+	case CGLinear:
+		return "cg"
+	}
+	return fmt.Sprintf("LinearMethod(%d)", int(m))
+}
+
+// Linear configures the solution of (M + λI)x = b. Its zero value is
+// AutoLinear with CG tolerance 1e-10.
+type Linear struct {
+	// Method selects Cholesky or conjugate gradients.
+	Method LinearMethod
+	// Tol is the relative residual at which CG stops,
+	// ‖(M+λI)x − b‖ ≤ Tol·‖b‖. If Tol is 0, it defaults to 1e-10; it must
+	// be in [0, 1).
+	Tol float64
+	// MaxIterations caps CG's iterations. If it is 0, it defaults to
+	// max(50, 4n).
+	MaxIterations int
+	// Preconditioner, if not nil, preconditions CG. It should approximate
+	// M + λI and must be positive definite.
+	Preconditioner Preconditioner
+	// Budget caps, in float64 values, the dense matrix a matrix-free M is
+	// materialised into when a factorisation needs one. 0 means no limit.
+	Budget int
+}
+
+func (l *Linear) validate(prefix string) error {
+	if l.Method < AutoLinear || l.Method > CGLinear {
+		return badSetting(prefix+"Linear.Method", float64(l.Method), "unknown method")
+	}
+	if !(l.Tol >= 0 && l.Tol < 1) {
+		return badSetting(prefix+"Linear.Tol", l.Tol, "must be in [0, 1)")
+	}
+	if l.MaxIterations < 0 {
+		return badSetting(prefix+"Linear.MaxIterations", float64(l.MaxIterations), "must not be negative")
+	}
+	return nil
+}
+
+func (l *Linear) tol() float64 {
+	if l.Tol == 0 {
+		return 1e-10
+	}
+	return l.Tol
+}
+
+func cgMaxIter(set, n int) int {
+	if set > 0 {
+		return set
+	}
+	return max(50, 4*n)
+}
+
+// useCholesky reports whether a system with m is factorised.
+func (l *Linear) useCholesky(m curvature.Operator) bool {
+	switch l.Method {
+	case CholeskyLinear:
+		return true
+	case CGLinear:
+		return false
+	}
+	_, ok := denseOf(m)
+	return ok
+}
+
+// denseOf returns the dense matrix behind op when op has one.
+func denseOf(op curvature.Operator) (mat.Symmetric, bool) {
+	switch o := op.(type) {
+	case curvature.Dense:
+		return o.Symmetric, o.Symmetric != nil
+	case *curvature.Dense:
+		return o.Symmetric, o != nil && o.Symmetric != nil
+	case mat.Symmetric:
+		return o, true
+	}
+	return nil, false
+}
+
+// asDense returns op's dense matrix, materialising it within budget when it
+// is matrix-free; products counts the operator products that took.
+func asDense(op curvature.Operator, budget int) (a mat.Symmetric, products int, err error) {
+	if a, ok := denseOf(op); ok {
+		return a, 0, nil
+	}
+	s, err := curvature.Materialize(op, budget)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s, op.Dim(), nil
+}
+
+// linInfo is what one linear solve spent and found.
+type linInfo struct {
+	products, factorizations, iterations int
+	// notPD is set when M + λI was found not positive definite; then
+	// hint is a lower bound on −λ_min(M) (from a Rayleigh quotient or the
+	// smallest diagonal entry).
+	notPD bool
+	hint  float64
+}
+
+// linearSolver solves (M + λI)x = b and keeps its storage between calls.
+type linearSolver struct {
+	a    *mat.SymDense
+	chol mat.Cholesky
+	cg   cgWork
+}
+
+// solve stores (M + λI)⁻¹b in x, by Cholesky or CG as set says. When M + λI
+// is found not positive definite it returns info.notPD and no error.
+func (s *linearSolver) solve(x []float64, m curvature.Operator, lambda float64, b []float64, set *Linear) (linInfo, error) {
+	if set.useCholesky(m) {
+		a, products, err := asDense(m, set.Budget)
+		if err != nil {
+			return linInfo{}, err
+		}
+		info := s.cholesky(x, a, lambda, b)
+		info.products += products
+		return info, nil
+	}
+	return s.cg.solve(x, m, lambda, b, set.Preconditioner, set.tol(), cgMaxIter(set.MaxIterations, m.Dim()))
+}
+
+// cholesky factorises a + λI and solves with it.
+func (s *linearSolver) cholesky(x []float64, a mat.Symmetric, lambda float64, b []float64) linInfo {
+	n := a.SymmetricDim()
+	if s.a == nil {
+		s.a = mat.NewSymDense(n, nil)
+	} else if s.a.SymmetricDim() != n {
+		s.a.Reset()
+		s.a.ReuseAsSym(n)
+	}
+	s.a.CopySym(a)
+	minDiag := math.Inf(1)
+	for i := 0; i < n; i++ {
+		d := s.a.At(i, i)
+		minDiag = math.Min(minDiag, d)
+		s.a.SetSym(i, i, d+lambda)
+	}
+	info := linInfo{factorizations: 1}
+	if !s.chol.Factorize(s.a) {
+		info.notPD = true
+		// λ_min(M) ≤ min_i M_ii, and M + λI is not positive definite.
+		info.hint = math.Max(lambda, -minDiag)
+		return info
+	}
+	// A Condition error only warns; the solution is checked for finiteness
+	// by the callers.
+	_ = s.chol.SolveVecTo(mat.NewVecDense(n, x), mat.NewVecDense(n, b))
+	return info
+}
+
+// cgWork is the storage of conjugate gradients.
+type cgWork struct {
+	r, z, d, ad []float64
+}
+
+func (w *cgWork) resize(n int) {
+	if len(w.r) != n {
+		w.r = make([]float64, n)
+		w.z = make([]float64, n)
+		w.d = make([]float64, n)
+		w.ad = make([]float64, n)
+	}
+}
+
+// solve runs (preconditioned) conjugate gradients on (M + λI)x = b from
+// x = 0 (Nocedal & Wright, Alg. 5.3). It stops at relative residual tol,
+// after maxIter iterations, or on a direction d with dᵀ(M+λI)d ≤ 0, which
+// proves M + λI is not positive definite.
+func (w *cgWork) solve(x []float64, m curvature.Operator, lambda float64, b []float64, pre Preconditioner, tol float64, maxIter int) (linInfo, error) {
+	n := len(b)
+	w.resize(n)
+	r, z, d, ad := w.r, w.z, w.d, w.ad
+	var info linInfo
+	clear(x)
+	copy(r, b)
+	bn := floats.Norm(b, 2)
+	if bn == 0 {
+		return info, nil
+	}
+	applyPre(z, r, pre)
+	rz := floats.Dot(r, z)
+	if !(rz > 0) {
+		return info, fmt.Errorf("%w: preconditioner gave rᵀP⁻¹r = %v", ErrNotPositiveDefinite, rz)
+	}
+	copy(d, z)
+	for k := 0; k < maxIter; k++ {
+		m.MulVecTo(ad, d)
+		info.products++
+		floats.AddScaled(ad, lambda, d)
+		dAd := floats.Dot(d, ad)
+		if !(dAd > 0) {
+			if !finite(dAd) {
+				return info, fmt.Errorf("%w: curvature product gave %v", ErrNonFinite, dAd)
+			}
+			info.notPD = true
+			// The Rayleigh quotient dᵀMd/dᵀd bounds λ_min(M) from above.
+			info.hint = lambda - dAd/floats.Dot(d, d)
+			return info, nil
+		}
+		alpha := rz / dAd
+		floats.AddScaled(x, alpha, d)
+		floats.AddScaled(r, -alpha, ad)
+		info.iterations++
+		if floats.Norm(r, 2) <= tol*bn {
+			break
+		}
+		applyPre(z, r, pre)
+		rzNew := floats.Dot(r, z)
+		if !(rzNew > 0) {
+			if rzNew == 0 {
+				break // exact solution
+			}
+			return info, fmt.Errorf("%w: preconditioner gave rᵀP⁻¹r = %v", ErrNotPositiveDefinite, rzNew)
+		}
+		beta := rzNew / rz
+		rz = rzNew
+		floats.AddScaledTo(d, z, beta, d)
+	}
+	return info, nil
+}
+
+// applyPre stores P⁻¹v in dst, or v when pre is nil.
+func applyPre(dst, v []float64, pre Preconditioner) {
+	if pre == nil {
+		copy(dst, v)
+		return
+	}
+	pre.SolveVecTo(dst, v)
+}
+
+func resizeVec(v []float64, n int) []float64 {
+	if cap(v) < n {
+		return make([]float64, n)
+	}
+	return v[:n]
+}

@@ -1,0 +1,136 @@
+package secondorder
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// SubproblemSolver approximately solves the trust-region subproblem
+//
+//	minimise m(p) = gᵀp + ½ pᵀMp  subject to  ‖p‖ ≤ Δ.
+//
+// Cauchy, Dogleg, Steihaug and Exact implement it. A solver keeps storage
+// between calls and is not safe for concurrent use.
+type SubproblemSolver interface {
+	// Solve stores the step p in dst and reports what it did. dst and g
+	// have length m.Dim() and must not alias. Bad input (NaN in g, a
+	// radius that is not positive and finite) returns an error.
+	Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error)
+}
+
+// StepInfo describes a step p computed by a subproblem solver or a damped
+// Newton solve, and what computing it cost.
+type StepInfo struct {
+	// Norm is ‖p‖ in the norm of the constraint: Euclidean, or
+	// √(pᵀPp) for a preconditioned Steihaug–Toint solve.
+	Norm float64
+	// Decrease is the model decrease m(0) − m(p) = −gᵀp − ½pᵀMp predicted
+	// with the undamped M.
+	Decrease float64
+	// Lambda is the multiplier of the step: λ in (M + λI)p = −g for the
+	// exact solver and damped Newton, 0 where the solver has none.
+	Lambda float64
+	// Boundary is set when the step lies on the trust-region boundary.
+	Boundary bool
+	// NegativeCurvature is set when a direction with dᵀMd ≤ 0 was met.
+	NegativeCurvature bool
+	// HardCase is set when the exact solver met the hard case.
+	HardCase bool
+	// Fallback is set when a solver fell back to a simpler step (Dogleg
+	// to the Cauchy point on an indefinite M).
+	Fallback bool
+	// Products counts operator products M·v, Factorizations Cholesky and
+	// eigen factorisations, Iterations CG or secular-equation iterations.
+	Products, Factorizations, Iterations int
+}
+
+// SolveTrustRegion stores in dst the step solver computes for the
+// trust-region subproblem with curvature m, gradient g and radius. A nil
+// solver means Exact when m is dense and Steihaug otherwise.
+func SolveTrustRegion(dst []float64, m curvature.Operator, g []float64, radius float64, solver SubproblemSolver) (StepInfo, error) {
+	if solver == nil {
+		solver = defaultSolver(m)
+	}
+	if v, ok := solver.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return StepInfo{}, err
+		}
+	}
+	return solver.Solve(dst, m, g, radius)
+}
+
+func defaultSolver(m curvature.Operator) SubproblemSolver {
+	if _, ok := denseOf(m); ok {
+		return &Exact{}
+	}
+	return &Steihaug{}
+}
+
+// checkSubproblem validates the arguments every solver shares.
+func checkSubproblem(dst []float64, m curvature.Operator, g []float64, radius float64) (int, error) {
+	n := m.Dim()
+	if len(dst) != n || len(g) != n {
+		panic(fmt.Sprintf("secondorder: step length %d, gradient length %d, operator dimension %d", len(dst), len(g), n))
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("secondorder: empty subproblem")
+	}
+	if !(radius > 0) || math.IsInf(radius, 1) {
+		return n, badSetting("radius", radius, "must be positive and finite")
+	}
+	if err := nonFiniteVec("gradient", g); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// checkStep rejects a step with non-finite entries, which overflowing or
+// NaN curvature products produce.
+func checkStep(p []float64, info *StepInfo) error {
+	if err := nonFiniteVec("step", p); err != nil {
+		return err
+	}
+	if !finite(info.Decrease) {
+		return fmt.Errorf("%w: predicted decrease is %v", ErrNonFinite, info.Decrease)
+	}
+	return nil
+}
+
+// PredictedDecrease returns m(0) − m(p) = −gᵀp − ½pᵀMp, the decrease the
+// quadratic model with curvature m predicts for the step p.
+func PredictedDecrease(m curvature.Operator, g, p []float64) float64 {
+	mp := make([]float64, len(p))
+	return predicted(mp, m, g, p)
+}
+
+func predicted(mp []float64, m curvature.Operator, g, p []float64) float64 {
+	m.MulVecTo(mp, p)
+	return -floats.Dot(g, p) - 0.5*floats.Dot(p, mp)
+}
+
+// boundaryRoots returns the roots τ₋ ≤ 0 ≤ τ₊ of ‖p + τd‖² = Δ² given
+// pp = ‖p‖², pd = pᵀd, dd = ‖d‖² (in the constraint's norm) and ‖p‖ ≤ Δ.
+// It uses the cancellation-free form of the quadratic formula.
+func boundaryRoots(pp, pd, dd, delta float64) (neg, pos float64) {
+	c := math.Min(pp-delta*delta, 0)
+	disc := pd*pd - dd*c
+	s := math.Sqrt(disc)
+	var q float64
+	if pd >= 0 {
+		q = -(pd + s)
+	} else {
+		q = s - pd
+	}
+	if q == 0 {
+		return 0, 0
+	}
+	r1, r2 := q/dd, c/q
+	if r1 > r2 {
+		r1, r2 = r2, r1
+	}
+	return r1, r2
+}
