@@ -1,0 +1,340 @@
+package approx
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// Residual selects the diagonal TONGA adds to its low-rank covariance.
+type Residual int
+
+const (
+	// NoResidual keeps C̃ = U Uᵀ, as in TONGA; damping supplies the rest.
+	NoResidual Residual = iota
+	// IsotropicResidual adds d·I per block, d the mean variance per
+	// coordinate that the rank truncation has discarded.
+	IsotropicResidual
+	// DiagonalResidual adds diag(r), r_i the variance of coordinate i the
+	// truncation has discarded, so diag(C̃) equals the diagonal of the
+	// untruncated discounted covariance.
+	DiagonalResidual
+)
+
+// TONGASettings configure NewTONGA. The zero value is rank 5, 5 columns
+// between compressions, discount 0.995, centered, no residual, no budget.
+type TONGASettings struct {
+	// Rank is k, the columns kept per block at each compression. If Rank
+	// is 0, it is defaulted to 5.
+	Rank int
+	// Refresh is b, the gradients added between compressions: a block
+	// holds at most k+b columns. If Refresh is 0, it is defaulted to 5.
+	Refresh int
+	// Discount is γ in (0, 1], the weight of the past at each new
+	// gradient; 1 gives the plain mean over all gradients seen. If
+	// Discount is 0, it is defaulted to 0.995.
+	Discount float64
+	// Uncentered uses the discounted second moment Σ w_i g_i g_iᵀ / W (the
+	// empirical Fisher when γ = 1) instead of the centered covariance.
+	Uncentered bool
+	// Residual selects the diagonal added to the low rank.
+	Residual Residual
+	// Budget is the most floats the estimator may hold; ≤ 0 means no limit.
+	Budget int
+}
+
+// TONGA is the online low-rank estimate of the gradient covariance of Le
+// Roux, Manzagol & Bengio (2008), "Topmoumoute online natural gradient
+// algorithm", block-diagonal over a partition of the parameters (their
+// per-neuron blocks are ranges of the project's layout).
+//
+// Each gradient g_t arrives with weight 1 while the past is discounted by
+// γ: W_t = γW_{t−1} + 1, μ_t = (γW_{t−1}μ_{t−1} + g_t)/W_t, and the
+// discounted centered scatter obeys the exact recursion
+//
+//	S_t = γ S_{t−1} + (γW_{t−1}/W_t) (g_t − μ_{t−1})(g_t − μ_{t−1})ᵀ
+//
+// (S_t = γS_{t−1} + g_t g_tᵀ when uncentered). Per block, S = X Xᵀ with X
+// the columns √γ·X_{t−1} and the new scaled gradient; the Gram matrix XᵀX
+// is updated with them. Every b gradients X is compressed to rank k with
+// the eigendecomposition of the small Gram matrix G = V D Vᵀ: X ← X V_k,
+// G ← D_k, keeping the top-k eigenvectors of S (TONGA §4). The estimate
+// is C̃ = X Xᵀ/W (+ the residual diagonal), and the natural gradient
+// direction (C̃ + λI)⁻¹ g is computed through the k×k core (Woodbury),
+// never a P×P inverse.
+//
+// TONGA's Approximation methods describe the current estimate; Add
+// changes it. Not safe for concurrent Add.
+type TONGA struct {
+	*BlockDiagonal
+	set    TONGASettings
+	n      int
+	index  [][]int
+	blocks []*tongaBlock
+
+	w         float64   // W, the total weight
+	mean      []float64 // μ
+	diagS     []float64 // diag S, exact (for the residual)
+	col       []float64 // the new scaled gradient
+	cols      int       // columns in use in every block
+	truncated bool      // a compression has dropped variance
+	added     int
+}
+
+type tongaBlock struct {
+	x    *mat.Dense    // n_b × (k+b) storage; the first cols columns are X
+	gram *mat.SymDense // (k+b)×(k+b) storage of XᵀX
+	lr   *LowRank
+	h    []float64 // work: Xᵀ col
+	d    []float64 // residual diagonal
+}
+
+// NewTONGA returns an empty estimator on the partition index (see Ranges;
+// index sets are allowed). It returns an error for a bad partition or
+// settings and a *curvature.BudgetError when Σ n_b(k+b) + (k+b)² per block
+// + 4n floats exceed the budget.
+func NewTONGA(index [][]int, s *TONGASettings) (*TONGA, error) {
+	var set TONGASettings
+	if s != nil {
+		set = *s
+	}
+	switch {
+	case set.Rank < 0 || set.Refresh < 0:
+		return nil, fmt.Errorf("approx: TONGA rank %d and refresh %d must be ≥ 0", set.Rank, set.Refresh)
+	case math.IsNaN(set.Discount) || set.Discount < 0 || set.Discount > 1:
+		return nil, fmt.Errorf("approx: TONGA discount %v must be in (0, 1]", set.Discount)
+	case set.Residual < NoResidual || set.Residual > DiagonalResidual:
+		return nil, fmt.Errorf("approx: unknown TONGA residual %d", set.Residual)
+	}
+	if set.Rank == 0 {
+		set.Rank = 5
+	}
+	if set.Refresh == 0 {
+		set.Refresh = 5
+	}
+	if set.Discount == 0 {
+		set.Discount = 0.995
+	}
+	n := 0
+	for _, idx := range index {
+		n += len(idx)
+	}
+	if _, err := checkPartition(index, n); err != nil {
+		return nil, err
+	}
+	kb := set.Rank + set.Refresh
+	if err := curvature.CheckFloats("TONGA", n*kb+len(index)*kb*kb+4*n, set.Budget); err != nil {
+		return nil, err
+	}
+	t := &TONGA{set: set, n: n, mean: make([]float64, n), diagS: make([]float64, n), col: make([]float64, n)}
+	apps := make([]Approximation, len(index))
+	t.index = make([][]int, len(index))
+	for b, idx := range index {
+		t.index[b] = append([]int(nil), idx...)
+		nb := len(idx)
+		blk := &tongaBlock{
+			x:    mat.NewDense(nb, kb, nil),
+			gram: mat.NewSymDense(kb, nil),
+			h:    make([]float64, kb),
+			d:    make([]float64, nb),
+			lr:   &LowRank{n: nb, r: mat.NewVecDense(nb, nil)},
+		}
+		blk.lr.set(nil, 0, blk.d, nil)
+		t.blocks = append(t.blocks, blk)
+		apps[b] = blk.lr
+	}
+	bd, err := NewBlockDiagonal(apps, index)
+	if err != nil {
+		return nil, err
+	}
+	t.BlockDiagonal = bd
+	return t, nil
+}
+
+// Settings returns the settings with defaults filled in.
+func (t *TONGA) Settings() TONGASettings { return t.set }
+
+// Weight returns W, the discounted number of gradients (Σ γ^age).
+func (t *TONGA) Weight() float64 { return t.w }
+
+// Count returns the number of gradients added.
+func (t *TONGA) Count() int { return t.added }
+
+// Mean returns μ, the discounted mean gradient. It must not be modified.
+func (t *TONGA) Mean() []float64 { return t.mean }
+
+// Add folds one gradient (per sample or per mini-batch) into the estimate.
+// It returns an error, leaving the estimate unchanged, when g is not
+// finite; it panics when len(g) is not the number of parameters.
+func (t *TONGA) Add(g []float64) error {
+	if len(g) != t.n {
+		panic(fmt.Sprintf("approx: TONGA gradient of length %d for %d parameters", len(g), t.n))
+	}
+	if err := checkFiniteVec("gradient", g); err != nil {
+		return err
+	}
+	gamma := t.set.Discount
+	wPrev := t.w
+	t.w = gamma*wPrev + 1
+	coef := 1.0
+	if t.set.Uncentered {
+		copy(t.col, g)
+	} else {
+		coef = math.Sqrt(gamma * wPrev / t.w)
+		for i, x := range g {
+			t.col[i] = coef * (x - t.mean[i])
+		}
+	}
+	for i, x := range g {
+		t.mean[i] = (gamma*wPrev*t.mean[i] + x) / t.w
+	}
+	for i, x := range t.col {
+		t.diagS[i] = gamma*t.diagS[i] + x*x
+	}
+	t.added++
+	appendCol := coef != 0 // the first centered gradient carries no spread
+	sg := math.Sqrt(gamma)
+	for b, blk := range t.blocks {
+		blk.discount(t.cols, gamma, sg)
+		if appendCol {
+			blk.append(t.cols, t.col, t.index[b])
+		}
+	}
+	if appendCol {
+		t.cols++
+	}
+	if t.cols == t.set.Rank+t.set.Refresh {
+		if err := t.compress(); err != nil {
+			return err
+		}
+	}
+	t.publish()
+	return nil
+}
+
+// Compress truncates every block to its top Rank eigen-directions now
+// rather than when the column buffer is full.
+func (t *TONGA) Compress() error {
+	if err := t.compress(); err != nil {
+		return err
+	}
+	t.publish()
+	return nil
+}
+
+func (t *TONGA) compress() error {
+	k := min(t.set.Rank, t.cols)
+	if k == t.cols {
+		return nil
+	}
+	for b, blk := range t.blocks {
+		if err := blk.compress(t.cols, k); err != nil {
+			return fmt.Errorf("approx: TONGA block %d: %w", b, err)
+		}
+	}
+	t.cols = k
+	t.truncated = true
+	return nil
+}
+
+// publish hands the current X, 1/W and residual to each block's LowRank.
+func (t *TONGA) publish() {
+	for b, blk := range t.blocks {
+		for i := range blk.d {
+			blk.d[i] = 0
+		}
+		if t.truncated && t.set.Residual != NoResidual {
+			var sum float64
+			for i, gi := range t.index[b] {
+				var kept float64
+				for _, x := range blk.x.RawRowView(i)[:t.cols] {
+					kept += x * x
+				}
+				blk.d[i] = max(t.diagS[gi]-kept, 0) / t.w
+				sum += blk.d[i]
+			}
+			if t.set.Residual == IsotropicResidual {
+				mean := sum / float64(len(blk.d))
+				for i := range blk.d {
+					blk.d[i] = mean
+				}
+			}
+		}
+		c := 0.0
+		if t.w > 0 {
+			c = 1 / t.w
+		}
+		if t.cols == 0 {
+			blk.lr.set(nil, c, blk.d, nil)
+			continue
+		}
+		nb, _ := blk.x.Dims()
+		blk.lr.set(blk.x.Slice(0, nb, 0, t.cols).(*mat.Dense), c, blk.d,
+			blk.gram.SliceSym(0, t.cols).(*mat.SymDense))
+	}
+}
+
+// discount scales X and its Gram matrix for one step of γ.
+func (blk *tongaBlock) discount(cols int, gamma, sg float64) {
+	nb, _ := blk.x.Dims()
+	for i := 0; i < nb; i++ {
+		row := blk.x.RawRowView(i)[:cols]
+		for j := range row {
+			row[j] *= sg
+		}
+	}
+	for i := 0; i < cols; i++ {
+		for j := i; j < cols; j++ {
+			blk.gram.SetSym(i, j, gamma*blk.gram.At(i, j))
+		}
+	}
+}
+
+// append adds col[idx] as column cols of X and extends the Gram matrix
+// with Xᵀcol (TONGA's incremental Gram update).
+func (blk *tongaBlock) append(cols int, col []float64, idx []int) {
+	h := blk.h[:cols+1]
+	for j := range h {
+		h[j] = 0
+	}
+	for i, gi := range idx {
+		x := col[gi]
+		row := blk.x.RawRowView(i)
+		row[cols] = x
+		for j := 0; j <= cols; j++ {
+			h[j] += row[j] * x
+		}
+	}
+	for j, v := range h {
+		blk.gram.SetSym(j, cols, v)
+	}
+}
+
+// compress keeps the top k eigen-directions of X Xᵀ: X ← X V_k, G ← XᵀX.
+func (blk *tongaBlock) compress(cols, k int) error {
+	var es mat.EigenSym
+	if !es.Factorize(blk.gram.SliceSym(0, cols), true) {
+		return fmt.Errorf("eigendecomposition of the Gram matrix failed")
+	}
+	var v mat.Dense
+	es.VectorsTo(&v)
+	top := v.Slice(0, cols, cols-k, cols) // eigenvalues ascend
+	nb, _ := blk.x.Dims()
+	var xv mat.Dense
+	xv.Mul(blk.x.Slice(0, nb, 0, cols), top)
+	blk.x.Slice(0, nb, 0, k).(*mat.Dense).Copy(&xv)
+	// Recompute the Gram matrix of the new columns (diagonal up to
+	// rounding) rather than trusting the eigenvalues.
+	g := blk.gram.SliceSym(0, k).(*mat.SymDense)
+	g.SymOuterK(1, xv.T())
+	return nil
+}
+
+// NaturalGradientTo stores (C̃ + λI)⁻¹ μ in dst, the natural gradient
+// direction for the discounted mean gradient.
+func (t *TONGA) NaturalGradientTo(dst []float64, lambda float64) error {
+	return t.SolveDampedTo(dst, t.mean, lambda)
+}
