@@ -25,14 +25,14 @@ type LowRank struct {
 	d []float64
 	n int
 
-	mu      sync.Mutex
-	gram    *mat.SymDense // UᵀU when known
-	coreOK  bool
-	coreλ   float64
-	core    mat.Cholesky  // I + c Uᵀ D_λ⁻¹ U, or the dense matrix in fallback
-	dense   bool          // core holds the dense n×n factorisation
-	t, z    *mat.VecDense // length m
-	r       *mat.VecDense // length n
+	mu     sync.Mutex
+	gram   *mat.SymDense // UᵀU when known
+	coreOK bool
+	coreλ  float64
+	core   mat.Cholesky  // I + c Uᵀ D_λ⁻¹ U, or the dense matrix in fallback
+	dense  bool          // core holds the dense n×n factorisation
+	t, z   *mat.VecDense // length m
+	r      *mat.VecDense // length n
 }
 
 var _ Approximation = (*LowRank)(nil)
