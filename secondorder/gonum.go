@@ -1,0 +1,132 @@
+package secondorder
+
+import (
+	"errors"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// chanEval evaluates through optimize.Minimize: each evaluation is a Task
+// sent on operation and answered on result.
+type chanEval struct {
+	operation chan<- optimize.Task
+	result    <-chan optimize.Task
+	task      optimize.Task
+}
+
+func (c *chanEval) send(op optimize.Operation) error {
+	c.task.Op = op
+	c.operation <- c.task
+	t := <-c.result
+	if t.Op == optimize.PostIteration {
+		return errStopped
+	}
+	c.task = t
+	return nil
+}
+
+func (c *chanEval) evaluate(_ *optimize.Location, op optimize.Operation) error { return c.send(op) }
+
+func (c *chanEval) curvature(loc *optimize.Location) (curvature.Operator, error) {
+	return curvature.NewDense(loc.Hessian), nil
+}
+
+// finish reads result until optimize.Minimize closes it, as Method.Run
+// requires before operation is closed.
+func (c *chanEval) finish() {
+	for range c.result {
+	}
+}
+
+// done declares MethodDone; the caller's Status then reports why.
+func (c *chanEval) done() {
+	c.task.Op = optimize.MethodDone
+	c.operation <- c.task
+	<-c.result // PostIteration
+	c.finish()
+}
+
+// gradConverged applies gonum's GradStopThreshold convention: the ∞-norm,
+// 0 meaning 1e-12 and NaN disabling the test.
+func gradConverged(g []float64, thresh float64) bool {
+	if math.IsNaN(thresh) {
+		return false
+	}
+	if thresh == 0 {
+		thresh = 1e-12
+	}
+	return floats.Norm(g, math.Inf(1)) < thresh
+}
+
+// runMethod is Method.Run for a Stepper. It returns the final status and
+// error for Status; the caller closes operation.
+func runMethod(s Stepper, gradStop float64, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) (optimize.Status, error) {
+	c := &chanEval{operation: operation, result: result, task: tasks[0]}
+	loc := tasks[0].Location
+	n := len(loc.X)
+	fail := func(status optimize.Status, err error) (optimize.Status, error) {
+		if errors.Is(err, errStopped) {
+			c.finish()
+			return optimize.NotTerminated, nil
+		}
+		c.done()
+		return status, err
+	}
+	if err := s.start(n); err != nil {
+		return fail(optimize.Failure, err)
+	}
+	r := newRun(c, loc, make([]float64, n))
+	// InitValues may already give some of f, ∇f and the Hessian.
+	known := tasks[0].Op & evalAll
+	if err := r.accept(known); err != nil {
+		return fail(optimize.Failure, err)
+	}
+	if gradConverged(r.g, gradStop) {
+		return fail(optimize.GradientThreshold, nil)
+	}
+	if err := c.send(optimize.MajorIteration); err != nil {
+		return fail(optimize.Failure, err)
+	}
+	obs := s.observer()
+	for it := 1; ; it++ {
+		r.spent = Counts{}
+		rec, err := s.step(r)
+		if errors.Is(err, errStopped) {
+			return fail(optimize.Failure, err)
+		}
+		rec.Iteration = it
+		rec.Spent = r.spent
+		rec.F, rec.GradNorm = r.f, floats.Norm(r.g, 2)
+		if obs != nil {
+			obs(rec)
+		}
+		if err != nil {
+			return fail(optimize.Failure, err)
+		}
+		if !rec.Accepted {
+			continue
+		}
+		if err := c.send(optimize.MajorIteration); err != nil {
+			return fail(optimize.Failure, err)
+		}
+		if gradConverged(r.g, gradStop) {
+			return fail(optimize.GradientThreshold, nil)
+		}
+	}
+}
+
+// usesHessian is Method.Uses for the methods here: they need the gradient
+// and the Hessian of an optimize.Problem.
+func usesHessian(has optimize.Available) (optimize.Available, error) {
+	if !has.Grad {
+		return optimize.Available{}, optimize.ErrMissingGrad
+	}
+	if !has.Hess {
+		return optimize.Available{}, optimize.ErrMissingHess
+	}
+	return optimize.Available{Grad: true, Hess: true}, nil
+}

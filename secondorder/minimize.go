@@ -1,0 +1,194 @@
+package secondorder
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+var nan = math.NaN()
+
+// Settings configures Minimize. Its zero value stops at ‖∇f‖₂ < 1e-8 or
+// after 1000 steps.
+type Settings struct {
+	// GradientThreshold stops the run when ‖∇f‖₂ < GradientThreshold (the
+	// Euclidean norm, as SciPy's gtol for its trust-region methods; gonum's
+	// methods use the ∞-norm). If it is 0, it defaults to 1e-8; it must
+	// not be negative.
+	GradientThreshold float64
+	// MaxIterations caps the steps, rejected trials included. If it is 0,
+	// it defaults to 1000.
+	MaxIterations int
+	// FuncEvaluations, if positive, stops the run once that many objective
+	// evaluations have been made.
+	FuncEvaluations int
+	// Curvature, if not nil, gives the curvature at x: a Hessian, a
+	// Gauss–Newton or Fisher operator, an approximation. If it is nil,
+	// the curvature is the Hessian: formed densely once per point when the
+	// objective is a curvature.Hessianer, as Hessian-vector products when
+	// it is a curvature.HessVecer, and from differences of the gradient
+	// otherwise (curvature.HessianOperator).
+	Curvature func(x []float64) (curvature.Operator, error)
+}
+
+func (s *Settings) validate() error {
+	if !(s.GradientThreshold >= 0) {
+		return badSetting("Settings.GradientThreshold", s.GradientThreshold, "must not be negative")
+	}
+	if s.MaxIterations < 0 {
+		return badSetting("Settings.MaxIterations", float64(s.MaxIterations), "must not be negative")
+	}
+	return nil
+}
+
+// Result is the outcome of Minimize.
+type Result struct {
+	// F, Gradient and GradNorm = ‖Gradient‖₂ describe the final point,
+	// which Minimize leaves in its x argument.
+	F        float64
+	Gradient []float64
+	GradNorm float64
+	// Status says why the run stopped: GradientThreshold on convergence,
+	// IterationLimit, FunctionEvaluationLimit, or Failure with an error.
+	Status optimize.Status
+	// Iterations counts steps (rejected trials included) and Accepted the
+	// steps that moved x.
+	Iterations, Accepted int
+	// Counts is the work of the whole run, the initial evaluation included.
+	Counts
+	// Steps holds one record per step.
+	Steps []StepRecord
+}
+
+// Minimize minimises obj from x with method, updating x in place. On an
+// error (a NaN objective or gradient, a curvature that cannot be used, a
+// step too small to make progress) the run stops and x holds the last
+// accepted point; Result still describes it. Bad settings return an error
+// before anything is evaluated.
+func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Settings) (*Result, error) {
+	n := obj.Dim()
+	if len(x) != n {
+		panic(fmt.Sprintf("secondorder: x has length %d, objective dimension %d", len(x), n))
+	}
+	if n == 0 {
+		return nil, errors.New("secondorder: empty parameter vector")
+	}
+	if err := nonFiniteVec("starting point", x); err != nil {
+		return nil, err
+	}
+	if settings == nil {
+		settings = &Settings{}
+	}
+	if err := settings.validate(); err != nil {
+		return nil, err
+	}
+	if err := method.start(n); err != nil {
+		return nil, err
+	}
+	tol := settings.GradientThreshold
+	if tol == 0 {
+		tol = 1e-8
+	}
+	maxIter := settings.MaxIterations
+	if maxIter == 0 {
+		maxIter = 1000
+	}
+	ev := &directEval{obj: obj, curv: settings.Curvature}
+	loc := &optimize.Location{X: append([]float64(nil), x...), Gradient: make([]float64, n)}
+	r := newRun(ev, loc, x)
+	res := &Result{}
+	finish := func(status optimize.Status, err error) (*Result, error) {
+		res.Status = status
+		res.F = r.f
+		res.Gradient = append([]float64(nil), r.g...)
+		res.GradNorm = floats.Norm(r.g, 2)
+		return res, err
+	}
+	err := r.accept(0)
+	res.Counts.add(r.spent)
+	if err != nil {
+		return finish(optimize.Failure, err)
+	}
+	obs := method.observer()
+	for {
+		switch {
+		case floats.Norm(r.g, 2) < tol:
+			return finish(optimize.GradientThreshold, nil)
+		case res.Iterations >= maxIter:
+			return finish(optimize.IterationLimit, nil)
+		case settings.FuncEvaluations > 0 && res.Counts.Func >= settings.FuncEvaluations:
+			return finish(optimize.FunctionEvaluationLimit, nil)
+		}
+		r.spent = Counts{}
+		rec, err := method.step(r)
+		res.Iterations++
+		rec.Iteration = res.Iterations
+		rec.Spent = r.spent
+		rec.F, rec.GradNorm = r.f, floats.Norm(r.g, 2)
+		res.Counts.add(r.spent)
+		res.Steps = append(res.Steps, rec)
+		if obs != nil {
+			obs(rec)
+		}
+		if err != nil {
+			return finish(optimize.Failure, err)
+		}
+		if rec.Accepted {
+			res.Accepted++
+		}
+	}
+}
+
+// directEval evaluates a curvature.Objective directly.
+type directEval struct {
+	obj  curvature.Objective
+	curv func(x []float64) (curvature.Operator, error)
+	h    *mat.SymDense
+	m    curvature.Operator
+}
+
+func (d *directEval) evaluate(loc *optimize.Location, op optimize.Operation) error {
+	if op&evalFunc != 0 {
+		loc.F = d.obj.Func(loc.X)
+	}
+	if op&evalGrad != 0 {
+		d.obj.Grad(loc.Gradient, loc.X)
+	}
+	if op&evalHess != 0 {
+		m, err := d.curvatureAt(loc.X)
+		if err != nil {
+			return err
+		}
+		d.m = m
+	}
+	return nil
+}
+
+func (d *directEval) curvatureAt(x []float64) (curvature.Operator, error) {
+	if d.curv != nil {
+		m, err := d.curv(x)
+		if err != nil {
+			return nil, fmt.Errorf("secondorder: curvature: %w", err)
+		}
+		if m.Dim() != len(x) {
+			panic("secondorder: curvature dimension mismatch")
+		}
+		return m, nil
+	}
+	if h, ok := d.obj.(curvature.Hessianer); ok {
+		if d.h == nil {
+			d.h = mat.NewSymDense(len(x), nil)
+		}
+		h.Hess(d.h, x)
+		return curvature.NewDense(d.h), nil
+	}
+	return curvature.HessianOperator(d.obj, x), nil
+}
+
+func (d *directEval) curvature(*optimize.Location) (curvature.Operator, error) { return d.m, nil }
