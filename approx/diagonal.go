@@ -143,7 +143,11 @@ func (a *Diagonal) MulMatTo(dst *mat.Dense, v mat.Matrix) {
 	if r != len(a.d) {
 		panic("approx: diagonal: matrix dimension mismatch")
 	}
-	dst.ReuseAs(r, c)
+	if dst.IsEmpty() {
+		dst.ReuseAs(r, c)
+	} else if dr, dc := dst.Dims(); dr != r || dc != c {
+		panic("approx: diagonal: destination dimension mismatch")
+	}
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
 			dst.Set(i, j, a.d[i]*v.At(i, j))

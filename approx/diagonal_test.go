@@ -112,3 +112,17 @@ func TestHutchinsonDiagonal(t *testing.T) {
 	_, err = HutchinsonDiagonal(op, &HutchinsonSettings{Products: -1}, newRand(1))
 	assert.Error(t, err)
 }
+
+func TestDiagonalMulMat(t *testing.T) {
+	rnd := newRand(3)
+	d, _ := NewDiagonal([]float64{1, -2, 3}, 0)
+	v := randDense(rnd, 3, 4)
+	var want mat.Dense
+	want.Mul(d.Dense(), v)
+	got := mat.NewDense(3, 4, nil)
+	d.MulMatTo(got, v)
+	assert.Equal(t, 0.0, relDiffMat(got, &want))
+	var empty mat.Dense
+	d.MulMatTo(&empty, v)
+	assert.Equal(t, 0.0, relDiffMat(&empty, &want))
+}

@@ -1,0 +1,174 @@
+package approx
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// opOnly hides every method but the Operator ones, forcing the generic
+// (materialising) paths.
+type opOnly struct{ op curvature.Operator }
+
+func (o opOnly) Dim() int                  { return o.op.Dim() }
+func (o opOnly) MulVecTo(dst, v []float64) { o.op.MulVecTo(dst, v) }
+
+func TestCompareIdentical(t *testing.T) {
+	rnd := newRand(51)
+	m := randSPD(rnd, 15, 0.1)
+	a, err := NewSymMatrix(m, 0)
+	require.NoError(t, err)
+	g := randVec(rnd, 15)
+	for _, exact := range []curvature.Operator{curvature.NewDense(m), opOnly{curvature.NewDense(m)}, a} {
+		c, err := Compare(exact, a, g, 0.1, 4)
+		require.NoError(t, err)
+		assert.Equal(t, 0.0, c.RelFrobenius)
+		assert.InDelta(t, 0, c.RelSpectral, 1e-14)
+		assert.InDelta(t, 0, c.SolveRelError, 1e-13)
+		assert.InDelta(t, 1, c.SolveCosine, 1e-14)
+		assert.NoError(t, c.SolveErr)
+		assert.InDeltaSlice(t, c.ExactTop, c.ApproxTop, 1e-13)
+		assert.True(t, c.DenseSpectral)
+		assert.Equal(t, 225, c.Floats)
+	}
+}
+
+// TestCompareScaled: M̃ = cM has relative Frobenius and spectral errors
+// |c−1| exactly, undamped solve x̃ = x/c (relative error |1/c−1|, cosine
+// 1) and eigenvalues c·λ.
+func TestCompareScaled(t *testing.T) {
+	rnd := newRand(52)
+	m := randSPD(rnd, 12, 0.1)
+	for _, c := range []float64{0.5, 1.5, 3} {
+		var cm mat.SymDense
+		cm.ScaleSym(c, m)
+		a, _ := NewSymMatrix(&cm, 0)
+		g := randVec(rnd, 12)
+		cmp, err := Compare(curvature.NewDense(m), a, g, 0, 3)
+		require.NoError(t, err)
+		assert.InDelta(t, math.Abs(c-1), cmp.RelFrobenius, 1e-14)
+		assert.InDelta(t, math.Abs(c-1), cmp.RelSpectral, 1e-13)
+		assert.InDelta(t, math.Abs(1/c-1), cmp.SolveRelError, 1e-11)
+		assert.InDelta(t, 1, cmp.SolveCosine, 1e-13)
+		for i := range cmp.ExactTop {
+			assert.InDelta(t, c*cmp.ExactTop[i], cmp.ApproxTop[i], 1e-12)
+			if i > 0 {
+				assert.GreaterOrEqual(t, cmp.ExactTop[i-1], cmp.ExactTop[i], "descending")
+			}
+		}
+		recs := cmp.Records(7, "ggn", "scaled")
+		assert.Equal(t, 6+3+3, len(recs))
+		assert.Equal(t, Record{Step: 7, Matrix: "ggn", Approximation: "scaled", Metric: MetricRelFrobenius, Value: cmp.RelFrobenius}, recs[2])
+		assert.Equal(t, "approx_eig_3", recs[len(recs)-1].Metric)
+	}
+}
+
+// TestCompareDiagonal checks a non-trivial approximation against dense
+// formulas: ‖D−M‖_F is the norm of M's off-diagonal part; the spectral
+// error is the largest |eigenvalue| of D − M from a dense eigensolver.
+func TestCompareDiagonal(t *testing.T) {
+	rnd := newRand(53)
+	m := randSPD(rnd, 10, 0.5)
+	d, _ := DiagonalOf(m, 0)
+	var off float64
+	for i := 0; i < 10; i++ {
+		for j := 0; j < 10; j++ {
+			if i != j {
+				off += m.At(i, j) * m.At(i, j)
+			}
+		}
+	}
+	g := randVec(rnd, 10)
+	c, err := Compare(curvature.NewDense(m), d, g, 0.2, 2)
+	require.NoError(t, err)
+	assert.InDelta(t, math.Sqrt(off)/mat.Norm(m, 2), c.RelFrobenius, 1e-14)
+	diff := mat.NewSymDense(10, nil)
+	for i := 0; i < 10; i++ {
+		for j := i; j < 10; j++ {
+			diff.SetSym(i, j, d.Dense().At(i, j)-m.At(i, j))
+		}
+	}
+	var es, em mat.EigenSym
+	require.True(t, es.Factorize(diff, false))
+	require.True(t, em.Factorize(m, false))
+	vd, vm := es.Values(nil), em.Values(nil)
+	want := math.Max(-vd[0], vd[9]) / vm[9]
+	assert.InDelta(t, want, c.RelSpectral, 1e-13)
+	x, xt := denseSolve(t, m, g, 0.2), denseSolve(t, d.Dense(), g, 0.2)
+	assert.InDelta(t, relDiff(xt, x), c.SolveRelError, 1e-12)
+	assert.InDelta(t, mat.Dot(mat.NewVecDense(10, x), mat.NewVecDense(10, xt))/
+		(mat.Norm(mat.NewVecDense(10, x), 2)*mat.Norm(mat.NewVecDense(10, xt), 2)), c.SolveCosine, 1e-12)
+}
+
+// TestCompareLanczos forces the Lanczos path and checks it against the
+// dense one on matrices with decaying spectra, where the extreme Ritz
+// values converge quickly.
+func TestCompareLanczos(t *testing.T) {
+	rnd := newRand(54)
+	const n = 160
+	var q mat.QR
+	q.Factorize(randDense(rnd, n, n))
+	var qm mat.Dense
+	q.QTo(&qm)
+	eig := make([]float64, n)
+	for i := range eig {
+		eig[i] = math.Pow(0.8, float64(i))
+	}
+	m := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		m.SymRankOne(m, eig[i], qm.ColView(i))
+	}
+	a, _ := BlockDiagonalOf(m, Ranges(40, 40, 40, 40), 0)
+	g := randVec(rnd, n)
+	dense, err := Compare(curvature.NewDense(m), a, g, 0.01, 5)
+	require.NoError(t, err)
+	old := DenseMetricLimit
+	DenseMetricLimit = 0
+	defer func() { DenseMetricLimit = old }()
+	lz, err := Compare(curvature.NewDense(m), a, g, 0.01, 5)
+	require.NoError(t, err)
+	assert.False(t, lz.DenseSpectral)
+	assert.InDelta(t, dense.RelSpectral, lz.RelSpectral, 1e-8)
+	assert.InDeltaSlice(t, dense.ExactTop, lz.ExactTop, 1e-10)
+	assert.InDeltaSlice(t, dense.ApproxTop, lz.ApproxTop, 1e-10)
+	assert.InDeltaSlice(t, eig[:5], lz.ExactTop, 1e-10)
+	assert.Equal(t, dense.RelFrobenius, lz.RelFrobenius)
+
+	// m = n Lanczos steps recover every eigenvalue, even of a matrix with
+	// repeated eigenvalues (the Krylov space is invariant early and the
+	// process restarts).
+	id := mat.NewSymDense(6, []float64{2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 5})
+	vals, err := lanczosRitz(curvature.NewDense(id), 6, newRand(1))
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float64{2, 2, 2, 5, 5, 5}, vals, 1e-12)
+}
+
+func TestCompareErrors(t *testing.T) {
+	m := randSPD(newRand(55), 4, 0.1)
+	a, _ := DiagonalOf(m, 0)
+	op := curvature.NewDense(m)
+	_, err := Compare(op, a, []float64{1, 2, 3}, 0, 1)
+	assert.Error(t, err)
+	_, err = Compare(op, a, []float64{1, 2, 3, math.NaN()}, 0, 1)
+	assert.Error(t, err)
+	_, err = Compare(op, a, []float64{1, 2, 3, 4}, -1, 1)
+	assert.Error(t, err)
+	_, err = Compare(op, a, []float64{1, 2, 3, 4}, 0, 5)
+	assert.Error(t, err)
+	_, err = Compare(curvature.NewDense(mat.NewSymDense(4, nil)), a, []float64{1, 2, 3, 4}, 1, 1)
+	assert.Error(t, err, "zero exact matrix")
+
+	// An approximation that is not PD at this λ: NaN solve metrics, the
+	// rest still measured.
+	bad, _ := NewDiagonal([]float64{1, -1, 1, 1}, 0)
+	c, err := Compare(op, bad, []float64{1, 2, 3, 4}, 0.5, 2)
+	require.NoError(t, err)
+	assert.ErrorIs(t, c.SolveErr, ErrNotPositiveDefinite)
+	assert.True(t, math.IsNaN(c.SolveRelError) && math.IsNaN(c.SolveCosine))
+	assert.False(t, math.IsNaN(c.RelFrobenius))
+}
