@@ -1,0 +1,424 @@
+package secondorder
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// Every objective value SciPy 1.10.1 evaluated, in order, minimising the
+// 5-D Rosenbrock function (scipy.optimize.rosen, with rosen_der and
+// rosen_hess) from scipyX0 with options={'gtol': 1e-8} (‖∇f‖₂ < 1e-8),
+// recorded by wrapping the objective. trust-exact with its defaults
+// (k_easy = 0.1, k_hard = 0.2) takes 14 evaluations; its first step has
+// ‖p‖ = 1.0286 > Δ = 1, because k_easy lets the nearly-exact solver stop
+// off the boundary. With k_easy = k_hard = 1e-10 (patched into
+// IterativeSubproblem), it solves the subproblems exactly and takes the 16
+// below, which an exact solver must reproduce. trust-ncg (Steihaug–Toint)
+// takes 21.
+var (
+	scipyTrustExactTight = []float64{848.22, 104.6420667, 1.581777242, 0.3305978078, 0.2942781007,
+		0.08522566072, 0.2234305615, 0.1210541556, 0.05770282412, 0.02531164646, 0.006566611021,
+		0.001045354839, 3.811118473e-05, 9.157030103e-08, 4.659275219e-13, 1.507297111e-23}
+	scipyTrustNCG = []float64{848.22, 115.3571383, 11.18428164, 2.634255542, 0.1150999263,
+		0.04223355616, 0.03388062703, 0.03151445291, 0.1213738827, 0.01701150089, 0.005330021072,
+		0.004036487642, 0.003958818258, 0.001092049484, 0.0002136231834, 2.122834015e-05,
+		1.223087071e-05, 8.651971162e-09, 7.965338433e-10, 3.862920788e-17, 1.232595164e-30}
+)
+
+const (
+	scipyTrustExactNfev = 14 // SciPy 1.10.1 trust-exact, default tolerances
+	scipyTrustNCGNfev   = 21 // SciPy 1.10.1 trust-ncg
+)
+
+// evaluatedValues returns f(x₀) followed by the objective at every trial.
+func evaluatedValues(f0 float64, steps []StepRecord) []float64 {
+	v := []float64{f0}
+	for _, s := range steps {
+		v = append(v, s.TrialF)
+	}
+	return v
+}
+
+func assertSameValues(t *testing.T, want, got []float64, msg string) {
+	t.Helper()
+	require.Len(t, got, len(want), msg)
+	for i := range want {
+		if want[i] < 1e-9 {
+			assert.Less(t, got[i], 1e-9, "%s: evaluation %d", msg, i)
+			continue
+		}
+		assert.InDelta(t, want[i], got[i], 1e-7*want[i], "%s: evaluation %d", msg, i)
+	}
+}
+
+// gonumNewtonEvals measures gonum's Newton on the same problem and criterion.
+func gonumNewtonEvals(t *testing.T) optimize.Stats {
+	res, err := optimize.Minimize(rosenProblem(), scipyX0, &optimize.Settings{Converger: gradNorm2(1e-8)}, &optimize.Newton{})
+	require.NoError(t, err)
+	require.Equal(t, optimize.GradientThreshold, res.Status)
+	return res.Stats
+}
+
+func TestRosenbrock5AgainstSciPy(t *testing.T) {
+	newton := gonumNewtonEvals(t)
+	t.Logf("gonum Newton: %d function, %d gradient, %d Hessian evaluations", newton.FuncEvaluations, newton.GradEvaluations, newton.HessEvaluations)
+	for _, tc := range []struct {
+		name     string
+		solver   SubproblemSolver
+		want     []float64
+		maxEvals int
+	}{
+		// An exact solver cannot take SciPy's default path (whose first
+		// step leaves the region), so it is held to SciPy's exact path.
+		{"exact", &Exact{}, scipyTrustExactTight, len(scipyTrustExactTight)},
+		{"steihaug", &Steihaug{}, scipyTrustNCG, scipyTrustNCGNfev},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := append([]float64(nil), scipyX0...)
+			res, err := Minimize(x, rosenObjective(5), &TrustRegion{Solver: tc.solver}, nil)
+			require.NoError(t, err)
+			require.Equal(t, optimize.GradientThreshold, res.Status)
+			assert.Less(t, res.GradNorm, 1e-8)
+			assertSameValues(t, tc.want, evaluatedValues(848.22, res.Steps), tc.name)
+			assert.LessOrEqual(t, res.Func, tc.maxEvals)
+			assert.Less(t, res.Func, newton.FuncEvaluations, "fewer evaluations than gonum's Newton")
+			for i := range x {
+				assert.InDelta(t, 1, x[i], 1e-8)
+			}
+			t.Logf("%s: %d function, %d gradient, %d Hessian evaluations, %d products, %d factorisations (SciPy default trust-exact %d, trust-ncg %d)",
+				tc.name, res.Func, res.Grad, res.Hess, res.Products, res.Factorizations, scipyTrustExactNfev, scipyTrustNCGNfev)
+		})
+	}
+}
+
+// TestGonumMethodMatchesMinimize runs the methods through optimize.Minimize
+// and checks they take the same steps as Minimize, with the same counts.
+func TestGonumMethodMatchesMinimize(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		new  func(obs func(StepRecord)) Stepper
+	}{
+		{"tr-exact", func(o func(StepRecord)) Stepper { return &TrustRegion{Solver: &Exact{}, Observe: o} }},
+		{"tr-steihaug", func(o func(StepRecord)) Stepper { return &TrustRegion{Solver: &Steihaug{}, Observe: o} }},
+		{"tr-dogleg", func(o func(StepRecord)) Stepper { return &TrustRegion{Solver: &Dogleg{}, Observe: o} }},
+		{"newton-backtracking", func(o func(StepRecord)) Stepper { return &DampedNewton{Observe: o} }},
+		{"newton-morethuente", func(o func(StepRecord)) Stepper {
+			return &DampedNewton{Linesearcher: &optimize.MoreThuente{}, Observe: o}
+		}},
+		{"levenberg-marquardt", func(o func(StepRecord)) Stepper {
+			return &DampedNewton{Lambda: 1, Adaptive: &LevenbergMarquardt{}, Observe: o}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, x0 := range [][]float64{{-1.2, 1}, scipyX0} {
+				n := len(x0)
+				x := append([]float64(nil), x0...)
+				res, err := Minimize(x, rosenObjective(n), tc.new(nil), nil)
+				require.NoError(t, err)
+				require.Equal(t, optimize.GradientThreshold, res.Status)
+
+				var recs []StepRecord
+				gres, err := optimize.Minimize(rosenProblem(), x0,
+					&optimize.Settings{Converger: gradNorm2(1e-8)}, tc.new(func(r StepRecord) { recs = append(recs, r) }))
+				require.NoError(t, err)
+				assert.Equal(t, optimize.GradientThreshold, gres.Status)
+				assert.Equal(t, res.Func, gres.FuncEvaluations, "function evaluations")
+				assert.Equal(t, res.Grad, gres.GradEvaluations, "gradient evaluations")
+				assert.Equal(t, res.Hess, gres.HessEvaluations, "Hessian evaluations")
+				assert.Equal(t, res.Accepted+1, gres.MajorIterations, "major iterations")
+				assert.Equal(t, x, gres.X)
+				require.Len(t, recs, len(res.Steps))
+				for i := range recs {
+					assert.Equal(t, res.Steps[i], recs[i], "step %d", i+1)
+				}
+			}
+		})
+	}
+}
+
+// TestNewtonQuadraticConvergence checks e_{k+1} ≤ C e_k² for undamped
+// Newton on the 2-D Rosenbrock function near the minimiser x* = (1, 1).
+func TestNewtonQuadraticConvergence(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		method Stepper
+	}{
+		{"backtracking", &DampedNewton{}},
+		{"morethuente", &DampedNewton{Linesearcher: &optimize.MoreThuente{}}},
+		{"trust-region-exact", &TrustRegion{Solver: &Exact{}}},
+		{"levenberg-marquardt", &DampedNewton{Lambda: 1e-3, Adaptive: &LevenbergMarquardt{Min: 1e-14}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := &tracked{Objective: rosenObjective(2)}
+			x := []float64{-1.2, 1}
+			_, err := Minimize(x, obj, tc.method, &Settings{GradientThreshold: 1e-13})
+			require.NoError(t, err)
+			var errs []float64
+			for _, p := range obj.points {
+				errs = append(errs, math.Hypot(p[0]-1, p[1]-1))
+			}
+			checked := 0
+			for k := 0; k+1 < len(errs); k++ {
+				if errs[k] > 1e-2 || errs[k+1] < 1e-14 {
+					continue
+				}
+				ratio := errs[k+1] / (errs[k] * errs[k])
+				// The Newton error constant ‖H⁻¹‖·‖∇³f‖/2 at x* is about
+				// 250 for this function; a linear rate would blow the ratio
+				// up like 1/e_k.
+				assert.Less(t, ratio, 1000.0, "k=%d e_k=%g e_k+1=%g", k, errs[k], errs[k+1])
+				checked++
+			}
+			assert.GreaterOrEqual(t, checked, 2, "errors %v", errs)
+		})
+	}
+}
+
+// quadratic is f(x) = ½xᵀAx + bᵀx with its exact Hessian A.
+type quadratic struct {
+	a *mat.SymDense
+	b []float64
+}
+
+func (q quadratic) Dim() int { return len(q.b) }
+func (q quadratic) Func(x []float64) float64 {
+	return modelValue(q.a, q.b, x)
+}
+func (q quadratic) Grad(g, x []float64) {
+	mat.NewVecDense(len(x), g).MulVec(q.a, mat.NewVecDense(len(x), x))
+	floats.Add(g, q.b)
+}
+func (q quadratic) Hess(dst *mat.SymDense, _ []float64) { dst.CopySym(q.a) }
+
+// TestRhoIsOneOnQuadratic: on a quadratic with its exact Hessian the model
+// is the function, so every step's ρ is 1 — trust region with any solver
+// (also an indefinite quadratic, where the steps run to the boundary) and
+// damped Newton with any λ.
+func TestRhoIsOneOnQuadratic(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(4, 1))
+	spd, _ := symFromEig([]float64{0.5, 1, 3, 10}, rnd)
+	indef, _ := symFromEig([]float64{-2, -0.5, 1, 4}, rnd)
+	b := randVec(4, rnd)
+	for _, tc := range []struct {
+		name   string
+		a      *mat.SymDense
+		method Stepper
+	}{
+		{"tr-exact", spd, &TrustRegion{Solver: &Exact{}, InitialRadius: 0.1}},
+		{"tr-steihaug", spd, &TrustRegion{Solver: &Steihaug{}, InitialRadius: 0.1}},
+		{"tr-dogleg", spd, &TrustRegion{Solver: &Dogleg{}, InitialRadius: 0.1}},
+		{"tr-cauchy", spd, &TrustRegion{Solver: &Cauchy{}, InitialRadius: 0.1}},
+		{"tr-exact-indefinite", indef, &TrustRegion{Solver: &Exact{}, InitialRadius: 0.1}},
+		{"tr-steihaug-indefinite", indef, &TrustRegion{Solver: &Steihaug{}, InitialRadius: 0.1}},
+		{"newton-fixed-lambda", spd, &DampedNewton{Lambda: 2}},
+		{"levenberg-marquardt", spd, &DampedNewton{Lambda: 5, Adaptive: &LevenbergMarquardt{}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := make([]float64, 4)
+			res, err := Minimize(x, quadratic{tc.a, b}, tc.method, &Settings{MaxIterations: 8})
+			require.NoError(t, err)
+			require.NotEmpty(t, res.Steps)
+			for _, s := range res.Steps {
+				if s.Predicted < 1e-10 {
+					continue // converged: ρ is rounding noise
+				}
+				assert.InDelta(t, 1, s.Rho, 1e-9, "step %d: predicted %g actual %g", s.Iteration, s.Predicted, s.Actual)
+			}
+		})
+	}
+}
+
+// saddle is f(x, y) = x² − y² + y⁴/4: a saddle at the origin, minima at
+// (0, ±√2) with f = −1.
+type saddle struct{}
+
+func (saddle) Dim() int { return 2 }
+func (saddle) Func(x []float64) float64 {
+	return x[0]*x[0] - x[1]*x[1] + x[1]*x[1]*x[1]*x[1]/4
+}
+func (saddle) Grad(g, x []float64) {
+	g[0] = 2 * x[0]
+	g[1] = -2*x[1] + x[1]*x[1]*x[1]
+}
+func (saddle) Hess(dst *mat.SymDense, x []float64) {
+	dst.SetSym(0, 0, 2)
+	dst.SetSym(0, 1, 0)
+	dst.SetSym(1, 1, -2+3*x[1]*x[1])
+}
+
+// TestSaddleEscape starts next to the saddle, where the gradient is tiny
+// and points towards it, and expects every method to reach a minimum.
+func TestSaddleEscape(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		method Stepper
+	}{
+		{"tr-exact", &TrustRegion{Solver: &Exact{}}},
+		{"tr-steihaug", &TrustRegion{Solver: &Steihaug{}}},
+		{"tr-dogleg", &TrustRegion{Solver: &Dogleg{}}},
+		{"newton-raise-lambda", &DampedNewton{}},
+		{"newton-abs-eigen", &DampedNewton{Indefinite: AbsEigen}},
+		{"levenberg-marquardt", &DampedNewton{Adaptive: &LevenbergMarquardt{}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := []float64{1e-3, 1e-6}
+			res, err := Minimize(x, saddle{}, tc.method, &Settings{GradientThreshold: 1e-10})
+			require.NoError(t, err)
+			assert.Equal(t, optimize.GradientThreshold, res.Status)
+			assert.InDelta(t, -1, res.F, 1e-12)
+			assert.InDelta(t, math.Sqrt2, math.Abs(x[1]), 1e-8)
+		})
+	}
+	// Exactly at the saddle the gradient vanishes; only the exact solver
+	// sees the negative curvature and leaves.
+	p := make([]float64, 2)
+	h := mat.NewSymDense(2, nil)
+	saddle{}.Hess(h, []float64{0, 0})
+	info, err := SolveTrustRegion(p, curvature.NewDense(h), []float64{0, 0}, 0.5, &Exact{})
+	require.NoError(t, err)
+	assert.True(t, info.HardCase)
+	assert.InDelta(t, 0.5, math.Abs(p[1]), 1e-15)
+	assert.InDelta(t, 0.25, info.Decrease, 1e-15) // −m(p) = ½·2·0.5²
+}
+
+// TestAcceptedStepsNeverIncrease runs every method on the Rosenbrock
+// functions and checks the objective never rises at an accepted step and
+// never moves at a rejected one.
+func TestAcceptedStepsNeverIncrease(t *testing.T) {
+	methods := map[string]func() Stepper{
+		"tr-exact":      func() Stepper { return &TrustRegion{Solver: &Exact{}} },
+		"tr-steihaug":   func() Stepper { return &TrustRegion{Solver: &Steihaug{}} },
+		"tr-dogleg":     func() Stepper { return &TrustRegion{Solver: &Dogleg{}} },
+		"tr-cauchy":     func() Stepper { return &TrustRegion{Solver: &Cauchy{}} },
+		"tr-big-radius": func() Stepper { return &TrustRegion{InitialRadius: 100, Eta: 1e-8} },
+		"newton":        func() Stepper { return &DampedNewton{} },
+		"newton-abs":    func() Stepper { return &DampedNewton{Indefinite: AbsEigen} },
+		"newton-cg":     func() Stepper { return &DampedNewton{Linear: Linear{Method: CGLinear}} },
+		"lm":            func() Stepper { return &DampedNewton{Adaptive: &LevenbergMarquardt{}} },
+	}
+	for name, mk := range methods {
+		for _, x0 := range [][]float64{{-1.2, 1}, scipyX0, {2, -2, 2}} {
+			x := append([]float64(nil), x0...)
+			res, err := Minimize(x, rosenObjective(len(x)), mk(), &Settings{MaxIterations: 300})
+			require.NoError(t, err, name)
+			prev := rosenObjective(len(x)).Func(x0)
+			for _, s := range res.Steps {
+				if s.Accepted {
+					assert.LessOrEqual(t, s.F, prev, "%s step %d", name, s.Iteration)
+					assert.Equal(t, s.TrialF, s.F)
+				} else {
+					assert.Equal(t, prev, s.F, "%s step %d", name, s.Iteration)
+					assert.Greater(t, s.TrialF, prev-0.15*s.Predicted-1e-300)
+				}
+				prev = s.F
+			}
+		}
+	}
+}
+
+// TestNaNStopsAtLastGoodPoint injects a NaN objective or gradient once the
+// iterates pass x₀ = 0 on the 2-D Rosenbrock path from (−1.2, 1), and
+// checks the run stops with ErrNonFinite and leaves x at the last accepted
+// point — through Minimize and through optimize.Minimize.
+func TestNaNStopsAtLastGoodPoint(t *testing.T) {
+	past := func(x []float64) bool { return x[0] > 0 }
+	for _, tc := range []struct {
+		name    string
+		nanFunc bool
+	}{{"objective", true}, {"gradient", false}} {
+		for mname, mk := range map[string]func() Stepper{
+			"tr-exact":    func() Stepper { return &TrustRegion{Solver: &Exact{}} },
+			"tr-steihaug": func() Stepper { return &TrustRegion{Solver: &Steihaug{}} },
+			"newton":      func() Stepper { return &DampedNewton{} },
+			"lm":          func() Stepper { return &DampedNewton{Adaptive: &LevenbergMarquardt{}} },
+		} {
+			t.Run(tc.name+"/"+mname, func(t *testing.T) {
+				obj := &tracked{Objective: rosenObjective(2)}
+				if tc.nanFunc {
+					obj.nanFunc = past
+				} else {
+					obj.nanGrad = past
+				}
+				x := []float64{-1.2, 1}
+				res, err := Minimize(x, obj, mk(), nil)
+				require.Error(t, err)
+				assert.ErrorIs(t, err, ErrNonFinite)
+				assert.Equal(t, optimize.Failure, res.Status)
+				// The last good point is the last one whose gradient was
+				// finite.
+				good := obj.points[len(obj.points)-1]
+				if !tc.nanFunc {
+					good = obj.points[len(obj.points)-2]
+				}
+				assert.Equal(t, good, x)
+				assert.False(t, past(x))
+				assert.Equal(t, obj.Objective.Func(x), res.F)
+
+				p := curvature.Problem(obj)
+				gres, gerr := optimize.Minimize(p, []float64{-1.2, 1}, &optimize.Settings{Converger: gradNorm2(1e-8)}, mk())
+				require.Error(t, gerr)
+				assert.ErrorIs(t, gerr, ErrNonFinite)
+				assert.Equal(t, good, gres.X)
+			})
+		}
+	}
+}
+
+// TestBadSettings checks that bad settings are errors before anything is
+// evaluated, through Minimize and optimize.Minimize.
+func TestBadSettings(t *testing.T) {
+	nan := math.NaN()
+	for _, tc := range []struct {
+		name   string
+		method Stepper
+	}{
+		{"negative radius", &TrustRegion{InitialRadius: -1}},
+		{"NaN radius", &TrustRegion{InitialRadius: nan}},
+		{"infinite radius", &TrustRegion{InitialRadius: math.Inf(1)}},
+		{"max below initial", &TrustRegion{InitialRadius: 2, MaxRadius: 1}},
+		{"negative max radius", &TrustRegion{MaxRadius: -5}},
+		{"eta 1/4", &TrustRegion{Eta: 0.25}},
+		{"eta negative", &TrustRegion{Eta: -0.1}},
+		{"eta NaN", &TrustRegion{Eta: nan}},
+		{"steihaug tol", &TrustRegion{Solver: &Steihaug{Tol: 1.5}}},
+		{"steihaug max iterations", &TrustRegion{Solver: &Steihaug{MaxIterations: -1}}},
+		{"dogleg linear tol", &TrustRegion{Solver: &Dogleg{Linear: Linear{Tol: -1}}}},
+		{"NaN lambda", &DampedNewton{Lambda: nan}},
+		{"negative lambda", &DampedNewton{Lambda: -1}},
+		{"infinite lambda", &DampedNewton{Lambda: math.Inf(1)}},
+		{"increase below 1", &DampedNewton{Increase: 0.5}},
+		{"unknown strategy", &DampedNewton{Indefinite: Indefinite(7)}},
+		{"unknown linear method", &DampedNewton{Linear: Linear{Method: LinearMethod(9)}}},
+		{"lm eta", &DampedNewton{Adaptive: &LevenbergMarquardt{Eta: 0.5}}},
+		{"lm min NaN", &DampedNewton{Adaptive: &LevenbergMarquardt{Min: nan}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := &tracked{Objective: rosenObjective(2)}
+			x := []float64{-1.2, 1}
+			_, err := Minimize(x, obj, tc.method, nil)
+			require.Error(t, err)
+			var se *SettingError
+			assert.True(t, errors.As(err, &se), "%v", err)
+			assert.Empty(t, obj.points, "nothing evaluated")
+			assert.Equal(t, []float64{-1.2, 1}, x)
+			_, err = optimize.Minimize(rosenProblem(), x, nil, tc.method)
+			assert.Error(t, err)
+		})
+	}
+	for _, s := range []*Settings{{GradientThreshold: -1}, {GradientThreshold: math.NaN()}, {MaxIterations: -1}} {
+		_, err := Minimize([]float64{0, 0}, rosenObjective(2), &TrustRegion{}, s)
+		assert.Error(t, err)
+	}
+	_, err := Minimize([]float64{math.NaN(), 0}, rosenObjective(2), &TrustRegion{}, nil)
+	assert.ErrorIs(t, err, ErrNonFinite)
+}
