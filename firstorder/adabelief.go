@@ -1,0 +1,172 @@
+package firstorder
+
+import "math"
+
+var _ Optimizer = (*AdaBelief)(nil)
+
+// AdaBeliefSettings configures AdaBelief. The zero value is the defaults of
+// the authors' adabelief-pytorch 0.2 except for rectification, which is off
+// unless Rectify is set (0.2 turns it on by default).
+type AdaBeliefSettings struct {
+	// LR is the learning rate. If LR is 0 it is defaulted to 1e-3.
+	LR float64
+
+	// Beta1 and Beta2 are the decay rates in [0, 1) of the moment averages.
+	// If 0 they are defaulted to 0.9 and 0.999; use Zero for an explicit 0.
+	Beta1, Beta2 float64
+
+	// Eps is ε ≥ 0, added to s every step and to the denominator. If 0 it
+	// is defaulted to 1e-16. The authors note that AdaBelief's ε plays the
+	// role of Adam's ε squared.
+	Eps float64
+
+	// WeightDecay is λ ≥ 0. By default it is decoupled as in AdamW: each step
+	// first scales θ by 1 − lr·λ (1 − λ with FixedDecay). The default is 0.
+	WeightDecay float64
+
+	// CoupledWeightDecay adds λθ to the gradient instead (L2 penalty).
+	CoupledWeightDecay bool
+
+	// FixedDecay scales θ by 1 − λ, independently of the learning rate.
+	FixedDecay bool
+
+	// AMSGrad keeps the running maximum of s (after adding ε) and divides
+	// by it in the unrectified update.
+	AMSGrad bool
+
+	// Rectify applies RAdam's variance rectification.
+	Rectify bool
+
+	// NoSGDWarmup skips the update, instead of taking the momentum step
+	// θ ← θ − lr·m/(1−β₁ᵗ), in the first steps where rectification is
+	// undefined (the reference's degenerated_to_sgd=False). Only with
+	// Rectify.
+	NoSGDWarmup bool
+}
+
+// AdaBelief adapts the step to the "belief" in the gradient (Zhuang et al.,
+// 2020), following the authors' reference implementation adabelief-pytorch
+// 0.2. With gradient g at step t = 1, 2, …:
+//
+//	m ← β₁m + (1−β₁)g
+//	s ← β₂s + (1−β₂)(g−m)² + ε
+//	θ ← θ − lr/(1−β₁ᵗ) · m / (√(s/(1−β₂ᵗ)) + ε)
+//
+// The second moment is the variance of g around its average m (the new m), not
+// the mean of g² as in Adam; ε is added to s on every step (and so
+// accumulates in it) and again outside the root, as in the reference and the
+// paper's Algorithm 2. The seed article's pseudo-code omits both ε terms.
+// With AMSGrad the denominator uses s_max ← max(s_max, s).
+//
+// With Rectify, ρ_t as in RAdam and r_t its rectifier:
+//
+//	if ρ_t ≥ 5:  θ ← θ − lr·r_t·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√s + ε)
+//	otherwise:   θ ← θ − lr/(1−β₁ᵗ) · m   (or no update, with NoSGDWarmup)
+//
+// where, as in the reference, the rectified step uses s itself even with
+// AMSGrad, and the threshold is ρ_t ≥ 5 where RAdam has ρ_t > 5.
+type AdaBelief struct {
+	state
+	s AdaBeliefSettings
+}
+
+// NewAdaBelief returns AdaBelief for n parameters, or an error if a setting
+// is invalid.
+func NewAdaBelief(n int, s AdaBeliefSettings) (*AdaBelief, error) {
+	const kind = "AdaBelief"
+	s.LR = orDefault(s.LR, 1e-3)
+	s.Beta1 = orDefault(s.Beta1, 0.9)
+	s.Beta2 = orDefault(s.Beta2, 0.999)
+	s.Eps = orDefault(s.Eps, 1e-16)
+	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
+		return nil, err
+	}
+	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 2+boolInt(s.AMSGrad), 0)
+	if err != nil {
+		return nil, err
+	}
+	return &AdaBelief{state: st, s: s}, nil
+}
+
+// Reset returns the optimizer to its initial state.
+func (o *AdaBelief) Reset() { o.reset() }
+
+// Step takes one step; see Optimizer.
+func (o *AdaBelief) Step(x, grad []float64) error {
+	if err := o.check(x, grad); err != nil {
+		return err
+	}
+	o.steps++
+	t := float64(o.steps)
+	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
+	eps, lr := o.s.Eps, o.lr
+	var wd float64 // coupled L2 penalty
+	decay := 1.0   // decoupled scaling
+	switch {
+	case o.s.CoupledWeightDecay:
+		wd = o.s.WeightDecay
+	case o.s.FixedDecay:
+		decay = 1 - o.s.WeightDecay
+	default:
+		decay = 1 - float64(lr*o.s.WeightDecay)
+	}
+	bc1 := 1 - math.Pow(b1, t)
+	b2t := math.Pow(b2, t)
+	bc2 := 1 - b2t
+
+	// The coefficient c and denominator scale r of θ ← θ + c·m/(√s/r + ε),
+	// or of θ ← θ + c·m when sgdStep.
+	c, r := -(lr / bc1), math.Sqrt(bc2)
+	rectified, sgdStep := false, false
+	if o.s.Rectify {
+		rhoInf := 2/(1-b2) - 1
+		rho := rhoInf - 2*t*b2t/(1-b2t)
+		switch {
+		case rho >= 5:
+			rectified = true
+			c = -math.Sqrt(bc2*(rho-4)/(rhoInf-4)*(rho-2)/rho*rhoInf/(rhoInf-2)) / bc1 * lr
+			r = 1
+		case o.s.NoSGDWarmup:
+			c = 0 // the reference leaves θ alone, decay and moments aside
+			sgdStep = true
+		default:
+			sgdStep = true
+			c = -(1 / bc1) * lr
+		}
+	}
+
+	m, sv := o.bufs[0][:len(x)], o.bufs[1][:len(x)]
+	var smax []float64
+	if o.s.AMSGrad {
+		smax = o.bufs[2][:len(x)]
+	}
+	for i, g := range grad {
+		xi := x[i]
+		if wd != 0 {
+			g += float64(wd * xi)
+		} else {
+			xi *= decay
+		}
+		mi := float64(m[i]*b1) + float64(c1*g)
+		res := g - mi
+		si := float64(sv[i]*b2) + float64(float64(c2*res)*res)
+		si += eps
+		m[i], sv[i] = mi, si
+		sd := si // what the unrectified step divides by
+		if smax != nil {
+			sd = max(smax[i], si)
+			smax[i] = sd
+		}
+		switch {
+		case sgdStep:
+			xi += float64(c * mi)
+		case rectified:
+			xi += float64(c*mi) / (math.Sqrt(si) + eps)
+		default:
+			xi += float64(c*mi) / (math.Sqrt(sd)/r + eps)
+		}
+		x[i] = xi
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package firstorder
+
+import "math"
+
+var _ Optimizer = (*Adagrad)(nil)
+
+// AdagradSettings configures Adagrad. The zero value is torch.optim.Adagrad's
+// defaults.
+type AdagradSettings struct {
+	// LR is the learning rate. If LR is 0 it is defaulted to 1e-2.
+	LR float64
+
+	// LRDecay ≥ 0 divides the learning rate of step t by 1 + (t−1)·LRDecay.
+	// The default is 0.
+	LRDecay float64
+
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
+	// is 0.
+	WeightDecay float64
+
+	// InitialAccumulator ≥ 0 is the starting value of the sum of squared
+	// gradients. The default is 0.
+	InitialAccumulator float64
+
+	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-10.
+	Eps float64
+}
+
+// Adagrad is the adaptive gradient method of Duchi, Hazan & Singer (2011), as
+// torch.optim.Adagrad. With gradient g (plus λθ if WeightDecay is set) at step
+// t = 1, 2, …:
+//
+//	G ← G + g²
+//	θ ← θ − lr/(1 + (t−1)·LRDecay) · g / (√G + ε)
+//
+// G is the sum of squared gradients and the update multiplies g, not g²,
+// element-wise: the seed article's formula has both printed wrongly (its
+// pseudo-code is right).
+type Adagrad struct {
+	state
+	s AdagradSettings
+}
+
+// NewAdagrad returns Adagrad for n parameters, or an error if a setting is
+// invalid.
+func NewAdagrad(n int, s AdagradSettings) (*Adagrad, error) {
+	const kind = "Adagrad"
+	s.LR = orDefault(s.LR, 1e-2)
+	s.LRDecay = orDefault(s.LRDecay, 0)
+	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	s.InitialAccumulator = orDefault(s.InitialAccumulator, 0)
+	s.Eps = orDefault(s.Eps, 1e-10)
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"LRDecay", s.LRDecay}, {"WeightDecay", s.WeightDecay}, {"InitialAccumulator", s.InitialAccumulator}, {"Eps", s.Eps}} {
+		if err := checkNonNeg(kind, f.name, f.v); err != nil {
+			return nil, err
+		}
+	}
+	st, err := newState(kind, n, s.LR, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	o := &Adagrad{state: st, s: s}
+	o.Reset()
+	return o, nil
+}
+
+// Reset returns the optimizer to its initial state.
+func (o *Adagrad) Reset() {
+	o.reset()
+	for i := range o.bufs[0] {
+		o.bufs[0][i] = o.s.InitialAccumulator
+	}
+}
+
+// Step takes one step; see Optimizer.
+func (o *Adagrad) Step(x, grad []float64) error {
+	if err := o.check(x, grad); err != nil {
+		return err
+	}
+	o.steps++
+	nclr := -(o.lr / (1 + float64(o.steps-1)*o.s.LRDecay))
+	wd, eps := o.s.WeightDecay, o.s.Eps
+	sum := o.bufs[0][:len(x)]
+	for i, g := range grad {
+		if wd != 0 {
+			g += float64(wd * x[i])
+		}
+		si := sum[i] + float64(g*g)
+		sum[i] = si
+		x[i] += float64(nclr*g) / (math.Sqrt(si) + eps)
+	}
+	return nil
+}

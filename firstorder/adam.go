@@ -1,0 +1,203 @@
+package firstorder
+
+import (
+	"math"
+)
+
+var (
+	_ Optimizer = (*Adam)(nil)
+	_ Optimizer = (*AdamW)(nil)
+)
+
+// AdamSettings configures Adam. The zero value is torch.optim.Adam's defaults.
+type AdamSettings struct {
+	// LR is the learning rate. If LR is 0 it is defaulted to 1e-3.
+	LR float64
+
+	// Beta1 and Beta2 are the decay rates β₁, β₂ in [0, 1) of the first and
+	// second moment averages. If 0 they are defaulted to 0.9 and 0.999; use
+	// Zero for an explicit 0.
+	Beta1, Beta2 float64
+
+	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-8.
+	Eps float64
+
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient, g + λθ
+	// (coupled, unlike AdamW). The default is 0.
+	WeightDecay float64
+
+	// AMSGrad divides by the running maximum of the bias-corrected second
+	// moment instead of its current value (Reddi et al., 2018).
+	AMSGrad bool
+}
+
+// AdamWSettings configures AdamW. The zero value is torch.optim.AdamW's
+// defaults.
+type AdamWSettings struct {
+	// LR is the learning rate. If LR is 0 it is defaulted to 1e-3.
+	LR float64
+
+	// Beta1 and Beta2 are as in AdamSettings (defaults 0.9 and 0.999).
+	Beta1, Beta2 float64
+
+	// Eps is ε ≥ 0. If 0 it is defaulted to 1e-8.
+	Eps float64
+
+	// WeightDecay is the decoupled decay λ ≥ 0: each step first scales θ by
+	// 1 − lr·λ. If 0 it is defaulted to 1e-2; use Zero for no decay.
+	WeightDecay float64
+
+	// AMSGrad is as in AdamSettings.
+	AMSGrad bool
+}
+
+// Adam is adaptive moment estimation (Kingma & Ba, 2015) with bias
+// correction, as torch.optim.Adam. With gradient g (plus λθ if WeightDecay is
+// set) at step t = 1, 2, …:
+//
+//	m ← β₁m + (1−β₁)g
+//	v ← β₂v + (1−β₂)g²
+//	θ ← θ − lr/(1−β₁ᵗ) · m / (√(v/(1−β₂ᵗ)) + ε)
+//
+// With AMSGrad the denominator uses v_max ← max(v_max, v), kept across
+// steps, in place of v (the maximum of the uncorrected v, as torch does).
+//
+// ε is added after the square root, as in torch and the paper. The seed
+// article's pseudo-code runs t from 0, which divides by 1−β⁰ = 0 in the bias
+// correction; t starts at 1 here, so the first step has size lr·|g|/(|g|+ε)
+// ≈ lr in every coordinate.
+type Adam struct {
+	state
+	s AdamSettings
+}
+
+// NewAdam returns Adam for n parameters, or an error if a setting is invalid.
+func NewAdam(n int, s AdamSettings) (*Adam, error) {
+	const kind = "Adam"
+	s.LR = orDefault(s.LR, 1e-3)
+	s.Beta1 = orDefault(s.Beta1, 0.9)
+	s.Beta2 = orDefault(s.Beta2, 0.999)
+	s.Eps = orDefault(s.Eps, 1e-8)
+	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
+		return nil, err
+	}
+	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 2+boolInt(s.AMSGrad), 0)
+	if err != nil {
+		return nil, err
+	}
+	return &Adam{state: st, s: s}, nil
+}
+
+// Reset returns the optimizer to its initial state.
+func (o *Adam) Reset() { o.reset() }
+
+// Step takes one step; see Optimizer.
+func (o *Adam) Step(x, grad []float64) error {
+	if err := o.check(x, grad); err != nil {
+		return err
+	}
+	s := o.s
+	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, 1, s.AMSGrad)
+	return nil
+}
+
+// AdamW is Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as
+// torch.optim.AdamW: each step first scales θ by 1 − lr·λ, then takes Adam's
+// step with the plain gradient. Unlike Adam's L2 penalty, the decay is not
+// divided by √v̂, so every weight decays at the same relative rate.
+type AdamW struct {
+	state
+	s AdamWSettings
+}
+
+// NewAdamW returns AdamW for n parameters, or an error if a setting is
+// invalid.
+func NewAdamW(n int, s AdamWSettings) (*AdamW, error) {
+	const kind = "AdamW"
+	s.LR = orDefault(s.LR, 1e-3)
+	s.Beta1 = orDefault(s.Beta1, 0.9)
+	s.Beta2 = orDefault(s.Beta2, 0.999)
+	s.Eps = orDefault(s.Eps, 1e-8)
+	s.WeightDecay = orDefault(s.WeightDecay, 1e-2)
+	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
+		return nil, err
+	}
+	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 2+boolInt(s.AMSGrad), 0)
+	if err != nil {
+		return nil, err
+	}
+	return &AdamW{state: st, s: s}, nil
+}
+
+// Reset returns the optimizer to its initial state.
+func (o *AdamW) Reset() { o.reset() }
+
+// Step takes one step; see Optimizer.
+func (o *AdamW) Step(x, grad []float64) error {
+	if err := o.check(x, grad); err != nil {
+		return err
+	}
+	s := o.s
+	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, 0, 1-o.lr*s.WeightDecay, s.AMSGrad)
+	return nil
+}
+
+// adamStep is the update shared by Adam (L2 penalty wd, decay 1) and AdamW
+// (wd 0, decay 1 − lr·λ); bufs are m, v and, with AMSGrad, v_max.
+func adamStep(st *state, x, grad []float64, b1, b2, eps, wd, decay float64, amsgrad bool) {
+	st.steps++
+	t := float64(st.steps)
+	k := adamCoef{
+		b1: b1, c1: 1 - b1,
+		b2: b2, c2: 1 - b2,
+		decay: decay,
+		nstep: -(st.lr / (1 - math.Pow(b1, t))),
+		bc2s:  math.Sqrt(1 - math.Pow(b2, t)),
+		eps:   eps,
+	}
+	m, v := st.bufs[0], st.bufs[1]
+	if wd == 0 && !amsgrad {
+		adam(x, grad, m, v, &k)
+		return
+	}
+	m, v = m[:len(x)], v[:len(x)]
+	var vmax []float64
+	if amsgrad {
+		vmax = st.bufs[2][:len(x)]
+	}
+	for i, g := range grad {
+		if wd != 0 {
+			g += float64(wd * x[i])
+		}
+		mi := float64(m[i]*k.b1) + float64(k.c1*g)
+		vi := float64(v[i]*k.b2) + float64(float64(k.c2*g)*g)
+		m[i], v[i] = mi, vi
+		if amsgrad {
+			vi = max(vmax[i], vi)
+			vmax[i] = vi
+		}
+		x[i] = float64(x[i]*k.decay) + float64(k.nstep*mi)/(math.Sqrt(vi)/k.bc2s+k.eps)
+	}
+}
+
+// checkAdamLike checks the settings the Adam family shares.
+func checkAdamLike(kind string, b1, b2, eps, wd float64) error {
+	if err := checkBeta(kind, "Beta1", b1); err != nil {
+		return err
+	}
+	if err := checkBeta(kind, "Beta2", b2); err != nil {
+		return err
+	}
+	if err := checkNonNeg(kind, "Eps", eps); err != nil {
+		return err
+	}
+	return checkNonNeg(kind, "WeightDecay", wd)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,84 @@
+package firstorder
+
+import "math"
+
+var _ Optimizer = (*Adamax)(nil)
+
+// AdamaxSettings configures Adamax. The zero value is torch.optim.Adamax's
+// defaults.
+type AdamaxSettings struct {
+	// LR is the learning rate. If LR is 0 it is defaulted to 2e-3.
+	LR float64
+
+	// Beta1 and Beta2 are the decay rates in [0, 1) of the first moment and
+	// of the infinity norm. If 0 they are defaulted to 0.9 and 0.999; use
+	// Zero for an explicit 0.
+	Beta1, Beta2 float64
+
+	// Eps is ε ≥ 0, added to |g| in the norm. If 0 it is defaulted to 1e-8.
+	Eps float64
+
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
+	// is 0.
+	WeightDecay float64
+}
+
+// Adamax is the infinity-norm variant of Adam (Kingma & Ba, 2015, §7.1), as
+// torch.optim.Adamax. With gradient g (plus λθ if WeightDecay is set) at step
+// t = 1, 2, …:
+//
+//	m ← β₁m + (1−β₁)g
+//	u ← max(β₂u, |g| + ε)
+//	θ ← θ − lr/(1−β₁ᵗ) · m/u
+//
+// The paper has no ε; torch adds it to |g| inside the maximum, so u is never
+// 0, and so does this. The seed article adds ε to u in the denominator
+// instead, which differs from both only while u is of the order of ε.
+type Adamax struct {
+	state
+	s AdamaxSettings
+}
+
+// NewAdamax returns Adamax for n parameters, or an error if a setting is
+// invalid.
+func NewAdamax(n int, s AdamaxSettings) (*Adamax, error) {
+	const kind = "Adamax"
+	s.LR = orDefault(s.LR, 2e-3)
+	s.Beta1 = orDefault(s.Beta1, 0.9)
+	s.Beta2 = orDefault(s.Beta2, 0.999)
+	s.Eps = orDefault(s.Eps, 1e-8)
+	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
+		return nil, err
+	}
+	st, err := newState(kind, n, s.LR, 2, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &Adamax{state: st, s: s}, nil
+}
+
+// Reset returns the optimizer to its initial state.
+func (o *Adamax) Reset() { o.reset() }
+
+// Step takes one step; see Optimizer.
+func (o *Adamax) Step(x, grad []float64) error {
+	if err := o.check(x, grad); err != nil {
+		return err
+	}
+	o.steps++
+	b1, c1, b2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2
+	wd, eps := o.s.WeightDecay, o.s.Eps
+	nclr := -(o.lr / (1 - math.Pow(b1, float64(o.steps))))
+	m, u := o.bufs[0][:len(x)], o.bufs[1][:len(x)]
+	for i, g := range grad {
+		if wd != 0 {
+			g += float64(wd * x[i])
+		}
+		mi := float64(m[i]*b1) + float64(c1*g)
+		ui := max(u[i]*b2, math.Abs(g)+eps)
+		m[i], u[i] = mi, ui
+		x[i] += float64(nclr*mi) / ui
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package firstorder
+
+import "math"
+
+// The element-wise loops of the two hottest updates (SGD with momentum, and
+// Adam/AdamW without L2 decay or AMSGrad) and the gradient check. Each has a
+// pure-Go version here and, on amd64 with AVX2, an assembly version that
+// computes the same IEEE operations in the same order, so both give identical
+// bits (kernels_test.go checks this). Products are wrapped in float64() so
+// that no platform fuses them into FMA instructions, keeping results the same
+// on every architecture.
+
+// allFiniteGo reports whether g holds no NaN and no infinity: v*0 is 0 for
+// finite v and NaN otherwise, and NaN survives the sums.
+func allFiniteGo(g []float64) bool {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(g); i += 4 {
+		s0 += g[i] * 0
+		s1 += g[i+1] * 0
+		s2 += g[i+2] * 0
+		s3 += g[i+3] * 0
+	}
+	for ; i < len(g); i++ {
+		s0 += g[i] * 0
+	}
+	return s0+s1+s2+s3 == 0
+}
+
+// sgdMomentumGo computes, element-wise,
+//
+//	b ← mom·b + c·g
+//	x ← x + nlr·b
+//
+// torch's buf.mul_(momentum).add_(grad, alpha=1-dampening) followed by
+// param.add_(buf, alpha=-lr), with c = 1-dampening and nlr = -lr.
+func sgdMomentumGo(x, g, b []float64, mom, c, nlr float64) {
+	g = g[:len(x)]
+	b = b[:len(x)]
+	for i := range x {
+		bi := float64(b[i]*mom) + float64(c*g[i])
+		b[i] = bi
+		x[i] += float64(nlr * bi)
+	}
+}
+
+// adamCoef holds the per-step scalars of the Adam loop.
+type adamCoef struct {
+	b1, c1 float64 // β₁ and 1−β₁
+	b2, c2 float64 // β₂ and 1−β₂
+	decay  float64 // multiplies x before the update: 1−lr·λ for AdamW, 1 for Adam
+	nstep  float64 // −lr/(1−β₁ᵗ)
+	bc2s   float64 // √(1−β₂ᵗ)
+	eps    float64
+}
+
+// adamGo computes, element-wise,
+//
+//	m ← β₁·m + (1−β₁)·g
+//	v ← β₂·v + ((1−β₂)·g)·g
+//	x ← decay·x + (nstep·m) / (√v / bc2s + ε)
+//
+// in torch's order of operations (mul_/add_, addcmul_, sqrt()/…, add_(eps),
+// addcdiv_).
+func adamGo(x, g, m, v []float64, k *adamCoef) {
+	g = g[:len(x)]
+	m = m[:len(x)]
+	v = v[:len(x)]
+	for i := range x {
+		gi := g[i]
+		mi := float64(m[i]*k.b1) + float64(k.c1*gi)
+		vi := float64(v[i]*k.b2) + float64(float64(k.c2*gi)*gi)
+		m[i] = mi
+		v[i] = vi
+		x[i] = float64(x[i]*k.decay) + float64(k.nstep*mi)/(math.Sqrt(vi)/k.bc2s+k.eps)
+	}
+}

@@ -1,0 +1,69 @@
+//go:build amd64 && !purego
+
+package firstorder
+
+// useAVX2 selects the assembly loops of kernels_amd64.s: the CPU must have
+// AVX2 and the operating system must save the YMM registers.
+var useAVX2 = hasAVX2()
+
+func hasAVX2() bool {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const osxsave, avx = 1 << 27, 1 << 28
+	if ecx1&osxsave == 0 || ecx1&avx == 0 {
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // XMM and YMM state enabled
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	const avx2 = 1 << 5
+	return ebx7&avx2 != 0
+}
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+
+func xgetbv() (eax, edx uint32)
+
+// The assembly loops handle a length that is a multiple of their block
+// (16, 8 and 4 elements); the Go loops finish the rest.
+
+//go:noescape
+func allFiniteAVX2(g []float64) bool
+
+//go:noescape
+func sgdMomentumAVX2(x, g, b []float64, mom, c, nlr float64)
+
+//go:noescape
+func adamAVX2(x, g, m, v []float64, k *adamCoef)
+
+func allFinite(g []float64) bool {
+	if !useAVX2 {
+		return allFiniteGo(g)
+	}
+	k := len(g) &^ 15
+	return allFiniteAVX2(g[:k]) && allFiniteGo(g[k:])
+}
+
+func sgdMomentum(x, g, b []float64, mom, c, nlr float64) {
+	if !useAVX2 {
+		sgdMomentumGo(x, g, b, mom, c, nlr)
+		return
+	}
+	k := len(x) &^ 7
+	sgdMomentumAVX2(x[:k], g[:k], b[:k], mom, c, nlr)
+	sgdMomentumGo(x[k:], g[k:len(x)], b[k:len(x)], mom, c, nlr)
+}
+
+func adam(x, g, m, v []float64, k *adamCoef) {
+	if !useAVX2 {
+		adamGo(x, g, m, v, k)
+		return
+	}
+	j := len(x) &^ 3
+	adamAVX2(x[:j], g[:j], m[:j], v[:j], k)
+	adamGo(x[j:], g[j:len(x)], m[j:len(x)], v[j:len(x)], k)
+}

@@ -1,0 +1,109 @@
+package firstorder
+
+import "math"
+
+var _ Optimizer = (*NAdam)(nil)
+
+// NAdamSettings configures NAdam. The zero value is torch.optim.NAdam's
+// defaults.
+type NAdamSettings struct {
+	// LR is the learning rate. If LR is 0 it is defaulted to 2e-3.
+	LR float64
+
+	// Beta1 and Beta2 are the decay rates in [0, 1) of the moment averages.
+	// If 0 they are defaulted to 0.9 and 0.999; use Zero for an explicit 0.
+	Beta1, Beta2 float64
+
+	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-8.
+	Eps float64
+
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
+	// is 0.
+	WeightDecay float64
+
+	// MomentumDecay is ψ ≥ 0 of the momentum schedule. If 0 it is defaulted
+	// to 4e-3; use Zero for a constant μ = β₁/2.
+	MomentumDecay float64
+}
+
+// NAdam is Adam with Nesterov momentum (Dozat, 2016), as torch.optim.NAdam.
+// With gradient g (plus λθ if WeightDecay is set) at step t = 1, 2, …, the
+// momentum schedule μ_t = β₁(1 − ½·0.96^(tψ)) and Π_t = μ₁μ₂…μ_t:
+//
+//	m ← β₁m + (1−β₁)g
+//	v ← β₂v + (1−β₂)g²
+//	d ← √(v/(1−β₂ᵗ)) + ε
+//	θ ← θ − lr(1−μ_t)/(1−Π_t) · g/d − lr·μ_{t+1}/(1−Π_t·μ_{t+1}) · m/d
+//
+// The second term uses the momentum of the next step, which is Nesterov's
+// look-ahead without a second gradient. The seed article's formula for the
+// corrected momentum is garbled; this is Dozat's algorithm with the schedule
+// torch uses. Torch 1.13's single-tensor NAdam multiplied μ_t into Π twice in
+// the second term; this follows the corrected form (torch ≥ 2.0 and 1.13's
+// foreach implementation). Π is part of the saved state.
+type NAdam struct {
+	state
+	s NAdamSettings
+}
+
+// NewNAdam returns NAdam for n parameters, or an error if a setting is
+// invalid.
+func NewNAdam(n int, s NAdamSettings) (*NAdam, error) {
+	const kind = "NAdam"
+	s.LR = orDefault(s.LR, 2e-3)
+	s.Beta1 = orDefault(s.Beta1, 0.9)
+	s.Beta2 = orDefault(s.Beta2, 0.999)
+	s.Eps = orDefault(s.Eps, 1e-8)
+	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	s.MomentumDecay = orDefault(s.MomentumDecay, 4e-3)
+	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
+		return nil, err
+	}
+	if err := checkNonNeg(kind, "MomentumDecay", s.MomentumDecay); err != nil {
+		return nil, err
+	}
+	st, err := newState(kind, n, s.LR, 2, 1)
+	if err != nil {
+		return nil, err
+	}
+	o := &NAdam{state: st, s: s}
+	o.Reset()
+	return o, nil
+}
+
+// Reset returns the optimizer to its initial state.
+func (o *NAdam) Reset() {
+	o.reset()
+	o.scalars[0] = 1 // the empty product Π₀
+}
+
+// Step takes one step; see Optimizer.
+func (o *NAdam) Step(x, grad []float64) error {
+	if err := o.check(x, grad); err != nil {
+		return err
+	}
+	o.steps++
+	t := float64(o.steps)
+	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
+	wd, eps, psi := o.s.WeightDecay, o.s.Eps, o.s.MomentumDecay
+	bc2 := 1 - math.Pow(b2, t)
+	mu := b1 * (1 - 0.5*math.Pow(0.96, t*psi))
+	muNext := b1 * (1 - 0.5*math.Pow(0.96, (t+1)*psi))
+	o.scalars[0] *= mu
+	prod := o.scalars[0]
+	cg := -o.lr * (1 - mu) / (1 - prod)
+	cm := -o.lr * muNext / (1 - prod*muNext)
+	m, v := o.bufs[0][:len(x)], o.bufs[1][:len(x)]
+	for i, g := range grad {
+		if wd != 0 {
+			g += float64(wd * x[i])
+		}
+		mi := float64(m[i]*b1) + float64(c1*g)
+		vi := float64(v[i]*b2) + float64(float64(c2*g)*g)
+		m[i], v[i] = mi, vi
+		d := math.Sqrt(vi/bc2) + eps
+		xi := x[i] + float64(cg*g)/d
+		x[i] = xi + float64(cm*mi)/d
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package firstorder
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+// Optimizer is the interface shared by every optimizer of the package and by
+// the wrappers that add a learning-rate schedule or gradient clipping, so a
+// training loop switches optimizer by changing the line that builds it.
+type Optimizer interface {
+	// Step updates the parameters x in place from the gradient grad of the
+	// loss at x. It returns an error wrapping ErrLength if len(x) or
+	// len(grad) differs from Len, or ErrNotFinite if grad holds a NaN or
+	// an infinity; x and the optimizer's state are then left unchanged.
+	// Step does not allocate.
+	Step(x, grad []float64) error
+
+	// Reset returns the optimizer to the state it was built in: step count
+	// zero, moment buffers at their initial values, learning rate from the
+	// settings.
+	Reset()
+
+	// Len returns the number of parameters the optimizer was built for.
+	Len() int
+
+	// Steps returns the number of successful steps taken since the
+	// optimizer was built, reset or loaded.
+	Steps() int
+
+	// LearningRate returns the learning rate the next step uses.
+	LearningRate() float64
+
+	// SetLearningRate changes the learning rate of the following steps, as
+	// writing param_groups[i]["lr"] does in torch. It returns an error, and
+	// changes nothing, if lr is negative, NaN or infinite.
+	SetLearningRate(lr float64) error
+
+	// Save writes the optimizer's state (step count, learning rate and every
+	// moment buffer) to w in the format documented in the package overview.
+	Save(w io.Writer) error
+
+	// Load replaces the optimizer's state by one written by Save from an
+	// optimizer of the same kind, variant and length. On error the state is
+	// unchanged.
+	Load(r io.Reader) error
+}
+
+var (
+	// ErrLength is wrapped by the errors Step returns when the parameter or
+	// gradient length differs from the optimizer's.
+	ErrLength = errors.New("firstorder: length mismatch")
+
+	// ErrNotFinite is wrapped by the errors Step returns when the gradient
+	// holds a NaN or an infinity.
+	ErrNotFinite = errors.New("firstorder: gradient is not finite")
+)
+
+// Zero is an explicit zero for settings fields. A field left at 0 takes its
+// documented default; a field set to Zero is exactly 0 even where the default
+// is not, for example Beta1: Zero turns off Adam's first-moment averaging and
+// WeightDecay: Zero turns off AdamW's decay. Zero is negative zero, which
+// compares equal to 0 and differs from it only in its sign bit.
+var Zero = math.Copysign(0, -1)
+
+// orDefault returns def if v is the zero value (+0) and v otherwise, reading
+// Zero (−0) as an explicit 0.
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		if math.Signbit(v) {
+			return 0
+		}
+		return def
+	}
+	return v
+}
+
+// state is what every optimizer has: its length, step count, learning rate,
+// and the moment buffers and scalars that Save and Load move. Optimizers embed
+// it and add their settings and Step.
+type state struct {
+	kind    string      // name written in saved state; includes the variant
+	n       int         // number of parameters
+	steps   int         // successful steps since build, Reset or Load
+	lr      float64     // learning rate of the next step
+	lr0     float64     // learning rate from the settings, restored by Reset
+	bufs    [][]float64 // moment buffers, in the documented order
+	scalars []float64   // scalar state such as NAdam's μ product
+}
+
+// newState checks n and lr and allocates nbufs zeroed buffers of length n.
+func newState(kind string, n int, lr float64, nbufs, nscalars int) (state, error) {
+	if n < 1 {
+		return state{}, fmt.Errorf("firstorder: %s: number of parameters is %d, want at least 1", kind, n)
+	}
+	if err := checkLR(kind, lr); err != nil {
+		return state{}, err
+	}
+	s := state{kind: kind, n: n, lr: lr, lr0: lr, bufs: make([][]float64, nbufs), scalars: make([]float64, nscalars)}
+	for i := range s.bufs {
+		s.bufs[i] = make([]float64, n)
+	}
+	return s, nil
+}
+
+// Len returns the number of parameters.
+func (s *state) Len() int { return s.n }
+
+// Steps returns the number of steps taken since built, Reset or Load.
+func (s *state) Steps() int { return s.steps }
+
+// LearningRate returns the learning rate of the next step.
+func (s *state) LearningRate() float64 { return s.lr }
+
+// SetLearningRate sets the learning rate of the following steps.
+func (s *state) SetLearningRate(lr float64) error {
+	if err := checkLR(s.kind, lr); err != nil {
+		return err
+	}
+	s.lr = lr
+	return nil
+}
+
+// reset zeroes the step count and the buffers and restores the learning rate;
+// optimizers whose initial state is not zero fix it up afterwards.
+func (s *state) reset() {
+	s.steps = 0
+	s.lr = s.lr0
+	for _, b := range s.bufs {
+		clear(b)
+	}
+	clear(s.scalars)
+}
+
+// check reports whether Step may proceed with x and grad.
+func (s *state) check(x, grad []float64) error {
+	if len(x) != s.n || len(grad) != s.n {
+		return fmt.Errorf("%w: %s built for %d parameters, got len(x) = %d and len(grad) = %d",
+			ErrLength, s.kind, s.n, len(x), len(grad))
+	}
+	if !allFinite(grad) {
+		i := firstNotFinite(grad)
+		return fmt.Errorf("%w: grad[%d] = %v", ErrNotFinite, i, grad[i])
+	}
+	return nil
+}
+
+// firstNotFinite returns the index of the first NaN or infinity in g, or -1.
+func firstNotFinite(g []float64) int {
+	for i, v := range g {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+func checkLR(kind string, lr float64) error {
+	if !(lr >= 0) || math.IsInf(lr, 1) {
+		return fmt.Errorf("firstorder: %s: learning rate %v is not a finite number ≥ 0", kind, lr)
+	}
+	return nil
+}
+
+// checkBeta reports a decay rate outside [0, 1).
+func checkBeta(kind, field string, b float64) error {
+	if !(b >= 0 && b < 1) {
+		return fmt.Errorf("firstorder: %s: %s = %v is outside [0, 1)", kind, field, b)
+	}
+	return nil
+}
+
+// checkNonNeg reports a value that is negative, NaN or infinite.
+func checkNonNeg(kind, field string, v float64) error {
+	if !(v >= 0) || math.IsInf(v, 1) {
+		return fmt.Errorf("firstorder: %s: %s = %v is not a finite number ≥ 0", kind, field, v)
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package firstorder
+
+import "math"
+
+var _ Optimizer = (*RAdam)(nil)
+
+// RAdamSettings configures RAdam. The zero value is torch.optim.RAdam's
+// defaults.
+type RAdamSettings struct {
+	// LR is the learning rate. If LR is 0 it is defaulted to 1e-3.
+	LR float64
+
+	// Beta1 and Beta2 are the decay rates in [0, 1) of the moment averages.
+	// If 0 they are defaulted to 0.9 and 0.999; use Zero for an explicit 0.
+	Beta1, Beta2 float64
+
+	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-8.
+	Eps float64
+
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
+	// is 0.
+	WeightDecay float64
+}
+
+// RAdam is rectified Adam (Liu et al., 2020), as torch.optim.RAdam. With
+// gradient g (plus λθ if WeightDecay is set) at step t = 1, 2, …, m and v as
+// in Adam, ρ∞ = 2/(1−β₂) − 1 and ρ_t = ρ∞ − 2tβ₂ᵗ/(1−β₂ᵗ):
+//
+//	if ρ_t > 5:  θ ← θ − lr · m/(1−β₁ᵗ) · r_t·√(1−β₂ᵗ)/(√v + ε)
+//	otherwise:   θ ← θ − lr · m/(1−β₁ᵗ)
+//
+// with r_t = √((ρ_t−4)(ρ_t−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρ_t)). While the variance of
+// the adaptive step is not yet defined (the first steps; six with the
+// default β₂) it takes a momentum step without the denominator.
+type RAdam struct {
+	state
+	s RAdamSettings
+}
+
+// NewRAdam returns RAdam for n parameters, or an error if a setting is
+// invalid.
+func NewRAdam(n int, s RAdamSettings) (*RAdam, error) {
+	const kind = "RAdam"
+	s.LR = orDefault(s.LR, 1e-3)
+	s.Beta1 = orDefault(s.Beta1, 0.9)
+	s.Beta2 = orDefault(s.Beta2, 0.999)
+	s.Eps = orDefault(s.Eps, 1e-8)
+	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
+		return nil, err
+	}
+	st, err := newState(kind, n, s.LR, 2, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &RAdam{state: st, s: s}, nil
+}
+
+// Reset returns the optimizer to its initial state.
+func (o *RAdam) Reset() { o.reset() }
+
+// Step takes one step; see Optimizer.
+func (o *RAdam) Step(x, grad []float64) error {
+	if err := o.check(x, grad); err != nil {
+		return err
+	}
+	o.steps++
+	t := float64(o.steps)
+	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
+	wd, eps, lr := o.s.WeightDecay, o.s.Eps, o.lr
+	bc1 := 1 - math.Pow(b1, t)
+	bc2 := 1 - math.Pow(b2, t)
+	rhoInf := 2/(1-b2) - 1
+	rho := rhoInf - 2*t*math.Pow(b2, t)/bc2
+	rectified := rho > 5
+	var rect, bc2s float64
+	if rectified {
+		rect = math.Sqrt((rho - 4) * (rho - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rho))
+		bc2s = math.Sqrt(bc2)
+	}
+	m, v := o.bufs[0][:len(x)], o.bufs[1][:len(x)]
+	for i, g := range grad {
+		if wd != 0 {
+			g += float64(wd * x[i])
+		}
+		mi := float64(m[i]*b1) + float64(c1*g)
+		vi := float64(v[i]*b2) + float64(float64(c2*g)*g)
+		m[i], v[i] = mi, vi
+		u := float64(mi/bc1) * lr
+		if rectified {
+			u = float64(float64(u*(bc2s/(math.Sqrt(vi)+eps))) * rect)
+		}
+		x[i] -= u
+	}
+	return nil
+}

@@ -1,0 +1,314 @@
+package firstorder
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"gonum.org/v1/gonum/optimize/functions"
+)
+
+// The reference trajectories in testdata/reference.json come from torch.optim
+// (and, for AdaBelief, a torch implementation of adabelief-pytorch 0.2's
+// update) run by testdata/gen_reference.py; see that script.
+
+// refTol is the largest relative difference allowed between our trajectories
+// and torch's: ‖x − x_torch‖∞ ≤ refTol·‖x_torch‖∞ after every step. The two
+// differ by rounding only (torch fuses some multiply-adds, computes powers and
+// Rosenbrock's gradient its own way).
+const refTol = 1e-12
+
+type reference struct {
+	Steps        int         `json:"steps"`
+	RosenbrockX0 []float64   `json:"rosenbrock_x0"`
+	StreamX0     []float64   `json:"stream_x0"`
+	Stream       [][]float64 `json:"stream"`
+	Cases        []struct {
+		Optimizer string         `json:"optimizer"`
+		Settings  map[string]any `json:"settings"`
+		Problem   string         `json:"problem"`
+		X         [][]float64    `json:"x"`
+	} `json:"cases"`
+	Schedules []struct {
+		Name   string             `json:"name"`
+		Kind   string             `json:"kind"`
+		Params map[string]float64 `json:"params"`
+		Base   float64            `json:"base"`
+		LR     []float64          `json:"lr"`
+	} `json:"schedules"`
+	Clip []struct {
+		Grad    []float64 `json:"grad"`
+		MaxNorm float64   `json:"max_norm"`
+		Norm    float64   `json:"norm"`
+		Clipped []float64 `json:"clipped"`
+	} `json:"clip"`
+	Composed struct {
+		LR          float64     `json:"lr"`
+		WarmupSteps int         `json:"warmup_steps"`
+		WarmupStart float64     `json:"warmup_start"`
+		CosineSteps int         `json:"cosine_steps"`
+		CosineMin   float64     `json:"cosine_min"`
+		MaxNorm     float64     `json:"max_norm"`
+		X           [][]float64 `json:"x"`
+	} `json:"composed"`
+}
+
+var loadReference = sync.OnceValues(func() (*reference, error) {
+	b, err := os.ReadFile(filepath.Join("testdata", "reference.json"))
+	if err != nil {
+		return nil, err
+	}
+	var r reference
+	return &r, json.Unmarshal(b, &r)
+})
+
+func readReference(t *testing.T) *reference {
+	t.Helper()
+	r, err := loadReference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// torchSettings builds our optimizer from torch's keyword arguments. A value
+// of 0 becomes Zero, so explicit zeros stay zeros; absent keys keep our
+// defaults, which must then be torch's.
+func torchSettings(name string, n int, kw map[string]any) (Optimizer, error) {
+	f := func(key string) float64 {
+		v, ok := kw[key]
+		if !ok {
+			return 0
+		}
+		x := v.(float64)
+		if x == 0 {
+			return Zero
+		}
+		return x
+	}
+	b := func(key string) bool { v, _ := kw[key].(bool); return v }
+	beta := func(i int) float64 {
+		v, ok := kw["betas"]
+		if !ok {
+			return 0
+		}
+		x := v.([]any)[i].(float64)
+		if x == 0 {
+			return Zero
+		}
+		return x
+	}
+	switch name {
+	case "SGD":
+		return NewSGD(n, SGDSettings{LR: f("lr"), Momentum: f("momentum"), Dampening: f("dampening"),
+			WeightDecay: f("weight_decay"), Nesterov: b("nesterov")})
+	case "Adagrad":
+		return NewAdagrad(n, AdagradSettings{LR: f("lr"), LRDecay: f("lr_decay"), WeightDecay: f("weight_decay"),
+			InitialAccumulator: f("initial_accumulator_value"), Eps: f("eps")})
+	case "RMSprop":
+		return NewRMSprop(n, RMSpropSettings{LR: f("lr"), Alpha: f("alpha"), Eps: f("eps"),
+			WeightDecay: f("weight_decay"), Momentum: f("momentum"), Centered: b("centered")})
+	case "Adam":
+		return NewAdam(n, AdamSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
+			WeightDecay: f("weight_decay"), AMSGrad: b("amsgrad")})
+	case "AdamW":
+		return NewAdamW(n, AdamWSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
+			WeightDecay: f("weight_decay"), AMSGrad: b("amsgrad")})
+	case "Adamax":
+		return NewAdamax(n, AdamaxSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
+			WeightDecay: f("weight_decay")})
+	case "NAdam":
+		return NewNAdam(n, NAdamSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
+			WeightDecay: f("weight_decay"), MomentumDecay: f("momentum_decay")})
+	case "RAdam":
+		return NewRAdam(n, RAdamSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
+			WeightDecay: f("weight_decay")})
+	case "AdaBelief":
+		rectify, ok := kw["rectify"].(bool)
+		if !ok {
+			rectify = true // adabelief-pytorch 0.2's default
+		}
+		sgdWarmup, ok := kw["degenerated_to_sgd"].(bool)
+		if !ok {
+			sgdWarmup = true
+		}
+		decouple, ok := kw["weight_decouple"].(bool)
+		if !ok {
+			decouple = true
+		}
+		return NewAdaBelief(n, AdaBeliefSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
+			WeightDecay: f("weight_decay"), CoupledWeightDecay: !decouple, FixedDecay: b("fixed_decay"),
+			AMSGrad: b("amsgrad"), Rectify: rectify, NoSGDWarmup: !sgdWarmup})
+	}
+	return nil, fmt.Errorf("unknown optimizer %q", name)
+}
+
+// relDiff returns ‖x − ref‖∞ / ‖ref‖∞.
+func relDiff(x, ref []float64) float64 {
+	var d, r float64
+	for i := range ref {
+		d = max(d, math.Abs(x[i]-ref[i]))
+		r = max(r, math.Abs(ref[i]))
+	}
+	return d / r
+}
+
+func TestTorchTrajectories(t *testing.T) {
+	ref := readReference(t)
+	seen := map[string]bool{}
+	for _, c := range ref.Cases {
+		name := fmt.Sprintf("%s/%v/%s", c.Optimizer, c.Settings, c.Problem)
+		seen[c.Optimizer] = true
+		t.Run(name, func(t *testing.T) {
+			if len(c.X) != ref.Steps || ref.Steps < 50 {
+				t.Fatalf("reference has %d steps, want %d ≥ 50", len(c.X), ref.Steps)
+			}
+			var x []float64
+			var grad func(step int, dst []float64)
+			switch c.Problem {
+			case "rosenbrock":
+				x = append(x, ref.RosenbrockX0...)
+				grad = func(_ int, dst []float64) { functions.ExtendedRosenbrock{}.Grad(dst, x) }
+			case "stream":
+				x = append(x, ref.StreamX0...)
+				grad = func(step int, dst []float64) { copy(dst, ref.Stream[step]) }
+			default:
+				t.Fatalf("unknown problem %q", c.Problem)
+			}
+			opt, err := torchSettings(c.Optimizer, len(x), c.Settings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := make([]float64, len(x))
+			var worst float64
+			for step, want := range c.X {
+				grad(step, g)
+				if err := opt.Step(x, g); err != nil {
+					t.Fatalf("step %d: %v", step+1, err)
+				}
+				d := relDiff(x, want)
+				if !(d <= refTol) {
+					t.Fatalf("step %d: relative difference %.3g from torch > %g\ngot  %v\nwant %v", step+1, d, refTol, x, want)
+				}
+				worst = max(worst, d)
+			}
+			t.Logf("largest relative difference from torch over %d steps: %.2g", len(c.X), worst)
+		})
+	}
+	for _, name := range []string{"SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "AdaBelief"} {
+		if !seen[name] {
+			t.Errorf("no reference trajectory for %s", name)
+		}
+	}
+}
+
+func TestTorchSchedules(t *testing.T) {
+	ref := readReference(t)
+	for _, c := range ref.Schedules {
+		t.Run(c.Name, func(t *testing.T) {
+			p := c.Params
+			var s Schedule
+			switch c.Kind {
+			case "StepDecay":
+				s = StepDecay{Every: int(p["every"]), Gamma: p["gamma"]}
+			case "Exponential":
+				s = Exponential{Gamma: p["gamma"]}
+			case "Cosine":
+				s = Cosine{Steps: int(p["steps"]), Min: p["min"]}
+			case "Warmup":
+				s = Warmup{Steps: int(p["steps"]), Start: p["start"]}
+			case "Warmup+Cosine":
+				s = Warmup{Steps: int(p["steps"]), Start: p["start"], Then: Cosine{Steps: int(p["cosine_steps"])}}
+			default:
+				t.Fatalf("unknown schedule %q", c.Kind)
+			}
+			if err := s.(Validator).Validate(); err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range c.LR {
+				got := s.LearningRate(k, c.Base)
+				if d := math.Abs(got-want) / want; !(d <= refTol) {
+					t.Errorf("step %d: learning rate %v, torch %v (relative difference %.3g)", k, got, want, d)
+				}
+			}
+		})
+	}
+}
+
+func TestTorchClipNorm(t *testing.T) {
+	ref := readReference(t)
+	for i, c := range ref.Clip {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			g := append([]float64(nil), c.Grad...)
+			norm := ClipNorm(g, c.MaxNorm)
+			if d := math.Abs(norm-c.Norm) / c.Norm; !(d <= refTol) {
+				t.Errorf("norm %v, torch %v", norm, c.Norm)
+			}
+			if d := relDiff(g, c.Clipped); !(d <= refTol) {
+				t.Errorf("clipped gradient differs from torch's by %.3g relative", d)
+			}
+
+			// The wrapper clips the same way, into its own buffer.
+			opt, err := NewSGD(len(g), SGDSettings{LR: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := NewClipped(opt, c.MaxNorm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := make([]float64, len(g))
+			g = append(g[:0], c.Grad...)
+			if err := w.Step(x, g); err != nil {
+				t.Fatal(err)
+			}
+			for j := range x {
+				x[j] = -x[j] // θ = 0 − 1·clipped gradient
+			}
+			if d := relDiff(x, c.Clipped); !(d <= refTol) {
+				t.Errorf("Clipped stepped with a gradient %.3g away from torch's", d)
+			}
+			if relDiff(g, c.Grad) != 0 {
+				t.Error("Clipped modified the caller's gradient")
+			}
+			if w.Norm() != norm {
+				t.Errorf("Clipped.Norm() = %v, want %v", w.Norm(), norm)
+			}
+		})
+	}
+}
+
+// TestTorchComposed checks a schedule and clipping wrapped around Adam against
+// torch's SequentialLR(LinearLR, CosineAnnealingLR) with clip_grad_norm_.
+func TestTorchComposed(t *testing.T) {
+	ref := readReference(t)
+	c := ref.Composed
+	x := append([]float64(nil), ref.RosenbrockX0...)
+	adam, err := NewAdam(len(x), AdamSettings{LR: c.LR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clipped, err := NewClipped(adam, c.MaxNorm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := NewScheduled(clipped, Warmup{Steps: c.WarmupSteps, Start: c.WarmupStart,
+		Then: Cosine{Steps: c.CosineSteps, Min: c.CosineMin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := make([]float64, len(x))
+	for step, want := range c.X {
+		functions.ExtendedRosenbrock{}.Grad(g, x)
+		if err := opt.Step(x, g); err != nil {
+			t.Fatal(err)
+		}
+		if d := relDiff(x, want); !(d <= refTol) {
+			t.Fatalf("step %d: relative difference %.3g from torch > %g", step+1, d, refTol)
+		}
+	}
+}

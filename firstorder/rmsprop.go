@@ -1,0 +1,121 @@
+package firstorder
+
+import "math"
+
+var _ Optimizer = (*RMSprop)(nil)
+
+// RMSpropSettings configures RMSprop. The zero value is torch.optim.RMSprop's
+// defaults.
+type RMSpropSettings struct {
+	// LR is the learning rate. If LR is 0 it is defaulted to 1e-2.
+	LR float64
+
+	// Alpha is the decay rate α in [0, 1) of the squared-gradient average. If
+	// 0 it is defaulted to 0.99; use Zero for an explicit 0.
+	Alpha float64
+
+	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-8.
+	Eps float64
+
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
+	// is 0.
+	WeightDecay float64
+
+	// Momentum is μ in [0, 1) applied to the scaled gradient; 0 (the
+	// default) turns it off.
+	Momentum float64
+
+	// Centered divides by an estimate of the gradient's standard deviation,
+	// √(E[g²] − E[g]²), instead of its root mean square (Graves, 2013).
+	Centered bool
+}
+
+// RMSprop is Hinton's root-mean-square propagation, as torch.optim.RMSprop.
+// With gradient g (plus λθ if WeightDecay is set):
+//
+//	s ← αs + (1−α)g²
+//	a ← αa + (1−α)g               (Centered only)
+//	d ← √s + ε, or √(s − a²) + ε   (Centered)
+//	θ ← θ − lr·g/d, or with momentum b ← μb + g/d, θ ← θ − lr·b
+//
+// The update multiplies g, not g², element-wise: the seed article's formula
+// is misprinted (its pseudo-code is right). There is no bias correction, so
+// with the default α the first steps are about 10× lr.
+type RMSprop struct {
+	state
+	s RMSpropSettings
+}
+
+// NewRMSprop returns RMSprop for n parameters, or an error if a setting is
+// invalid. Its buffers, in saved-state order, are s, then a if Centered,
+// then b if Momentum > 0.
+func NewRMSprop(n int, s RMSpropSettings) (*RMSprop, error) {
+	const kind = "RMSprop"
+	s.LR = orDefault(s.LR, 1e-2)
+	s.Alpha = orDefault(s.Alpha, 0.99)
+	s.Eps = orDefault(s.Eps, 1e-8)
+	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	s.Momentum = orDefault(s.Momentum, 0)
+	if err := checkBeta(kind, "Alpha", s.Alpha); err != nil {
+		return nil, err
+	}
+	if err := checkNonNeg(kind, "Eps", s.Eps); err != nil {
+		return nil, err
+	}
+	if err := checkNonNeg(kind, "WeightDecay", s.WeightDecay); err != nil {
+		return nil, err
+	}
+	if err := checkBeta(kind, "Momentum", s.Momentum); err != nil {
+		return nil, err
+	}
+	name := kind + variant(s.Centered, "-centered") + variant(s.Momentum != 0, "-momentum")
+	st, err := newState(name, n, s.LR, 1+boolInt(s.Centered)+boolInt(s.Momentum != 0), 0)
+	if err != nil {
+		return nil, err
+	}
+	return &RMSprop{state: st, s: s}, nil
+}
+
+// Reset returns the optimizer to its initial state.
+func (o *RMSprop) Reset() { o.reset() }
+
+// Step takes one step; see Optimizer.
+func (o *RMSprop) Step(x, grad []float64) error {
+	if err := o.check(x, grad); err != nil {
+		return err
+	}
+	o.steps++
+	alpha, c := o.s.Alpha, 1-o.s.Alpha
+	wd, eps, mom, nlr := o.s.WeightDecay, o.s.Eps, o.s.Momentum, -o.lr
+	sq := o.bufs[0][:len(x)]
+	var avg, buf []float64
+	k := 1
+	if o.s.Centered {
+		avg = o.bufs[k][:len(x)]
+		k++
+	}
+	if mom != 0 {
+		buf = o.bufs[k][:len(x)]
+	}
+	for i, g := range grad {
+		if wd != 0 {
+			g += float64(wd * x[i])
+		}
+		si := float64(sq[i]*alpha) + float64(float64(c*g)*g)
+		sq[i] = si
+		if avg != nil {
+			ai := float64(avg[i]*alpha) + float64(c*g)
+			avg[i] = ai
+			si -= float64(ai * ai)
+		}
+		d := math.Sqrt(si) + eps
+		if buf != nil {
+			bi := float64(buf[i]*mom) + g/d
+			buf[i] = bi
+			x[i] += float64(nlr * bi)
+		} else {
+			x[i] += float64(nlr*g) / d
+		}
+	}
+	return nil
+}
