@@ -128,3 +128,242 @@ func TestExactHardCase(t *testing.T) {
 		})
 	}
 }
+
+// TestSteihaugPreconditioned checks the preconditioned iteration against
+// its definition: with P = D diagonal, Steihaug–Toint on (M, g, ‖·‖_P) is
+// plain Steihaug–Toint on M̂ = D^{-1/2}MD^{-1/2}, ĝ = D^{-1/2}g mapped back
+// by p = D^{-1/2}y, iterate for iterate.
+func TestSteihaugPreconditioned(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 1))
+	for trial := 0; trial < 40; trial++ {
+		n := 2 + trial%4
+		var a *mat.SymDense
+		if trial%2 == 0 {
+			vals := make([]float64, n)
+			for i := range vals {
+				vals[i] = math.Pow(10, 2*rnd.Float64()-1)
+			}
+			a, _ = symFromEig(vals, rnd)
+		} else {
+			a = randSym(n, 2, rnd)
+		}
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = math.Pow(10, 2*rnd.Float64()-1)
+		}
+		g := randVec(n, rnd)
+		delta := math.Pow(10, 2*rnd.Float64()-1.5)
+
+		pre, err := NewDiagonal(d)
+		require.NoError(t, err)
+		p := make([]float64, n)
+		info, err := (&Steihaug{Preconditioner: pre, Tol: 1e-8}).Solve(p, curvature.NewDense(a), g, delta)
+		require.NoError(t, err)
+
+		ah := mat.NewSymDense(n, nil)
+		gh := make([]float64, n)
+		for i := 0; i < n; i++ {
+			gh[i] = g[i] / math.Sqrt(d[i])
+			for j := i; j < n; j++ {
+				ah.SetSym(i, j, a.At(i, j)/math.Sqrt(d[i]*d[j]))
+			}
+		}
+		y := make([]float64, n)
+		want, err := (&Steihaug{Tol: 1e-8}).Solve(y, curvature.NewDense(ah), gh, delta)
+		require.NoError(t, err)
+		pNorm := 0.0
+		for i := range p {
+			assert.InDelta(t, y[i]/math.Sqrt(d[i]), p[i], 1e-9*(1+math.Abs(p[i])), "trial %d component %d", trial, i)
+			pNorm += d[i] * p[i] * p[i]
+		}
+		pNorm = math.Sqrt(pNorm)
+		assert.LessOrEqual(t, pNorm, delta*(1+1e-10))
+		assert.InDelta(t, pNorm, info.Norm, 1e-9*delta, "reported P-norm")
+		assert.Equal(t, want.Boundary, info.Boundary)
+		assert.Equal(t, want.NegativeCurvature, info.NegativeCurvature)
+		assert.InDelta(t, -modelValue(a, g, p), info.Decrease, 1e-9*(1+math.Abs(info.Decrease)))
+	}
+}
+
+// TestSteihaugExactPreconditioner: with P = M, preconditioned CG solves an
+// interior problem in one iteration.
+func TestSteihaugExactPreconditioner(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(6, 1))
+	a, _ := symFromEig([]float64{0.01, 0.3, 5, 80}, rnd)
+	g := randVec(4, rnd)
+	pre, err := NewCholeskyPreconditioner(a)
+	require.NoError(t, err)
+	p := make([]float64, 4)
+	info, err := (&Steihaug{Preconditioner: pre, Tol: 1e-12}).Solve(p, curvature.NewDense(a), g, 1e6)
+	require.NoError(t, err)
+	assert.Equal(t, 1, info.Iterations)
+	assert.Equal(t, 1, info.Products)
+	want := newtonBySolve(t, a, 0, g)
+	for i := range p {
+		assert.InDelta(t, want[i], p[i], 1e-9*math.Abs(want[i])+1e-12)
+	}
+	_, err = NewCholeskyPreconditioner(randSymIndefinite(rnd))
+	assert.ErrorIs(t, err, ErrNotPositiveDefinite)
+	_, err = NewDiagonal([]float64{1, 0})
+	assert.ErrorIs(t, err, ErrNotPositiveDefinite)
+}
+
+func randSymIndefinite(rnd *rand.Rand) *mat.SymDense {
+	a, _ := symFromEig([]float64{-1, 2, 3}, rnd)
+	return a
+}
+
+// newtonBySolve returns −(A + λI)⁻¹g by an LU solve, independent of the
+// Cholesky and CG code under test.
+func newtonBySolve(t *testing.T, a mat.Symmetric, lambda float64, g []float64) []float64 {
+	n := len(g)
+	full := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			full.Set(i, j, a.At(i, j))
+		}
+		full.Set(i, i, full.At(i, i)+lambda)
+	}
+	var x mat.VecDense
+	require.NoError(t, x.SolveVec(full, mat.NewVecDense(n, g)))
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = -x.AtVec(i)
+	}
+	return out
+}
+
+func TestSteihaugNegativeCurvatureFirstDirection(t *testing.T) {
+	// gᵀMg < 0: the first CG direction −g already has negative curvature,
+	// so the step runs along −g to the boundary.
+	a := mat.NewSymDense(2, []float64{-1, 0, 0, 0.1})
+	g := []float64{1, 1}
+	p := make([]float64, 2)
+	info, err := (&Steihaug{}).Solve(p, curvature.NewDense(a), g, 0.5)
+	require.NoError(t, err)
+	assert.True(t, info.NegativeCurvature)
+	assert.True(t, info.Boundary)
+	assert.InDeltaSlice(t, []float64{-0.5 / math.Sqrt2, -0.5 / math.Sqrt2}, p, 1e-15)
+}
+
+func TestDogleg(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 1))
+	a, _ := symFromEig([]float64{0.5, 2, 7}, rnd)
+	g := randVec(3, rnd)
+	newton := newtonBySolve(t, a, 0, g)
+	nb := floats.Norm(newton, 2)
+	for _, tc := range []struct {
+		name string
+		op   curvature.Operator
+	}{{"dense", curvature.NewDense(a)}, {"matrix-free", hidden{curvature.NewDense(a)}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := make([]float64, 3)
+			// Inside: the Newton step itself.
+			info, err := (&Dogleg{}).Solve(p, tc.op, g, 2*nb)
+			require.NoError(t, err)
+			assert.False(t, info.Boundary)
+			assert.InDeltaSlice(t, newton, p, 1e-8)
+			// On the boundary, between p_U and p_B.
+			gMg := modelValue(a, make([]float64, 3), g) * 2
+			pu := make([]float64, 3)
+			floats.ScaleTo(pu, -floats.Dot(g, g)/gMg, g)
+			delta := 0.5 * (floats.Norm(pu, 2) + nb)
+			if delta <= floats.Norm(pu, 2) {
+				t.Skip("p_U outside the Newton step's ball")
+			}
+			info, err = (&Dogleg{}).Solve(p, tc.op, g, delta)
+			require.NoError(t, err)
+			assert.True(t, info.Boundary)
+			assert.InDelta(t, delta, floats.Norm(p, 2), 1e-12)
+			// p − p_U is parallel to p_B − p_U.
+			u, v := make([]float64, 3), make([]float64, 3)
+			floats.SubTo(u, p, pu)
+			floats.SubTo(v, newton, pu)
+			cos := floats.Dot(u, v) / (floats.Norm(u, 2) * floats.Norm(v, 2))
+			assert.InDelta(t, 1, cos, 1e-8)
+		})
+	}
+	// Indefinite with gᵀMg > 0: the factorisation fails and Dogleg falls
+	// back to the Cauchy point.
+	ind := mat.NewSymDense(2, []float64{1, 0, 0, -1})
+	g2 := []float64{1, 0.1}
+	p, c := make([]float64, 2), make([]float64, 2)
+	info, err := (&Dogleg{}).Solve(p, curvature.NewDense(ind), g2, 0.3)
+	require.NoError(t, err)
+	assert.True(t, info.Fallback)
+	_, err = (&Cauchy{}).Solve(c, curvature.NewDense(ind), g2, 0.3)
+	require.NoError(t, err)
+	assert.Equal(t, c, p)
+}
+
+func TestExactReusesDecomposition(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(8, 1))
+	a := randSym(4, 1, rnd)
+	g := randVec(4, rnd)
+	e := &Exact{}
+	p1, p2, p3 := make([]float64, 4), make([]float64, 4), make([]float64, 4)
+	info, err := e.Solve(p1, curvature.NewDense(a), g, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, info.Factorizations)
+	info, err = e.Solve(p2, curvature.NewDense(a), g, 0.25)
+	require.NoError(t, err)
+	assert.Equal(t, 0, info.Factorizations, "same matrix: decomposition reused")
+	// The same result from a fresh solver and from products alone.
+	info, err = (&Exact{}).Solve(p3, hidden{curvature.NewDense(a)}, g, 0.25)
+	require.NoError(t, err)
+	assert.Equal(t, 4, info.Products)
+	assert.InDeltaSlice(t, p3, p2, 1e-12)
+	// A changed matrix is noticed.
+	a.SetSym(0, 0, a.At(0, 0)+1)
+	info, err = e.Solve(p2, curvature.NewDense(a), g, 0.25)
+	require.NoError(t, err)
+	assert.Equal(t, 1, info.Factorizations)
+	// A budget too small for the matrix-free operator.
+	_, err = (&Exact{Budget: 10}).Solve(p3, hidden{curvature.NewDense(a)}, g, 1)
+	var be *curvature.BudgetError
+	assert.ErrorAs(t, err, &be)
+}
+
+func TestSubproblemBadInput(t *testing.T) {
+	a := curvature.NewDense(mat.NewSymDense(2, []float64{2, 0, 0, 1}))
+	p := make([]float64, 2)
+	for _, s := range allSolvers() {
+		for _, r := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+			_, err := s.new().Solve(p, a, []float64{1, 1}, r)
+			var se *SettingError
+			assert.ErrorAs(t, err, &se, "%s radius %v", s.name, r)
+		}
+		_, err := s.new().Solve(p, a, []float64{math.NaN(), 1}, 1)
+		assert.ErrorIs(t, err, ErrNonFinite, s.name)
+		// A zero gradient with positive definite M: the zero step.
+		p := []float64{3, 3}
+		info, err := s.new().Solve(p, a, []float64{0, 0}, 1)
+		require.NoError(t, err)
+		assert.Equal(t, []float64{0, 0}, p, s.name)
+		assert.Zero(t, info.Decrease)
+		assert.Panics(t, func() { _, _ = s.new().Solve(make([]float64, 3), a, []float64{1, 1}, 1) }, s.name)
+	}
+	// An operator whose products overflow gives an error, not a step.
+	huge := curvature.NewDense(mat.NewSymDense(2, []float64{1e308, 1e308, 1e308, 1e308}))
+	for _, s := range allSolvers() {
+		_, err := s.new().Solve(p, huge, []float64{1e10, -1e10}, 1e300)
+		if err == nil {
+			assert.Zero(t, firstNonFinite(p)+1, s.name)
+		}
+	}
+}
+
+func TestSolveTrustRegionDefaultSolver(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 1))
+	a, _ := symFromEig([]float64{-1, 1, 2}, rnd)
+	g := randVec(3, rnd)
+	p := make([]float64, 3)
+	info, err := SolveTrustRegion(p, curvature.NewDense(a), g, 0.7, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, info.Factorizations, "dense: Exact")
+	info, err = SolveTrustRegion(p, hidden{curvature.NewDense(a)}, g, 0.7, nil)
+	require.NoError(t, err)
+	assert.Zero(t, info.Factorizations, "matrix-free: Steihaug")
+	_, err = SolveTrustRegion(p, curvature.NewDense(a), g, 0.7, &Steihaug{Tol: 2})
+	assert.Error(t, err)
+}
