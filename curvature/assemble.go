@@ -61,7 +61,7 @@ type layerState struct {
 // assembler builds dense curvature matrices of an MLP from per-sample
 // Kronecker structure: the block of layers (m, l) is
 //
-//	(1/N) Σ_i (D_i ⊗ ā_m,i ā_l,iᵀ) [+ the Hessian's cross term]
+//	Σ_i (D_i ⊗ ā_m,i ā_l,iᵀ) [+ the Hessian's cross term]
 //
 // with D_i = M_s,m J_{m←l} out_m×out_l, M_s,m the per-sample second
 // derivative of ℓ_i in s_m (Hessian or Gauss-Newton) and J_{m←l} = ∂s_m/∂s_l.
@@ -176,7 +176,8 @@ func gen(r, c int, data []float64) blas64.General {
 	return blas64.General{Rows: r, Cols: c, Stride: c, Data: data}
 }
 
-// block returns the (m, l) block, m ≥ l, as a dense size_m×size_l matrix.
+// block returns the (m, l) block, m ≥ l, summed over the samples (not
+// divided by N), as a dense size_m×size_l matrix.
 // With cross, the Hessian's mixed term δ_m ā_lᵀ ⊗ ∂a_{m−1}/∂s_l is added for
 // m > l.
 func (a *assembler) block(m, l int, cross bool) *mat.Dense {
@@ -184,6 +185,10 @@ func (a *assembler) block(m, l int, cross bool) *mat.Dense {
 	Lm, Ll := &a.layers[m], &a.layers[l]
 	om, ol := Lm.out, Ll.out
 	im, il := Lm.in+1, Ll.in+1
+
+	if m == l {
+		return a.diagonalBlock(m)
+	}
 
 	// J_{m←l} per sample, by the chain J_{k←l} = W_k diag(φ'_{k−1}) J_{k−1←l}.
 	jac := make([][]float64, n) // out_k × ol
@@ -227,24 +232,20 @@ func (a *assembler) block(m, l int, cross bool) *mat.Dense {
 	blk := mat.NewDense(Lm.size, Ll.size, nil)
 	bd := blk.RawMatrix()
 	rd := raw.RawMatrix()
-	inv := 1 / float64(n)
 	for o := 0; o < om; o++ {
 		for o2 := 0; o2 < ol; o2++ {
 			src := rd.Data[(o*ol+o2)*rd.Stride:]
 			for j := 0; j < im; j++ {
 				dst := bd.Data[(o*im+j)*bd.Stride+o2*il:]
-				s := src[j*il : j*il+il]
-				for j2, v := range s {
-					dst[j2] = v * inv
-				}
+				copy(dst[:il], src[j*il:j*il+il])
 			}
 		}
 	}
-	if !cross || m == l {
+	if !cross {
 		return blk
 	}
 
-	// Cross term: entry ((o,j),(o',j')) += (1/N) Σ_i δ_m[o] ā_l[j'] Ja_i[j,o'],
+	// Cross term: entry ((o,j),(o',j')) += Σ_i δ_m[o] ā_l[j'] Ja_i[j,o'],
 	// Ja = diag(φ'_{m−1}) J_{m−1←l} (the bias row j = in_m is zero).
 	Lp := &a.layers[m-1]
 	x := mat.NewDense(n, om*il, nil)
@@ -268,8 +269,44 @@ func (a *assembler) block(m, l int, cross bool) *mat.Dense {
 			for j := 0; j < Lm.in; j++ {
 				dst := bd.Data[(o*im+j)*bd.Stride:]
 				for o2 := 0; o2 < ol; o2++ {
-					dst[o2*il+j2] += src[j*ol+o2] * inv
+					dst[o2*il+j2] += src[j*ol+o2]
 				}
+			}
+		}
+	}
+	return blk
+}
+
+// diagonalBlock returns the (m, m) block, Σ_i M_s,m,i ⊗ ā_iā_iᵀ. Both
+// factors are symmetric, so only the neuron pairs o ≤ o' are formed: half
+// the work of the general block. Only the upper triangle is filled.
+func (a *assembler) diagonalBlock(m int) *mat.Dense {
+	n := a.n
+	L := &a.layers[m]
+	o, s := L.out, L.in+1
+	pairs := o * (o + 1) / 2
+	d := mat.NewDense(n, pairs, nil)
+	kr := mat.NewDense(n, s*s, nil)
+	for i := 0; i < n; i++ {
+		row := d.RawRowView(i)
+		h := L.hs[i]
+		q := 0
+		for p := 0; p < o; p++ {
+			q += copy(row[q:], h[p*o+p:p*o+o])
+		}
+		outer(kr.RawRowView(i), L.abar.RawRowView(i), L.abar.RawRowView(i))
+	}
+	var raw mat.Dense
+	raw.Mul(d.T(), kr)
+	blk := mat.NewDense(L.size, L.size, nil)
+	bd := blk.RawMatrix()
+	q := 0
+	for p := 0; p < o; p++ {
+		for p2 := p; p2 < o; p2++ {
+			src := raw.RawRowView(q)
+			q++
+			for j := 0; j < s; j++ {
+				copy(bd.Data[(p*s+j)*bd.Stride+p2*s:][:s], src[j*s:j*s+s])
 			}
 		}
 	}

@@ -2,145 +2,197 @@ package curvature
 
 import (
 	"fmt"
-	"math"
+	"sync"
 
 	"github.com/curvkit/curvkit/curvature/nn"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
+
+// chunk bounds the samples one pass handles, and with it the per-sample
+// work matrices of the Kronecker assembly.
+const chunk = 256
 
 // Dense returns the curvature matrix kind of m at θ on the batch, P×P.
 //
 // Hessian, GGN and Fisher are assembled from per-sample Kronecker structure
 // when the network is an MLP of Dense and Elementwise layers (one matrix
-// product with inner dimension N per pair of layers, using symmetry), and
-// from matrix-free products otherwise. The empirical Fisher, the gradient
-// covariance and the Monte-Carlo Fisher are Gram matrices of per-sample
-// gradients from one backward pass. Before anything is built, P² is checked
-// against opt.Budget.
+// product with inner dimension N per pair of layers), and from matrix-free
+// products otherwise. The empirical Fisher, the gradient covariance and the
+// Monte-Carlo Fisher are Gram matrices of per-sample gradients from one
+// backward pass. The batch is split over opt.Workers goroutines whose sums
+// merge exactly (see Sum). Before anything is built, P² is checked against
+// opt.Budget.
 func (m *Model) Dense(kind Kind, theta []float64, b Batch, opt *Options) (*mat.SymDense, error) {
-	if err := opt.validate(); err != nil {
+	s, err := m.DenseSum(kind, theta, b, opt)
+	if err != nil {
 		return nil, err
 	}
-	P := m.Net.NumParams()
-	if err := CheckBudget(kind.String(), P, opt.budget()); err != nil {
-		return nil, err
-	}
-	if err := m.Validate(theta, b); err != nil {
-		return nil, err
-	}
-	switch kind {
-	case Hessian, GGN, Fisher:
-		t, _ := m.tape(theta, b, nil)
-		s, ok := mlpOf(m.Net)
-		if !ok {
-			op, err := m.Operator(kind, theta, b, opt)
-			if err != nil {
-				return nil, err
-			}
-			return Materialize(op, 0)
-		}
-		a := newAssembler(s, t, m.Loss, kind == Hessian, 0)
-		dst := mat.NewSymDense(P, nil)
-		for mi := range s.dense {
-			for l := 0; l <= mi; l++ {
-				writeBlock(dst, a.layers[mi].lo, a.layers[l].lo, a.block(mi, l, kind == Hessian))
-			}
-		}
-		return dst, nil
-	case MCFisher, EmpiricalFisher, GradientCovariance:
-		g, err := m.gradientRows(kind, theta, b, opt, 0, P)
-		if err != nil {
-			return nil, err
-		}
-		return gram(g), nil
-	}
-	return nil, fmt.Errorf("curvature: unknown matrix kind %v", kind)
+	return s.Mean(), nil
 }
 
 // Block returns layer block k of the curvature matrix kind (k indexes
 // ParamBlocks), without forming the rest of the matrix.
 func (m *Model) Block(kind Kind, k int, theta []float64, b Batch, opt *Options) (*mat.SymDense, error) {
-	if err := opt.validate(); err != nil {
-		return nil, err
-	}
 	blocks := m.ParamBlocks()
 	if k < 0 || k >= len(blocks) {
 		return nil, fmt.Errorf("curvature: layer block %d out of range [0, %d)", k, len(blocks))
 	}
-	lo, hi := blocks[k][0], blocks[k][1]
-	if err := CheckBudget(fmt.Sprintf("%v block %d", kind, k), hi-lo, opt.budget()); err != nil {
+	s, err := m.sum(kind, theta, b, opt, k)
+	if err != nil {
+		return nil, err
+	}
+	return s.Mean(), nil
+}
+
+// DenseSum returns the curvature matrix kind as a Sum over the batch's
+// samples, to merge with sums over other batches.
+func (m *Model) DenseSum(kind Kind, theta []float64, b Batch, opt *Options) (*Sum, error) {
+	return m.sum(kind, theta, b, opt, -1)
+}
+
+// sum builds the Sum of the whole matrix (block < 0) or of one layer block.
+func (m *Model) sum(kind Kind, theta []float64, b Batch, opt *Options, block int) (*Sum, error) {
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
+	if kind < 0 || int(kind) >= len(kindNames) {
+		return nil, fmt.Errorf("curvature: unknown matrix kind %v", kind)
+	}
+	lo, hi := 0, m.Net.NumParams()
+	what := kind.String()
+	if block >= 0 {
+		r := m.ParamBlocks()[block]
+		lo, hi = r[0], r[1]
+		what = fmt.Sprintf("%v block %d", kind, block)
+	}
+	size := hi - lo
+	if err := CheckBudget(what, size, opt.budget()); err != nil {
 		return nil, err
 	}
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err
 	}
+	var ys []*mat.Dense
+	draws := 1
+	if kind == MCFisher {
+		draws = opt.samples()
+		var err error
+		if ys, err = m.sampleTargets(theta, b, draws, opt); err != nil {
+			return nil, err
+		}
+	}
+
+	// Contiguous parts, one per worker, each summed in chunks; merged in
+	// order, so the numbers depend on the worker count, never on timing.
+	n := b.Len()
+	workers := opt.workers(n, DenseFloats(size))
+	sums := make([]*Sum, workers)
+	var wg sync.WaitGroup
+	for w := range sums {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &Sum{Kind: kind, Draws: draws, S: mat.NewSymDense(size, nil)}
+			if kind == GradientCovariance {
+				s.G = make([]float64, size)
+			}
+			for c0 := w * n / workers; c0 < (w+1)*n/workers; c0 += chunk {
+				c1 := min(c0+chunk, (w+1)*n/workers)
+				part := m.chunkSum(kind, theta, rows(b, c0, c1), sliceRows(ys, c0, c1), lo, hi, block)
+				if s.N == 0 {
+					s = part
+				} else if err := s.Merge(part); err != nil {
+					panic(err) // same kind and size by construction
+				}
+			}
+			sums[w] = s
+		}()
+	}
+	wg.Wait()
+	for _, s := range sums[1:] {
+		if err := sums[0].Merge(s); err != nil {
+			return nil, err
+		}
+	}
+	return sums[0], nil
+}
+
+// chunkSum returns the Sum over one chunk of validated samples.
+func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, lo, hi, block int) *Sum {
+	n := b.Len()
+	size := hi - lo
+	s := &Sum{Kind: kind, N: n, Draws: max(1, len(ys)), S: mat.NewSymDense(size, nil)}
 	switch kind {
 	case Hessian, GGN, Fisher:
-		s, ok := mlpOf(m.Net)
-		if !ok {
-			op, err := m.Operator(kind, theta, b, opt)
-			if err != nil {
-				return nil, err
-			}
-			return Materialize(restrict(op, lo, hi), 0)
-		}
 		t, _ := m.tape(theta, b, nil)
-		a := newAssembler(s, t, m.Loss, kind == Hessian, k)
-		dst := mat.NewSymDense(hi-lo, nil)
-		writeBlock(dst, 0, 0, a.block(k, k, false))
-		return dst, nil
-	case MCFisher, EmpiricalFisher, GradientCovariance:
-		g, err := m.gradientRows(kind, theta, b, opt, lo, hi)
-		if err != nil {
-			return nil, err
+		shape, ok := mlpOf(m.Net)
+		if !ok {
+			op, _ := m.Operator(kind, theta, b, nil)
+			var sub Operator = op
+			if block >= 0 {
+				sub = restrict(op, lo, hi)
+			}
+			mean, _ := Materialize(sub, 0)
+			s.S.ScaleSym(float64(n), mean)
+			return s
 		}
-		return gram(g), nil
-	}
-	return nil, fmt.Errorf("curvature: unknown matrix kind %v", kind)
-}
-
-// gradientRows returns, for the Gram-type kinds, the rows r_j (columns lo:hi)
-// with matrix = Σ_j r_j r_jᵀ: g_i/√N for the empirical Fisher, (g_i − ḡ)/√N
-// for the gradient covariance, and sampled-label gradients/√(Nk) for the
-// Monte-Carlo Fisher.
-func (m *Model) gradientRows(kind Kind, theta []float64, b Batch, opt *Options, lo, hi int) (*mat.Dense, error) {
-	n := b.Len()
-	P := m.Net.NumParams()
-	switch kind {
+		if block >= 0 {
+			a := newAssembler(shape, t, m.Loss, kind == Hessian, block)
+			writeBlock(s.S, 0, 0, a.block(block, block, false))
+			return s
+		}
+		a := newAssembler(shape, t, m.Loss, kind == Hessian, 0)
+		for mi := range shape.dense {
+			for l := 0; l <= mi; l++ {
+				writeBlock(s.S, a.layers[mi].lo, a.layers[l].lo, a.block(mi, l, kind == Hessian))
+			}
+		}
 	case EmpiricalFisher, GradientCovariance:
-		per := mat.NewDense(n, P, nil)
-		if _, err := m.tape(theta, b, per); err != nil {
-			return nil, err
-		}
+		per := mat.NewDense(n, m.Net.NumParams(), nil)
+		m.tape(theta, b, per)
+		g := mat.DenseCopyOf(per.Slice(0, n, lo, hi))
 		if kind == GradientCovariance {
-			center(per)
+			s.G = make([]float64, size)
+			for i := 0; i < n; i++ {
+				floats.Add(s.G, g.RawRowView(i))
+			}
+			center(g)
 		}
-		rows := mat.DenseCopyOf(per.Slice(0, n, lo, hi))
-		rows.Scale(1/math.Sqrt(float64(n)), rows)
-		return rows, nil
+		addGram(s.S, g)
 	case MCFisher:
-		k := opt.samples()
-		y, err := m.sampleTargets(theta, b, k, opt)
-		if err != nil {
-			return nil, err
-		}
 		t := nn.NewTape(m.Net, m.Loss)
-		rows := mat.NewDense(n*k, hi-lo, nil)
-		per := mat.NewDense(n, P, nil)
-		for s := 0; s < k; s++ {
-			t.Forward(theta, b.X)
-			t.Backward(nil, per, y[s])
-			rows.Slice(s*n, (s+1)*n, 0, hi-lo).(*mat.Dense).Copy(per.Slice(0, n, lo, hi))
+		per := mat.NewDense(n, m.Net.NumParams(), nil)
+		t.Forward(theta, b.X)
+		for _, y := range ys {
+			t.Backward(nil, per, y)
+			addGram(s.S, mat.DenseCopyOf(per.Slice(0, n, lo, hi)))
 		}
-		rows.Scale(1/math.Sqrt(float64(n*k)), rows)
-		return rows, nil
 	}
-	panic("curvature: not a Gram-type kind")
+	return s
 }
 
-// sampleTargets draws k target matrices y ~ p(y|z) at θ.
+// rows returns samples [i, j) of the batch as views.
+func rows(b Batch, i, j int) Batch {
+	_, cx := b.X.Dims()
+	_, cy := b.Y.Dims()
+	return Batch{X: b.X.Slice(i, j, 0, cx).(*mat.Dense), Y: b.Y.Slice(i, j, 0, cy).(*mat.Dense)}
+}
+
+func sliceRows(ys []*mat.Dense, i, j int) []*mat.Dense {
+	if ys == nil {
+		return nil
+	}
+	out := make([]*mat.Dense, len(ys))
+	for s, y := range ys {
+		_, c := y.Dims()
+		out[s] = y.Slice(i, j, 0, c).(*mat.Dense)
+	}
+	return out
+}
+
+// sampleTargets draws k target matrices y ~ p(y|z) at θ, sample by sample
+// in order, so the labels do not depend on how the batch is split.
 func (m *Model) sampleTargets(theta []float64, b Batch, k int, opt *Options) ([]*mat.Dense, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err
@@ -166,25 +218,10 @@ func center(g *mat.Dense) {
 	n, p := g.Dims()
 	mean := make([]float64, p)
 	for i := 0; i < n; i++ {
-		for j, v := range g.RawRowView(i) {
-			mean[j] += v
-		}
+		floats.Add(mean, g.RawRowView(i))
 	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
+	floats.Scale(1/float64(n), mean)
 	for i := 0; i < n; i++ {
-		row := g.RawRowView(i)
-		for j := range row {
-			row[j] -= mean[j]
-		}
+		floats.Sub(g.RawRowView(i), mean)
 	}
-}
-
-// gram returns rowsᵀ rows, one symmetric rank-k update.
-func gram(rows *mat.Dense) *mat.SymDense {
-	_, p := rows.Dims()
-	dst := mat.NewSymDense(p, nil)
-	blas64.Syrk(blas.Trans, 1, rows.RawMatrix(), 0, dst.RawSymmetric())
-	return dst
 }

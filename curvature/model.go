@@ -80,6 +80,12 @@ type Options struct {
 	// Budget is the largest dense result, in float64 values, the caller
 	// accepts. If Budget is 0, there is no limit.
 	Budget int
+	// Workers is the number of goroutines a dense matrix is built on, each
+	// summing a contiguous part of the batch into its own P×P sum. If
+	// Workers is 0, it defaults to 2; fewer are used when the batch is
+	// small or the budget cannot hold the extra sums. Results depend on the
+	// worker count only through rounding.
+	Workers int
 }
 
 func (o *Options) samples() int {
@@ -106,9 +112,26 @@ func (o *Options) budget() int {
 	return o.Budget
 }
 
+// workers returns how many goroutines sum n samples into matrices of
+// floats values each.
+func (o *Options) workers(n, floats int) int {
+	w := 2
+	if o != nil && o.Workers > 0 {
+		w = o.Workers
+	}
+	w = min(w, max(1, n/32))
+	if b := o.budget(); b > 0 {
+		w = min(w, max(1, b/max(1, floats)))
+	}
+	return w
+}
+
 func (o *Options) validate() error {
 	if o != nil && o.Samples < 0 {
 		return fmt.Errorf("curvature: %d Monte-Carlo samples; want at least 1", o.Samples)
+	}
+	if o != nil && o.Workers < 0 {
+		return fmt.Errorf("curvature: negative worker count %d", o.Workers)
 	}
 	if o != nil && o.Budget < 0 {
 		return fmt.Errorf("curvature: negative budget %d", o.Budget)

@@ -1,0 +1,111 @@
+package curvature
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/curvature/nn"
+	_ "github.com/curvkit/curvkit/curvature/openblas" // OpenBLAS with -tags openblas
+	"gonum.org/v1/gonum/mat"
+)
+
+// The benchmark network of docs/benchmarks.md: digits, MLP 64-32-32-10
+// tanh, softmax cross-entropy, batch 256, float64 (3,466 parameters), the
+// same network ../shared/bench/torch_peer.py times in PyTorch.
+func benchFixture(b *testing.B) fixture {
+	b.Helper()
+	set, err := data.Digits()
+	if err != nil {
+		b.Fatal(err)
+	}
+	net, err := nn.NewMLP([]int{64, 32, 32, 10}, []string{"tanh", "tanh", "identity"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
+	const n = 256
+	batch := Batch{
+		X: mat.DenseCopyOf(set.X.Slice(0, n, 0, 64)),
+		Y: mat.DenseCopyOf(set.Y.Slice(0, n, 0, 1)),
+	}
+	return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, batch}
+}
+
+func BenchmarkGradient(b *testing.B) {
+	f := benchFixture(b)
+	t := nn.NewTape(f.m.Net, f.m.Loss)
+	g := make([]float64, len(f.theta))
+	for b.Loop() {
+		t.Forward(f.theta, f.b.X)
+		t.Backward(g, nil, f.b.Y)
+	}
+}
+
+// HVP and GGN·v include their own forward (and, for the HVP, backward)
+// pass, so they compare with a gradient like for like.
+func BenchmarkHessVec(b *testing.B) {
+	f := benchFixture(b)
+	t := nn.NewTape(f.m.Net, f.m.Loss)
+	v, hv := randVec(len(f.theta)), make([]float64, len(f.theta))
+	for b.Loop() {
+		t.Forward(f.theta, f.b.X)
+		t.Backward(nil, nil, f.b.Y)
+		t.HessVec(hv, v)
+	}
+}
+
+func BenchmarkGGNVec(b *testing.B) {
+	f := benchFixture(b)
+	t := nn.NewTape(f.m.Net, f.m.Loss)
+	v, gv := randVec(len(f.theta)), make([]float64, len(f.theta))
+	for b.Loop() {
+		t.Forward(f.theta, f.b.X)
+		t.GGNVec(gv, v)
+	}
+}
+
+func BenchmarkPerSampleGradients(b *testing.B) {
+	f := benchFixture(b)
+	t := nn.NewTape(f.m.Net, f.m.Loss)
+	g := make([]float64, len(f.theta))
+	per := mat.NewDense(f.b.Len(), len(f.theta), nil)
+	for b.Loop() {
+		t.Forward(f.theta, f.b.X)
+		t.Backward(g, per, f.b.Y)
+	}
+}
+
+func BenchmarkDenseHessian(b *testing.B) { benchDense(b, Hessian) }
+
+func BenchmarkDenseGGN(b *testing.B) { benchDense(b, GGN) }
+
+func BenchmarkDenseEmpiricalFisher(b *testing.B) { benchDense(b, EmpiricalFisher) }
+
+func benchDense(b *testing.B, k Kind) {
+	f := benchFixture(b)
+	for b.Loop() {
+		if _, err := f.m.Dense(k, f.theta, f.b, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func randVec(n int) []float64 {
+	rng := rand.New(rand.NewPCG(2, 2))
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	return v
+}
+
+func BenchmarkDenseHessianOneWorker(b *testing.B) {
+	f := benchFixture(b)
+	for b.Loop() {
+		if _, err := f.m.Dense(Hessian, f.theta, f.b, &Options{Workers: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

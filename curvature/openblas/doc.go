@@ -1,0 +1,18 @@
+// Package openblas switches gonum's BLAS, and with it every matrix product
+// in curvkit, to OpenBLAS through cgo, when built with the openblas tag:
+//
+//	apt-get install libopenblas-dev   # Debian; any OpenBLAS with cblas.h works
+//	go test -tags openblas -bench . ./curvature/
+//
+// and, in a program, a blank import:
+//
+//	import _ "github.com/curvkit/curvkit/curvature/openblas"
+//
+// Without the tag the package is empty and the pure-Go BLAS stays in use, so
+// the default build needs no C toolchain.
+//
+// OpenBLAS picks its kernels by detecting the CPU. Where detection fails
+// (Debian's 0.3.21 does not recognise some recent Xeons and falls back to
+// slow generic kernels), name the core type in the environment, e.g.
+// OPENBLAS_CORETYPE=SkylakeX; OPENBLAS_NUM_THREADS sets its threads.
+package openblas
