@@ -254,3 +254,29 @@ func ensure(m *mat.Dense, r, c int) *mat.Dense {
 	}
 	return mat.NewDense(r, c, nil)
 }
+
+// BackpropOutput backpropagates u (N×OutSize), a gradient with respect to
+// the network output, through the last Forward, and calls visit(k, g) with
+// g = the gradient with respect to layer k's output, from the top layer
+// down. It computes no parameter gradients: it is the pass that K-FAC's G
+// factors and exact curvature diagonals need, one column of the output
+// Hessian factor (or one sampled label) at a time. g is owned by the tape
+// and overwritten after visit returns.
+func (t *Tape) BackpropOutput(u *mat.Dense, visit func(k int, g *mat.Dense)) {
+	net := t.Net
+	L := len(net.Layers)
+	if r, c := u.Dims(); r != t.n || c != net.OutSize() {
+		panic(fmt.Sprintf("nn: output gradient is %d×%d, want %d×%d", r, c, t.n, net.OutSize()))
+	}
+	g := u
+	for k := L - 1; k >= 0; k-- {
+		visit(k, g)
+		if k == 0 {
+			break
+		}
+		l := net.Layers[k]
+		t.rg[k] = ensure(t.rg[k], t.n, l.InSize())
+		l.VJP(t.rg[k], nil, t.acts[k], t.acts[k+1], net.LayerParams(t.theta, k), g)
+		g = t.rg[k]
+	}
+}

@@ -219,3 +219,22 @@ func TestInitReproducible(t *testing.T) {
 	assert.Equal(t, a, b)
 	assert.NotEqual(t, 0.0, floats.Norm(a, 2))
 }
+
+// BackpropOutput hands each layer the output gradient Backward stores: with
+// u = ∇_z ℓ the two passes agree exactly.
+func TestBackpropOutput(t *testing.T) {
+	p := newProblem(t, []int{3, 4, 2}, []string{"tanh", "identity"}, SoftmaxCrossEntropy{}, 5, 21)
+	tp := NewTape(p.net, p.loss)
+	z := tp.Forward(p.theta, p.x)
+	u := mat.NewDense(5, 2, nil)
+	p.loss.Grad(u, z, p.y)
+	got := map[int][]float64{}
+	tp.BackpropOutput(u, func(k int, g *mat.Dense) {
+		got[k] = append([]float64(nil), g.RawMatrix().Data...)
+	})
+	tp.Backward(nil, nil, p.y)
+	require.Len(t, got, len(p.net.Layers))
+	for k := range p.net.Layers {
+		assert.Equal(t, tp.OutputGrad(k).RawMatrix().Data, got[k], "layer %d", k)
+	}
+}

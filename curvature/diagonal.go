@@ -1,0 +1,109 @@
+package curvature
+
+import (
+	"fmt"
+
+	"github.com/curvkit/curvkit/curvature/nn"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Diagonal returns the diagonal of the curvature matrix kind of m at θ on
+// the batch, exactly and without forming the matrix.
+//
+// For an MLP, the Hessian, GGN and Fisher diagonals come from the
+// per-sample second derivatives M_s,i in each layer's pre-activations:
+// entry (o, j) of Dense layer l is (1/N) Σ_i M_s,i[o,o] ā_i[j]², one matrix
+// product per layer. The empirical Fisher, Monte-Carlo Fisher and gradient
+// covariance diagonals are means of squared per-sample gradients (centred
+// for the covariance). A network that is not an MLP of Dense and
+// Elementwise layers falls back to P operator products.
+func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]float64, error) {
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
+	if err := m.Validate(theta, b); err != nil {
+		return nil, err
+	}
+	P := m.Net.NumParams()
+	n := b.Len()
+	diag := make([]float64, P)
+	switch kind {
+	case Hessian, GGN, Fisher:
+		shape, ok := mlpOf(m.Net)
+		if !ok {
+			op, err := m.Operator(kind, theta, b, opt)
+			if err != nil {
+				return nil, err
+			}
+			e, col := make([]float64, P), make([]float64, P)
+			for j := range e {
+				e[j] = 1
+				op.MulVecTo(col, e)
+				diag[j] = col[j]
+				e[j] = 0
+			}
+			return diag, nil
+		}
+		t, _ := m.tape(theta, b, nil)
+		a := newAssembler(shape, t, m.Loss, kind == Hessian, 0)
+		for li := range a.layers {
+			L := &a.layers[li]
+			s := L.in + 1
+			hd := mat.NewDense(n, L.out, nil) // M_s,i[o,o]
+			a2 := mat.NewDense(n, s, nil)     // ā_i[j]²
+			for i := 0; i < n; i++ {
+				row := hd.RawRowView(i)
+				for o := range row {
+					row[o] = L.hs[i][o*L.out+o]
+				}
+				ar := a2.RawRowView(i)
+				for j, v := range L.abar.RawRowView(i) {
+					ar[j] = v * v
+				}
+			}
+			out := mat.NewDense(L.out, s, diag[L.lo:L.lo+L.size])
+			out.Mul(hd.T(), a2)
+		}
+		floats.Scale(1/float64(n), diag)
+		return diag, nil
+	case EmpiricalFisher, GradientCovariance, MCFisher:
+		var mean []float64
+		if kind == GradientCovariance {
+			mean = make([]float64, P)
+			t, _ := m.tape(theta, b, nil)
+			t.Backward(mean, nil, b.Y)
+		}
+		ys := []*mat.Dense{b.Y}
+		if kind == MCFisher {
+			var err error
+			if ys, err = m.sampleTargets(theta, b, opt.samples(), opt); err != nil {
+				return nil, err
+			}
+		}
+		t := nn.NewTape(m.Net, m.Loss)
+		per := mat.NewDense(min(n, chunk), P, nil)
+		for c0 := 0; c0 < n; c0 += chunk {
+			c1 := min(c0+chunk, n)
+			part := rows(b, c0, c1)
+			g := per.Slice(0, c1-c0, 0, P).(*mat.Dense)
+			t.Forward(theta, part.X)
+			for _, y := range sliceRows(ys, c0, c1) {
+				t.Backward(nil, g, y)
+				for i := 0; i < c1-c0; i++ {
+					row := g.RawRowView(i)
+					if mean != nil {
+						floats.Sub(row, mean)
+					}
+					for j, v := range row {
+						diag[j] += v * v
+					}
+				}
+			}
+		}
+		floats.Scale(1/float64(n*len(ys)), diag)
+		return diag, nil
+	}
+	return nil, fmt.Errorf("curvature: unknown matrix kind %v", kind)
+}
