@@ -81,7 +81,7 @@ func (o *Adagrad) Step(x, grad []float64) error {
 		return err
 	}
 	o.steps++
-	nclr := -(o.lr / (1 + float64(o.steps-1)*o.s.LRDecay))
+	nclr := -(o.lr / (1 + float64(float64(o.steps-1)*o.s.LRDecay)))
 	wd, eps := o.s.WeightDecay, o.s.Eps
 	sum := o.bufs[0][:len(x)]
 	for i, g := range grad {

@@ -139,7 +139,7 @@ func (o *AdamW) Step(x, grad []float64) error {
 		return err
 	}
 	s := o.s
-	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, 0, 1-o.lr*s.WeightDecay, s.AMSGrad)
+	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, 0, 1-float64(o.lr*s.WeightDecay), s.AMSGrad)
 	return nil
 }
 

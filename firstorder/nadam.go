@@ -87,12 +87,12 @@ func (o *NAdam) Step(x, grad []float64) error {
 	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
 	wd, eps, psi := o.s.WeightDecay, o.s.Eps, o.s.MomentumDecay
 	bc2 := 1 - math.Pow(b2, t)
-	mu := b1 * (1 - 0.5*math.Pow(0.96, t*psi))
-	muNext := b1 * (1 - 0.5*math.Pow(0.96, (t+1)*psi))
+	mu := b1 * (1 - float64(0.5*math.Pow(0.96, t*psi)))
+	muNext := b1 * (1 - float64(0.5*math.Pow(0.96, (t+1)*psi)))
 	o.scalars[0] *= mu
 	prod := o.scalars[0]
 	cg := -o.lr * (1 - mu) / (1 - prod)
-	cm := -o.lr * muNext / (1 - prod*muNext)
+	cm := -o.lr * muNext / (1 - float64(prod*muNext))
 	m, v := o.bufs[0][:len(x)], o.bufs[1][:len(x)]
 	for i, g := range grad {
 		if wd != 0 {

@@ -134,7 +134,7 @@ func (e *encoder) u32(v uint32) {
 
 func (e *encoder) u64(v uint64) {
 	binary.LittleEndian.PutUint64(e.buf[:], v)
-	e.bytes(e.buf[:])
+	e.bytes(e.buf[:8])
 }
 
 // floats writes v in chunks of the encoder's buffer.
