@@ -48,7 +48,7 @@ func mlpOf(net *nn.Network) (mlp, bool) {
 type layerState struct {
 	abar      *mat.Dense // N×(in+1): the input with a column of ones
 	dphi      *mat.Dense // N×out: φ'(s)
-	d2phi     *mat.Dense // N×out: φ''(s)
+	d2phi     *mat.Dense // N×out: φ″(s)
 	delta     *mat.Dense // N×out: ∂ℓ_i/∂s
 	gradA     *mat.Dense // N×out: ∂ℓ_i/∂a, a = φ(s)
 	w         blas64.General
@@ -76,8 +76,8 @@ type assembler struct {
 // newAssembler reads the tape (after Forward and Backward) and forms the
 // per-sample second derivatives in every s_l, from the output down:
 //
-//	M_s,L = diag(φ') H_z diag(φ') [+ diag(φ'' ⊙ ∂ℓ/∂z)]
-//	M_s,l = diag(φ'_l) W_{l+1}ᵀ M_s,l+1 W_{l+1} diag(φ'_l) [+ diag(φ''_l ⊙ ∂ℓ/∂a_l)]
+//	M_s,L = diag(φ') H_z diag(φ') [+ diag(φ″ ⊙ ∂ℓ/∂z)]
+//	M_s,l = diag(φ'_l) W_{l+1}ᵀ M_s,l+1 W_{l+1} diag(φ'_l) [+ diag(φ″_l ⊙ ∂ℓ/∂a_l)]
 //
 // The bracketed residual terms are included for the Hessian only; without
 // them the result is the Gauss-Newton matrix.

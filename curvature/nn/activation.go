@@ -17,7 +17,7 @@ type Activation interface {
 	Apply(a, s []float64)
 	// Deriv stores φ'(s) in dst; a holds φ(s), which some derivatives reuse.
 	Deriv(dst, s, a []float64)
-	// Deriv2 stores φ''(s) in dst; a holds φ(s).
+	// Deriv2 stores φ″(s) in dst; a holds φ(s).
 	Deriv2(dst, s, a []float64)
 }
 

@@ -26,7 +26,7 @@
 // Forward; the Jacobian-vector product JVP with respect to input and
 // parameters; the transposed products VJP; per-sample parameter products;
 // and SecondOrderVJP, the layer's residual term in the R-operator backward
-// pass (for an activation φ”(x) ⊙ dx ⊙ g, for a Dense layer the bilinear
+// pass (for an activation φ″(x) ⊙ dx ⊙ g, for a Dense layer the bilinear
 // W–x terms). A new layer type is one type implementing Layer.
 //
 // # Losses

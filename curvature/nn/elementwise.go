@@ -7,7 +7,7 @@ import (
 )
 
 // Elementwise applies an activation to every entry: y = φ(x). It has no
-// parameters; its residual second-order term is φ”(x) ⊙ dx ⊙ g.
+// parameters; its residual second-order term is φ″(x) ⊙ dx ⊙ g.
 type Elementwise struct {
 	Size int
 	Act  Activation
@@ -48,7 +48,7 @@ func (e Elementwise) VJP(dx *mat.Dense, _ []float64, x, y *mat.Dense, _ []float6
 // PerSampleVJP does nothing: there are no parameters.
 func (e Elementwise) PerSampleVJP(*mat.Dense, *mat.Dense, *mat.Dense, []float64, *mat.Dense) {}
 
-// SecondOrderVJP adds φ”(x) ⊙ dx ⊙ g to rdx.
+// SecondOrderVJP adds φ″(x) ⊙ dx ⊙ g to rdx.
 func (e Elementwise) SecondOrderVJP(rdx *mat.Dense, _ []float64, x, y *mat.Dense, _ []float64, g, dx *mat.Dense, _ []float64) {
 	if rdx == nil || dx == nil {
 		return
