@@ -5,20 +5,28 @@ import (
 	"math"
 	"sync"
 
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/lapack/lapack64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
 )
 
 // LowRank is the approximation M̃ = c·U Uᵀ + diag(d) with U n×m, m small,
-// c ≥ 0. Damped solves go through the m×m core (Woodbury):
+// c ≥ 0. Damped solves and log-determinants go through m×m matrices only.
+// With D_λ = diag(d) + λI positive and Ũ = D_λ^(−1/2) U = Q R (thin
+// Householder QR, Q n×m orthonormal) and c R Rᵀ = P diag(s) Pᵀ,
 //
-//	(D_λ + c U Uᵀ)⁻¹ = D_λ⁻¹ − c D_λ⁻¹ U (I + c Uᵀ D_λ⁻¹ U)⁻¹ Uᵀ D_λ⁻¹,
+//	M̃ + λI = D_λ^(1/2) (I + Y diag(s) Yᵀ) D_λ^(1/2),  Y = Q P,
+//	(I + Y S Yᵀ)⁻¹ z = (z − Y Yᵀz) + Y diag(1/(1+s)) Yᵀz,
+//	log det(M̃ + λI) = Σ log(d_i+λ) + Σ log(1+s_k),
 //
-// D_λ = diag(d) + λI, and log-determinants through the matrix determinant
-// lemma, log det(D_λ + cUUᵀ) = Σ log(d_i+λ) + log det(I + c Uᵀ D_λ⁻¹ U).
-// Both need d_i + λ > 0; blocks of at most 512 rows fall back on a dense
-// Cholesky factorisation otherwise.
+// which is the Woodbury identity arranged to stay backward stable when λ
+// is tiny next to c‖U‖² (the textbook form D⁻¹ − D⁻¹U(…)⁻¹UᵀD⁻¹ then
+// cancels catastrophically). When the diagonal is uniform the QR of U is
+// computed once and each new λ costs an m×m eigendecomposition. Blocks with
+// n ≤ m, or with some d_i + λ ≤ 0, are factored densely by Cholesky (up to
+// 512 rows).
 type LowRank struct {
 	u *mat.Dense // n×m; nil when m = 0
 	c float64
@@ -26,19 +34,23 @@ type LowRank struct {
 	n int
 
 	mu     sync.Mutex
-	gram   *mat.SymDense // UᵀU when known
-	coreOK bool
-	coreλ  float64
-	core   mat.Cholesky  // I + c Uᵀ D_λ⁻¹ U, or the dense matrix in fallback
-	dense  bool          // core holds the dense n×n factorisation
-	t, z   *mat.VecDense // length m
-	r      *mat.VecDense // length n
+	factOK bool
+	factλ  float64
+	dense  bool         // chol holds the dense n×n factorisation
+	chol   mat.Cholesky // dense fallback
+	qU     bool         // q, r hold the QR of U itself (uniform diagonal)
+	q      *mat.Dense   // n×m orthonormal
+	r      *mat.Dense   // m×m upper triangular
+	p      *mat.Dense   // m×m eigenvectors of c R Rᵀ
+	s      []float64    // its eigenvalues, clipped at 0
+	sc     []float64    // 1/√(d_i+λ)
+	t, w   []float64    // length m work space
+	z      []float64    // length n work space
 }
 
 var _ Approximation = (*LowRank)(nil)
 
-// denseFallbackMax is the largest order solved densely when the diagonal
-// part is not positive.
+// denseFallbackMax is the largest order factored densely.
 const denseFallbackMax = 512
 
 // NewLowRank returns U Uᵀ + diag(d); u and d are copied, d nil means zero.
@@ -68,14 +80,13 @@ func NewLowRank(u mat.Matrix, d []float64, budget int) (*LowRank, error) {
 		}
 		copy(dc, d)
 	}
-	lr := &LowRank{n: n, r: mat.NewVecDense(n, nil)}
-	lr.set(uc, 1, dc, nil)
+	lr := &LowRank{n: n}
+	lr.set(uc, 1, dc)
 	return lr, nil
 }
 
-// set replaces the factors and drops the caches. u may be nil (m = 0) and
-// gram, if not nil, must be uᵀu.
-func (lr *LowRank) set(u *mat.Dense, c float64, d []float64, gram *mat.SymDense) {
+// set replaces the factors and drops the caches. u may be nil (m = 0).
+func (lr *LowRank) set(u *mat.Dense, c float64, d []float64) {
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
 	if u != nil {
@@ -83,9 +94,13 @@ func (lr *LowRank) set(u *mat.Dense, c float64, d []float64, gram *mat.SymDense)
 			u = nil
 		}
 	}
-	lr.u, lr.c, lr.d, lr.gram, lr.coreOK = u, c, d, gram, false
-	if m := lr.rank(); m > 0 && (lr.t == nil || lr.t.Len() != m) {
-		lr.t, lr.z = mat.NewVecDense(m, nil), mat.NewVecDense(m, nil)
+	lr.u, lr.c, lr.d = u, c, d
+	lr.factOK, lr.qU = false, false
+	if len(lr.z) != lr.n {
+		lr.z, lr.sc = make([]float64, lr.n), make([]float64, lr.n)
+	}
+	if m := lr.rank(); len(lr.t) < m {
+		lr.t, lr.w = make([]float64, m), make([]float64, m)
 	}
 }
 
@@ -115,25 +130,45 @@ func (lr *LowRank) MulVecTo(dst, v []float64) {
 	for i, x := range v {
 		dst[i] = lr.d[i] * x
 	}
-	if lr.rank() == 0 || lr.c == 0 {
+	m := lr.rank()
+	if m == 0 || lr.c == 0 {
 		return
 	}
-	lr.t.MulVec(lr.u.T(), mat.NewVecDense(lr.n, v))
-	lr.r.MulVec(lr.u, lr.t)
-	for i, x := range lr.r.RawVector().Data {
-		dst[i] += lr.c * x
+	t := lr.t[:m]
+	mulTVec(t, lr.u, v)
+	for i := 0; i < lr.n; i++ {
+		dst[i] += lr.c * floats.Dot(lr.u.RawRowView(i), t)
 	}
 }
 
-// factor prepares the solve for λ; the caller holds lr.mu.
+// mulTVec stores aᵀ·v in dst (a is n×m, v length n).
+func mulTVec(dst []float64, a *mat.Dense, v []float64) {
+	for j := range dst {
+		dst[j] = 0
+	}
+	n, _ := a.Dims()
+	for i := 0; i < n; i++ {
+		floats.AddScaled(dst, v[i], a.RawRowView(i))
+	}
+}
+
+// subMulVec stores v − a·t in v.
+func subMulVec(v []float64, a *mat.Dense, t []float64) {
+	for i := range v {
+		v[i] -= floats.Dot(a.RawRowView(i), t)
+	}
+}
+
+// factor prepares solves and log-determinants for λ; the caller holds
+// lr.mu.
 func (lr *LowRank) factor(lambda float64) error {
 	if err := checkLambda(lambda); err != nil {
 		return err
 	}
-	if lr.coreOK && lr.coreλ == lambda {
+	if lr.factOK && lr.factλ == lambda {
 		return nil
 	}
-	lr.coreλ = lambda
+	lr.factOK, lr.factλ = false, lambda
 	positive, uniform := true, true
 	for _, di := range lr.d {
 		if !(di+lambda > 0) {
@@ -144,48 +179,80 @@ func (lr *LowRank) factor(lambda float64) error {
 		}
 	}
 	m := lr.rank()
-	if !positive {
+	lr.dense = !positive || (m >= lr.n && lr.c != 0)
+	if lr.dense {
 		if lr.n > denseFallbackMax {
 			return fmt.Errorf("approx: low-rank solve needs d+λ > 0 for blocks of more than %d rows", denseFallbackMax)
 		}
-		lr.dense = true
-		lr.coreOK = lr.core.Factorize(shiftedSym(lr.denseLocked(), lambda))
-		if !lr.coreOK {
+		if !lr.chol.Factorize(shiftedSym(lr.denseLocked(), lambda)) {
 			return notPD("Cholesky of a %d×%d low-rank block + %v·I failed", lr.n, lr.n, lambda)
 		}
+		lr.factOK = true
 		return nil
 	}
-	lr.dense = false
+	for i, di := range lr.d {
+		lr.sc[i] = 1 / math.Sqrt(di+lambda)
+	}
 	if m == 0 || lr.c == 0 {
-		lr.coreOK = true
+		lr.s = lr.s[:0]
+		lr.factOK = true
 		return nil
 	}
-	core := mat.NewSymDense(m, nil)
+	// Thin QR of D_λ^(−1/2) U, or of U once when the diagonal is uniform
+	// (the scale then moves into c).
+	scale := lr.c
 	if uniform {
-		if lr.gram == nil {
-			lr.gram = mat.NewSymDense(m, nil)
-			lr.gram.SymOuterK(1, lr.u.T())
-		}
-		core.ScaleSym(lr.c/(lr.d[0]+lambda), lr.gram)
-	} else {
-		scaled := mat.DenseCopyOf(lr.u)
-		for i := 0; i < lr.n; i++ {
-			row := scaled.RawRowView(i)
-			s := math.Sqrt(lr.c / (lr.d[i] + lambda))
-			for j := range row {
-				row[j] *= s
+		scale = lr.c / (lr.d[0] + lambda)
+	}
+	if !uniform || !lr.qU {
+		a := mat.DenseCopyOf(lr.u)
+		if !uniform {
+			for i := 0; i < lr.n; i++ {
+				floats.Scale(lr.sc[i], a.RawRowView(i))
 			}
 		}
-		core.SymOuterK(1, scaled.T())
+		lr.q, lr.r = thinQR(a)
+		lr.qU = uniform
 	}
-	for i := 0; i < m; i++ {
-		core.SetSym(i, i, core.At(i, i)+1)
+	k := mat.NewSymDense(m, nil)
+	k.SymOuterK(scale, lr.r)
+	var es mat.EigenSym
+	if !es.Factorize(k, true) {
+		return fmt.Errorf("approx: eigendecomposition of a low-rank core failed")
 	}
-	lr.coreOK = lr.core.Factorize(core)
-	if !lr.coreOK {
-		return notPD("Woodbury core of a low-rank block is not positive definite")
+	if cap(lr.s) < m {
+		lr.s = make([]float64, m)
 	}
+	lr.s = es.Values(lr.s[:m])
+	for i, x := range lr.s {
+		lr.s[i] = max(x, 0)
+	}
+	if lr.p == nil {
+		lr.p = &mat.Dense{}
+	} else {
+		lr.p.Reset()
+	}
+	es.VectorsTo(lr.p)
+	lr.factOK = true
 	return nil
+}
+
+// thinQR returns the n×m orthonormal Q and m×m upper triangular R of a
+// (n ≥ m) by Householder reflections; a is overwritten.
+func thinQR(a *mat.Dense) (q, r *mat.Dense) {
+	n, m := a.Dims()
+	raw := a.RawMatrix()
+	tau := make([]float64, m)
+	work := make([]float64, 1)
+	lapack64.Geqrf(raw, tau, work, -1)
+	work = make([]float64, max(int(work[0]), n, m))
+	lapack64.Geqrf(raw, tau, work, len(work))
+	r = mat.NewDense(m, m, nil)
+	for i := 0; i < m; i++ {
+		copy(r.RawRowView(i)[i:], raw.Data[i*raw.Stride+i:i*raw.Stride+m])
+	}
+	lapack64.Orgqr(raw, tau, work, len(work))
+	return a, r
 }
 
 // SolveDampedTo stores (c U Uᵀ + diag(d) + λI)⁻¹·v in dst.
@@ -197,21 +264,37 @@ func (lr *LowRank) SolveDampedTo(dst, v []float64, lambda float64) error {
 		return err
 	}
 	if lr.dense {
-		cholSolveVec(&lr.core, dst, v)
+		cholSolveVec(&lr.chol, dst, v)
 		return nil
 	}
+	m := len(lr.s)
+	if m == 0 {
+		for i, x := range v {
+			dst[i] = x * lr.sc[i] * lr.sc[i]
+		}
+		return nil
+	}
+	z, t, w := lr.z, lr.t[:m], lr.w[:m]
 	for i, x := range v {
-		dst[i] = x / (lr.d[i] + lambda)
+		z[i] = x * lr.sc[i]
 	}
-	if lr.rank() == 0 || lr.c == 0 {
-		return nil
+	// z = z⊥ + Q t, projecting twice so z⊥ has no component along Q
+	// beyond rounding of rounding.
+	mulTVec(t, lr.q, z)
+	subMulVec(z, lr.q, t)
+	mulTVec(w, lr.q, z)
+	subMulVec(z, lr.q, w)
+	floats.Add(t, w)
+	// Along Q = Y Pᵀ the operator is I + diag(s) in the basis P.
+	mulTVec(w, lr.p, t) // w = Pᵀ t
+	for k, sk := range lr.s {
+		w[k] /= 1 + sk
 	}
-	y := mat.NewVecDense(lr.n, dst)
-	lr.t.MulVec(lr.u.T(), y)
-	cholSolveVec(&lr.core, lr.z.RawVector().Data, lr.t.RawVector().Data)
-	lr.r.MulVec(lr.u, lr.z)
-	for i, x := range lr.r.RawVector().Data {
-		dst[i] -= lr.c * x / (lr.d[i] + lambda)
+	for i := 0; i < m; i++ { // t = P w
+		t[i] = floats.Dot(lr.p.RawRowView(i), w)
+	}
+	for i := 0; i < lr.n; i++ {
+		dst[i] = (z[i] + floats.Dot(lr.q.RawRowView(i), t)) * lr.sc[i]
 	}
 	return nil
 }
@@ -261,14 +344,14 @@ func (lr *LowRank) LogDetDamped(lambda float64) (float64, error) {
 		return math.NaN(), err
 	}
 	if lr.dense {
-		return lr.core.LogDet(), nil
+		return lr.chol.LogDet(), nil
 	}
 	var ld float64
-	for _, di := range lr.d {
-		ld += math.Log(di + lambda)
+	for _, sc := range lr.sc {
+		ld -= 2 * math.Log(sc)
 	}
-	if lr.rank() > 0 && lr.c != 0 {
-		ld += lr.core.LogDet()
+	for _, sk := range lr.s {
+		ld += math.Log1p(sk)
 	}
 	return ld, nil
 }

@@ -140,9 +140,9 @@ func NewTONGA(index [][]int, s *TONGASettings) (*TONGA, error) {
 			gram: mat.NewSymDense(kb, nil),
 			h:    make([]float64, kb),
 			d:    make([]float64, nb),
-			lr:   &LowRank{n: nb, r: mat.NewVecDense(nb, nil)},
+			lr:   &LowRank{n: nb},
 		}
-		blk.lr.set(nil, 0, blk.d, nil)
+		blk.lr.set(nil, 0, blk.d)
 		t.blocks = append(t.blocks, blk)
 		apps[b] = blk.lr
 	}
@@ -268,12 +268,11 @@ func (t *TONGA) publish() {
 			c = 1 / t.w
 		}
 		if t.cols == 0 {
-			blk.lr.set(nil, c, blk.d, nil)
+			blk.lr.set(nil, c, blk.d)
 			continue
 		}
 		nb, _ := blk.x.Dims()
-		blk.lr.set(blk.x.Slice(0, nb, 0, t.cols).(*mat.Dense), c, blk.d,
-			blk.gram.SliceSym(0, t.cols).(*mat.SymDense))
+		blk.lr.set(blk.x.Slice(0, nb, 0, t.cols).(*mat.Dense), c, blk.d)
 	}
 }
 

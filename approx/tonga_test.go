@@ -287,3 +287,30 @@ func TestTONGAErrors(t *testing.T) {
 	assert.Equal(t, before, tg.Dense())
 	assert.Equal(t, 1, tg.Count())
 }
+
+// TestLowRankTinyDamping: with λ far below c‖U‖² the textbook Woodbury
+// form cancels catastrophically; the solve must stay backward stable
+// (small residual relative to ‖M̃+λI‖‖x‖).
+func TestLowRankTinyDamping(t *testing.T) {
+	rnd := newRand(44)
+	const n, m = 9, 3
+	u := randDense(rnd, n, m)
+	u.Scale(1e4, u)
+	for _, d := range [][]float64{nil, {1e-14, 1e-12, 1e-10, 1, 1, 1, 1, 1, 1}} {
+		lr, err := NewLowRank(u, d, 0)
+		require.NoError(t, err)
+		dense := lr.Dense()
+		v := randVec(rnd, n)
+		x := make([]float64, n)
+		for _, lambda := range []float64{1e-14, 1e-9} {
+			require.NoError(t, lr.SolveDampedTo(x, v, lambda))
+			s := shiftedSym(dense, lambda)
+			r := denseMulVec(s, x)
+			for i := range r {
+				r[i] -= v[i]
+			}
+			bound := 1e-12 * (mat.Norm(s, 2)*mat.Norm(mat.NewVecDense(n, x), 2) + mat.Norm(mat.NewVecDense(n, v), 2))
+			assert.Less(t, mat.Norm(mat.NewVecDense(n, r), 2), bound, "λ=%v d=%v", lambda, d)
+		}
+	}
+}
