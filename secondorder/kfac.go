@@ -1,0 +1,406 @@
+package secondorder
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
+)
+
+// KFACSettings configure the K-FAC optimizer. The zero value is valid: each
+// field's default is documented with it.
+type KFACSettings struct {
+	// Damping is the initial λ of the damped model ½δᵀ(F + (λ+η)I)δ + gᵀδ
+	// and of the factored Tikhonov damping of the factors. If it is 0, it
+	// defaults to 1e-2.
+	Damping float64
+	// MinDamping and MaxDamping bound the adapted λ. If 0 they default to
+	// min(1e-3, Damping) and 1e4. A floor matters: without one the
+	// Levenberg–Marquardt rule drives λ to 0 on noisy mini-batches and the
+	// run diverges.
+	MinDamping, MaxDamping float64
+	// FixedDamping keeps λ constant instead of adapting it.
+	FixedDamping bool
+	// DampingInterval is T₃, the steps between Levenberg–Marquardt updates
+	// of λ from the reduction ratio ρ (each costs one extra loss
+	// evaluation). If it is 0, it defaults to 5.
+	DampingInterval int
+	// WeightDecay η adds η/2‖θ‖² to the objective. Default 0.
+	WeightDecay float64
+
+	// Factors selects how G is estimated (approx.FactorKind); the zero
+	// value is exact factors from the output-Hessian factor, which costs
+	// one backward pass per network output. Martens & Grosse use MCFactors
+	// (one sampled label per input).
+	Factors approx.FactorKind
+	// StatsInterval is T₁, the steps between factor statistics. If it is
+	// 0, it defaults to 1.
+	StatsInterval int
+	// StatsFraction is the fraction of the batch the statistics use (its
+	// first rows: shuffle the batches). If it is 0, it defaults to 1.
+	StatsFraction float64
+	// Decay is the largest weight ε of the running averages
+	// A ← εA + (1−ε)A_new, ε = min(1 − 1/k, Decay) at the k-th update. If it
+	// is 0, it defaults to 0.95.
+	Decay float64
+	// InverseInterval is T₂, the steps between refactorisations of the
+	// damped factors. If it is 0, it defaults to 20.
+	InverseInterval int
+
+	// LearningRate, when positive, replaces the quadratic-model step: δ =
+	// −LearningRate·F̃⁻¹g + Momentum·δ_prev. When 0 (the default), α and μ
+	// minimise the damped quadratic model over δ = αΔ + μδ_prev with exact
+	// Fisher-vector products on the batch (Martens & Grosse §7).
+	LearningRate, Momentum float64
+	// NormConstraint, when positive, scales the step down so that
+	// δᵀFδ ≤ NormConstraint (a trust region in the Fisher norm, the "KL
+	// clipping" of Ba et al. 2017).
+	NormConstraint float64
+
+	// Rand draws the Monte-Carlo labels; if nil, a generator seeded with
+	// Seed.
+	Rand *rand.Rand
+	Seed uint64
+}
+
+func (s *KFACSettings) defaults() error {
+	check := func(name string, v float64, ok bool, reason string) error {
+		if !ok || math.IsNaN(v) {
+			return badSetting("KFACSettings."+name, v, reason)
+		}
+		return nil
+	}
+	for _, e := range []error{
+		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
+		check("MinDamping", s.MinDamping, s.MinDamping >= 0, "must be ≥ 0"),
+		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0, "must be ≥ 0"),
+		check("DampingInterval", float64(s.DampingInterval), s.DampingInterval >= 0, "must be ≥ 0"),
+		check("WeightDecay", s.WeightDecay, s.WeightDecay >= 0 && !math.IsInf(s.WeightDecay, 0), "must be finite and ≥ 0"),
+		check("StatsInterval", float64(s.StatsInterval), s.StatsInterval >= 0, "must be ≥ 0"),
+		check("StatsFraction", s.StatsFraction, s.StatsFraction >= 0 && s.StatsFraction <= 1, "must be in [0, 1]"),
+		check("Decay", s.Decay, s.Decay >= 0 && s.Decay < 1, "must be in [0, 1)"),
+		check("InverseInterval", float64(s.InverseInterval), s.InverseInterval >= 0, "must be ≥ 0"),
+		check("LearningRate", s.LearningRate, s.LearningRate >= 0 && !math.IsInf(s.LearningRate, 0), "must be finite and ≥ 0"),
+		check("Momentum", s.Momentum, s.Momentum >= 0 && s.Momentum < 1, "must be in [0, 1)"),
+		check("NormConstraint", s.NormConstraint, s.NormConstraint >= 0, "must be ≥ 0"),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	if s.Damping == 0 {
+		s.Damping = 1e-2
+	}
+	if s.MinDamping == 0 {
+		s.MinDamping = math.Min(1e-3, s.Damping)
+	}
+	if s.MaxDamping == 0 {
+		s.MaxDamping = 1e4
+	}
+	if s.MinDamping > s.MaxDamping {
+		return badSetting("KFACSettings.MinDamping", s.MinDamping, "must not exceed MaxDamping")
+	}
+	if s.DampingInterval == 0 {
+		s.DampingInterval = 5
+	}
+	if s.StatsInterval == 0 {
+		s.StatsInterval = 1
+	}
+	if s.StatsFraction == 0 {
+		s.StatsFraction = 1
+	}
+	if s.Decay == 0 {
+		s.Decay = 0.95
+	}
+	if s.InverseInterval == 0 {
+		s.InverseInterval = 20
+	}
+	if s.Rand == nil {
+		s.Rand = rand.New(rand.NewPCG(s.Seed, 0))
+	}
+	return nil
+}
+
+// KFACRecord is what one K-FAC step did.
+type KFACRecord struct {
+	Step int
+	// Loss is the mean batch loss (plus η/2‖θ‖²) before the step, and
+	// NewLoss after it when it was evaluated (on damping-update steps),
+	// NaN otherwise.
+	Loss, NewLoss float64
+	// Lambda is the damping the step used, NextLambda the damping after
+	// the Levenberg–Marquardt update, Rho the reduction ratio (NaN when
+	// not evaluated).
+	Lambda, NextLambda, Rho float64
+	// Alpha and Mu are the step's coefficients, δ = αΔ + μδ_prev, and
+	// Predicted the model change M(δ) (negative when a decrease).
+	Alpha, Mu, Predicted float64
+	// StepNorm is ‖δ‖₂; Clipped is set when the norm constraint shrank it.
+	StepNorm float64
+	Clipped  bool
+	// Stats and Inverted are set when the step updated the factor
+	// statistics and refactorised them.
+	Stats, Inverted bool
+	// Spent counts the passes: Func loss evaluations, Grad gradients,
+	// Products Fisher-vector (Jacobian) products, Factorizations the damped
+	// factors refactorised.
+	Spent Counts
+}
+
+// KFAC is the K-FAC optimizer of Martens & Grosse (2015), "Optimizing
+// neural networks with Kronecker-factored approximate curvature": each step
+// preconditions the gradient with the inverse of a block-diagonal
+// Kronecker-factored Fisher, kron(G_l, A_l) per layer, with factored
+// Tikhonov damping (§6.3),
+//
+//	Δ = −[(G_l + √γ/π_l I) ⊗ (A_l + π_l√γ I)]⁻¹ g,   γ = λ + η,
+//
+// then takes δ = αΔ + μδ_prev with α, μ minimising the damped quadratic
+// model M(δ) = ½δᵀ(F + γI)δ + gᵀδ (a 2×2 solve from two Jacobian-vector
+// products on the batch), and adapts λ every T₃ steps from ρ = (h(θ+δ) −
+// h(θ))/M(δ) by λ ← ω⁻¹λ if ρ < ¼ and λ ← ωλ if ρ > ¾, ω = (19/20)^T₃.
+// The factors are running averages updated every T₁ steps and refactorised
+// every T₂ steps (amortisation is what makes K-FAC pay on small networks).
+//
+// A KFAC is not safe for concurrent use.
+type KFAC struct {
+	model *curvature.Model
+	set   KFACSettings
+	dense []nn.Dense
+
+	step, updates int
+	lambda        float64
+	a, g          []*mat.SymDense // running averages
+	pre           *approx.KFAC    // damped factors being inverted
+	preGamma      float64         // the γ pre was factorised with
+	prev          []float64       // δ_prev
+	delta, grad   []float64
+	tape          *nn.Tape
+	jv, jp, hv    *mat.Dense
+}
+
+// NewKFAC returns a K-FAC optimizer for m. Every layer of m with
+// parameters must be nn.Dense.
+func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
+	var set KFACSettings
+	if s != nil {
+		set = *s
+	}
+	if err := set.defaults(); err != nil {
+		return nil, err
+	}
+	if m == nil || m.Net == nil || m.Loss == nil {
+		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
+	}
+	k := &KFAC{model: m, set: set, lambda: set.Damping, tape: nn.NewTape(m.Net, m.Loss)}
+	for i, l := range m.Net.Layers {
+		switch d := l.(type) {
+		case nn.Dense:
+			k.dense = append(k.dense, d)
+		default:
+			if l.NumParams() > 0 {
+				return nil, fmt.Errorf("secondorder: K-FAC factors only Dense layers; layer %d is %T", i, l)
+			}
+		}
+	}
+	P := m.Net.NumParams()
+	k.prev, k.delta, k.grad = make([]float64, P), make([]float64, P), make([]float64, P)
+	return k, nil
+}
+
+// Lambda returns the current damping λ.
+func (k *KFAC) Lambda() float64 { return k.lambda }
+
+// Preconditioner returns the K-FAC approximation last factorised (nil
+// before the first step), to inspect or to reuse elsewhere.
+func (k *KFAC) Preconditioner() *approx.KFAC { return k.pre }
+
+// Step takes one K-FAC step on the batch, updating θ in place. Bad data
+// returns an error with θ unchanged; a step that makes the loss NaN or
+// infinite is undone and reported.
+func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
+	m := k.model
+	if err := m.Validate(theta, b); err != nil {
+		return KFACRecord{}, err
+	}
+	set := &k.set
+	k.step++
+	rec := KFACRecord{Step: k.step, Lambda: k.lambda, NewLoss: math.NaN(), Rho: math.NaN()}
+	eta := set.WeightDecay
+	gamma := k.lambda + eta
+
+	t := k.tape
+	t.Forward(theta, b.X)
+	h0 := t.LossValue(b.Y) + 0.5*eta*floats.Dot(theta, theta)
+	t.Backward(k.grad, nil, b.Y)
+	floats.AddScaled(k.grad, eta, theta)
+	rec.Loss = h0
+	rec.Spent.Func++
+	rec.Spent.Grad++
+	if !finite(h0) || firstNonFinite(k.grad) >= 0 {
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: loss or gradient is not finite at the current point", k.step)
+	}
+
+	// Factor statistics on the first rows of the batch, as running averages.
+	if k.a == nil || (k.step-1)%set.StatsInterval == 0 {
+		n := b.Len()
+		ns := max(1, int(math.Round(set.StatsFraction*float64(n))))
+		sub := curvature.Batch{X: rowsOf(b.X, ns), Y: rowsOf(b.Y, ns)}
+		f, err := approx.KFACFactors(m, theta, sub, &approx.FactorSettings{Kind: set.Factors, Rand: set.Rand})
+		if err != nil {
+			return rec, err
+		}
+		k.updates++
+		eps := math.Min(1-1/float64(k.updates), set.Decay)
+		if k.a == nil {
+			k.a, k.g = make([]*mat.SymDense, len(f)), make([]*mat.SymDense, len(f))
+			for l := range f {
+				k.a[l], k.g[l] = mat.NewSymDense(f[l].A.SymmetricDim(), nil), mat.NewSymDense(f[l].G.SymmetricDim(), nil)
+			}
+		}
+		for l := range f {
+			average(k.a[l], f[l].A, eps)
+			average(k.g[l], f[l].G, eps)
+		}
+		rec.Stats = true
+	}
+
+	// Refactorise every T₂ steps, and at once when λ has moved far from
+	// the damping the factors were inverted with.
+	if k.pre == nil || (k.step-1)%set.InverseInterval == 0 || gamma > 4*k.preGamma || gamma < k.preGamma/4 {
+		factors := make([]approx.KronFactors, len(k.a))
+		for l := range k.a {
+			factors[l] = approx.KronFactors{G: k.g[l], A: k.a[l]}
+		}
+		pre, err := approx.NewKFAC(factors, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
+		if err != nil {
+			return rec, err
+		}
+		k.pre, k.preGamma = pre, gamma
+		rec.Inverted = true
+		rec.Spent.Factorizations += 2 * len(factors)
+	}
+	if err := k.pre.SolveDampedTo(k.delta, k.grad, k.preGamma); err != nil {
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
+	}
+	floats.Scale(-1, k.delta)
+
+	// δ = αΔ + μδ_prev from the damped quadratic model with exact Fisher
+	// products on the batch.
+	hasPrev := k.step > 1 && floats.Norm(k.prev, 2) > 0
+	var mDD, mDP, mPP float64
+	k.fisherQuad(&mDD, &mDP, &mPP, hasPrev, gamma)
+	rec.Spent.Products += 1
+	if hasPrev {
+		rec.Spent.Products++
+	}
+	gD, gP := floats.Dot(k.grad, k.delta), floats.Dot(k.grad, k.prev)
+	var alpha, mu float64
+	switch {
+	case set.LearningRate > 0:
+		alpha, mu = set.LearningRate, set.Momentum
+		if !hasPrev {
+			mu = 0
+		}
+	case hasPrev:
+		det := mDD*mPP - mDP*mDP
+		if det > 1e-12*mDD*mPP && det > 0 {
+			alpha = (-gD*mPP + gP*mDP) / det
+			mu = (-gP*mDD + gD*mDP) / det
+		} else {
+			alpha = -gD / mDD
+		}
+	default:
+		alpha = -gD / mDD
+	}
+	predicted := 0.5*(alpha*alpha*mDD+2*alpha*mu*mDP+mu*mu*mPP) + alpha*gD + mu*gP
+	if c := set.NormConstraint; c > 0 {
+		fnorm := alpha*alpha*(mDD-gamma*floats.Dot(k.delta, k.delta)) + 2*alpha*mu*(mDP-gamma*floats.Dot(k.delta, k.prev)) + mu*mu*(mPP-gamma*floats.Dot(k.prev, k.prev))
+		if fnorm > c {
+			s := math.Sqrt(c / fnorm)
+			alpha, mu = s*alpha, s*mu
+			predicted = 0.5*(alpha*alpha*mDD+2*alpha*mu*mDP+mu*mu*mPP) + alpha*gD + mu*gP
+			rec.Clipped = true
+		}
+	}
+	if !finite(alpha) || !finite(mu) {
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: step coefficients α = %v, μ = %v are not finite", k.step, alpha, mu)
+	}
+	// δ_prev ← αΔ + μδ_prev, and θ ← θ + δ.
+	floats.Scale(mu, k.prev)
+	floats.AddScaled(k.prev, alpha, k.delta)
+	floats.Add(theta, k.prev)
+	rec.Alpha, rec.Mu, rec.Predicted = alpha, mu, predicted
+	rec.StepNorm = floats.Norm(k.prev, 2)
+
+	// Levenberg–Marquardt update of λ every T₃ steps.
+	if !set.FixedDamping && k.step%set.DampingInterval == 0 {
+		t.Forward(theta, b.X)
+		h1 := t.LossValue(b.Y) + 0.5*eta*floats.Dot(theta, theta)
+		rec.Spent.Func++
+		rec.NewLoss = h1
+		if !finite(h1) {
+			floats.Sub(theta, k.prev)
+			clear(k.prev)
+			return rec, fmt.Errorf("secondorder: K-FAC step %d: loss is %v after the step; step undone", k.step, h1)
+		}
+		rec.Rho = (h1 - h0) / predicted
+		omega := math.Pow(19.0/20, float64(set.DampingInterval))
+		switch {
+		case rec.Rho > 0.75:
+			k.lambda *= omega
+		case rec.Rho < 0.25 || math.IsNaN(rec.Rho):
+			k.lambda /= omega
+		}
+		k.lambda = math.Min(math.Max(k.lambda, set.MinDamping), set.MaxDamping)
+	}
+	rec.NextLambda = k.lambda
+	return rec, nil
+}
+
+// fisherQuad computes the damped model's matrix entries ΔᵀF̂Δ, ΔᵀF̂δ_prev
+// and δ_prevᵀF̂δ_prev, F̂ = F + γI, with F = (1/N) Σ J_iᵀ H_z,i J_i from
+// Jacobian-vector products on the tape's batch.
+func (k *KFAC) fisherQuad(dd, dp, pp *float64, hasPrev bool, gamma float64) {
+	t := k.tape
+	n := t.BatchSize()
+	C := k.model.Net.OutSize()
+	if k.jv == nil || k.jv.RawMatrix().Rows != n {
+		k.jv, k.jp, k.hv = mat.NewDense(n, C, nil), mat.NewDense(n, C, nil), mat.NewDense(n, C, nil)
+	}
+	z := t.Z()
+	t.JVP(k.jv, k.delta)
+	k.model.Loss.HessVec(k.hv, z, k.jv)
+	inv := 1 / float64(n)
+	*dd = inv*floats.Dot(k.jv.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.delta, k.delta)
+	if !hasPrev {
+		return
+	}
+	t.JVP(k.jp, k.prev)
+	*dp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.delta, k.prev)
+	k.model.Loss.HessVec(k.hv, z, k.jp)
+	*pp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.prev, k.prev)
+}
+
+// average stores εdst + (1−ε)src in dst.
+func average(dst *mat.SymDense, src mat.Symmetric, eps float64) {
+	n := dst.SymmetricDim()
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			dst.SetSym(i, j, eps*dst.At(i, j)+(1-eps)*src.At(i, j))
+		}
+	}
+}
+
+// rowsOf returns the first n rows of m as a view.
+func rowsOf(m *mat.Dense, n int) *mat.Dense {
+	_, c := m.Dims()
+	return m.Slice(0, n, 0, c).(*mat.Dense)
+}
