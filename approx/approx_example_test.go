@@ -1,0 +1,153 @@
+package approx_test
+
+import (
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// Precondition a gradient with K-FAC: one layer with 2 outputs and 2
+// inputs (plus the bias), G 2×2 and A 3×3.
+func ExampleNewKFAC() {
+	g := mat.NewSymDense(2, []float64{
+		2, 0.5,
+		0.5, 1,
+	})
+	a := mat.NewSymDense(3, []float64{
+		1, 0.2, 0,
+		0.2, 1, 0.1,
+		0, 0.1, 1,
+	})
+	k, err := approx.NewKFAC([]approx.KronFactors{{G: g, A: a}}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	grad := []float64{1, 0, 0, 0, 1, 0} // row-major [W | b], 2×3
+	step := make([]float64, k.Dim())
+	if err := k.SolveDampedTo(step, grad, 0.1); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("step %.4f\n", step)
+	ld, _ := k.LogDet()
+	fmt.Printf("trace %.2f, log det %.4f, %d floats for a %d×%d block\n", k.Trace(), ld, k.Floats(), k.Dim(), k.Dim())
+	// Output:
+	// step [0.5960 -0.3561 0.0310 -0.4393 1.1042 -0.0983]
+	// trace 9.00, log det 1.5763, 13 floats for a 6×6 block
+}
+
+// The memory K-FAC needs for the 64-128-128-10 perceptron, against the
+// dense diagonal blocks and the full dense matrix.
+func ExampleLayerShapes() {
+	total, kfac := 0, 0
+	for l, sh := range approx.LayerShapes(64, 128, 128, 10) {
+		p := sh.G * sh.A
+		f := sh.G*sh.G + sh.A*sh.A
+		fmt.Printf("layer %d: %5d parameters, K-FAC %5d floats, dense block %9d floats (%4.0f×)\n",
+			l, p, f, p*p, float64(p*p)/float64(f))
+		total += p
+		kfac += f
+	}
+	fmt.Printf("network: %d parameters, K-FAC %d floats, dense %d floats (%.0f×)\n",
+		total, kfac, total*total, float64(total*total)/float64(kfac))
+	// Output:
+	// layer 0:  8320 parameters, K-FAC 20609 floats, dense block  69222400 floats (3359×)
+	// layer 1: 16512 parameters, K-FAC 33025 floats, dense block 272646144 floats (8256×)
+	// layer 2:  1290 parameters, K-FAC 16741 floats, dense block   1664100 floats (  99×)
+	// network: 26122 parameters, K-FAC 70375 floats, dense 682358884 floats (9696×)
+}
+
+// Compare the diagonal approximation of a matrix with the matrix.
+func ExampleCompare() {
+	m := mat.NewSymDense(3, []float64{
+		4, 1, 0,
+		1, 3, 1,
+		0, 1, 2,
+	})
+	d, err := approx.DiagonalOf(m, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := approx.Compare(curvature.NewDense(m), d, []float64{1, 1, 1}, 0.1, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("Frobenius %.4f, spectral %.4f\n", c.RelFrobenius, c.RelSpectral)
+	fmt.Printf("solve error %.4f, cosine %.4f\n", c.SolveRelError, c.SolveCosine)
+	fmt.Printf("top eigenvalues: exact %.4f, diagonal %.4f\n", c.ExactTop, c.ApproxTop)
+	// Output:
+	// Frobenius 0.3482, spectral 0.2989
+	// solve error 0.4407, cosine 0.9558
+	// top eigenvalues: exact [4.7321 3.0000], diagonal [4.0000 3.0000]
+}
+
+// Estimate the gradient covariance online with TONGA and take the natural
+// gradient direction (C̃ + λI)⁻¹ μ of the mean gradient.
+func ExampleNewTONGA() {
+	rnd := rand.New(rand.NewPCG(1, 1))
+	// Two neurons with 3 parameters each.
+	t, err := approx.NewTONGA(approx.Ranges(3, 3), &approx.TONGASettings{Rank: 2, Refresh: 2, Discount: 0.9})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		g := make([]float64, 6)
+		for j := range g {
+			g[j] = float64(j%3) + rnd.NormFloat64()
+		}
+		if err := t.Add(g); err != nil {
+			log.Fatal(err)
+		}
+	}
+	dir := make([]float64, 6)
+	if err := t.NaturalGradientTo(dir, 0.1); err != nil {
+		log.Fatal(err)
+	}
+	s := t.Settings()
+	fmt.Printf("%d gradients, weight %.3f, at most %d columns per block, %d floats\n",
+		t.Count(), t.Weight(), s.Rank+s.Refresh, t.Floats())
+	fmt.Printf("mean %.3f\n", t.Mean())
+	fmt.Printf("direction %.3f\n", dir)
+	// Output:
+	// 20 gradients, weight 8.784, at most 4 columns per block, 24 floats
+	// mean [0.043 1.589 1.487 -0.299 1.223 2.231]
+	// direction [-2.272 2.819 3.019 4.929 3.545 2.835]
+}
+
+// Write comparison rows step by step to a tidy CSV file that pandas,
+// polars or R read directly.
+func ExampleRecordLog() {
+	dir, err := os.MkdirTemp("", "approx")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "errors.csv")
+	rl, err := approx.OpenRecordLog(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for step := 0; step < 2; step++ {
+		err := rl.Append(
+			approx.Record{Step: step, Matrix: "ggn", Approximation: "kfac", Metric: approx.MetricRelFrobenius, Value: 0.5 / float64(step+1)},
+			approx.Record{Step: step, Matrix: "ggn", Approximation: "diagonal", Metric: approx.MetricRelFrobenius, Value: 1 / 3.0},
+		)
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	text, _ := os.ReadFile(path)
+	fmt.Print(string(text))
+	// Output:
+	// step,matrix,approximation,metric,value
+	// 0,ggn,kfac,rel_frobenius,0.5
+	// 0,ggn,diagonal,rel_frobenius,0.3333333333333333
+	// 1,ggn,kfac,rel_frobenius,0.25
+	// 1,ggn,diagonal,rel_frobenius,0.3333333333333333
+}

@@ -1,0 +1,215 @@
+package approx
+
+import (
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// cpuTime returns the CPU time this process has used. The machines these
+// benchmarks run on are shared, so wall-clock ns/op can be inflated by
+// other load; cpu-ns/op (reported by cpuTimer) is the steadier figure.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuTimer reports the CPU time per operation of the timed loop when its
+// result is called after the loop.
+func cpuTimer(b *testing.B) func() {
+	b.ResetTimer()
+	start := cpuTime()
+	return func() {
+		b.StopTimer()
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// benchShapes are the K-FAC blocks of the 64-128-128-10 perceptron.
+var benchShapes = LayerShapes(64, 128, 128, 10)
+
+// benchFactors returns K-FAC factors as a network would: A = mean of ā āᵀ
+// over a batch of 256 augmented inputs, G = mean of δ δᵀ, plus 1e-3·I.
+func benchFactors(seed uint64) []KronFactors {
+	rnd := rand.New(rand.NewPCG(seed, 2))
+	f := make([]KronFactors, len(benchShapes))
+	for l, sh := range benchShapes {
+		f[l] = KronFactors{G: sampleCov(rnd, sh.G, 256), A: sampleCov(rnd, sh.A, 256)}
+	}
+	return f
+}
+
+func sampleCov(rnd *rand.Rand, n, N int) *mat.SymDense {
+	x := randDense(rnd, N, n)
+	s := mat.NewSymDense(n, nil)
+	s.SymOuterK(1/float64(N), x.T())
+	for i := 0; i < n; i++ {
+		s.SetSym(i, i, s.At(i, i)+1e-3)
+	}
+	return s
+}
+
+func benchmarkKFACPrecondition(b *testing.B, s KFACSettings) {
+	k, err := NewKFAC(benchFactors(1), &s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := randVec(newRand(2), k.Dim())
+	dst := make([]float64, k.Dim())
+	if err := k.SolveDampedTo(dst, g, 1e-2); err != nil { // caches Cholesky factors
+		b.Fatal(err)
+	}
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		if err := k.SolveDampedTo(dst, g, 1e-2); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+	b.ReportMetric(float64(k.Dim()*k.Dim())/float64(k.Floats()), "dense/kfac-floats")
+}
+
+func BenchmarkKFACPreconditionExactEigen(b *testing.B) {
+	benchmarkKFACPrecondition(b, KFACSettings{})
+}
+func BenchmarkKFACPreconditionFactoredEigen(b *testing.B) {
+	benchmarkKFACPrecondition(b, KFACSettings{Damping: FactoredDamping})
+}
+func BenchmarkKFACPreconditionFactoredCholesky(b *testing.B) {
+	benchmarkKFACPrecondition(b, KFACSettings{Damping: FactoredDamping, Solver: CholeskySolver})
+}
+
+func benchmarkKFACMulVec(b *testing.B) {
+	k, err := NewKFAC(benchFactors(1), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := randVec(newRand(2), k.Dim())
+	dst := make([]float64, k.Dim())
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		k.MulVecTo(dst, v)
+	}
+	done()
+}
+
+func BenchmarkKFACMulVec(b *testing.B) { benchmarkKFACMulVec(b) }
+
+// benchmarkKFACRefresh measures the work of refreshing the inverses after
+// new factors: all eigendecompositions (exact or factored damping, any λ
+// afterwards) or the Cholesky factorisations of the damped factors for one λ.
+func benchmarkKFACRefresh(b *testing.B, s KFACSettings) {
+	f := benchFactors(1)
+	g := randVec(newRand(2), 26122)
+	dst := make([]float64, len(g))
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		k, err := NewKFAC(f, &s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := k.SolveDampedTo(dst, g, 1e-2); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+}
+
+func BenchmarkKFACRefreshEigen(b *testing.B) {
+	benchmarkKFACRefresh(b, KFACSettings{Damping: FactoredDamping})
+}
+func BenchmarkKFACRefreshCholesky(b *testing.B) {
+	benchmarkKFACRefresh(b, KFACSettings{Damping: FactoredDamping, Solver: CholeskySolver})
+}
+
+// benchmarkEKFACScaling re-estimates the EKFAC scales from 64 per-sample
+// gradients of the 64-128-128-10 network, either as full gradient vectors
+// (Q_Gᵀ X Q_A per layer) or as the per-layer rank-one factors δ, ā.
+func benchmarkEKFACScaling(b *testing.B, outer bool) {
+	k, err := NewKFAC(benchFactors(1), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rnd := newRand(3)
+	const N = 64
+	deltas := make([][][]float64, N)
+	abars := make([][][]float64, N)
+	grads := make([][]float64, N)
+	for i := 0; i < N; i++ {
+		for _, sh := range benchShapes {
+			d, a := randVec(rnd, sh.G), randVec(rnd, sh.A)
+			deltas[i] = append(deltas[i], d)
+			abars[i] = append(abars[i], a)
+			for _, x := range d {
+				for _, y := range a {
+					grads[i] = append(grads[i], x*y)
+				}
+			}
+		}
+	}
+	done := cpuTimer(b)
+	for it := 0; it < b.N; it++ {
+		acc, err := NewEKFACScaling(k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < N; i++ {
+			if outer {
+				for l := range benchShapes {
+					if err := acc.AddLayerOuter(l, deltas[i][l], abars[i][l]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			} else if err := acc.AddGrad(grads[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := acc.Scaling(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+}
+
+func BenchmarkEKFACScalingFullGradients(b *testing.B) { benchmarkEKFACScaling(b, false) }
+func BenchmarkEKFACScalingRankOne(b *testing.B)       { benchmarkEKFACScaling(b, true) }
+
+// benchmarkTONGA adds a gradient of the 64-128-128-10 network to a
+// per-neuron TONGA (266 blocks) and computes the natural gradient.
+func benchmarkTONGA(b *testing.B) {
+	var sizes []int
+	for _, sh := range benchShapes {
+		for o := 0; o < sh.G; o++ {
+			sizes = append(sizes, sh.A)
+		}
+	}
+	t, err := NewTONGA(Ranges(sizes...), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rnd := newRand(4)
+	n := t.Dim()
+	grads := make([][]float64, 16)
+	for i := range grads {
+		grads[i] = randVec(rnd, n)
+	}
+	dst := make([]float64, n)
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		if err := t.Add(grads[i%len(grads)]); err != nil {
+			b.Fatal(err)
+		}
+		if err := t.NaturalGradientTo(dst, 1e-3); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+}
+
+func BenchmarkTONGAStep(b *testing.B) { benchmarkTONGA(b) }
