@@ -70,10 +70,13 @@ func (e *Exact) Solve(dst []float64, m curvature.Operator, g []float64, radius f
 		floats.Scale(radius/nrm, dst)
 		nrm = radius
 	}
-	dec := 0.0
-	for i, yi := range e.y {
-		dec -= e.gh[i]*yi + 0.5*e.vals[i]*yi*yi
-	}
+	// The decrease of the step actually returned, from the dense matrix
+	// (no products): y's norm may be off Δ by rounding that the rescaling
+	// above removed.
+	e.y = resizeVec(e.y, n)
+	mp := mat.NewVecDense(n, e.y)
+	mp.MulVec(a, mat.NewVecDense(n, dst))
+	dec := -floats.Dot(g, dst) - 0.5*floats.Dot(dst, e.y)
 	info.Norm = nrm
 	info.Decrease = dec
 	info.Lambda = sec.sigma
@@ -140,16 +143,6 @@ func solveSecular(y, lam, gh []float64, delta float64) secularResult {
 	clusterTol := 16 * float64(n) * eps * anorm
 	gnorm := floats.Norm(gh, 2)
 
-	// Interior: M positive definite and the Newton step inside.
-	if l1 > clusterTol {
-		for i := range y {
-			y[i] = -gh[i] / lam[i]
-		}
-		if floats.Norm(y, 2) <= delta {
-			return secularResult{}
-		}
-	}
-
 	lo := math.Max(0, -l1)
 	// k eigenvalues form the bottom cluster, numerically equal to λ₁.
 	k := 1
@@ -175,6 +168,20 @@ func solveSecular(y, lam, gh []float64, delta float64) secularResult {
 		}
 	}
 
+	// Interior: M positive semidefinite and the Newton step, where it
+	// exists, inside. (secularNorms is +Inf when some λ_i = 0 with ĝ_i ≠ 0.)
+	if l1 >= 0 {
+		if yn, _ := secularNorms(lam, gh, 0); yn <= delta {
+			for i := range y {
+				y[i] = 0
+				if gh[i] != 0 {
+					y[i] = -gh[i] / lam[i]
+				}
+			}
+			return secularResult{}
+		}
+	}
+
 	// The root σ* of 1/Δ − 1/‖y(σ)‖ lies in (lo, hi]: at hi every
 	// λ_i + σ ≥ ‖g‖/Δ, so ‖y‖ ≤ Δ.
 	hi := lo + gnorm/delta
@@ -190,7 +197,8 @@ func solveSecular(y, lam, gh []float64, delta float64) secularResult {
 		} else {
 			hi = sigma
 		}
-		if hi-lo <= 4*eps*hi {
+		// σ is only meaningful to about ε·‖M‖, the accuracy of λ_i + σ.
+		if hi-lo <= 4*eps*math.Max(hi, anorm) {
 			sigma = hi
 			break
 		}
@@ -204,24 +212,33 @@ func solveSecular(y, lam, gh []float64, delta float64) secularResult {
 		sigma = next
 	}
 	res.sigma = sigma
-	unresolved := false
 	for i := range y {
 		d := lam[i] + sigma
 		if d <= 0 {
+			// σ = −λ₁ to rounding: the component is left to the fill below.
 			y[i] = 0
-			unresolved = unresolved || gh[i] != 0
 			continue
 		}
 		y[i] = -gh[i] / d
 	}
-	if l1 < 0 && (unresolved || sigma+l1 <= 4*eps*math.Max(sigma, anorm)) {
-		if yn := floats.Norm(y, 2); yn < delta {
-			// σ could not be resolved from −λ₁ in floating point: finish
-			// on the bottom eigenspace as in the hard case.
-			rest := yn*yn - floats.Dot(y[:k], y[:k])
-			fillBoundary(y[:k], gh[:k], gc, math.Sqrt(math.Max(delta*delta-rest, 0)))
-			res.hard = true
+	// If σ could not be resolved (it sits within rounding of −λ₁, so the
+	// bottom-cluster components are noise), put the step on the sphere
+	// through those components, along −ĝ there, as in the hard case: the
+	// others are accurate, and the model changes along the bottom
+	// eigenspace only by ĝ_Cᵀy_C + ½λ₁‖y_C‖², which this choice minimises.
+	yn := floats.Norm(y, 2)
+	if math.Abs(yn-delta) > 1e-12*delta {
+		rest := yn*yn - floats.Dot(y[:k], y[:k])
+		if rest <= delta*delta {
+			fillBoundary(y[:k], gh[:k], gc, math.Sqrt(delta*delta-rest))
+			res.hard = l1 < 0
+			return res
 		}
+	}
+	// On the boundary ∇m(y) = −σy with σ > 0, so moving outward lowers the
+	// model: put y exactly on the sphere.
+	if yn > 0 {
+		floats.Scale(delta/yn, y)
 	}
 	return res
 }

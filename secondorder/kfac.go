@@ -59,6 +59,11 @@ type KFACSettings struct {
 	// minimise the damped quadratic model over δ = αΔ + μδ_prev with exact
 	// Fisher-vector products on the batch (Martens & Grosse §7).
 	LearningRate, Momentum float64
+	// ModelFraction is the fraction of the batch (its first rows) whose
+	// Fisher-vector products define the quadratic model's curvature; the
+	// gradient terms always use the whole batch. If it is 0, it defaults
+	// to 1 (Martens & Grosse).
+	ModelFraction float64
 	// NormConstraint, when positive, scales the step down so that
 	// δᵀFδ ≤ NormConstraint (a trust region in the Fisher norm, the "KL
 	// clipping" of Ba et al. 2017).
@@ -86,6 +91,7 @@ func (s *KFACSettings) defaults() error {
 		check("StatsInterval", float64(s.StatsInterval), s.StatsInterval >= 0, "must be ≥ 0"),
 		check("StatsFraction", s.StatsFraction, s.StatsFraction >= 0 && s.StatsFraction <= 1, "must be in [0, 1]"),
 		check("Decay", s.Decay, s.Decay >= 0 && s.Decay < 1, "must be in [0, 1)"),
+		check("ModelFraction", s.ModelFraction, s.ModelFraction >= 0 && s.ModelFraction <= 1, "must be in [0, 1]"),
 		check("InverseInterval", float64(s.InverseInterval), s.InverseInterval >= 0, "must be ≥ 0"),
 		check("LearningRate", s.LearningRate, s.LearningRate >= 0 && !math.IsInf(s.LearningRate, 0), "must be finite and ≥ 0"),
 		check("Momentum", s.Momentum, s.Momentum >= 0 && s.Momentum < 1, "must be in [0, 1)"),
@@ -118,6 +124,9 @@ func (s *KFACSettings) defaults() error {
 	}
 	if s.Decay == 0 {
 		s.Decay = 0.95
+	}
+	if s.ModelFraction == 0 {
+		s.ModelFraction = 1
 	}
 	if s.InverseInterval == 0 {
 		s.InverseInterval = 20
@@ -178,8 +187,10 @@ type KFAC struct {
 	step, updates int
 	lambda        float64
 	a, g          []*mat.SymDense // running averages
-	pre           *approx.KFAC    // damped factors being inverted
-	preGamma      float64         // the γ pre was factorised with
+	pre           *approx.KFAC    // the factors last inverted
+	preGamma      float64         // the γ they were damped with
+	ginv, ainv    []*mat.Dense    // inverses of the damped factors, dense for fast products
+	sub           *nn.Tape        // the quadratic model's part of the batch
 	prev          []float64       // δ_prev
 	delta, grad   []float64
 	tape          *nn.Tape
@@ -218,9 +229,13 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 // Lambda returns the current damping λ.
 func (k *KFAC) Lambda() float64 { return k.lambda }
 
-// Preconditioner returns the K-FAC approximation last factorised (nil
-// before the first step), to inspect or to reuse elsewhere.
+// Preconditioner returns the K-FAC approximation of the factors last
+// inverted (nil before the first step), to inspect or to reuse elsewhere;
+// SolveDampedTo with Gamma applies the step's preconditioner.
 func (k *KFAC) Preconditioner() *approx.KFAC { return k.pre }
+
+// Gamma returns γ = λ + η, the damping of the factors last inverted.
+func (k *KFAC) Gamma() float64 { return k.preGamma }
 
 // Step takes one K-FAC step on the batch, updating θ in place. Bad data
 // returns an error with θ unchanged; a step that makes the loss NaN or
@@ -275,28 +290,29 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	// Refactorise every T₂ steps, and at once when λ has moved far from
 	// the damping the factors were inverted with.
 	if k.pre == nil || (k.step-1)%set.InverseInterval == 0 || gamma > 4*k.preGamma || gamma < k.preGamma/4 {
-		factors := make([]approx.KronFactors, len(k.a))
-		for l := range k.a {
-			factors[l] = approx.KronFactors{G: k.g[l], A: k.a[l]}
+		if err := k.invert(gamma); err != nil {
+			return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
 		}
-		pre, err := approx.NewKFAC(factors, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
-		if err != nil {
-			return rec, err
-		}
-		k.pre, k.preGamma = pre, gamma
 		rec.Inverted = true
-		rec.Spent.Factorizations += 2 * len(factors)
+		rec.Spent.Factorizations += 2 * len(k.a)
 	}
-	if err := k.pre.SolveDampedTo(k.delta, k.grad, k.preGamma); err != nil {
-		return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
-	}
+	k.precondition(k.delta, k.grad)
 	floats.Scale(-1, k.delta)
 
 	// δ = αΔ + μδ_prev from the damped quadratic model with exact Fisher
 	// products on the batch.
 	hasPrev := k.step > 1 && floats.Norm(k.prev, 2) > 0
 	var mDD, mDP, mPP float64
-	k.fisherQuad(&mDD, &mDP, &mPP, hasPrev, gamma)
+	mt := t
+	if set.ModelFraction < 1 {
+		ns := max(1, int(math.Round(set.ModelFraction*float64(b.Len()))))
+		if k.sub == nil {
+			k.sub = nn.NewTape(m.Net, m.Loss)
+		}
+		k.sub.Forward(theta, rowsOf(b.X, ns))
+		mt = k.sub
+	}
+	k.fisherQuad(mt, &mDD, &mDP, &mPP, hasPrev, gamma)
 	rec.Spent.Products += 1
 	if hasPrev {
 		rec.Spent.Products++
@@ -368,8 +384,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 // fisherQuad computes the damped model's matrix entries ΔᵀF̂Δ, ΔᵀF̂δ_prev
 // and δ_prevᵀF̂δ_prev, F̂ = F + γI, with F = (1/N) Σ J_iᵀ H_z,i J_i from
 // Jacobian-vector products on the tape's batch.
-func (k *KFAC) fisherQuad(dd, dp, pp *float64, hasPrev bool, gamma float64) {
-	t := k.tape
+func (k *KFAC) fisherQuad(t *nn.Tape, dd, dp, pp *float64, hasPrev bool, gamma float64) {
 	n := t.BatchSize()
 	C := k.model.Net.OutSize()
 	if k.jv == nil || k.jv.RawMatrix().Rows != n {
@@ -387,6 +402,70 @@ func (k *KFAC) fisherQuad(dd, dp, pp *float64, hasPrev bool, gamma float64) {
 	*dp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.delta, k.prev)
 	k.model.Loss.HessVec(k.hv, z, k.jp)
 	*pp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.prev, k.prev)
+}
+
+// invert builds the K-FAC approximation of the running factors and the
+// inverses of its factors damped by γ as Martens & Grosse §6.3,
+// (G + √γ/π I)⁻¹ and (A + π√γ I)⁻¹ with π = √((tr A/(in+1))/(tr G/out)),
+// once, so that every step until the next inversion preconditions with two
+// matrix products per layer.
+func (k *KFAC) invert(gamma float64) error {
+	factors := make([]approx.KronFactors, len(k.a))
+	for l := range k.a {
+		factors[l] = approx.KronFactors{G: k.g[l], A: k.a[l]}
+	}
+	pre, err := approx.NewKFAC(factors, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
+	if err != nil {
+		return err
+	}
+	if k.ginv == nil {
+		k.ginv, k.ainv = make([]*mat.Dense, len(k.a)), make([]*mat.Dense, len(k.a))
+	}
+	r := math.Sqrt(gamma)
+	for l := range k.a {
+		pi := pre.Layer(l).Pi()
+		var err error
+		if k.ginv[l], err = dampedInverse(k.g[l], r/pi); err != nil {
+			return fmt.Errorf("layer %d factor G: %w", l, err)
+		}
+		if k.ainv[l], err = dampedInverse(k.a[l], pi*r); err != nil {
+			return fmt.Errorf("layer %d factor A: %w", l, err)
+		}
+	}
+	k.pre, k.preGamma = pre, gamma
+	return nil
+}
+
+// dampedInverse returns (s + shift·I)⁻¹ by Cholesky, stored in full so
+// products with it are general matrix multiplications.
+func dampedInverse(s *mat.SymDense, shift float64) (*mat.Dense, error) {
+	n := s.SymmetricDim()
+	d := mat.NewSymDense(n, nil)
+	d.CopySym(s)
+	for i := 0; i < n; i++ {
+		d.SetSym(i, i, d.At(i, i)+shift)
+	}
+	var c mat.Cholesky
+	if !c.Factorize(d) {
+		return nil, fmt.Errorf("%w: damped Kronecker factor (shift %v)", ErrNotPositiveDefinite, shift)
+	}
+	inv := mat.NewSymDense(n, nil)
+	if err := c.InverseTo(inv); err != nil {
+		return nil, err
+	}
+	return mat.DenseCopyOf(inv), nil
+}
+
+// precondition stores the damped K-FAC inverse applied to g in dst: per
+// layer, with X the out×(in+1) reshaping, G_d⁻¹ X A_d⁻¹.
+func (k *KFAC) precondition(dst, g []float64) {
+	for l, r := range k.model.ParamBlocks() {
+		d := k.dense[l]
+		x := mat.NewDense(d.Out, d.In+1, g[r[0]:r[1]])
+		var w mat.Dense
+		w.Mul(k.ginv[l], x)
+		mat.NewDense(d.Out, d.In+1, dst[r[0]:r[1]]).Mul(&w, k.ainv[l])
+	}
 }
 
 // average stores εdst + (1−ε)src in dst.

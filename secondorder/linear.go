@@ -223,13 +223,20 @@ func (w *cgWork) solve(x []float64, m curvature.Operator, lambda float64, b []fl
 		info.products++
 		floats.AddScaled(ad, lambda, d)
 		dAd := floats.Dot(d, ad)
-		if !(dAd > 0) {
-			if !finite(dAd) {
+		dd := floats.Dot(d, d)
+		if !finite(dAd) || !finite(dd) {
+			if dd < 1e200 {
 				return info, fmt.Errorf("%w: curvature product gave %v", ErrNonFinite, dAd)
 			}
+			// The iterates diverge: M + λI is singular (or nearly) with b
+			// outside its range.
+			info.notPD, info.hint = true, lambda
+			return info, nil
+		}
+		if dAd <= 0 {
 			info.notPD = true
 			// The Rayleigh quotient dᵀMd/dᵀd bounds λ_min(M) from above.
-			info.hint = lambda - dAd/floats.Dot(d, d)
+			info.hint = lambda - dAd/dd
 			return info, nil
 		}
 		alpha := rz / dAd

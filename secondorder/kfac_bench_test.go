@@ -1,0 +1,67 @@
+package secondorder
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/curvature/nn"
+	_ "github.com/curvkit/curvkit/curvature/openblas" // OpenBLAS with -tags openblas
+	"github.com/curvkit/curvkit/firstorder"
+)
+
+// The K-FAC benchmark network: digits, 64-128-128-10 tanh, softmax
+// cross-entropy, batch 256. Both benchmarks include the forward and backward
+// pass, so they compare whole training steps.
+func kfacBenchSetup(b *testing.B) (*curvature.Model, []float64, curvature.Batch) {
+	set, err := data.Digits()
+	if err != nil {
+		b.Fatal(err)
+	}
+	net, err := nn.NewMLP([]int{64, 128, 128, 10}, []string{"tanh", "tanh", "identity"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
+	batch := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 256, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 256, 0, 1))}
+	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, batch
+}
+
+// BenchmarkKFACStep is one K-FAC step amortised over its schedule:
+// inverses every 20 steps, Monte-Carlo statistics every step on a quarter
+// of the batch, the quadratic model's Fisher products on a quarter of the batch, damping updates every 5 steps.
+func BenchmarkKFACStep(b *testing.B) {
+	m, theta, batch := kfacBenchSetup(b)
+	opt, err := NewKFAC(m, &KFACSettings{Factors: approx.MCFactors, StatsFraction: 0.25, ModelFraction: 0.25, InverseInterval: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := opt.Step(theta, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAdamStep is one Adam step with its gradient.
+func BenchmarkAdamStep(b *testing.B) {
+	m, theta, batch := kfacBenchSetup(b)
+	opt, err := firstorder.NewAdam(len(theta), firstorder.AdamSettings{LR: 1e-3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := nn.NewTape(m.Net, m.Loss)
+	g := make([]float64, len(theta))
+	for b.Loop() {
+		t.Forward(theta, batch.X)
+		t.Backward(g, nil, batch.Y)
+		if err := opt.Step(theta, g); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
