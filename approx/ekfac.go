@@ -27,7 +27,7 @@ var _ Approximation = (*EigenKron)(nil)
 
 func newEigenKron(e *kronEig, s []float64) *EigenKron {
 	p, q := len(e.lg), len(e.la)
-	return &EigenKron{e: e, p: p, q: q, s: s, w1: mat.NewDense(p, q, nil), w2: mat.NewDense(q, p, nil)}
+	return &EigenKron{e: e, p: p, q: q, s: s, w1: mat.NewDense(p, q, nil), w2: mat.NewDense(p, q, nil)}
 }
 
 // Dim returns p·q.
@@ -241,7 +241,7 @@ func EKFACFromMatrix(basis *KFAC, m mat.Symmetric, budget int) (*EKFAC, error) {
 		n := p * q
 		row := make([]float64, n)
 		t := mat.NewDense(p, q, nil)
-		w := mat.NewDense(q, p, nil)
+		w := mat.NewDense(p, q, nil)
 		sl := s[off : off+n]
 		for o := 0; o < p; o++ {
 			for j := 0; j < q; j++ {
@@ -297,7 +297,7 @@ func NewEKFACScaling(basis *KFAC) (*EKFACScaling, error) {
 		acc.eig[l] = e
 		acc.sum[l] = make([]float64, kr.Dim())
 		acc.w1[l] = mat.NewDense(kr.p, kr.q, nil)
-		acc.w2[l] = mat.NewDense(kr.q, kr.p, nil)
+		acc.w2[l] = mat.NewDense(kr.p, kr.q, nil)
 		maxp, maxq = max(maxp, kr.p), max(maxq, kr.q)
 	}
 	acc.y, acc.z = make([]float64, maxp), make([]float64, maxq)

@@ -173,3 +173,12 @@ func TestKronErrors(t *testing.T) {
 	k, _ := NewKron(g, a, nil)
 	assert.NoError(t, k.SolveDampedTo(x, v, 2.5))
 }
+
+func TestKronBudget(t *testing.T) {
+	g, a := randSPD(newRand(12), 3, 0.1), randSPD(newRand(13), 4, 0.1)
+	_, err := NewKron(g, a, &KronSettings{Budget: 24})
+	var be *curvature.BudgetError
+	assert.True(t, errors.As(err, &be), "3²+4² = 25 > 24")
+	_, err = NewKron(g, a, &KronSettings{Budget: 25})
+	assert.NoError(t, err)
+}

@@ -89,15 +89,41 @@ func KFACFactors(m *curvature.Model, theta []float64, b curvature.Batch, s *Fact
 		return nil, err
 	}
 	t := nn.NewTape(m.Net, m.Loss)
-	z := t.Forward(theta, b.X)
+	t.Forward(theta, b.X)
+	return tapeFactors(t, dense, b.Y, set), nil
+}
+
+// TapeFactors returns the K-FAC factors of KFACFactors from a tape that
+// has run Forward on a batch whose targets are y (used only by
+// EmpiricalFactors), so that an optimizer can share one forward pass
+// between its factor statistics and other products. The tape's batch is
+// not validated here.
+func TapeFactors(t *nn.Tape, y *mat.Dense, s *FactorSettings) ([]KronFactors, error) {
+	var set FactorSettings
+	if s != nil {
+		set = *s
+	}
+	if set.Samples < 0 || set.Kind < ExactFactors || set.Kind > EmpiricalFactors {
+		return nil, fmt.Errorf("approx: invalid factor settings (kind %d, %d samples)", set.Kind, set.Samples)
+	}
+	dense, err := denseLayers(t.Net)
+	if err != nil {
+		return nil, err
+	}
+	return tapeFactors(t, dense, y, set), nil
+}
+
+func tapeFactors(t *nn.Tape, dense []int, y *mat.Dense, set FactorSettings) []KronFactors {
+	z := t.Z()
 	n, C := z.Dims()
+	loss := t.Loss
 
 	factors := make([]KronFactors, len(dense))
 	index := make(map[int]int, len(dense))
 	gs := make([]*mat.SymDense, len(dense))
 	for l, k := range dense {
 		index[k] = l
-		d := m.Net.Layers[k].(nn.Dense)
+		d := t.Net.Layers[k].(nn.Dense)
 		abar := augment(t.Input(k))
 		a := mat.NewSymDense(d.In+1, nil)
 		blas64.Syrk(blas.Trans, 1/float64(n), abar.RawMatrix(), 0, a.RawSymmetric())
@@ -115,7 +141,7 @@ func KFACFactors(m *curvature.Model, theta []float64, b curvature.Batch, s *Fact
 			us = append(us, mat.NewDense(n, C, nil))
 		}
 		for i := 0; i < n; i++ {
-			m.Loss.Factor(sf, z.RawRowView(i))
+			loss.Factor(sf, z.RawRowView(i))
 			for c, u := range us {
 				mat.Col(u.RawRowView(i), c, sf)
 			}
@@ -126,19 +152,19 @@ func KFACFactors(m *curvature.Model, theta []float64, b curvature.Batch, s *Fact
 		if rng == nil {
 			rng = rand.New(rand.NewPCG(set.Seed, 0))
 		}
-		y := mat.NewDense(n, m.Loss.TargetDim(C), nil)
+		ys := mat.NewDense(n, loss.TargetDim(C), nil)
 		for range k {
 			for i := 0; i < n; i++ {
-				m.Loss.Sample(y.RawRowView(i), z.RawRowView(i), rng)
+				loss.Sample(ys.RawRowView(i), z.RawRowView(i), rng)
 			}
 			u := mat.NewDense(n, C, nil)
-			m.Loss.Grad(u, z, y)
+			loss.Grad(u, z, ys)
 			us = append(us, u)
 		}
 		weight /= float64(k)
 	case EmpiricalFactors:
 		u := mat.NewDense(n, C, nil)
-		m.Loss.Grad(u, z, b.Y)
+		loss.Grad(u, z, y)
 		us = append(us, u)
 	}
 	for _, u := range us {
@@ -148,7 +174,7 @@ func KFACFactors(m *curvature.Model, theta []float64, b curvature.Batch, s *Fact
 			}
 		})
 	}
-	return factors, nil
+	return factors
 }
 
 // KFACOf returns the K-FAC approximation of m's curvature on the batch:
