@@ -71,26 +71,12 @@ type FactorSettings struct {
 // (see FactorKind), so that kron(G_l, A_l) approximates layer l's block in
 // the project's layout. Every layer with parameters must be nn.Dense.
 func KFACFactors(m *curvature.Model, theta []float64, b curvature.Batch, s *FactorSettings) ([]KronFactors, error) {
-	var set FactorSettings
-	if s != nil {
-		set = *s
-	}
-	if set.Samples < 0 {
-		return nil, fmt.Errorf("approx: %d Monte-Carlo samples; want at least 1", set.Samples)
-	}
-	if set.Kind < ExactFactors || set.Kind > EmpiricalFactors {
-		return nil, fmt.Errorf("approx: unknown K-FAC factor kind %d", set.Kind)
-	}
 	if err := m.Validate(theta, b); err != nil {
-		return nil, err
-	}
-	dense, err := denseLayers(m.Net)
-	if err != nil {
 		return nil, err
 	}
 	t := nn.NewTape(m.Net, m.Loss)
 	t.Forward(theta, b.X)
-	return tapeFactors(t, dense, b.Y, set), nil
+	return TapeFactors(t, b.Y, s)
 }
 
 // TapeFactors returns the K-FAC factors of KFACFactors from a tape that
@@ -103,8 +89,11 @@ func TapeFactors(t *nn.Tape, y *mat.Dense, s *FactorSettings) ([]KronFactors, er
 	if s != nil {
 		set = *s
 	}
-	if set.Samples < 0 || set.Kind < ExactFactors || set.Kind > EmpiricalFactors {
-		return nil, fmt.Errorf("approx: invalid factor settings (kind %d, %d samples)", set.Kind, set.Samples)
+	if set.Samples < 0 {
+		return nil, fmt.Errorf("approx: %d Monte-Carlo samples; want at least 1", set.Samples)
+	}
+	if set.Kind < ExactFactors || set.Kind > EmpiricalFactors {
+		return nil, fmt.Errorf("approx: unknown K-FAC factor kind %d", set.Kind)
 	}
 	dense, err := denseLayers(t.Net)
 	if err != nil {
