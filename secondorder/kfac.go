@@ -190,8 +190,10 @@ type KFAC struct {
 	pre           *approx.KFAC    // the factors last inverted
 	preGamma      float64         // the γ they were damped with
 	ginv, ainv    []*mat.Dense    // inverses of the damped factors, dense for fast products
-	sub           *nn.Tape        // the quadratic model's part of the batch
-	prev          []float64       // δ_prev
+	sub           *nn.Tape        // a forward pass on the first subRows rows
+	subRows       int
+	subStep       int
+	prev          []float64 // δ_prev
 	delta, grad   []float64
 	tape          *nn.Tape
 	jv, jp, hv    *mat.Dense
@@ -265,10 +267,8 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 
 	// Factor statistics on the first rows of the batch, as running averages.
 	if k.a == nil || (k.step-1)%set.StatsInterval == 0 {
-		n := b.Len()
-		ns := max(1, int(math.Round(set.StatsFraction*float64(n))))
-		sub := curvature.Batch{X: rowsOf(b.X, ns), Y: rowsOf(b.Y, ns)}
-		f, err := approx.KFACFactors(m, theta, sub, &approx.FactorSettings{Kind: set.Factors, Rand: set.Rand})
+		st := k.tapeFor(set.StatsFraction, theta, b)
+		f, err := approx.TapeFactors(st, rowsOf(b.Y, st.BatchSize()), &approx.FactorSettings{Kind: set.Factors, Rand: set.Rand})
 		if err != nil {
 			return rec, err
 		}
@@ -303,16 +303,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	// products on the batch.
 	hasPrev := k.step > 1 && floats.Norm(k.prev, 2) > 0
 	var mDD, mDP, mPP float64
-	mt := t
-	if set.ModelFraction < 1 {
-		ns := max(1, int(math.Round(set.ModelFraction*float64(b.Len()))))
-		if k.sub == nil {
-			k.sub = nn.NewTape(m.Net, m.Loss)
-		}
-		k.sub.Forward(theta, rowsOf(b.X, ns))
-		mt = k.sub
-	}
-	k.fisherQuad(mt, &mDD, &mDP, &mPP, hasPrev, gamma)
+	k.fisherQuad(k.tapeFor(set.ModelFraction, theta, b), &mDD, &mDP, &mPP, hasPrev, gamma)
 	rec.Spent.Products += 1
 	if hasPrev {
 		rec.Spent.Products++
@@ -402,6 +393,26 @@ func (k *KFAC) fisherQuad(t *nn.Tape, dd, dp, pp *float64, hasPrev bool, gamma f
 	*dp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.delta, k.prev)
 	k.model.Loss.HessVec(k.hv, z, k.jp)
 	*pp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.prev, k.prev)
+}
+
+// tapeFor returns a tape that has run forward at θ on the first
+// round(frac·N) rows of the batch: the step's main tape for the whole
+// batch, and otherwise one shared by the statistics and the quadratic model
+// when they use the same rows.
+func (k *KFAC) tapeFor(frac float64, theta []float64, b curvature.Batch) *nn.Tape {
+	n := b.Len()
+	rows := max(1, int(math.Round(frac*float64(n))))
+	if rows == n {
+		return k.tape
+	}
+	if k.sub == nil {
+		k.sub = nn.NewTape(k.model.Net, k.model.Loss)
+	}
+	if k.subRows != rows || k.subStep != k.step {
+		k.sub.Forward(theta, rowsOf(b.X, rows))
+		k.subRows, k.subStep = rows, k.step
+	}
+	return k.sub
 }
 
 // invert builds the K-FAC approximation of the running factors and the
