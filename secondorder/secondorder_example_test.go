@@ -1,0 +1,100 @@
+package secondorder_test
+
+import (
+	"fmt"
+	"log"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
+	"gonum.org/v1/gonum/optimize/functions"
+
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/secondorder"
+)
+
+// The trust-region method is an optimize.Method, so optimize.Minimize runs
+// it on any gonum Problem with a gradient and a Hessian.
+func ExampleTrustRegion() {
+	f := functions.Wood{}
+	p := optimize.Problem{Func: f.Func, Grad: f.Grad, Hess: f.Hess}
+	method := &secondorder.TrustRegion{Solver: &secondorder.Exact{}}
+	res, err := optimize.Minimize(p, []float64{-3, -1, -3, -1}, nil, method)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("x = %.6f, f = %.1e\n", res.X, res.F)
+	fmt.Printf("%v after %d function, %d gradient and %d Hessian evaluations\n",
+		res.Status, res.FuncEvaluations, res.GradEvaluations, res.HessEvaluations)
+	// Output:
+	// x = [1.000000 1.000000 1.000000 1.000000], f = 1.4e-30
+	// GradientThreshold after 45 function, 40 gradient and 40 Hessian evaluations
+}
+
+// Minimize runs a method on a curvature.Objective, updates x in place and
+// records every step.
+func ExampleMinimize() {
+	f := functions.Wood{}
+	obj, err := curvature.FromProblem(optimize.Problem{Func: f.Func, Grad: f.Grad, Hess: f.Hess}, 4)
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := []float64{-3, -1, -3, -1}
+	res, err := secondorder.Minimize(x, obj, &secondorder.TrustRegion{Solver: &secondorder.Steihaug{}}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(" step  accepted   radius     rho       f")
+	for _, s := range res.Steps[:5] {
+		fmt.Printf("%5d %9v %8.4f %7.3f %9.2e\n", s.Iteration, s.Accepted, s.Radius, s.Rho, s.F)
+	}
+	fmt.Printf("x = %.6f after %d steps, %d curvature-vector products\n", x, res.Iterations, res.Products)
+	// Output:
+	//  step  accepted   radius     rho       f
+	//     1      true   1.0000   1.069  7.43e+03
+	//     2      true   2.0000   1.207  1.65e+03
+	//     3      true   2.0000   1.208  3.96e+02
+	//     4      true   2.0000   1.200  1.03e+02
+	//     5      true   2.0000   1.128  3.61e+01
+	// x = [1.000000 1.000000 1.000000 1.000000] after 108 steps, 238 curvature-vector products
+}
+
+// SolveTrustRegion solves one subproblem. Here g is orthogonal to the
+// eigenvector of the negative eigenvalue: the hard case.
+func ExampleSolveTrustRegion() {
+	m := curvature.NewDense(mat.NewSymDense(2, []float64{
+		-1, 0,
+		0, 2,
+	}))
+	g := []float64{0, 1}
+	p := make([]float64, 2)
+	info, err := secondorder.SolveTrustRegion(p, m, g, 1, &secondorder.Exact{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("p = (%.4f, %.4f), σ = %.1f, hard case %v, decrease %.4f\n",
+		p[0], p[1], info.Lambda, info.HardCase, info.Decrease)
+	// Output:
+	// p = (0.9428, -0.3333), σ = 1.0, hard case true, decrease 0.6667
+}
+
+// DampedNewtonStep solves (M + λI)d = −g; an indefinite M + λI is an error.
+func ExampleDampedNewtonStep() {
+	m := curvature.NewDense(mat.NewSymDense(2, []float64{
+		4, 1,
+		1, 3,
+	}))
+	g := []float64{1, 2}
+	d := make([]float64, 2)
+	for _, lambda := range []float64{0, 1} {
+		if _, err := secondorder.DampedNewtonStep(d, m, g, lambda); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("λ = %v: d = (%.4f, %.4f)\n", lambda, d[0], d[1])
+	}
+	_, err := secondorder.DampedNewtonStep(d[:1], curvature.NewDense(mat.NewSymDense(1, []float64{-1})), []float64{1}, 0.5)
+	fmt.Println(err)
+	// Output:
+	// λ = 0: d = (-0.0909, -0.6364)
+	// λ = 1: d = (-0.1053, -0.4737)
+	// secondorder: matrix is not positive definite: M + λI with λ = 0.5
+}
