@@ -1,0 +1,162 @@
+// Command newton compares first- and second-order methods on the
+// Rosenbrock function: gradient descent with a backtracking line search,
+// damped Newton (Levenberg–Marquardt and line-search variants), the trust
+// region with each subproblem solver, and gonum's BFGS and Newton. It
+// prints, per start, the work each needs to reach ‖∇f‖₂ < 1e-8.
+//
+//	go run ./examples/newton
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"os"
+	"text/tabwriter"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/secondorder"
+)
+
+// row is one method's run.
+type row struct {
+	method         string
+	iters, trials  int // accepted steps; steps including rejected trials
+	fun, grad, hes int
+	products       int // curvature-vector products (−1: not reported)
+	factorizations int // (−1: not reported)
+	gradNorm, f    float64
+	converged      bool
+}
+
+const gradTol = 1e-8
+
+func main() {
+	maxIter := flag.Int("maxiter", 20000, "iteration cap (gradient descent and the Cauchy trust region need it)")
+	flag.Parse()
+	starts := []struct {
+		name string
+		x0   []float64
+	}{
+		{"2-D Rosenbrock from (−1.2, 1)", []float64{-1.2, 1}},
+		{"5-D Rosenbrock from (1.3, 0.7, 0.8, 1.9, 1.2)", []float64{1.3, 0.7, 0.8, 1.9, 1.2}},
+	}
+	for _, s := range starts {
+		rows, err := compare(s.x0, *maxIter)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s, to ‖∇f‖₂ < %g (cap %d iterations)\n\n", s.name, gradTol, *maxIter)
+		printTable(os.Stdout, rows)
+		fmt.Println()
+	}
+}
+
+// compare runs every method from x0.
+func compare(x0 []float64, maxIter int) ([]row, error) {
+	var rows []row
+	gonumMethods := []struct {
+		name string
+		m    optimize.Method
+	}{
+		{"gradient descent + backtracking (gonum)", &optimize.GradientDescent{Linesearcher: &optimize.Backtracking{}}},
+		{"BFGS (gonum)", &optimize.BFGS{}},
+		{"Newton (gonum)", &optimize.Newton{}},
+	}
+	for _, g := range gonumMethods {
+		r, err := runGonum(g.name, g.m, x0, maxIter)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	ours := []struct {
+		name string
+		m    secondorder.Stepper
+	}{
+		{"damped Newton, Levenberg–Marquardt λ₀ = 1", &secondorder.DampedNewton{Lambda: 1, Adaptive: &secondorder.LevenbergMarquardt{}}},
+		{"Newton + backtracking, λ = 0", &secondorder.DampedNewton{}},
+		{"Newton + backtracking, |Λ| step", &secondorder.DampedNewton{Indefinite: secondorder.AbsEigen}},
+		{"trust region, Cauchy point", &secondorder.TrustRegion{Solver: &secondorder.Cauchy{}}},
+		{"trust region, dogleg", &secondorder.TrustRegion{Solver: &secondorder.Dogleg{}}},
+		{"trust region, Steihaug–Toint CG", &secondorder.TrustRegion{Solver: &secondorder.Steihaug{}}},
+		{"trust region, exact (Moré–Sorensen)", &secondorder.TrustRegion{Solver: &secondorder.Exact{}}},
+	}
+	for _, o := range ours {
+		r, err := runOurs(o.name, o.m, x0, maxIter)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// gradNorm2 stops gonum's runs at ‖∇f‖₂ < tol, the criterion of ours.
+type gradNorm2 float64
+
+func (gradNorm2) Init(int) {}
+
+func (t gradNorm2) Converged(loc *optimize.Location) optimize.Status {
+	if loc.Gradient != nil && floats.Norm(loc.Gradient, 2) < float64(t) {
+		return optimize.GradientThreshold
+	}
+	return optimize.NotTerminated
+}
+
+func runGonum(name string, m optimize.Method, x0 []float64, maxIter int) (row, error) {
+	res, err := optimize.Minimize(rosenProblem(), x0, &optimize.Settings{
+		Converger:       gradNorm2(gradTol),
+		MajorIterations: maxIter + 1, // gonum counts the start as one
+	}, m)
+	if err != nil {
+		return row{}, fmt.Errorf("%s: %w", name, err)
+	}
+	gn := floats.Norm(res.Gradient, 2)
+	return row{
+		method: name, iters: res.MajorIterations - 1, trials: -1,
+		fun: res.FuncEvaluations, grad: res.GradEvaluations, hes: res.HessEvaluations,
+		products: -1, factorizations: -1,
+		gradNorm: gn, f: res.F, converged: gn < gradTol,
+	}, nil
+}
+
+func runOurs(name string, m secondorder.Stepper, x0 []float64, maxIter int) (row, error) {
+	obj, err := curvature.FromProblem(rosenProblem(), len(x0))
+	if err != nil {
+		return row{}, err
+	}
+	x := append([]float64(nil), x0...)
+	res, err := secondorder.Minimize(x, obj, m, &secondorder.Settings{GradientThreshold: gradTol, MaxIterations: maxIter})
+	if err != nil {
+		return row{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return row{
+		method: name, iters: res.Accepted, trials: res.Iterations,
+		fun: res.Func, grad: res.Grad, hes: res.Hess,
+		products: res.Products, factorizations: res.Factorizations,
+		gradNorm: res.GradNorm, f: res.F, converged: res.Status == optimize.GradientThreshold,
+	}, nil
+}
+
+func printTable(w io.Writer, rows []row) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "method\titers\tsteps\tf evals\t∇f evals\tHessians\tM·v products\tfactorisations\t‖∇f‖₂\tf\tconverged\t")
+	opt := func(v int) string {
+		if v < 0 {
+			return "–"
+		}
+		return fmt.Sprint(v)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%d\t%s\t%s\t%.1e\t%.1e\t%v\t\n",
+			r.method, r.iters, opt(r.trials), r.fun, r.grad, r.hes, opt(r.products), opt(r.factorizations),
+			r.gradNorm, math.Max(r.f, 0), r.converged)
+	}
+	tw.Flush()
+}
