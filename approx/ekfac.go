@@ -191,7 +191,7 @@ func (k *EKFAC) NumLayers() int { return len(k.layers) }
 
 // EKFACFromGrads returns the EKFAC whose scales are the mean squared
 // coordinates of the per-sample gradients (the rows of grads, N×n) in the
-// eigenbasis: s = (1/N) Σ_i ((Q_G⊗Q_A)ᵀ g_i)², George et al. (2018) eq. 7.
+// eigenbasis: s = (1/N) Σ_i ((Q_G⊗Q_A)ᵀ g_i)², George et al. (2018).
 func EKFACFromGrads(basis *KFAC, grads mat.Matrix, budget int) (*EKFAC, error) {
 	if err := curvature.CheckFloats("EKFAC", ekfacFloats(basis), budget); err != nil {
 		return nil, err

@@ -61,7 +61,7 @@ type TONGASettings struct {
 // the columns √γ·X_{t−1} and the new scaled gradient; the Gram matrix XᵀX
 // is updated with them. Every b gradients X is compressed to rank k with
 // the eigendecomposition of the small Gram matrix G = V D Vᵀ: X ← X V_k,
-// G ← D_k, keeping the top-k eigenvectors of S (TONGA §4). The estimate
+// G ← D_k, keeping the top-k eigenvectors of S, as TONGA does. The estimate
 // is C̃ = X Xᵀ/W (+ the residual diagonal), and the natural gradient
 // direction (C̃ + λI)⁻¹ g is computed through the k×k core (Woodbury),
 // never a P×P inverse.
