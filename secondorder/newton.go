@@ -79,7 +79,8 @@ type LevenbergMarquardt struct {
 // Backtracking so that no accepted step increases f.
 //
 // DampedNewton is an optimize.Method (it needs Grad and Hess) and a
-// Stepper for Minimize.
+// Stepper for Minimize. It keeps λ and storage between steps, so a value
+// serves one run at a time; Damping reports the current λ.
 type DampedNewton struct {
 	// Lambda is the damping λ ≥ 0 of the first step; it stays fixed unless
 	// Adaptive is set. 0 gives the undamped Newton step.

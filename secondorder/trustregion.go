@@ -30,7 +30,8 @@ var (
 // TrustRegion is an optimize.Method (it needs Grad and Hess of the
 // Problem), so optimize.Minimize runs it on any gonum Problem, and a
 // Stepper, so Minimize runs it on any curvature.Objective with any
-// curvature operator.
+// curvature operator. It keeps its radius and storage between steps, so a
+// value serves one run at a time; Radius reports the current radius.
 type TrustRegion struct {
 	// Solver solves the subproblems. If it is nil, Exact is used when the
 	// curvature is dense and Steihaug otherwise.

@@ -422,3 +422,53 @@ func TestBadSettings(t *testing.T) {
 	_, err := Minimize([]float64{math.NaN(), 0}, rosenObjective(2), &TrustRegion{}, nil)
 	assert.ErrorIs(t, err, ErrNonFinite)
 }
+
+// TestLimits stops runs by gonum's evaluation and iteration limits, which
+// end the run in the middle of a step, and by Minimize's own.
+func TestLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		settings optimize.Settings
+		want     optimize.Status
+	}{
+		{"function evaluations", optimize.Settings{FuncEvaluations: 5}, optimize.FunctionEvaluationLimit},
+		{"Hessian evaluations", optimize.Settings{HessEvaluations: 3}, optimize.HessianEvaluationLimit},
+		{"major iterations", optimize.Settings{MajorIterations: 4}, optimize.IterationLimit},
+	} {
+		for _, m := range []Stepper{&TrustRegion{}, &DampedNewton{}, &DampedNewton{Adaptive: &LevenbergMarquardt{}}} {
+			s := tc.settings
+			s.Converger = gradNorm2(1e-8)
+			res, err := optimize.Minimize(rosenProblem(), []float64{-1.2, 1}, &s, m)
+			require.NoError(t, err, tc.name)
+			assert.Equal(t, tc.want, res.Status, tc.name)
+			assert.Less(t, res.F, 24.2, tc.name)
+		}
+	}
+	// Known initial values are used, not evaluated again.
+	f0 := rosenProblem().Func([]float64{-1.2, 1})
+	g0 := make([]float64, 2)
+	rosenProblem().Grad(g0, []float64{-1.2, 1})
+	h0 := mat.NewSymDense(2, nil)
+	rosenHess(h0, []float64{-1.2, 1})
+	plain, err := optimize.Minimize(rosenProblem(), []float64{-1.2, 1}, &optimize.Settings{Converger: gradNorm2(1e-8)}, &TrustRegion{})
+	require.NoError(t, err)
+	init, err := optimize.Minimize(rosenProblem(), []float64{-1.2, 1}, &optimize.Settings{
+		Converger:  gradNorm2(1e-8),
+		InitValues: &optimize.Location{F: f0, Gradient: g0, Hessian: h0},
+	}, &TrustRegion{})
+	require.NoError(t, err)
+	assert.Equal(t, plain.FuncEvaluations-1, init.FuncEvaluations)
+	assert.Equal(t, plain.GradEvaluations-1, init.GradEvaluations)
+	assert.Equal(t, plain.HessEvaluations-1, init.HessEvaluations)
+	assert.Equal(t, plain.X, init.X)
+
+	x := []float64{-1.2, 1}
+	res, err := Minimize(x, rosenObjective(2), &TrustRegion{}, &Settings{MaxIterations: 3})
+	require.NoError(t, err)
+	assert.Equal(t, optimize.IterationLimit, res.Status)
+	assert.Equal(t, 3, res.Iterations)
+	res, err = Minimize(x, rosenObjective(2), &TrustRegion{}, &Settings{FuncEvaluations: 4})
+	require.NoError(t, err)
+	assert.Equal(t, optimize.FunctionEvaluationLimit, res.Status)
+	assert.Equal(t, 4, res.Func)
+}
