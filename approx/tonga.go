@@ -60,11 +60,14 @@ type TONGASettings struct {
 // (S_t = γS_{t−1} + g_t g_tᵀ when uncentered). Per block, S = X Xᵀ with X
 // the columns √γ·X_{t−1} and the new scaled gradient; the Gram matrix XᵀX
 // is updated with them. Every b gradients X is compressed to rank k with
-// the eigendecomposition of the small Gram matrix G = V D Vᵀ: X ← X V_k,
-// G ← D_k, keeping the top-k eigenvectors of S, as TONGA does. The estimate
-// is C̃ = X Xᵀ/W (+ the residual diagonal), and the natural gradient
-// direction (C̃ + λI)⁻¹ g is computed through the k×k core (Woodbury),
-// never a P×P inverse.
+// the eigendecomposition of the small Gram matrix G = V D Vᵀ: X ← X V_k
+// (G ← (X V_k)ᵀ(X V_k) = D_k up to rounding), keeping the top-k
+// eigenvectors of S, as TONGA does. The estimate is C̃ = X Xᵀ/W (+ the
+// residual diagonal), and the natural gradient direction (C̃ + λI)⁻¹ g is
+// computed through m×m matrices, m ≤ k+b (Woodbury, arranged stably; see
+// LowRank), never a P×P inverse. The centered recursion is the exact
+// update of a weighted covariance by one sample; TONGA's paper recurses on
+// g_t g_tᵀ, which Uncentered selects.
 //
 // TONGA's Approximation methods describe the current estimate; Add
 // changes it. Not safe for concurrent Add.
