@@ -472,3 +472,41 @@ func TestLimits(t *testing.T) {
 	assert.Equal(t, optimize.FunctionEvaluationLimit, res.Status)
 	assert.Equal(t, 4, res.Func)
 }
+
+// TestMatrixFreeCurvature gives the methods the Hessian only through
+// products (Settings.Curvature) and expects the same path as with the
+// dense Hessian; the exact solver then materialises M once per point.
+func TestMatrixFreeCurvature(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		new  func() Stepper
+	}{
+		{"tr-exact", func() Stepper { return &TrustRegion{Solver: &Exact{}} }},
+		{"tr-steihaug", func() Stepper { return &TrustRegion{Solver: &Steihaug{}} }},
+		{"tr-dogleg-cholesky", func() Stepper { return &TrustRegion{Solver: &Dogleg{Linear: Linear{Method: CholeskyLinear}}} }},
+		{"newton-cg", func() Stepper { return &DampedNewton{Linear: Linear{Method: CGLinear}} }},
+		{"newton-abs-eigen", func() Stepper { return &DampedNewton{Indefinite: AbsEigen} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := rosenObjective(5)
+			dense := append([]float64(nil), scipyX0...)
+			want, err := Minimize(dense, obj, tc.new(), nil)
+			require.NoError(t, err)
+			free := append([]float64(nil), scipyX0...)
+			got, err := Minimize(free, obj, tc.new(), &Settings{Curvature: func(x []float64) (curvature.Operator, error) {
+				h := mat.NewSymDense(5, nil)
+				rosenHess(h, x)
+				return hidden{curvature.NewDense(h)}, nil
+			}})
+			require.NoError(t, err)
+			assert.Equal(t, want.Func, got.Func)
+			assert.Equal(t, want.Iterations, got.Iterations)
+			assert.InDeltaSlice(t, dense, free, 1e-8)
+			if tc.name == "tr-exact" {
+				// n products per point at which M was formed (the last one
+				// is never used), none for re-solves after rejections.
+				assert.Equal(t, 5*(got.Hess-1), got.Products)
+			}
+		})
+	}
+}
