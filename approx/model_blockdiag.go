@@ -1,0 +1,84 @@
+package approx
+
+import (
+	"fmt"
+
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
+)
+
+// ModelBlockDiagonal returns the exact block-diagonal part of the curvature
+// matrix kind of m at θ on the batch for partition p: M̃[I_b,I_b] =
+// M[I_b,I_b], zero between blocks. Each layer block comes from
+// curvature.Model.Block, one layer at a time, so the P×P matrix is never
+// formed (at most the largest P_l² floats of a layer block at once);
+// per-neuron blocks are cut from their layer's block. With the matrix at
+// hand, BlockDiagonalOf(M, p.Index(m.Net), budget) gives the same.
+//
+// For MCFisher every layer block uses the same sampled labels: those of
+// opt's Seed, or, when opt.Rand is set, of a seed drawn once from it.
+// opt.Budget bounds each layer block and the Σ|I_b|² floats of the result.
+func ModelBlockDiagonal(m *curvature.Model, kind curvature.Kind, p Partition, theta []float64, b curvature.Batch, opt *curvature.Options) (*BlockDiagonal, error) {
+	if err := m.Validate(theta, b); err != nil {
+		return nil, err
+	}
+	index, err := p.Index(m.Net)
+	if err != nil {
+		return nil, err
+	}
+	floats := 0
+	for _, idx := range index {
+		floats += len(idx) * len(idx)
+	}
+	budget := 0
+	if opt != nil {
+		budget = opt.Budget
+	}
+	if err := curvature.CheckFloats(fmt.Sprintf("%v %v blocks", kind, p), floats, budget); err != nil {
+		return nil, err
+	}
+	o := sameLabels(kind, opt)
+	blocks := make([]Approximation, 0, len(index))
+	blk := 0 // index into m.ParamBlocks
+	for k, layer := range m.Net.Layers {
+		if layer.NumParams() == 0 {
+			continue
+		}
+		B, err := m.Block(kind, blk, theta, b, o)
+		if err != nil {
+			return nil, err
+		}
+		blk++
+		d, ok := layer.(nn.Dense)
+		if p == PerLayer || !ok {
+			s, err := NewSymMatrix(B, 0)
+			if err != nil {
+				return nil, fmt.Errorf("approx: layer %d: %w", k, err)
+			}
+			blocks = append(blocks, s)
+			continue
+		}
+		q := d.In + 1
+		for n := 0; n < d.Out; n++ {
+			s, err := NewSymMatrix(B.SliceSym(n*q, (n+1)*q), 0)
+			if err != nil {
+				return nil, fmt.Errorf("approx: layer %d neuron %d: %w", k, n, err)
+			}
+			blocks = append(blocks, s)
+		}
+	}
+	return NewBlockDiagonal(blocks, index)
+}
+
+// sameLabels returns options under which repeated calls of curvature's
+// constructors draw the same Monte-Carlo labels: for MCFisher a caller's
+// generator is replaced by a seed drawn from it once.
+func sameLabels(kind curvature.Kind, opt *curvature.Options) *curvature.Options {
+	if kind != curvature.MCFisher || opt == nil || opt.Rand == nil {
+		return opt
+	}
+	o := *opt
+	o.Rand = nil
+	o.Seed = opt.Rand.Uint64()
+	return &o
+}
