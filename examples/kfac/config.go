@@ -1,0 +1,192 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/curvkit/curvkit/approx"
+)
+
+// config is the parsed command line.
+type config struct {
+	task        string
+	dataPath    string
+	sizes       []int
+	activations []string
+	batch       int
+	steps       int
+	trainRows   int
+	seed        uint64
+	optimizers  []string
+	target      float64
+	evalEvery   int
+	out         string
+	force       bool
+
+	adamLRs, sgdLRs []float64
+	momentum        float64
+
+	damping         float64
+	factors         approx.FactorKind
+	statsInterval   int
+	statsFraction   float64
+	modelFraction   float64
+	inverseInterval int
+	dampingInterval int
+}
+
+var knownOptimizers = map[string]string{
+	"kfac": "K-FAC (Martens & Grosse 2015), quadratic-model step and momentum",
+	"adam": "Adam, learning rate tuned over -adam-lrs",
+	"sgd":  "SGD with momentum -momentum, learning rate tuned over -sgd-lrs",
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("kfac", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &config{}
+	var sizes, acts, opts, adamLRs, sgdLRs, factors string
+	var seed int64
+	fs.StringVar(&c.task, "task", "autoencode", "autoencode (reconstruct the inputs, sigmoid cross-entropy) or classify (softmax cross-entropy)")
+	fs.StringVar(&c.dataPath, "data", "", "CSV file, a row = inputs then a class index (default: the embedded digits)")
+	fs.StringVar(&sizes, "sizes", "", "layer sizes, input first (default 64,48,32,16,32,48,64 to autoencode, 64,32,10 to classify; the ends must match the data)")
+	fs.StringVar(&acts, "activations", "tanh", "hidden activation, or one per layer (comma-separated); the output layer is linear (logits)")
+	fs.IntVar(&c.batch, "batch", 256, "mini-batch size")
+	fs.IntVar(&c.steps, "steps", 2000, "step budget of every run")
+	fs.IntVar(&c.trainRows, "train", 1500, "training rows (the rest are held out)")
+	fs.Int64Var(&seed, "seed", 1, "seed of the split, the initialisation, the batches and K-FAC's sampled labels")
+	fs.StringVar(&opts, "optimizers", "kfac,adam,sgd", "optimizers to run: "+optimizerList())
+	fs.Float64Var(&c.target, "target", 0, "target training loss (0: the best loss a tuned baseline reaches in -steps)")
+	fs.IntVar(&c.evalEvery, "eval-every", 10, "steps between evaluations of the full training and held-out loss")
+	fs.StringVar(&c.out, "out", "", "output folder (default: a fresh kfac-out-N)")
+	fs.BoolVar(&c.force, "force", false, "write into -out even if it holds files")
+	fs.StringVar(&adamLRs, "adam-lrs", "0.003,0.01,0.03", "Adam's learning-rate grid")
+	fs.StringVar(&sgdLRs, "sgd-lrs", "0.01,0.03,0.1", "SGD's learning-rate grid")
+	fs.Float64Var(&c.momentum, "momentum", 0.9, "SGD's momentum")
+	fs.Float64Var(&c.damping, "damping", 1e-2, "K-FAC's initial damping λ (adapted, floor min(1e-3, λ))")
+	fs.StringVar(&factors, "factors", "mc", "K-FAC's G factors: mc (sampled labels), exact (output-Hessian factor) or empirical")
+	fs.IntVar(&c.statsInterval, "stats-interval", 1, "K-FAC: steps between factor statistics")
+	fs.Float64Var(&c.statsFraction, "stats-fraction", 0.25, "K-FAC: fraction of the batch the statistics use")
+	fs.Float64Var(&c.modelFraction, "model-fraction", 1, "K-FAC: fraction of the batch for the quadratic model's Fisher products")
+	fs.IntVar(&c.inverseInterval, "inverse-interval", 20, "K-FAC: steps between inversions of the damped factors")
+	fs.IntVar(&c.dampingInterval, "damping-interval", 5, "K-FAC: steps between damping updates")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if seed < 0 {
+		return nil, fmt.Errorf("-seed %d is negative", seed)
+	}
+	c.seed = uint64(seed)
+	var err error
+	if c.task != "autoencode" && c.task != "classify" {
+		return nil, fmt.Errorf("-task %q: want autoencode or classify", c.task)
+	}
+	if sizes != "" {
+		if c.sizes, err = parseInts(sizes); err != nil {
+			return nil, fmt.Errorf("-sizes: %w", err)
+		}
+	}
+	c.activations = splitList(acts)
+	if c.optimizers = splitList(opts); len(c.optimizers) == 0 {
+		return nil, fmt.Errorf("-optimizers is empty; want some of %s", optimizerList())
+	}
+	for _, o := range c.optimizers {
+		if _, ok := knownOptimizers[o]; !ok {
+			return nil, fmt.Errorf("-optimizers: unknown %q; want some of %s", o, optimizerList())
+		}
+	}
+	if c.adamLRs, err = parseFloats(adamLRs); err != nil {
+		return nil, fmt.Errorf("-adam-lrs: %w", err)
+	}
+	if c.sgdLRs, err = parseFloats(sgdLRs); err != nil {
+		return nil, fmt.Errorf("-sgd-lrs: %w", err)
+	}
+	if c.factors, err = approx.ParseFactorKind(factors); err != nil {
+		return nil, fmt.Errorf("-factors: %w", err)
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"batch", c.batch}, {"steps", c.steps}, {"train", c.trainRows}, {"eval-every", c.evalEvery},
+		{"stats-interval", c.statsInterval}, {"inverse-interval", c.inverseInterval}, {"damping-interval", c.dampingInterval}} {
+		if p.v <= 0 {
+			return nil, fmt.Errorf("-%s %d: must be positive", p.name, p.v)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+		ok   bool
+	}{
+		{"target", c.target, c.target >= 0},
+		{"momentum", c.momentum, c.momentum >= 0 && c.momentum < 1},
+		{"damping", c.damping, c.damping > 0},
+		{"stats-fraction", c.statsFraction, c.statsFraction > 0 && c.statsFraction <= 1},
+		{"model-fraction", c.modelFraction, c.modelFraction > 0 && c.modelFraction <= 1},
+	} {
+		if !p.ok || math.IsNaN(p.v) || math.IsInf(p.v, 0) {
+			return nil, fmt.Errorf("-%s %v is out of range", p.name, p.v)
+		}
+	}
+	return c, nil
+}
+
+// grid returns the learning rates tuned for optimizer name (none for
+// K-FAC, whose step size comes from its quadratic model).
+func (c *config) grid(name string) []float64 {
+	switch name {
+	case "adam":
+		return c.adamLRs
+	case "sgd":
+		return c.sgdLRs
+	}
+	return nil
+}
+
+func optimizerList() string {
+	return "kfac, adam, sgd"
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		v, err := strconv.Atoi(f)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range splitList(s) {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty list")
+	}
+	return out, nil
+}
