@@ -153,7 +153,7 @@ func adamStep(st *state, x, grad []float64, b1, b2, eps, wd, decay float64, amsg
 		b2: b2, c2: 1 - b2,
 		decay: decay,
 		nstep: -(st.lr / (1 - math.Pow(b1, t))),
-		bc2s:  math.Sqrt(1 - math.Pow(b2, t)),
+		ibc2s: 1 / math.Sqrt(1-math.Pow(b2, t)),
 		eps:   eps,
 	}
 	m, v := st.bufs[0], st.bufs[1]
@@ -177,7 +177,7 @@ func adamStep(st *state, x, grad []float64, b1, b2, eps, wd, decay float64, amsg
 			vi = max(vmax[i], vi)
 			vmax[i] = vi
 		}
-		x[i] = float64(x[i]*k.decay) + float64(k.nstep*mi)/(math.Sqrt(vi)/k.bc2s+k.eps)
+		x[i] = float64(x[i]*k.decay) + float64(k.nstep*mi)/(float64(math.Sqrt(vi)*k.ibc2s)+k.eps)
 	}
 }
 

@@ -37,7 +37,8 @@
 //
 // Each type's documentation gives its update, which is torch.optim's for the
 // optimizers torch has (SGD, Adagrad, RMSprop, Adam, AdamW, Adamax, NAdam,
-// RAdam), with the same defaults and the same order of operations, so
+// RAdam), with the same defaults and the same order of operations (but for
+// one multiplication by 1/√(1−β₂ᵗ) in Adam where torch divides), so
 // trajectories agree with torch's to rounding (the tests require a relative
 // difference of at most 1e-12 over 60 steps; it is about 1e-14). AdaBelief
 // follows its authors' reference implementation, adabelief-pytorch 0.2. In
@@ -103,7 +104,7 @@
 // The element-wise loops of SGD with momentum, Adam and AdamW (the common
 // settings: no Nesterov or L2 penalty, no AMSGrad) and the gradient check run
 // in AVX2 assembly on amd64 CPUs that have it, computing the same operations
-// in the same order as the Go loops, so results do not depend on the CPU.
-// Build with the purego tag to use Go only. All arithmetic is unfused, so
-// results are also the same on other architectures.
+// in the same order as the Go loops, without fused multiply-adds (the Go
+// loops prevent fusion too), so results do not depend on the CPU. Build with
+// the purego tag to use Go only.
 package firstorder

@@ -101,8 +101,8 @@ sgddone:
 	RET
 
 // func adamAVX2(x, g, m, v []float64, k *adamCoef)
-// len(x) is a multiple of 4. With k = {b1, c1, b2, c2, decay, nstep, bc2s, eps}:
-// m ← b1·m + c1·g; v ← b2·v + (c2·g)·g; x ← decay·x + (nstep·m)/(√v/bc2s + eps).
+// len(x) is a multiple of 4. With k = {b1, c1, b2, c2, decay, nstep, ibc2s, eps}:
+// m ← b1·m + c1·g; v ← b2·v + (c2·g)·g; x ← decay·x + (nstep·m)/(√v·ibc2s + eps).
 TEXT ·adamAVX2(SB), NOSPLIT, $0-104
 	MOVQ         x_base+0(FP), DI
 	MOVQ         x_len+8(FP), CX
@@ -116,7 +116,7 @@ TEXT ·adamAVX2(SB), NOSPLIT, $0-104
 	VBROADCASTSD 24(R9), Y11 // c2
 	VBROADCASTSD 32(R9), Y12 // decay
 	VBROADCASTSD 40(R9), Y13 // nstep
-	VBROADCASTSD 48(R9), Y14 // bc2s
+	VBROADCASTSD 48(R9), Y14 // ibc2s
 	VBROADCASTSD 56(R9), Y15 // eps
 	XORQ         AX, AX
 	TESTQ        CX, CX
@@ -134,7 +134,7 @@ adamloop:
 	VADDPD  Y4, Y3, Y3           // v
 	VMOVUPD Y3, (R8)(AX*8)
 	VSQRTPD Y3, Y3
-	VDIVPD  Y14, Y3, Y3          // √v/bc2s
+	VMULPD  Y14, Y3, Y3          // √v·ibc2s
 	VADDPD  Y15, Y3, Y3          // + eps
 	VMULPD  Y1, Y13, Y1          // nstep·m
 	VDIVPD  Y3, Y1, Y1           // (nstep·m)/denom

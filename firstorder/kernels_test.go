@@ -46,7 +46,7 @@ func TestKernelsMatchGo(t *testing.T) {
 			t.Errorf("n=%d: sgdMomentum differs from sgdMomentumGo", n)
 		}
 
-		k := adamCoef{b1: 0.9, c1: 0.1, b2: 0.999, c2: 1 - 0.999, decay: 0.99, nstep: -1e-3 / 0.19, bc2s: math.Sqrt(0.002), eps: 1e-8}
+		k := adamCoef{b1: 0.9, c1: 0.1, b2: 0.999, c2: 1 - 0.999, decay: 0.99, nstep: -1e-3 / 0.19, ibc2s: 1 / math.Sqrt(0.002), eps: 1e-8}
 		x1, m1, v1 := slices.Clone(x), slices.Clone(b), slices.Clone(v)
 		x2, m2, v2 := slices.Clone(x), slices.Clone(b), slices.Clone(v)
 		adam(x1, g, m1, v1, &k)
