@@ -1,0 +1,183 @@
+package approx
+
+import (
+	"fmt"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/curvature/nn"
+)
+
+// The network benchmarks run on the 64-128-128-10 tanh perceptron with the
+// softmax cross-entropy on the first 256 digits, so that their ns/op
+// compare with BenchmarkNetGradient's in one run:
+//
+//	go test ./approx -run '^$' -bench 'Net' -benchtime 20x
+
+// benchNet returns the model, a fixed θ and the batch.
+func benchNet(b *testing.B) (*curvature.Model, []float64, curvature.Batch) {
+	b.Helper()
+	digits, err := data.Digits()
+	if err != nil {
+		b.Fatal(err)
+	}
+	net, err := nn.NewMLP([]int{64, 128, 128, 10}, []string{"tanh", "tanh", "identity"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, newRand(1))
+	batch := curvature.Batch{
+		X: mat.DenseCopyOf(digits.X.Slice(0, 256, 0, 64)),
+		Y: mat.DenseCopyOf(digits.Y.Slice(0, 256, 0, 1)),
+	}
+	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, batch
+}
+
+// benchmarkNetGradient: one forward and backward pass for the mean
+// gradient, the unit of the other benchmarks.
+func benchmarkNetGradient(b *testing.B) {
+	m, theta, batch := benchNet(b)
+	t := nn.NewTape(m.Net, m.Loss)
+	grad := make([]float64, len(theta))
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		t.Forward(theta, batch.X)
+		t.Backward(grad, nil, batch.Y)
+	}
+	done()
+}
+
+// benchmarkNetKFACFactors: a K-FAC factor update, KFACFactors with one
+// sampled label per input (forward pass, sampled backward pass, A and G),
+// and the memory of the factors against the dense matrix.
+func benchmarkNetKFACFactors(b *testing.B, kind FactorKind) {
+	m, theta, batch := benchNet(b)
+	fs := &FactorSettings{Kind: kind, Rand: newRand(2)}
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		if _, err := KFACFactors(m, theta, batch, fs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+	shapes, err := NetworkShapes(m.Net)
+	if err != nil {
+		b.Fatal(err)
+	}
+	P, kf := len(theta), 0
+	for l, sh := range shapes {
+		f := sh.G*sh.G + sh.A*sh.A
+		b.ReportMetric(float64(f), fmt.Sprintf("L%d-kfac-floats", l))
+		b.ReportMetric(float64(sh.G*sh.A*sh.G*sh.A), fmt.Sprintf("L%d-block-floats", l))
+		kf += f
+	}
+	b.ReportMetric(float64(kf), "kfac-floats")
+	b.ReportMetric(float64(P*P), "dense-floats")
+}
+
+// benchNetKFAC returns the K-FAC of the network's Monte-Carlo factors and
+// the batch gradient.
+func benchNetKFAC(b *testing.B, s KFACSettings) (*KFAC, []float64) {
+	m, theta, batch := benchNet(b)
+	f, err := KFACFactors(m, theta, batch, &FactorSettings{Kind: MCFactors, Seed: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	k, err := NewKFAC(f, &s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := nn.NewTape(m.Net, m.Loss)
+	grad := make([]float64, len(theta))
+	t.Forward(theta, batch.X)
+	t.Backward(grad, nil, batch.Y)
+	return k, grad
+}
+
+// benchmarkNetKFACPrecondition: (G⊗A + λI)⁻¹g or the factored-damping
+// inverse applied to the gradient, the factors already decomposed.
+func benchmarkNetKFACPrecondition(b *testing.B, s KFACSettings) {
+	k, grad := benchNetKFAC(b, s)
+	dst := make([]float64, len(grad))
+	if err := k.SolveDampedTo(dst, grad, 1e-3); err != nil { // caches the factorisations
+		b.Fatal(err)
+	}
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		if err := k.SolveDampedTo(dst, grad, 1e-3); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+}
+
+// benchmarkNetKFACEigen: the eigendecompositions of all factors, which
+// EKFAC's basis (and K-FAC's exact damping) needs after each factor
+// update.
+func benchmarkNetKFACEigen(b *testing.B) {
+	m, theta, batch := benchNet(b)
+	f, err := KFACFactors(m, theta, batch, &FactorSettings{Kind: MCFactors, Seed: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		if _, err := NewKFAC(f, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+}
+
+// benchmarkNetEKFAC: everything of an EKFAC refresh, EKFACOf: forward pass,
+// backward passes, factors, eigendecompositions and scales.
+func benchmarkNetEKFAC(b *testing.B, kind FactorKind) {
+	m, theta, batch := benchNet(b)
+	fs := &FactorSettings{Kind: kind, Rand: newRand(3)}
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		if _, _, err := EKFACOf(m, theta, batch, fs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+}
+
+// benchmarkNetTONGA: per-sample gradients of the batch fed to a
+// per-neuron TONGA (266 blocks), then the natural gradient.
+func benchmarkNetTONGA(b *testing.B) {
+	m, theta, batch := benchNet(b)
+	f, err := NewTONGAFeed(m, PerNeuron, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]float64, len(theta))
+	done := cpuTimer(b)
+	for i := 0; i < b.N; i++ {
+		if err := f.Add(theta, batch); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.TONGA().NaturalGradientTo(dst, 1e-3); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+}
+
+func BenchmarkNetGradient(b *testing.B)         { benchmarkNetGradient(b) }
+func BenchmarkNetKFACFactorsMC(b *testing.B)    { benchmarkNetKFACFactors(b, MCFactors) }
+func BenchmarkNetKFACFactorsExact(b *testing.B) { benchmarkNetKFACFactors(b, ExactFactors) }
+func BenchmarkNetKFACPreconditionExact(b *testing.B) {
+	benchmarkNetKFACPrecondition(b, KFACSettings{})
+}
+func BenchmarkNetKFACPreconditionCholesky(b *testing.B) {
+	benchmarkNetKFACPrecondition(b, KFACSettings{Damping: FactoredDamping, Solver: CholeskySolver})
+}
+func BenchmarkNetKFACEigen(b *testing.B)   { benchmarkNetKFACEigen(b) }
+func BenchmarkNetEKFACMC(b *testing.B)     { benchmarkNetEKFAC(b, MCFactors) }
+func BenchmarkNetEKFACExact(b *testing.B)  { benchmarkNetEKFAC(b, ExactFactors) }
+func BenchmarkNetTONGANeuron(b *testing.B) { benchmarkNetTONGA(b) }
