@@ -195,6 +195,7 @@ type KFAC struct {
 	subStep       int
 	prev          []float64 // δ_prev
 	delta, grad   []float64
+	good          []float64 // θ before the last step, restored if it led to a non-finite loss
 	tape          *nn.Tape
 	jv, jp, hv    *mat.Dense
 }
@@ -225,6 +226,7 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 	}
 	P := m.Net.NumParams()
 	k.prev, k.delta, k.grad = make([]float64, P), make([]float64, P), make([]float64, P)
+	k.good = make([]float64, P)
 	return k, nil
 }
 
@@ -262,7 +264,12 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	rec.Spent.Func++
 	rec.Spent.Grad++
 	if !finite(h0) || firstNonFinite(k.grad) >= 0 {
-		return rec, fmt.Errorf("secondorder: K-FAC step %d: loss or gradient is not finite at the current point", k.step)
+		if k.step > 1 {
+			copy(theta, k.good)
+			clear(k.prev)
+			return rec, fmt.Errorf("secondorder: K-FAC step %d: loss %v or gradient not finite after the last step; θ restored to the point before it", k.step, h0)
+		}
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: loss %v or gradient not finite at the starting point", k.step, h0)
 	}
 
 	// Factor statistics on the first rows of the batch, as running averages.
@@ -341,6 +348,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 		return rec, fmt.Errorf("secondorder: K-FAC step %d: step coefficients α = %v, μ = %v are not finite", k.step, alpha, mu)
 	}
 	// δ_prev ← αΔ + μδ_prev, and θ ← θ + δ.
+	copy(k.good, theta)
 	floats.Scale(mu, k.prev)
 	floats.AddScaled(k.prev, alpha, k.delta)
 	floats.Add(theta, k.prev)

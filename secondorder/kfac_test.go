@@ -139,3 +139,20 @@ func TestKFACErrors(t *testing.T) {
 	assert.Error(t, err)
 	assert.Equal(t, before, theta, "θ unchanged after bad data")
 }
+
+// A step that sends the loss to infinity is undone at the next step, which
+// reports it and leaves θ at the last good point.
+func TestKFACRestoresLastGoodPoint(t *testing.T) {
+	m, theta, set := digitsModel(t, 6, 7)
+	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 30, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 30, 0, 1))}
+	// A fixed, absurd learning rate overshoots into overflow.
+	opt, err := NewKFAC(m, &KFACSettings{LearningRate: 1e300, FixedDamping: true})
+	require.NoError(t, err)
+	good := append([]float64(nil), theta...)
+	_, err = opt.Step(theta, b)
+	if err == nil {
+		_, err = opt.Step(theta, b)
+	}
+	require.Error(t, err)
+	assert.Equal(t, good, theta)
+}
