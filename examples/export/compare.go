@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// The metrics of errors.csv, in order, and approx's names for them.
+var metrics = []struct{ name, approx string }{
+	{"relative_frobenius", approx.MetricRelFrobenius},
+	{"relative_spectral", approx.MetricRelSpectral},
+	{"solve_relative_error", approx.MetricSolveRelErr},
+	{"solve_cosine", approx.MetricSolveCosine},
+}
+
+// errorRow is one line of errors.csv.
+type errorRow struct {
+	matrix, approximation, metric string
+	value                         float64
+}
+
+// candidate is an approximation of one matrix, or the error that kept it
+// from being built.
+type candidate struct {
+	name string
+	a    approx.Approximation
+	err  error
+}
+
+// networkApprox holds the approximations built from the network rather
+// than from one matrix, and the matrices each approximates.
+type networkApprox struct {
+	kfac, ekfac  approx.Approximation
+	kfacTargets  []curvature.Kind // the matrices K-FAC's factor kind approximates
+	tonga        approx.Approximation
+	tongaUncentr approx.Approximation
+}
+
+// candidates returns the approximations compared with matrix kind: the
+// diagonal, the per-layer block-diagonal and the Kronecker-optimal layer
+// blocks of that matrix itself; K-FAC and EKFAC where their factor kind
+// approximates kind; TONGA for the gradient covariance (centered) and the
+// empirical Fisher (uncentered).
+func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, shapes []approx.KronShape, na networkApprox) []candidate {
+	var cs []candidate
+	d, err := approx.DiagonalOf(M, 0)
+	cs = append(cs, candidate{"diagonal", d, err})
+	bd, err := approx.BlockDiagonalOf(M, layers, 0)
+	cs = append(cs, candidate{"block_diagonal", bd, err})
+	for _, k := range na.kfacTargets {
+		if k == kind {
+			cs = append(cs, candidate{"kfac", na.kfac, nil}, candidate{"ekfac", na.ekfac, nil})
+		}
+	}
+	nk, err := approx.NearestKronecker(M, shapes, nil)
+	cs = append(cs, candidate{"kronecker_optimal", nk, err})
+	switch kind {
+	case curvature.GradientCovariance:
+		cs = append(cs, candidate{"tonga", na.tonga, nil})
+	case curvature.EmpiricalFisher:
+		cs = append(cs, candidate{"tonga", na.tongaUncentr, nil})
+	}
+	return cs
+}
+
+// damping returns λ for the solves against M: 10⁻³‖M‖₂, plus −λ_min(M)
+// when M has negative eigenvalues (the Hessian away from a minimum), so
+// that M + λI is positive definite with condition number at most about
+// 1000·(1 + …). It is 0 for a zero matrix.
+func damping(M *mat.SymDense) (float64, error) {
+	top, err := approx.TopEigenvalues(curvature.NewDense(M), 1)
+	if err != nil {
+		return math.NaN(), err
+	}
+	var neg mat.SymDense
+	neg.ScaleSym(-1, M)
+	bottom, err := approx.TopEigenvalues(curvature.NewDense(&neg), 1)
+	if err != nil {
+		return math.NaN(), err
+	}
+	hi, lo := top[0], -bottom[0]
+	return 1e-3*math.Max(math.Abs(hi), math.Abs(lo)) + math.Max(0, -lo), nil
+}
+
+// compare measures every candidate against M with the damped solve of
+// grad, and returns the rows of errors.csv. Metrics that cannot be
+// computed (a zero matrix, a solve that fails) are NaN, and a note goes to
+// log.
+func compare(kind curvature.Kind, M *mat.SymDense, lambda float64, grad []float64, cs []candidate, log io.Writer) ([]errorRow, error) {
+	exact, err := approx.NewSymMatrix(M, 0) // caches the exact solve's Cholesky factor
+	if err != nil {
+		return nil, err
+	}
+	var rows []errorRow
+	for _, c := range cs {
+		vals := make([]float64, len(metrics))
+		for i := range vals {
+			vals[i] = math.NaN()
+		}
+		switch {
+		case c.err != nil:
+			fmt.Fprintf(log, "note: %s of %v: %v; its metrics are NaN\n", c.name, kind, c.err)
+		case lambda == 0:
+			fmt.Fprintf(log, "note: %v is zero; relative errors against it are NaN\n", kind)
+		default:
+			cmp, err := approx.Compare(exact, c.a, grad, lambda, 0)
+			if err != nil {
+				fmt.Fprintf(log, "note: %s against %v: %v; its metrics are NaN\n", c.name, kind, err)
+				break
+			}
+			if cmp.SolveErr != nil {
+				fmt.Fprintf(log, "note: %s against %v: %v; solve metrics are NaN\n", c.name, kind, cmp.SolveErr)
+			}
+			byName := map[string]float64{}
+			for _, r := range cmp.Records(0, "", "") {
+				byName[r.Metric] = r.Value
+			}
+			for i, m := range metrics {
+				vals[i] = byName[m.approx]
+			}
+		}
+		for i, m := range metrics {
+			rows = append(rows, errorRow{kind.String(), c.name, m.name, vals[i]})
+		}
+	}
+	return rows, nil
+}

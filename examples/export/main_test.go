@@ -1,0 +1,322 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
+)
+
+// tinyModel is a 3-4-2 tanh network with fixed parameters.
+func tinyModel(loss string) modelFile {
+	n := 4*(3+1) + 2*(4+1)
+	params := make([]*float64, n)
+	for i := range params {
+		v := 0.7 * math.Sin(1.3*float64(i)+0.4)
+		params[i] = &v
+	}
+	return modelFile{Sizes: []int{3, 4, 2}, Activations: []string{"tanh", "identity"}, Loss: loss, Params: params}
+}
+
+// tinyData returns 7 rows: 3 inputs and the targets of the loss.
+func tinyData(loss string) string {
+	var b strings.Builder
+	for i := 0; i < 7; i++ {
+		x := []float64{math.Cos(float64(i)), 0.5 * float64(i%3), math.Sin(2 * float64(i))}
+		fmt.Fprintf(&b, "%g,%g,%g", x[0], x[1], x[2])
+		switch loss {
+		case "softmax_ce":
+			fmt.Fprintf(&b, ",%d\n", i%2)
+		case "sigmoid_bce":
+			fmt.Fprintf(&b, ",%d,%g\n", i%2, 0.25*float64(i%5))
+		default:
+			fmt.Fprintf(&b, ",%g,%g\n", 0.3*float64(i)-1, math.Cos(float64(3*i)))
+		}
+	}
+	return b.String()
+}
+
+// writeInputs writes model.json and data.csv into a new directory.
+func writeInputs(t *testing.T, mf any, dataCSV string) (model, data string) {
+	t.Helper()
+	dir := t.TempDir()
+	model, data = filepath.Join(dir, "model.json"), filepath.Join(dir, "data.csv")
+	raw, err := json.Marshal(mf)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(model, raw, 0o644))
+	require.NoError(t, os.WriteFile(data, []byte(dataCSV), 0o644))
+	return model, data
+}
+
+func readMatrix(t *testing.T, path string) *mat.Dense {
+	t.Helper()
+	m, err := approx.ReadMatrixCSV(path)
+	require.NoError(t, err, path)
+	return m
+}
+
+// The files of a run on a tiny model, read back: every matrix equals what
+// curvature.Model.Dense builds (bit for bit: the files round-trip), the
+// gradient equals a finite-difference gradient of the loss, the K-FAC
+// factors equal approx.KFACFactors', and errors.csv has its header, the
+// expected comparisons, and values that agree with direct computations.
+func TestRunWritesFiles(t *testing.T) {
+	for _, c := range []struct{ loss, kfac string }{
+		{"softmax_ce", "exact"}, {"mse", "empirical"}, {"sigmoid_bce", "mc"},
+	} {
+		t.Run(c.loss+"/"+c.kfac, func(t *testing.T) {
+			mf := tinyModel(c.loss)
+			model, dataPath := writeInputs(t, mf, tinyData(c.loss))
+			out := filepath.Join(t.TempDir(), "out")
+			var log strings.Builder
+			require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: c.kfac, Samples: 2, Seed: 3}, &log))
+			assert.Contains(t, log.String(), "26 parameters, 7 samples")
+
+			lm, err := loadModel(model)
+			require.NoError(t, err)
+			b, err := loadBatch(dataPath, lm)
+			require.NoError(t, err)
+			m, theta := lm.model, lm.theta
+
+			// The gradient against central differences of the mean loss.
+			g := readMatrix(t, filepath.Join(out, "grad.csv"))
+			r, P := g.Dims()
+			require.Equal(t, 1, r)
+			require.Equal(t, 26, P)
+			tape := nn.NewTape(m.Net, m.Loss)
+			f := func(x []float64) float64 { tape.Forward(x, b.X); return tape.LossValue(b.Y) }
+			want := fd.Gradient(nil, f, theta, &fd.Settings{Formula: fd.Central, Step: 1e-6})
+			for i, w := range want {
+				assert.InDelta(t, w, g.At(0, i), 1e-8, "gradient %d", i)
+			}
+
+			for _, kind := range exported {
+				got := readMatrix(t, filepath.Join(out, kind.String()+".csv"))
+				M, err := m.Dense(kind, theta, b, nil)
+				require.NoError(t, err)
+				assert.True(t, mat.Equal(got, M), "%v differs from Model.Dense", kind)
+			}
+
+			fkind, err := approx.ParseFactorKind(c.kfac)
+			require.NoError(t, err)
+			factors, err := approx.KFACFactors(m, theta, b, &approx.FactorSettings{Kind: fkind, Samples: 2, Seed: 3})
+			require.NoError(t, err)
+			require.Len(t, factors, 2)
+			for l, fac := range factors {
+				assert.True(t, mat.Equal(readMatrix(t, filepath.Join(out, fmt.Sprintf("kfac_A_%d.csv", l))), fac.A), "A_%d", l)
+				assert.True(t, mat.Equal(readMatrix(t, filepath.Join(out, fmt.Sprintf("kfac_G_%d.csv", l))), fac.G), "G_%d", l)
+			}
+			_, err = os.Stat(filepath.Join(out, "kfac_A_2.csv"))
+			assert.True(t, os.IsNotExist(err))
+
+			checkErrorsCSV(t, filepath.Join(out, "errors.csv"), m, theta, b, c.kfac)
+
+			entries, err := os.ReadDir(out)
+			require.NoError(t, err)
+			assert.Len(t, entries, 1+len(exported)+4+2, "grad, matrices, 4 factors, errors, lambda; no temporary files")
+		})
+	}
+}
+
+// checkErrorsCSV checks errors.csv's header, its comparisons and some of
+// its values.
+func checkErrorsCSV(t *testing.T, path string, m *curvature.Model, theta []float64, b curvature.Batch, kfac string) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"matrix", "approximation", "metric", "value"}, recs[0])
+	values := map[string]float64{}
+	pairs := map[string]int{}
+	for _, r := range recs[1:] {
+		require.Len(t, r, 4)
+		v, err := strconv.ParseFloat(r[3], 64)
+		require.NoError(t, err, "value %q", r[3])
+		values[r[0]+"/"+r[1]+"/"+r[2]] = v
+		pairs[r[0]+"/"+r[1]]++
+	}
+	want := map[string]bool{}
+	for _, kind := range exported {
+		for _, a := range []string{"diagonal", "block_diagonal", "kronecker_optimal"} {
+			want[kind.String()+"/"+a] = true
+		}
+	}
+	targets := []string{"ggn", "fisher"}
+	if kfac == "empirical" {
+		targets = []string{"empirical_fisher"}
+	}
+	for _, k := range targets {
+		want[k+"/kfac"], want[k+"/ekfac"] = true, true
+	}
+	want["gradient_covariance/tonga"], want["empirical_fisher/tonga"] = true, true
+	require.Len(t, pairs, len(want))
+	for p := range want {
+		assert.Equal(t, 4, pairs[p], "rows of %s", p)
+	}
+
+	// The diagonal's relative Frobenius error is the off-diagonal mass.
+	H, err := m.Dense(curvature.Hessian, theta, b, nil)
+	require.NoError(t, err)
+	var off, all float64
+	n := H.SymmetricDim()
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			all += H.At(i, j) * H.At(i, j)
+			if i != j {
+				off += H.At(i, j) * H.At(i, j)
+			}
+		}
+	}
+	assert.InDelta(t, math.Sqrt(off/all), values["hessian/diagonal/relative_frobenius"], 1e-12)
+	// Guaranteed for the matrix the factors estimate exactly (not for the
+	// GGN against Monte-Carlo factors, which estimate it with noise).
+	if kfac != "mc" {
+		for _, k := range targets {
+			kf := values[k+"/kfac/relative_frobenius"]
+			assert.LessOrEqual(t, values[k+"/ekfac/relative_frobenius"], kf*(1+1e-9), "%s: EKFAC no worse than K-FAC", k)
+			assert.LessOrEqual(t, values[k+"/kronecker_optimal/relative_frobenius"], kf*(1+1e-6), "%s: Kronecker-optimal no worse", k)
+		}
+	}
+	for key, v := range values {
+		if strings.HasSuffix(key, "/solve_cosine") {
+			assert.LessOrEqual(t, math.Abs(v), 1+1e-12, key)
+		}
+	}
+}
+
+// The example model and data under testdata, which the README's command
+// uses, run and give finite errors.
+func TestRunTestdata(t *testing.T) {
+	out := t.TempDir()
+	var log strings.Builder
+	require.NoError(t, run(config{Model: "testdata/model.json", Data: "testdata/data.csv", Out: out, Samples: 1}, &log))
+	assert.Contains(t, log.String(), "51 parameters, 150 samples")
+	f, err := os.Open(filepath.Join(out, "errors.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	for _, r := range recs[1:] {
+		v, err := strconv.ParseFloat(r[3], 64)
+		require.NoError(t, err)
+		assert.False(t, math.IsNaN(v) || math.IsInf(v, 0), "%v", r)
+	}
+}
+
+// Bad input gives an error that names the file and says what is wrong,
+// and writes nothing.
+func TestRunBadInput(t *testing.T) {
+	good := tinyModel("softmax_ce")
+	with := func(edit func(*modelFile)) modelFile {
+		m := good
+		m.Sizes = append([]int(nil), good.Sizes...)
+		m.Activations = append([]string(nil), good.Activations...)
+		m.Params = append([]*float64(nil), good.Params...)
+		edit(&m)
+		return m
+	}
+	gooddata := tinyData("softmax_ce")
+	cases := []struct {
+		name  string
+		model any    // written as JSON unless a string
+		data  string // data.csv contents
+		cfg   func(*config)
+		want  []string // substrings of the error
+	}{
+		{"params too short", with(func(m *modelFile) { m.Params = m.Params[:25] }), gooddata, nil,
+			[]string{"model.json", `"params" has 25 values but sizes [3 4 2] need 26`, "layer 1: 2×(4+1) = 10"}},
+		{"sizes and activations", with(func(m *modelFile) { m.Activations = m.Activations[:1] }), gooddata, nil,
+			[]string{"model.json", `"activations" needs 2 entries, got 1`}},
+		{"unknown activation", with(func(m *modelFile) { m.Activations[0] = "swish" }), gooddata, nil,
+			[]string{"model.json", "activations[0]", "swish"}},
+		{"empty activation", with(func(m *modelFile) { m.Activations[1] = "" }), gooddata, nil,
+			[]string{"model.json", "activations[1] is empty"}},
+		{"unknown loss", with(func(m *modelFile) { m.Loss = "hinge" }), gooddata, nil,
+			[]string{"model.json", "hinge"}},
+		{"missing loss", with(func(m *modelFile) { m.Loss = "" }), gooddata, nil,
+			[]string{"model.json", `"loss" is missing`}},
+		{"zero width", with(func(m *modelFile) { m.Sizes[1] = 0 }), gooddata, nil,
+			[]string{"model.json", "sizes[1] is 0"}},
+		{"one size", with(func(m *modelFile) { m.Sizes = m.Sizes[:1] }), gooddata, nil,
+			[]string{"model.json", "at least 2"}},
+		{"null param", with(func(m *modelFile) { m.Params[4] = nil }), gooddata, nil,
+			[]string{"model.json", "params[4] is null"}},
+		{"syntax error", "{\"sizes\": [3, 4, 2],\n \"loss\": softmax}", gooddata, nil,
+			[]string{"model.json", "line 2, column"}},
+		{"wrong type", "{\"sizes\": [3, 4, 2],\n \"loss\": 3}", gooddata, nil,
+			[]string{"model.json", "line 2", `"loss"`}},
+		{"unknown field", `{"size": [3, 4, 2]}`, gooddata, nil,
+			[]string{"model.json", `unknown field "size"`}},
+		{"empty model", "", gooddata, nil, []string{"model.json", "empty"}},
+		{"trailing data", `{"sizes": [3, 2]} {}`, gooddata, nil, []string{"model.json", "after the JSON object"}},
+		{"too many parameters", with(func(m *modelFile) {
+			m.Sizes = []int{3, 2000, 2}
+			m.Params = make([]*float64, 2000*4+2*2001)
+			for i := range m.Params {
+				m.Params[i] = new(float64)
+			}
+		}), gooddata, nil, []string{"model.json", "12002 parameters", "at most 2048"}},
+		{"column count", good, "1,2,3,0\n1,2,3,1\n1,2,0\n", nil,
+			[]string{"data.csv:3", "expected 4 columns"}},
+		{"label out of range", good, "1,2,3,0\n1,2,3,2\n", nil,
+			[]string{"data.csv:2", "column 4"}},
+		{"not a number", good, "1,x,3,0\n", nil, []string{"data.csv:1", "column 2", `"x"`}},
+		{"no rows", good, "\n\n", nil, []string{"data.csv", "no data rows"}},
+		{"binary target", with(func(m *modelFile) { m.Loss = "sigmoid_bce" }), "\n1,2,3,0,1\n\n1,2,3,1,2\n", nil,
+			[]string{"data.csv:4", "column 5", "outside [0, 1]"}},
+		{"missing model", nil, gooddata, func(c *config) { c.Model += ".missing" },
+			[]string{"model.json.missing"}},
+		{"missing data", good, gooddata, func(c *config) { c.Data += ".missing" },
+			[]string{"data.csv.missing"}},
+		{"bad kfac", good, gooddata, func(c *config) { c.KFAC = "diagonal" }, []string{"-kfac", "diagonal"}},
+		{"bad samples", good, gooddata, func(c *config) { c.Samples = 0 }, []string{"-samples"}},
+		{"no model flag", good, gooddata, func(c *config) { c.Model = "" }, []string{"-model is required"}},
+		{"no out flag", good, gooddata, func(c *config) { c.Out = "" }, []string{"-out is required"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := config{Model: filepath.Join(dir, "model.json"), Data: filepath.Join(dir, "data.csv"),
+				Out: filepath.Join(dir, "out"), KFAC: "exact", Samples: 1}
+			var raw []byte
+			switch m := c.model.(type) {
+			case string:
+				raw = []byte(m)
+			case nil:
+			default:
+				var err error
+				raw, err = json.Marshal(m)
+				require.NoError(t, err)
+			}
+			require.NoError(t, os.WriteFile(cfg.Model, raw, 0o644))
+			require.NoError(t, os.WriteFile(cfg.Data, []byte(c.data), 0o644))
+			if c.cfg != nil {
+				c.cfg(&cfg)
+			}
+			err := run(cfg, io.Discard)
+			require.Error(t, err)
+			for _, w := range c.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			_, statErr := os.Stat(filepath.Join(dir, "out"))
+			assert.True(t, os.IsNotExist(statErr), "the output directory was created")
+		})
+	}
+}

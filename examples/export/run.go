@@ -1,0 +1,204 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
+)
+
+// config holds the command-line settings.
+type config struct {
+	Model, Data, Out string
+	KFAC             string // exact, mc or empirical
+	Samples          int    // labels per input for mc
+	Seed             uint64 // of the mc labels
+}
+
+// maxParams bounds P: every matrix file is P×P and each comparison costs
+// O(P³).
+const maxParams = 2048
+
+// exported lists the matrices written, each to <name>.csv.
+var exported = []curvature.Kind{
+	curvature.Hessian, curvature.GGN, curvature.Fisher,
+	curvature.EmpiricalFisher, curvature.GradientCovariance,
+}
+
+// tongaSettings configure the TONGA of errors.csv: per-neuron blocks of
+// rank 5, refreshed every 5 gradients, no discount, so it estimates the
+// covariance of the file's per-sample gradients (fed in file order).
+var tongaSettings = approx.TONGASettings{Rank: 5, Refresh: 5, Discount: 1}
+
+// run reads the model and data, writes every file into c.Out, and prints a
+// summary to w.
+func run(c config, w io.Writer) error {
+	switch {
+	case c.Model == "":
+		return errors.New("-model is required")
+	case c.Data == "":
+		return errors.New("-data is required")
+	case c.Out == "":
+		return errors.New("-out is required")
+	case c.Samples < 1:
+		return fmt.Errorf("-samples %d: want at least 1", c.Samples)
+	}
+	if c.KFAC == "" {
+		c.KFAC = "exact"
+	}
+	fkind, err := approx.ParseFactorKind(c.KFAC)
+	if err != nil {
+		return fmt.Errorf("-kfac: %w", err)
+	}
+	lm, err := loadModel(c.Model)
+	if err != nil {
+		return err
+	}
+	b, err := loadBatch(c.Data, lm)
+	if err != nil {
+		return err
+	}
+	m, theta := lm.model, lm.theta
+	P := len(theta)
+	if P > maxParams {
+		return fmt.Errorf("%s: %d parameters; export writes P×P matrices and handles at most %d", c.Model, P, maxParams)
+	}
+	if err := os.MkdirAll(c.Out, 0o755); err != nil {
+		return err
+	}
+	path := func(name string) string { return filepath.Join(c.Out, name) }
+
+	tape := nn.NewTape(m.Net, m.Loss)
+	tape.Forward(theta, b.X)
+	loss := tape.LossValue(b.Y)
+	grad := make([]float64, P)
+	tape.Backward(grad, nil, b.Y)
+	if err := approx.WriteMatrixCSV(path("grad.csv"), mat.NewDense(1, P, grad)); err != nil {
+		return err
+	}
+
+	matrices := make(map[curvature.Kind]*mat.SymDense, len(exported))
+	for _, kind := range exported {
+		M, err := m.Dense(kind, theta, b, nil)
+		if err != nil {
+			return err
+		}
+		matrices[kind] = M
+		if err := approx.WriteMatrixCSV(path(kind.String()+".csv"), M); err != nil {
+			return err
+		}
+	}
+
+	fs := &approx.FactorSettings{Kind: fkind, Samples: c.Samples, Seed: c.Seed}
+	ekfac, kfac, err := approx.EKFACOf(m, theta, b, fs, nil)
+	if err != nil {
+		return err
+	}
+	for l := 0; l < kfac.NumLayers(); l++ {
+		g, a := kfac.Layer(l).Factors()
+		if err := approx.WriteMatrixCSV(path(fmt.Sprintf("kfac_A_%d.csv", l)), a); err != nil {
+			return err
+		}
+		if err := approx.WriteMatrixCSV(path(fmt.Sprintf("kfac_G_%d.csv", l)), g); err != nil {
+			return err
+		}
+	}
+
+	na := networkApprox{kfac: kfac, ekfac: ekfac, kfacTargets: kfacTargets(fkind)}
+	ts := tongaSettings
+	if na.tonga, err = approx.TONGAOf(m, theta, b, approx.PerNeuron, &ts); err != nil {
+		return err
+	}
+	ts.Uncentered = true
+	if na.tongaUncentr, err = approx.TONGAOf(m, theta, b, approx.PerNeuron, &ts); err != nil {
+		return err
+	}
+	layers, err := approx.PerLayer.Index(m.Net)
+	if err != nil {
+		return err
+	}
+	shapes, err := approx.NetworkShapes(m.Net)
+	if err != nil {
+		return err
+	}
+
+	var rows []errorRow
+	var lambdas [][]string
+	for _, kind := range exported {
+		M := matrices[kind]
+		lambda, err := damping(M)
+		if err != nil {
+			return fmt.Errorf("%v: %w", kind, err)
+		}
+		lambdas = append(lambdas, []string{kind.String(), formatFloat(lambda)})
+		r, err := compare(kind, M, lambda, grad, candidates(kind, M, layers, shapes, na), w)
+		if err != nil {
+			return fmt.Errorf("%v: %w", kind, err)
+		}
+		rows = append(rows, r...)
+	}
+	table := make([][]string, len(rows))
+	for i, r := range rows {
+		table[i] = []string{r.matrix, r.approximation, r.metric, formatFloat(r.value)}
+	}
+	if err := writeCSV(path("errors.csv"), []string{"matrix", "approximation", "metric", "value"}, table); err != nil {
+		return err
+	}
+	if err := writeCSV(path("lambda.csv"), []string{"matrix", "lambda"}, lambdas); err != nil {
+		return err
+	}
+	summarize(w, c, P, b.Len(), loss, kfac.NumLayers(), rows)
+	return nil
+}
+
+// kfacTargets returns the matrices that K-FAC with factors of kind k
+// approximates: the GGN and the Fisher (equal for these losses) for exact
+// and Monte-Carlo factors, the empirical Fisher for empirical ones.
+func kfacTargets(k approx.FactorKind) []curvature.Kind {
+	if k == approx.EmpiricalFactors {
+		return []curvature.Kind{curvature.EmpiricalFisher}
+	}
+	return []curvature.Kind{curvature.GGN, curvature.Fisher}
+}
+
+// summarize prints what was written and the relative Frobenius errors.
+func summarize(w io.Writer, c config, P, N int, loss float64, layers int, rows []errorRow) {
+	fmt.Fprintf(w, "%s on %s: %d parameters, %d samples, loss %.6g\n", c.Model, c.Data, P, N, loss)
+	fmt.Fprintf(w, "wrote %s: grad.csv, %s, kfac_{A,G}_0..%d.csv (%s factors), errors.csv, lambda.csv\n",
+		c.Out, strings.Join(matrixFiles(), ", "), layers-1, c.KFAC)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "relative Frobenius error\tdiagonal\tblock_diagonal\tkfac\tekfac\tkronecker_optimal\ttonga\t")
+	names := []string{"diagonal", "block_diagonal", "kfac", "ekfac", "kronecker_optimal", "tonga"}
+	for _, kind := range exported {
+		fmt.Fprintf(tw, "%v\t", kind)
+		for _, a := range names {
+			cell := "-"
+			for _, r := range rows {
+				if r.matrix == kind.String() && r.approximation == a && r.metric == "relative_frobenius" {
+					cell = fmt.Sprintf("%.3g", r.value)
+				}
+			}
+			fmt.Fprintf(tw, "%s\t", cell)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+// matrixFiles returns the names of the matrix files.
+func matrixFiles() []string {
+	var s []string
+	for _, k := range exported {
+		s = append(s, k.String()+".csv")
+	}
+	return s
+}
