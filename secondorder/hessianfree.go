@@ -1,0 +1,631 @@
+package secondorder
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
+)
+
+// HFBacktracking selects which saved CG iterate Hessian-free takes.
+type HFBacktracking int
+
+const (
+	// BacktrackMartens searches the saved iterates backwards from the
+	// last, moving to the earlier one while it has a strictly lower batch
+	// objective (Martens 2010, §4.6): few evaluations, a local best.
+	BacktrackMartens HFBacktracking = iota
+	// BacktrackBest evaluates every saved iterate and takes the one with
+	// the lowest batch objective (the later one on ties).
+	BacktrackBest
+	// BacktrackNone takes the last CG iterate.
+	BacktrackNone
+)
+
+func (b HFBacktracking) String() string {
+	switch b {
+	case BacktrackMartens:
+		return "martens"
+	case BacktrackBest:
+		return "best"
+	case BacktrackNone:
+		return "none"
+	}
+	return fmt.Sprintf("HFBacktracking(%d)", int(b))
+}
+
+// HFStop says why Hessian-free's conjugate gradients stopped.
+type HFStop int
+
+const (
+	// HFStopNone: CG did not run (the gradient is zero).
+	HFStopNone HFStop = iota
+	// HFStopMaxCG: the iteration cap was reached.
+	HFStopMaxCG
+	// HFStopResidual: ‖r‖ ≤ Tol·‖g‖.
+	HFStopResidual
+	// HFStopProgress: Martens' relative-progress rule fired.
+	HFStopProgress
+	// HFStopCurvature: a direction with dᵀ(G+λI)d ≤ 0 was met (rounding,
+	// since G is positive semi-definite), and CG kept its last iterate.
+	HFStopCurvature
+)
+
+func (s HFStop) String() string {
+	switch s {
+	case HFStopNone:
+		return "none"
+	case HFStopMaxCG:
+		return "max-cg"
+	case HFStopResidual:
+		return "residual"
+	case HFStopProgress:
+		return "progress"
+	case HFStopCurvature:
+		return "curvature"
+	}
+	return fmt.Sprintf("HFStop(%d)", int(s))
+}
+
+// HessianFreeSettings configure the Hessian-free optimizer. The zero value
+// is valid: each field's default is documented with it.
+type HessianFreeSettings struct {
+	// Damping is the initial λ of (G + λI)d = −g. If it is 0, it defaults
+	// to 1; it must be finite and lie in [MinDamping, MaxDamping].
+	Damping float64
+	// MinDamping and MaxDamping bound the adapted λ. If 0 they default to
+	// min(1e-6, Damping) and 1e4. The floor must be positive: CG needs
+	// G + λI positive definite and G is only semi-definite.
+	MinDamping, MaxDamping float64
+	// FixedDamping keeps λ constant instead of adapting it from ρ.
+	FixedDamping bool
+
+	// MaxCG caps the CG iterations of a step. If it is 0, it defaults to
+	// 250 (Martens 2010).
+	MaxCG int
+	// ProgressTol is ε of Martens' stopping rule: CG stops at iteration i
+	// when i > k, φ_i < 0 and (φ_i − φ_{i−k})/φ_i < k·ε with
+	// k = max(10, ⌈i/10⌉) and φ the damped quadratic model. If it is 0, it
+	// defaults to 5e-4; NaN disables the rule.
+	ProgressTol float64
+	// Tol stops CG at relative residual ‖(G+λI)x + g‖ ≤ Tol·‖g‖. If it is
+	// 0, it defaults to 1e-10; it must be in [0, 1).
+	Tol float64
+	// Decay is ζ: CG starts from ζ times the previous step's last CG
+	// iterate (Martens §4.5). If it is 0, it defaults to 0.95; it must be
+	// in [0, 1]. ColdStart starts every CG run from 0 instead.
+	Decay     float64
+	ColdStart bool
+
+	// Backtracking selects the saved iterate taken (see HFBacktracking).
+	Backtracking HFBacktracking
+	// BacktrackFactor is γ: CG saves its iterates at iterations ⌈γʲ⌉,
+	// j = 0, 1, …, and its last. If it is 0, it defaults to 1.3; it must
+	// be greater than 1.
+	BacktrackFactor float64
+	// LineSearch, when set, backtracks along the chosen step p as Martens
+	// & Sutskever (2012): α = 1, 0.8, 0.8², … until
+	// f(θ+αp) ≤ f(θ) + 10⁻²·α·gᵀp, at most 60 trials, else no step. Without
+	// it the step is taken when f(θ+p) < f(θ).
+	LineSearch bool
+
+	// CurvatureFraction is the fraction of the batch (its first rows:
+	// shuffle the batches) whose GGN products CG uses, Martens' curvature
+	// mini-batch; gradients and objective values use the whole batch. If
+	// it is 0, it defaults to 1; it must be in (0, 1].
+	CurvatureFraction float64
+
+	// DiagonalPreconditioner preconditions CG with Martens' diagonal
+	// P = (diag(EF) + λI)^PreconditionerExponent, EF the empirical Fisher
+	// of the batch (curvature.Model.Diagonal). PreconditionerExponent
+	// defaults to 0.75 when 0 and must be in (0, 1].
+	DiagonalPreconditioner bool
+	PreconditionerExponent float64
+	// Preconditioner, if not nil, returns CG's preconditioner for a step at
+	// θ on the batch with damping λ (a K-FAC approximation, a fixed
+	// diagonal, …); it should approximate G + λI and must be positive
+	// definite. It cannot be combined with DiagonalPreconditioner.
+	Preconditioner func(theta []float64, b curvature.Batch, lambda float64) (Preconditioner, error)
+}
+
+func (s *HessianFreeSettings) defaults() error {
+	check := func(name string, v float64, ok bool, reason string) error {
+		if !ok || math.IsNaN(v) {
+			return badSetting("HessianFreeSettings."+name, v, reason)
+		}
+		return nil
+	}
+	for _, e := range []error{
+		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
+		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
+		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0, "must be ≥ 0"),
+		check("MaxCG", float64(s.MaxCG), s.MaxCG >= 0, "must be ≥ 0"),
+		check("Tol", s.Tol, s.Tol >= 0 && s.Tol < 1, "must be in [0, 1)"),
+		check("Decay", s.Decay, s.Decay >= 0 && s.Decay <= 1, "must be in [0, 1]"),
+		check("Backtracking", float64(s.Backtracking), s.Backtracking >= BacktrackMartens && s.Backtracking <= BacktrackNone, "unknown backtracking"),
+		check("BacktrackFactor", s.BacktrackFactor, s.BacktrackFactor == 0 || (s.BacktrackFactor > 1 && !math.IsInf(s.BacktrackFactor, 0)), "must be finite and > 1"),
+		check("CurvatureFraction", s.CurvatureFraction, s.CurvatureFraction >= 0 && s.CurvatureFraction <= 1, "must be in (0, 1]"),
+		check("PreconditionerExponent", s.PreconditionerExponent, s.PreconditionerExponent >= 0 && s.PreconditionerExponent <= 1, "must be in (0, 1]"),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	// ProgressTol: NaN disables the rule; otherwise finite and ≥ 0.
+	if !math.IsNaN(s.ProgressTol) && !(s.ProgressTol >= 0 && !math.IsInf(s.ProgressTol, 0)) {
+		return badSetting("HessianFreeSettings.ProgressTol", s.ProgressTol, "must be finite and ≥ 0, or NaN to disable")
+	}
+	if s.DiagonalPreconditioner && s.Preconditioner != nil {
+		return errors.New("secondorder: HessianFreeSettings: DiagonalPreconditioner and Preconditioner are both set")
+	}
+	if s.Damping == 0 {
+		s.Damping = 1
+	}
+	if s.MinDamping == 0 {
+		s.MinDamping = math.Min(1e-6, s.Damping)
+	}
+	if s.MaxDamping == 0 {
+		s.MaxDamping = 1e4
+	}
+	if s.MinDamping > s.MaxDamping {
+		return badSetting("HessianFreeSettings.MinDamping", s.MinDamping, "must not exceed MaxDamping")
+	}
+	if s.Damping < s.MinDamping || s.Damping > s.MaxDamping {
+		return badSetting("HessianFreeSettings.Damping", s.Damping, "must lie in [MinDamping, MaxDamping]")
+	}
+	if s.MaxCG == 0 {
+		s.MaxCG = 250
+	}
+	if s.ProgressTol == 0 {
+		s.ProgressTol = 5e-4
+	}
+	if s.Tol == 0 {
+		s.Tol = 1e-10
+	}
+	if s.Decay == 0 {
+		s.Decay = 0.95
+	}
+	if s.BacktrackFactor == 0 {
+		s.BacktrackFactor = 1.3
+	}
+	if s.CurvatureFraction == 0 {
+		s.CurvatureFraction = 1
+	}
+	if s.PreconditionerExponent == 0 {
+		s.PreconditionerExponent = 0.75
+	}
+	return nil
+}
+
+// HFRecord is what one Hessian-free step did.
+type HFRecord struct {
+	Step int
+	// Accepted is set when θ moved.
+	Accepted bool
+	// Loss is the batch objective before the step, TrialLoss at θ + p for
+	// the chosen CG iterate p, and NewLoss at the point the step ends at
+	// (Loss when the step was not taken).
+	Loss, TrialLoss, NewLoss float64
+	// Lambda is the damping the step was solved with and NextLambda the
+	// damping after the Levenberg–Marquardt update.
+	Lambda, NextLambda float64
+	// Rho is (f(θ+p) − f(θ))/(q(p) − q(0)) for the chosen CG iterate p,
+	// before any line search, with the undamped model
+	// q(p) = f(θ) + gᵀp + ½pᵀGp (NaN when CG made no iteration), and
+	// Predicted = q(p) − q(0), negative for a predicted decrease.
+	Rho, Predicted float64
+	// CGIterations counts the CG iterations, Stop says why CG stopped, and
+	// Chosen is the CG iteration of the iterate taken (0 when none).
+	CGIterations int
+	Stop         HFStop
+	Chosen       int
+	// Alpha is the line-search step length (1 without a line search, 0
+	// when no step was taken) and StepNorm = ‖αp‖₂.
+	Alpha, StepNorm float64
+	// Spent counts the work: Func objective evaluations on the batch,
+	// Grad gradient passes (one more for the diagonal preconditioner),
+	// Products GGN-vector products.
+	Spent Counts
+}
+
+// HessianFree is the Hessian-free optimizer of Martens (2010), "Deep
+// learning via Hessian-free optimization", ICML. Each step solves
+//
+//	(G + λI) d = −g
+//
+// approximately by (preconditioned) conjugate gradients on products with
+// the generalized Gauss–Newton matrix G of the batch (or of its first rows,
+// Martens' curvature mini-batch), with
+//
+//   - a warm start from ζ times the previous step's last CG iterate (§4.5);
+//   - Martens' stopping rule on the damped model φ(x) = ½xᵀ(G+λI)x + gᵀx:
+//     stop at iteration i when i > k, φ_i < 0 and
+//     (φ_i − φ_{i−k})/φ_i < kε, k = max(10, ⌈i/10⌉), ε = 5·10⁻⁴ (§4.4),
+//     besides MaxCG and a residual tolerance;
+//   - CG backtracking: the iterates at iterations ⌈γʲ⌉ (γ = 1.3) and the
+//     last are kept, and the one with the best objective on the batch is
+//     taken (§4.6);
+//   - an optional backtracking line search on the chosen step (Martens &
+//     Sutskever 2012);
+//   - Levenberg–Marquardt damping from ρ = (f(θ+p) − f(θ))/(q(p) − q(0))
+//     for the chosen iterate p, with the undamped model
+//     q(p) = f + gᵀp + ½pᵀGp on the curvature mini-batch: λ ← 3λ/2 when
+//     ρ < 1/4, λ ← 2λ/3 when ρ > 3/4, kept within [MinDamping, MaxDamping]
+//     (§4.1);
+//   - an optional diagonal preconditioner (diag(EF) + λI)^0.75 (§4.7), or
+//     any Preconditioner.
+//
+// Unlike Martens (2010), a step that does not lower the batch objective is
+// not taken (θ stays, λ rises and the warm start is dropped), so no step
+// increases the objective on the batch it was computed on.
+//
+// A HessianFree is not safe for concurrent use.
+type HessianFree struct {
+	model *curvature.Model
+	set   HessianFreeSettings
+
+	step   int
+	lambda float64
+
+	tape, sub, eval *nn.Tape
+	grad, x, trial  []float64
+	r, y, d, ad     []float64
+	vals            []float64   // φ_0, φ_1, … of the current CG run
+	saved           [][]float64 // saved iterates, first nSaved in use
+	savedIter       []int
+	nSaved          int
+	preDiag         Diagonal
+}
+
+// NewHessianFree returns a Hessian-free optimizer for m.
+func NewHessianFree(m *curvature.Model, s *HessianFreeSettings) (*HessianFree, error) {
+	var set HessianFreeSettings
+	if s != nil {
+		set = *s
+	}
+	if err := set.defaults(); err != nil {
+		return nil, err
+	}
+	if m == nil || m.Net == nil || m.Loss == nil {
+		return nil, errors.New("secondorder: Hessian-free needs a model with a network and a loss")
+	}
+	P := m.Net.NumParams()
+	if P == 0 {
+		return nil, errors.New("secondorder: Hessian-free needs a network with parameters")
+	}
+	h := &HessianFree{
+		model: m, set: set, lambda: set.Damping,
+		tape: nn.NewTape(m.Net, m.Loss), eval: nn.NewTape(m.Net, m.Loss),
+	}
+	for _, v := range []*[]float64{&h.grad, &h.x, &h.trial, &h.r, &h.y, &h.d, &h.ad} {
+		*v = make([]float64, P)
+	}
+	return h, nil
+}
+
+// Lambda returns the current damping λ.
+func (h *HessianFree) Lambda() float64 { return h.lambda }
+
+// Solution returns a copy of the last CG iterate of the last step: the
+// approximate solution of (G + λI)d = −g, from which the next CG run starts
+// (scaled by Decay).
+func (h *HessianFree) Solution() []float64 { return append([]float64(nil), h.x...) }
+
+// Step takes one Hessian-free step on the batch, updating θ in place. Bad
+// data, a non-finite loss, gradient or curvature product, or a
+// preconditioner that fails return an error with θ unchanged.
+func (h *HessianFree) Step(theta []float64, b curvature.Batch) (HFRecord, error) {
+	m := h.model
+	if err := m.Validate(theta, b); err != nil {
+		return HFRecord{}, err
+	}
+	set := &h.set
+	h.step++
+	lambda := h.lambda
+	rec := HFRecord{Step: h.step, Lambda: lambda, NextLambda: lambda, Rho: nan, Predicted: nan, TrialLoss: nan}
+
+	t := h.tape
+	t.Forward(theta, b.X)
+	f0 := t.LossValue(b.Y)
+	t.Backward(h.grad, nil, b.Y)
+	rec.Loss, rec.NewLoss = f0, f0
+	rec.Spent.Func++
+	rec.Spent.Grad++
+	if !finite(f0) || firstNonFinite(h.grad) >= 0 {
+		return rec, fmt.Errorf("%w: Hessian-free step %d: loss or gradient at the current point", ErrNonFinite, h.step)
+	}
+	g := h.grad
+	if floats.Norm(g, 2) == 0 {
+		clear(h.x)
+		return rec, nil // a stationary point: nothing to solve
+	}
+
+	// GGN products on the curvature mini-batch.
+	ct := t
+	if rows := max(1, int(math.Round(set.CurvatureFraction*float64(b.Len())))); rows < b.Len() {
+		if h.sub == nil {
+			h.sub = nn.NewTape(m.Net, m.Loss)
+		}
+		h.sub.Forward(theta, rowsOf(b.X, rows))
+		ct = h.sub
+	}
+	rec.Spent.Hess++
+
+	pre, err := h.preconditioner(theta, b, lambda, &rec)
+	if err != nil {
+		clear(h.x)
+		return rec, fmt.Errorf("secondorder: Hessian-free step %d: preconditioner: %w", h.step, err)
+	}
+	if set.ColdStart {
+		clear(h.x)
+	} else {
+		floats.Scale(set.Decay, h.x)
+	}
+	if err := h.cg(ct, lambda, pre, &rec); err != nil {
+		clear(h.x)
+		return rec, fmt.Errorf("secondorder: Hessian-free step %d: %w", h.step, err)
+	}
+	if h.nSaved == 0 {
+		// CG made no iteration (a breakdown at once): nothing to take.
+		h.updateLambda(&rec, nan)
+		return rec, nil
+	}
+
+	// CG backtracking on the batch objective.
+	chosen, fp := h.backtrack(theta, b, &rec)
+	p := h.saved[chosen]
+	rec.Chosen = h.savedIter[chosen]
+	rec.TrialLoss = fp
+
+	// The undamped model change q(p) − q(0) = gᵀp + ½pᵀGp.
+	ct.GGNVec(h.ad, p)
+	rec.Spent.Products++
+	gp := floats.Dot(g, p)
+	predicted := gp + 0.5*floats.Dot(p, h.ad)
+
+	alpha, fa := 1.0, fp
+	accept := fp < f0
+	if set.LineSearch {
+		const c, shrink, trials = 1e-2, 0.8, 60
+		accept = false
+		for k := 0; ; k++ {
+			if fa <= f0+c*alpha*gp {
+				accept = true
+				break
+			}
+			if k == trials {
+				break
+			}
+			alpha *= shrink
+			fa = h.lossAt(theta, p, alpha, b, &rec)
+		}
+		if !accept {
+			alpha, fa = 1, fp
+		}
+	}
+	// ρ judges the model on the chosen CG iterate, before the line search
+	// (Martens & Sutskever 2012): a short line-search step would flatter a
+	// model whose full step was poor.
+	rec.Predicted = predicted
+	rho := (fp - f0) / rec.Predicted
+	if !finite(fp) {
+		rho = math.Inf(-1)
+	}
+	rec.Rho = rho
+	h.updateLambda(&rec, rho)
+	if !accept {
+		clear(h.x)
+		return rec, nil
+	}
+	floats.AddScaled(theta, alpha, p)
+	rec.Accepted = true
+	rec.Alpha = alpha
+	rec.NewLoss = fa
+	rec.StepNorm = alpha * floats.Norm(p, 2)
+	return rec, nil
+}
+
+// updateLambda applies Martens' Levenberg–Marquardt rule; a NaN ρ (nothing
+// predicted) raises λ.
+func (h *HessianFree) updateLambda(rec *HFRecord, rho float64) {
+	if h.set.FixedDamping {
+		return
+	}
+	switch {
+	case rho > 0.75:
+		h.lambda *= 2.0 / 3
+	case rho < 0.25 || math.IsNaN(rho):
+		h.lambda *= 1.5
+	}
+	h.lambda = math.Min(math.Max(h.lambda, h.set.MinDamping), h.set.MaxDamping)
+	rec.NextLambda = h.lambda
+}
+
+// preconditioner returns the step's CG preconditioner, or nil.
+func (h *HessianFree) preconditioner(theta []float64, b curvature.Batch, lambda float64, rec *HFRecord) (Preconditioner, error) {
+	set := &h.set
+	P := len(theta)
+	switch {
+	case set.DiagonalPreconditioner:
+		ef, err := h.model.Diagonal(curvature.EmpiricalFisher, theta, b, nil)
+		if err != nil {
+			return nil, err
+		}
+		rec.Spent.Grad++
+		if len(h.preDiag) != P {
+			h.preDiag = make(Diagonal, P)
+		}
+		for i, v := range ef {
+			h.preDiag[i] = math.Pow(v+lambda, set.PreconditionerExponent)
+		}
+		return NewDiagonal(h.preDiag)
+	case set.Preconditioner != nil:
+		pre, err := set.Preconditioner(theta, b, lambda)
+		if err != nil {
+			return nil, err
+		}
+		if pre == nil {
+			return nil, errors.New("nil preconditioner")
+		}
+		if pre.Dim() != P {
+			return nil, fmt.Errorf("dimension %d, the network has %d parameters", pre.Dim(), P)
+		}
+		return pre, nil
+	}
+	return nil, nil
+}
+
+// cg runs preconditioned conjugate gradients on (G + λI)x = −g from the
+// warm start in h.x, leaves the last iterate in h.x and saves the iterates
+// at iterations ⌈γʲ⌉ and the last.
+func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HFRecord) error {
+	set := &h.set
+	g, x, r, y, d, ad := h.grad, h.x, h.r, h.y, h.d, h.ad
+	mul := func(dst, v []float64) {
+		t.GGNVec(dst, v)
+		floats.AddScaled(dst, lambda, v)
+		rec.Spent.Products++
+	}
+	// φ(x) = ½xᵀAx + gᵀx = ½xᵀ(g − r) with r = −g − Ax.
+	phi := func() float64 { return 0.5 * (floats.Dot(x, g) - floats.Dot(x, r)) }
+
+	floats.ScaleTo(r, -1, g)
+	phi0 := 0.0
+	if floats.Norm(x, 2) > 0 {
+		mul(ad, x)
+		floats.Sub(r, ad)
+		if phi0 = phi(); !(phi0 < 0) {
+			// The warm start is no better than 0: start from 0.
+			clear(x)
+			floats.ScaleTo(r, -1, g)
+			phi0 = 0
+		}
+	}
+	h.vals = append(h.vals[:0], phi0)
+	h.nSaved = 0
+	gn := floats.Norm(g, 2)
+
+	applyPre(y, r, pre)
+	ry := floats.Dot(r, y)
+	if !(ry > 0) {
+		if ry == 0 && floats.Norm(r, 2) == 0 {
+			rec.Stop = HFStopResidual
+			return nil
+		}
+		return fmt.Errorf("%w: preconditioner gave rᵀP⁻¹r = %v", ErrNotPositiveDefinite, ry)
+	}
+	copy(d, y)
+	gamma := set.BacktrackFactor
+	j, next := 0, 1 // next saved iteration ⌈γʲ⌉
+	lastSaved := 0
+	rec.Stop = HFStopMaxCG
+	for i := 1; i <= set.MaxCG; i++ {
+		mul(ad, d)
+		dAd := floats.Dot(d, ad)
+		if !finite(dAd) {
+			return fmt.Errorf("%w: GGN product gave dᵀ(G+λI)d = %v", ErrNonFinite, dAd)
+		}
+		if dAd <= 0 {
+			rec.Stop = HFStopCurvature
+			break
+		}
+		alpha := ry / dAd
+		floats.AddScaled(x, alpha, d)
+		floats.AddScaled(r, -alpha, ad)
+		v := phi()
+		h.vals = append(h.vals, v)
+		rec.CGIterations = i
+		if i == next {
+			h.save(i)
+			lastSaved = i
+			for next <= i {
+				j++
+				next = int(math.Ceil(math.Pow(gamma, float64(j))))
+			}
+		}
+		if floats.Norm(r, 2) <= set.Tol*gn {
+			rec.Stop = HFStopResidual
+			break
+		}
+		if k := max(10, int(math.Ceil(0.1*float64(i)))); i > k && v < 0 && (v-h.vals[i-k])/v < float64(k)*set.ProgressTol {
+			rec.Stop = HFStopProgress
+			break
+		}
+		applyPre(y, r, pre)
+		ryNew := floats.Dot(r, y)
+		if !(ryNew > 0) {
+			if ryNew == 0 {
+				rec.Stop = HFStopResidual
+				break
+			}
+			return fmt.Errorf("%w: preconditioner gave rᵀP⁻¹r = %v", ErrNotPositiveDefinite, ryNew)
+		}
+		floats.AddScaledTo(d, y, ryNew/ry, d)
+		ry = ryNew
+	}
+	if firstNonFinite(x) >= 0 {
+		return fmt.Errorf("%w: CG iterate", ErrNonFinite)
+	}
+	if rec.CGIterations > 0 && lastSaved != rec.CGIterations {
+		h.save(rec.CGIterations)
+	}
+	return nil
+}
+
+// save appends a copy of h.x, CG's iterate at iteration i, to the saved ones.
+func (h *HessianFree) save(i int) {
+	if h.nSaved == len(h.saved) {
+		h.saved = append(h.saved, make([]float64, len(h.x)))
+		h.savedIter = append(h.savedIter, 0)
+	}
+	copy(h.saved[h.nSaved], h.x)
+	h.savedIter[h.nSaved] = i
+	h.nSaved++
+}
+
+// backtrack returns the index of the saved iterate taken and the batch
+// objective there.
+func (h *HessianFree) backtrack(theta []float64, b curvature.Batch, rec *HFRecord) (int, float64) {
+	last := h.nSaved - 1
+	best, fbest := last, h.lossAt(theta, h.saved[last], 1, b, rec)
+	switch h.set.Backtracking {
+	case BacktrackMartens:
+		for k := last - 1; k >= 0; k-- {
+			f := h.lossAt(theta, h.saved[k], 1, b, rec)
+			if !(lossLess(f, fbest)) {
+				break
+			}
+			best, fbest = k, f
+		}
+	case BacktrackBest:
+		for k := last - 1; k >= 0; k-- {
+			if f := h.lossAt(theta, h.saved[k], 1, b, rec); lossLess(f, fbest) {
+				best, fbest = k, f
+			}
+		}
+	}
+	return best, fbest
+}
+
+// lossLess orders objective values with NaN and +Inf last.
+func lossLess(a, b float64) bool {
+	if math.IsNaN(a) {
+		return false
+	}
+	if math.IsNaN(b) {
+		return true
+	}
+	return a < b
+}
+
+// lossAt returns the batch objective at θ + αp.
+func (h *HessianFree) lossAt(theta, p []float64, alpha float64, b curvature.Batch, rec *HFRecord) float64 {
+	floats.AddScaledTo(h.trial, theta, alpha, p)
+	h.eval.Forward(h.trial, b.X)
+	rec.Spent.Func++
+	return h.eval.LossValue(b.Y)
+}
