@@ -1,0 +1,215 @@
+package verify
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/diff/fd"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
+)
+
+// Model checks a model on a batch at θ, with the dense matrices of package
+// curvature (so keep P small: the checks form P×P matrices):
+//
+//   - the gradient against central differences of the loss, and the
+//     Hessian-vector product against central differences of the gradient;
+//   - GGN = Fisher through the loss's sampler: for random v, the
+//     Monte-Carlo mean of (g̃ᵀv)² over sampled labels is within six
+//     standard errors of vᵀGv;
+//   - EF − ḡḡᵀ = C;
+//   - symmetry of every matrix, and positive semi-definiteness of GGN,
+//     Fisher, empirical Fisher and gradient covariance;
+//   - for every Dense layer, on one sample, kron(G, A) from the
+//     backpropagated output-Hessian factor equals the GGN block: the
+//     Kronecker structure K-FAC relies on.
+func Model(m *curvature.Model, theta []float64, b curvature.Batch, rng *rand.Rand, opt *Options) (*Report, error) {
+	if err := m.Validate(theta, b); err != nil {
+		return nil, err
+	}
+	P := len(theta)
+	rep := &Report{Subject: fmt.Sprintf("model with %d parameters on %d samples", P, b.Len())}
+	h, tol := opt.step(), opt.tol()
+	obj, err := m.Objective(b)
+	if err != nil {
+		return nil, err
+	}
+
+	g := make([]float64, P)
+	obj.Grad(g, theta)
+	rep.add("gradient vs central differences of the loss", relErr(g, fd.Gradient(nil, obj.Func, theta, &fd.Settings{Formula: fd.Central, Step: h})), tol)
+
+	v := randVec(P, rng, 1)
+	hv := make([]float64, P)
+	obj.HessVec(hv, theta, v)
+	tp, tm := make([]float64, P), make([]float64, P)
+	floats.AddScaledTo(tp, theta, h, v)
+	floats.AddScaledTo(tm, theta, -h, v)
+	gp, gm := make([]float64, P), make([]float64, P)
+	obj.Grad(gp, tp)
+	obj.Grad(gm, tm)
+	floats.Sub(gp, gm)
+	floats.Scale(1/(2*h), gp)
+	rep.add("Hessian-vector product vs central differences of the gradient", relErr(hv, gp), tol)
+
+	dense := map[curvature.Kind]*mat.SymDense{}
+	for _, k := range []curvature.Kind{curvature.Hessian, curvature.GGN, curvature.Fisher, curvature.EmpiricalFisher, curvature.GradientCovariance} {
+		d, err := m.Dense(k, theta, b, nil)
+		if err != nil {
+			return nil, err
+		}
+		dense[k] = d
+	}
+	rep.add("GGN = Fisher through sampled labels (standard errors)", sampledFisher(m, theta, b, dense[curvature.GGN], opt.samples(), rng), 6)
+
+	var c mat.SymDense
+	c.SymRankOne(dense[curvature.EmpiricalFisher], -1, mat.NewVecDense(P, g))
+	rep.add("EF − ḡḡᵀ = C", relErr(mat.DenseCopyOf(&c).RawMatrix().Data, mat.DenseCopyOf(dense[curvature.GradientCovariance]).RawMatrix().Data), 1e-8)
+
+	for _, k := range []curvature.Kind{curvature.Hessian, curvature.GGN, curvature.Fisher, curvature.EmpiricalFisher, curvature.GradientCovariance} {
+		op, err := m.Operator(k, theta, b, nil)
+		if err != nil {
+			return nil, err
+		}
+		rep.add(fmt.Sprintf("%v products symmetric, uᵀ(Mv) = vᵀ(Mu)", k), symmetry(op, rng), exactTol)
+		if k != curvature.Hessian {
+			rep.add(fmt.Sprintf("%v positive semi-definite (−λ_min/λ_max)", k), negativeEigen(dense[k]), 1e-10)
+		}
+	}
+
+	one := curvature.Batch{X: rowCopy(b.X, 0), Y: rowCopy(b.Y, 0)}
+	kf, err := kroneckerOnOneSample(m, theta, one)
+	if err != nil {
+		return nil, err
+	}
+	rep.add("K-FAC factors exact on one sample (every Dense layer)", kf, exactTol)
+	return rep, nil
+}
+
+// sampledFisher returns the largest deviation, in standard errors, of the
+// Monte-Carlo estimate of vᵀFv from vᵀGv over three random directions.
+func sampledFisher(m *curvature.Model, theta []float64, b curvature.Batch, ggn mat.Symmetric, draws int, rng *rand.Rand) float64 {
+	t := nn.NewTape(m.Net, m.Loss)
+	z := t.Forward(theta, b.X)
+	n, C := z.Dims()
+	P := len(theta)
+	T := m.Loss.TargetDim(C)
+	jv := mat.NewDense(n, C, nil)
+	y := mat.NewDense(1, T, nil)
+	gz := mat.NewDense(1, C, nil)
+	perSample := max(1, draws/n)
+	worst := 0.0
+	for range 3 {
+		v := randVec(P, rng, 1)
+		t.JVP(jv, v)
+		want := mat.Inner(mat.NewVecDense(P, v), ggn, mat.NewVecDense(P, v))
+		// vᵀFv = (1/N) Σ_i E_y[(∇_zℓ_iᵀ J_i v)²]; one sample of the mean over
+		// i per draw, so the draws are independent and identically
+		// distributed.
+		var sum, sum2 float64
+		for range perSample {
+			s := 0.0
+			for i := 0; i < n; i++ {
+				m.Loss.Sample(y.RawRowView(0), z.RawRowView(i), rng)
+				m.Loss.Grad(gz, mat.NewDense(1, C, z.RawRowView(i)), y)
+				d := floats.Dot(gz.RawRowView(0), jv.RawRowView(i))
+				s += d * d
+			}
+			s /= float64(n)
+			sum += s
+			sum2 += s * s
+		}
+		k := float64(perSample)
+		mean := sum / k
+		se := math.Sqrt(math.Max(sum2/k-mean*mean, 0) / k)
+		if se == 0 {
+			if math.Abs(mean-want) > 1e-12*math.Abs(want) {
+				return math.Inf(1)
+			}
+			continue
+		}
+		worst = math.Max(worst, math.Abs(mean-want)/se)
+	}
+	return worst
+}
+
+// kroneckerOnOneSample returns the largest relative difference between
+// each Dense layer's GGN block on a one-sample batch and kron(G, A), with
+// A = āāᵀ and G = Σ_c b_c b_cᵀ from the backpropagated columns of the
+// output-Hessian factor.
+func kroneckerOnOneSample(m *curvature.Model, theta []float64, one curvature.Batch) (float64, error) {
+	t := nn.NewTape(m.Net, m.Loss)
+	z := t.Forward(theta, one.X)
+	C := m.Net.OutSize()
+	S := mat.NewDense(C, C, nil)
+	m.Loss.Factor(S, z.RawRowView(0))
+	G := map[int]*mat.Dense{}
+	for c := 0; c < C; c++ {
+		u := mat.NewDense(1, C, mat.Col(nil, c, S))
+		t.BackpropOutput(u, func(k int, gk *mat.Dense) {
+			if _, ok := m.Net.Layers[k].(nn.Dense); !ok {
+				return
+			}
+			if G[k] == nil {
+				_, out := gk.Dims()
+				G[k] = mat.NewDense(out, out, nil)
+			}
+			var o mat.Dense
+			o.Mul(gk.T(), gk)
+			G[k].Add(G[k], &o)
+		})
+	}
+	worst := 0.0
+	block := 0
+	for k, l := range m.Net.Layers {
+		if l.NumParams() == 0 {
+			continue
+		}
+		if _, ok := l.(nn.Dense); ok {
+			x := t.Input(k)
+			_, in := x.Dims()
+			abar := mat.NewDense(1, in+1, append(append([]float64(nil), x.RawRowView(0)...), 1))
+			var A, kr mat.Dense
+			A.Mul(abar.T(), abar)
+			kr.Kronecker(G[k], &A)
+			blk, err := m.Block(curvature.GGN, block, theta, one, nil)
+			if err != nil {
+				return 0, err
+			}
+			worst = math.Max(worst, relErr(kr.RawMatrix().Data, mat.DenseCopyOf(blk).RawMatrix().Data))
+		}
+		block++
+	}
+	return worst, nil
+}
+
+// symmetry returns |uᵀ(Mv) − vᵀ(Mu)| relative to ‖u‖‖Mv‖ + ‖v‖‖Mu‖ for
+// random u, v: matrix-free products of a symmetric matrix must satisfy it.
+func symmetry(op curvature.Operator, rng *rand.Rand) float64 {
+	n := op.Dim()
+	u, v := randVec(n, rng, 1), randVec(n, rng, 1)
+	mu, mv := make([]float64, n), make([]float64, n)
+	op.MulVecTo(mu, u)
+	op.MulVecTo(mv, v)
+	scale := floats.Norm(u, 2)*floats.Norm(mv, 2) + floats.Norm(v, 2)*floats.Norm(mu, 2)
+	return math.Abs(floats.Dot(u, mv)-floats.Dot(v, mu)) / math.Max(scale, 1e-300)
+}
+
+// negativeEigen returns −λ_min/λ_max (≤ 0 for a PSD matrix).
+func negativeEigen(s mat.Symmetric) float64 {
+	var eig mat.EigenSym
+	if !eig.Factorize(s, false) {
+		return math.Inf(1)
+	}
+	ev := eig.Values(nil)
+	return -ev[0] / math.Max(ev[len(ev)-1], 1e-300)
+}
+
+func rowCopy(m *mat.Dense, i int) *mat.Dense {
+	_, c := m.Dims()
+	return mat.NewDense(1, c, append([]float64(nil), m.RawRowView(i)...))
+}
