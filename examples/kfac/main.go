@@ -46,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s: %d training and %d held-out samples, network %s (%d parameters), %s loss, batch %d\n",
 		prob.name, prob.train.Len(), prob.test.Len(), prob.describe(), prob.model.Net.NumParams(), prob.model.Loss.Name(), cfg.batch)
 
+	fmt.Fprintln(stdout, memoryNote(prob))
+
 	prog := newProgress(stdout)
 	var tuned []*result
 	for _, name := range cfg.optimizers {

@@ -181,3 +181,16 @@ func (p *problem) loss(t *nn.Tape, theta []float64, s *data.Set) (loss, acc floa
 	}
 	return loss, float64(right) / float64(n)
 }
+
+// memoryNote tells what K-FAC's factors hold against one dense P×P
+// curvature matrix, before anything is built.
+func memoryNote(p *problem) string {
+	kron := 0
+	for l := 1; l < len(p.sizes); l++ {
+		kron += p.sizes[l]*p.sizes[l] + (p.sizes[l-1]+1)*(p.sizes[l-1]+1)
+	}
+	P := p.model.Net.NumParams()
+	dense := curvature.DenseFloats(P)
+	return fmt.Sprintf("memory: K-FAC factors %d floats (%.1f MiB); a dense curvature matrix would take %d floats (%.1f MiB), %.0f× more",
+		kron, 8*float64(kron)/(1<<20), dense, 8*float64(dense)/(1<<20), float64(dense)/float64(kron))
+}
