@@ -1,0 +1,390 @@
+package secondorder
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
+)
+
+// DampedSolver applies (M̃ + λI)⁻¹ for a curvature M̃. Every
+// approx.Approximation is one; OperatorSolver makes one of any
+// curvature.Operator.
+type DampedSolver interface {
+	// SolveDampedTo stores (M̃ + λI)⁻¹v in dst. dst and v must not alias.
+	SolveDampedTo(dst, v []float64, lambda float64) error
+}
+
+// CurvatureFunc returns the curvature at θ on a batch for natural-gradient
+// descent. It must not keep θ or the batch beyond the call unless it copies
+// them. DenseCurvature, DiagonalCurvature, BlockDiagonalCurvature,
+// KFACCurvature, EKFACCurvature, TONGACurvature and OperatorCurvature build
+// the common ones.
+type CurvatureFunc func(theta []float64, b curvature.Batch) (DampedSolver, error)
+
+// DenseCurvature returns the dense curvature matrix kind of m
+// (curvature.Model.Dense) as an approx.SymMatrix, whose damped solves use a
+// Cholesky factorisation cached per λ. opt.Budget caps the P² floats.
+func DenseCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options) CurvatureFunc {
+	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+		a, err := m.Dense(kind, theta, b, opt)
+		if err != nil {
+			return nil, err
+		}
+		return approx.NewSymMatrix(a, 0)
+	}
+}
+
+// DiagonalCurvature returns the exact diagonal of the curvature matrix kind
+// of m (curvature.Model.Diagonal) as an approx.Diagonal.
+func DiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options) CurvatureFunc {
+	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+		d, err := m.Diagonal(kind, theta, b, opt)
+		if err != nil {
+			return nil, err
+		}
+		return approx.NewDiagonal(d, 0)
+	}
+}
+
+// BlockDiagonalCurvature returns the per-layer diagonal blocks of the
+// curvature matrix kind of m (curvature.Model.Block, without forming the
+// rest) as an approx.BlockDiagonal of dense blocks on the layers' parameter
+// ranges.
+func BlockDiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options) CurvatureFunc {
+	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+		ranges := m.ParamBlocks()
+		blocks := make([]approx.Approximation, len(ranges))
+		index := make([][]int, len(ranges))
+		for k, r := range ranges {
+			a, err := m.Block(kind, k, theta, b, opt)
+			if err != nil {
+				return nil, err
+			}
+			if blocks[k], err = approx.NewSymMatrix(a, 0); err != nil {
+				return nil, err
+			}
+			index[k] = make([]int, r[1]-r[0])
+			for i := range index[k] {
+				index[k][i] = r[0] + i
+			}
+		}
+		return approx.NewBlockDiagonal(blocks, index)
+	}
+}
+
+// KFACCurvature returns the K-FAC approximation of m's curvature
+// (approx.KFACOf): fs selects the G factors (exact, Monte-Carlo or
+// empirical) and ks the damping (exact λ on the Kronecker product by
+// default, or factored Tikhonov damping).
+func KFACCurvature(m *curvature.Model, fs *approx.FactorSettings, ks *approx.KFACSettings) CurvatureFunc {
+	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+		return approx.KFACOf(m, theta, b, fs, ks)
+	}
+}
+
+// EKFACCurvature returns the eigenvalue-corrected K-FAC approximation
+// (George et al. 2018): the eigenbasis of approx.KFACOf with fs and ks, and
+// the scales re-estimated from the batch's per-sample gradients
+// (approx.EKFACFromGrads), which makes it approximate the empirical Fisher
+// in that basis.
+func EKFACCurvature(m *curvature.Model, fs *approx.FactorSettings, ks *approx.KFACSettings) CurvatureFunc {
+	var t *nn.Tape
+	var grads *mat.Dense
+	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+		basis, err := approx.KFACOf(m, theta, b, fs, ks)
+		if err != nil {
+			return nil, err
+		}
+		if t == nil {
+			t = nn.NewTape(m.Net, m.Loss)
+		}
+		grads = perSampleGrads(t, grads, theta, b)
+		return approx.EKFACFromGrads(basis, grads, 0)
+	}
+}
+
+// TONGACurvature returns the online low-rank gradient covariance of TONGA
+// (Le Roux, Manzagol & Bengio 2008; approx.TONGA) on the parameter
+// partition index (nil: one block per layer), fed with every per-sample
+// gradient of each batch it is called on; the estimate is kept across
+// calls, discounted as s says.
+func TONGACurvature(m *curvature.Model, index [][]int, s *approx.TONGASettings) (CurvatureFunc, error) {
+	if m == nil || m.Net == nil || m.Loss == nil {
+		return nil, errors.New("secondorder: TONGA needs a model with a network and a loss")
+	}
+	if index == nil {
+		for _, r := range m.ParamBlocks() {
+			block := make([]int, r[1]-r[0])
+			for i := range block {
+				block[i] = r[0] + i
+			}
+			index = append(index, block)
+		}
+	}
+	// TONGA knows the partition, not P: check that it covers θ exactly, as
+	// Add panics on a gradient of another length.
+	P := m.Net.NumParams()
+	seen := make([]bool, P)
+	count := 0
+	for _, block := range index {
+		for _, i := range block {
+			if i < 0 || i >= P || seen[i] {
+				return nil, fmt.Errorf("secondorder: TONGA index %d is out of range or repeated for %d parameters", i, P)
+			}
+			seen[i] = true
+			count++
+		}
+	}
+	if count != P {
+		return nil, fmt.Errorf("secondorder: TONGA partition covers %d of %d parameters", count, P)
+	}
+	est, err := approx.NewTONGA(index, s)
+	if err != nil {
+		return nil, err
+	}
+	t := nn.NewTape(m.Net, m.Loss)
+	var grads *mat.Dense
+	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+		if err := m.Validate(theta, b); err != nil {
+			return nil, err
+		}
+		grads = perSampleGrads(t, grads, theta, b)
+		for i := 0; i < b.Len(); i++ {
+			if err := est.Add(grads.RawRowView(i)); err != nil {
+				return nil, err
+			}
+		}
+		return est, nil
+	}, nil
+}
+
+// perSampleGrads stores the per-sample gradients g_i of the batch in the
+// rows of dst (resized as needed) from one backward pass.
+func perSampleGrads(t *nn.Tape, dst *mat.Dense, theta []float64, b curvature.Batch) *mat.Dense {
+	n, P := b.Len(), len(theta)
+	if dst == nil || dst.RawMatrix().Rows != n {
+		dst = mat.NewDense(n, P, nil)
+	}
+	t.Forward(theta, b.X)
+	t.Backward(nil, dst, b.Y)
+	return dst
+}
+
+// OperatorCurvature returns the curvature matrix kind of m as a
+// matrix-free operator (curvature.Model.Operator) whose damped systems are
+// solved as lin says: conjugate gradients on products by default.
+func OperatorCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options, lin *Linear) CurvatureFunc {
+	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+		op, err := m.Operator(kind, theta, b, opt)
+		if err != nil {
+			return nil, err
+		}
+		s := &OperatorSolver{Op: op}
+		if lin != nil {
+			s.Linear = *lin
+		}
+		return s, nil
+	}
+}
+
+// OperatorSolver solves damped systems (M + λI)x = v with a
+// curvature.Operator M by Cholesky or conjugate gradients, as Linear says.
+// It keeps its work space between solves and is not safe for concurrent
+// use.
+type OperatorSolver struct {
+	Op     curvature.Operator
+	Linear Linear
+
+	lin linearSolver
+}
+
+// SolveDampedTo stores (M + λI)⁻¹v in dst. It returns an error wrapping
+// ErrNotPositiveDefinite when M + λI is found not positive definite.
+func (s *OperatorSolver) SolveDampedTo(dst, v []float64, lambda float64) error {
+	n := s.Op.Dim()
+	if len(dst) != n || len(v) != n {
+		panic("secondorder: vector length mismatch")
+	}
+	if !(lambda >= 0) || math.IsInf(lambda, 1) {
+		return fmt.Errorf("secondorder: damping λ = %v must be finite and ≥ 0", lambda)
+	}
+	if err := s.Linear.validate("OperatorSolver."); err != nil {
+		return err
+	}
+	info, err := s.lin.solve(dst, s.Op, lambda, v, &s.Linear)
+	if err != nil {
+		return err
+	}
+	if info.notPD {
+		return fmt.Errorf("%w: M + %vI", ErrNotPositiveDefinite, lambda)
+	}
+	return nonFiniteVec("damped solve", dst)
+}
+
+// NaturalGradientSettings configure NaturalGradient. The zero value is
+// valid: each field's default is documented with it.
+type NaturalGradientSettings struct {
+	// LearningRate is η of θ ← θ − η·v. If it is 0, it defaults to 0.1;
+	// it must be finite and positive.
+	LearningRate float64
+	// Damping is λ of (M̃ + λI)⁻¹g. If it is 0, it defaults to 0.1, which
+	// keeps even the diagonal and TONGA estimates, whose small entries
+	// would otherwise blow the step up, stable on small networks; K-FAC
+	// and exact curvatures often allow less. It must be finite and
+	// positive.
+	Damping float64
+	// Curvature returns M̃ at θ on the batch. If it is nil, it is K-FAC with
+	// exact factors and exact damping (KFACCurvature(m, nil, nil)).
+	Curvature CurvatureFunc
+	// UpdateInterval is T: M̃ is recomputed every T steps and reused in
+	// between. If it is 0, it defaults to 1.
+	UpdateInterval int
+	// Momentum is μ of the heavy-ball recursion v ← μv + (M̃ + λI)⁻¹g, as
+	// torch.optim.SGD applies it to the gradient. Default 0; it must be
+	// in [0, 1).
+	Momentum float64
+}
+
+func (s *NaturalGradientSettings) defaults() error {
+	switch {
+	case !(s.LearningRate >= 0) || math.IsInf(s.LearningRate, 1):
+		return badSetting("NaturalGradientSettings.LearningRate", s.LearningRate, "must be finite and positive")
+	case !(s.Damping >= 0) || math.IsInf(s.Damping, 1):
+		return badSetting("NaturalGradientSettings.Damping", s.Damping, "must be finite and positive")
+	case s.UpdateInterval < 0:
+		return badSetting("NaturalGradientSettings.UpdateInterval", float64(s.UpdateInterval), "must be ≥ 0")
+	case !(s.Momentum >= 0 && s.Momentum < 1):
+		return badSetting("NaturalGradientSettings.Momentum", s.Momentum, "must be in [0, 1)")
+	}
+	if s.LearningRate == 0 {
+		s.LearningRate = 0.1
+	}
+	if s.Damping == 0 {
+		s.Damping = 0.1
+	}
+	if s.UpdateInterval == 0 {
+		s.UpdateInterval = 1
+	}
+	return nil
+}
+
+// NaturalGradientRecord is what one natural-gradient step did.
+type NaturalGradientRecord struct {
+	Step int
+	// Loss and GradNorm are the batch loss and ‖g‖₂ before the step.
+	Loss, GradNorm float64
+	// Updated is set when the step recomputed the curvature.
+	Updated bool
+	// StepNorm is ‖Δθ‖₂ and Cosine the cosine between −g and Δθ (positive
+	// for a descent step).
+	StepNorm, Cosine float64
+	// Spent counts Func and Grad passes (one each) and Hess the curvatures
+	// formed (1 when Updated).
+	Spent Counts
+}
+
+// NaturalGradient is preconditioned gradient descent with a curvature
+// matrix M̃ of the user's choice — the Fisher (natural gradient, Amari
+// 1998), the GGN, the empirical Fisher, or one of their approximations
+// (diagonal, block-diagonal, K-FAC, EKFAC, TONGA):
+//
+//	v ← μv + (M̃ + λI)⁻¹ g,   θ ← θ − η v,
+//
+// with M̃ recomputed every T steps at the current θ on the current batch.
+//
+// A NaturalGradient is not safe for concurrent use.
+type NaturalGradient struct {
+	model *curvature.Model
+	set   NaturalGradientSettings
+
+	step, since int
+	cur         DampedSolver
+	tape        *nn.Tape
+	grad, dir   []float64
+	vel         []float64
+}
+
+// NewNaturalGradient returns a natural-gradient optimizer for m.
+func NewNaturalGradient(m *curvature.Model, s *NaturalGradientSettings) (*NaturalGradient, error) {
+	var set NaturalGradientSettings
+	if s != nil {
+		set = *s
+	}
+	if err := set.defaults(); err != nil {
+		return nil, err
+	}
+	if m == nil || m.Net == nil || m.Loss == nil {
+		return nil, errors.New("secondorder: natural gradient needs a model with a network and a loss")
+	}
+	if set.Curvature == nil {
+		set.Curvature = KFACCurvature(m, nil, nil)
+	}
+	P := m.Net.NumParams()
+	return &NaturalGradient{
+		model: m, set: set, tape: nn.NewTape(m.Net, m.Loss),
+		grad: make([]float64, P), dir: make([]float64, P), vel: make([]float64, P),
+	}, nil
+}
+
+// Curvature returns the curvature the last step used (nil before the
+// first step).
+func (ng *NaturalGradient) Curvature() DampedSolver { return ng.cur }
+
+// Step takes one step on the batch, updating θ in place. Bad data, a
+// non-finite loss or gradient, a curvature that cannot be built or solved,
+// or a non-finite step return an error with θ unchanged.
+func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (NaturalGradientRecord, error) {
+	m := ng.model
+	if err := m.Validate(theta, b); err != nil {
+		return NaturalGradientRecord{}, err
+	}
+	set := &ng.set
+	rec := NaturalGradientRecord{Step: ng.step + 1}
+	t := ng.tape
+	t.Forward(theta, b.X)
+	rec.Loss = t.LossValue(b.Y)
+	t.Backward(ng.grad, nil, b.Y)
+	rec.Spent.Func++
+	rec.Spent.Grad++
+	rec.GradNorm = floats.Norm(ng.grad, 2)
+	if !finite(rec.Loss) || firstNonFinite(ng.grad) >= 0 {
+		return rec, fmt.Errorf("%w: natural gradient step %d: loss or gradient at the current point", ErrNonFinite, rec.Step)
+	}
+	if ng.cur == nil || ng.since >= set.UpdateInterval {
+		cur, err := set.Curvature(theta, b)
+		if err != nil {
+			ng.cur = nil
+			return rec, fmt.Errorf("secondorder: natural gradient step %d: curvature: %w", rec.Step, err)
+		}
+		if cur == nil {
+			return rec, fmt.Errorf("secondorder: natural gradient step %d: curvature is nil", rec.Step)
+		}
+		ng.cur, ng.since = cur, 0
+		rec.Updated = true
+		rec.Spent.Hess++
+	}
+	if err := ng.cur.SolveDampedTo(ng.dir, ng.grad, set.Damping); err != nil {
+		return rec, fmt.Errorf("secondorder: natural gradient step %d: %w", rec.Step, err)
+	}
+	if err := nonFiniteVec("natural gradient direction", ng.dir); err != nil {
+		return rec, err
+	}
+	// v ← μv + d; θ ← θ − ηv.
+	floats.Scale(set.Momentum, ng.vel)
+	floats.Add(ng.vel, ng.dir)
+	floats.AddScaled(theta, -set.LearningRate, ng.vel)
+	ng.step++
+	ng.since++
+	rec.StepNorm = set.LearningRate * floats.Norm(ng.vel, 2)
+	if rec.StepNorm > 0 && rec.GradNorm > 0 {
+		rec.Cosine = set.LearningRate * floats.Dot(ng.vel, ng.grad) / (rec.StepNorm * rec.GradNorm)
+	}
+	return rec, nil
+}
