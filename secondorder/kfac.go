@@ -288,8 +288,8 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 			}
 		}
 		for l := range f {
-			average(k.a[l], f[l].A, eps)
-			average(k.g[l], f[l].G, eps)
+			average(k.a[l], f[l].A.(*mat.SymDense), eps)
+			average(k.g[l], f[l].G.(*mat.SymDense), eps)
 		}
 		rec.Stats = true
 	}
@@ -487,12 +487,13 @@ func (k *KFAC) precondition(dst, g []float64) {
 	}
 }
 
-// average stores εdst + (1−ε)src in dst.
-func average(dst *mat.SymDense, src mat.Symmetric, eps float64) {
-	n := dst.SymmetricDim()
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			dst.SetSym(i, j, eps*dst.At(i, j)+(1-eps)*src.At(i, j))
+// average stores εdst + (1−ε)src in dst (upper triangles).
+func average(dst *mat.SymDense, src *mat.SymDense, eps float64) {
+	d, sr := dst.RawSymmetric(), src.RawSymmetric()
+	for i := 0; i < d.N; i++ {
+		dr := d.Data[i*d.Stride+i : i*d.Stride+d.N]
+		for j, v := range sr.Data[i*sr.Stride+i : i*sr.Stride+sr.N] {
+			dr[j] = eps*dr[j] + (1-eps)*v
 		}
 	}
 }
