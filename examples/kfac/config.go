@@ -27,8 +27,8 @@ type config struct {
 	out         string
 	force       bool
 
-	adamLRs, sgdLRs []float64
-	momentum        float64
+	adamLRs, sgdLRs, ngLRs []float64
+	momentum               float64
 
 	damping         float64
 	factors         approx.FactorKind
@@ -40,16 +40,19 @@ type config struct {
 }
 
 var knownOptimizers = map[string]string{
-	"kfac": "K-FAC (Martens & Grosse 2015), quadratic-model step and momentum",
-	"adam": "Adam, learning rate tuned over -adam-lrs",
-	"sgd":  "SGD with momentum -momentum, learning rate tuned over -sgd-lrs",
+	"kfac":    "K-FAC (Martens & Grosse 2015), quadratic-model step and momentum",
+	"adam":    "Adam, learning rate tuned over -adam-lrs",
+	"sgd":     "SGD with momentum -momentum, learning rate tuned over -sgd-lrs",
+	"hf":      "Hessian-free (Martens 2010), CG on damped GGN products, at most 50 CG steps",
+	"ng-diag": "natural gradient with the exact diagonal Fisher, learning rate tuned over -ng-lrs",
+	"ng-kfac": "natural gradient with K-FAC (factors refreshed every -inverse-interval steps), tuned over -ng-lrs",
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("kfac", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &config{}
-	var sizes, acts, opts, adamLRs, sgdLRs, factors string
+	var sizes, acts, opts, adamLRs, sgdLRs, ngLRs, factors string
 	var seed int64
 	fs.StringVar(&c.task, "task", "autoencode", "autoencode (reconstruct the inputs, sigmoid cross-entropy) or classify (softmax cross-entropy)")
 	fs.StringVar(&c.dataPath, "data", "", "CSV file, a row = inputs then a class index (default: the embedded digits)")
@@ -66,12 +69,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.force, "force", false, "write into -out even if it holds files")
 	fs.StringVar(&adamLRs, "adam-lrs", "0.003,0.01,0.03", "Adam's learning-rate grid")
 	fs.StringVar(&sgdLRs, "sgd-lrs", "0.01,0.03,0.1", "SGD's learning-rate grid")
-	fs.Float64Var(&c.momentum, "momentum", 0.9, "SGD's momentum")
-	fs.Float64Var(&c.damping, "damping", 1e-2, "K-FAC's initial damping λ (adapted, floor min(1e-3, λ))")
+	fs.StringVar(&ngLRs, "ng-lrs", "0.03,0.1,0.3", "natural gradient's learning-rate grid")
+	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum of SGD and natural gradient")
+	fs.Float64Var(&c.damping, "damping", 1e-2, "K-FAC's initial damping λ (adapted, floor min(1e-3, λ)); natural gradient's fixed damping")
 	fs.StringVar(&factors, "factors", "mc", "K-FAC's G factors: mc (sampled labels), exact (output-Hessian factor) or empirical")
 	fs.IntVar(&c.statsInterval, "stats-interval", 1, "K-FAC: steps between factor statistics")
 	fs.Float64Var(&c.statsFraction, "stats-fraction", 0.25, "K-FAC: fraction of the batch the statistics use")
-	fs.Float64Var(&c.modelFraction, "model-fraction", 1, "K-FAC: fraction of the batch for the quadratic model's Fisher products")
+	fs.Float64Var(&c.modelFraction, "model-fraction", 1, "K-FAC: fraction of the batch for the quadratic model's Fisher products; Hessian-free: the curvature mini-batch")
 	fs.IntVar(&c.inverseInterval, "inverse-interval", 20, "K-FAC: steps between inversions of the damped factors")
 	fs.IntVar(&c.dampingInterval, "damping-interval", 5, "K-FAC: steps between damping updates")
 	if err := fs.Parse(args); err != nil {
@@ -107,6 +111,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.sgdLRs, err = parseFloats(sgdLRs); err != nil {
 		return nil, fmt.Errorf("-sgd-lrs: %w", err)
+	}
+	if c.ngLRs, err = parseFloats(ngLRs); err != nil {
+		return nil, fmt.Errorf("-ng-lrs: %w", err)
 	}
 	if c.factors, err = approx.ParseFactorKind(factors); err != nil {
 		return nil, fmt.Errorf("-factors: %w", err)
@@ -146,12 +153,14 @@ func (c *config) grid(name string) []float64 {
 		return c.adamLRs
 	case "sgd":
 		return c.sgdLRs
+	case "ng-diag", "ng-kfac":
+		return c.ngLRs
 	}
 	return nil
 }
 
 func optimizerList() string {
-	return "kfac, adam, sgd"
+	return "kfac, adam, sgd, hf, ng-diag, ng-kfac"
 }
 
 func splitList(s string) []string {

@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	prog := newProgress(stdout)
 	var tuned []*result
 	for _, name := range cfg.optimizers {
-		if grid := cfg.grid(name); len(grid) > 1 {
+		if grid := cfg.grid(name); len(grid) > 1 || (cfg.target == 0 && baselines[name]) {
 			best, all, err := tune(cfg, prob, name, grid, prog)
 			if err != nil {
 				return err
@@ -72,6 +72,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var results []*result
 	for _, name := range cfg.optimizers {
 		lr := 0.0
+		if grid := cfg.grid(name); len(grid) == 1 {
+			lr = grid[0]
+		}
 		for _, r := range tuned {
 			if r.optimizer == name {
 				lr = r.lr

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
@@ -80,6 +81,33 @@ func (k kfacStepper) step(theta []float64, b curvature.Batch) error {
 
 func (k kfacStepper) lambda() float64 { return k.opt.Lambda() }
 
+// hfStepper is Hessian-free, whose damping comes from its record.
+type hfStepper struct {
+	opt *secondorder.HessianFree
+	lam float64
+}
+
+func (h *hfStepper) step(theta []float64, b curvature.Batch) error {
+	rec, err := h.opt.Step(theta, b)
+	h.lam = rec.NextLambda
+	return err
+}
+
+func (h *hfStepper) lambda() float64 { return h.lam }
+
+// ngStepper is natural-gradient descent with a fixed damping.
+type ngStepper struct {
+	opt *secondorder.NaturalGradient
+	lam float64
+}
+
+func (n ngStepper) step(theta []float64, b curvature.Batch) error {
+	_, err := n.opt.Step(theta, b)
+	return err
+}
+
+func (n ngStepper) lambda() float64 { return n.lam }
+
 func newStepper(c *config, p *problem, name string, lr float64) (stepper, error) {
 	P := p.model.Net.NumParams()
 	fo := func(opt firstorder.Optimizer, err error) (stepper, error) {
@@ -108,6 +136,27 @@ func newStepper(c *config, p *problem, name string, lr float64) (stepper, error)
 			return nil, err
 		}
 		return kfacStepper{opt}, nil
+	case "hf":
+		opt, err := secondorder.NewHessianFree(p.model, &secondorder.HessianFreeSettings{MaxCG: 50, CurvatureFraction: c.modelFraction})
+		if err != nil {
+			return nil, err
+		}
+		return &hfStepper{opt: opt}, nil
+	case "ng-diag", "ng-kfac":
+		curv := secondorder.DiagonalCurvature(p.model, curvature.Fisher, nil)
+		interval := 1
+		if name == "ng-kfac" {
+			curv = secondorder.KFACCurvature(p.model, &approx.FactorSettings{Kind: c.factors, Seed: c.seed},
+				&approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
+			interval = c.inverseInterval
+		}
+		opt, err := secondorder.NewNaturalGradient(p.model, &secondorder.NaturalGradientSettings{
+			LearningRate: lr, Damping: c.damping, Curvature: curv, UpdateInterval: interval, Momentum: c.momentum,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return ngStepper{opt: opt, lam: c.damping}, nil
 	}
 	return nil, fmt.Errorf("unknown optimizer %q", name)
 }
@@ -218,11 +267,15 @@ func tune(c *config, p *problem, name string, grid []float64, prog *progress) (*
 	return sorted[0], all, nil
 }
 
-// bestBaseline returns the lowest training loss a tuned baseline reached.
+// firstOrder names the first-order baselines that set the target.
+var baselines = map[string]bool{"adam": true, "sgd": true}
+
+// bestBaseline returns the lowest training loss a tuned first-order
+// baseline reached.
 func bestBaseline(tuned []*result) float64 {
 	best := 0.0
 	for _, r := range tuned {
-		if r.diverged == "" && (best == 0 || r.bestTrain < best) {
+		if baselines[r.optimizer] && r.diverged == "" && (best == 0 || r.bestTrain < best) {
 			best = r.bestTrain
 		}
 	}
