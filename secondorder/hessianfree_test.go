@@ -433,3 +433,28 @@ func TestHessianFreeErrors(t *testing.T) {
 	_, err = h.Step(bad, b)
 	assert.Error(t, err)
 }
+
+// benchHessianFree is one Hessian-free step on the K-FAC benchmark network
+// (64-128-128-10, batch 256), repeated on the same batch: λ adapts and CG
+// warm-starts as in a run, so the cost per step is a run's average.
+func benchHessianFree(b *testing.B, s HessianFreeSettings) {
+	m, theta, batch := kfacBenchSetup(b)
+	h, err := NewHessianFree(m, &s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cg := 0
+	for b.Loop() {
+		rec, err := h.Step(theta, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cg += rec.CGIterations
+	}
+	b.ReportMetric(float64(cg)/float64(b.N), "cg/op")
+}
+
+func BenchmarkHessianFreeStep(b *testing.B) { benchHessianFree(b, HessianFreeSettings{}) }
+func BenchmarkHessianFreeStepQuarterCurvature(b *testing.B) {
+	benchHessianFree(b, HessianFreeSettings{CurvatureFraction: 0.25})
+}

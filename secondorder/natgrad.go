@@ -179,9 +179,14 @@ func perSampleGrads(t *nn.Tape, dst *mat.Dense, theta []float64, b curvature.Bat
 
 // OperatorCurvature returns the curvature matrix kind of m as a
 // matrix-free operator (curvature.Model.Operator) whose damped systems are
-// solved as lin says: conjugate gradients on products by default.
+// solved as lin says: conjugate gradients on products by default. The
+// operator works on a copy of the batch, so it stays valid while
+// NaturalGradient reuses it and the caller's batch buffers are refilled.
 func OperatorCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options, lin *Linear) CurvatureFunc {
 	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+		if b.X != nil && b.Y != nil {
+			b = curvature.Batch{X: mat.DenseCopyOf(b.X), Y: mat.DenseCopyOf(b.Y)}
+		}
 		op, err := m.Operator(kind, theta, b, opt)
 		if err != nil {
 			return nil, err

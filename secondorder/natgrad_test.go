@@ -421,3 +421,83 @@ func TestOperatorSolver(t *testing.T) {
 	assert.Error(t, (&OperatorSolver{Op: curvature.NewDense(a)}).SolveDampedTo(x, v, -1))
 	assert.Error(t, (&OperatorSolver{Op: curvature.NewDense(a), Linear: Linear{Tol: 2}}).SolveDampedTo(x, v, 1))
 }
+
+// An operator curvature reused between updates keeps multiplying with the
+// batch it was built on, even when the caller refills its batch buffers.
+func TestOperatorCurvatureOwnsItsBatch(t *testing.T) {
+	m, theta, set := digitsModel(t, 3, 24)
+	b := firstRows(set, 30)
+	want, err := m.Dense(curvature.GGN, theta, b, nil)
+	require.NoError(t, err)
+	s, err := OperatorCurvature(m, curvature.GGN, nil, &Linear{Tol: 1e-13, MaxIterations: 5000})(theta, b)
+	require.NoError(t, err)
+	b.X.Copy(set.X.Slice(100, 130, 0, 64)) // the caller's buffers move on
+	v := randVec(len(theta), rand.New(rand.NewPCG(6, 6)))
+	x := make([]float64, len(theta))
+	require.NoError(t, s.SolveDampedTo(x, v, 0.1))
+	assert.Less(t, relDiff(x, dampedDenseSolve(t, want, 0.1, v)), 1e-8)
+}
+
+// FuzzOperatorSolver solves damped systems with arbitrary small symmetric
+// matrices, dense (Cholesky) and matrix-free (CG): no panic, and either an
+// error or a finite solution; Cholesky's has a small residual.
+func FuzzOperatorSolver(f *testing.F) {
+	f.Add([]byte{1, 4, 4, 6, 0xff, 0, 0, 0, 2, 0, 0, 0, 0, 0x80})
+	f.Add([]byte{3, 8, 0, 0, 0x80, 0, 0x7f, 0xff, 0, 1, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0x10, 0})
+	f.Add([]byte{2, 0, 8, 12, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, v, lambda := decodeSubproblem(data)
+		n := len(v)
+		for _, s := range []*OperatorSolver{{Op: curvature.NewDense(a)}, {Op: hidden{curvature.NewDense(a)}}} {
+			x := make([]float64, n)
+			if err := s.SolveDampedTo(x, v, lambda); err != nil {
+				continue
+			}
+			require.Equal(t, -1, firstNonFinite(x))
+			if _, dense := s.Op.(curvature.Dense); dense && floats.Norm(v, 2) > 0 {
+				r := make([]float64, n)
+				s.Op.MulVecTo(r, x)
+				floats.AddScaled(r, lambda, x)
+				floats.Sub(r, v)
+				scale := (mat.Norm(a, 1) + lambda) * floats.Norm(x, 2)
+				assert.LessOrEqual(t, floats.Norm(r, 2), 1e-6*math.Max(scale, floats.Norm(v, 2)))
+			}
+		}
+	})
+}
+
+// benchNaturalGradient is one natural-gradient step, curvature rebuilt
+// every step, on the K-FAC benchmark network (64-128-128-10, batch 256).
+func benchNaturalGradient(b *testing.B, cur func(m *curvature.Model) CurvatureFunc) {
+	m, theta, batch := kfacBenchSetup(b)
+	ng, err := NewNaturalGradient(m, &NaturalGradientSettings{LearningRate: 1e-3, Curvature: cur(m)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := ng.Step(theta, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkNaturalGradientKFAC(b *testing.B) {
+	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc { return KFACCurvature(m, nil, nil) })
+}
+func BenchmarkNaturalGradientEKFAC(b *testing.B) {
+	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc { return EKFACCurvature(m, nil, nil) })
+}
+func BenchmarkNaturalGradientDiagonalEF(b *testing.B) {
+	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc {
+		return DiagonalCurvature(m, curvature.EmpiricalFisher, nil)
+	})
+}
+func BenchmarkNaturalGradientTONGA(b *testing.B) {
+	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc {
+		f, err := TONGACurvature(m, nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return f
+	})
+}
