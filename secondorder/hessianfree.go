@@ -219,7 +219,8 @@ type HFRecord struct {
 	// Predicted = q(p) − q(0), negative for a predicted decrease.
 	Rho, Predicted float64
 	// CGIterations counts the CG iterations, Stop says why CG stopped, and
-	// Chosen is the CG iteration of the iterate taken (0 when none).
+	// Chosen is the CG iteration of the iterate taken (0 for the warm
+	// start itself, or when CG made no iteration).
 	CGIterations int
 	Stop         HFStop
 	Chosen       int
@@ -228,7 +229,8 @@ type HFRecord struct {
 	Alpha, StepNorm float64
 	// Spent counts the work: Func objective evaluations on the batch,
 	// Grad gradient passes (one more for the diagonal preconditioner),
-	// Products GGN-vector products.
+	// Hess the GGN formed (1, at θ), Products GGN-vector products (CG's,
+	// one for a warm start's residual and one for pᵀGp).
 	Spent Counts
 }
 
@@ -247,8 +249,9 @@ type HFRecord struct {
 //     (φ_i − φ_{i−k})/φ_i < kε, k = max(10, ⌈i/10⌉), ε = 5·10⁻⁴ (§4.4),
 //     besides MaxCG and a residual tolerance;
 //   - CG backtracking: the iterates at iterations ⌈γʲ⌉ (γ = 1.3) and the
-//     last are kept, and the one with the best objective on the batch is
-//     taken (§4.6);
+//     last are kept and searched backwards from the last while the batch
+//     objective improves (§4.6), or all of them for the best (see
+//     HFBacktracking);
 //   - an optional backtracking line search on the chosen step (Martens &
 //     Sutskever 2012);
 //   - Levenberg–Marquardt damping from ρ = (f(θ+p) − f(θ))/(q(p) − q(0))
@@ -312,7 +315,8 @@ func (h *HessianFree) Lambda() float64 { return h.lambda }
 
 // Solution returns a copy of the last CG iterate of the last step: the
 // approximate solution of (G + λI)d = −g, from which the next CG run starts
-// (scaled by Decay).
+// (scaled by Decay). It is zero after a step that was not taken or failed,
+// as the warm start is then dropped.
 func (h *HessianFree) Solution() []float64 { return append([]float64(nil), h.x...) }
 
 // Step takes one Hessian-free step on the batch, updating θ in place. Bad
@@ -370,7 +374,8 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (HFRecord, error)
 		return rec, fmt.Errorf("secondorder: Hessian-free step %d: %w", h.step, err)
 	}
 	if h.nSaved == 0 {
-		// CG made no iteration (a breakdown at once): nothing to take.
+		// CG made no iteration from 0 (a breakdown at once): nothing to
+		// take.
 		h.updateLambda(&rec, nan)
 		return rec, nil
 	}
@@ -570,8 +575,11 @@ func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HF
 	if firstNonFinite(x) >= 0 {
 		return fmt.Errorf("%w: CG iterate", ErrNonFinite)
 	}
-	if rec.CGIterations > 0 && lastSaved != rec.CGIterations {
+	switch {
+	case rec.CGIterations > 0 && lastSaved != rec.CGIterations:
 		h.save(rec.CGIterations)
+	case rec.CGIterations == 0 && floats.Norm(x, 2) > 0:
+		h.save(0) // the warm start already solves the system
 	}
 	return nil
 }
