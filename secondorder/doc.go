@@ -71,7 +71,11 @@
 // P (any Preconditioner, applying P⁻¹), the region is ‖p‖_P = √(pᵀPp) ≤ Δ
 // and the norms are carried by recurrences (Conn, Gould & Toint §7.5).
 //
-// Exact (Moré & Sorensen 1983) solves the subproblem to full accuracy. p*
+// Exact (Moré & Sorensen 1983) solves the subproblem to a set accuracy:
+// by default SciPy's trust-exact tolerances (EasyTol 0.1, HardTol 0.2,
+// under which a step may be up to 10% longer than Δ, exact for its own
+// length, or with at least 80% of the optimal decrease), or to rounding with
+// tight ones; the Exact type documents the stopping rules. p*
 // is a global solution if and only if, for some σ ≥ 0,
 //
 //	(M + σI)p* = −g,   M + σI ⪰ 0,   σ(Δ − ‖p*‖) = 0.

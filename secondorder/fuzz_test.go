@@ -79,7 +79,7 @@ func FuzzSubproblem(f *testing.F) {
 			}
 		}
 		ep := make([]float64, n)
-		if _, err := (&Exact{}).Solve(ep, op, g, radius); err != nil {
+		if _, err := tightExact().Solve(ep, op, g, radius); err != nil {
 			t.Fatalf("exact: %v", err)
 		}
 		exactDec := -modelValue(a, g, ep)

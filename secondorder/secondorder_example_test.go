@@ -26,8 +26,8 @@ func ExampleTrustRegion() {
 	fmt.Printf("%v after %d function, %d gradient and %d Hessian evaluations\n",
 		res.Status, res.FuncEvaluations, res.GradEvaluations, res.HessEvaluations)
 	// Output:
-	// x = [1.000000 1.000000 1.000000 1.000000], f = 1.4e-30
-	// GradientThreshold after 45 function, 40 gradient and 40 Hessian evaluations
+	// x = [1.000000 1.000000 1.000000 1.000000], f = 0.0e+00
+	// GradientThreshold after 49 function, 42 gradient and 42 Hessian evaluations
 }
 
 // Minimize runs a method on a curvature.Objective, updates x in place and
@@ -74,7 +74,7 @@ func ExampleSolveTrustRegion() {
 	fmt.Printf("p = (%.4f, %.4f), σ = %.1f, hard case %v, decrease %.4f\n",
 		p[0], p[1], info.Lambda, info.HardCase, info.Decrease)
 	// Output:
-	// p = (0.9428, -0.3333), σ = 1.0, hard case true, decrease 0.6667
+	// p = (-0.9496, -0.3136), σ = 1.2, hard case true, decrease 0.6661
 }
 
 // DampedNewtonStep solves (M + λI)d = −g; an indefinite M + λI is an error.

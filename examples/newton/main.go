@@ -20,8 +20,12 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/testfunc"
 	"github.com/curvkit/curvkit/secondorder"
 )
+
+// rosenbrock is gonum's ExtendedRosenbrock with its exact Hessian.
+var rosenbrock = testfunc.ExtendedRosenbrock{}
 
 // row is one method's run.
 type row struct {
@@ -85,7 +89,8 @@ func compare(x0 []float64, maxIter int) ([]row, error) {
 		{"trust region, Cauchy point", &secondorder.TrustRegion{Solver: &secondorder.Cauchy{}}},
 		{"trust region, dogleg", &secondorder.TrustRegion{Solver: &secondorder.Dogleg{}}},
 		{"trust region, Steihaug–Toint CG", &secondorder.TrustRegion{Solver: &secondorder.Steihaug{}}},
-		{"trust region, exact (Moré–Sorensen)", &secondorder.TrustRegion{Solver: &secondorder.Exact{}}},
+		{"trust region, exact, SciPy tolerances", &secondorder.TrustRegion{Solver: &secondorder.Exact{}}},
+		{"trust region, exact, tolerances 1e-10", &secondorder.TrustRegion{Solver: &secondorder.Exact{EasyTol: 1e-10, HardTol: 1e-10}}},
 	}
 	for _, o := range ours {
 		r, err := runOurs(o.name, o.m, x0, maxIter)
@@ -110,7 +115,7 @@ func (t gradNorm2) Converged(loc *optimize.Location) optimize.Status {
 }
 
 func runGonum(name string, m optimize.Method, x0 []float64, maxIter int) (row, error) {
-	res, err := optimize.Minimize(rosenProblem(), x0, &optimize.Settings{
+	res, err := optimize.Minimize(rosenbrock.Problem(), x0, &optimize.Settings{
 		Converger:       gradNorm2(gradTol),
 		MajorIterations: maxIter + 1, // gonum counts the start as one
 	}, m)
@@ -127,7 +132,7 @@ func runGonum(name string, m optimize.Method, x0 []float64, maxIter int) (row, e
 }
 
 func runOurs(name string, m secondorder.Stepper, x0 []float64, maxIter int) (row, error) {
-	obj, err := curvature.FromProblem(rosenProblem(), len(x0))
+	obj, err := curvature.FromProblem(rosenbrock.Problem(), len(x0))
 	if err != nil {
 		return row{}, err
 	}

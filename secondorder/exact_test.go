@@ -1,0 +1,230 @@
+package secondorder
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// tightExact solves subproblems to about 1e-12 relative accuracy, for
+// tests that need the exact minimiser.
+func tightExact() *Exact { return &Exact{EasyTol: 1e-12, HardTol: 1e-12} }
+
+// checkTolerantStep checks Exact's guarantees for a step p with
+// multiplier lambda and tolerances easy and hard, given the optimal model
+// value best on the ball of radius delta: ‖p‖ ≤ (1 + easy)Δ; outside the
+// ball, p = −(M + λI)⁻¹g with M + λI ⪰ 0 and λ ≥ 0, which by Moré &
+// Sorensen's characterisation makes it optimal on the ball of radius ‖p‖
+// (so no worse than best); inside, its value is at most (1 − hard)·best.
+func checkTolerantStep(t *testing.T, a mat.Symmetric, g, p []float64, lambda, delta, easy, hard, best float64, name string) {
+	t.Helper()
+	n := len(p)
+	val := modelValue(a, g, p)
+	nrm := floats.Norm(p, 2)
+	anorm := mat.Norm(a, 1)
+	// The model's rounding error is about ε(‖g‖Δ + ‖M‖Δ²).
+	tol := 1e-9*(floats.Norm(g, 2)*nrm+anorm*nrm*nrm) + 1e-300
+	assert.LessOrEqual(t, nrm, (1+easy)*delta*(1+1e-12), name+": too long")
+	if nrm > delta*(1+1e-12) {
+		assert.LessOrEqual(t, val, best+tol, name+": outside step worse than the optimum on Δ")
+		r := mat.NewVecDense(n, nil)
+		r.MulVec(a, mat.NewVecDense(n, p))
+		for i := range g {
+			r.SetVec(i, r.AtVec(i)+lambda*p[i]+g[i])
+		}
+		assert.LessOrEqual(t, mat.Norm(r, 2), 1e-9*((anorm+lambda)*nrm+floats.Norm(g, 2)), name+": outside step not −(M + λI)⁻¹g")
+		return
+	}
+	assert.LessOrEqual(t, val, (1-hard)*best+tol, name+": short of (1 − HardTol)·optimum")
+}
+
+// TestExactTolerances checks the default and other tolerances against
+// projected-gradient minimisation of the model (bruteForceModelMin), on
+// random definite and indefinite problems and hard cases.
+func TestExactTolerances(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(21, 1))
+	settings := []struct {
+		name       string
+		e          func() *Exact
+		easy, hard float64
+	}{
+		{"default", func() *Exact { return &Exact{} }, 0.1, 0.2},
+		{"loose", func() *Exact { return &Exact{EasyTol: 0.5, HardTol: 0.6} }, 0.5, 0.6},
+		{"1e-3", func() *Exact { return &Exact{EasyTol: 1e-3, HardTol: 1e-3} }, 1e-3, 1e-3},
+		{"tight", tightExact, 1e-12, 1e-12},
+	}
+	var outside, hardSteps int
+	for trial := 0; trial < 30; trial++ {
+		n := 2 + trial%2
+		var a *mat.SymDense
+		var g []float64
+		switch trial % 3 {
+		case 0: // random symmetric, often indefinite
+			a = randSym(n, 1+3*rnd.Float64(), rnd)
+			g = randVec(n, rnd)
+		case 1: // positive definite
+			vals := make([]float64, n)
+			for i := range vals {
+				vals[i] = math.Pow(10, 2*rnd.Float64()-1)
+			}
+			a, _ = symFromEig(vals, rnd)
+			g = randVec(n, rnd)
+		case 2: // hard case: g ⟂ the bottom eigenvector of λ₁ = −1
+			vals := []float64{-1, 0.5, 2}[:n]
+			var q *mat.Dense
+			a, q = symFromEig(vals, rnd)
+			gh := randVec(n, rnd)
+			gh[0] = 0
+			floats.Scale(0.2, gh)
+			g = make([]float64, n)
+			mat.NewVecDense(n, g).MulVec(q, mat.NewVecDense(n, gh))
+		}
+		floats.Scale(math.Pow(10, 2*rnd.Float64()-1), g)
+		delta := math.Pow(10, 2*rnd.Float64()-1)
+		best, _ := bruteForceModelMin(a, g, delta, rnd)
+		op := curvature.NewDense(a)
+		for _, s := range settings {
+			p := make([]float64, n)
+			info, err := s.e().Solve(p, op, g, delta)
+			name := fmt.Sprintf("%s trial %d (n=%d Δ=%.3g)", s.name, trial, n, delta)
+			require.NoError(t, err, name)
+			assert.InDelta(t, -modelValue(a, g, p), info.Decrease, 1e-10*math.Max(1, math.Abs(best)), name+": reported decrease")
+			assert.InDelta(t, floats.Norm(p, 2), info.Norm, 1e-12*delta, name+": reported norm")
+			checkTolerantStep(t, a, g, p, info.Lambda, delta, s.easy, s.hard, best, name)
+			// λ is a valid multiplier: M + λI ⪰ 0.
+			var eig mat.EigenSym
+			require.True(t, eig.Factorize(a, false))
+			assert.GreaterOrEqual(t, info.Lambda, 0.0, name)
+			assert.GreaterOrEqual(t, info.Lambda+eig.Values(nil)[0], -1e-9, name+": M + λI indefinite")
+			if floats.Norm(p, 2) > delta*(1+1e-12) {
+				outside++
+			}
+			if info.HardCase {
+				hardSteps++
+			}
+		}
+	}
+	// The table exercises both non-exact exits.
+	assert.Positive(t, outside, "no step accepted outside the region")
+	assert.Positive(t, hardSteps, "no step completed along the bottom eigenvector")
+}
+
+// FuzzExactTolerances checks the default tolerances' guarantees on
+// arbitrary small problems (decoded as in FuzzSubproblem) against the
+// tightly solved subproblem: no error, ‖p‖ ≤ 1.1Δ, M + λI ⪰ 0, an outside
+// step −(M + λI)⁻¹g, an inside one within 0.8 of the optimal value.
+func FuzzExactTolerances(f *testing.F) {
+	f.Add([]byte{1, 4, 4, 6, 0xff, 0, 0, 0, 2, 0, 0, 0, 0, 0x80})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, g, radius := decodeSubproblem(data)
+		n := len(g)
+		op := curvature.NewDense(a)
+		q := make([]float64, n)
+		if _, err := tightExact().Solve(q, op, g, radius); err != nil {
+			t.Fatalf("tight solve: %v", err)
+		}
+		var eig mat.EigenSym
+		if !eig.Factorize(a, false) {
+			t.Skip("reference eigendecomposition failed")
+		}
+		p := make([]float64, n)
+		info, err := (&Exact{}).Solve(p, op, g, radius)
+		if err != nil {
+			t.Fatalf("default solve: %v", err)
+		}
+		if i := firstNonFinite(p); i >= 0 {
+			t.Fatalf("step has %v", p[i])
+		}
+		if math.Abs(-modelValue(a, g, p)-info.Decrease) > 1e-9*(math.Abs(info.Decrease)+floats.Norm(g, 2)*radius)+1e-300 {
+			t.Errorf("reported decrease %v, model %v", info.Decrease, -modelValue(a, g, p))
+		}
+		checkTolerantStep(t, a, g, p, info.Lambda, radius, 0.1, 0.2, modelValue(a, g, q), "default")
+		if l1 := eig.Values(nil)[0]; !(info.Lambda >= 0) || info.Lambda+l1 < -1e-12*mat.Norm(a, 1) {
+			t.Errorf("λ = %v with λ₁ = %v: M + λI indefinite", info.Lambda, l1)
+		}
+	})
+}
+
+// TestExactLeadingBound checks Moré & Sorensen's bound from a failed
+// Cholesky factorisation: exact (−d_k at the first failing pivot) for a
+// diagonal matrix, and between σ and −λ₁ for random ones.
+func TestExactLeadingBound(t *testing.T) {
+	e := &Exact{}
+	diag := mat.NewSymDense(4, nil)
+	for i, d := range []float64{3, 1, -2, -5} {
+		diag.SetSym(i, i, d)
+	}
+	require.NoError(t, e.factorize(diag))
+	for _, tc := range []struct{ sigma, want float64 }{
+		{0, 2},   // pivot 3 (d = −2) fails first
+		{1.5, 2}, // still pivot 3
+		{2.5, 5}, // pivot 4
+		{-2, -1}, // pivot 2 (d + σ = −1)
+	} {
+		assert.InDelta(t, tc.want, e.leadingBound(tc.sigma, e.vals[0]), 1e-15, "σ = %v", tc.sigma)
+	}
+	rnd := rand.New(rand.NewPCG(22, 1))
+	for trial := 0; trial < 50; trial++ {
+		n := 1 + trial%6
+		a := randSym(n, 1, rnd)
+		require.NoError(t, e.factorize(a))
+		l1 := e.vals[0]
+		sigma := -l1 - rnd.Float64()*(1+math.Abs(l1)) // M + σI indefinite
+		b := e.leadingBound(sigma, l1)
+		assert.GreaterOrEqual(t, b, sigma, "trial %d", trial)
+		assert.LessOrEqual(t, b, -l1+1e-12*(1+math.Abs(l1)), "trial %d: bound above −λ₁", trial)
+	}
+}
+
+// TestExactBoundReuse: the lower bound of a solve starts the next only for
+// the same M and g; with a new g the solve equals a fresh solver's.
+func TestExactBoundReuse(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(23, 1))
+	a, _ := symFromEig([]float64{-1, 2, 5}, rnd)
+	op := curvature.NewDense(a)
+	g := randVec(3, rnd)
+	e := &Exact{}
+	p, q := make([]float64, 3), make([]float64, 3)
+	_, err := e.Solve(p, op, g, 1)
+	require.NoError(t, err)
+	small := append([]float64(nil), g...)
+	floats.Scale(1e-3, small) // σ* drops towards −λ₁: an old bound would be wrong
+	info, err := e.Solve(p, op, small, 0.5)
+	require.NoError(t, err)
+	want, err := (&Exact{}).Solve(q, op, small, 0.5)
+	require.NoError(t, err)
+	assert.Equal(t, q, p)
+	assert.Equal(t, want.Lambda, info.Lambda)
+	assert.Zero(t, info.Factorizations-want.Factorizations+1, "decomposition reused, same iterations")
+}
+
+func TestExactValidate(t *testing.T) {
+	op := curvature.NewDense(mat.NewSymDense(2, []float64{2, 0, 0, 1}))
+	p := make([]float64, 2)
+	for _, tc := range []struct {
+		name string
+		e    Exact
+	}{
+		{"negative easy", Exact{EasyTol: -0.1}},
+		{"easy 1", Exact{EasyTol: 1}},
+		{"NaN easy", Exact{EasyTol: math.NaN()}},
+		{"negative hard", Exact{HardTol: -1e-3}},
+		{"hard inf", Exact{HardTol: math.Inf(1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var se *SettingError
+			_, err := tc.e.Solve(p, op, []float64{1, 1}, 1)
+			assert.ErrorAs(t, err, &se)
+			e := tc.e
+			assert.ErrorAs(t, (&TrustRegion{Solver: &e}).Validate(), &se)
+		})
+	}
+}
