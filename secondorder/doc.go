@@ -107,6 +107,28 @@
 // factorisations. For research code, SolveTrustRegion and
 // DampedNewtonStep solve one subproblem or one damped system.
 //
+// # Optimizers for networks
+//
+// Three methods train a curvature.Model on mini-batches, each with a
+// Step(θ, batch) that updates θ in place and returns a record of what the
+// step did and spent:
+//
+//   - KFAC (Martens & Grosse 2015): the gradient preconditioned by the
+//     inverse of a block-diagonal Kronecker-factored Fisher with factored
+//     Tikhonov damping, (G_l + √γ/π I)⁻¹ ⊗ (A_l + π√γ I)⁻¹ per layer, γ = λ
+//     + η; the step δ = αΔ + μδ_prev with α, μ minimising the damped
+//     quadratic model ½δᵀ(F + γI)δ + gᵀδ (a 2×2 solve from Jacobian-vector
+//     products on the batch); running-average factors, refreshed every T₁
+//     steps and inverted every T₂; λ adapted every T₃ steps from ρ by
+//     λ ← λ/ω or ωλ, ω = (19/20)^T₃, with a floor.
+//   - HessianFree (Martens 2010): CG on (G + λI)d = −g with GGN products,
+//     warm starts, Martens' relative-progress stopping rule, CG
+//     backtracking over saved iterates, an optional line search and
+//     diagonal preconditioner, Levenberg–Marquardt λ.
+//   - NaturalGradient: θ ← θ − η(M̃ + λI)⁻¹g (with optional momentum) for
+//     any curvature M̃: dense Fisher or GGN, diagonal, block-diagonal,
+//     K-FAC, EKFAC, TONGA, or an operator solved by CG.
+//
 // # Errors
 //
 // Bad settings (a radius ≤ 0, η outside [0, 1/4), a NaN λ, …) return a
@@ -135,4 +157,11 @@
 //     Technical University of Denmark, 1999.
 //   - Y. Dauphin et al., Identifying and attacking the saddle point problem
 //     in high-dimensional non-convex optimization, NeurIPS 2014 (|Λ| step).
+//   - J. Martens and R. Grosse, Optimizing neural networks with
+//     Kronecker-factored approximate curvature, ICML 2015.
+//   - J. Martens, Deep learning via Hessian-free optimization, ICML 2010.
+//   - J. Ba, R. Grosse and J. Martens, Distributed second-order optimization
+//     using Kronecker-factored approximations, ICLR 2017 (norm constraint).
+//   - S. Amari, Natural gradient works efficiently in learning, Neural
+//     Computation 10(2):251–276, 1998.
 package secondorder
