@@ -115,8 +115,8 @@
 //
 //   - KFAC (Martens & Grosse 2015): the gradient preconditioned by the
 //     inverse of a block-diagonal Kronecker-factored Fisher with factored
-//     Tikhonov damping, (G_l + √γ/π I)⁻¹ ⊗ (A_l + π√γ I)⁻¹ per layer, γ = λ
-//   - η; the step δ = αΔ + μδ_prev with α, μ minimising the damped
+//     Tikhonov damping, (G_l + √γ/π I)⁻¹ ⊗ (A_l + π√γ I)⁻¹ per layer with
+//     γ = λ + η; the step δ = αΔ + μδ_prev with α, μ minimising the damped
 //     quadratic model ½δᵀ(F + γI)δ + gᵀδ (a 2×2 solve from Jacobian-vector
 //     products on the batch); running-average factors, refreshed every T₁
 //     steps and inverted every T₂; λ adapted every T₃ steps from ρ by
