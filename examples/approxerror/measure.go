@@ -1,0 +1,65 @@
+package main
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// measure returns the metrics of approx.Compare (without eigenvalues) of a
+// against M by routes that suit a dense M of order about a thousand:
+// the Frobenius error from a.Dense(), O(P²) once M̃ is formed, instead of
+// P products with each operator (O(P³) for M); the spectral error by
+// approx.RelSpectralError (Lanczos above approx.DenseMetricLimit); the
+// damped solve by approx.SolveError with exact, whose Cholesky factor of
+// M + λI is cached across approximations.
+func measure(exact *approx.SymMatrix, a approx.Approximation, g []float64, lambda float64) (*approx.Comparison, error) {
+	c := &approx.Comparison{N: exact.Dim(), Lambda: lambda, Floats: a.Floats()}
+	c.RelFrobenius = relFrobenius(exact.Matrix(), a.Dense())
+	var err error
+	if c.RelSpectral, err = approx.RelSpectralError(exact, a); err != nil {
+		return nil, err
+	}
+	c.DenseSpectral = c.N <= approx.DenseMetricLimit
+	c.SolveRelError, c.SolveCosine, c.SolveErr = approx.SolveError(exact, a, g, lambda)
+	return c, nil
+}
+
+// relFrobenius returns ‖Ã − M‖_F / ‖M‖_F.
+func relFrobenius(m, a *mat.SymDense) float64 {
+	n := m.SymmetricDim()
+	var num, den float64
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			w := 2.0 // each off-diagonal entry counts twice
+			if i == j {
+				w = 1
+			}
+			d := a.At(i, j) - m.At(i, j)
+			num += w * d * d
+			den += w * m.At(i, j) * m.At(i, j)
+		}
+	}
+	return math.Sqrt(num / den)
+}
+
+// damping returns λ for the solves against M: 10⁻³‖M‖₂, plus −λ_min(M)
+// when M has negative eigenvalues (the Hessian), so that M + λI is
+// positive definite and well conditioned. The same rule as examples/export.
+func damping(M *mat.SymDense) (float64, error) {
+	top, err := approx.TopEigenvalues(curvature.NewDense(M), 1)
+	if err != nil {
+		return math.NaN(), err
+	}
+	var neg mat.SymDense
+	neg.ScaleSym(-1, M)
+	bottom, err := approx.TopEigenvalues(curvature.NewDense(&neg), 1)
+	if err != nil {
+		return math.NaN(), err
+	}
+	hi, lo := top[0], -bottom[0]
+	return 1e-3*math.Max(math.Abs(hi), math.Abs(lo)) + math.Max(0, -lo), nil
+}
