@@ -97,6 +97,9 @@ func compare(kind curvature.Kind, M *mat.SymDense, lambda float64, grad []float6
 	if err != nil {
 		return nil, err
 	}
+	if lambda == 0 {
+		fmt.Fprintf(log, "note: %v is zero; relative errors against it are NaN\n", kind)
+	}
 	var rows []errorRow
 	for _, c := range cs {
 		vals := make([]float64, len(metrics))
@@ -107,7 +110,6 @@ func compare(kind curvature.Kind, M *mat.SymDense, lambda float64, grad []float6
 		case c.err != nil:
 			fmt.Fprintf(log, "note: %s of %v: %v; its metrics are NaN\n", c.name, kind, c.err)
 		case lambda == 0:
-			fmt.Fprintf(log, "note: %v is zero; relative errors against it are NaN\n", kind)
 		default:
 			cmp, err := approx.Compare(exact, c.a, grad, lambda, 0)
 			if err != nil {

@@ -320,3 +320,27 @@ func TestRunBadInput(t *testing.T) {
 		})
 	}
 }
+
+// One sample makes the gradient covariance zero: its relative errors are
+// NaN, with a note, and everything else is still written.
+func TestRunOneSample(t *testing.T) {
+	model, dataPath := writeInputs(t, tinyModel("mse"), "0.1,0.2,0.3,1,-1\n")
+	out := t.TempDir()
+	var log strings.Builder
+	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, &log))
+	assert.Contains(t, log.String(), "gradient_covariance is zero")
+	f, err := os.Open(filepath.Join(out, "errors.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	for _, r := range recs[1:] {
+		v, err := strconv.ParseFloat(r[3], 64)
+		require.NoError(t, err)
+		if r[0] == "gradient_covariance" {
+			assert.True(t, math.IsNaN(v), "%v", r)
+		} else if r[2] == "relative_frobenius" {
+			assert.False(t, math.IsNaN(v), "%v", r)
+		}
+	}
+}
