@@ -103,7 +103,8 @@
 //
 // The element-wise loops of SGD with momentum, Adam and AdamW (the common
 // settings: no Nesterov or L2 penalty, no AMSGrad) and the gradient check run
-// in AVX2 assembly on amd64 CPUs that have it, computing the same operations
+// in AVX2 assembly on amd64 CPUs that have it (plain gradient descent uses
+// gonum's floats.AddScaled), computing the same operations
 // in the same order as the Go loops, without fused multiply-adds (the Go
 // loops prevent fusion too), so results do not depend on the CPU. Build with
 // the purego tag to use Go only.

@@ -1,6 +1,10 @@
 package firstorder
 
-import "fmt"
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/floats"
+)
 
 var _ Optimizer = (*SGD)(nil)
 
@@ -94,11 +98,11 @@ func (o *SGD) Step(x, grad []float64) error {
 	nlr := -o.lr
 	mom, wd := o.s.Momentum, o.s.WeightDecay
 	switch {
+	case mom == 0 && wd == 0:
+		floats.AddScaled(x, nlr, grad) // x + nlr·g, unfused
 	case mom == 0:
 		for i, g := range grad {
-			if wd != 0 {
-				g += float64(wd * x[i])
-			}
+			g += float64(wd * x[i])
 			x[i] += float64(nlr * g)
 		}
 	case wd == 0 && !o.s.Nesterov:
