@@ -103,9 +103,7 @@ func TapeFactors(t *nn.Tape, y *mat.Dense, s *FactorSettings) ([]KronFactors, er
 }
 
 func tapeFactors(t *nn.Tape, dense []int, y *mat.Dense, set FactorSettings) []KronFactors {
-	z := t.Z()
-	n, C := z.Dims()
-	loss := t.Loss
+	n, _ := t.Z().Dims()
 
 	factors := make([]KronFactors, len(dense))
 	index := make(map[int]int, len(dense))
@@ -120,42 +118,7 @@ func tapeFactors(t *nn.Tape, dense []int, y *mat.Dense, set FactorSettings) []Kr
 		factors[l] = KronFactors{G: gs[l], A: a}
 	}
 
-	// Output-space vectors to backpropagate, and the weight of each.
-	var us []*mat.Dense
-	weight := 1 / float64(n)
-	switch set.Kind {
-	case ExactFactors:
-		sf := mat.NewDense(C, C, nil)
-		for c := 0; c < C; c++ {
-			us = append(us, mat.NewDense(n, C, nil))
-		}
-		for i := 0; i < n; i++ {
-			loss.Factor(sf, z.RawRowView(i))
-			for c, u := range us {
-				mat.Col(u.RawRowView(i), c, sf)
-			}
-		}
-	case MCFactors:
-		k := max(1, set.Samples)
-		rng := set.Rand
-		if rng == nil {
-			rng = rand.New(rand.NewPCG(set.Seed, 0))
-		}
-		ys := mat.NewDense(n, loss.TargetDim(C), nil)
-		for range k {
-			for i := 0; i < n; i++ {
-				loss.Sample(ys.RawRowView(i), z.RawRowView(i), rng)
-			}
-			u := mat.NewDense(n, C, nil)
-			loss.Grad(u, z, ys)
-			us = append(us, u)
-		}
-		weight /= float64(k)
-	case EmpiricalFactors:
-		u := mat.NewDense(n, C, nil)
-		loss.Grad(u, z, y)
-		us = append(us, u)
-	}
+	us, weight := outputVectors(t, y, set)
 	for _, u := range us {
 		t.BackpropOutput(u, func(k int, g *mat.Dense) {
 			if l, ok := index[k]; ok {
