@@ -72,6 +72,19 @@
 //
 // the Woodbury identity arranged to stay backward stable when λ ≪ c‖U‖².
 //
+// # From a network
+//
+// For a curvature.Model, parameters θ and a batch, the approximations are
+// built without forming the P×P matrix: KFACFactors (A = E[āāᵀ], G =
+// E[δδᵀ] with δ backpropagated from the columns of the output-Hessian
+// factor, from sampled labels, or from the true labels: FactorKind) and
+// KFACOf; EKFACOf (K-FAC's basis, scales from the per-layer rank-one
+// gradients δāᵀ); ModelDiagonal (exact diagonals) and ModelHutchinson;
+// ModelBlockDiagonal per layer or per neuron (Partition); ModelNearestKronecker
+// (the nearest Kronecker product to each exact layer block); and TONGAFeed,
+// which streams per-sample gradients into TONGA. TapeFactors and TapeEKFAC
+// reuse a tape that has already run forward.
+//
 // # Errors of an approximation
 //
 // Compare measures M̃ against M: ‖M̃−M‖_F/‖M‖_F from products with blocks of
