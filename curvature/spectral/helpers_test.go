@@ -1,0 +1,107 @@
+package spectral
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+)
+
+// symFromEig returns Q diag(vals) Qᵀ for a random orthogonal Q.
+func symFromEig(vals []float64, rnd *rand.Rand) *mat.SymDense {
+	n := len(vals)
+	g := mat.NewDense(n, n, nil)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			g.Set(i, j, rnd.NormFloat64())
+		}
+	}
+	var qr mat.QR
+	qr.Factorize(g)
+	var q, t, full mat.Dense
+	qr.QTo(&q)
+	t.Mul(&q, mat.NewDiagDense(n, vals))
+	full.Mul(&t, q.T())
+	a := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			a.SetSym(i, j, 0.5*(full.At(i, j)+full.At(j, i)))
+		}
+	}
+	return a
+}
+
+// randSym returns a symmetric n×n matrix with N(0, 1) entries.
+func randSym(n int, rnd *rand.Rand) *mat.SymDense {
+	a := mat.NewSymDense(n, nil)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			a.SetSym(i, j, rnd.NormFloat64())
+		}
+	}
+	return a
+}
+
+// denseEig returns the eigenvalues of a in ascending order, by
+// mat.EigenSym: the reference every solver is compared with.
+func denseEig(a mat.Symmetric) []float64 {
+	var eig mat.EigenSym
+	if !eig.Factorize(a, false) {
+		panic("reference eigendecomposition failed")
+	}
+	return eig.Values(nil)
+}
+
+// wanted returns the k eigenvalues at one end, the wanted end first.
+func wanted(vals []float64, k int, which Which) []float64 {
+	out := make([]float64, k)
+	for i := range out {
+		if which == Largest {
+			out[i] = vals[len(vals)-1-i]
+		} else {
+			out[i] = vals[i]
+		}
+	}
+	return out
+}
+
+// byMagnitude returns the k eigenvalues of largest magnitude, largest
+// first.
+func byMagnitude(vals []float64, k int) []float64 {
+	v := append([]float64(nil), vals...)
+	sort.Slice(v, func(i, j int) bool { return math.Abs(v[i]) > math.Abs(v[j]) })
+	return v[:k]
+}
+
+// counting counts the products of an operator.
+type counting struct {
+	op curvature.Operator
+	n  int
+}
+
+func (c *counting) Dim() int { return c.op.Dim() }
+func (c *counting) MulVecTo(dst, v []float64) {
+	c.n++
+	c.op.MulVecTo(dst, v)
+}
+
+// residual returns ‖Av − θv‖ for column i of vecs.
+func residual(a mat.Symmetric, vecs *mat.Dense, i int, theta float64) float64 {
+	n := a.SymmetricDim()
+	v := mat.NewVecDense(n, mat.Col(nil, i, vecs))
+	var r mat.VecDense
+	r.MulVec(a, v)
+	r.AddScaledVec(&r, -theta, v)
+	return mat.Norm(&r, 2)
+}
+
+func maxAbs(vals []float64) float64 {
+	m := 0.0
+	for _, v := range vals {
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
+}
