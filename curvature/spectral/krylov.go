@@ -4,7 +4,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/floats"
-	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/lapack"
+	"gonum.org/v1/gonum/lapack/gonum"
 
 	"github.com/curvkit/curvkit/curvature"
 )
@@ -23,6 +24,8 @@ type krylov struct {
 	q           []float64 // row j holds q_j; m×n
 	alpha, beta []float64 // beta[j] couples q_j and q_{j+1}; 0 at a restart
 	w           []float64
+	d, e, z     []float64 // storage of ritz: eigenvalues, off-diagonal, eigenvectors
+	work        []float64
 	vecs        int     // vectors stored in q
 	steps       int     // α computed: the order of T
 	scale       float64 // the largest |α_j|, β_j seen, an estimate of ‖M‖
@@ -110,26 +113,39 @@ func (k *krylov) step(op curvature.Operator) (broke, full bool, err error) {
 	return false, false, nil
 }
 
-// ritz computes the eigenvalues (ascending) and eigenvectors of T, the
-// tridiagonal of the steps taken from step lo on (block diagonal across
-// restarts). It returns nil if the eigendecomposition fails.
-func (k *krylov) ritz(eig *mat.EigenSym, vals []float64, vecs *mat.Dense, lo int) []float64 {
-	s := k.steps - lo
-	t := mat.NewSymDense(s, nil)
-	for i := 0; i < s; i++ {
-		t.SetSym(i, i, k.alpha[lo+i])
-		if i+1 < s {
-			t.SetSym(i, i+1, k.beta[lo+i])
-		}
+// ritz computes the eigenvalues and eigenvectors of T, the tridiagonal of
+// the steps taken (block diagonal across restarts), by the implicit QL/QR
+// method (LAPACK's dsteqr) in the krylov's own storage: the eigenvalues,
+// ascending, in the returned slice, and eigenvector c in column c of the
+// row-major s×s matrix z. Eigenvectors of a block-diagonal T lie within
+// one block. It reports false if the iteration fails.
+func (k *krylov) ritz() (vals, z []float64, ok bool) {
+	s := k.steps
+	if k.d == nil {
+		k.d = make([]float64, k.m)
+		k.e = make([]float64, k.m)
+		k.z = make([]float64, k.m*k.m)
+		k.work = make([]float64, 2*k.m)
 	}
-	if !eig.Factorize(t, true) {
-		return nil
+	copy(k.d, k.alpha[:s])
+	copy(k.e, k.beta[:s])
+	z = k.z[:s*s]
+	ok = gonum.Implementation{}.Dsteqr(lapack.EVTridiag, s, k.d[:s], k.e[:s], z, s, k.work)
+	return k.d[:s], z, ok
+}
+
+// ritzFloats is the storage of ritz for m steps.
+func ritzFloats(m int) int { return m*m + 4*m }
+
+// ritzVector stores in v the unit Ritz vector Σ_j z_jc q_j of column c
+// of z (s×s) and returns its norm before normalisation.
+func (k *krylov) ritzVector(v, z []float64, c int) float64 {
+	s := k.steps
+	clear(v)
+	for j := 0; j < s; j++ {
+		floats.AddScaled(v, z[j*s+c], k.row(j))
 	}
-	if cap(vals) < s {
-		vals = make([]float64, s)
-	}
-	vals = eig.Values(vals[:s])
-	vecs.Reset()
-	eig.VectorsTo(vecs)
-	return vals
+	nv := floats.Norm(v, 2)
+	floats.Scale(1/nv, v)
+	return nv
 }

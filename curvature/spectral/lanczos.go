@@ -88,14 +88,15 @@ func (l *Lanczos) settings(n int) (k, m int, tol float64, err error) {
 }
 
 // Floats returns the float64 values Eigen allocates for an operator of
-// dimension n: the Krylov basis (MaxSteps × n), the K Ritz vectors and
-// the MaxSteps² eigenvectors of T. Invalid settings give 0.
+// dimension n: the Krylov basis (MaxSteps × n) and two work vectors, the
+// eigenvectors of T (MaxSteps²) and the K Ritz vectors returned. Invalid
+// settings give 0.
 func (l *Lanczos) Floats(n int) int {
 	k, m, _, err := l.settings(n)
 	if err != nil {
 		return 0
 	}
-	return krylovFloats(n, m) + k*n + 2*m*m + 4*m + 2*n
+	return krylovFloats(n, m) + ritzFloats(m) + n + k*n + 2*k
 }
 
 // Eigen computes the K wanted eigenpairs of op, which must be symmetric.
@@ -131,14 +132,11 @@ func (l *Lanczos) Eigen(op curvature.Operator) (*Eigenpairs, error) {
 	}
 
 	var (
-		eig   mat.EigenSym
-		vals  []float64
-		svecs mat.Dense
-		res   *Eigenpairs
 		next  = k // step count of the next convergence check
 		r     = make([]float64, n)
 		order = make([]int, k)
 	)
+	res := &Eigenpairs{Values: make([]float64, k), Vectors: mat.NewDense(n, k, nil), Residuals: make([]float64, k)}
 	for {
 		broke, full, err := kr.step(op)
 		if err != nil {
@@ -163,7 +161,8 @@ func (l *Lanczos) Eigen(op curvature.Operator) (*Eigenpairs, error) {
 			}
 			continue
 		}
-		if vals = kr.ritz(&eig, vals, &svecs, 0); vals == nil {
+		vals, z, ok := kr.ritz()
+		if !ok {
 			return nil, fmt.Errorf("spectral: eigendecomposition of the Lanczos tridiagonal failed")
 		}
 		tnorm := math.Max(math.Abs(vals[0]), math.Abs(vals[s-1]))
@@ -174,38 +173,36 @@ func (l *Lanczos) Eigen(op curvature.Operator) (*Eigenpairs, error) {
 				order[i] = s - 1 - i
 			}
 		}
-		// The free residual estimates β_s|s_last,i| of the wanted pairs.
+		// The free residual estimates β_s|z_last,c| of the wanted pairs.
 		bLast := kr.beta[s-1]
-		ok := true
 		for _, c := range order {
-			if !conv(bLast*math.Abs(svecs.At(s-1, c)), vals[c]) {
+			if !conv(bLast*math.Abs(z[(s-1)*s+c]), vals[c]) {
 				ok = false
 				break
 			}
 		}
 		if ok && !exhausted && len(starts) > 1 {
-			ok = l.blockSettled(kr, starts, s, vals[order[k-1]], conv)
+			ok = l.blockSettled(vals, z, s, starts, bLast, vals[order[k-1]], conv)
 		}
 		if !ok && !exhausted {
 			continue
 		}
 		// Ritz vectors and their true residuals.
-		res = &Eigenpairs{Values: make([]float64, k), Vectors: mat.NewDense(n, k, nil), Residuals: make([]float64, k), Steps: s}
-		basis := mat.NewDense(s, n, kr.q[:s*n])
-		var y mat.Dense
-		y.Mul(basis.T(), &svecs)
+		res.Steps = s
 		res.Converged = k
 		for i, c := range order {
-			vi := mat.Col(nil, c, &y)
-			floats.Scale(1/floats.Norm(vi, 2), vi)
-			if err := mulVec(r, op, vi, &kr.products); err != nil {
+			kr.ritzVector(r, z, c)
+			res.Vectors.SetCol(i, r)
+			res.Values[i] = vals[c]
+		}
+		for i := range order {
+			v := mat.Col(r, i, res.Vectors)
+			if err := mulVec(kr.w, op, v, &kr.products); err != nil {
 				return nil, err
 			}
-			floats.AddScaled(r, -vals[c], vi)
-			res.Values[i] = vals[c]
-			res.Vectors.SetCol(i, vi)
-			res.Residuals[i] = floats.Norm(r, 2)
-			if res.Converged == k && !conv(res.Residuals[i], vals[c]) {
+			floats.AddScaled(kr.w, -res.Values[i], v)
+			res.Residuals[i] = floats.Norm(kr.w, 2)
+			if res.Converged == k && !conv(res.Residuals[i], res.Values[i]) {
 				res.Converged = i
 			}
 		}
@@ -235,28 +232,34 @@ func converged(tol, tnorm float64, n int) func(r, theta float64) bool {
 // shows up again only in a later block: while the newest block's
 // wanted-end Ritz value is unconverged, or converged and beyond kth (the
 // last wanted value), more copies may follow and the iteration goes on.
-func (l *Lanczos) blockSettled(kr *krylov, starts []int, s int, kth float64, conv func(r, theta float64) bool) bool {
+// The eigenvectors of the block-diagonal T lie within one block, so the
+// newest block's Ritz pairs are those whose vector lives below its start.
+func (l *Lanczos) blockSettled(vals, z []float64, s int, starts []int, bLast, kth float64, conv func(r, theta float64) bool) bool {
 	b := starts[len(starts)-1]
 	if b >= s {
 		b = starts[len(starts)-2] // the newest block has taken no step yet
 	}
-	var (
-		eig  mat.EigenSym
-		z    mat.Dense
-		vals = kr.ritz(&eig, nil, &z, b)
-	)
-	if vals == nil {
+	best := -1
+	for c := range vals {
+		mass := 0.0
+		for j := b; j < s; j++ {
+			mass += z[j*s+c] * z[j*s+c]
+		}
+		if mass < 0.5 {
+			continue
+		}
+		if best < 0 || (l.Which == Largest) == (vals[c] > vals[best]) {
+			best = c
+		}
+	}
+	if best < 0 {
 		return false
 	}
-	c := len(vals) - 1
-	if l.Which == Smallest {
-		c = 0
-	}
-	if !conv(kr.beta[s-1]*math.Abs(z.At(len(vals)-1, c)), vals[c]) {
+	if !conv(bLast*math.Abs(z[(s-1)*s+best]), vals[best]) {
 		return false
 	}
 	if l.Which == Largest {
-		return !(vals[c] > kth) || conv(vals[c]-kth, kth)
+		return !(vals[best] > kth) || conv(vals[best]-kth, kth)
 	}
-	return !(vals[c] < kth) || conv(kth-vals[c], kth)
+	return !(vals[best] < kth) || conv(kth-vals[best], kth)
 }

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/curvkit/curvkit/curvature"
 )
 
@@ -93,7 +91,7 @@ func (s *SLQ) Floats(n int) int {
 	if err != nil {
 		return 0
 	}
-	return krylovFloats(n, steps) + n + 2*steps*steps + 2*steps*probes + 2*points
+	return krylovFloats(n, steps) + ritzFloats(steps) + n + 2*steps*probes + 2*points
 }
 
 // Density estimates the spectral density of op, which must be symmetric.
@@ -111,14 +109,10 @@ func (s *SLQ) Density(op curvature.Operator) (*Density, error) {
 	}
 	rnd := source(s.Rand, s.Seed)
 	v := make([]float64, n)
-	d := &Density{}
-	type node struct{ theta, w float64 }
-	var nodes []node
-	var (
-		eig  mat.EigenSym
-		vals []float64
-		z    mat.Dense
-	)
+	d := &Density{
+		Nodes:   make([]float64, 0, steps*probes),
+		Weights: make([]float64, 0, steps*probes),
+	}
 	kr := newKrylov(n, steps)
 	for p := 0; p < probes; p++ {
 		kr.vecs, kr.steps, kr.scale = 0, 0, 0
@@ -133,23 +127,19 @@ func (s *SLQ) Density(op curvature.Operator) (*Density, error) {
 				break
 			}
 		}
-		d.Products += kr.products
-		kr.products = 0
-		if vals = kr.ritz(&eig, vals, &z, 0); vals == nil {
+		vals, z, ok := kr.ritz()
+		if !ok {
 			return nil, fmt.Errorf("spectral: eigendecomposition of the Lanczos tridiagonal failed")
 		}
-		for k, theta := range vals {
-			t := z.At(0, k)
-			nodes = append(nodes, node{theta, t * t / float64(probes)})
+		for c, theta := range vals {
+			t := z[c] // first component of eigenvector c
+			d.Nodes = append(d.Nodes, theta)
+			d.Weights = append(d.Weights, t*t/float64(probes))
 		}
 	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].theta < nodes[j].theta })
-	d.Nodes = make([]float64, len(nodes))
-	d.Weights = make([]float64, len(nodes))
-	for i, nd := range nodes {
-		d.Nodes[i], d.Weights[i] = nd.theta, nd.w
-	}
-	lo, hi := d.Nodes[0], d.Nodes[len(nodes)-1]
+	d.Products = kr.products
+	sort.Sort(byNode{d.Nodes, d.Weights})
+	lo, hi := d.Nodes[0], d.Nodes[len(d.Nodes)-1]
 	d.Sigma = s.Sigma
 	if d.Sigma == 0 {
 		d.Sigma = 0.01 * (hi - lo)
@@ -168,6 +158,16 @@ func (s *SLQ) Density(op curvature.Operator) (*Density, error) {
 		d.Y[i] = d.At(d.X[i])
 	}
 	return d, nil
+}
+
+// byNode sorts nodes and their weights together.
+type byNode struct{ x, w []float64 }
+
+func (b byNode) Len() int           { return len(b.x) }
+func (b byNode) Less(i, j int) bool { return b.x[i] < b.x[j] }
+func (b byNode) Swap(i, j int) {
+	b.x[i], b.x[j] = b.x[j], b.x[i]
+	b.w[i], b.w[j] = b.w[j], b.w[i]
 }
 
 // At returns the broadened density Σ_k w_k N(x; θ_k, σ²).

@@ -141,7 +141,9 @@ func TestSLQBadInputAndBudget(t *testing.T) {
 	assert.Error(t, err)
 	s := &SLQ{Steps: 5, Probes: 3, Points: 50}
 	need := s.Floats(10)
-	assert.Equal(t, 5*10+10+2*5+10+2*25+2*15+100, need)
+	// Basis, w and α, β; T's eigenvectors and workspace; v; nodes and
+	// weights; the grid.
+	assert.Equal(t, 5*10+10+2*5+(25+4*5)+10+2*15+2*50, need)
 	s.Budget = need - 1
 	_, err = s.Density(op)
 	var be *curvature.BudgetError
