@@ -115,8 +115,8 @@ func (o *AdaBelief) Step(x, grad []float64) error {
 	b2t := math.Pow(b2, t)
 	bc2 := 1 - b2t
 
-	// The coefficient c and denominator scale r of θ ← θ + c·m/(√s/r + ε),
-	// or of θ ← θ + c·m when sgdStep.
+	// θ ← θ + c·m/(√s/r + ε) unrectified, θ ← θ + c·m/(√s + ε) rectified,
+	// θ ← θ + c·m in the warm-up steps of rectification.
 	c, r := -(lr / bc1), math.Sqrt(bc2)
 	rectified, sgdStep := false, false
 	if o.s.Rectify {
@@ -126,7 +126,6 @@ func (o *AdaBelief) Step(x, grad []float64) error {
 		case rho >= 5:
 			rectified = true
 			c = -math.Sqrt(bc2*(rho-4)/(rhoInf-4)*(rho-2)/rho*rhoInf/(rhoInf-2)) / bc1 * lr
-			r = 1
 		case o.s.NoSGDWarmup:
 			c = 0 // the reference leaves θ alone, decay and moments aside
 			sgdStep = true

@@ -161,6 +161,7 @@ type decoder struct {
 // bytes returns the next k ≤ len(d.buf) bytes, valid until the next call.
 func (d *decoder) bytes(k int) []byte {
 	if d.err != nil {
+		clear(d.buf[:k])
 		return d.buf[:k:k]
 	}
 	p := d.buf[:k]

@@ -22,14 +22,13 @@ import (
 func main() {
 	out := flag.String("out", "trajectories-out", "directory for the PNG and CSV files")
 	flag.Parse()
-	if err := run(*out, 1); err != nil {
+	if err := run(*out); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// run writes one PNG per problem and trajectories.csv into dir; scale
-// divides the number of steps (for a quick test).
-func run(dir string, scale int) error {
+// run writes one PNG per problem and trajectories.csv into dir.
+func run(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -45,7 +44,7 @@ func run(dir string, scale int) error {
 	for _, p := range problems() {
 		var paths []path
 		for _, m := range methods() {
-			pa := best(p, m, max(1, p.steps/scale))
+			pa := best(p, m, p.steps)
 			paths = append(paths, pa)
 			for k := range pa.x {
 				w.Write([]string{p.name, pa.method, num(pa.lr), strconv.Itoa(k), num(pa.x[k]), num(pa.y[k]), num(pa.f[k])})

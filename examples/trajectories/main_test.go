@@ -10,7 +10,7 @@ import (
 
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
-	if err := run(dir, 1); err != nil {
+	if err := run(dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range problems() {
