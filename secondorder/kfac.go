@@ -190,7 +190,7 @@ type KFAC struct {
 	pre           *approx.KFAC    // the factors last inverted
 	preGamma      float64         // the γ they were damped with
 	ginv, ainv    []*mat.Dense    // inverses of the damped factors, dense for fast products
-	sub           *nn.Tape        // a forward pass on the first subRows rows
+	sub           *nn.Tape        // the step's tape restricted to its first subRows rows
 	subRows       int
 	subStep       int
 	prev          []float64 // δ_prev
@@ -274,7 +274,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 
 	// Factor statistics on the first rows of the batch, as running averages.
 	if k.a == nil || (k.step-1)%set.StatsInterval == 0 {
-		st := k.tapeFor(set.StatsFraction, theta, b)
+		st := k.tapeFor(set.StatsFraction)
 		f, err := approx.TapeFactors(st, rowsOf(b.Y, st.BatchSize()), &approx.FactorSettings{Kind: set.Factors, Rand: set.Rand})
 		if err != nil {
 			return rec, err
@@ -310,7 +310,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	// products on the batch.
 	hasPrev := k.step > 1 && floats.Norm(k.prev, 2) > 0
 	var mDD, mDP, mPP float64
-	k.fisherQuad(k.tapeFor(set.ModelFraction, theta, b), &mDD, &mDP, &mPP, hasPrev, gamma)
+	k.fisherQuad(k.tapeFor(set.ModelFraction), &mDD, &mDP, &mPP, hasPrev, gamma)
 	rec.Spent.Products += 1
 	if hasPrev {
 		rec.Spent.Products++
@@ -403,21 +403,17 @@ func (k *KFAC) fisherQuad(t *nn.Tape, dd, dp, pp *float64, hasPrev bool, gamma f
 	*pp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.prev, k.prev)
 }
 
-// tapeFor returns a tape that has run forward at θ on the first
-// round(frac·N) rows of the batch: the step's main tape for the whole
-// batch, and otherwise one shared by the statistics and the quadratic model
-// when they use the same rows.
-func (k *KFAC) tapeFor(frac float64, theta []float64, b curvature.Batch) *nn.Tape {
-	n := b.Len()
+// tapeFor returns the step's tape restricted to its first round(frac·N)
+// rows: a view, so the statistics and the quadratic model on part of the
+// batch cost no second forward pass.
+func (k *KFAC) tapeFor(frac float64) *nn.Tape {
+	n := k.tape.BatchSize()
 	rows := max(1, int(math.Round(frac*float64(n))))
 	if rows == n {
 		return k.tape
 	}
-	if k.sub == nil {
-		k.sub = nn.NewTape(k.model.Net, k.model.Loss)
-	}
 	if k.subRows != rows || k.subStep != k.step {
-		k.sub.Forward(theta, rowsOf(b.X, rows))
+		k.sub = k.tape.Prefix(rows)
 		k.subRows, k.subStep = rows, k.step
 	}
 	return k.sub

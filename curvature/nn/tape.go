@@ -20,7 +20,6 @@ type Tape struct {
 	Loss Loss
 
 	theta []float64
-	y     *mat.Dense
 	n     int
 
 	acts    []*mat.Dense // acts[0] = X, acts[k+1] = output of layer k
@@ -77,7 +76,7 @@ func (t *Tape) Forward(theta []float64, x *mat.Dense) *mat.Dense {
 	if c != net.InSize() {
 		panic(fmt.Sprintf("nn: batch has %d columns, network takes %d inputs", c, net.InSize()))
 	}
-	t.theta, t.n, t.hasGrad, t.y = theta, n, false, nil
+	t.theta, t.n, t.hasGrad = theta, n, false
 	t.acts[0] = x
 	for k, l := range net.Layers {
 		t.acts[k+1] = ensure(t.acts[k+1], n, l.OutSize())
@@ -119,7 +118,6 @@ func (t *Tape) Backward(grad []float64, perSample *mat.Dense, y *mat.Dense) {
 			panic(fmt.Sprintf("nn: per-sample gradients are %d×%d, want %d×%d", r, c, t.n, P))
 		}
 	}
-	t.y = y
 	t.grads[L] = ensure(t.grads[L], t.n, net.OutSize())
 	t.Loss.Grad(t.grads[L], t.Z(), y)
 	for k := L - 1; k >= 0; k-- {
@@ -279,4 +277,31 @@ func (t *Tape) BackpropOutput(u *mat.Dense, visit func(k int, g *mat.Dense)) {
 		l.VJP(t.rg[k], nil, t.acts[k], t.acts[k+1], net.LayerParams(t.theta, k), g)
 		g = t.rg[k]
 	}
+}
+
+// Prefix returns a tape holding the first n samples of t's last Forward
+// (and Backward) as views of t's storage, without running anything again:
+// statistics on part of a batch cost no second forward pass. The prefix is
+// valid until t's next Forward; its own products use its own buffers.
+func (t *Tape) Prefix(n int) *Tape {
+	if n <= 0 || n > t.n {
+		panic(fmt.Sprintf("nn: prefix of %d samples of a batch of %d", n, t.n))
+	}
+	p := NewTape(t.Net, t.Loss)
+	p.theta, p.n, p.hasGrad = t.theta, n, t.hasGrad
+	for k, a := range t.acts {
+		p.acts[k] = rowsView(a, n)
+		if t.hasGrad && k > 0 {
+			p.grads[k] = rowsView(t.grads[k], n)
+		}
+	}
+	return p
+}
+
+func rowsView(m *mat.Dense, n int) *mat.Dense {
+	if m == nil {
+		return nil
+	}
+	_, c := m.Dims()
+	return m.Slice(0, n, 0, c).(*mat.Dense)
 }

@@ -238,3 +238,34 @@ func TestBackpropOutput(t *testing.T) {
 		assert.Equal(t, tp.OutputGrad(k).RawMatrix().Data, got[k], "layer %d", k)
 	}
 }
+
+// A prefix of a tape gives the same products as a tape run on the first
+// rows alone.
+func TestPrefix(t *testing.T) {
+	p := newProblem(t, []int{3, 4, 2}, []string{"tanh", "identity"}, SigmoidBCE{}, 7, 31)
+	full := NewTape(p.net, p.loss)
+	full.Forward(p.theta, p.x)
+	full.Backward(nil, nil, p.y)
+	pre := full.Prefix(3)
+
+	alone := NewTape(p.net, p.loss)
+	x3 := mat.DenseCopyOf(p.x.Slice(0, 3, 0, 3))
+	y3 := mat.DenseCopyOf(p.y.Slice(0, 3, 0, 2))
+	alone.Forward(p.theta, x3)
+	alone.Backward(nil, nil, y3)
+
+	v := make([]float64, p.net.NumParams())
+	for i := range v {
+		v[i] = float64(i%5) - 2
+	}
+	a, b := make([]float64, len(v)), make([]float64, len(v))
+	pre.HessVec(a, v)
+	alone.HessVec(b, v)
+	assert.Equal(t, b, a, "Hessian-vector product")
+	ja, jb := mat.NewDense(3, 2, nil), mat.NewDense(3, 2, nil)
+	pre.JVP(ja, v)
+	alone.JVP(jb, v)
+	assert.Equal(t, jb.RawMatrix().Data, mat.DenseCopyOf(ja).RawMatrix().Data, "JVP")
+	assert.Equal(t, 3, pre.BatchSize())
+	assert.Panics(t, func() { full.Prefix(8) })
+}
