@@ -87,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		results = append(results, r)
 	}
 	printTable(stdout, prob, target, results)
-	if err := writeOutputs(out, prob, results); err != nil {
+	if err := writeOutputs(out, prob, target, results); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", strings.Join(outputFiles(out), ", "))

@@ -43,14 +43,14 @@ func outputFiles(dir string) []string {
 }
 
 // writeOutputs writes runs.csv and the two plots.
-func writeOutputs(dir string, p *problem, results []*result) error {
+func writeOutputs(dir string, p *problem, target float64, results []*result) error {
 	if err := writeRuns(filepath.Join(dir, "runs.csv"), results); err != nil {
 		return err
 	}
-	if err := plotLoss(filepath.Join(dir, "loss_steps.png"), "training loss against steps", "step", p, results, func(r evalRow) float64 { return float64(r.Step) }); err != nil {
+	if err := plotLoss(filepath.Join(dir, "loss_steps.png"), "training loss against steps", "step", p, target, results, func(r evalRow) float64 { return float64(r.Step) }); err != nil {
 		return err
 	}
-	return plotLoss(filepath.Join(dir, "loss_seconds.png"), "training loss against optimizer time", "seconds", p, results, func(r evalRow) float64 { return r.Seconds })
+	return plotLoss(filepath.Join(dir, "loss_seconds.png"), "training loss against optimizer time", "seconds", p, target, results, func(r evalRow) float64 { return r.Seconds })
 }
 
 // writeRuns writes one row per evaluation, atomically.
@@ -90,19 +90,30 @@ func writeAtomic(path string, data []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// plotLoss draws the training loss of every run against x, one line each.
-func plotLoss(path, title, xlabel string, p *problem, results []*result, x func(evalRow) float64) error {
+// plotLoss draws the training loss of every run against x, one line each,
+// and the target as a dashed line.
+func plotLoss(path, title, xlabel string, p *problem, target float64, results []*result, x func(evalRow) float64) error {
 	pl := plot.New()
 	pl.Title.Text = fmt.Sprintf("%s: %s", p.name, title)
 	pl.X.Label.Text = xlabel
 	pl.Y.Label.Text = "training loss (" + p.model.Loss.Name() + ")"
-	pl.Y.Scale = plot.LogScale{}
-	pl.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	// The first evaluations dwarf the rest (the loss falls by a factor of
+	// three in ten steps): start the axis at the highest loss after the
+	// first evaluated steps.
 	pl.Legend.Top = true
+	top := 0.0
+	for _, r := range results {
+		if len(r.rows) > 1 && r.rows[1].TrainLoss < 1e300 {
+			top = max(top, r.rows[1].TrainLoss)
+		}
+	}
+	if top > 0 {
+		pl.Y.Max = top
+	}
 	for i, r := range results {
 		pts := make(plotter.XYs, 0, len(r.rows))
 		for _, row := range r.rows {
-			if row.TrainLoss > 0 && row.TrainLoss < 1e300 {
+			if row.TrainLoss < 1e300 && (top == 0 || row.TrainLoss <= top) {
 				pts = append(pts, plotter.XY{X: x(row), Y: row.TrainLoss})
 			}
 		}
@@ -118,6 +129,11 @@ func plotLoss(path, title, xlabel string, p *problem, results []*result, x func(
 		pl.Add(line)
 		pl.Legend.Add(r.label(), line)
 	}
+	goal := plotter.NewFunction(func(float64) float64 { return target })
+	goal.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	goal.Color = color.Gray{Y: 100}
+	pl.Add(goal)
+	pl.Legend.Add("target", goal)
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Gray{Y: 220}
 	grid.Horizontal.Color = color.Gray{Y: 220}
