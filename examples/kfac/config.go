@@ -67,8 +67,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.evalEvery, "eval-every", 10, "steps between evaluations of the full training and held-out loss")
 	fs.StringVar(&c.out, "out", "", "output folder (default: a fresh kfac-out-N)")
 	fs.BoolVar(&c.force, "force", false, "write into -out even if it holds files")
-	fs.StringVar(&adamLRs, "adam-lrs", "0.003,0.01,0.03", "Adam's learning-rate grid")
-	fs.StringVar(&sgdLRs, "sgd-lrs", "0.01,0.03,0.1", "SGD's learning-rate grid")
+	fs.StringVar(&adamLRs, "adam-lrs", "", "Adam's learning-rate grid (default 0.003,0.01,0.03 to autoencode, 0.03,0.1,0.3 to classify)")
+	fs.StringVar(&sgdLRs, "sgd-lrs", "", "SGD's learning-rate grid (default 0.01,0.03,0.1 to autoencode, 0.3,1,3 to classify)")
 	fs.StringVar(&ngLRs, "ng-lrs", "0.03,0.1,0.3", "natural gradient's learning-rate grid")
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum of SGD and natural gradient")
 	fs.Float64Var(&c.damping, "damping", 1e-2, "K-FAC's initial damping λ (adapted, floor min(1e-3, λ)); natural gradient's fixed damping")
@@ -105,6 +105,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		if _, ok := knownOptimizers[o]; !ok {
 			return nil, fmt.Errorf("-optimizers: unknown %q; want some of %s", o, optimizerList())
 		}
+	}
+	// Grids around each task's best rates, found with wider grids (README).
+	if adamLRs == "" {
+		adamLRs = map[string]string{"autoencode": "0.003,0.01,0.03", "classify": "0.03,0.1,0.3"}[c.task]
+	}
+	if sgdLRs == "" {
+		sgdLRs = map[string]string{"autoencode": "0.01,0.03,0.1", "classify": "0.3,1,3"}[c.task]
 	}
 	if c.adamLRs, err = parseFloats(adamLRs); err != nil {
 		return nil, fmt.Errorf("-adam-lrs: %w", err)
