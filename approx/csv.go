@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/curvkit/curvkit/curvature/data"
 )
 
 // Record is one row of the tidy comparison table: one value of one metric
@@ -56,7 +58,7 @@ func WriteRecordsTo(w io.Writer, recs []Record) error {
 // WriteRecords writes the records to path atomically: a crash leaves the
 // previous file or the new one, never part of one.
 func WriteRecords(path string, recs []Record) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return WriteRecordsTo(w, recs) })
+	return data.WriteFileAtomic(path, func(w io.Writer) error { return WriteRecordsTo(w, recs) })
 }
 
 // ReadRecords reads a tidy CSV file written by WriteRecords. It returns an

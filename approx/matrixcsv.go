@@ -10,13 +10,15 @@ import (
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/data"
 )
 
 // WriteMatrixCSV writes m to path as CSV without a header, one line per row,
 // every value with the fewest digits that parse back to the same float64,
 // atomically (a crash leaves the previous file or the whole new one).
 func WriteMatrixCSV(path string, m mat.Matrix) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return WriteMatrixCSVTo(w, m) })
+	return data.WriteFileAtomic(path, func(w io.Writer) error { return WriteMatrixCSVTo(w, m) })
 }
 
 // WriteMatrixCSVTo writes m to w as WriteMatrixCSV does.

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/curvkit/curvkit/curvature/data"
 )
 
 // WriteCSV writes the broadened density as CSV with the header x,density
@@ -74,48 +74,10 @@ func (d *Density) SavePNG(path, title string) error {
 	})
 }
 
-// writeAtomic writes path through fill so that a crash leaves the old file
-// or the complete new one, never a part: the data go to a temporary file
-// in the same directory, which is flushed, fsynced, made readable (0644)
-// and renamed over path; the directory is then synced, where possible.
-func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return fmt.Errorf("spectral: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err = fill(bw); err != nil {
+// writeAtomic writes path through fill atomically (data.WriteFileAtomic).
+func writeAtomic(path string, fill func(io.Writer) error) error {
+	if err := data.WriteFileAtomic(path, fill); err != nil {
 		return fmt.Errorf("spectral: writing %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("spectral: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("spectral: %w", err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("spectral: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("spectral: %w", err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("spectral: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/curvkit/curvkit/curvature/data"
 )
 
 // prepareOut returns the output folder: dir if given (refusing a non-empty
@@ -72,22 +75,13 @@ func writeRuns(path string, results []*result) error {
 	return writeAtomic(path, buf.Bytes())
 }
 
-// writeAtomic writes a temporary file beside path and renames it, so a
-// crash never leaves half a file.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
+// writeAtomic writes data to path atomically, so a crash never leaves half
+// a file.
+func writeAtomic(path string, b []byte) error {
+	return data.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }
 
 // plotLoss draws the training loss of every run against x, one line each,
