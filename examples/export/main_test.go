@@ -86,6 +86,9 @@ func TestRunWritesFiles(t *testing.T) {
 			var log strings.Builder
 			require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: c.kfac, Samples: 2, Seed: 3}, &log))
 			assert.Contains(t, log.String(), "26 parameters, 7 samples")
+			// The memory table: P² = 26² dense, K-FAC 4²+4²+2²+5² (hand counts).
+			assert.Regexp(t, `dense P² \(each of 5 matrices\) +676 +5\.3 KiB`, log.String())
+			assert.Regexp(t, `kfac +61 +488 B`, log.String())
 
 			lm, err := loadModel(model)
 			require.NoError(t, err)

@@ -72,6 +72,9 @@ func run(c config, w io.Writer) error {
 	if P > maxParams {
 		return fmt.Errorf("%s: %d parameters; export writes P×P matrices and handles at most %d", c.Model, P, maxParams)
 	}
+	if err := printMemory(w, m, len(exported)); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(c.Out, 0o755); err != nil {
 		return err
 	}
@@ -192,6 +195,48 @@ func summarize(w io.Writer, c config, P, N int, loss float64, layers int, rows [
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+}
+
+// printMemory prints, before anything is built, the float64 values each
+// matrix and approximation will hold (approx.ModelMemory), from the
+// network's shapes alone.
+func printMemory(w io.Writer, m *curvature.Model, matrices int) error {
+	mem, err := approx.ModelMemory(m, approx.PerNeuron, &tongaSettings)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "memory before building\tfloats\tbytes\t")
+	for _, r := range []struct {
+		name   string
+		floats int
+	}{
+		{fmt.Sprintf("dense P² (each of %d matrices)", matrices), mem.Dense},
+		{"diagonal", mem.Diagonal},
+		{"block_diagonal", mem.LayerBlocks},
+		{"kronecker_optimal", mem.KFAC},
+		{"kfac", mem.KFAC},
+		{"ekfac", mem.EKFAC},
+		{"tonga (each of 2)", mem.TONGA},
+	} {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", r.name, r.floats, humanBytes(8*r.floats))
+	}
+	return tw.Flush()
+}
+
+// humanBytes formats b bytes in B, KiB, MiB or GiB.
+func humanBytes(b int) string {
+	if b < 1024 {
+		return fmt.Sprintf("%d B", b)
+	}
+	x := float64(b) / 1024
+	units := []string{"KiB", "MiB", "GiB"}
+	i := 0
+	for x >= 1024 && i < len(units)-1 {
+		x /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", x, units[i])
 }
 
 // matrixFiles returns the names of the matrix files.
