@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,7 +21,12 @@ import (
 // errors obey the orderings that hold by construction at every step.
 func TestRunTiny(t *testing.T) {
 	s := settings{Out: filepath.Join(t.TempDir(), "out"), Steps: 4, Every: 2, Seed: 3, Hidden: 3, Batch: 16, Eval: 24, LR: 0.01}
-	require.NoError(t, run(s, io.Discard))
+	var out strings.Builder
+	require.NoError(t, run(s, &out))
+	// The memory table, for P = 3·65 + 10·4 = 235 (hand counts): P² dense,
+	// K-FAC 3² + 65² + 10² + 4².
+	assert.Regexp(t, `dense P² \(each of 3 matrices\) +55225 +431\.4 KiB`, out.String())
+	assert.Regexp(t, `kfac \(each of 2\) +4350 +34\.0 KiB`, out.String())
 	// A second run into the same directory starts the table anew.
 	require.NoError(t, run(s, io.Discard))
 

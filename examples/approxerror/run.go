@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
@@ -56,6 +57,11 @@ var (
 	structural = []string{"diagonal", "block_diagonal", "kronecker_optimal"}
 )
 
+// tongaSettings configure the TONGA measured, as in training: per-neuron
+// blocks fed every mini-batch's per-sample gradients (uncentered, the
+// paper's recursion; rank 5, discount 0.995 per gradient).
+var tongaSettings = approx.TONGASettings{Uncentered: true}
+
 // point is one measurement: the step, the loss on the evaluation batch and
 // the relative Frobenius errors by matrix and approximation.
 type point struct {
@@ -101,10 +107,12 @@ func run(s settings, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// TONGA as in training: per-neuron blocks fed every mini-batch's
-	// per-sample gradients (uncentered, the paper's recursion; rank 5,
-	// discount 0.995 per gradient).
-	feed, err := approx.NewTONGAFeed(m, approx.PerNeuron, &approx.TONGASettings{Uncentered: true})
+	fmt.Fprintf(w, "64-%d-10 tanh on the digits, %d parameters; matrices on %d fixed samples, Adam lr %g, batches of %d\n",
+		s.Hidden, P, s.Eval, s.LR, s.Batch)
+	if err := printMemory(w, m); err != nil {
+		return err
+	}
+	feed, err := approx.NewTONGAFeed(m, approx.PerNeuron, &tongaSettings)
 	if err != nil {
 		return err
 	}
@@ -120,8 +128,6 @@ func run(s settings, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "64-%d-10 tanh on the digits, %d parameters; matrices on %d fixed samples, Adam lr %g, batches of %d\n",
-		s.Hidden, P, s.Eval, s.LR, s.Batch)
 
 	tape := nn.NewTape(net, m.Loss)
 	grad := make([]float64, P)
@@ -256,6 +262,49 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 		}
 	}
 	return recs, pt, nil
+}
+
+// printMemory prints, before anything is built, the float64 values each
+// matrix and approximation of a measurement will hold
+// (approx.ModelMemory), from the network's shapes alone.
+func printMemory(w io.Writer, m *curvature.Model) error {
+	mem, err := approx.ModelMemory(m, approx.PerNeuron, &tongaSettings)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "memory before building\tfloats\tbytes\t")
+	for _, r := range []struct {
+		name   string
+		floats int
+	}{
+		{fmt.Sprintf("dense P² (each of %d matrices)", len(matrices)), mem.Dense},
+		{"diagonal", mem.Diagonal},
+		{"block_diagonal", mem.LayerBlocks},
+		{"neuron_block_diagonal", mem.NeuronBlocks},
+		{"kronecker_optimal", mem.KFAC},
+		{"kfac (each of 2)", mem.KFAC},
+		{"ekfac (each of 2)", mem.EKFAC},
+		{"tonga", mem.TONGA},
+	} {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", r.name, r.floats, humanBytes(8*r.floats))
+	}
+	return tw.Flush()
+}
+
+// humanBytes formats b bytes in B, KiB, MiB or GiB.
+func humanBytes(b int) string {
+	if b < 1024 {
+		return fmt.Sprintf("%d B", b)
+	}
+	x := float64(b) / 1024
+	units := []string{"KiB", "MiB", "GiB"}
+	i := 0
+	for x >= 1024 && i < len(units)-1 {
+		x /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", x, units[i])
 }
 
 // report prints one line per measurement.
