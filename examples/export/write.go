@@ -1,47 +1,21 @@
 package main
 
 import (
-	"bufio"
 	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/curvkit/curvkit/curvature/data"
 )
 
-// writeAtomic writes path through write so that a crash or an error leaves
-// the previous file or the complete new one, never a part: the data go to
-// a temporary file in the same directory, which is synced and renamed over
-// path.
-func writeAtomic(path string, write func(w io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err = write(bw); err != nil {
+// writeAtomic writes path through write atomically (data.WriteFileAtomic),
+// naming the file in an error.
+func writeAtomic(path string, write func(w io.Writer) error) error {
+	if err := data.WriteFileAtomic(path, write); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
 
 // writeCSV writes a header and rows atomically.
