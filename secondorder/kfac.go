@@ -59,6 +59,12 @@ type KFACSettings struct {
 	// minimise the damped quadratic model over δ = αΔ + μδ_prev with exact
 	// Fisher-vector products on the batch (Martens & Grosse §7).
 	LearningRate, Momentum float64
+	// ModelTrust caps the decrease the quadratic model may predict for
+	// one step, as a fraction of the current loss (the losses are
+	// non-negative, so a larger predicted decrease cannot be right): a
+	// longer step is shortened along its direction. If it is 0, it
+	// defaults to 0.5; a negative value turns the cap off.
+	ModelTrust float64
 	// ModelFraction is the fraction of the batch (its first rows) whose
 	// Fisher-vector products define the quadratic model's curvature; the
 	// gradient terms always use the whole batch. If it is 0, it defaults
@@ -91,6 +97,7 @@ func (s *KFACSettings) defaults() error {
 		check("StatsInterval", float64(s.StatsInterval), s.StatsInterval >= 0, "must be ≥ 0"),
 		check("StatsFraction", s.StatsFraction, s.StatsFraction >= 0 && s.StatsFraction <= 1, "must be in [0, 1]"),
 		check("Decay", s.Decay, s.Decay >= 0 && s.Decay < 1, "must be in [0, 1)"),
+		check("ModelTrust", s.ModelTrust, !math.IsInf(s.ModelTrust, 0), "must be finite"),
 		check("ModelFraction", s.ModelFraction, s.ModelFraction >= 0 && s.ModelFraction <= 1, "must be in [0, 1]"),
 		check("InverseInterval", float64(s.InverseInterval), s.InverseInterval >= 0, "must be ≥ 0"),
 		check("LearningRate", s.LearningRate, s.LearningRate >= 0 && !math.IsInf(s.LearningRate, 0), "must be finite and ≥ 0"),
@@ -128,6 +135,9 @@ func (s *KFACSettings) defaults() error {
 	if s.ModelFraction == 0 {
 		s.ModelFraction = 1
 	}
+	if s.ModelTrust == 0 {
+		s.ModelTrust = 0.5
+	}
 	if s.InverseInterval == 0 {
 		s.InverseInterval = 20
 	}
@@ -151,9 +161,13 @@ type KFACRecord struct {
 	// Alpha and Mu are the step's coefficients, δ = αΔ + μδ_prev, and
 	// Predicted the model change M(δ) (negative when a decrease).
 	Alpha, Mu, Predicted float64
-	// StepNorm is ‖δ‖₂; Clipped is set when the norm constraint shrank it.
+	// StepNorm is ‖δ‖₂; Clipped is set when the model-trust cap or the
+	// norm constraint shrank it.
 	StepNorm float64
 	Clipped  bool
+	// Rejected is set when a damping-update step found the loss higher
+	// after the step than before it on the same batch and undid the step.
+	Rejected bool
 	// Stats and Inverted are set when the step updated the factor
 	// statistics and refactorised them.
 	Stats, Inverted bool
@@ -174,7 +188,9 @@ type KFACRecord struct {
 // then takes δ = αΔ + μδ_prev with α, μ minimising the damped quadratic
 // model M(δ) = ½δᵀ(F + γI)δ + gᵀδ (a 2×2 solve from two Jacobian-vector
 // products on the batch), and adapts λ every T₃ steps from ρ = (h(θ+δ) −
-// h(θ))/M(δ) by λ ← ω⁻¹λ if ρ < ¼ and λ ← ωλ if ρ > ¾, ω = (19/20)^T₃.
+// h(θ))/M(δ) by λ ← ω⁻¹λ if ρ < ¼ and λ ← ωλ if ρ > ¾, ω = (19/20)^T₃;
+// a step that raised the loss on those steps is undone, as
+// Levenberg–Marquardt methods reject steps with ρ < 0.
 // The factors are running averages updated every T₁ steps and refactorised
 // every T₂ steps (amortisation is what makes K-FAC pay on small networks).
 //
@@ -344,6 +360,21 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 			rec.Clipped = true
 		}
 	}
+	// The losses are non-negative, so a model that predicts a decrease
+	// larger than ModelTrust·h(θ) is outside the region where it can be
+	// right: shrink the step along its ray until it predicts no more. The
+	// model along sδ is M(s) = ½s²q + s·l with q = δᵀF̂δ and l = gᵀδ.
+	if limit := set.ModelTrust * h0; limit > 0 && -predicted > limit {
+		q := alpha*alpha*mDD + 2*alpha*mu*mDP + mu*mu*mPP
+		l := alpha*gD + mu*gP
+		// Smallest s > 0 with −M(s) = limit: ½q s² + l s + limit = 0.
+		if disc := l*l - 2*q*limit; q > 0 && disc >= 0 {
+			sc := (-l - math.Sqrt(disc)) / q
+			alpha, mu = sc*alpha, sc*mu
+			predicted = 0.5*(alpha*alpha*mDD+2*alpha*mu*mDP+mu*mu*mPP) + alpha*gD + mu*gP
+			rec.Clipped = true
+		}
+	}
 	if !finite(alpha) || !finite(mu) {
 		return rec, fmt.Errorf("secondorder: K-FAC step %d: step coefficients α = %v, μ = %v are not finite", k.step, alpha, mu)
 	}
@@ -362,11 +393,19 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 		rec.Spent.Func++
 		rec.NewLoss = h1
 		if !finite(h1) {
-			floats.Sub(theta, k.prev)
+			copy(theta, k.good)
 			clear(k.prev)
 			return rec, fmt.Errorf("secondorder: K-FAC step %d: loss is %v after the step; step undone", k.step, h1)
 		}
 		rec.Rho = (h1 - h0) / predicted
+		if h1 > h0 {
+			// The step went uphill on its own batch: undo it and drop the
+			// momentum, as a Levenberg–Marquardt method rejects a step
+			// with ρ < 0, and raise λ below.
+			copy(theta, k.good)
+			clear(k.prev)
+			rec.Rejected = true
+		}
 		omega := math.Pow(19.0/20, float64(set.DampingInterval))
 		switch {
 		case rec.Rho > 0.75:

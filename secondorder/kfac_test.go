@@ -67,7 +67,7 @@ func TestKFACTrainsDigits(t *testing.T) {
 func TestKFACQuadraticModel(t *testing.T) {
 	m, theta, set := digitsModel(t, 6, 4)
 	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 40, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 40, 0, 1))}
-	opt, err := NewKFAC(m, &KFACSettings{FixedDamping: true, Damping: 0.05})
+	opt, err := NewKFAC(m, &KFACSettings{FixedDamping: true, Damping: 0.05, ModelTrust: -1})
 	require.NoError(t, err)
 	_, err = opt.Step(theta, b)
 	require.NoError(t, err)
@@ -107,7 +107,7 @@ func TestKFACQuadraticModel(t *testing.T) {
 func TestKFACNormConstraint(t *testing.T) {
 	m, theta, set := digitsModel(t, 6, 5)
 	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 50, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 50, 0, 1))}
-	opt, err := NewKFAC(m, &KFACSettings{NormConstraint: 1e-4})
+	opt, err := NewKFAC(m, &KFACSettings{NormConstraint: 1e-4, ModelTrust: -1})
 	require.NoError(t, err)
 	before := append([]float64(nil), theta...)
 	rec, err := opt.Step(theta, b)
@@ -155,4 +155,42 @@ func TestKFACRestoresLastGoodPoint(t *testing.T) {
 	}
 	require.Error(t, err)
 	assert.Equal(t, good, theta)
+}
+
+// The quadratic model never predicts a decrease beyond ModelTrust times
+// the loss (the losses are non-negative), on a run where the cap binds.
+func TestKFACModelTrust(t *testing.T) {
+	m, theta, set := digitsModel(t, 16, 8)
+	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 64, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 64, 0, 1))}
+	opt, err := NewKFAC(m, &KFACSettings{ModelTrust: 0.1})
+	require.NoError(t, err)
+	clipped := 0
+	for range 20 {
+		rec, err := opt.Step(theta, b)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, -rec.Predicted, 0.1*rec.Loss*(1+1e-12))
+		if rec.Clipped {
+			clipped++
+		}
+	}
+	assert.Positive(t, clipped, "the cap binds at 10% of the loss")
+	_, err = NewKFAC(m, &KFACSettings{ModelTrust: math.Inf(1)})
+	assert.Error(t, err)
+}
+
+// A step that raises the loss on its own batch is undone at a
+// damping-update step, and λ rises.
+func TestKFACRejectsUphillStep(t *testing.T) {
+	m, theta, set := digitsModel(t, 6, 9)
+	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 64, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 64, 0, 1))}
+	// A fixed, far too long step (no model, no cap) goes uphill.
+	opt, err := NewKFAC(m, &KFACSettings{LearningRate: 30, ModelTrust: -1, DampingInterval: 1})
+	require.NoError(t, err)
+	before := append([]float64(nil), theta...)
+	rec, err := opt.Step(theta, b)
+	require.NoError(t, err)
+	require.True(t, rec.Rejected, "loss %v → %v", rec.Loss, rec.NewLoss)
+	assert.Greater(t, rec.NewLoss, rec.Loss)
+	assert.Equal(t, before, theta)
+	assert.Greater(t, rec.NextLambda, rec.Lambda)
 }
