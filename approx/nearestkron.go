@@ -208,7 +208,6 @@ func nearestKronPower(b []float64, p, q, maxIter int, tol float64) (*mat.SymDens
 		// never decreases.
 		next := math.Sqrt(ng * norm2(a))
 		if next-sigma <= tol*next {
-			sigma = next
 			break
 		}
 		sigma = next

@@ -46,16 +46,15 @@ func mlpOf(net *nn.Network) (mlp, bool) {
 
 // layerState holds one Dense layer's per-sample quantities on a batch.
 type layerState struct {
-	abar      *mat.Dense // N×(in+1): the input with a column of ones
-	dphi      *mat.Dense // N×out: φ'(s)
-	d2phi     *mat.Dense // N×out: φ″(s)
-	delta     *mat.Dense // N×out: ∂ℓ_i/∂s
-	gradA     *mat.Dense // N×out: ∂ℓ_i/∂a, a = φ(s)
-	w         blas64.General
-	hs        [][]float64 // per sample, out×out: ∂²ℓ_i/∂s² (or its Gauss-Newton part)
-	in, out   int
-	lo, size  int
-	hasParams bool
+	abar     *mat.Dense // N×(in+1): the input with a column of ones
+	dphi     *mat.Dense // N×out: φ'(s)
+	d2phi    *mat.Dense // N×out: φ″(s)
+	delta    *mat.Dense // N×out: ∂ℓ_i/∂s
+	gradA    *mat.Dense // N×out: ∂ℓ_i/∂a, a = φ(s)
+	w        blas64.General
+	hs       [][]float64 // per sample, out×out: ∂²ℓ_i/∂s² (or its Gauss-Newton part)
+	in, out  int
+	lo, size int
 }
 
 // assembler builds dense curvature matrices of an MLP from per-sample

@@ -82,13 +82,12 @@ type Exact struct {
 	// materialised into; 0 means no limit.
 	Budget int
 
-	a      *mat.SymDense // the matrix the decomposition belongs to
-	eig    mat.EigenSym
-	vals   []float64
-	vecs   mat.Dense
-	valid  bool
-	gh, y  []float64
-	vecBuf []float64
+	a     *mat.SymDense // the matrix the decomposition belongs to
+	eig   mat.EigenSym
+	vals  []float64
+	vecs  mat.Dense
+	valid bool
+	gh, y []float64
 
 	// Bounds of M's spectrum from its entries (SciPy's starting
 	// interval for σ): Gershgorin, Frobenius and ∞-norm, smallest diagonal.

@@ -102,7 +102,10 @@ func denseOf(op curvature.Operator) (mat.Symmetric, bool) {
 	case curvature.Dense:
 		return o.Symmetric, o.Symmetric != nil
 	case *curvature.Dense:
-		return o.Symmetric, o != nil && o.Symmetric != nil
+		if o == nil {
+			return nil, false
+		}
+		return o.Symmetric, o.Symmetric != nil
 	case mat.Symmetric:
 		return o, true
 	}

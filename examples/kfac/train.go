@@ -213,8 +213,12 @@ func train(c *config, p *problem, name string, lr, target float64, stop bool, pr
 	}
 	evaluate(0)
 	for step := 1; step <= c.steps; step++ {
-		if !batches.Next() && !batches.Next() {
-			return nil, fmt.Errorf("no batches")
+		// Next reports false once at the end of an epoch; the call after
+		// it starts the next epoch.
+		if !batches.Next() {
+			if !batches.Next() {
+				return nil, fmt.Errorf("no batches")
+			}
 		}
 		b := curvature.Batch{X: batches.X(), Y: batches.Y()}
 		t0 := time.Now()
