@@ -23,13 +23,18 @@ import (
 // opt.Budget bounds the P floats of the result. Errors are those of
 // Model.Diagonal and NewDiagonal.
 func ModelDiagonal(m *curvature.Model, kind curvature.Kind, theta []float64, b curvature.Batch, opt *curvature.Options) (*Diagonal, error) {
-	d, err := m.Diagonal(kind, theta, b, opt)
-	if err != nil {
-		return nil, err
-	}
 	budget := 0
 	if opt != nil {
 		budget = opt.Budget
+	}
+	if m.Net != nil {
+		if err := curvature.CheckFloats(kind.String()+" diagonal", DiagonalFloats(m.Net.NumParams()), budget); err != nil {
+			return nil, err
+		}
+	}
+	d, err := m.Diagonal(kind, theta, b, opt)
+	if err != nil {
+		return nil, err
 	}
 	return NewDiagonal(d, budget)
 }
