@@ -31,6 +31,7 @@ type config struct {
 	momentum               float64
 
 	damping         float64
+	ngDamping       float64
 	factors         approx.FactorKind
 	statsInterval   int
 	statsFraction   float64
@@ -40,12 +41,14 @@ type config struct {
 }
 
 var knownOptimizers = map[string]string{
-	"kfac":    "K-FAC (Martens & Grosse 2015), quadratic-model step and momentum",
-	"adam":    "Adam, learning rate tuned over -adam-lrs",
-	"sgd":     "SGD with momentum -momentum, learning rate tuned over -sgd-lrs",
-	"hf":      "Hessian-free (Martens 2010), CG on damped GGN products, at most 50 CG steps",
-	"ng-diag": "natural gradient with the exact diagonal Fisher, learning rate tuned over -ng-lrs",
-	"ng-kfac": "natural gradient with K-FAC (factors refreshed every -inverse-interval steps), tuned over -ng-lrs",
+	"kfac":     "K-FAC (Martens & Grosse 2015), quadratic-model step and momentum",
+	"adam":     "Adam, learning rate tuned over -adam-lrs",
+	"sgd":      "SGD with momentum -momentum, learning rate tuned over -sgd-lrs",
+	"hf":       "Hessian-free (Martens 2010), CG on damped GGN products, at most 50 CG steps",
+	"ng-diag":  "natural gradient with the exact diagonal Fisher, learning rate tuned over -ng-lrs",
+	"ng-block": "natural gradient with the per-layer blocks of the Fisher (refreshed every -inverse-interval steps), tuned over -ng-lrs",
+	"ng-kfac":  "natural gradient with K-FAC (factors refreshed every -inverse-interval steps), tuned over -ng-lrs",
+	"ng-ekfac": "natural gradient with EKFAC (refreshed every -inverse-interval steps), tuned over -ng-lrs",
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -71,7 +74,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&sgdLRs, "sgd-lrs", "", "SGD's learning-rate grid (default 0.01,0.03,0.1 to autoencode, 0.3,1,3 to classify)")
 	fs.StringVar(&ngLRs, "ng-lrs", "0.03,0.1,0.3", "natural gradient's learning-rate grid")
 	fs.Float64Var(&c.momentum, "momentum", 0.9, "momentum of SGD and natural gradient")
-	fs.Float64Var(&c.damping, "damping", 1e-2, "K-FAC's initial damping λ (adapted, floor min(1e-3, λ)); natural gradient's fixed damping")
+	fs.Float64Var(&c.damping, "damping", 1e-2, "K-FAC's initial damping λ (adapted, floor min(1e-3, λ))")
+	fs.Float64Var(&c.ngDamping, "ng-damping", 0.1, "natural gradient's fixed damping λ")
 	fs.StringVar(&factors, "factors", "mc", "K-FAC's G factors: mc (sampled labels), exact (output-Hessian factor) or empirical")
 	fs.IntVar(&c.statsInterval, "stats-interval", 1, "K-FAC: steps between factor statistics")
 	fs.Float64Var(&c.statsFraction, "stats-fraction", 0.25, "K-FAC: fraction of the batch the statistics use")
@@ -142,6 +146,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		{"target", c.target, c.target >= 0},
 		{"momentum", c.momentum, c.momentum >= 0 && c.momentum < 1},
 		{"damping", c.damping, c.damping > 0},
+		{"ng-damping", c.ngDamping, c.ngDamping > 0},
 		{"stats-fraction", c.statsFraction, c.statsFraction > 0 && c.statsFraction <= 1},
 		{"model-fraction", c.modelFraction, c.modelFraction > 0 && c.modelFraction <= 1},
 	} {
@@ -160,14 +165,14 @@ func (c *config) grid(name string) []float64 {
 		return c.adamLRs
 	case "sgd":
 		return c.sgdLRs
-	case "ng-diag", "ng-kfac":
+	case "ng-diag", "ng-block", "ng-kfac", "ng-ekfac":
 		return c.ngLRs
 	}
 	return nil
 }
 
 func optimizerList() string {
-	return "kfac, adam, sgd, hf, ng-diag, ng-kfac"
+	return "kfac, adam, sgd, hf, ng-diag, ng-block, ng-kfac, ng-ekfac"
 }
 
 func splitList(s string) []string {

@@ -142,21 +142,24 @@ func newStepper(c *config, p *problem, name string, lr float64) (stepper, error)
 			return nil, err
 		}
 		return &hfStepper{opt: opt}, nil
-	case "ng-diag", "ng-kfac":
-		curv := secondorder.DiagonalCurvature(p.model, curvature.Fisher, nil)
-		interval := 1
-		if name == "ng-kfac" {
-			curv = secondorder.KFACCurvature(p.model, &approx.FactorSettings{Kind: c.factors, Seed: c.seed},
-				&approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
-			interval = c.inverseInterval
+	case "ng-diag", "ng-block", "ng-kfac", "ng-ekfac":
+		fs := &approx.FactorSettings{Kind: c.factors, Seed: c.seed}
+		curv, interval := secondorder.DiagonalCurvature(p.model, curvature.Fisher, nil), 1
+		switch name {
+		case "ng-block":
+			curv, interval = secondorder.BlockDiagonalCurvature(p.model, curvature.Fisher, nil), c.inverseInterval
+		case "ng-kfac":
+			curv, interval = secondorder.KFACCurvature(p.model, fs, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver}), c.inverseInterval
+		case "ng-ekfac":
+			curv, interval = secondorder.EKFACCurvature(p.model, fs, nil), c.inverseInterval
 		}
 		opt, err := secondorder.NewNaturalGradient(p.model, &secondorder.NaturalGradientSettings{
-			LearningRate: lr, Damping: c.damping, Curvature: curv, UpdateInterval: interval, Momentum: c.momentum,
+			LearningRate: lr, Damping: c.ngDamping, Curvature: curv, UpdateInterval: interval, Momentum: c.momentum,
 		})
 		if err != nil {
 			return nil, err
 		}
-		return ngStepper{opt: opt, lam: c.damping}, nil
+		return ngStepper{opt: opt, lam: c.ngDamping}, nil
 	}
 	return nil, fmt.Errorf("unknown optimizer %q", name)
 }
