@@ -452,7 +452,7 @@ func (k *KFAC) tapeFor(frac float64) *nn.Tape {
 		return k.tape
 	}
 	if k.subRows != rows || k.subStep != k.step {
-		k.sub = k.tape.Prefix(rows)
+		k.sub = k.tape.PrefixTo(k.sub, rows)
 		k.subRows, k.subStep = rows, k.step
 	}
 	return k.sub

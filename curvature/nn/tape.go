@@ -283,11 +283,22 @@ func (t *Tape) BackpropOutput(u *mat.Dense, visit func(k int, g *mat.Dense)) {
 // (and Backward) as views of t's storage, without running anything again:
 // statistics on part of a batch cost no second forward pass. The prefix is
 // valid until t's next Forward; its own products use its own buffers.
-func (t *Tape) Prefix(n int) *Tape {
+func (t *Tape) Prefix(n int) *Tape { return t.PrefixTo(nil, n) }
+
+// PrefixTo is Prefix into dst, a tape of the same network whose work
+// buffers it reuses (a new one when dst is nil), so that a loop taking a
+// prefix every step does not allocate them again.
+func (t *Tape) PrefixTo(dst *Tape, n int) *Tape {
 	if n <= 0 || n > t.n {
 		panic(fmt.Sprintf("nn: prefix of %d samples of a batch of %d", n, t.n))
 	}
-	p := NewTape(t.Net, t.Loss)
+	p := dst
+	if p == nil {
+		p = NewTape(t.Net, t.Loss)
+	} else if p.Net != t.Net {
+		panic("nn: prefix into a tape of another network")
+	}
+	p.Loss = t.Loss
 	p.theta, p.n, p.hasGrad = t.theta, n, t.hasGrad
 	for k, a := range t.acts {
 		p.acts[k] = rowsView(a, n)
