@@ -29,13 +29,24 @@
 // Monte-Carlo Fisher with k sampled labels per input is an unbiased estimate
 // of F. For a linear network with the MSE loss, H = G.
 //
-// # Operators
+// # Dense matrices, blocks, diagonals and operators
 //
-// Dense results are *mat.SymDense. Matrix-free results satisfy Operator
-// (Dim, MulVecTo), and MatMuler when a block of products is cheaper together,
-// so a solver takes either. Before anything dense is built its size, n²
-// floats, is checked against the caller's budget; a request over the budget
-// is a *BudgetError saying how much it would have taken.
+// Model.Dense returns a matrix as a *mat.SymDense, Model.Block one layer's
+// diagonal block and Model.Diagonal its diagonal, none of them forming more
+// than it returns. For an MLP the Hessian and GGN are assembled from
+// per-sample Kronecker structure: the block of layers (m, l) is
+// Σ_i (M_s,m J_{m←l})_i ⊗ ā_m,i ā_l,iᵀ (plus, for the Hessian, a cross term),
+// M_s the per-sample second derivative in the pre-activations, one matrix
+// product with inner dimension N per pair of layers. Model.DenseSum returns
+// the unnormalised Sum over the samples, which merges exactly with sums over
+// other samples; Dense splits a batch over Options.Workers goroutines that
+// way.
+//
+// Model.Operator returns the same matrices matrix-free: they satisfy
+// Operator (Dim, MulVecTo), and MatMuler for blocks of vectors, so a solver
+// takes either. Before anything dense is built its size, n² floats, is
+// checked against the caller's budget; a request over the budget is a
+// *BudgetError saying how much it would have taken.
 //
 // # Plain functions
 //
