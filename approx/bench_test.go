@@ -2,23 +2,11 @@ package approx
 
 import (
 	"math/rand/v2"
-	"syscall"
 	"testing"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 )
-
-// cpuTime returns the CPU time this process has used. The machines these
-// benchmarks run on are shared, so wall-clock ns/op can be inflated by
-// other load; cpu-ns/op (reported by cpuTimer) is the steadier figure.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // cpuTimer reports the CPU time per operation of the timed loop when its
 // result is called after the loop.
