@@ -3,7 +3,6 @@ package approx
 import (
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"gonum.org/v1/gonum/mat"
 )
