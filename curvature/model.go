@@ -3,6 +3,7 @@ package curvature
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/curvkit/curvkit/curvature/nn"
@@ -165,8 +166,10 @@ func (m *Model) Validate(theta []float64, b Batch) error {
 		return fmt.Errorf("curvature: %d inputs but %d targets", n, ny)
 	}
 	for i := 0; i < n; i++ {
-		if err := checkFinite(fmt.Sprintf("input row %d", i), b.X.RawRowView(i)); err != nil {
-			return err
+		for j, v := range b.X.RawRowView(i) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("curvature: input row %d column %d is %v", i, j, v)
+			}
 		}
 	}
 	return m.Loss.CheckTargets(b.Y, m.Net.OutSize())
