@@ -212,6 +212,19 @@ type damper interface {
 	SolveDampedTo(dst, v []float64, lambda float64) error
 }
 
+// SolveDamping returns a λ for comparing damped solves against M:
+// 10⁻³‖M‖₂, plus −λ_min(M) when M has negative eigenvalues (a Hessian
+// away from a minimum), so that M + λI is positive definite and its
+// condition number stays near 1000. It is 0 for a zero matrix.
+func SolveDamping(M curvature.Operator) (float64, error) {
+	vals, err := spectrum(M, max(LanczosSteps, 42))
+	if err != nil {
+		return math.NaN(), err
+	}
+	hi, lo := vals[len(vals)-1], vals[0]
+	return 1e-3*math.Max(math.Abs(hi), math.Abs(lo)) + math.Max(0, -lo), nil
+}
+
 // SolveError returns the relative error ‖x̃−x‖/‖x‖ and the cosine between
 // x̃ = (M̃+λI)⁻¹g and x = (M+λI)⁻¹g. The exact solve uses exact's
 // SolveDampedTo when it has one, else a dense Cholesky factorisation. A

@@ -172,3 +172,21 @@ func TestCompareErrors(t *testing.T) {
 	assert.True(t, math.IsNaN(c.SolveRelError) && math.IsNaN(c.SolveCosine))
 	assert.False(t, math.IsNaN(c.RelFrobenius))
 }
+
+// SolveDamping is 10⁻³ of the spectral norm, plus −λ_min for an
+// indefinite matrix: closed forms on diagonal matrices.
+func TestSolveDamping(t *testing.T) {
+	for _, c := range []struct {
+		d    []float64
+		want float64
+	}{
+		{[]float64{1, 5}, 0.005},
+		{[]float64{-2, 1, 3}, 2.003},
+		{[]float64{-7, 0.5}, 7.007},
+		{[]float64{0, 0}, 0},
+	} {
+		got, err := SolveDamping(curvature.NewDense(mat.NewDiagDense(len(c.d), c.d)))
+		require.NoError(t, err)
+		assert.InDelta(t, c.want, got, 1e-12, "%v", c.d)
+	}
+}

@@ -12,7 +12,7 @@ type BudgetError struct {
 
 func (e *BudgetError) Error() string {
 	return fmt.Sprintf("curvature: %s needs %d floats (%s), over the budget of %d floats (%s)",
-		e.What, e.Floats, humanBytes(8*float64(e.Floats)), e.Budget, humanBytes(8*float64(e.Budget)))
+		e.What, e.Floats, SizeOfFloats(e.Floats), e.Budget, SizeOfFloats(e.Budget))
 }
 
 // DenseFloats returns the float64 count of a dense n×n matrix, n², the
@@ -34,7 +34,11 @@ func CheckFloats(what string, floats, budget int) error {
 	return nil
 }
 
-func humanBytes(b float64) string {
+// SizeOfFloats formats the memory of n float64 values, 8n bytes, in B,
+// KiB, MiB, GiB or TiB, as budget errors and the examples' estimates
+// print it.
+func SizeOfFloats(n int) string {
+	b := 8 * float64(n)
 	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
 	i := 0
 	for b >= 1024 && i < len(units)-1 {

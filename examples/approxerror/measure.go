@@ -6,7 +6,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/approx"
-	"github.com/curvkit/curvkit/curvature"
 )
 
 // measure returns the metrics of approx.Compare (without eigenvalues) of a
@@ -44,22 +43,4 @@ func relFrobenius(m, a *mat.SymDense) float64 {
 		}
 	}
 	return math.Sqrt(num / den)
-}
-
-// damping returns λ for the solves against M: 10⁻³‖M‖₂, plus −λ_min(M)
-// when M has negative eigenvalues (the Hessian), so that M + λI is
-// positive definite and well conditioned. The same rule as examples/export.
-func damping(M *mat.SymDense) (float64, error) {
-	top, err := approx.TopEigenvalues(curvature.NewDense(M), 1)
-	if err != nil {
-		return math.NaN(), err
-	}
-	var neg mat.SymDense
-	neg.ScaleSym(-1, M)
-	bottom, err := approx.TopEigenvalues(curvature.NewDense(&neg), 1)
-	if err != nil {
-		return math.NaN(), err
-	}
-	hi, lo := top[0], -bottom[0]
-	return 1e-3*math.Max(math.Abs(hi), math.Abs(lo)) + math.Max(0, -lo), nil
 }

@@ -213,7 +213,7 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 		if err != nil {
 			return nil, pt, err
 		}
-		lambda, err := damping(M)
+		lambda, err := approx.SolveDamping(curvature.NewDense(M))
 		if err != nil {
 			return nil, pt, err
 		}
@@ -287,24 +287,9 @@ func printMemory(w io.Writer, m *curvature.Model) error {
 		{"ekfac (each of 2)", mem.EKFAC},
 		{"tonga", mem.TONGA},
 	} {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", r.name, r.floats, humanBytes(8*r.floats))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", r.name, r.floats, curvature.SizeOfFloats(r.floats))
 	}
 	return tw.Flush()
-}
-
-// humanBytes formats b bytes in B, KiB, MiB or GiB.
-func humanBytes(b int) string {
-	if b < 1024 {
-		return fmt.Sprintf("%d B", b)
-	}
-	x := float64(b) / 1024
-	units := []string{"KiB", "MiB", "GiB"}
-	i := 0
-	for x >= 1024 && i < len(units)-1 {
-		x /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", x, units[i])
 }
 
 // report prints one line per measurement.

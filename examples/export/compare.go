@@ -69,25 +69,6 @@ func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, shapes []a
 	return cs
 }
 
-// damping returns λ for the solves against M: 10⁻³‖M‖₂, plus −λ_min(M)
-// when M has negative eigenvalues (the Hessian away from a minimum), so
-// that M + λI is positive definite with condition number at most about
-// 1000·(1 + …). It is 0 for a zero matrix.
-func damping(M *mat.SymDense) (float64, error) {
-	top, err := approx.TopEigenvalues(curvature.NewDense(M), 1)
-	if err != nil {
-		return math.NaN(), err
-	}
-	var neg mat.SymDense
-	neg.ScaleSym(-1, M)
-	bottom, err := approx.TopEigenvalues(curvature.NewDense(&neg), 1)
-	if err != nil {
-		return math.NaN(), err
-	}
-	hi, lo := top[0], -bottom[0]
-	return 1e-3*math.Max(math.Abs(hi), math.Abs(lo)) + math.Max(0, -lo), nil
-}
-
 // compare measures every candidate against M with the damped solve of
 // grad, and returns the rows of errors.csv. Metrics that cannot be
 // computed (a zero matrix, a solve that fails) are NaN, and a note goes to

@@ -88,7 +88,7 @@ func TestRunWritesFiles(t *testing.T) {
 			assert.Contains(t, log.String(), "26 parameters, 7 samples")
 			// The memory table: P² = 26² dense, K-FAC 4²+4²+2²+5² (hand counts).
 			assert.Regexp(t, `dense P² \(each of 5 matrices\) +676 +5\.3 KiB`, log.String())
-			assert.Regexp(t, `kfac +61 +488 B`, log.String())
+			assert.Regexp(t, `kfac +61 +488\.0 B`, log.String())
 
 			lm, err := loadModel(model)
 			require.NoError(t, err)

@@ -138,7 +138,7 @@ func run(c config, w io.Writer) error {
 	var lambdas [][]string
 	for _, kind := range exported {
 		M := matrices[kind]
-		lambda, err := damping(M)
+		lambda, err := approx.SolveDamping(curvature.NewDense(M))
 		if err != nil {
 			return fmt.Errorf("%v: %w", kind, err)
 		}
@@ -219,24 +219,9 @@ func printMemory(w io.Writer, m *curvature.Model, matrices int) error {
 		{"ekfac", mem.EKFAC},
 		{"tonga (each of 2)", mem.TONGA},
 	} {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", r.name, r.floats, humanBytes(8*r.floats))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", r.name, r.floats, curvature.SizeOfFloats(r.floats))
 	}
 	return tw.Flush()
-}
-
-// humanBytes formats b bytes in B, KiB, MiB or GiB.
-func humanBytes(b int) string {
-	if b < 1024 {
-		return fmt.Sprintf("%d B", b)
-	}
-	x := float64(b) / 1024
-	units := []string{"KiB", "MiB", "GiB"}
-	i := 0
-	for x >= 1024 && i < len(units)-1 {
-		x /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", x, units[i])
 }
 
 // matrixFiles returns the names of the matrix files.
