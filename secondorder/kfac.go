@@ -211,7 +211,9 @@ type KFAC struct {
 	subStep       int
 	prev          []float64 // δ_prev
 	delta, grad   []float64
-	good          []float64 // θ before the last step, restored if it led to a non-finite loss
+	good          []float64    // θ before the last step, restored if it led to a non-finite loss
+	blocks        [][2]int     // each Dense layer's parameter range
+	work          []*mat.Dense // per layer, G_d⁻¹X in the preconditioning
 	tape          *nn.Tape
 	jv, jp, hv    *mat.Dense
 }
@@ -243,6 +245,10 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 	P := m.Net.NumParams()
 	k.prev, k.delta, k.grad = make([]float64, P), make([]float64, P), make([]float64, P)
 	k.good = make([]float64, P)
+	k.blocks = m.ParamBlocks()
+	for _, d := range k.dense {
+		k.work = append(k.work, mat.NewDense(d.Out, d.In+1, nil))
+	}
 	return k, nil
 }
 
@@ -513,12 +519,11 @@ func dampedInverse(s *mat.SymDense, shift float64) (*mat.Dense, error) {
 // precondition stores the damped K-FAC inverse applied to g in dst: per
 // layer, with X the out×(in+1) reshaping, G_d⁻¹ X A_d⁻¹.
 func (k *KFAC) precondition(dst, g []float64) {
-	for l, r := range k.model.ParamBlocks() {
+	for l, r := range k.blocks {
 		d := k.dense[l]
 		x := mat.NewDense(d.Out, d.In+1, g[r[0]:r[1]])
-		var w mat.Dense
-		w.Mul(k.ginv[l], x)
-		mat.NewDense(d.Out, d.In+1, dst[r[0]:r[1]]).Mul(&w, k.ainv[l])
+		k.work[l].Mul(k.ginv[l], x)
+		mat.NewDense(d.Out, d.In+1, dst[r[0]:r[1]]).Mul(k.work[l], k.ainv[l])
 	}
 }
 
