@@ -1,0 +1,236 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Tile and block sizes: a 4×12 tile of C lives in registers; a kc×12
+// panel of B (24 KiB) stays in L1 while the 4-row panels of A stream by,
+// and an mc×kc block of A (256 KiB) in L2.
+const (
+	mr, nr = 4, 12
+	kc     = 256
+	mc     = 128
+	nc     = 1020 // a multiple of nr
+)
+
+// minWork is the size m·n·k below which packing does not pay.
+const minWork = 4 * 4 * 4
+
+// parallelWork is the size m·n·k from which the rows of C are split over
+// GOMAXPROCS goroutines.
+const parallelWork = 1 << 21
+
+// Gemm computes C ← α op(A) op(B) + β C, as blas64.Gemm does, and panics on
+// mismatched shapes as it does.
+func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
+	m, n := c.Rows, c.Cols
+	k := a.Cols
+	if tA != blas.NoTrans {
+		k = a.Rows
+	}
+	if !hasKernel || m*n*k < minWork || !gonumBLAS() {
+		blas64.Gemm(tA, tB, alpha, a, b, beta, c)
+		return
+	}
+	checkShapes(tA, tB, a, b, c, k)
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 {
+		scale(beta, c)
+		return
+	}
+	p := runtime.GOMAXPROCS(0)
+	if p == 1 || m*n*k < parallelWork || m < 2*mr {
+		gemmRows(tA, tB, alpha, a, b, beta, c, 0, m)
+		return
+	}
+	// Split the rows of C into p chunks of whole tiles.
+	chunk := ((m+p-1)/p + mr - 1) / mr * mr
+	var wg sync.WaitGroup
+	for i0 := 0; i0 < m; i0 += chunk {
+		i1 := min(i0+chunk, m)
+		wg.Go(func() { gemmRows(tA, tB, alpha, a, b, beta, c, i0, i1) })
+	}
+	wg.Wait()
+}
+
+// gonumBLAS reports whether blas64 uses gonum's own implementation, the one
+// this package outruns; a registered BLAS such as OpenBLAS is used as is.
+func gonumBLAS() bool {
+	_, ok := blas64.Implementation().(gonum.Implementation)
+	return ok
+}
+
+func checkShapes(tA, tB blas.Transpose, a, b, c blas64.General, k int) {
+	am, ak := a.Rows, a.Cols
+	if tA != blas.NoTrans {
+		am, ak = ak, am
+	}
+	bk, bn := b.Rows, b.Cols
+	if tB != blas.NoTrans {
+		bk, bn = bn, bk
+	}
+	if am != c.Rows || bn != c.Cols || ak != bk || ak != k {
+		panic("gemm: bad shapes")
+	}
+	// The kernel reads and writes through pointers: the slices must hold
+	// what the shapes say.
+	for _, g := range []blas64.General{a, b, c} {
+		if g.Rows > 0 && g.Cols > 0 && (g.Stride < g.Cols || len(g.Data) < (g.Rows-1)*g.Stride+g.Cols) {
+			panic("gemm: matrix data shorter than its shape")
+		}
+	}
+}
+
+// scale stores βC in C (β = 0 clears C without reading it).
+func scale(beta float64, c blas64.General) {
+	for i := 0; i < c.Rows; i++ {
+		row := c.Data[i*c.Stride : i*c.Stride+c.Cols]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// buffers holds packing space: a block of A and a block of B per call.
+var buffers = sync.Pool{New: func() any {
+	return &pack{a: make([]float64, mc*kc), b: make([]float64, kc*nc)}
+}}
+
+type pack struct {
+	a, b []float64
+	tile [mr * nr]float64
+}
+
+// gemmRows computes rows [i0, i1) of C.
+func gemmRows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, i0, i1 int) {
+	n := c.Cols
+	k := a.Cols
+	if tA != blas.NoTrans {
+		k = a.Rows
+	}
+	buf := buffers.Get().(*pack)
+	defer buffers.Put(buf)
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			packB(buf.b, tB, b, pc, kb, jc, nb)
+			bet := beta
+			if pc > 0 {
+				bet = 1
+			}
+			for ic := i0; ic < i1; ic += mc {
+				mb := min(mc, i1-ic)
+				packA(buf.a, tA, a, ic, mb, pc, kb)
+				block(buf, kb, mb, nb, alpha, bet, c, ic, jc)
+			}
+		}
+	}
+}
+
+// block multiplies the packed mb×kb block of A by the packed kb×nb block
+// of B into C[ic:ic+mb, jc:jc+nb], tile by tile.
+func block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int) {
+	for jr := 0; jr < nb; jr += nr {
+		bp := &buf.b[jr*kb]
+		cols := min(nr, nb-jr)
+		for ir := 0; ir < mb; ir += mr {
+			ap := &buf.a[ir*kb]
+			rows := min(mr, mb-ir)
+			off := (ic+ir)*c.Stride + jc + jr
+			if rows == mr && cols == nr {
+				kernel4x12(kb, ap, bp, &c.Data[off], c.Stride, alpha, beta)
+				continue
+			}
+			// A partial tile: compute it whole into the scratch tile, then
+			// copy out the part that exists.
+			t := &buf.tile
+			kernel4x12(kb, ap, bp, &t[0], nr, alpha, 0)
+			for i := 0; i < rows; i++ {
+				dst := c.Data[off+i*c.Stride : off+i*c.Stride+cols]
+				src := t[i*nr : i*nr+cols]
+				if beta == 0 {
+					copy(dst, src)
+					continue
+				}
+				for j, v := range src {
+					dst[j] = v + beta*dst[j]
+				}
+			}
+		}
+	}
+}
+
+// packA stores rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) in dst as
+// panels of mr rows, each column of a panel contiguous, zero-padded.
+func packA(dst []float64, t blas.Transpose, a blas64.General, i0, mb, p0, kb int) {
+	for ir := 0; ir < mb; ir += mr {
+		panel := dst[ir*kb : ir*kb+mr*kb]
+		rows := min(mr, mb-ir)
+		if t == blas.NoTrans {
+			for r := 0; r < mr; r++ {
+				if r >= rows {
+					for p := 0; p < kb; p++ {
+						panel[p*mr+r] = 0
+					}
+					continue
+				}
+				src := a.Data[(i0+ir+r)*a.Stride+p0 : (i0+ir+r)*a.Stride+p0+kb]
+				for p, v := range src {
+					panel[p*mr+r] = v
+				}
+			}
+			continue
+		}
+		// op(A) = Aᵀ: column p of the panel is a run of row p0+p of A.
+		for p := 0; p < kb; p++ {
+			src := a.Data[(p0+p)*a.Stride+i0+ir:]
+			d := panel[p*mr : p*mr+mr]
+			n := copy(d[:rows], src[:rows])
+			clear(d[n:])
+		}
+	}
+}
+
+// packB stores rows [p0, p0+kb) and columns [j0, j0+nb) of op(B) in dst as
+// panels of nr columns, each row of a panel contiguous, zero-padded.
+func packB(dst []float64, t blas.Transpose, b blas64.General, p0, kb, j0, nb int) {
+	for jr := 0; jr < nb; jr += nr {
+		panel := dst[jr*kb : jr*kb+nr*kb]
+		cols := min(nr, nb-jr)
+		if t == blas.NoTrans {
+			for p := 0; p < kb; p++ {
+				src := b.Data[(p0+p)*b.Stride+j0+jr:]
+				d := panel[p*nr : p*nr+nr]
+				n := copy(d[:cols], src[:cols])
+				clear(d[n:])
+			}
+			continue
+		}
+		// op(B) = Bᵀ: row p of the panel gathers column p0+p of B's rows.
+		for j := 0; j < nr; j++ {
+			if j >= cols {
+				for p := 0; p < kb; p++ {
+					panel[p*nr+j] = 0
+				}
+				continue
+			}
+			src := b.Data[(j0+jr+j)*b.Stride+p0 : (j0+jr+j)*b.Stride+p0+kb]
+			for p, v := range src {
+				panel[p*nr+j] = v
+			}
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// naive is the oracle: the defining triple loop.
+func naive(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
+	at := func(g blas64.General, t blas.Transpose, i, j int) float64 {
+		if t != blas.NoTrans {
+			i, j = j, i
+		}
+		return g.Data[i*g.Stride+j]
+	}
+	k := a.Cols
+	if tA != blas.NoTrans {
+		k = a.Rows
+	}
+	for i := 0; i < c.Rows; i++ {
+		for j := 0; j < c.Cols; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				s += at(a, tA, i, p) * at(b, tB, p, j)
+			}
+			v := alpha * s
+			if beta != 0 {
+				v += beta * c.Data[i*c.Stride+j]
+			}
+			c.Data[i*c.Stride+j] = v
+		}
+	}
+}
+
+func randGeneral(rng *rand.Rand, r, c, pad int) blas64.General {
+	g := blas64.General{Rows: r, Cols: c, Stride: c + pad, Data: make([]float64, max(0, (r-1)*(c+pad)+c))}
+	for i := range g.Data {
+		g.Data[i] = rng.NormFloat64()
+	}
+	return g
+}
+
+func copyGeneral(g blas64.General) blas64.General {
+	g.Data = append([]float64(nil), g.Data...)
+	return g
+}
+
+// checkGemm compares Gemm with the triple loop on one product, entry by
+// entry, to a tolerance scaled by the size of the sums.
+func checkGemm(t *testing.T, rng *rand.Rand, tA, tB blas.Transpose, m, n, k, pad int, alpha, beta float64) {
+	t.Helper()
+	ar, ac := m, k
+	if tA != blas.NoTrans {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB != blas.NoTrans {
+		br, bc = n, k
+	}
+	a, b := randGeneral(rng, ar, ac, pad), randGeneral(rng, br, bc, pad)
+	c := randGeneral(rng, m, n, pad)
+	if beta == 0 {
+		for i := range c.Data {
+			c.Data[i] = math.NaN() // β = 0 must not read C
+		}
+	}
+	want := copyGeneral(c)
+	naive(tA, tB, alpha, a, b, beta, want)
+	Gemm(tA, tB, alpha, a, b, beta, c)
+	tol := 1e-13 * float64(k+1) * (math.Abs(alpha) + math.Abs(beta) + 1)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			g, w := c.Data[i*c.Stride+j], want.Data[i*c.Stride+j]
+			if !(math.Abs(g-w) <= tol*(1+math.Abs(w))) {
+				t.Fatalf("C[%d,%d] = %v, want %v", i, j, g, w)
+			}
+		}
+		// The padding between rows is not C's and must be untouched.
+		for j := n; j < c.Stride && i < m-1; j++ {
+			if g, w := c.Data[i*c.Stride+j], want.Data[i*c.Stride+j]; g != w && !(math.IsNaN(g) && math.IsNaN(w)) {
+				t.Fatalf("padding C[%d,%d] changed to %v", i, j, g)
+			}
+		}
+	}
+}
+
+func TestGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	shapes := [][3]int{
+		{1, 1, 1}, {4, 12, 1}, {4, 12, 7}, {5, 13, 3}, {3, 11, 9}, {8, 24, 16},
+		{17, 29, 31}, {64, 128, 64}, {130, 10, 129}, {129, 37, 300}, {7, 1100, 5},
+		{256, 64, 513},
+	}
+	trans := []blas.Transpose{blas.NoTrans, blas.Trans}
+	for _, s := range shapes {
+		for _, tA := range trans {
+			for _, tB := range trans {
+				for _, ab := range [][2]float64{{1, 0}, {1, 1}, {-0.5, 2}, {0, 0.5}, {2, 0}} {
+					for _, pad := range []int{0, 3} {
+						name := fmt.Sprintf("%dx%dx%d/%c%c/a%g,b%g/pad%d", s[0], s[1], s[2], tA, tB, ab[0], ab[1], pad)
+						t.Run(name, func(t *testing.T) {
+							checkGemm(t, rng, tA, tB, s[0], s[1], s[2], pad, ab[0], ab[1])
+						})
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmParallel covers the split of C's rows over goroutines.
+func TestGemmParallel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, s := range [][3]int{{301, 140, 70}, {150, 150, 150}} {
+		if s[0]*s[1]*s[2] < parallelWork {
+			t.Fatalf("shape %v is below the parallel threshold", s)
+		}
+		checkGemm(t, rng, blas.NoTrans, blas.Trans, s[0], s[1], s[2], 1, 1.5, 1)
+	}
+}
+
+func TestGemmBadShapes(t *testing.T) {
+	a := blas64.General{Rows: 20, Cols: 30, Stride: 30, Data: make([]float64, 600)}
+	b := blas64.General{Rows: 30, Cols: 40, Stride: 40, Data: make([]float64, 1200)}
+	for _, tc := range []struct {
+		name string
+		c    blas64.General
+	}{
+		{"rows", blas64.General{Rows: 21, Cols: 40, Stride: 40, Data: make([]float64, 840)}},
+		{"short data", blas64.General{Rows: 20, Cols: 40, Stride: 40, Data: make([]float64, 700)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
+				}
+			}()
+			Gemm(blas.NoTrans, blas.NoTrans, 1, a, b, 0, tc.c)
+		})
+	}
+}
