@@ -6,6 +6,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/internal/gemm"
 )
 
 // Dense is the affine layer s = W a + b mapping In inputs to Out outputs.
@@ -46,7 +48,7 @@ func (d Dense) checkParams(theta []float64) {
 func (d Dense) Forward(y, x *mat.Dense, theta []float64) {
 	d.checkParams(theta)
 	yr := y.RawMatrix()
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, x.RawMatrix(), d.w(theta), 0, yr)
+	gemm.Gemm(blas.NoTrans, blas.Trans, 1, x.RawMatrix(), d.w(theta), 0, yr)
 	d.addBias(yr, theta)
 }
 
@@ -66,12 +68,12 @@ func (d Dense) JVP(dy, x, _ *mat.Dense, theta []float64, dx *mat.Dense, dtheta [
 	dyr := dy.RawMatrix()
 	beta := 0.0
 	if dx != nil {
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1, dx.RawMatrix(), d.w(theta), 0, dyr)
+		gemm.Gemm(blas.NoTrans, blas.Trans, 1, dx.RawMatrix(), d.w(theta), 0, dyr)
 		beta = 1
 	}
 	if dtheta != nil {
 		d.checkParams(dtheta)
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1, x.RawMatrix(), d.w(dtheta), beta, dyr)
+		gemm.Gemm(blas.NoTrans, blas.Trans, 1, x.RawMatrix(), d.w(dtheta), beta, dyr)
 		d.addBias(dyr, dtheta)
 		return
 	}
@@ -85,11 +87,11 @@ func (d Dense) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []flo
 	d.checkParams(theta)
 	gr := g.RawMatrix()
 	if dx != nil {
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, gr, d.w(theta), 0, dx.RawMatrix())
+		gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, gr, d.w(theta), 0, dx.RawMatrix())
 	}
 	if dtheta != nil {
 		d.checkParams(dtheta)
-		blas64.Gemm(blas.Trans, blas.NoTrans, 1, gr, x.RawMatrix(), 0, d.w(dtheta))
+		gemm.Gemm(blas.Trans, blas.NoTrans, 1, gr, x.RawMatrix(), 0, d.w(dtheta))
 		d.biasGrad(dtheta, gr, false)
 	}
 }
@@ -137,11 +139,11 @@ func (d Dense) SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, _, _ *mat.Dense
 	gr := g.RawMatrix()
 	if rdx != nil && dtheta != nil {
 		d.checkParams(dtheta)
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, gr, d.w(dtheta), 1, rdx.RawMatrix())
+		gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, gr, d.w(dtheta), 1, rdx.RawMatrix())
 	}
 	if rdtheta != nil && dx != nil {
 		d.checkParams(rdtheta)
-		blas64.Gemm(blas.Trans, blas.NoTrans, 1, gr, dx.RawMatrix(), 1, d.w(rdtheta))
+		gemm.Gemm(blas.Trans, blas.NoTrans, 1, gr, dx.RawMatrix(), 1, d.w(rdtheta))
 	}
 }
 

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"math"
 	"runtime"
 	"sync"
 
@@ -19,9 +20,6 @@ const (
 	nc     = 1020 // a multiple of nr
 )
 
-// minWork is the size m·n·k below which packing does not pay.
-const minWork = 4 * 4 * 4
-
 // parallelWork is the size m·n·k from which the rows of C are split over
 // GOMAXPROCS goroutines.
 const parallelWork = 1 << 21
@@ -29,36 +27,60 @@ const parallelWork = 1 << 21
 // Gemm computes C ← α op(A) op(B) + β C, as blas64.Gemm does, and panics on
 // mismatched shapes as it does.
 func Gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General) {
+	if !mul(tA, tB, alpha, a, b, beta, c, false) {
+		blas64.Gemm(tA, tB, alpha, a, b, beta, c)
+	}
+}
+
+// Syrk computes the upper triangle of C ← α AᵀA + β C (t = blas.Trans) or
+// C ← α AAᵀ + β C (t = blas.NoTrans), as blas64.Syrk does with blas.Upper,
+// except that it may also overwrite entries of C's strict lower triangle
+// near the diagonal, which a symmetric matrix stored upper never reads.
+func Syrk(t blas.Transpose, alpha float64, a blas64.General, beta float64, c blas64.Symmetric) {
+	if c.Uplo != blas.Upper {
+		panic("gemm: Syrk stores the upper triangle")
+	}
+	tB := blas.Trans
+	if t != blas.NoTrans {
+		tB = blas.NoTrans
+	}
+	g := blas64.General{Rows: c.N, Cols: c.N, Stride: c.Stride, Data: c.Data}
+	if !mul(t, tB, alpha, a, a, beta, g, true) {
+		blas64.Syrk(t, alpha, a, beta, c)
+	}
+}
+
+// mul computes the product with the kernel, or reports false when
+// blas64 should; upper restricts it to the tiles that meet C's upper
+// triangle.
+func mul(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, upper bool) bool {
 	m, n := c.Rows, c.Cols
 	k := a.Cols
 	if tA != blas.NoTrans {
 		k = a.Rows
 	}
-	if !hasKernel || m*n*k < minWork || !gonumBLAS() {
-		blas64.Gemm(tA, tB, alpha, a, b, beta, c)
-		return
-	}
 	checkShapes(tA, tB, a, b, c, k)
-	if m == 0 || n == 0 {
-		return
+	if !hasKernel || !gonumBLAS() {
+		return false
 	}
 	if alpha == 0 {
 		scale(beta, c)
-		return
+		return true
 	}
 	p := runtime.GOMAXPROCS(0)
 	if p == 1 || m*n*k < parallelWork || m < 2*mr {
-		gemmRows(tA, tB, alpha, a, b, beta, c, 0, m)
-		return
+		gemmRows(tA, tB, alpha, a, b, beta, c, 0, m, upper)
+		return true
 	}
 	// Split the rows of C into p chunks of whole tiles.
 	chunk := ((m+p-1)/p + mr - 1) / mr * mr
 	var wg sync.WaitGroup
 	for i0 := 0; i0 < m; i0 += chunk {
 		i1 := min(i0+chunk, m)
-		wg.Go(func() { gemmRows(tA, tB, alpha, a, b, beta, c, i0, i1) })
+		wg.Go(func() { gemmRows(tA, tB, alpha, a, b, beta, c, i0, i1, upper) })
 	}
 	wg.Wait()
+	return true
 }
 
 // gonumBLAS reports whether blas64 uses gonum's own implementation, the one
@@ -113,8 +135,9 @@ type pack struct {
 	tile [mr * nr]float64
 }
 
-// gemmRows computes rows [i0, i1) of C.
-func gemmRows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, i0, i1 int) {
+// gemmRows computes rows [i0, i1) of C (their upper-triangle tiles if
+// upper).
+func gemmRows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, i0, i1 int, upper bool) {
 	n := c.Cols
 	k := a.Cols
 	if tA != blas.NoTrans {
@@ -132,21 +155,28 @@ func gemmRows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta fl
 				bet = 1
 			}
 			for ic := i0; ic < i1; ic += mc {
+				if upper && ic >= jc+nb {
+					break // this and the later row blocks lie below the diagonal
+				}
 				mb := min(mc, i1-ic)
 				packA(buf.a, tA, a, ic, mb, pc, kb)
-				block(buf, kb, mb, nb, alpha, bet, c, ic, jc)
+				block(buf, kb, mb, nb, alpha, bet, c, ic, jc, upper)
 			}
 		}
 	}
 }
 
 // block multiplies the packed mb×kb block of A by the packed kb×nb block
-// of B into C[ic:ic+mb, jc:jc+nb], tile by tile.
-func block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int) {
+// of B into C[ic:ic+mb, jc:jc+nb], tile by tile (those meeting the upper
+// triangle if upper).
+func block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int, upper bool) {
 	for jr := 0; jr < nb; jr += nr {
 		bp := &buf.b[jr*kb]
 		cols := min(nr, nb-jr)
 		for ir := 0; ir < mb; ir += mr {
+			if upper && ic+ir >= jc+jr+cols {
+				break // every entry of this tile and those below is in the lower triangle
+			}
 			ap := &buf.a[ir*kb]
 			rows := min(mr, mb-ir)
 			off := (ic+ir)*c.Stride + jc + jr
@@ -166,7 +196,7 @@ func block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic,
 					continue
 				}
 				for j, v := range src {
-					dst[j] = v + beta*dst[j]
+					dst[j] = math.FMA(beta, dst[j], v) // as the kernel rounds
 				}
 			}
 		}

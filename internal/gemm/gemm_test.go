@@ -144,3 +144,67 @@ func TestGemmBadShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestSyrk compares the upper triangle with the triple loop; C's lower
+// triangle holds NaN, which must not leak into it.
+func TestSyrk(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, s := range [][2]int{{5, 3}, {13, 40}, {65, 64}, {129, 64}, {140, 300}, {300, 200}} {
+		for _, tr := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			for _, ab := range [][2]float64{{1, 0}, {0.25, 1}} {
+				n, k := s[0], s[1]
+				t.Run(fmt.Sprintf("%dx%d/%c/a%g,b%g", n, k, tr, ab[0], ab[1]), func(t *testing.T) {
+					var a blas64.General
+					tB := blas.Trans
+					if tr == blas.NoTrans {
+						a = randGeneral(rng, n, k, 1)
+					} else {
+						a = randGeneral(rng, k, n, 1)
+						tB = blas.NoTrans
+					}
+					c := randGeneral(rng, n, n, 0)
+					for i := 0; i < n; i++ {
+						for j := 0; j < i; j++ {
+							c.Data[i*n+j] = math.NaN()
+						}
+					}
+					want := copyGeneral(c)
+					naive(tr, tB, ab[0], a, a, ab[1], want)
+					Syrk(tr, ab[0], a, ab[1], blas64.Symmetric{N: n, Stride: n, Data: c.Data, Uplo: blas.Upper})
+					for i := 0; i < n; i++ {
+						for j := i; j < n; j++ {
+							g, w := c.Data[i*n+j], want.Data[i*n+j]
+							if !(math.Abs(g-w) <= 1e-13*float64(k)*(1+math.Abs(w))) {
+								t.Fatalf("C[%d,%d] = %v, want %v", i, j, g, w)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestGemmRowsAlone checks that a row of a product is the same bits when
+// computed alone, as the package documents for the kernel.
+func TestGemmRowsAlone(t *testing.T) {
+	if !hasKernel {
+		t.Skip("no kernel: blas64 makes no such promise")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	const m, n, k = 37, 29, 300
+	a, b := randGeneral(rng, m, k, 0), randGeneral(rng, n, k, 0)
+	c := randGeneral(rng, m, n, 0)
+	whole := copyGeneral(c)
+	Gemm(blas.NoTrans, blas.Trans, 1.5, a, b, 0.5, whole)
+	for i := 0; i < m; i++ {
+		ai := blas64.General{Rows: 1, Cols: k, Stride: k, Data: a.Data[i*k : (i+1)*k]}
+		ci := blas64.General{Rows: 1, Cols: n, Stride: n, Data: append([]float64(nil), c.Data[i*n:(i+1)*n]...)}
+		Gemm(blas.NoTrans, blas.Trans, 1.5, ai, b, 0.5, ci)
+		for j := range ci.Data {
+			if ci.Data[j] != whole.Data[i*n+j] {
+				t.Fatalf("row %d alone: C[%d] = %v, in the product %v", i, j, ci.Data[j], whole.Data[i*n+j])
+			}
+		}
+	}
+}
