@@ -5,9 +5,11 @@ import (
 	"math"
 	"sync"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/gemm"
 )
 
 // Damping selects the matrix a Kronecker block's SolveDampedTo inverts.
@@ -198,8 +200,8 @@ func (k *Kron) MulVecTo(dst, v []float64) {
 	checkVecs(dst, v, k.Dim())
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.w1.Mul(k.gd, k.view(v))
-	k.view(dst).Mul(k.w1, k.ad)
+	gemm.Mul(k.w1, blas.NoTrans, k.gd, blas.NoTrans, k.view(v))
+	gemm.Mul(k.view(dst), blas.NoTrans, k.w1, blas.NoTrans, k.ad)
 }
 
 // toEigenbasis stores Q_Gᵀ X Q_A in k.w1.
@@ -208,18 +210,16 @@ func (k *Kron) toEigenbasis(e *kronEig, v []float64) { e.project(k.w1, k.w2, k.v
 // fromEigenbasis stores Q_G Y Q_Aᵀ in dst, Y = k.w1.
 func (k *Kron) fromEigenbasis(e *kronEig, dst []float64) { e.unproject(k.view(dst), k.w2, k.w1) }
 
-// project stores Q_Gᵀ X Q_A in y (p×q) using w (p×q) as work space. The
-// products avoid gonum's transposed-times-transposed Dgemm, which runs on
-// strided loops several times slower than the other three cases.
+// project stores Q_Gᵀ X Q_A in y (p×q) using w (p×q) as work space.
 func (e *kronEig) project(y, w, x *mat.Dense) {
-	w.Mul(x, e.qa)
-	y.Mul(e.qg.T(), w)
+	gemm.Mul(w, blas.NoTrans, x, blas.NoTrans, e.qa)
+	gemm.Mul(y, blas.Trans, e.qg, blas.NoTrans, w)
 }
 
 // unproject stores Q_G Y Q_Aᵀ in dst (p×q) using w (p×q) as work space.
 func (e *kronEig) unproject(dst, w, y *mat.Dense) {
-	w.Mul(y, e.qa.T())
-	dst.Mul(e.qg, w)
+	gemm.Mul(w, blas.NoTrans, y, blas.Trans, e.qa)
+	gemm.Mul(dst, blas.NoTrans, e.qg, blas.NoTrans, w)
 }
 
 // basis returns the eigendecompositions, computing them if needed.

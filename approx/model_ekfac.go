@@ -10,6 +10,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/gemm"
 )
 
 // EKFACOf returns the EKFAC of m's curvature at θ on the batch, and the
@@ -85,14 +86,14 @@ func TapeEKFAC(t *nn.Tape, y *mat.Dense, fs *FactorSettings, ks *KFACSettings) (
 		d := t.Net.Layers[k].(nn.Dense)
 		abars[l] = augment(t.Input(k))
 		a := mat.NewSymDense(d.In+1, nil)
-		blas64.Syrk(blas.Trans, 1/float64(n), abars[l].RawMatrix(), 0, a.RawSymmetric())
+		gemm.Syrk(blas.Trans, 1/float64(n), abars[l].RawMatrix(), 0, a.RawSymmetric())
 		gs[l] = mat.NewSymDense(d.Out, nil)
 		factors[l] = KronFactors{G: gs[l], A: a}
 	}
 	for _, u := range us {
 		t.BackpropOutput(u, func(k int, g *mat.Dense) {
 			if l, ok := index[k]; ok {
-				blas64.Syrk(blas.Trans, w, g.RawMatrix(), 1, gs[l].RawSymmetric())
+				gemm.Syrk(blas.Trans, w, g.RawMatrix(), 1, gs[l].RawSymmetric())
 				deltas[l] = append(deltas[l], mat.DenseCopyOf(g))
 			}
 		})
@@ -119,7 +120,7 @@ func TapeEKFAC(t *nn.Tape, y *mat.Dense, fs *FactorSettings, ks *KFACSettings) (
 		for _, delta := range deltas[l] {
 			yg.Mul(delta, e.qg)
 			square(yg)
-			blas64.Gemm(blas.Trans, blas.NoTrans, w, yg.RawMatrix(), za.RawMatrix(), 1, sl)
+			gemm.Gemm(blas.Trans, blas.NoTrans, w, yg.RawMatrix(), za.RawMatrix(), 1, sl)
 		}
 		off += kr.Dim()
 	}

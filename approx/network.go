@@ -6,11 +6,11 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/gemm"
 )
 
 // FactorKind selects how K-FAC's G factors are estimated from a batch.
@@ -113,7 +113,7 @@ func tapeFactors(t *nn.Tape, dense []int, y *mat.Dense, set FactorSettings) []Kr
 		d := t.Net.Layers[k].(nn.Dense)
 		abar := augment(t.Input(k))
 		a := mat.NewSymDense(d.In+1, nil)
-		blas64.Syrk(blas.Trans, 1/float64(n), abar.RawMatrix(), 0, a.RawSymmetric())
+		gemm.Syrk(blas.Trans, 1/float64(n), abar.RawMatrix(), 0, a.RawSymmetric())
 		gs[l] = mat.NewSymDense(d.Out, nil)
 		factors[l] = KronFactors{G: gs[l], A: a}
 	}
@@ -122,7 +122,7 @@ func tapeFactors(t *nn.Tape, dense []int, y *mat.Dense, set FactorSettings) []Kr
 	for _, u := range us {
 		t.BackpropOutput(u, func(k int, g *mat.Dense) {
 			if l, ok := index[k]; ok {
-				blas64.Syrk(blas.Trans, weight, g.RawMatrix(), 1, gs[l].RawSymmetric())
+				gemm.Syrk(blas.Trans, weight, g.RawMatrix(), 1, gs[l].RawSymmetric())
 			}
 		})
 	}

@@ -1,10 +1,12 @@
 package curvature
 
 import (
-	"github.com/curvkit/curvkit/curvature/nn"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/gemm"
 )
 
 // mlp is the layer structure the fast dense assembly needs: Dense layers,
@@ -147,9 +149,9 @@ func newAssembler(s mlp, t *nn.Tape, loss nn.Loss, hessian bool, down int) *asse
 		tmp = tmp[:k*o]
 		for i := 0; i < n; i++ {
 			// Wᵀ M W, then scale rows and columns by φ'.
-			blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, gen(k, k, up.hs[i]), up.w, 0, gen(k, o, tmp))
+			gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, gen(k, k, up.hs[i]), up.w, 0, gen(k, o, tmp))
 			h := make([]float64, o*o)
-			blas64.Gemm(blas.Trans, blas.NoTrans, 1, up.w, gen(k, o, tmp), 0, gen(o, o, h))
+			gemm.Gemm(blas.Trans, blas.NoTrans, 1, up.w, gen(k, o, tmp), 0, gen(o, o, h))
 			dp := L.dphi.RawRowView(i)
 			for p := 0; p < o; p++ {
 				for q := 0; q < o; q++ {
@@ -212,7 +214,7 @@ func (a *assembler) block(m, l int, cross bool) *mat.Dense {
 				}
 			}
 			j := make([]float64, Lk.out*ol)
-			blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, Lk.w, gen(Lp.out, ol, scaled), 0, gen(Lk.out, ol, j))
+			gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, Lk.w, gen(Lp.out, ol, scaled), 0, gen(Lk.out, ol, j))
 			next[i] = j
 		}
 		jac = next
@@ -222,11 +224,11 @@ func (a *assembler) block(m, l int, cross bool) *mat.Dense {
 	d := mat.NewDense(n, om*ol, nil)
 	kr := mat.NewDense(n, im*il, nil)
 	for i := 0; i < n; i++ {
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, gen(om, om, Lm.hs[i]), gen(om, ol, jac[i]), 0, gen(om, ol, d.RawRowView(i)))
+		gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, gen(om, om, Lm.hs[i]), gen(om, ol, jac[i]), 0, gen(om, ol, d.RawRowView(i)))
 		outer(kr.RawRowView(i), Lm.abar.RawRowView(i), Ll.abar.RawRowView(i))
 	}
 	raw := mat.NewDense(om*ol, im*il, nil)
-	raw.Mul(d.T(), kr)
+	gemm.Mul(raw, blas.Trans, d, blas.NoTrans, kr)
 
 	blk := mat.NewDense(Lm.size, Ll.size, nil)
 	bd := blk.RawMatrix()
@@ -260,7 +262,7 @@ func (a *assembler) block(m, l int, cross bool) *mat.Dense {
 		}
 	}
 	raw2 := mat.NewDense(om*il, Lm.in*ol, nil)
-	raw2.Mul(x.T(), y)
+	gemm.Mul(raw2, blas.Trans, x, blas.NoTrans, y)
 	r2 := raw2.RawMatrix()
 	for o := 0; o < om; o++ {
 		for j2 := 0; j2 < il; j2++ {
@@ -295,8 +297,8 @@ func (a *assembler) diagonalBlock(m int) *mat.Dense {
 		}
 		outer(kr.RawRowView(i), L.abar.RawRowView(i), L.abar.RawRowView(i))
 	}
-	var raw mat.Dense
-	raw.Mul(d.T(), kr)
+	raw := mat.NewDense(pairs, s*s, nil)
+	gemm.Mul(raw, blas.Trans, d, blas.NoTrans, kr)
 	blk := mat.NewDense(L.size, L.size, nil)
 	bd := blk.RawMatrix()
 	q := 0

@@ -4,9 +4,10 @@ import (
 	"fmt"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/internal/gemm"
 )
 
 // Sum is a curvature matrix kept as a sum over samples, so that sums over
@@ -62,5 +63,5 @@ func (s *Sum) Mean() *mat.SymDense {
 
 // addGram adds rowsᵀ rows to dst in one symmetric rank-k update.
 func addGram(dst *mat.SymDense, rows *mat.Dense) {
-	blas64.Syrk(blas.Trans, 1, rows.RawMatrix(), 1, dst.RawSymmetric())
+	gemm.Syrk(blas.Trans, 1, rows.RawMatrix(), 1, dst.RawSymmetric())
 }

@@ -6,12 +6,14 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/gemm"
 )
 
 // KFACSettings configure the K-FAC optimizer. The zero value is valid: each
@@ -522,8 +524,8 @@ func (k *KFAC) precondition(dst, g []float64) {
 	for l, r := range k.blocks {
 		d := k.dense[l]
 		x := mat.NewDense(d.Out, d.In+1, g[r[0]:r[1]])
-		k.work[l].Mul(k.ginv[l], x)
-		mat.NewDense(d.Out, d.In+1, dst[r[0]:r[1]]).Mul(k.work[l], k.ainv[l])
+		gemm.Mul(k.work[l], blas.NoTrans, k.ginv[l], blas.NoTrans, x)
+		gemm.Mul(mat.NewDense(d.Out, d.In+1, dst[r[0]:r[1]]), blas.NoTrans, k.work[l], blas.NoTrans, k.ainv[l])
 	}
 }
 
