@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
@@ -85,48 +86,117 @@ func KFACFactors(m *curvature.Model, theta []float64, b curvature.Batch, s *Fact
 // between its factor statistics and other products. The tape's batch is
 // not validated here.
 func TapeFactors(t *nn.Tape, y *mat.Dense, s *FactorSettings) ([]KronFactors, error) {
+	dense, err := denseLayers(t.Net)
+	if err != nil {
+		return nil, err
+	}
+	f := make([]KronFactors, len(dense))
+	for l, k := range dense {
+		d := t.Net.Layers[k].(nn.Dense)
+		f[l] = KronFactors{G: mat.NewSymDense(d.Out, nil), A: mat.NewSymDense(d.In+1, nil)}
+	}
+	if err := UpdateTapeFactors(f, 0, t, y, s); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// UpdateTapeFactors stores ε·F + (1−ε)·F_tape in each factor F of dst,
+// F_tape the factor TapeFactors would return: the running average of
+// Martens & Grosse's K-FAC, updated in place without building F_tape, for
+// optimizers that average statistics every step. With ε = 0 the old
+// contents are not read. The factors of dst must be *mat.SymDense of the
+// layers' sizes (as TapeFactors returns).
+func UpdateTapeFactors(dst []KronFactors, decay float64, t *nn.Tape, y *mat.Dense, s *FactorSettings) error {
 	var set FactorSettings
 	if s != nil {
 		set = *s
 	}
 	if set.Samples < 0 {
-		return nil, fmt.Errorf("approx: %d Monte-Carlo samples; want at least 1", set.Samples)
+		return fmt.Errorf("approx: %d Monte-Carlo samples; want at least 1", set.Samples)
 	}
 	if set.Kind < ExactFactors || set.Kind > EmpiricalFactors {
-		return nil, fmt.Errorf("approx: unknown K-FAC factor kind %d", set.Kind)
+		return fmt.Errorf("approx: unknown K-FAC factor kind %d", set.Kind)
+	}
+	if !(decay >= 0 && decay < 1) {
+		return fmt.Errorf("approx: running-average weight %v; want it in [0, 1)", decay)
 	}
 	dense, err := denseLayers(t.Net)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return tapeFactors(t, dense, y, set), nil
+	if len(dst) != len(dense) {
+		return fmt.Errorf("approx: %d factor pairs for %d Dense layers", len(dst), len(dense))
+	}
+	as, gs := make([]*mat.SymDense, len(dense)), make([]*mat.SymDense, len(dense))
+	for l, k := range dense {
+		d := t.Net.Layers[k].(nn.Dense)
+		var okA, okG bool
+		as[l], okA = dst[l].A.(*mat.SymDense)
+		gs[l], okG = dst[l].G.(*mat.SymDense)
+		if !okA || !okG || as[l].SymmetricDim() != d.In+1 || gs[l].SymmetricDim() != d.Out {
+			return fmt.Errorf("approx: layer %d's factors must be *mat.SymDense of sizes %d and %d", l, d.Out, d.In+1)
+		}
+	}
+	updateTapeFactors(as, gs, decay, t, dense, y, set)
+	return nil
 }
 
-func tapeFactors(t *nn.Tape, dense []int, y *mat.Dense, set FactorSettings) []KronFactors {
+func updateTapeFactors(as, gs []*mat.SymDense, decay float64, t *nn.Tape, dense []int, y *mat.Dense, set FactorSettings) {
 	n, _ := t.Z().Dims()
-
-	factors := make([]KronFactors, len(dense))
 	index := make(map[int]int, len(dense))
-	gs := make([]*mat.SymDense, len(dense))
 	for l, k := range dense {
 		index[k] = l
-		d := t.Net.Layers[k].(nn.Dense)
-		abar := augment(t.Input(k))
-		a := mat.NewSymDense(d.In+1, nil)
-		gemm.Syrk(blas.Trans, 1/float64(n), abar.RawMatrix(), 0, a.RawSymmetric())
-		gs[l] = mat.NewSymDense(d.Out, nil)
-		factors[l] = KronFactors{G: gs[l], A: a}
+		updateA(as[l], decay, t.Input(k), n)
+		g := gs[l].RawSymmetric()
+		for i := 0; i < g.N; i++ {
+			row := g.Data[i*g.Stride+i : i*g.Stride+g.N]
+			if decay == 0 {
+				clear(row)
+				continue
+			}
+			for j := range row {
+				row[j] *= decay
+			}
+		}
 	}
-
 	us, weight := outputVectors(t, y, set)
 	for _, u := range us {
 		t.BackpropOutput(u, func(k int, g *mat.Dense) {
 			if l, ok := index[k]; ok {
-				gemm.Syrk(blas.Trans, weight, g.RawMatrix(), 1, gs[l].RawSymmetric())
+				gemm.Syrk(blas.Trans, (1-decay)*weight, g.RawMatrix(), 1, gs[l].RawSymmetric())
 			}
 		})
 	}
-	return factors
+}
+
+// updateA stores εA + (1−ε)/n·āᵀā in A, ā = [x | 1], without forming ā:
+// the block xᵀx, the column sums of x beside it, and n in the corner.
+func updateA(a *mat.SymDense, decay float64, x *mat.Dense, n int) {
+	raw := a.RawSymmetric()
+	in := raw.N - 1
+	w := (1 - decay) / float64(n)
+	gemm.Syrk(blas.Trans, w, x.RawMatrix(), decay, blas64.Symmetric{N: in, Stride: raw.Stride, Data: raw.Data, Uplo: blas.Upper})
+	xr := x.RawMatrix()
+	last := raw.Data[in:]
+	for i := 0; i < in; i++ {
+		if decay == 0 {
+			last[i*raw.Stride] = 0
+		} else {
+			last[i*raw.Stride] *= decay
+		}
+	}
+	for r := 0; r < n; r++ {
+		for i, v := range xr.Data[r*xr.Stride : r*xr.Stride+in] {
+			last[i*raw.Stride] += w * v
+		}
+	}
+	corner := &raw.Data[in*raw.Stride+in]
+	if decay == 0 {
+		*corner = 1
+	} else {
+		*corner = decay**corner + (1 - decay)
+	}
 }
 
 // KFACOf returns the K-FAC approximation of m's curvature on the batch:

@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -153,4 +154,63 @@ func TestKFACFactorsErrors(t *testing.T) {
 	k, err := ParseFactorKind("mc")
 	require.NoError(t, err)
 	assert.Equal(t, MCFactors, k)
+}
+
+// UpdateTapeFactors is the running average of two TapeFactors results:
+// ε·F(batch 1) + (1−ε)·F(batch 2), entry by entry, for every kind of
+// factor (the Monte-Carlo draws replayed from the same seeds).
+func TestUpdateTapeFactors(t *testing.T) {
+	m, theta, b1 := netFixture(t, []int{5, 7, 3}, []string{"tanh", "identity"}, nn.SoftmaxCrossEntropy{}, 9, 11)
+	_, _, b2 := netFixture(t, []int{5, 7, 3}, []string{"tanh", "identity"}, nn.SoftmaxCrossEntropy{}, 13, 12)
+	const eps = 0.8
+	for _, kind := range []FactorKind{ExactFactors, MCFactors, EmpiricalFactors} {
+		t.Run(kind.String(), func(t *testing.T) {
+			tape := func(b curvature.Batch) *nn.Tape {
+				tp := nn.NewTape(m.Net, m.Loss)
+				tp.Forward(theta, b.X)
+				return tp
+			}
+			f1, err := TapeFactors(tape(b1), b1.Y, &FactorSettings{Kind: kind, Seed: 1})
+			require.NoError(t, err)
+			f2, err := TapeFactors(tape(b2), b2.Y, &FactorSettings{Kind: kind, Seed: 2})
+			require.NoError(t, err)
+			run, err := TapeFactors(tape(b1), b1.Y, &FactorSettings{Kind: kind, Seed: 1})
+			require.NoError(t, err)
+			require.NoError(t, UpdateTapeFactors(run, eps, tape(b2), b2.Y, &FactorSettings{Kind: kind, Seed: 2}))
+			for l := range run {
+				for _, pair := range [][3]mat.Symmetric{{run[l].A, f1[l].A, f2[l].A}, {run[l].G, f1[l].G, f2[l].G}} {
+					var want mat.SymDense
+					want.ScaleSym(eps, pair[1])
+					var part mat.SymDense
+					part.ScaleSym(1-eps, pair[2])
+					want.AddSym(&want, &part)
+					assert.Less(t, relDiffMat(pair[0], &want), 1e-14, "layer %d", l)
+				}
+			}
+		})
+	}
+}
+
+func TestUpdateTapeFactorsErrors(t *testing.T) {
+	m, theta, b := netFixture(t, []int{3, 4, 2}, []string{"tanh", "identity"}, nn.MSE{}, 4, 7)
+	tp := nn.NewTape(m.Net, m.Loss)
+	tp.Forward(theta, b.X)
+	f, err := TapeFactors(tp, b.Y, nil)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name  string
+		dst   []KronFactors
+		decay float64
+	}{
+		{"decay 1", f, 1},
+		{"negative decay", f, -0.1},
+		{"NaN decay", f, math.NaN()},
+		{"too few layers", f[:1], 0.5},
+		{"wrong size", []KronFactors{f[1], f[0]}, 0.5},
+		{"not SymDense", []KronFactors{{G: f[0].G, A: mat.NewDiagDense(4, nil)}, f[1]}, 0.5},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Error(t, UpdateTapeFactors(c.dst, c.decay, tp, b.Y, nil))
+		})
+	}
 }

@@ -204,11 +204,12 @@ type KFAC struct {
 
 	step, updates int
 	lambda        float64
-	a, g          []*mat.SymDense // running averages
-	pre           *approx.KFAC    // the factors last inverted
-	preGamma      float64         // the γ they were damped with
-	ginv, ainv    []*mat.Dense    // inverses of the damped factors, dense for fast products
-	sub           *nn.Tape        // the step's tape restricted to its first subRows rows
+	a, g          []*mat.SymDense      // running averages
+	factors       []approx.KronFactors // a and g as factor pairs
+	pre           *approx.KFAC         // the factors last inverted
+	preGamma      float64              // the γ they were damped with
+	ginv, ainv    []*mat.Dense         // inverses of the damped factors, dense for fast products
+	sub           *nn.Tape             // the step's tape restricted to its first subRows rows
 	subRows       int
 	subStep       int
 	prev          []float64 // δ_prev
@@ -299,22 +300,19 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	// Factor statistics on the first rows of the batch, as running averages.
 	if k.a == nil || (k.step-1)%set.StatsInterval == 0 {
 		st := k.tapeFor(set.StatsFraction)
-		f, err := approx.TapeFactors(st, rowsOf(b.Y, st.BatchSize()), &approx.FactorSettings{Kind: set.Factors, Rand: set.Rand})
-		if err != nil {
+		if k.a == nil {
+			k.a, k.g = make([]*mat.SymDense, len(k.dense)), make([]*mat.SymDense, len(k.dense))
+			k.factors = make([]approx.KronFactors, len(k.dense))
+			for l, d := range k.dense {
+				k.a[l], k.g[l] = mat.NewSymDense(d.In+1, nil), mat.NewSymDense(d.Out, nil)
+				k.factors[l] = approx.KronFactors{G: k.g[l], A: k.a[l]}
+			}
+		}
+		eps := math.Min(1-1/float64(k.updates+1), set.Decay)
+		if err := approx.UpdateTapeFactors(k.factors, eps, st, rowsOf(b.Y, st.BatchSize()), &approx.FactorSettings{Kind: set.Factors, Rand: set.Rand}); err != nil {
 			return rec, err
 		}
 		k.updates++
-		eps := math.Min(1-1/float64(k.updates), set.Decay)
-		if k.a == nil {
-			k.a, k.g = make([]*mat.SymDense, len(f)), make([]*mat.SymDense, len(f))
-			for l := range f {
-				k.a[l], k.g[l] = mat.NewSymDense(f[l].A.SymmetricDim(), nil), mat.NewSymDense(f[l].G.SymmetricDim(), nil)
-			}
-		}
-		for l := range f {
-			average(k.a[l], f[l].A.(*mat.SymDense), eps)
-			average(k.g[l], f[l].G.(*mat.SymDense), eps)
-		}
 		rec.Stats = true
 	}
 
@@ -472,11 +470,7 @@ func (k *KFAC) tapeFor(frac float64) *nn.Tape {
 // once, so that every step until the next inversion preconditions with two
 // matrix products per layer.
 func (k *KFAC) invert(gamma float64) error {
-	factors := make([]approx.KronFactors, len(k.a))
-	for l := range k.a {
-		factors[l] = approx.KronFactors{G: k.g[l], A: k.a[l]}
-	}
-	pre, err := approx.NewKFAC(factors, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
+	pre, err := approx.NewKFAC(k.factors, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
 	if err != nil {
 		return err
 	}
@@ -526,17 +520,6 @@ func (k *KFAC) precondition(dst, g []float64) {
 		x := mat.NewDense(d.Out, d.In+1, g[r[0]:r[1]])
 		gemm.Mul(k.work[l], blas.NoTrans, k.ginv[l], blas.NoTrans, x)
 		gemm.Mul(mat.NewDense(d.Out, d.In+1, dst[r[0]:r[1]]), blas.NoTrans, k.work[l], blas.NoTrans, k.ainv[l])
-	}
-}
-
-// average stores εdst + (1−ε)src in dst (upper triangles).
-func average(dst *mat.SymDense, src *mat.SymDense, eps float64) {
-	d, sr := dst.RawSymmetric(), src.RawSymmetric()
-	for i := 0; i < d.N; i++ {
-		dr := d.Data[i*d.Stride+i : i*d.Stride+d.N]
-		for j, v := range sr.Data[i*sr.Stride+i : i*sr.Stride+sr.N] {
-			dr[j] = eps*dr[j] + (1-eps)*v
-		}
 	}
 }
 
