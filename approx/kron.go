@@ -175,9 +175,14 @@ func (k *Kron) Settings() KronSettings { return k.set }
 
 // Pi returns π = √((tr A/q)/(tr G/p)), the split of factored damping, or 1
 // when a trace is not positive.
-func (k *Kron) Pi() float64 {
-	num := symTrace(k.a) / float64(k.q)
-	den := symTrace(k.g) / float64(k.p)
+func (k *Kron) Pi() float64 { return FactoredPi(k.g, k.a) }
+
+// FactoredPi returns π = √((tr A/q)/(tr G/p)) for p×p G and q×q A, the
+// split of factored Tikhonov damping (Martens & Grosse §6.3) that
+// Kron.Pi uses, or 1 when a trace is not positive.
+func FactoredPi(g, a mat.Symmetric) float64 {
+	num := symTrace(a) / float64(a.SymmetricDim())
+	den := symTrace(g) / float64(g.SymmetricDim())
 	pi := math.Sqrt(num / den)
 	if !(num > 0) || !(den > 0) || math.IsInf(pi, 0) || !(pi > 0) {
 		return 1

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
@@ -206,9 +207,12 @@ type KFAC struct {
 	lambda        float64
 	a, g          []*mat.SymDense      // running averages
 	factors       []approx.KronFactors // a and g as factor pairs
-	pre           *approx.KFAC         // the factors last inverted
+	inverted      bool                 // whether ginv and ainv hold inverses
 	preGamma      float64              // the γ they were damped with
 	ginv, ainv    []*mat.Dense         // inverses of the damped factors, dense for fast products
+	invWork       []float64            // a damped factor being inverted
+	snap          []approx.KronFactors // copies of the factors last inverted
+	pre           *approx.KFAC         // their approximation, built when asked for
 	sub           *nn.Tape             // the step's tape restricted to its first subRows rows
 	subRows       int
 	subStep       int
@@ -261,7 +265,14 @@ func (k *KFAC) Lambda() float64 { return k.lambda }
 // Preconditioner returns the K-FAC approximation of the factors last
 // inverted (nil before the first step), to inspect or to reuse elsewhere;
 // SolveDampedTo with Gamma applies the step's preconditioner.
-func (k *KFAC) Preconditioner() *approx.KFAC { return k.pre }
+func (k *KFAC) Preconditioner() *approx.KFAC {
+	if k.pre == nil && k.inverted {
+		// The snapshot was inverted, so its factors are finite and
+		// NewKFAC, with no budget, cannot fail.
+		k.pre, _ = approx.NewKFAC(k.snap, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
+	}
+	return k.pre
+}
 
 // Gamma returns γ = λ + η, the damping of the factors last inverted.
 func (k *KFAC) Gamma() float64 { return k.preGamma }
@@ -318,7 +329,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 
 	// Refactorise every T₂ steps, and at once when λ has moved far from
 	// the damping the factors were inverted with.
-	if k.pre == nil || (k.step-1)%set.InverseInterval == 0 || gamma > 4*k.preGamma || gamma < k.preGamma/4 {
+	if !k.inverted || (k.step-1)%set.InverseInterval == 0 || gamma > 4*k.preGamma || gamma < k.preGamma/4 {
 		if err := k.invert(gamma); err != nil {
 			return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
 		}
@@ -464,52 +475,55 @@ func (k *KFAC) tapeFor(frac float64) *nn.Tape {
 	return k.sub
 }
 
-// invert builds the K-FAC approximation of the running factors and the
-// inverses of its factors damped by γ as Martens & Grosse §6.3,
-// (G + √γ/π I)⁻¹ and (A + π√γ I)⁻¹ with π = √((tr A/(in+1))/(tr G/out)),
-// once, so that every step until the next inversion preconditions with two
-// matrix products per layer.
+// invert stores the inverses of the running factors damped by γ as
+// Martens & Grosse §6.3, (G + √γ/π I)⁻¹ and (A + π√γ I)⁻¹ with
+// π = √((tr A/(in+1))/(tr G/out)), so that every step until the next
+// inversion preconditions with two matrix products per layer.
 func (k *KFAC) invert(gamma float64) error {
-	pre, err := approx.NewKFAC(k.factors, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
-	if err != nil {
-		return err
-	}
 	if k.ginv == nil {
-		k.ginv, k.ainv = make([]*mat.Dense, len(k.a)), make([]*mat.Dense, len(k.a))
+		n := len(k.a)
+		k.ginv, k.ainv, k.snap = make([]*mat.Dense, n), make([]*mat.Dense, n), make([]approx.KronFactors, n)
+		size := 0
+		for l := range k.a {
+			p, q := k.g[l].SymmetricDim(), k.a[l].SymmetricDim()
+			k.ginv[l], k.ainv[l] = mat.NewDense(p, p, nil), mat.NewDense(q, q, nil)
+			k.snap[l] = approx.KronFactors{G: mat.NewSymDense(p, nil), A: mat.NewSymDense(q, nil)}
+			size = max(size, p*p, q*q)
+		}
+		k.invWork = make([]float64, size)
 	}
+	k.inverted, k.pre = false, nil
 	r := math.Sqrt(gamma)
 	for l := range k.a {
-		pi := pre.Layer(l).Pi()
-		var err error
-		if k.ginv[l], err = dampedInverse(k.g[l], r/pi); err != nil {
-			return fmt.Errorf("layer %d factor G: %w", l, err)
+		pi := approx.FactoredPi(k.g[l], k.a[l])
+		if !k.dampedInverse(k.ginv[l], k.g[l], r/pi) {
+			return fmt.Errorf("layer %d factor G: %w: damped Kronecker factor (shift %v)", l, ErrNotPositiveDefinite, r/pi)
 		}
-		if k.ainv[l], err = dampedInverse(k.a[l], pi*r); err != nil {
-			return fmt.Errorf("layer %d factor A: %w", l, err)
+		if !k.dampedInverse(k.ainv[l], k.a[l], pi*r) {
+			return fmt.Errorf("layer %d factor A: %w: damped Kronecker factor (shift %v)", l, ErrNotPositiveDefinite, pi*r)
 		}
+		k.snap[l].G.(*mat.SymDense).CopySym(k.g[l])
+		k.snap[l].A.(*mat.SymDense).CopySym(k.a[l])
 	}
-	k.pre, k.preGamma = pre, gamma
+	k.inverted, k.preGamma = true, gamma
 	return nil
 }
 
-// dampedInverse returns (s + shift·I)⁻¹ by Cholesky, stored in full so
-// products with it are general matrix multiplications.
-func dampedInverse(s *mat.SymDense, shift float64) (*mat.Dense, error) {
-	n := s.SymmetricDim()
-	d := mat.NewSymDense(n, nil)
-	d.CopySym(s)
+// dampedInverse stores (s + shift·I)⁻¹ in dst, in full so that products
+// with it are general matrix multiplications, or reports false when the
+// damped factor is not positive definite.
+func (k *KFAC) dampedInverse(dst *mat.Dense, s *mat.SymDense, shift float64) bool {
+	sr := s.RawSymmetric()
+	n := sr.N
+	d := blas64.General{Rows: n, Cols: n, Stride: n, Data: k.invWork[:n*n]}
 	for i := 0; i < n; i++ {
-		d.SetSym(i, i, d.At(i, i)+shift)
+		for j := i; j < n; j++ {
+			v := sr.Data[i*sr.Stride+j]
+			d.Data[i*n+j], d.Data[j*n+i] = v, v
+		}
+		d.Data[i*n+i] += shift
 	}
-	var c mat.Cholesky
-	if !c.Factorize(d) {
-		return nil, fmt.Errorf("%w: damped Kronecker factor (shift %v)", ErrNotPositiveDefinite, shift)
-	}
-	inv := mat.NewSymDense(n, nil)
-	if err := c.InverseTo(inv); err != nil {
-		return nil, err
-	}
-	return mat.DenseCopyOf(inv), nil
+	return spdInverse(dst.RawMatrix(), d)
 }
 
 // precondition stores the damped K-FAC inverse applied to g in dst: per
