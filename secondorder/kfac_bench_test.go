@@ -3,6 +3,7 @@ package secondorder
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -57,13 +58,49 @@ func benchKFAC(b *testing.B, modelFraction float64) {
 // BenchmarkAdamStep is one Adam step with its gradient.
 func BenchmarkAdamStep(b *testing.B) {
 	m, theta, batch := kfacBenchSetup(b)
+	step := adamStepper(b, m, theta)
+	for b.Loop() {
+		step(theta, batch)
+	}
+}
+
+// BenchmarkKFACOverAdam alternates one K-FAC step (as BenchmarkKFACStep)
+// and one Adam step (as BenchmarkAdamStep), each on its own copy of the
+// parameters, and reports the ratio of their total times: both see the
+// same machine load, which on a shared machine moves separate benchmarks
+// by ±20%.
+func BenchmarkKFACOverAdam(b *testing.B) {
+	m, theta, batch := kfacBenchSetup(b)
+	thetaAdam := append([]float64(nil), theta...)
+	opt, err := NewKFAC(m, &KFACSettings{Factors: approx.MCFactors, StatsFraction: 0.25, ModelFraction: 0.25, InverseInterval: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	adam := adamStepper(b, m, thetaAdam)
+	var kfac, first time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := opt.Step(theta, batch); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		adam(thetaAdam, batch)
+		kfac += t1.Sub(t0)
+		first += time.Since(t1)
+	}
+	b.ReportMetric(float64(kfac)/float64(first), "kfac/adam")
+	b.ReportMetric(0, "ns/op")
+}
+
+// adamStepper returns a function taking one Adam step with its gradient.
+func adamStepper(b *testing.B, m *curvature.Model, theta []float64) func([]float64, curvature.Batch) {
 	opt, err := firstorder.NewAdam(len(theta), firstorder.AdamSettings{LR: 1e-3})
 	if err != nil {
 		b.Fatal(err)
 	}
 	t := nn.NewTape(m.Net, m.Loss)
 	g := make([]float64, len(theta))
-	for b.Loop() {
+	return func(theta []float64, batch curvature.Batch) {
 		t.Forward(theta, batch.X)
 		t.Backward(g, nil, batch.Y)
 		if err := opt.Step(theta, g); err != nil {

@@ -204,12 +204,25 @@ func block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic,
 }
 
 // packA stores rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) in dst as
-// panels of mr rows, each column of a panel contiguous, zero-padded.
+// panels of mr rows, each column of a panel contiguous, zero-padded. Full
+// panels move whole columns as arrays, which compile to a few vector moves
+// rather than a loop or a call.
 func packA(dst []float64, t blas.Transpose, a blas64.General, i0, mb, p0, kb int) {
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : ir*kb+mr*kb]
 		rows := min(mr, mb-ir)
 		if t == blas.NoTrans {
+			if rows == mr {
+				o := (i0+ir)*a.Stride + p0
+				r0 := a.Data[o : o+kb]
+				r1 := a.Data[o+a.Stride : o+a.Stride+kb]
+				r2 := a.Data[o+2*a.Stride : o+2*a.Stride+kb]
+				r3 := a.Data[o+3*a.Stride : o+3*a.Stride+kb]
+				for p := range r0 {
+					*(*[mr]float64)(panel[p*mr:]) = [mr]float64{r0[p], r1[p], r2[p], r3[p]}
+				}
+				continue
+			}
 			for r := 0; r < mr; r++ {
 				if r >= rows {
 					for p := 0; p < kb; p++ {
@@ -225,6 +238,12 @@ func packA(dst []float64, t blas.Transpose, a blas64.General, i0, mb, p0, kb int
 			continue
 		}
 		// op(A) = Aᵀ: column p of the panel is a run of row p0+p of A.
+		if rows == mr {
+			for p := 0; p < kb; p++ {
+				*(*[mr]float64)(panel[p*mr:]) = *(*[mr]float64)(a.Data[(p0+p)*a.Stride+i0+ir:])
+			}
+			continue
+		}
 		for p := 0; p < kb; p++ {
 			src := a.Data[(p0+p)*a.Stride+i0+ir:]
 			d := panel[p*mr : p*mr+mr]
@@ -241,6 +260,12 @@ func packB(dst []float64, t blas.Transpose, b blas64.General, p0, kb, j0, nb int
 		panel := dst[jr*kb : jr*kb+nr*kb]
 		cols := min(nr, nb-jr)
 		if t == blas.NoTrans {
+			if cols == nr {
+				for p := 0; p < kb; p++ {
+					*(*[nr]float64)(panel[p*nr:]) = *(*[nr]float64)(b.Data[(p0+p)*b.Stride+j0+jr:])
+				}
+				continue
+			}
 			for p := 0; p < kb; p++ {
 				src := b.Data[(p0+p)*b.Stride+j0+jr:]
 				d := panel[p*nr : p*nr+nr]
@@ -249,8 +274,20 @@ func packB(dst []float64, t blas.Transpose, b blas64.General, p0, kb, j0, nb int
 			}
 			continue
 		}
-		// op(B) = Bᵀ: row p of the panel gathers column p0+p of B's rows.
-		for j := 0; j < nr; j++ {
+		// op(B) = Bᵀ: row p of the panel gathers column p0+p of B's rows,
+		// four rows of B at a time.
+		j := 0
+		for ; j+4 <= cols; j += 4 {
+			o := (j0+jr+j)*b.Stride + p0
+			r0 := b.Data[o : o+kb]
+			r1 := b.Data[o+b.Stride : o+b.Stride+kb]
+			r2 := b.Data[o+2*b.Stride : o+2*b.Stride+kb]
+			r3 := b.Data[o+3*b.Stride : o+3*b.Stride+kb]
+			for p := range r0 {
+				*(*[4]float64)(panel[p*nr+j:]) = [4]float64{r0[p], r1[p], r2[p], r3[p]}
+			}
+		}
+		for ; j < nr; j++ {
 			if j >= cols {
 				for p := 0; p < kb; p++ {
 					panel[p*nr+j] = 0
