@@ -86,7 +86,7 @@ func TapeEKFAC(t *nn.Tape, y *mat.Dense, fs *FactorSettings, ks *KFACSettings) (
 		d := t.Net.Layers[k].(nn.Dense)
 		abars[l] = augment(t.Input(k))
 		a := mat.NewSymDense(d.In+1, nil)
-		gemm.Syrk(blas.Trans, 1/float64(n), abars[l].RawMatrix(), 0, a.RawSymmetric())
+		updateA(a, 0, t.Input(k), n) // as TapeFactors, to the bit
 		gs[l] = mat.NewSymDense(d.Out, nil)
 		factors[l] = KronFactors{G: gs[l], A: a}
 	}

@@ -10,15 +10,28 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Tile and block sizes: a 4×12 tile of C lives in registers; a kc×12
-// panel of B (24 KiB) stays in L1 while the 4-row panels of A stream by,
-// and an mc×kc block of A (256 KiB) in L2.
-const (
-	mr, nr = 4, 12
-	kc     = 256
-	mc     = 128
-	nc     = 1020 // a multiple of nr
-)
+// kc is the block of the inner dimension: a kc×nr panel of B (24 or 32
+// KiB) stays in L1 while the mr-row panels of A stream by, and an mc×kc
+// block of A (about 256 KiB) in L2.
+const kc = 256
+
+// A tiling is a micro-kernel and the block sizes that go with it: the
+// kernel computes an mr×nr tile of C in registers; mc and nc are
+// multiples of mr and nr.
+type tiling struct {
+	mr, nr, mc, nc int
+	kernel         func(kc int, a, b, c *float64, ldc int, alpha, beta float64)
+}
+
+// active is the tiling in use, the first of tilings (nil without one).
+var active = first(tilings)
+
+func first(t []*tiling) *tiling {
+	if len(t) == 0 {
+		return nil
+	}
+	return t[0]
+}
 
 // parallelWork is the size m·n·k from which the rows of C are split over
 // GOMAXPROCS goroutines.
@@ -60,7 +73,8 @@ func mul(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64
 		k = a.Rows
 	}
 	checkShapes(tA, tB, a, b, c, k)
-	if !hasKernel || !gonumBLAS() {
+	t := active
+	if t == nil || !gonumBLAS() {
 		return false
 	}
 	if alpha == 0 {
@@ -68,16 +82,16 @@ func mul(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64
 		return true
 	}
 	p := runtime.GOMAXPROCS(0)
-	if p == 1 || m*n*k < parallelWork || m < 2*mr {
-		gemmRows(tA, tB, alpha, a, b, beta, c, 0, m, upper)
+	if p == 1 || m*n*k < parallelWork || m < 2*t.mr {
+		t.rows(tA, tB, alpha, a, b, beta, c, 0, m, upper)
 		return true
 	}
 	// Split the rows of C into p chunks of whole tiles.
-	chunk := ((m+p-1)/p + mr - 1) / mr * mr
+	chunk := ((m+p-1)/p + t.mr - 1) / t.mr * t.mr
 	var wg sync.WaitGroup
 	for i0 := 0; i0 < m; i0 += chunk {
 		i1 := min(i0+chunk, m)
-		wg.Go(func() { gemmRows(tA, tB, alpha, a, b, beta, c, i0, i1, upper) })
+		wg.Go(func() { t.rows(tA, tB, alpha, a, b, beta, c, i0, i1, upper) })
 	}
 	wg.Wait()
 	return true
@@ -125,19 +139,24 @@ func scale(beta float64, c blas64.General) {
 	}
 }
 
-// buffers holds packing space: a block of A and a block of B per call.
+// buffers holds packing space: a block of A and a block of B per call,
+// large enough for every tiling.
 var buffers = sync.Pool{New: func() any {
-	return &pack{a: make([]float64, mc*kc), b: make([]float64, kc*nc)}
+	var na, nb int
+	for _, t := range tilings {
+		na, nb = max(na, t.mc*kc), max(nb, kc*t.nc)
+	}
+	return &pack{a: make([]float64, na), b: make([]float64, nb)}
 }}
 
 type pack struct {
 	a, b []float64
-	tile [mr * nr]float64
+	tile [12 * 16]float64 // a partial tile, computed whole
 }
 
-// gemmRows computes rows [i0, i1) of C (their upper-triangle tiles if
-// upper).
-func gemmRows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, i0, i1 int, upper bool) {
+// rows computes rows [i0, i1) of C (their upper-triangle tiles if upper).
+func (t *tiling) rows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, i0, i1 int, upper bool) {
+	mc, nc := t.mc, t.nc
 	n := c.Cols
 	k := a.Cols
 	if tA != blas.NoTrans {
@@ -149,7 +168,7 @@ func gemmRows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta fl
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			packB(buf.b, tB, b, pc, kb, jc, nb)
+			packB(buf.b, t.nr, tB, b, pc, kb, jc, nb)
 			bet := beta
 			if pc > 0 {
 				bet = 1
@@ -159,8 +178,8 @@ func gemmRows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta fl
 					break // this and the later row blocks lie below the diagonal
 				}
 				mb := min(mc, i1-ic)
-				packA(buf.a, tA, a, ic, mb, pc, kb)
-				block(buf, kb, mb, nb, alpha, bet, c, ic, jc, upper)
+				packA(buf.a, t.mr, tA, a, ic, mb, pc, kb)
+				t.block(buf, kb, mb, nb, alpha, bet, c, ic, jc, upper)
 			}
 		}
 	}
@@ -169,7 +188,8 @@ func gemmRows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta fl
 // block multiplies the packed mb×kb block of A by the packed kb×nb block
 // of B into C[ic:ic+mb, jc:jc+nb], tile by tile (those meeting the upper
 // triangle if upper).
-func block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int, upper bool) {
+func (t *tiling) block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int, upper bool) {
+	mr, nr, kernel := t.mr, t.nr, t.kernel
 	for jr := 0; jr < nb; jr += nr {
 		bp := &buf.b[jr*kb]
 		cols := min(nr, nb-jr)
@@ -181,16 +201,16 @@ func block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic,
 			rows := min(mr, mb-ir)
 			off := (ic+ir)*c.Stride + jc + jr
 			if rows == mr && cols == nr {
-				kernel4x12(kb, ap, bp, &c.Data[off], c.Stride, alpha, beta)
+				kernel(kb, ap, bp, &c.Data[off], c.Stride, alpha, beta)
 				continue
 			}
 			// A partial tile: compute it whole into the scratch tile, then
 			// copy out the part that exists.
-			t := &buf.tile
-			kernel4x12(kb, ap, bp, &t[0], nr, alpha, 0)
+			tile := buf.tile[:mr*nr]
+			kernel(kb, ap, bp, &tile[0], nr, alpha, 0)
 			for i := 0; i < rows; i++ {
 				dst := c.Data[off+i*c.Stride : off+i*c.Stride+cols]
-				src := t[i*nr : i*nr+cols]
+				src := tile[i*nr : i*nr+cols]
 				if beta == 0 {
 					copy(dst, src)
 					continue
@@ -204,26 +224,26 @@ func block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic,
 }
 
 // packA stores rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) in dst as
-// panels of mr rows, each column of a panel contiguous, zero-padded. Full
-// panels move whole columns as arrays, which compile to a few vector moves
-// rather than a loop or a call.
-func packA(dst []float64, t blas.Transpose, a blas64.General, i0, mb, p0, kb int) {
+// panels of mr rows (a multiple of 4), each column of a panel contiguous,
+// zero-padded. Full panels move four values at a time as arrays, which
+// compile to vector moves rather than loops or calls.
+func packA(dst []float64, mr int, t blas.Transpose, a blas64.General, i0, mb, p0, kb int) {
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : ir*kb+mr*kb]
 		rows := min(mr, mb-ir)
 		if t == blas.NoTrans {
-			if rows == mr {
-				o := (i0+ir)*a.Stride + p0
+			r := 0
+			for ; r+4 <= rows; r += 4 {
+				o := (i0+ir+r)*a.Stride + p0
 				r0 := a.Data[o : o+kb]
 				r1 := a.Data[o+a.Stride : o+a.Stride+kb]
 				r2 := a.Data[o+2*a.Stride : o+2*a.Stride+kb]
 				r3 := a.Data[o+3*a.Stride : o+3*a.Stride+kb]
 				for p := range r0 {
-					*(*[mr]float64)(panel[p*mr:]) = [mr]float64{r0[p], r1[p], r2[p], r3[p]}
+					*(*[4]float64)(panel[p*mr+r:]) = [4]float64{r0[p], r1[p], r2[p], r3[p]}
 				}
-				continue
 			}
-			for r := 0; r < mr; r++ {
+			for ; r < mr; r++ {
 				if r >= rows {
 					for p := 0; p < kb; p++ {
 						panel[p*mr+r] = 0
@@ -240,7 +260,11 @@ func packA(dst []float64, t blas.Transpose, a blas64.General, i0, mb, p0, kb int
 		// op(A) = Aᵀ: column p of the panel is a run of row p0+p of A.
 		if rows == mr {
 			for p := 0; p < kb; p++ {
-				*(*[mr]float64)(panel[p*mr:]) = *(*[mr]float64)(a.Data[(p0+p)*a.Stride+i0+ir:])
+				src := a.Data[(p0+p)*a.Stride+i0+ir:]
+				d := panel[p*mr:]
+				for r := 0; r < mr; r += 4 {
+					*(*[4]float64)(d[r:]) = *(*[4]float64)(src[r:])
+				}
 			}
 			continue
 		}
@@ -254,15 +278,20 @@ func packA(dst []float64, t blas.Transpose, a blas64.General, i0, mb, p0, kb int
 }
 
 // packB stores rows [p0, p0+kb) and columns [j0, j0+nb) of op(B) in dst as
-// panels of nr columns, each row of a panel contiguous, zero-padded.
-func packB(dst []float64, t blas.Transpose, b blas64.General, p0, kb, j0, nb int) {
+// panels of nr columns (a multiple of 4), each row of a panel contiguous,
+// zero-padded.
+func packB(dst []float64, nr int, t blas.Transpose, b blas64.General, p0, kb, j0, nb int) {
 	for jr := 0; jr < nb; jr += nr {
 		panel := dst[jr*kb : jr*kb+nr*kb]
 		cols := min(nr, nb-jr)
 		if t == blas.NoTrans {
 			if cols == nr {
 				for p := 0; p < kb; p++ {
-					*(*[nr]float64)(panel[p*nr:]) = *(*[nr]float64)(b.Data[(p0+p)*b.Stride+j0+jr:])
+					src := b.Data[(p0+p)*b.Stride+j0+jr:]
+					d := panel[p*nr:]
+					for j := 0; j < nr; j += 4 {
+						*(*[4]float64)(d[j:]) = *(*[4]float64)(src[j:])
+					}
 				}
 				continue
 			}

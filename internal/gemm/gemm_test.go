@@ -89,12 +89,29 @@ func checkGemm(t *testing.T, rng *rand.Rand, tA, tB blas.Transpose, m, n, k, pad
 	}
 }
 
-func TestGemm(t *testing.T) {
+// eachTiling runs f with every micro-kernel this CPU has, and once with
+// none (blas64's products).
+func eachTiling(t *testing.T, f func(t *testing.T)) {
+	saved := active
+	defer func() { active = saved }()
+	for _, tl := range append(tilings, nil) {
+		name := "blas64"
+		if tl != nil {
+			name = fmt.Sprintf("%dx%d", tl.mr, tl.nr)
+		}
+		active = tl
+		t.Run(name, f)
+	}
+}
+
+func TestGemm(t *testing.T) { eachTiling(t, testGemm) }
+
+func testGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	shapes := [][3]int{
 		{1, 1, 1}, {4, 12, 1}, {4, 12, 7}, {5, 13, 3}, {3, 11, 9}, {8, 24, 16},
 		{17, 29, 31}, {64, 128, 64}, {130, 10, 129}, {129, 37, 300}, {7, 1100, 5},
-		{256, 64, 513},
+		{256, 64, 513}, {12, 16, 2}, {13, 17, 5}, {25, 33, 11}, {133, 20, 7}, {9, 1030, 3},
 	}
 	trans := []blas.Transpose{blas.NoTrans, blas.Trans}
 	for _, s := range shapes {
@@ -114,7 +131,9 @@ func TestGemm(t *testing.T) {
 }
 
 // TestGemmParallel covers the split of C's rows over goroutines.
-func TestGemmParallel(t *testing.T) {
+func TestGemmParallel(t *testing.T) { eachTiling(t, testGemmParallel) }
+
+func testGemmParallel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, s := range [][3]int{{301, 140, 70}, {150, 150, 150}} {
 		if s[0]*s[1]*s[2] < parallelWork {
@@ -147,7 +166,9 @@ func TestGemmBadShapes(t *testing.T) {
 
 // TestSyrk compares the upper triangle with the triple loop; C's lower
 // triangle holds NaN, which must not leak into it.
-func TestSyrk(t *testing.T) {
+func TestSyrk(t *testing.T) { eachTiling(t, testSyrk) }
+
+func testSyrk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, s := range [][2]int{{5, 3}, {13, 40}, {65, 64}, {129, 64}, {140, 300}, {300, 200}} {
 		for _, tr := range []blas.Transpose{blas.NoTrans, blas.Trans} {
@@ -188,9 +209,13 @@ func TestSyrk(t *testing.T) {
 // TestGemmRowsAlone checks that a row of a product is the same bits when
 // computed alone, as the package documents for the kernel.
 func TestGemmRowsAlone(t *testing.T) {
-	if !hasKernel {
+	if active == nil {
 		t.Skip("no kernel: blas64 makes no such promise")
 	}
+	eachTiling(t, testGemmRowsAlone)
+}
+
+func testGemmRowsAlone(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	const m, n, k = 37, 29, 300
 	a, b := randGeneral(rng, m, k, 0), randGeneral(rng, n, k, 0)

@@ -4,8 +4,21 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-// hasKernel selects the assembly micro-kernel of kernel_amd64.s.
-var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// tilings lists the micro-kernels this CPU runs, fastest first: the
+// 12×16 AVX-512 tile of kernel512_amd64.s and the 4×12 AVX2 tile of
+// kernel_amd64.s.
+var tilings = available()
+
+func available() []*tiling {
+	var t []*tiling
+	if cpu.X86.HasAVX512F {
+		t = append(t, &tiling{mr: 12, nr: 16, mc: 132, nc: 1024, kernel: kernel12x16})
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		t = append(t, &tiling{mr: 4, nr: 12, mc: 128, nc: 1020, kernel: kernel4x12})
+	}
+	return t
+}
 
 // kernel4x12 stores α·Σ_p a[4p+i]·b[12p+j] + β·c[i·ldc+j] in c[i·ldc+j]
 // for i < 4, j < 12: a and b are packed panels of kc steps. β = 0 does not
@@ -13,3 +26,8 @@ var hasKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func kernel4x12(kc int, a, b, c *float64, ldc int, alpha, beta float64)
+
+// kernel12x16 is kernel4x12 for a 12×16 tile.
+//
+//go:noescape
+func kernel12x16(kc int, a, b, c *float64, ldc int, alpha, beta float64)

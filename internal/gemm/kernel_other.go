@@ -2,8 +2,5 @@
 
 package gemm
 
-const hasKernel = false
-
-func kernel4x12(kc int, a, b, c *float64, ldc int, alpha, beta float64) {
-	panic("gemm: no micro-kernel on this platform")
-}
+// tilings is empty: without a micro-kernel every product goes to blas64.
+var tilings []*tiling
