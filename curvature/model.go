@@ -6,8 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // Model is a network and the loss on its output.
@@ -166,7 +168,11 @@ func (m *Model) Validate(theta []float64, b Batch) error {
 		return fmt.Errorf("curvature: %d inputs but %d targets", n, ny)
 	}
 	for i := 0; i < n; i++ {
-		for j, v := range b.X.RawRowView(i) {
+		row := b.X.RawRowView(i)
+		if vec.AllFinite(row) {
+			continue
+		}
+		for j, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("curvature: input row %d column %d is %v", i, j, v)
 			}

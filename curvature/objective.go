@@ -9,6 +9,8 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
+
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // Objective is a smooth function f: Rⁿ → R with its gradient. A network,
@@ -226,6 +228,9 @@ func (h hessVecOp) Dim() int                  { return h.o.Dim() }
 func (h hessVecOp) MulVecTo(dst, v []float64) { h.o.HessVec(dst, h.x, v) }
 
 func checkFinite(what string, x []float64) error {
+	if vec.AllFinite(x) {
+		return nil
+	}
 	for i, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("curvature: %s has non-finite value %v at index %d", what, v, i)

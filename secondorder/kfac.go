@@ -15,6 +15,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/internal/gemm"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // KFACSettings configure the K-FAC optimizer. The zero value is valid: each
@@ -299,7 +300,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	rec.Loss = h0
 	rec.Spent.Func++
 	rec.Spent.Grad++
-	if !finite(h0) || firstNonFinite(k.grad) >= 0 {
+	if !finite(h0) || !vec.AllFinite(k.grad) {
 		if k.step > 1 {
 			copy(theta, k.good)
 			clear(k.prev)
@@ -341,7 +342,8 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 
 	// δ = αΔ + μδ_prev from the damped quadratic model with exact Fisher
 	// products on the batch.
-	hasPrev := k.step > 1 && floats.Norm(k.prev, 2) > 0
+	pp := floats.Dot(k.prev, k.prev)
+	hasPrev := k.step > 1 && pp > 0
 	var mDD, mDP, mPP float64
 	k.fisherQuad(k.tapeFor(set.ModelFraction), &mDD, &mDP, &mPP, hasPrev, gamma)
 	rec.Spent.Products += 1
@@ -401,7 +403,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	floats.AddScaled(k.prev, alpha, k.delta)
 	floats.Add(theta, k.prev)
 	rec.Alpha, rec.Mu, rec.Predicted = alpha, mu, predicted
-	rec.StepNorm = floats.Norm(k.prev, 2)
+	rec.StepNorm = math.Sqrt(floats.Dot(k.prev, k.prev))
 
 	// Levenberg–Marquardt update of λ every T₃ steps.
 	if !set.FixedDamping && k.step%set.DampingInterval == 0 {
