@@ -11,16 +11,17 @@ import (
 )
 
 // kc is the block of the inner dimension: a kc×nr panel of B (24 or 32
-// KiB) stays in L1 while the mr-row panels of A stream by, and an mc×kc
-// block of A (about 256 KiB) in L2.
+// KiB) stays in L1 while the rows of A stream by from an mc×kc block in L2.
 const kc = 256
 
 // A tiling is a micro-kernel and the block sizes that go with it: the
-// kernel computes an mr×nr tile of C in registers; mc and nc are
-// multiples of mr and nr.
+// kernel computes an mr×nr tile of C in registers from a packed kc×nr
+// panel of B and the mr×kc block of op(A) read in place, a[i·rs + p·ks]
+// (rows of A, or columns when transposed, are streams the prefetcher
+// follows, so only B needs packing); mc and nc are multiples of mr and nr.
 type tiling struct {
 	mr, nr, mc, nc int
-	kernel         func(kc int, a, b, c *float64, ldc int, alpha, beta float64)
+	kernel         func(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
 }
 
 // active is the tiling in use, the first of tilings (nil without one).
@@ -150,7 +151,7 @@ var buffers = sync.Pool{New: func() any {
 }}
 
 type pack struct {
-	a, b []float64
+	a, b []float64 // a holds the last, partial row tile of a block
 	tile [12 * 16]float64 // a partial tile, computed whole
 }
 
@@ -178,8 +179,10 @@ func (t *tiling) rows(tA, tB blas.Transpose, alpha float64, a, b blas64.General,
 					break // this and the later row blocks lie below the diagonal
 				}
 				mb := min(mc, i1-ic)
-				packA(buf.a, t.mr, tA, a, ic, mb, pc, kb)
-				t.block(buf, kb, mb, nb, alpha, bet, c, ic, jc, upper)
+				if full := mb / t.mr * t.mr; full < mb {
+					packA(buf.a, t.mr, tA, a, ic+full, mb-full, pc, kb)
+				}
+				t.block(buf, tA, a, pc, kb, mb, nb, alpha, bet, c, ic, jc, upper)
 			}
 		}
 	}
@@ -188,7 +191,7 @@ func (t *tiling) rows(tA, tB blas.Transpose, alpha float64, a, b blas64.General,
 // block multiplies the packed mb×kb block of A by the packed kb×nb block
 // of B into C[ic:ic+mb, jc:jc+nb], tile by tile (those meeting the upper
 // triangle if upper).
-func (t *tiling) block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int, upper bool) {
+func (t *tiling) block(buf *pack, tA blas.Transpose, a blas64.General, pc, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int, upper bool) {
 	mr, nr, kernel := t.mr, t.nr, t.kernel
 	for jr := 0; jr < nb; jr += nr {
 		bp := &buf.b[jr*kb]
@@ -197,17 +200,24 @@ func (t *tiling) block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.
 			if upper && ic+ir >= jc+jr+cols {
 				break // every entry of this tile and those below is in the lower triangle
 			}
-			ap := &buf.a[ir*kb]
 			rows := min(mr, mb-ir)
+			ap, rs, ks := &buf.a[0], 1, mr // the packed partial tile
+			if rows == mr {
+				if tA == blas.NoTrans {
+					ap, rs, ks = &a.Data[(ic+ir)*a.Stride+pc], a.Stride, 1
+				} else {
+					ap, rs, ks = &a.Data[pc*a.Stride+ic+ir], 1, a.Stride
+				}
+			}
 			off := (ic+ir)*c.Stride + jc + jr
 			if rows == mr && cols == nr {
-				kernel(kb, ap, bp, &c.Data[off], c.Stride, alpha, beta)
+				kernel(kb, ap, rs, ks, bp, &c.Data[off], c.Stride, alpha, beta)
 				continue
 			}
 			// A partial tile: compute it whole into the scratch tile, then
 			// copy out the part that exists.
 			tile := buf.tile[:mr*nr]
-			kernel(kb, ap, bp, &tile[0], nr, alpha, 0)
+			kernel(kb, ap, rs, ks, bp, &tile[0], nr, alpha, 0)
 			for i := 0; i < rows; i++ {
 				dst := c.Data[off+i*c.Stride : off+i*c.Stride+cols]
 				src := tile[i*nr : i*nr+cols]
@@ -223,56 +233,20 @@ func (t *tiling) block(buf *pack, kb, mb, nb int, alpha, beta float64, c blas64.
 	}
 }
 
-// packA stores rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) in dst as
-// panels of mr rows (a multiple of 4), each column of a panel contiguous,
-// zero-padded. Full panels move four values at a time as arrays, which
-// compile to vector moves rather than loops or calls.
-func packA(dst []float64, mr int, t blas.Transpose, a blas64.General, i0, mb, p0, kb int) {
-	for ir := 0; ir < mb; ir += mr {
-		panel := dst[ir*kb : ir*kb+mr*kb]
-		rows := min(mr, mb-ir)
-		if t == blas.NoTrans {
-			r := 0
-			for ; r+4 <= rows; r += 4 {
-				o := (i0+ir+r)*a.Stride + p0
-				r0 := a.Data[o : o+kb]
-				r1 := a.Data[o+a.Stride : o+a.Stride+kb]
-				r2 := a.Data[o+2*a.Stride : o+2*a.Stride+kb]
-				r3 := a.Data[o+3*a.Stride : o+3*a.Stride+kb]
-				for p := range r0 {
-					*(*[4]float64)(panel[p*mr+r:]) = [4]float64{r0[p], r1[p], r2[p], r3[p]}
-				}
-			}
-			for ; r < mr; r++ {
-				if r >= rows {
-					for p := 0; p < kb; p++ {
-						panel[p*mr+r] = 0
-					}
-					continue
-				}
-				src := a.Data[(i0+ir+r)*a.Stride+p0 : (i0+ir+r)*a.Stride+p0+kb]
-				for p, v := range src {
-					panel[p*mr+r] = v
-				}
-			}
-			continue
-		}
-		// op(A) = Aᵀ: column p of the panel is a run of row p0+p of A.
-		if rows == mr {
-			for p := 0; p < kb; p++ {
-				src := a.Data[(p0+p)*a.Stride+i0+ir:]
-				d := panel[p*mr:]
-				for r := 0; r < mr; r += 4 {
-					*(*[4]float64)(d[r:]) = *(*[4]float64)(src[r:])
-				}
-			}
-			continue
-		}
+// packA stores rows [i0, i0+rows) and columns [p0, p0+kb) of op(A), rows <
+// mr, in dst as one panel of mr rows, each column contiguous, zero-padded:
+// the last row tile of a block, which the kernel cannot read in place
+// without running off the end of A.
+func packA(dst []float64, mr int, t blas.Transpose, a blas64.General, i0, rows, p0, kb int) {
+	panel := dst[:mr*kb]
+	clear(panel)
+	for r := 0; r < rows; r++ {
 		for p := 0; p < kb; p++ {
-			src := a.Data[(p0+p)*a.Stride+i0+ir:]
-			d := panel[p*mr : p*mr+mr]
-			n := copy(d[:rows], src[:rows])
-			clear(d[n:])
+			if t == blas.NoTrans {
+				panel[p*mr+r] = a.Data[(i0+r)*a.Stride+p0+p]
+			} else {
+				panel[p*mr+r] = a.Data[(p0+p)*a.Stride+i0+r]
+			}
 		}
 	}
 }

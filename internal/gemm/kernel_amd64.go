@@ -20,14 +20,14 @@ func available() []*tiling {
 	return t
 }
 
-// kernel4x12 stores α·Σ_p a[4p+i]·b[12p+j] + β·c[i·ldc+j] in c[i·ldc+j]
-// for i < 4, j < 12: a and b are packed panels of kc steps. β = 0 does not
-// read c.
+// kernel4x12 stores α·Σ_p a[i·rs+p·ks]·b[12p+j] + β·c[i·ldc+j] in
+// c[i·ldc+j] for i < 4, j < 12, p < kc: b is a packed panel, a any
+// strided 4×kc block. β = 0 does not read c.
 //
 //go:noescape
-func kernel4x12(kc int, a, b, c *float64, ldc int, alpha, beta float64)
+func kernel4x12(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
 
 // kernel12x16 is kernel4x12 for a 12×16 tile.
 //
 //go:noescape
-func kernel12x16(kc int, a, b, c *float64, ldc int, alpha, beta float64)
+func kernel12x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
