@@ -151,7 +151,7 @@ var buffers = sync.Pool{New: func() any {
 }}
 
 type pack struct {
-	a, b []float64 // a holds the last, partial row tile of a block
+	a, b []float64        // a holds the last, partial row tile of a block
 	tile [12 * 16]float64 // a partial tile, computed whole
 }
 
