@@ -269,11 +269,17 @@ func packB(dst []float64, nr int, t blas.Transpose, b blas64.General, p0, kb, j0
 				}
 				continue
 			}
+			// A partial panel: plain loops, as copy and clear would make
+			// two calls per row for a few values.
 			for p := 0; p < kb; p++ {
-				src := b.Data[(p0+p)*b.Stride+j0+jr:]
+				src := b.Data[(p0+p)*b.Stride+j0+jr : (p0+p)*b.Stride+j0+jr+cols]
 				d := panel[p*nr : p*nr+nr]
-				n := copy(d[:cols], src[:cols])
-				clear(d[n:])
+				for j, v := range src {
+					d[j] = v
+				}
+				for j := cols; j < nr; j++ {
+					d[j] = 0
+				}
 			}
 			continue
 		}
