@@ -1,20 +1,27 @@
 // Package gemm multiplies the small and medium dense matrices of curvkit's
 // hot loops: the layers' forward and backward passes, the Kronecker factors'
-// statistics and K-FAC's preconditioning.
+// statistics, K-FAC's preconditioning and inversions, and the dense
+// curvature assembly.
 //
 // Gemm computes C ← α op(A) op(B) + β C with blas64.Gemm's semantics (β = 0
-// never reads C). On amd64 with AVX2 and FMA it packs op(A) into panels of
-// 4 rows and op(B) into panels of 12 columns, in blocks of 256 along the
-// inner dimension, and runs a 4×12 register-blocked micro-kernel in
-// assembly: twelve 4-wide accumulators, one broadcast of A and three loads
-// of B per step of the inner dimension. Elsewhere, and when a BLAS other
-// than gonum's own is registered with blas64.Use (the OpenBLAS build), it
-// calls blas64.Gemm.
+// never reads C); Syrk computes the upper triangle of AᵀA or AAᵀ. On amd64
+// they run a register-blocked micro-kernel in assembly, chosen at start:
+// a 12×16 tile in 24 AVX-512 registers, or a 4×12 tile in 12 AVX2
+// registers with fused multiply-adds. op(B) is packed into panels of 16
+// (or 12) columns in blocks of 256 along the inner dimension, so that a
+// panel stays in L1; op(A) is read in place, its rows (or columns, when
+// transposed) being sequential streams, and only the last partial row tile
+// of a block is packed. Elsewhere, and when a BLAS other than gonum's own
+// is registered with blas64.Use (the OpenBLAS build), they call blas64.
 //
 // The products agree with blas64.Gemm to rounding: the sums are the same
 // but taken in another order (and with fused multiply-adds), so results
-// may differ in the last bits. With the kernel, each entry of C is summed in the same order
-// whatever the shape of the product, so a row of a product does not depend
-// on how many other rows it is computed with: a network's output for one
-// sample is the same bits alone or in a batch.
+// may differ in the last bits. With a kernel, each entry of C is summed in
+// the same order whatever the shape of the product, so a row of a product
+// does not depend on how many other rows it is computed with: a network's
+// output for one sample is the same bits alone or in a batch.
+//
+// On the benchmark network's products (256×128 by 128×128) the AVX-512
+// kernel runs at about 46 GFLOP/s on one core here, gonum's pure-Go Dgemm
+// at about 7 (BenchmarkGemm).
 package gemm
