@@ -2,31 +2,12 @@
 
 package firstorder
 
+import "golang.org/x/sys/cpu"
+
 // useAVX2 selects the assembly loops of kernels_amd64.s: the CPU must have
-// AVX2 and the operating system must save the YMM registers.
-var useAVX2 = hasAVX2()
-
-func hasAVX2() bool {
-	maxLeaf, _, _, _ := cpuid(0, 0)
-	if maxLeaf < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const osxsave, avx = 1 << 27, 1 << 28
-	if ecx1&osxsave == 0 || ecx1&avx == 0 {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // XMM and YMM state enabled
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	const avx2 = 1 << 5
-	return ebx7&avx2 != 0
-}
-
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-func xgetbv() (eax, edx uint32)
+// AVX2 and the operating system must save the YMM registers, which
+// golang.org/x/sys/cpu checks.
+var useAVX2 = cpu.X86.HasAVX2
 
 // The assembly loops handle a length that is a multiple of their block
 // (16, 8 and 4 elements); the Go loops finish the rest.

@@ -5,25 +5,6 @@
 // AVX2 versions of the loops in kernels.go, with the same operations in the
 // same order and no fused multiply-add, so they give the same bits.
 
-// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·cpuid(SB), NOSPLIT, $0-24
-	MOVL eaxArg+0(FP), AX
-	MOVL ecxArg+4(FP), CX
-	CPUID
-	MOVL AX, eax+8(FP)
-	MOVL BX, ebx+12(FP)
-	MOVL CX, ecx+16(FP)
-	MOVL DX, edx+20(FP)
-	RET
-
-// func xgetbv() (eax, edx uint32)
-TEXT ·xgetbv(SB), NOSPLIT, $0-8
-	MOVL $0, CX
-	XGETBV
-	MOVL AX, eax+0(FP)
-	MOVL DX, edx+4(FP)
-	RET
-
 // func allFiniteAVX2(g []float64) bool
 // len(g) is a multiple of 16. Sums g*0 in four accumulators: the sum stays
 // 0 unless an element is NaN or infinite.
