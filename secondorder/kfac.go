@@ -71,8 +71,11 @@ type KFACSettings struct {
 	ModelTrust float64
 	// ModelFraction is the fraction of the batch (its first rows) whose
 	// Fisher-vector products define the quadratic model's curvature; the
-	// gradient terms always use the whole batch. If it is 0, it defaults
-	// to 1 (Martens & Grosse).
+	// step's gradient terms always use the whole batch. The reduction
+	// ratio ρ of the damping updates compares the loss and the model on
+	// those rows, with their own gradient (which the products give for
+	// free), so a fraction also cuts the forward pass ρ needs. If it is 0,
+	// it defaults to 1 (Martens & Grosse).
 	ModelFraction float64
 	// NormConstraint, when positive, scales the step down so that
 	// δᵀFδ ≤ NormConstraint (a trust region in the Fisher norm, the "KL
@@ -154,13 +157,16 @@ func (s *KFACSettings) defaults() error {
 // KFACRecord is what one K-FAC step did.
 type KFACRecord struct {
 	Step int
-	// Loss is the mean batch loss (plus η/2‖θ‖²) before the step, and
-	// NewLoss after it when it was evaluated (on damping-update steps),
-	// NaN otherwise.
-	Loss, NewLoss float64
+	// Loss is the mean batch loss (plus η/2‖θ‖²) before the step.
+	Loss float64
+	// On damping-update steps, ModelLoss and NewLoss are the mean loss
+	// (plus η/2‖θ‖²) on the rows of the quadratic model (the whole batch
+	// unless ModelFraction < 1) before and after the step, and
+	// ModelPredicted the model's change on those rows; NaN otherwise.
+	ModelLoss, NewLoss, ModelPredicted float64
 	// Lambda is the damping the step used, NextLambda the damping after
-	// the Levenberg–Marquardt update, Rho the reduction ratio (NaN when
-	// not evaluated).
+	// the Levenberg–Marquardt update, Rho the reduction ratio
+	// (NewLoss − ModelLoss)/ModelPredicted (NaN when not evaluated).
 	Lambda, NextLambda, Rho float64
 	// Alpha and Mu are the step's coefficients, δ = αΔ + μδ_prev, and
 	// Predicted the model change M(δ) (negative when a decrease).
@@ -192,8 +198,9 @@ type KFACRecord struct {
 // then takes δ = αΔ + μδ_prev with α, μ minimising the damped quadratic
 // model M(δ) = ½δᵀ(F + γI)δ + gᵀδ (a 2×2 solve from two Jacobian-vector
 // products on the batch), and adapts λ every T₃ steps from ρ = (h(θ+δ) −
-// h(θ))/M(δ) by λ ← ω⁻¹λ if ρ < ¼ and λ ← ωλ if ρ > ¾, ω = (19/20)^T₃;
-// a step that raised the loss on those steps is undone, as
+// h(θ))/M(δ) by λ ← ω⁻¹λ if ρ < ¼ and λ ← ωλ if ρ > ¾, ω = (19/20)^T₃
+// (h and M on the rows whose curvature the model uses, with their own
+// gradient); a step that raised the loss on those steps is undone, as
 // Levenberg–Marquardt methods reject steps with ρ < 0.
 // The factors are running averages updated every T₁ steps and refactorised
 // every T₂ steps (amortisation is what makes K-FAC pay on small networks).
@@ -215,6 +222,7 @@ type KFAC struct {
 	snap          []approx.KronFactors // copies of the factors last inverted
 	pre           *approx.KFAC         // their approximation, built when asked for
 	sub           *nn.Tape             // the step's tape restricted to its first subRows rows
+	rhoTape       *nn.Tape             // the loss after a step on the model's rows, when they are part of the batch
 	subRows       int
 	subStep       int
 	prev          []float64 // δ_prev
@@ -288,7 +296,8 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	}
 	set := &k.set
 	k.step++
-	rec := KFACRecord{Step: k.step, Lambda: k.lambda, NewLoss: math.NaN(), Rho: math.NaN()}
+	nan := math.NaN()
+	rec := KFACRecord{Step: k.step, Lambda: k.lambda, ModelLoss: nan, NewLoss: nan, ModelPredicted: nan, Rho: nan}
 	eta := set.WeightDecay
 	gamma := k.lambda + eta
 
@@ -345,7 +354,13 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	pp := floats.Dot(k.prev, k.prev)
 	hasPrev := k.step > 1 && pp > 0
 	var mDD, mDP, mPP float64
-	k.fisherQuad(k.tapeFor(set.ModelFraction), &mDD, &mDP, &mPP, hasPrev, gamma)
+	mt := k.tapeFor(set.ModelFraction)
+	k.fisherQuad(mt, &mDD, &mDP, &mPP, hasPrev, gamma)
+	update := !set.FixedDamping && k.step%set.DampingInterval == 0
+	var rgD, rgP float64 // the model rows' gradient along Δ and δ_prev
+	if update {
+		rgD, rgP = k.rowGrad(mt, hasPrev, eta, theta)
+	}
 	rec.Spent.Products += 1
 	if hasPrev {
 		rec.Spent.Products++
@@ -405,19 +420,34 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	rec.Alpha, rec.Mu, rec.Predicted = alpha, mu, predicted
 	rec.StepNorm = math.Sqrt(floats.Dot(k.prev, k.prev))
 
-	// Levenberg–Marquardt update of λ every T₃ steps.
-	if !set.FixedDamping && k.step%set.DampingInterval == 0 {
-		t.Forward(theta, b.X)
-		h1 := t.LossValue(b.Y) + 0.5*eta*floats.Dot(theta, theta)
+	// Levenberg–Marquardt update of λ every T₃ steps, from ρ on the rows
+	// whose curvature the model used, with those rows' own gradient: both
+	// sides of the ratio then see the same data, and with a model on part
+	// of the batch the loss after the step costs a forward pass on that
+	// part only.
+	if update {
+		rows := mt.BatchSize()
+		yR := rowsOf(b.Y, rows)
+		hR0, rt, xR := h0, t, b.X
+		if rows < t.BatchSize() {
+			hR0 = mt.LossValue(yR) + 0.5*eta*floats.Dot(k.good, k.good)
+			if k.rhoTape == nil {
+				k.rhoTape = nn.NewTape(m.Net, m.Loss)
+			}
+			rt, xR = k.rhoTape, rowsOf(b.X, rows)
+		}
+		rt.Forward(theta, xR)
+		h1 := rt.LossValue(yR) + 0.5*eta*floats.Dot(theta, theta)
 		rec.Spent.Func++
-		rec.NewLoss = h1
+		rec.ModelLoss, rec.NewLoss = hR0, h1
+		rec.ModelPredicted = 0.5*(alpha*alpha*mDD+2*alpha*mu*mDP+mu*mu*mPP) + alpha*rgD + mu*rgP
 		if !finite(h1) {
 			copy(theta, k.good)
 			clear(k.prev)
 			return rec, fmt.Errorf("secondorder: K-FAC step %d: loss is %v after the step; step undone", k.step, h1)
 		}
-		rec.Rho = (h1 - h0) / predicted
-		if h1 > h0 {
+		rec.Rho = (h1 - hR0) / rec.ModelPredicted
+		if h1 > hR0 {
 			// The step went uphill on its own batch: undo it and drop the
 			// momentum, as a Levenberg–Marquardt method rejects a step
 			// with ρ < 0, and raise λ below.
@@ -459,6 +489,27 @@ func (k *KFAC) fisherQuad(t *nn.Tape, dd, dp, pp *float64, hasPrev bool, gamma f
 	*dp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.delta, k.prev)
 	k.model.Loss.HessVec(k.hv, z, k.jp)
 	*pp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.prev, k.prev)
+}
+
+// rowGrad returns g_Rᵀ Δ and g_Rᵀ δ_prev (0 without δ_prev) for the
+// gradient g_R of the mean loss plus η/2‖θ‖² over the tape's rows R, from
+// the Jacobian-vector products of fisherQuad and the backward pass's
+// per-sample output gradients u_i: g_Rᵀv = (1/|R|) Σ_i u_iᵀ(J_i v) + ηθᵀv.
+func (k *KFAC) rowGrad(t *nn.Tape, hasPrev bool, eta float64, theta []float64) (gD, gP float64) {
+	u := t.OutputGrad(len(k.model.Net.Layers) - 1).RawMatrix()
+	dot := func(jv *mat.Dense) float64 {
+		j := jv.RawMatrix()
+		var s float64
+		for i := 0; i < u.Rows; i++ {
+			s += floats.Dot(u.Data[i*u.Stride:i*u.Stride+u.Cols], j.Data[i*j.Stride:i*j.Stride+j.Cols])
+		}
+		return s / float64(u.Rows)
+	}
+	gD = dot(k.jv) + eta*floats.Dot(theta, k.delta)
+	if hasPrev {
+		gP = dot(k.jp) + eta*floats.Dot(theta, k.prev)
+	}
+	return gD, gP
 }
 
 // tapeFor returns the step's tape restricted to its first round(frac·N)

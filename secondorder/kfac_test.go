@@ -194,3 +194,43 @@ func TestKFACRejectsUphillStep(t *testing.T) {
 	assert.Equal(t, before, theta)
 	assert.Greater(t, rec.NextLambda, rec.Lambda)
 }
+
+// With the quadratic model on part of the batch, ρ compares the model and
+// the loss on those rows: ModelLoss and NewLoss are the rows' loss before
+// and after the step, and ModelPredicted is ½δᵀ(F_R + γI)δ + g_Rᵀδ with
+// the rows' own dense Fisher and gradient, computed here independently
+// (weight decay included).
+func TestKFACRhoOnModelRows(t *testing.T) {
+	m, theta, set := digitsModel(t, 6, 10)
+	const n, rows, eta = 40, 10, 1e-3
+	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, n, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, n, 0, 1))}
+	bR := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, rows, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, rows, 0, 1))}
+	opt, err := NewKFAC(m, &KFACSettings{ModelFraction: float64(rows) / n, DampingInterval: 1, WeightDecay: eta})
+	require.NoError(t, err)
+	obj, err := m.Objective(bR)
+	require.NoError(t, err)
+	h := func(th []float64) float64 { return obj.Func(th) + 0.5*eta*floats.Dot(th, th) }
+	for step := 1; step <= 3; step++ {
+		before := append([]float64(nil), theta...)
+		rec, err := opt.Step(theta, b)
+		require.NoError(t, err)
+		require.False(t, rec.Rejected, "step %d", step)
+		delta := make([]float64, len(theta))
+		floats.SubTo(delta, theta, before)
+
+		fisher, err := m.Dense(curvature.Fisher, before, bR, nil)
+		require.NoError(t, err)
+		g := make([]float64, len(theta))
+		obj.Grad(g, before)
+		floats.AddScaled(g, eta, before)
+		dv := mat.NewVecDense(len(delta), delta)
+		gamma := rec.Lambda + eta
+		model := 0.5*(mat.Inner(dv, fisher, dv)+gamma*floats.Dot(delta, delta)) + floats.Dot(g, delta)
+
+		assert.InDelta(t, h(before), rec.ModelLoss, 1e-13, "step %d", step)
+		assert.InDelta(t, h(theta), rec.NewLoss, 1e-13, "step %d", step)
+		assert.InDelta(t, model, rec.ModelPredicted, 1e-9*math.Abs(model), "step %d", step)
+		assert.InDelta(t, (rec.NewLoss-rec.ModelLoss)/model, rec.Rho, 1e-8, "step %d", step)
+		assert.NotEqual(t, rec.Loss, rec.ModelLoss, "the rows' loss is not the batch's")
+	}
+}
