@@ -1,0 +1,50 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// FuzzGemm multiplies random matrices of arbitrary shapes, transposes,
+// strides and scalars with every kernel and compares each entry with the
+// triple loop (checkGemm); non-finite or huge scalars only must not panic.
+func FuzzGemm(f *testing.F) {
+	f.Add(uint8(5), uint8(13), uint8(3), false, true, uint8(0), 1.0, 0.0, uint64(1))
+	f.Add(uint8(140), uint8(17), uint8(64), true, false, uint8(3), -0.5, 2.0, uint64(2))
+	f.Add(uint8(12), uint8(16), uint8(1), true, true, uint8(1), 0.0, 1.0, uint64(3))
+	f.Add(uint8(1), uint8(200), uint8(255), false, false, uint8(7), math.NaN(), 0.0, uint64(4))
+	f.Fuzz(func(t *testing.T, m, n, k uint8, transA, transB bool, pad uint8, alpha, beta float64, seed uint64) {
+		if m == 0 || n == 0 || k == 0 {
+			return
+		}
+		tA, tB := blas.NoTrans, blas.NoTrans
+		if transA {
+			tA = blas.Trans
+		}
+		if transB {
+			tB = blas.Trans
+		}
+		saved := active
+		defer func() { active = saved }()
+		for _, tl := range tilings {
+			active = tl
+			rng := rand.New(rand.NewPCG(seed, 0))
+			if !(math.Abs(alpha) < 1e100 && math.Abs(beta) < 1e100) {
+				ar, ac := int(m), int(k)
+				if transA {
+					ar, ac = ac, ar
+				}
+				br, bc := int(k), int(n)
+				if transB {
+					br, bc = bc, br
+				}
+				Gemm(tA, tB, alpha, randGeneral(rng, ar, ac, int(pad%8)), randGeneral(rng, br, bc, int(pad%8)), beta, randGeneral(rng, int(m), int(n), int(pad%8)))
+				continue
+			}
+			checkGemm(t, rng, tA, tB, int(m), int(n), int(k), int(pad%8), alpha, beta)
+		}
+	})
+}
