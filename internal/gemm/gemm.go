@@ -260,11 +260,14 @@ func packB(dst []float64, nr int, t blas.Transpose, b blas64.General, p0, kb, j0
 		cols := min(nr, nb-jr)
 		if t == blas.NoTrans {
 			if cols == nr {
+				// Element by element: an array assignment between slices
+				// may overlap, so it compiles to a call to memmove.
 				for p := 0; p < kb; p++ {
-					src := b.Data[(p0+p)*b.Stride+j0+jr:]
-					d := panel[p*nr:]
-					for j := 0; j < nr; j += 4 {
-						*(*[4]float64)(d[j:]) = *(*[4]float64)(src[j:])
+					o := (p0+p)*b.Stride + j0 + jr
+					src := b.Data[o : o+nr : o+nr]
+					d := panel[p*nr : p*nr+nr : p*nr+nr]
+					for j, v := range src {
+						d[j] = v
 					}
 				}
 				continue
@@ -292,8 +295,10 @@ func packB(dst []float64, nr int, t blas.Transpose, b blas64.General, p0, kb, j0
 			r1 := b.Data[o+b.Stride : o+b.Stride+kb]
 			r2 := b.Data[o+2*b.Stride : o+2*b.Stride+kb]
 			r3 := b.Data[o+3*b.Stride : o+3*b.Stride+kb]
+			r1, r2, r3 = r1[:len(r0)], r2[:len(r0)], r3[:len(r0)]
 			for p := range r0 {
-				*(*[4]float64)(panel[p*nr+j:]) = [4]float64{r0[p], r1[p], r2[p], r3[p]}
+				d := panel[p*nr+j : p*nr+j+4 : p*nr+j+4]
+				d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 			}
 		}
 		for ; j < nr; j++ {
