@@ -244,7 +244,12 @@ func TestRhoIsOneOnQuadratic(t *testing.T) {
 				if s.Predicted < 1e-10 {
 					continue // converged: ρ is rounding noise
 				}
-				assert.InDelta(t, 1, s.Rho, 1e-9, "step %d: predicted %g actual %g", s.Iteration, s.Predicted, s.Actual)
+				// The actual decrease is a difference of two values of f,
+				// each rounded at a few hundred ε·|f|: ρ − 1 carries that
+				// error over the predicted decrease (it depends on the
+				// BLAS's summation order).
+				tol := 1e-9 + 1e-13*(1+math.Abs(s.F))/s.Predicted
+				assert.InDelta(t, 1, s.Rho, tol, "step %d: predicted %g actual %g", s.Iteration, s.Predicted, s.Actual)
 			}
 		})
 	}
