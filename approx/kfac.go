@@ -2,6 +2,8 @@ package approx
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -89,12 +91,24 @@ func NewKFAC(factors []KronFactors, s *KFACSettings) (*KFAC, error) {
 	layers := make([]*Kron, len(factors))
 	blocks := make([]Approximation, len(factors))
 	sizes := make([]int, len(factors))
+	errs := make([]error, len(factors))
+	// The layers are independent, and with the eigen solver each costs
+	// two eigendecompositions: build them on up to GOMAXPROCS goroutines.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for l, f := range factors {
-		k, err := NewKron(f.G, f.A, ks)
-		if err != nil {
-			return nil, fmt.Errorf("approx: K-FAC layer %d: %w", l, err)
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			layers[l], errs[l] = NewKron(f.G, f.A, ks)
+		})
+	}
+	wg.Wait()
+	for l, k := range layers {
+		if errs[l] != nil {
+			return nil, fmt.Errorf("approx: K-FAC layer %d: %w", l, errs[l])
 		}
-		layers[l], blocks[l], sizes[l] = k, k, k.Dim()
+		blocks[l], sizes[l] = k, k.Dim()
 	}
 	bd, err := NewBlockDiagonal(blocks, Ranges(sizes...))
 	if err != nil {
