@@ -240,13 +240,20 @@ func (t *tiling) block(buf *pack, tA blas.Transpose, a blas64.General, pc, kb, m
 func packA(dst []float64, mr int, t blas.Transpose, a blas64.General, i0, rows, p0, kb int) {
 	panel := dst[:mr*kb]
 	clear(panel)
-	for r := 0; r < rows; r++ {
-		for p := 0; p < kb; p++ {
-			if t == blas.NoTrans {
-				panel[p*mr+r] = a.Data[(i0+r)*a.Stride+p0+p]
-			} else {
-				panel[p*mr+r] = a.Data[(p0+p)*a.Stride+i0+r]
+	if t == blas.NoTrans {
+		for r := 0; r < rows; r++ {
+			o := (i0+r)*a.Stride + p0
+			for p, v := range a.Data[o : o+kb] {
+				panel[p*mr+r] = v
 			}
+		}
+		return
+	}
+	for p := 0; p < kb; p++ {
+		o := (p0+p)*a.Stride + i0
+		d := panel[p*mr : p*mr+rows]
+		for r, v := range a.Data[o : o+rows] {
+			d[r] = v
 		}
 	}
 }
