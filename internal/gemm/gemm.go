@@ -35,8 +35,10 @@ func first(t []*tiling) *tiling {
 }
 
 // parallelWork is the size m·n·k from which the rows of C are split over
-// GOMAXPROCS goroutines.
-const parallelWork = 1 << 21
+// GOMAXPROCS goroutines: about half a millisecond of work, so that a
+// network's products (a few million multiply-adds) stay on one goroutine,
+// where splitting them cost more than it saved on two hyperthreads.
+const parallelWork = 1 << 24
 
 // Gemm computes C ← α op(A) op(B) + β C, as blas64.Gemm does, and panics on
 // mismatched shapes as it does.

@@ -135,7 +135,7 @@ func TestGemmParallel(t *testing.T) { eachTiling(t, testGemmParallel) }
 
 func testGemmParallel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, s := range [][3]int{{301, 140, 70}, {150, 150, 150}} {
+	for _, s := range [][3]int{{521, 190, 170}, {260, 260, 260}} {
 		if s[0]*s[1]*s[2] < parallelWork {
 			t.Fatalf("shape %v is below the parallel threshold", s)
 		}
