@@ -10,6 +10,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/gemm"
+	"github.com/curvkit/curvkit/internal/symeig"
 )
 
 // Damping selects the matrix a Kronecker block's SolveDampedTo inverts.
@@ -29,7 +30,7 @@ const (
 type FactorSolver int
 
 const (
-	// EigenSolver eigendecomposes G and A once (mat.EigenSym); every λ
+	// EigenSolver eigendecomposes G and A once; every λ
 	// is then a diagonal rescaling. Exact damping needs it.
 	EigenSolver FactorSolver = iota
 	// CholeskySolver factors the damped factors by Cholesky, cached for
@@ -150,7 +151,7 @@ func (k *Kron) eigen() (*kronEig, error) {
 	if k.eig != nil {
 		return k.eig, nil
 	}
-	var eg, ea mat.EigenSym
+	var eg, ea symeig.EigenSym
 	if !eg.Factorize(k.g, true) || !ea.Factorize(k.a, true) {
 		return nil, fmt.Errorf("approx: eigendecomposition of a Kronecker factor failed")
 	}

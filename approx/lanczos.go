@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/symeig"
 )
 
 // lanczosRitz runs m steps of the symmetric Lanczos process on op with
@@ -90,7 +91,7 @@ func lanczosRitz(op curvature.Operator, m int, rnd *rand.Rand) ([]float64, error
 			t.SetSym(j, j+1, beta[j])
 		}
 	}
-	var es mat.EigenSym
+	var es symeig.EigenSym
 	if !es.Factorize(t, false) {
 		return nil, fmt.Errorf("approx: eigenvalues of the Lanczos tridiagonal failed")
 	}

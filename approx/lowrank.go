@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/symeig"
 )
 
 // LowRank is the approximation M̃ = c·U Uᵀ + diag(d) with U n×m, m small,
@@ -216,7 +217,7 @@ func (lr *LowRank) factor(lambda float64) error {
 	}
 	k := mat.NewSymDense(m, nil)
 	k.SymOuterK(scale, lr.r)
-	var es mat.EigenSym
+	var es symeig.EigenSym
 	if !es.Factorize(k, true) {
 		return fmt.Errorf("approx: eigendecomposition of a low-rank core failed")
 	}

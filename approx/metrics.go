@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/symeig"
 )
 
 // DenseMetricLimit is the largest order for which the spectral metrics
@@ -163,7 +164,7 @@ func spectrum(op curvature.Operator, steps int) ([]float64, error) {
 		if err := checkFiniteSym("materialized operator", m); err != nil {
 			return nil, err
 		}
-		var es mat.EigenSym
+		var es symeig.EigenSym
 		if !es.Factorize(m, false) {
 			return nil, fmt.Errorf("approx: dense eigendecomposition failed")
 		}

@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/symeig"
 )
 
 // Residual selects the diagonal TONGA adds to its low-rank covariance.
@@ -317,7 +318,7 @@ func (blk *tongaBlock) append(cols int, col []float64, idx []int) {
 
 // compress keeps the top k eigen-directions of X Xᵀ: X ← X V_k, G ← XᵀX.
 func (blk *tongaBlock) compress(cols, k int) error {
-	var es mat.EigenSym
+	var es symeig.EigenSym
 	if !es.Factorize(blk.gram.SliceSym(0, cols), true) {
 		return fmt.Errorf("eigendecomposition of the Gram matrix failed")
 	}

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/symeig"
 )
 
 // Exact solves the trust-region subproblem to a set accuracy, after Moré &
@@ -83,7 +84,7 @@ type Exact struct {
 	Budget int
 
 	a     *mat.SymDense // the matrix the decomposition belongs to
-	eig   mat.EigenSym
+	eig   symeig.EigenSym
 	vals  []float64
 	vecs  mat.Dense
 	valid bool

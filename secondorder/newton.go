@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/symeig"
 )
 
 var (
@@ -109,7 +110,7 @@ type DampedNewton struct {
 	lambda, nu float64
 	ls         optimize.Linesearcher
 	lin        linearSolver
-	eig        mat.EigenSym
+	eig        symeig.EigenSym
 	vecs       mat.Dense
 	d, negG    []float64
 	md, gh     []float64

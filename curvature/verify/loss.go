@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/symeig"
 )
 
 // Loss checks loss on n random outputs of the given width, with targets
@@ -60,7 +61,7 @@ func Loss(loss nn.Loss, outputs, n int, rng *rand.Rand, opt *Options) *Report {
 		sst.Mul(S, S.T())
 		factorErr = math.Max(factorErr, relErr(sst.RawMatrix().Data, mat.DenseCopyOf(H).RawMatrix().Data))
 
-		var eig mat.EigenSym
+		var eig symeig.EigenSym
 		if eig.Factorize(H, false) {
 			ev := eig.Values(nil)
 			psd = math.Max(psd, -ev[0]/math.Max(ev[len(ev)-1], 1e-300))

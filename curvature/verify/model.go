@@ -11,6 +11,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/symeig"
 )
 
 // Model checks a model on a batch at θ, with the dense matrices of package
@@ -201,7 +202,7 @@ func symmetry(op curvature.Operator, rng *rand.Rand) float64 {
 
 // negativeEigen returns −λ_min/λ_max (≤ 0 for a PSD matrix).
 func negativeEigen(s mat.Symmetric) float64 {
-	var eig mat.EigenSym
+	var eig symeig.EigenSym
 	if !eig.Factorize(s, false) {
 		return math.Inf(1)
 	}

@@ -20,7 +20,55 @@ const maxSweeps = 60
 // Decompose returns the eigenvalues of the symmetric a in ascending order
 // and the matrix whose columns are the corresponding orthonormal
 // eigenvectors. It returns an error if a holds NaN or ±Inf.
-func Decompose(a mat.Symmetric) ([]float64, *mat.Dense, error) {
+func Decompose(a mat.Symmetric) ([]float64, *mat.Dense, error) { return decompose(a, true) }
+
+// EigenSym is a stand-in for gonum's mat.EigenSym with the same methods,
+// computed by Decompose.
+type EigenSym struct {
+	values  []float64
+	vectors *mat.Dense
+	ok      bool
+}
+
+// Factorize computes the eigendecomposition of a, with the eigenvectors if
+// vectors is set, and reports whether it succeeded (it fails on NaN or
+// ±Inf entries).
+func (e *EigenSym) Factorize(a mat.Symmetric, vectors bool) bool {
+	values, v, err := decompose(a, vectors)
+	*e = EigenSym{values: values, vectors: v, ok: err == nil}
+	return e.ok
+}
+
+// Values stores the eigenvalues in ascending order in dst (a new slice if
+// dst is nil) and returns it.
+func (e *EigenSym) Values(dst []float64) []float64 {
+	if !e.ok {
+		panic("symeig: no factorization")
+	}
+	if dst == nil {
+		dst = make([]float64, len(e.values))
+	}
+	if len(dst) != len(e.values) {
+		panic("symeig: wrong length of dst")
+	}
+	copy(dst, e.values)
+	return dst
+}
+
+// VectorsTo stores the eigenvectors as the columns of dst, which must be
+// empty or n×n.
+func (e *EigenSym) VectorsTo(dst *mat.Dense) {
+	if !e.ok || e.vectors == nil {
+		panic("symeig: no eigenvectors computed")
+	}
+	n := len(e.values)
+	if dst.IsEmpty() {
+		dst.ReuseAs(n, n)
+	}
+	dst.Copy(e.vectors)
+}
+
+func decompose(a mat.Symmetric, vectors bool) ([]float64, *mat.Dense, error) {
 	n := a.SymmetricDim()
 	if n == 0 {
 		return nil, &mat.Dense{}, nil
@@ -48,6 +96,13 @@ func Decompose(a mat.Symmetric) ([]float64, *mat.Dense, error) {
 		work = make([]float64, l)
 	}
 	impl.Dsytrd(blas.Upper, n, q, n, d, e[:n-1], tau, work, len(work))
+	if !vectors {
+		if err := tql2(d, e, nil, n); err != nil {
+			return nil, nil, err
+		}
+		sort.Float64s(d)
+		return d, nil, nil
+	}
 	impl.Dorgtr(blas.Upper, n, q, n, tau, work[:1], -1)
 	if l := int(work[0]); l > len(work) {
 		work = make([]float64, l)
@@ -86,7 +141,8 @@ func Decompose(a mat.Symmetric) ([]float64, *mat.Dense, error) {
 // tql2 diagonalises the symmetric tridiagonal matrix with diagonal d and
 // off-diagonal e (e[i] between i and i+1) by implicit QL steps with
 // Wilkinson shifts, leaving the eigenvalues in d and applying every
-// rotation to the rows of vt (n×n): if vt held Qᵀ, it ends holding Vᵀ.
+// rotation to the rows of vt (n×n; nil for the values alone): if vt held
+// Qᵀ, it ends holding Vᵀ.
 func tql2(d, e, vt []float64, n int) error {
 	e[n-1] = 0
 	// An off-diagonal entry is negligible against the norm of T (EISPACK's
@@ -135,7 +191,9 @@ func tql2(d, e, vt []float64, n int) error {
 				p = s * r
 				d[i+1] = g + p
 				g = c*r - b
-				rotate(vt[i*n:i*n+n], vt[(i+1)*n:(i+1)*n+n], c, s)
+				if vt != nil {
+					rotate(vt[i*n:i*n+n], vt[(i+1)*n:(i+1)*n+n], c, s)
+				}
 			}
 			if r == 0 && i >= l {
 				continue

@@ -157,3 +157,37 @@ func BenchmarkDecompose(b *testing.B) {
 		}
 	})
 }
+
+// EigenSym, gonum's methods over Decompose: the same values and vectors,
+// the values alone without vectors, and false on NaN.
+func TestEigenSym(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	a := randSym(rng, 40, func(int) float64 { return rng.NormFloat64() })
+	values, v, err := Decompose(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e EigenSym
+	if !e.Factorize(a, true) {
+		t.Fatal("Factorize failed")
+	}
+	var got mat.Dense
+	e.VectorsTo(&got)
+	if !mat.Equal(&got, v) {
+		t.Fatal("VectorsTo differs from Decompose")
+	}
+	for _, vectors := range []bool{true, false} {
+		if !e.Factorize(a, vectors) {
+			t.Fatal("Factorize failed")
+		}
+		for k, x := range e.Values(nil) {
+			if x != values[k] {
+				t.Fatalf("vectors %v: λ_%d = %v, Decompose %v", vectors, k, x, values[k])
+			}
+		}
+	}
+	a.SetSym(3, 7, math.NaN())
+	if e.Factorize(a, false) {
+		t.Fatal("NaN accepted")
+	}
+}
