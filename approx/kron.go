@@ -30,8 +30,8 @@ const (
 type FactorSolver int
 
 const (
-	// EigenSolver eigendecomposes G and A once; every λ
-	// is then a diagonal rescaling. Exact damping needs it.
+	// EigenSolver eigendecomposes G and A once; every λ is then a
+	// diagonal rescaling. Exact damping needs it.
 	EigenSolver FactorSolver = iota
 	// CholeskySolver factors the damped factors by Cholesky, cached for
 	// the last λ; it applies to FactoredDamping only, and is several
