@@ -142,19 +142,41 @@ func scale(beta float64, c blas64.General) {
 	}
 }
 
-// buffers holds packing space: a block of A and a block of B per call,
-// large enough for every tiling.
-var buffers = sync.Pool{New: func() any {
-	var na, nb int
-	for _, t := range tilings {
-		na, nb = max(na, t.mc*kc), max(nb, kc*t.nc)
+// packs keeps packing space between calls: a channel rather than a
+// sync.Pool, which drops its buffers at every garbage collection, after
+// which allocating them again cost more than a small product.
+var packs = make(chan *pack, 4)
+
+func getPack() *pack {
+	select {
+	case p := <-packs:
+		return p
+	default:
+		return &pack{}
 	}
-	return &pack{a: make([]float64, na), b: make([]float64, nb)}
-}}
+}
+
+func putPack(p *pack) {
+	select {
+	case packs <- p:
+	default:
+	}
+}
 
 type pack struct {
 	a, b []float64        // a holds the last, partial row tile of a block
 	tile [12 * 16]float64 // a partial tile, computed whole
+}
+
+// grow makes room for na and nb values in a and b.
+func (p *pack) grow(na, nb int) {
+	if cap(p.a) < na {
+		p.a = make([]float64, na)
+	}
+	if cap(p.b) < nb {
+		p.b = make([]float64, nb)
+	}
+	p.a, p.b = p.a[:cap(p.a)], p.b[:cap(p.b)]
 }
 
 // rows computes rows [i0, i1) of C (their upper-triangle tiles if upper).
@@ -165,8 +187,10 @@ func (t *tiling) rows(tA, tB blas.Transpose, alpha float64, a, b blas64.General,
 	if tA != blas.NoTrans {
 		k = a.Rows
 	}
-	buf := buffers.Get().(*pack)
-	defer buffers.Put(buf)
+	buf := getPack()
+	defer putPack(buf)
+	kbMax := min(kc, k)
+	buf.grow(t.mr*kbMax, kbMax*((min(nc, n)+t.nr-1)/t.nr*t.nr))
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
