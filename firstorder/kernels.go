@@ -3,29 +3,12 @@ package firstorder
 import "math"
 
 // The element-wise loops of the two hottest updates (SGD with momentum, and
-// Adam/AdamW without L2 decay or AMSGrad) and the gradient check. Each has a
+// Adam/AdamW without L2 decay or AMSGrad). Each has a
 // pure-Go version here and, on amd64 with AVX2, an assembly version that
 // computes the same IEEE operations in the same order, so both give identical
 // bits (kernels_test.go checks this). Products are wrapped in float64() so
 // that no platform fuses them into FMA instructions, keeping results the same
 // on every architecture.
-
-// allFiniteGo reports whether g holds no NaN and no infinity: v*0 is 0 for
-// finite v and NaN otherwise, and NaN survives the sums.
-func allFiniteGo(g []float64) bool {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(g); i += 4 {
-		s0 += g[i] * 0
-		s1 += g[i+1] * 0
-		s2 += g[i+2] * 0
-		s3 += g[i+3] * 0
-	}
-	for ; i < len(g); i++ {
-		s0 += g[i] * 0
-	}
-	return s0+s1+s2+s3 == 0
-}
 
 // sgdMomentumGo computes, element-wise,
 //

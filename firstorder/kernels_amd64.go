@@ -10,24 +10,13 @@ import "golang.org/x/sys/cpu"
 var useAVX2 = cpu.X86.HasAVX2
 
 // The assembly loops handle a length that is a multiple of their block
-// (16, 8 and 4 elements); the Go loops finish the rest.
-
-//go:noescape
-func allFiniteAVX2(g []float64) bool
+// (8 and 4 elements); the Go loops finish the rest.
 
 //go:noescape
 func sgdMomentumAVX2(x, g, b []float64, mom, c, nlr float64)
 
 //go:noescape
 func adamAVX2(x, g, m, v []float64, k *adamCoef)
-
-func allFinite(g []float64) bool {
-	if !useAVX2 {
-		return allFiniteGo(g)
-	}
-	k := len(g) &^ 15
-	return allFiniteAVX2(g[:k]) && allFiniteGo(g[k:])
-}
 
 func sgdMomentum(x, g, b []float64, mom, c, nlr float64) {
 	if !useAVX2 {

@@ -55,18 +55,6 @@ func TestKernelsMatchGo(t *testing.T) {
 			t.Errorf("n=%d: adam differs from adamGo", n)
 		}
 
-		if !allFinite(g) || !allFiniteGo(g) {
-			t.Errorf("n=%d: finite gradient reported as not finite", n)
-		}
-		for i := range n {
-			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-				h := slices.Clone(g)
-				h[i] = bad
-				if allFinite(h) || allFiniteGo(h) {
-					t.Errorf("n=%d: %v at %d not detected", n, bad, i)
-				}
-			}
-		}
 	}
 }
 

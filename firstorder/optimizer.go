@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // Optimizer is the interface shared by every optimizer of the package and by
@@ -140,7 +142,7 @@ func (s *state) check(x, grad []float64) error {
 		return fmt.Errorf("%w: %s built for %d parameters, got len(x) = %d and len(grad) = %d",
 			ErrLength, s.kind, s.n, len(x), len(grad))
 	}
-	if !allFinite(grad) {
+	if !vec.AllFinite(grad) {
 		i := firstNotFinite(grad)
 		return fmt.Errorf("%w: grad[%d] = %v", ErrNotFinite, i, grad[i])
 	}

@@ -1,9 +1,10 @@
 package vec
 
-// AllFinite reports whether no entry of x is NaN or ±Inf. v − v is 0 for
-// a finite v and NaN otherwise, so the four running sums stay 0 exactly
-// while the entries are finite; four of them let the additions overlap.
-func AllFinite(x []float64) bool {
+// allFiniteGo reports whether no entry of x is NaN or ±Inf. v − v is 0
+// for a finite v and NaN otherwise, so the four running sums stay 0
+// exactly while the entries are finite; four of them let the additions
+// overlap.
+func allFiniteGo(x []float64) bool {
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
