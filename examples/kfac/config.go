@@ -36,6 +36,7 @@ type config struct {
 	statsInterval   int
 	statsFraction   float64
 	modelFraction   float64
+	hfFraction      float64
 	inverseInterval int
 	dampingInterval int
 }
@@ -79,7 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&factors, "factors", "mc", "K-FAC's G factors: mc (sampled labels), exact (output-Hessian factor) or empirical")
 	fs.IntVar(&c.statsInterval, "stats-interval", 1, "K-FAC: steps between factor statistics")
 	fs.Float64Var(&c.statsFraction, "stats-fraction", 0.25, "K-FAC: fraction of the batch the statistics use")
-	fs.Float64Var(&c.modelFraction, "model-fraction", 1, "K-FAC: fraction of the batch for the quadratic model's Fisher products; Hessian-free: the curvature mini-batch")
+	fs.Float64Var(&c.modelFraction, "model-fraction", 0.25, "K-FAC: fraction of the batch for the quadratic model's Fisher products (and its ρ)")
+	fs.Float64Var(&c.hfFraction, "hf-fraction", 1, "Hessian-free: fraction of the batch for the curvature mini-batch")
 	fs.IntVar(&c.inverseInterval, "inverse-interval", 20, "K-FAC: steps between inversions of the damped factors")
 	fs.IntVar(&c.dampingInterval, "damping-interval", 5, "K-FAC: steps between damping updates")
 	if err := fs.Parse(args); err != nil {
@@ -149,6 +151,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		{"ng-damping", c.ngDamping, c.ngDamping > 0},
 		{"stats-fraction", c.statsFraction, c.statsFraction > 0 && c.statsFraction <= 1},
 		{"model-fraction", c.modelFraction, c.modelFraction > 0 && c.modelFraction <= 1},
+		{"hf-fraction", c.hfFraction, c.hfFraction > 0 && c.hfFraction <= 1},
 	} {
 		if !p.ok || math.IsNaN(p.v) || math.IsInf(p.v, 0) {
 			return nil, fmt.Errorf("-%s %v is out of range", p.name, p.v)

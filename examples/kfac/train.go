@@ -137,7 +137,7 @@ func newStepper(c *config, p *problem, name string, lr float64) (stepper, error)
 		}
 		return kfacStepper{opt}, nil
 	case "hf":
-		opt, err := secondorder.NewHessianFree(p.model, &secondorder.HessianFreeSettings{MaxCG: 50, CurvatureFraction: c.modelFraction})
+		opt, err := secondorder.NewHessianFree(p.model, &secondorder.HessianFreeSettings{MaxCG: 50, CurvatureFraction: c.hfFraction})
 		if err != nil {
 			return nil, err
 		}
