@@ -119,11 +119,13 @@
 //     γ = λ + η; the step δ = αΔ + μδ_prev with α, μ minimising the damped
 //     quadratic model ½δᵀ(F + γI)δ + gᵀδ (a 2×2 solve from Jacobian-vector
 //     products on the batch); running-average factors, refreshed every T₁
-//     steps and inverted every T₂; λ adapted every T₃ steps from ρ by
-//     λ ← λ/ω or ωλ, ω = (19/20)^T₃, with a floor. Two safeguards beyond
-//     the paper: a step that raised the loss is undone on those steps, and
-//     a step whose model predicts a decrease larger than half the
-//     (non-negative) loss is shortened (ModelTrust).
+//     steps and inverted every T₂ (by a block inverse on matrix products);
+//     λ adapted every T₃ steps from ρ by λ ← λ/ω or ωλ, ω = (19/20)^T₃,
+//     with a floor, ρ comparing loss and model on the rows whose curvature
+//     the model used (ModelFraction), with their own gradient. Two
+//     safeguards beyond the paper: a step that raised the loss is undone
+//     on those steps, and a step whose model predicts a decrease larger
+//     than half the (non-negative) loss is shortened (ModelTrust).
 //   - HessianFree (Martens 2010): CG on (G + λI)d = −g with GGN products,
 //     warm starts, Martens' relative-progress stopping rule, CG
 //     backtracking over saved iterates, an optional line search and
