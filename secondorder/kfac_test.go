@@ -205,8 +205,19 @@ func TestKFACRhoOnModelRows(t *testing.T) {
 	const n, rows, eta = 40, 10, 1e-3
 	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, n, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, n, 0, 1))}
 	bR := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, rows, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, rows, 0, 1))}
-	opt, err := NewKFAC(m, &KFACSettings{ModelFraction: float64(rows) / n, DampingInterval: 1, WeightDecay: eta})
-	require.NoError(t, err)
+	// Statistics on the whole batch, then on the model's rows: the
+	// statistics' backward pass on the shared prefix must leave the output
+	// gradients ρ reads alone.
+	for _, stats := range []float64{1, float64(rows) / n} {
+		theta := append([]float64(nil), theta...)
+		opt, err := NewKFAC(m, &KFACSettings{ModelFraction: float64(rows) / n, StatsFraction: stats, Factors: approx.MCFactors, DampingInterval: 1, WeightDecay: eta})
+		require.NoError(t, err)
+		checkRhoOnRows(t, m, opt, theta, b, bR, eta)
+	}
+}
+
+func checkRhoOnRows(t *testing.T, m *curvature.Model, opt *KFAC, theta []float64, b, bR curvature.Batch, eta float64) {
+	t.Helper()
 	obj, err := m.Objective(bR)
 	require.NoError(t, err)
 	h := func(th []float64) float64 { return obj.Func(th) + 0.5*eta*floats.Dot(th, th) }
