@@ -303,9 +303,11 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 
 	t := k.tape
 	t.Forward(theta, b.X)
-	h0 := t.LossValue(b.Y) + 0.5*eta*floats.Dot(theta, theta)
+	h0 := t.LossValue(b.Y) + k.decayTerm(theta)
 	t.Backward(k.grad, nil, b.Y)
-	floats.AddScaled(k.grad, eta, theta)
+	if eta != 0 {
+		floats.AddScaled(k.grad, eta, theta)
+	}
 	rec.Loss = h0
 	rec.Spent.Func++
 	rec.Spent.Grad++
@@ -346,16 +348,18 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 		rec.Inverted = true
 		rec.Spent.Factorizations += 2 * len(k.a)
 	}
-	k.precondition(k.delta, k.grad)
-	floats.Scale(-1, k.delta)
+	k.precondition(k.delta, k.grad) // Δ, the negated preconditioned gradient
 
 	// δ = αΔ + μδ_prev from the damped quadratic model with exact Fisher
-	// products on the batch.
-	pp := floats.Dot(k.prev, k.prev)
+	// products on the batch; ‖Δ‖², Δᵀδ_prev and ‖δ_prev‖² once for the
+	// damping terms.
+	dd, dp, pp := floats.Dot(k.delta, k.delta), floats.Dot(k.delta, k.prev), floats.Dot(k.prev, k.prev)
 	hasPrev := k.step > 1 && pp > 0
-	var mDD, mDP, mPP float64
 	mt := k.tapeFor(set.ModelFraction)
-	k.fisherQuad(mt, &mDD, &mDP, &mPP, hasPrev, gamma)
+	mDD, mDP, mPP := k.fisherQuad(mt, hasPrev)
+	mDD += gamma * dd
+	mDP += gamma * dp
+	mPP += gamma * pp
 	update := !set.FixedDamping && k.step%set.DampingInterval == 0
 	var rgD, rgP float64 // the model rows' gradient along Δ and δ_prev
 	if update {
@@ -386,7 +390,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	}
 	predicted := 0.5*(alpha*alpha*mDD+2*alpha*mu*mDP+mu*mu*mPP) + alpha*gD + mu*gP
 	if c := set.NormConstraint; c > 0 {
-		fnorm := alpha*alpha*(mDD-gamma*floats.Dot(k.delta, k.delta)) + 2*alpha*mu*(mDP-gamma*floats.Dot(k.delta, k.prev)) + mu*mu*(mPP-gamma*floats.Dot(k.prev, k.prev))
+		fnorm := alpha*alpha*(mDD-gamma*dd) + 2*alpha*mu*(mDP-gamma*dp) + mu*mu*(mPP-gamma*pp)
 		if fnorm > c {
 			s := math.Sqrt(c / fnorm)
 			alpha, mu = s*alpha, s*mu
@@ -409,16 +413,26 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 			rec.Clipped = true
 		}
 	}
-	if !finite(alpha) || !finite(mu) {
-		return rec, fmt.Errorf("secondorder: K-FAC step %d: step coefficients α = %v, μ = %v are not finite", k.step, alpha, mu)
+	if !finite(alpha) || !finite(mu) || !finite(predicted) {
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: step coefficients α = %v, μ = %v with model change %v are not finite", k.step, alpha, mu, predicted)
 	}
-	// δ_prev ← αΔ + μδ_prev, and θ ← θ + δ.
-	copy(k.good, theta)
-	floats.Scale(mu, k.prev)
-	floats.AddScaled(k.prev, alpha, k.delta)
-	floats.Add(theta, k.prev)
+	// δ_prev ← αΔ + μδ_prev and θ ← θ + δ in one pass, keeping the old θ.
+	var norm2 float64
+	good, prev, delta := k.good[:len(theta)], k.prev[:len(theta)], k.delta[:len(theta)]
+	for i, x := range theta {
+		good[i] = x
+		d := mu*prev[i] + alpha*delta[i]
+		prev[i] = d
+		theta[i] = x + d
+		norm2 += d * d
+	}
 	rec.Alpha, rec.Mu, rec.Predicted = alpha, mu, predicted
-	rec.StepNorm = math.Sqrt(floats.Dot(k.prev, k.prev))
+	rec.StepNorm = math.Sqrt(norm2)
+	if !vec.AllFinite(theta) {
+		copy(theta, k.good)
+		clear(k.prev)
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: the step (α = %v, μ = %v) overflows θ; step undone", k.step, alpha, mu)
+	}
 
 	// Levenberg–Marquardt update of λ every T₃ steps, from ρ on the rows
 	// whose curvature the model used, with those rows' own gradient: both
@@ -430,14 +444,14 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 		yR := rowsOf(b.Y, rows)
 		hR0, rt, xR := h0, t, b.X
 		if rows < t.BatchSize() {
-			hR0 = mt.LossValue(yR) + 0.5*eta*floats.Dot(k.good, k.good)
+			hR0 = mt.LossValue(yR) + k.decayTerm(k.good)
 			if k.rhoTape == nil {
 				k.rhoTape = nn.NewTape(m.Net, m.Loss)
 			}
 			rt, xR = k.rhoTape, rowsOf(b.X, rows)
 		}
 		rt.Forward(theta, xR)
-		h1 := rt.LossValue(yR) + 0.5*eta*floats.Dot(theta, theta)
+		h1 := rt.LossValue(yR) + k.decayTerm(theta)
 		rec.Spent.Func++
 		rec.ModelLoss, rec.NewLoss = hR0, h1
 		rec.ModelPredicted = 0.5*(alpha*alpha*mDD+2*alpha*mu*mDP+mu*mu*mPP) + alpha*rgD + mu*rgP
@@ -468,10 +482,18 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	return rec, nil
 }
 
-// fisherQuad computes the damped model's matrix entries ΔᵀF̂Δ, ΔᵀF̂δ_prev
-// and δ_prevᵀF̂δ_prev, F̂ = F + γI, with F = (1/N) Σ J_iᵀ H_z,i J_i from
-// Jacobian-vector products on the tape's batch.
-func (k *KFAC) fisherQuad(t *nn.Tape, dd, dp, pp *float64, hasPrev bool, gamma float64) {
+// decayTerm returns η/2‖θ‖², without a pass over θ when η = 0.
+func (k *KFAC) decayTerm(theta []float64) float64 {
+	if eta := k.set.WeightDecay; eta != 0 {
+		return 0.5 * eta * floats.Dot(theta, theta)
+	}
+	return 0
+}
+
+// fisherQuad returns ΔᵀFΔ, ΔᵀFδ_prev and δ_prevᵀFδ_prev (the last two 0
+// without δ_prev), F = (1/N) Σ J_iᵀ H_z,i J_i from Jacobian-vector
+// products on the tape's batch.
+func (k *KFAC) fisherQuad(t *nn.Tape, hasPrev bool) (dd, dp, pp float64) {
 	n := t.BatchSize()
 	C := k.model.Net.OutSize()
 	if k.jv == nil || k.jv.RawMatrix().Rows != n {
@@ -481,14 +503,15 @@ func (k *KFAC) fisherQuad(t *nn.Tape, dd, dp, pp *float64, hasPrev bool, gamma f
 	t.JVP(k.jv, k.delta)
 	k.model.Loss.HessVec(k.hv, z, k.jv)
 	inv := 1 / float64(n)
-	*dd = inv*floats.Dot(k.jv.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.delta, k.delta)
+	dd = inv * floats.Dot(k.jv.RawMatrix().Data, k.hv.RawMatrix().Data)
 	if !hasPrev {
-		return
+		return dd, 0, 0
 	}
 	t.JVP(k.jp, k.prev)
-	*dp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.delta, k.prev)
+	dp = inv * floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data)
 	k.model.Loss.HessVec(k.hv, z, k.jp)
-	*pp = inv*floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data) + gamma*floats.Dot(k.prev, k.prev)
+	pp = inv * floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data)
+	return dd, dp, pp
 }
 
 // rowGrad returns g_Rᵀ Δ and g_Rᵀ δ_prev (0 without δ_prev) for the
@@ -505,9 +528,13 @@ func (k *KFAC) rowGrad(t *nn.Tape, hasPrev bool, eta float64, theta []float64) (
 		}
 		return s / float64(u.Rows)
 	}
-	gD = dot(k.jv) + eta*floats.Dot(theta, k.delta)
+	gD = dot(k.jv)
 	if hasPrev {
-		gP = dot(k.jp) + eta*floats.Dot(theta, k.prev)
+		gP = dot(k.jp)
+	}
+	if eta != 0 {
+		gD += eta * floats.Dot(theta, k.delta)
+		gP += eta * floats.Dot(theta, k.prev)
 	}
 	return gD, gP
 }
@@ -579,14 +606,16 @@ func (k *KFAC) dampedInverse(dst *mat.Dense, s *mat.SymDense, shift float64) boo
 	return spdInverse(dst.RawMatrix(), d)
 }
 
-// precondition stores the damped K-FAC inverse applied to g in dst: per
-// layer, with X the out×(in+1) reshaping, G_d⁻¹ X A_d⁻¹.
+// precondition stores minus the damped K-FAC inverse applied to g in dst:
+// per layer, with X the out×(in+1) reshaping, −G_d⁻¹ X A_d⁻¹ (the sign in
+// the second product's α rather than a pass of its own).
 func (k *KFAC) precondition(dst, g []float64) {
 	for l, r := range k.blocks {
 		d := k.dense[l]
 		x := mat.NewDense(d.Out, d.In+1, g[r[0]:r[1]])
 		gemm.Mul(k.work[l], blas.NoTrans, k.ginv[l], blas.NoTrans, x)
-		gemm.Mul(mat.NewDense(d.Out, d.In+1, dst[r[0]:r[1]]), blas.NoTrans, k.work[l], blas.NoTrans, k.ainv[l])
+		out := blas64.General{Rows: d.Out, Cols: d.In + 1, Stride: d.In + 1, Data: dst[r[0]:r[1]]}
+		gemm.Gemm(blas.NoTrans, blas.NoTrans, -1, k.work[l].RawMatrix(), k.ainv[l].RawMatrix(), 0, out)
 	}
 }
 

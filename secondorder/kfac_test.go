@@ -140,21 +140,57 @@ func TestKFACErrors(t *testing.T) {
 	assert.Equal(t, before, theta, "θ unchanged after bad data")
 }
 
-// A step that sends the loss to infinity is undone at the next step, which
-// reports it and leaves θ at the last good point.
-func TestKFACRestoresLastGoodPoint(t *testing.T) {
-	m, theta, set := digitsModel(t, 6, 7)
-	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 30, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 30, 0, 1))}
-	// A fixed, absurd learning rate overshoots into overflow.
-	opt, err := NewKFAC(m, &KFACSettings{LearningRate: 1e300, FixedDamping: true})
-	require.NoError(t, err)
-	good := append([]float64(nil), theta...)
-	_, err = opt.Step(theta, b)
-	if err == nil {
-		_, err = opt.Step(theta, b)
+// nanLoss is softmax cross-entropy whose value or gradient turns NaN after
+// a number of calls: an objective that fails after a step.
+type nanLoss struct {
+	nn.SoftmaxCrossEntropy
+	grad  bool // NaN gradients rather than NaN values
+	calls *int
+	after int
+}
+
+func (l nanLoss) Value(dst []float64, z, y *mat.Dense) float64 {
+	v := l.SoftmaxCrossEntropy.Value(dst, z, y)
+	if *l.calls++; !l.grad && *l.calls > l.after {
+		return math.NaN()
 	}
+	return v
+}
+
+func (l nanLoss) Grad(dst, z, y *mat.Dense) {
+	l.SoftmaxCrossEntropy.Grad(dst, z, y)
+	if l.grad && *l.calls > l.after {
+		dst.Set(0, 0, math.NaN())
+	}
+}
+
+// A step whose quadratic model overflows (an absurd fixed learning rate)
+// is refused with θ unchanged; a NaN objective or gradient at the start of
+// a step sends θ back to the point before the last step. Each is reported.
+func TestKFACRestoresLastGoodPoint(t *testing.T) {
+	m, theta0, set := digitsModel(t, 6, 7)
+	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 30, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 30, 0, 1))}
+
+	theta := append([]float64(nil), theta0...)
+	absurd, err := NewKFAC(m, &KFACSettings{LearningRate: 1e300, FixedDamping: true})
+	require.NoError(t, err)
+	_, err = absurd.Step(theta, b)
 	require.Error(t, err)
-	assert.Equal(t, good, theta)
+	assert.Equal(t, theta0, theta)
+
+	for _, grad := range []bool{false, true} {
+		calls := 0
+		bad := &curvature.Model{Net: m.Net, Loss: nanLoss{grad: grad, calls: &calls, after: 1}}
+		theta := append([]float64(nil), theta0...)
+		opt, err := NewKFAC(bad, &KFACSettings{FixedDamping: true})
+		require.NoError(t, err)
+		_, err = opt.Step(theta, b) // one loss value: still finite
+		require.NoError(t, err)
+		require.NotEqual(t, theta0, theta)
+		_, err = opt.Step(theta, b)
+		require.Error(t, err, "NaN gradient %v", grad)
+		assert.Equal(t, theta0, theta, "NaN gradient %v", grad)
+	}
 }
 
 // The quadratic model never predicts a decrease beyond ModelTrust times
