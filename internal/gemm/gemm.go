@@ -214,9 +214,10 @@ func (t *tiling) rows(tA, tB blas.Transpose, alpha float64, a, b blas64.General,
 	}
 }
 
-// block multiplies the packed mb×kb block of A by the packed kb×nb block
-// of B into C[ic:ic+mb, jc:jc+nb], tile by tile (those meeting the upper
-// triangle if upper).
+// block multiplies the mb×kb block of op(A) at (ic, pc), read in place
+// but for a partial last row tile packed in buf.a, by the packed kb×nb
+// block of op(B) into C[ic:ic+mb, jc:jc+nb], tile by tile (those meeting
+// the upper triangle if upper).
 func (t *tiling) block(buf *pack, tA blas.Transpose, a blas64.General, pc, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int, upper bool) {
 	mr, nr, kernel := t.mr, t.nr, t.kernel
 	for jr := 0; jr < nb; jr += nr {
