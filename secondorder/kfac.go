@@ -15,6 +15,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/internal/gemm"
+	"github.com/curvkit/curvkit/internal/spd"
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
@@ -603,7 +604,7 @@ func (k *KFAC) dampedInverse(dst *mat.Dense, s *mat.SymDense, shift float64) boo
 		}
 		d.Data[i*n+i] += shift
 	}
-	return spdInverse(dst.RawMatrix(), d)
+	return spd.Inverse(dst.RawMatrix(), d)
 }
 
 // precondition stores minus the damped K-FAC inverse applied to g in dst:

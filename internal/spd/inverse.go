@@ -1,4 +1,4 @@
-package secondorder
+package spd
 
 import (
 	"math"
@@ -10,12 +10,12 @@ import (
 	"github.com/curvkit/curvkit/internal/gemm"
 )
 
-// spdBase is the order below which spdInverse inverts by Cholesky: the
+// base is the order below which Inverse inverts by Cholesky: the
 // blocks above it are inverted with matrix products, which run several
 // times faster than the factorisation's vector loops.
-const spdBase = 32
+const base = 32
 
-// spdInverse stores S⁻¹ in dst (both n×n, full storage, row-major) for a
+// Inverse stores S⁻¹ in dst (both n×n, full storage, row-major) for a
 // symmetric positive definite S, by the block inverse
 //
 //	[A  B]⁻¹   [A⁻¹ + U Tᵀ   −U ]
@@ -26,19 +26,19 @@ const spdBase = 32
 // every pivot of S's own factorisation; it reports false, leaving dst
 // undefined, when one is not positive or is at most n·ε·max S_ii, below
 // which S is singular to working precision. s is read only.
-func spdInverse(dst, s blas64.General) bool {
+func Inverse(dst, s blas64.General) bool {
 	n := s.Rows
 	var top float64
 	for i := 0; i < n; i++ {
 		top = math.Max(top, s.Data[i*s.Stride+i])
 	}
-	return spdInverseFloor(dst, s, float64(n)*0x1p-52*top)
+	return inverseFloor(dst, s, float64(n)*0x1p-52*top)
 }
 
-// spdInverseFloor is spdInverse refusing pivots p with p² ≤ floor.
-func spdInverseFloor(dst, s blas64.General, floor float64) bool {
+// inverseFloor is Inverse refusing pivots p with p² ≤ floor.
+func inverseFloor(dst, s blas64.General, floor float64) bool {
 	n := s.Rows
-	if n <= spdBase {
+	if n <= base {
 		return choleskyInverse(dst, s, floor)
 	}
 	n1 := n / 2
@@ -46,7 +46,7 @@ func spdInverseFloor(dst, s blas64.General, floor float64) bool {
 	A := view(s, 0, 0, n1, n1)
 	B := view(s, 0, n1, n1, n2)
 	Ai := view(dst, 0, 0, n1, n1)
-	if !spdInverseFloor(Ai, A, floor) {
+	if !inverseFloor(Ai, A, floor) {
 		return false
 	}
 	T := general(n1, n2)
@@ -58,7 +58,7 @@ func spdInverseFloor(dst, s blas64.General, floor float64) bool {
 	gemm.Gemm(blas.Trans, blas.NoTrans, -1, B, T, 1, X)
 	symmetrize(X) // rounding leaves X a little asymmetric
 	Xi := view(dst, n1, n1, n2, n2)
-	if !spdInverseFloor(Xi, X, floor) {
+	if !inverseFloor(Xi, X, floor) {
 		return false
 	}
 	U := view(dst, 0, n1, n1, n2)
@@ -73,7 +73,7 @@ func spdInverseFloor(dst, s blas64.General, floor float64) bool {
 	return true
 }
 
-// choleskyInverse is spdInverseFloor for small matrices, by LAPACK's Potrf
+// choleskyInverse is inverseFloor for small matrices, by LAPACK's Potrf
 // and Potri in dst's upper triangle, mirrored.
 func choleskyInverse(dst, s blas64.General, floor float64) bool {
 	n := s.Rows

@@ -1,4 +1,4 @@
-package secondorder
+package spd
 
 import (
 	"fmt"
@@ -11,17 +11,17 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// spdInverse agrees with gonum's Cholesky inverse, and S·S⁻¹ = I, on random
+// Inverse agrees with gonum's Cholesky inverse, and S·S⁻¹ = I, on random
 // positive definite matrices of orders across the recursion's cut-offs,
 // well and badly conditioned.
-func TestSPDInverse(t *testing.T) {
+func TestInverse(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, n := range []int{1, 2, 31, 32, 33, 64, 65, 129, 200} {
 		for _, cond := range []float64{10, 1e8} {
 			t.Run(fmt.Sprintf("n%d/cond%g", n, cond), func(t *testing.T) {
 				s := spdWithCond(rng, n, cond)
 				got := mat.NewDense(n, n, nil)
-				require.True(t, spdInverse(got.RawMatrix(), s.RawMatrix()))
+				require.True(t, Inverse(got.RawMatrix(), s.RawMatrix()))
 
 				var chol mat.Cholesky
 				require.True(t, chol.Factorize(mat.NewSymDense(n, s.RawMatrix().Data)))
@@ -45,7 +45,7 @@ func TestSPDInverse(t *testing.T) {
 }
 
 // An indefinite or singular matrix is refused at any order.
-func TestSPDInverseNotPositiveDefinite(t *testing.T) {
+func TestInverseNotPositiveDefinite(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, n := range []int{3, 40, 129} {
 		for _, c := range []struct {
@@ -64,7 +64,7 @@ func TestSPDInverseNotPositiveDefinite(t *testing.T) {
 				d.Set(n-1, n-1, c.value)
 				s.Product(q, d, q.T())
 				symmetrizeDense(s)
-				assert.False(t, spdInverse(mat.NewDense(n, n, nil).RawMatrix(), s.RawMatrix()))
+				assert.False(t, Inverse(mat.NewDense(n, n, nil).RawMatrix(), s.RawMatrix()))
 			})
 		}
 	}
@@ -104,11 +104,11 @@ func randomOrthogonal(rng *rand.Rand, n int) *mat.Dense {
 
 func symmetrizeDense(s *mat.Dense) { symmetrize(s.RawMatrix()) }
 
-// FuzzSPDInverse feeds arbitrary symmetric matrices: spdInverse must not
+// FuzzInverse feeds arbitrary symmetric matrices: Inverse must not
 // panic, and when it accepts a matrix its inverse must be finite,
 // symmetric and a true inverse: ‖S X − I‖ within the backward-error bound
 // of a Cholesky inverse, c·n·ε·‖S‖‖X‖.
-func FuzzSPDInverse(f *testing.F) {
+func FuzzInverse(f *testing.F) {
 	f.Add(uint8(3), uint64(1), 1.0, 0.0)
 	f.Add(uint8(40), uint64(2), 1e-3, 0.0)
 	f.Add(uint8(70), uint64(3), 0.5, -0.4)
@@ -126,7 +126,7 @@ func FuzzSPDInverse(f *testing.F) {
 			s.Set(i, i, s.At(i, i)+shift+float64(n)*math.Abs(scale)*rng.Float64())
 		}
 		x := mat.NewDense(n, n, nil)
-		if !spdInverse(x.RawMatrix(), s.RawMatrix()) {
+		if !Inverse(x.RawMatrix(), s.RawMatrix()) {
 			return
 		}
 		for _, v := range x.RawMatrix().Data {
