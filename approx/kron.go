@@ -10,6 +10,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/gemm"
+	"github.com/curvkit/curvkit/internal/spd"
 	"github.com/curvkit/curvkit/internal/symeig"
 )
 
@@ -33,9 +34,10 @@ const (
 	// EigenSolver eigendecomposes G and A once; every λ is then a
 	// diagonal rescaling. Exact damping needs it.
 	EigenSolver FactorSolver = iota
-	// CholeskySolver factors the damped factors by Cholesky, cached for
-	// the last λ; it applies to FactoredDamping only, and is several
-	// times cheaper to refresh than an eigendecomposition.
+	// CholeskySolver inverts the damped factors (a block inverse over
+	// Cholesky factorisations), cached for the last λ, and applies the
+	// inverses by matrix products; it applies to FactoredDamping only, and
+	// is several times cheaper to refresh than an eigendecomposition.
 	CholeskySolver
 )
 
@@ -78,12 +80,11 @@ type Kron struct {
 	mu  sync.Mutex
 	eig *kronEig // nil until needed
 
-	cg, ca mat.Cholesky // factored damping by Cholesky, for cholλ
-	cholOK bool
-	cholλ  float64
+	gInv, aInv *mat.Dense // the damped factors' inverses for cholλ
+	cholOK     bool
+	cholλ      float64
 
 	w1, w2 *mat.Dense // p×q work space
-	wt     *mat.Dense // q×p work space
 }
 
 // kronEig is the eigendecomposition G = Q_G Λ_G Q_Gᵀ, A = Q_A Λ_A Q_Aᵀ.
@@ -121,7 +122,6 @@ func NewKron(g, a mat.Symmetric, s *KronSettings) (*Kron, error) {
 	k.a, k.ad = fullSymCopy(a)
 	k.w1 = mat.NewDense(k.p, k.q, nil)
 	k.w2 = mat.NewDense(k.p, k.q, nil)
-	k.wt = mat.NewDense(k.q, k.p, nil)
 	if set.Solver == EigenSolver {
 		if _, err := k.eigen(); err != nil {
 			return nil, err
@@ -276,19 +276,33 @@ func (k *Kron) SolveExactDampedTo(dst, v []float64, lambda float64) error {
 	return nil
 }
 
-// factorCholesky caches Cholesky factors of the damped factors for λ; the
+// factorCholesky caches the inverses of the damped factors for λ; the
 // caller holds k.mu.
 func (k *Kron) factorCholesky(lambda float64) error {
 	if k.cholOK && k.cholλ == lambda {
 		return nil
 	}
 	sg, sa := k.factoredShifts(lambda)
+	if k.gInv == nil {
+		k.gInv, k.aInv = mat.NewDense(k.p, k.p, nil), mat.NewDense(k.q, k.q, nil)
+	}
 	k.cholλ = lambda
-	k.cholOK = k.cg.Factorize(shiftedSym(k.g, sg)) && k.ca.Factorize(shiftedSym(k.a, sa))
+	k.cholOK = dampedInverse(k.gInv, k.gd, sg) && dampedInverse(k.aInv, k.ad, sa)
 	if !k.cholOK {
-		return notPD("Cholesky of a damped Kronecker factor failed (shifts %v, %v)", sg, sa)
+		return notPD("a damped Kronecker factor is not positive definite (shifts %v, %v)", sg, sa)
 	}
 	return nil
+}
+
+// dampedInverse stores (s + shift·I)⁻¹ in dst, s held in full, or reports
+// false when the damped matrix is not positive definite.
+func dampedInverse(dst, s *mat.Dense, shift float64) bool {
+	d := mat.DenseCopyOf(s)
+	n, _ := d.Dims()
+	for i := 0; i < n; i++ {
+		d.Set(i, i, d.At(i, i)+shift)
+	}
+	return spd.Inverse(dst.RawMatrix(), d.RawMatrix())
 }
 
 // SolveFactoredDampedTo stores ((G + √λ/π I)⊗(A + π√λ I))⁻¹·v in dst,
@@ -305,15 +319,9 @@ func (k *Kron) SolveFactoredDampedTo(dst, v []float64, lambda float64) error {
 		if err := k.factorCholesky(lambda); err != nil {
 			return err
 		}
-		// X ← G_d⁻¹ X, then X A_d⁻¹ = (A_d⁻¹ Xᵀ)ᵀ.
-		if err := k.cg.SolveTo(k.w1, k.view(v)); err != nil && !isCondition(err) {
-			return err
-		}
-		k.wt.Copy(k.w1.T())
-		if err := k.ca.SolveTo(k.wt, k.wt); err != nil && !isCondition(err) {
-			return err
-		}
-		k.view(dst).Copy(k.wt.T())
+		// G_d⁻¹ X A_d⁻¹.
+		gemm.Mul(k.w1, blas.NoTrans, k.gInv, blas.NoTrans, k.view(v))
+		gemm.Mul(k.view(dst), blas.NoTrans, k.w1, blas.NoTrans, k.aInv)
 		return nil
 	}
 	e, err := k.eigen()
