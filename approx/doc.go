@@ -83,7 +83,9 @@
 // ModelBlockDiagonal per layer or per neuron (Partition); ModelNearestKronecker
 // (the nearest Kronecker product to each exact layer block); and TONGAFeed,
 // which streams per-sample gradients into TONGA. TapeFactors and TapeEKFAC
-// reuse a tape that has already run forward.
+// reuse a tape that has already run forward, and UpdateTapeFactors folds a
+// tape's statistics into running averages F ← εF + (1−ε)F_batch in place,
+// as an optimizer does every step.
 //
 // # Errors of an approximation
 //
