@@ -73,7 +73,7 @@ func (s KronSettings) check() error {
 // with X the row-major reshaping, so nothing pq×pq is ever formed.
 type Kron struct {
 	g, a   *mat.SymDense
-	gd, ad *mat.Dense // general views of g and a's storage, for Dgemm
+	gd, ad *mat.Dense // general views of g and a's storage, for general products
 	p, q   int
 	set    KronSettings
 
@@ -131,8 +131,8 @@ func NewKron(g, a mat.Symmetric, s *KronSettings) (*Kron, error) {
 }
 
 // fullSymCopy returns a copy of m whose storage holds both triangles, and
-// a general view of the same storage: gonum's Dgemm is blocked and
-// parallel, and several times faster than its Dsymm.
+// a general view of the same storage, so that products with it run on
+// internal/gemm's kernels (there is no symmetric-times-general kernel).
 func fullSymCopy(m mat.Symmetric) (*mat.SymDense, *mat.Dense) {
 	n := m.SymmetricDim()
 	data := make([]float64, n*n)
