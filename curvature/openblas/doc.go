@@ -10,9 +10,10 @@
 //
 // Without the tag the package is empty and curvkit's own kernels (Go
 // assembly, falling back to gonum's pure-Go BLAS) stay in use, so the
-// default build needs no C toolchain. On the small products of curvkit's
-// networks those kernels are about as fast as OpenBLAS; it pays for large
-// dense matrices and on CPUs without AVX2.
+// default build needs no C toolchain. On the products of curvkit's
+// benchmarks those kernels are about as fast as OpenBLAS on one thread
+// (docs/benchmarks.md); OpenBLAS pays on CPUs without AVX2 and with many
+// threads.
 //
 // OpenBLAS picks its kernels by detecting the CPU. Where detection fails
 // (Debian's 0.3.21 does not recognise some recent Xeons and falls back to
