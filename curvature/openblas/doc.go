@@ -12,8 +12,8 @@
 // assembly, falling back to gonum's pure-Go BLAS) stay in use, so the
 // default build needs no C toolchain. On the products of curvkit's
 // benchmarks those kernels are about as fast as OpenBLAS on one thread
-// (docs/benchmarks.md); OpenBLAS pays on CPUs without AVX2 and with many
-// threads.
+// (docs/benchmarks.md); OpenBLAS pays on CPUs without AVX2, where curvkit
+// falls back to gonum's Go BLAS.
 //
 // OpenBLAS picks its kernels by detecting the CPU. Where detection fails
 // (Debian's 0.3.21 does not recognise some recent Xeons and falls back to
