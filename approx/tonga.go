@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/gemm"
 	"github.com/curvkit/curvkit/internal/symeig"
 )
 
@@ -326,13 +328,13 @@ func (blk *tongaBlock) compress(cols, k int) error {
 	es.VectorsTo(&v)
 	top := v.Slice(0, cols, cols-k, cols) // eigenvalues ascend
 	nb, _ := blk.x.Dims()
-	var xv mat.Dense
-	xv.Mul(blk.x.Slice(0, nb, 0, cols), top)
-	blk.x.Slice(0, nb, 0, k).(*mat.Dense).Copy(&xv)
+	xv := mat.NewDense(nb, k, nil)
+	gemm.Mul(xv, blas.NoTrans, blk.x.Slice(0, nb, 0, cols).(*mat.Dense), blas.NoTrans, mat.DenseCopyOf(top))
+	blk.x.Slice(0, nb, 0, k).(*mat.Dense).Copy(xv)
 	// Recompute the Gram matrix of the new columns (diagonal up to
 	// rounding) rather than trusting the eigenvalues.
 	g := blk.gram.SliceSym(0, k).(*mat.SymDense)
-	g.SymOuterK(1, xv.T())
+	gemm.Syrk(blas.Trans, 1, xv.RawMatrix(), 0, g.RawSymmetric())
 	return nil
 }
 
