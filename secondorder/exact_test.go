@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // tightExact solves subproblems to about 1e-12 relative accuracy, for
@@ -75,12 +76,12 @@ func TestExactTolerances(t *testing.T) {
 			for i := range vals {
 				vals[i] = math.Pow(10, 2*rnd.Float64()-1)
 			}
-			a, _ = symFromEig(vals, rnd)
+			a, _ = randmat.SymFromEig(rnd, vals)
 			g = randVec(n, rnd)
 		case 2: // hard case: g ⟂ the bottom eigenvector of λ₁ = −1
 			vals := []float64{-1, 0.5, 2}[:n]
 			var q *mat.Dense
-			a, q = symFromEig(vals, rnd)
+			a, q = randmat.SymFromEig(rnd, vals)
 			gh := randVec(n, rnd)
 			gh[0] = 0
 			floats.Scale(0.2, gh)
@@ -188,7 +189,7 @@ func TestExactLeadingBound(t *testing.T) {
 // the same M and g; with a new g the solve equals a fresh solver's.
 func TestExactBoundReuse(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(23, 1))
-	a, _ := symFromEig([]float64{-1, 2, 5}, rnd)
+	a, _ := randmat.SymFromEig(rnd, []float64{-1, 2, 5})
 	op := curvature.NewDense(a)
 	g := randVec(3, rnd)
 	e := &Exact{}

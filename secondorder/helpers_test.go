@@ -68,32 +68,6 @@ func randSym(n int, s float64, rnd *rand.Rand) *mat.SymDense {
 	return a
 }
 
-// symFromEig returns Q diag(vals) Qᵀ for a random orthogonal Q, and Q.
-func symFromEig(vals []float64, rnd *rand.Rand) (*mat.SymDense, *mat.Dense) {
-	n := len(vals)
-	g := mat.NewDense(n, n, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			g.Set(i, j, rnd.NormFloat64())
-		}
-	}
-	var qr mat.QR
-	qr.Factorize(g)
-	var q mat.Dense
-	qr.QTo(&q)
-	var t mat.Dense
-	t.Mul(&q, mat.NewDiagDense(n, vals))
-	var full mat.Dense
-	full.Mul(&t, q.T())
-	a := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			a.SetSym(i, j, 0.5*(full.At(i, j)+full.At(j, i)))
-		}
-	}
-	return a, &q
-}
-
 // hidden wraps a dense operator so that solvers cannot see it is dense and
 // must work from products.
 type hidden struct{ op curvature.Operator }

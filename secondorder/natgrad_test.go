@@ -14,6 +14,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // shiftDiag returns a copy of m with s added to its diagonal.
@@ -395,7 +396,7 @@ func TestNaturalGradientErrors(t *testing.T) {
 // an indefinite M + λI and a bad λ as errors.
 func TestOperatorSolver(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 5))
-	a, _ := symFromEig([]float64{0.1, 1, 3, 7, 20}, rnd)
+	a, _ := randmat.SymFromEig(rnd, []float64{0.1, 1, 3, 7, 20})
 	v := randVec(5, rnd)
 	want := dampedDenseSolve(t, a, 0.3, v)
 	for _, c := range []struct {
@@ -412,7 +413,7 @@ func TestOperatorSolver(t *testing.T) {
 			assert.Less(t, relDiff(x, want), 1e-9)
 		})
 	}
-	indef, _ := symFromEig([]float64{-2, 1, 3, 7, 20}, rnd)
+	indef, _ := randmat.SymFromEig(rnd, []float64{-2, 1, 3, 7, 20})
 	x := make([]float64, 5)
 	for _, s := range []*OperatorSolver{{Op: curvature.NewDense(indef)}, {Op: hidden{curvature.NewDense(indef)}}} {
 		err := s.SolveDampedTo(x, v, 0.3)

@@ -12,11 +12,12 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 func TestDampedNewtonStepMatchesSolve(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(10, 1))
-	a, _ := symFromEig([]float64{0.2, 1, 4, 30}, rnd)
+	a, _ := randmat.SymFromEig(rnd, []float64{0.2, 1, 4, 30})
 	g := randVec(4, rnd)
 	pre, err := NewDiagonal([]float64{1, 2, 3, 4})
 	require.NoError(t, err)
@@ -55,7 +56,7 @@ func TestDampedNewtonStepMatchesSolve(t *testing.T) {
 func TestDampedNewtonIndefinite(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(11, 1))
 	vals := []float64{-3, -0.5, 2, 5}
-	a, q := symFromEig(vals, rnd)
+	a, q := randmat.SymFromEig(rnd, vals)
 	g := randVec(4, rnd)
 	d := make([]float64, 4)
 	for _, op := range []curvature.Operator{curvature.NewDense(a), hidden{curvature.NewDense(a)}} {

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 type namedSolver struct {
@@ -84,7 +85,7 @@ func TestExactHardCase(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := len(tc.vals)
-			a, q := symFromEig(tc.vals, rnd)
+			a, q := randmat.SymFromEig(rnd, tc.vals)
 			// ĝ has zero components on the bottom eigenspace and is small
 			// enough that −(Λ − λ₁)⁺ĝ lies inside.
 			k := 0
@@ -143,7 +144,7 @@ func TestSteihaugPreconditioned(t *testing.T) {
 			for i := range vals {
 				vals[i] = math.Pow(10, 2*rnd.Float64()-1)
 			}
-			a, _ = symFromEig(vals, rnd)
+			a, _ = randmat.SymFromEig(rnd, vals)
 		} else {
 			a = randSym(n, 2, rnd)
 		}
@@ -189,7 +190,7 @@ func TestSteihaugPreconditioned(t *testing.T) {
 // interior problem in one iteration.
 func TestSteihaugExactPreconditioner(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(6, 1))
-	a, _ := symFromEig([]float64{0.01, 0.3, 5, 80}, rnd)
+	a, _ := randmat.SymFromEig(rnd, []float64{0.01, 0.3, 5, 80})
 	g := randVec(4, rnd)
 	pre, err := NewCholeskyPreconditioner(a)
 	require.NoError(t, err)
@@ -209,7 +210,7 @@ func TestSteihaugExactPreconditioner(t *testing.T) {
 }
 
 func randSymIndefinite(rnd *rand.Rand) *mat.SymDense {
-	a, _ := symFromEig([]float64{-1, 2, 3}, rnd)
+	a, _ := randmat.SymFromEig(rnd, []float64{-1, 2, 3})
 	return a
 }
 
@@ -248,7 +249,7 @@ func TestSteihaugNegativeCurvatureFirstDirection(t *testing.T) {
 
 func TestDogleg(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 1))
-	a, _ := symFromEig([]float64{0.5, 2, 7}, rnd)
+	a, _ := randmat.SymFromEig(rnd, []float64{0.5, 2, 7})
 	g := randVec(3, rnd)
 	newton := newtonBySolve(t, a, 0, g)
 	nb := floats.Norm(newton, 2)
@@ -357,7 +358,7 @@ func TestSubproblemBadInput(t *testing.T) {
 
 func TestSolveTrustRegionDefaultSolver(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 1))
-	a, _ := symFromEig([]float64{-1, 1, 2}, rnd)
+	a, _ := randmat.SymFromEig(rnd, []float64{-1, 1, 2})
 	g := randVec(3, rnd)
 	p := make([]float64, 3)
 	info, err := SolveTrustRegion(p, curvature.NewDense(a), g, 0.7, nil)

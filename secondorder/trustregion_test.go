@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // Every objective value SciPy 1.10.1 evaluated, in order, minimising the
@@ -218,8 +219,8 @@ func (q quadratic) Hess(dst *mat.SymDense, _ []float64) { dst.CopySym(q.a) }
 // damped Newton with any λ.
 func TestRhoIsOneOnQuadratic(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(4, 1))
-	spd, _ := symFromEig([]float64{0.5, 1, 3, 10}, rnd)
-	indef, _ := symFromEig([]float64{-2, -0.5, 1, 4}, rnd)
+	spd, _ := randmat.SymFromEig(rnd, []float64{0.5, 1, 3, 10})
+	indef, _ := randmat.SymFromEig(rnd, []float64{-2, -0.5, 1, 4})
 	b := randVec(4, rnd)
 	for _, tc := range []struct {
 		name   string

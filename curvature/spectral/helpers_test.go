@@ -8,29 +8,12 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // symFromEig returns Q diag(vals) Qᵀ for a random orthogonal Q.
 func symFromEig(vals []float64, rnd *rand.Rand) *mat.SymDense {
-	n := len(vals)
-	g := mat.NewDense(n, n, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			g.Set(i, j, rnd.NormFloat64())
-		}
-	}
-	var qr mat.QR
-	qr.Factorize(g)
-	var q, t, full mat.Dense
-	qr.QTo(&q)
-	t.Mul(&q, mat.NewDiagDense(n, vals))
-	full.Mul(&t, q.T())
-	a := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			a.SetSym(i, j, 0.5*(full.At(i, j)+full.At(j, i)))
-		}
-	}
+	a, _ := randmat.SymFromEig(rnd, vals)
 	return a
 }
 

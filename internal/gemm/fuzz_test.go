@@ -33,15 +33,8 @@ func FuzzGemm(f *testing.F) {
 			active = tl
 			rng := rand.New(rand.NewPCG(seed, 0))
 			if !(math.Abs(alpha) < 1e100 && math.Abs(beta) < 1e100) {
-				ar, ac := int(m), int(k)
-				if transA {
-					ar, ac = ac, ar
-				}
-				br, bc := int(k), int(n)
-				if transB {
-					br, bc = bc, br
-				}
-				Gemm(tA, tB, alpha, randGeneral(rng, ar, ac, int(pad%8)), randGeneral(rng, br, bc, int(pad%8)), beta, randGeneral(rng, int(m), int(n), int(pad%8)))
+				a, b, c := operands(rng, tA, tB, int(m), int(n), int(k), int(pad%8))
+				Gemm(tA, tB, alpha, a, b, beta, c)
 				continue
 			}
 			checkGemm(t, rng, tA, tB, int(m), int(n), int(k), int(pad%8), alpha, beta)

@@ -38,16 +38,7 @@ func BenchmarkGemm(b *testing.B) {
 }
 
 func benchGemm(b *testing.B, f func(blas.Transpose, blas.Transpose, float64, blas64.General, blas64.General, float64, blas64.General), tA, tB blas.Transpose, m, n, k int) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	ar, ac := m, k
-	if tA != blas.NoTrans {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if tB != blas.NoTrans {
-		br, bc = n, k
-	}
-	a, bm, c := randGeneral(rng, ar, ac, 0), randGeneral(rng, br, bc, 0), randGeneral(rng, m, n, 0)
+	a, bm, c := operands(rand.New(rand.NewPCG(1, 1)), tA, tB, m, n, k, 0)
 	b.SetBytes(0)
 	for b.Loop() {
 		f(tA, tB, 1, a, bm, 0, c)

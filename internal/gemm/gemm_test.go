@@ -50,10 +50,9 @@ func copyGeneral(g blas64.General) blas64.General {
 	return g
 }
 
-// checkGemm compares Gemm with the triple loop on one product, entry by
-// entry, to a tolerance scaled by the size of the sums.
-func checkGemm(t *testing.T, rng *rand.Rand, tA, tB blas.Transpose, m, n, k, pad int, alpha, beta float64) {
-	t.Helper()
+// operands returns random A, B and C for C ← α op(A) op(B) + β C with C
+// m×n and inner dimension k, rows padded by pad.
+func operands(rng *rand.Rand, tA, tB blas.Transpose, m, n, k, pad int) (a, b, c blas64.General) {
 	ar, ac := m, k
 	if tA != blas.NoTrans {
 		ar, ac = k, m
@@ -62,8 +61,14 @@ func checkGemm(t *testing.T, rng *rand.Rand, tA, tB blas.Transpose, m, n, k, pad
 	if tB != blas.NoTrans {
 		br, bc = n, k
 	}
-	a, b := randGeneral(rng, ar, ac, pad), randGeneral(rng, br, bc, pad)
-	c := randGeneral(rng, m, n, pad)
+	return randGeneral(rng, ar, ac, pad), randGeneral(rng, br, bc, pad), randGeneral(rng, m, n, pad)
+}
+
+// checkGemm compares Gemm with the triple loop on one product, entry by
+// entry, to a tolerance scaled by the size of the sums.
+func checkGemm(t *testing.T, rng *rand.Rand, tA, tB blas.Transpose, m, n, k, pad int, alpha, beta float64) {
+	t.Helper()
+	a, b, c := operands(rng, tA, tB, m, n, k, pad)
 	if beta == 0 {
 		for i := range c.Data {
 			c.Data[i] = math.NaN() // β = 0 must not read C

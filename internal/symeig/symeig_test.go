@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // checkDecomposition checks Decompose against the definition, A V = V Λ
@@ -68,30 +70,15 @@ func residual(a mat.Symmetric, values []float64, v *mat.Dense) float64 {
 	return mat.Norm(&av, 2)
 }
 
+// randSym returns a random symmetric matrix with eigenvalues eig(0), …,
+// eig(n−1).
 func randSym(rng *rand.Rand, n int, eig func(i int) float64) *mat.SymDense {
-	g := mat.NewDense(n, n, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			g.Set(i, j, rng.NormFloat64())
-		}
+	vals := make([]float64, n)
+	for i := range vals {
+		vals[i] = eig(i)
 	}
-	var qr mat.QR
-	qr.Factorize(g)
-	var q mat.Dense
-	qr.QTo(&q)
-	d := mat.NewDiagDense(n, nil)
-	for i := 0; i < n; i++ {
-		d.SetDiag(i, eig(i))
-	}
-	var a mat.Dense
-	a.Product(&q, d, q.T())
-	s := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			s.SetSym(i, j, 0.5*(a.At(i, j)+a.At(j, i)))
-		}
-	}
-	return s
+	a, _ := randmat.SymFromEig(rng, vals)
+	return a
 }
 
 func TestDecompose(t *testing.T) {
