@@ -24,15 +24,17 @@ const base = 32
 // recursively on A and on the Schur complement X (positive definite when S
 // is). The Cholesky factorisations at the bottom of the recursion meet
 // every pivot of S's own factorisation; it reports false, leaving dst
-// undefined, when one is not positive or is at most n·ε·max S_ii, below
-// which S is singular to working precision. s is read only.
+// undefined, when one is not positive or is at most 64·n·ε·max S_ii: a
+// matrix singular in exact arithmetic keeps eigenvalues of a few n·ε·‖S‖
+// once rounded (forming QΛQᵀ with a zero in Λ leaves such a pivot), so
+// below that S is singular to working precision. s is read only.
 func Inverse(dst, s blas64.General) bool {
 	n := s.Rows
 	var top float64
 	for i := 0; i < n; i++ {
 		top = math.Max(top, s.Data[i*s.Stride+i])
 	}
-	return inverseFloor(dst, s, float64(n)*0x1p-52*top)
+	return inverseFloor(dst, s, 64*float64(n)*0x1p-52*top)
 }
 
 // inverseFloor is Inverse refusing pivots p with p² ≤ floor.
