@@ -36,8 +36,8 @@ func first(t []*tiling) *tiling {
 
 // parallelWork is the size m·n·k from which the rows of C are split over
 // GOMAXPROCS goroutines: about half a millisecond of work, so that a
-// network's products (a few million multiply-adds) stay on one goroutine,
-// where splitting them cost more than it saved on two hyperthreads.
+// network's products (a few million multiply-adds) stay on one goroutine:
+// split over two on the 2-vCPU machines here, they made a gradient slower.
 const parallelWork = 1 << 24
 
 // Gemm computes C ← α op(A) op(B) + β C, as blas64.Gemm does, and panics on
