@@ -613,10 +613,11 @@ func (k *KFAC) dampedInverse(dst *mat.Dense, s *mat.SymDense, shift float64) boo
 func (k *KFAC) precondition(dst, g []float64) {
 	for l, r := range k.blocks {
 		d := k.dense[l]
-		x := mat.NewDense(d.Out, d.In+1, g[r[0]:r[1]])
-		gemm.Mul(k.work[l], blas.NoTrans, k.ginv[l], blas.NoTrans, x)
+		x := blas64.General{Rows: d.Out, Cols: d.In + 1, Stride: d.In + 1, Data: g[r[0]:r[1]]}
 		out := blas64.General{Rows: d.Out, Cols: d.In + 1, Stride: d.In + 1, Data: dst[r[0]:r[1]]}
-		gemm.Gemm(blas.NoTrans, blas.NoTrans, -1, k.work[l].RawMatrix(), k.ainv[l].RawMatrix(), 0, out)
+		work := k.work[l].RawMatrix()
+		gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, k.ginv[l].RawMatrix(), x, 0, work)
+		gemm.Gemm(blas.NoTrans, blas.NoTrans, -1, work, k.ainv[l].RawMatrix(), 0, out)
 	}
 }
 
