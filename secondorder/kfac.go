@@ -214,8 +214,7 @@ type KFAC struct {
 
 	step, updates int
 	lambda        float64
-	a, g          []*mat.SymDense      // running averages
-	factors       []approx.KronFactors // a and g as factor pairs
+	factors       []approx.KronFactors // the running averages, *mat.SymDense
 	inverted      bool                 // whether ginv and ainv hold inverses
 	preGamma      float64              // the γ they were damped with
 	ginv, ainv    []*mat.Dense         // inverses of the damped factors, dense for fast products
@@ -263,9 +262,17 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 	k.prev, k.delta, k.grad = make([]float64, P), make([]float64, P), make([]float64, P)
 	k.good = make([]float64, P)
 	k.blocks = m.ParamBlocks()
+	size := 0
 	for _, d := range k.dense {
-		k.work = append(k.work, mat.NewDense(d.Out, d.In+1, nil))
+		p, q := d.Out, d.In+1
+		k.factors = append(k.factors, approx.KronFactors{G: mat.NewSymDense(p, nil), A: mat.NewSymDense(q, nil)})
+		k.snap = append(k.snap, approx.KronFactors{G: mat.NewSymDense(p, nil), A: mat.NewSymDense(q, nil)})
+		k.ginv = append(k.ginv, mat.NewDense(p, p, nil))
+		k.ainv = append(k.ainv, mat.NewDense(q, q, nil))
+		k.work = append(k.work, mat.NewDense(p, q, nil))
+		size = max(size, p*p, q*q)
 	}
+	k.invWork = make([]float64, size)
 	return k, nil
 }
 
@@ -322,16 +329,8 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	}
 
 	// Factor statistics on the first rows of the batch, as running averages.
-	if k.a == nil || (k.step-1)%set.StatsInterval == 0 {
+	if k.updates == 0 || (k.step-1)%set.StatsInterval == 0 {
 		st := k.tapeFor(set.StatsFraction)
-		if k.a == nil {
-			k.a, k.g = make([]*mat.SymDense, len(k.dense)), make([]*mat.SymDense, len(k.dense))
-			k.factors = make([]approx.KronFactors, len(k.dense))
-			for l, d := range k.dense {
-				k.a[l], k.g[l] = mat.NewSymDense(d.In+1, nil), mat.NewSymDense(d.Out, nil)
-				k.factors[l] = approx.KronFactors{G: k.g[l], A: k.a[l]}
-			}
-		}
 		eps := math.Min(1-1/float64(k.updates+1), set.Decay)
 		if err := approx.UpdateTapeFactors(k.factors, eps, st, rowsOf(b.Y, st.BatchSize()), &approx.FactorSettings{Kind: set.Factors, Rand: set.Rand}); err != nil {
 			return rec, err
@@ -347,7 +346,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 			return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
 		}
 		rec.Inverted = true
-		rec.Spent.Factorizations += 2 * len(k.a)
+		rec.Spent.Factorizations += 2 * len(k.factors)
 	}
 	k.precondition(k.delta, k.grad) // Δ, the negated preconditioned gradient
 
@@ -561,30 +560,19 @@ func (k *KFAC) tapeFor(frac float64) *nn.Tape {
 // π = √((tr A/(in+1))/(tr G/out)), so that every step until the next
 // inversion preconditions with two matrix products per layer.
 func (k *KFAC) invert(gamma float64) error {
-	if k.ginv == nil {
-		n := len(k.a)
-		k.ginv, k.ainv, k.snap = make([]*mat.Dense, n), make([]*mat.Dense, n), make([]approx.KronFactors, n)
-		size := 0
-		for l := range k.a {
-			p, q := k.g[l].SymmetricDim(), k.a[l].SymmetricDim()
-			k.ginv[l], k.ainv[l] = mat.NewDense(p, p, nil), mat.NewDense(q, q, nil)
-			k.snap[l] = approx.KronFactors{G: mat.NewSymDense(p, nil), A: mat.NewSymDense(q, nil)}
-			size = max(size, p*p, q*q)
-		}
-		k.invWork = make([]float64, size)
-	}
 	k.inverted, k.pre = false, nil
 	r := math.Sqrt(gamma)
-	for l := range k.a {
-		pi := approx.FactoredPi(k.g[l], k.a[l])
-		if !k.dampedInverse(k.ginv[l], k.g[l], r/pi) {
+	for l, f := range k.factors {
+		g, a := f.G.(*mat.SymDense), f.A.(*mat.SymDense)
+		pi := approx.FactoredPi(g, a)
+		if !k.dampedInverse(k.ginv[l], g, r/pi) {
 			return fmt.Errorf("layer %d factor G: %w: damped Kronecker factor (shift %v)", l, ErrNotPositiveDefinite, r/pi)
 		}
-		if !k.dampedInverse(k.ainv[l], k.a[l], pi*r) {
+		if !k.dampedInverse(k.ainv[l], a, pi*r) {
 			return fmt.Errorf("layer %d factor A: %w: damped Kronecker factor (shift %v)", l, ErrNotPositiveDefinite, pi*r)
 		}
-		k.snap[l].G.(*mat.SymDense).CopySym(k.g[l])
-		k.snap[l].A.(*mat.SymDense).CopySym(k.a[l])
+		k.snap[l].G.(*mat.SymDense).CopySym(g)
+		k.snap[l].A.(*mat.SymDense).CopySym(a)
 	}
 	k.inverted, k.preGamma = true, gamma
 	return nil
