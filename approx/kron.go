@@ -287,22 +287,13 @@ func (k *Kron) factorCholesky(lambda float64) error {
 		k.gInv, k.aInv = mat.NewDense(k.p, k.p, nil), mat.NewDense(k.q, k.q, nil)
 	}
 	k.cholλ = lambda
-	k.cholOK = dampedInverse(k.gInv, k.gd, sg) && dampedInverse(k.aInv, k.ad, sa)
+	work := make([]float64, max(k.p*k.p, k.q*k.q))
+	k.cholOK = spd.ShiftedInverse(k.gInv.RawMatrix(), k.g.RawSymmetric(), sg, work) &&
+		spd.ShiftedInverse(k.aInv.RawMatrix(), k.a.RawSymmetric(), sa, work)
 	if !k.cholOK {
 		return notPD("a damped Kronecker factor is not positive definite (shifts %v, %v)", sg, sa)
 	}
 	return nil
-}
-
-// dampedInverse stores (s + shift·I)⁻¹ in dst, s held in full, or reports
-// false when the damped matrix is not positive definite.
-func dampedInverse(dst, s *mat.Dense, shift float64) bool {
-	d := mat.DenseCopyOf(s)
-	n, _ := d.Dims()
-	for i := 0; i < n; i++ {
-		d.Set(i, i, d.At(i, i)+shift)
-	}
-	return spd.Inverse(dst.RawMatrix(), d.RawMatrix())
 }
 
 // SolveFactoredDampedTo stores ((G + √λ/π I)⊗(A + π√λ I))⁻¹·v in dst,

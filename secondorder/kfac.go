@@ -565,10 +565,10 @@ func (k *KFAC) invert(gamma float64) error {
 	for l, f := range k.factors {
 		g, a := f.G.(*mat.SymDense), f.A.(*mat.SymDense)
 		pi := approx.FactoredPi(g, a)
-		if !k.dampedInverse(k.ginv[l], g, r/pi) {
+		if !spd.ShiftedInverse(k.ginv[l].RawMatrix(), g.RawSymmetric(), r/pi, k.invWork) {
 			return fmt.Errorf("layer %d factor G: %w: damped Kronecker factor (shift %v)", l, ErrNotPositiveDefinite, r/pi)
 		}
-		if !k.dampedInverse(k.ainv[l], a, pi*r) {
+		if !spd.ShiftedInverse(k.ainv[l].RawMatrix(), a.RawSymmetric(), pi*r, k.invWork) {
 			return fmt.Errorf("layer %d factor A: %w: damped Kronecker factor (shift %v)", l, ErrNotPositiveDefinite, pi*r)
 		}
 		k.snap[l].G.(*mat.SymDense).CopySym(g)
@@ -576,23 +576,6 @@ func (k *KFAC) invert(gamma float64) error {
 	}
 	k.inverted, k.preGamma = true, gamma
 	return nil
-}
-
-// dampedInverse stores (s + shift·I)⁻¹ in dst, in full so that products
-// with it are general matrix multiplications, or reports false when the
-// damped factor is not positive definite.
-func (k *KFAC) dampedInverse(dst *mat.Dense, s *mat.SymDense, shift float64) bool {
-	sr := s.RawSymmetric()
-	n := sr.N
-	d := blas64.General{Rows: n, Cols: n, Stride: n, Data: k.invWork[:n*n]}
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			v := sr.Data[i*sr.Stride+j]
-			d.Data[i*n+j], d.Data[j*n+i] = v, v
-		}
-		d.Data[i*n+i] += shift
-	}
-	return spd.Inverse(dst.RawMatrix(), d)
 }
 
 // precondition stores minus the damped K-FAC inverse applied to g in dst:

@@ -37,6 +37,22 @@ func Inverse(dst, s blas64.General) bool {
 	return inverseFloor(dst, s, 64*float64(n)*0x1p-52*top)
 }
 
+// ShiftedInverse stores (S + shift·I)⁻¹ in dst (n×n, full storage) for the
+// symmetric S given by its upper triangle, as Inverse does, using work
+// (at least n² long) for the shifted matrix: the damped factors of K-FAC.
+func ShiftedInverse(dst blas64.General, s blas64.Symmetric, shift float64, work []float64) bool {
+	n := s.N
+	d := blas64.General{Rows: n, Cols: n, Stride: n, Data: work[:n*n]}
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			v := s.Data[i*s.Stride+j]
+			d.Data[i*n+j], d.Data[j*n+i] = v, v
+		}
+		d.Data[i*n+i] += shift
+	}
+	return Inverse(dst, d)
+}
+
 // inverseFloor is Inverse refusing pivots p with p² ≤ floor.
 func inverseFloor(dst, s blas64.General, floor float64) bool {
 	n := s.Rows

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/internal/randmat"
@@ -82,4 +84,24 @@ func spdWithCond(rng *rand.Rand, n int, cond float64) *mat.Dense {
 	}
 	a, _ := randmat.SymFromEig(rng, vals)
 	return mat.DenseCopyOf(a)
+}
+
+// ShiftedInverse reads only the upper triangle (the lower one holds NaN
+// here) and equals Inverse of S + shift·I formed in full.
+func TestShiftedInverse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n, shift = 70, 0.25
+	s := spdWithCond(rng, n, 100)
+	full := mat.DenseCopyOf(s)
+	for i := 0; i < n; i++ {
+		full.Set(i, i, full.At(i, i)+shift)
+		for j := 0; j < i; j++ {
+			s.Set(i, j, math.NaN())
+		}
+	}
+	want, got := mat.NewDense(n, n, nil), mat.NewDense(n, n, nil)
+	require.True(t, Inverse(want.RawMatrix(), full.RawMatrix()))
+	raw := s.RawMatrix()
+	require.True(t, ShiftedInverse(got.RawMatrix(), blas64.Symmetric{N: n, Stride: raw.Stride, Data: raw.Data, Uplo: blas.Upper}, shift, make([]float64, n*n)))
+	assert.True(t, mat.Equal(got, want))
 }
