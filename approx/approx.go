@@ -20,7 +20,7 @@ type Approximation interface {
 	curvature.Operator
 
 	// SolveDampedTo stores (M̃ + λI)⁻¹·v in dst without forming anything
-	// dense. It returns an error wrapping ErrNotPositiveDefinite when
+	// dense. It returns an error wrapping curvature.ErrNotPositiveDefinite when
 	// M̃ + λI is not positive definite, and an error when λ is negative,
 	// NaN or infinite. dst and v have length Dim and must not alias.
 	SolveDampedTo(dst, v []float64, lambda float64) error
@@ -33,7 +33,7 @@ type Approximation interface {
 	Trace() float64
 
 	// LogDet returns log det M̃, or an error wrapping
-	// ErrNotPositiveDefinite when M̃ is not positive definite.
+	// curvature.ErrNotPositiveDefinite when M̃ is not positive definite.
 	LogDet() (float64, error)
 
 	// LogDetDamped returns log det of the matrix SolveDampedTo inverts
@@ -47,12 +47,8 @@ type Approximation interface {
 	Floats() int
 }
 
-// ErrNotPositiveDefinite is wrapped by the errors of solves and
-// log-determinants whose matrix is not positive definite.
-var ErrNotPositiveDefinite = errors.New("approx: matrix is not positive definite")
-
 func notPD(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrNotPositiveDefinite, fmt.Sprintf(format, args...))
+	return fmt.Errorf("approx: %w: %s", curvature.ErrNotPositiveDefinite, fmt.Sprintf(format, args...))
 }
 
 // DampedInverse is the operator v ↦ (M̃ + λI)⁻¹·v of an approximation,

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
 )
 
 func TestBlockDiagonalKeepsBlocks(t *testing.T) {
@@ -99,7 +101,7 @@ func TestBlockDiagonalErrors(t *testing.T) {
 	require.NoError(t, err)
 	x := make([]float64, 4)
 	err = bd.SolveDampedTo(x, []float64{1, 1, 1, 1}, 0.5)
-	assert.True(t, errors.Is(err, ErrNotPositiveDefinite), "got %v", err)
+	assert.True(t, errors.Is(err, curvature.ErrNotPositiveDefinite), "got %v", err)
 	assert.NoError(t, bd.SolveDampedTo(x, []float64{1, 1, 1, 1}, 1.5))
 	_, err = Inverse(bd, 0.5)
 	assert.Error(t, err)

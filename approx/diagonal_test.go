@@ -48,10 +48,10 @@ func TestDiagonalErrors(t *testing.T) {
 	x := make([]float64, 3)
 	v := []float64{1, 1, 1}
 	err = d.SolveDampedTo(x, v, 1)
-	assert.True(t, errors.Is(err, ErrNotPositiveDefinite), "got %v", err)
+	assert.True(t, errors.Is(err, curvature.ErrNotPositiveDefinite), "got %v", err)
 	assert.NoError(t, d.SolveDampedTo(x, v, 2.5))
 	_, err = d.LogDet()
-	assert.True(t, errors.Is(err, ErrNotPositiveDefinite))
+	assert.True(t, errors.Is(err, curvature.ErrNotPositiveDefinite))
 	assert.Error(t, d.SolveDampedTo(x, v, -1))
 	assert.Error(t, d.SolveDampedTo(x, v, math.NaN()))
 

@@ -15,7 +15,7 @@
 // Inverse wraps (M̃ + λI)⁻¹ as an operator. Constructors take a budget in
 // floats and refuse with a *curvature.BudgetError before allocating more.
 // Solves and log-determinants of matrices that are not positive definite
-// return errors wrapping ErrNotPositiveDefinite, never panic.
+// return errors wrapping curvature.ErrNotPositiveDefinite, never panic.
 //
 // # The approximations
 //

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
 )
 
 // randKFAC returns a K-FAC with random SPD factors of the given shapes.
@@ -203,7 +205,7 @@ func TestEKFACSolveAgainstDense(t *testing.T) {
 	}
 	s[0] = -0.5
 	e, _ = NewEKFAC(k, s, 0)
-	assert.ErrorIs(t, e.SolveDampedTo(got, v, 0.1), ErrNotPositiveDefinite)
+	assert.ErrorIs(t, e.SolveDampedTo(got, v, 0.1), curvature.ErrNotPositiveDefinite)
 	assert.NoError(t, e.SolveDampedTo(got, v, 0.6))
 	_, err = NewEKFAC(k, s[:3], 0)
 	assert.Error(t, err)

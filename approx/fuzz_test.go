@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
 )
 
 // fuzzSym builds a symmetric n×n matrix, n in 1..6, from bytes: entries
@@ -39,7 +41,7 @@ func fuzzSym(data []byte) *mat.SymDense {
 func checkSolve(t *testing.T, what string, a mat.Symmetric, x, v []float64, lambda float64, err error) {
 	t.Helper()
 	if err != nil {
-		if errors.Is(err, ErrNotPositiveDefinite) || checkLambda(lambda) != nil {
+		if errors.Is(err, curvature.ErrNotPositiveDefinite) || checkLambda(lambda) != nil {
 			return
 		}
 		t.Fatalf("%s: unexpected error %v", what, err)

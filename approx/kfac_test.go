@@ -164,9 +164,9 @@ func TestKronErrors(t *testing.T) {
 		k, err := NewKron(g, a, &s)
 		require.NoError(t, err)
 		err = k.SolveDampedTo(x, v, 0.5)
-		assert.True(t, errors.Is(err, ErrNotPositiveDefinite), "settings %+v: %v", s, err)
+		assert.True(t, errors.Is(err, curvature.ErrNotPositiveDefinite), "settings %+v: %v", s, err)
 		_, err = k.LogDet()
-		assert.True(t, errors.Is(err, ErrNotPositiveDefinite))
+		assert.True(t, errors.Is(err, curvature.ErrNotPositiveDefinite))
 		assert.Error(t, k.SolveDampedTo(x, v, -1))
 	}
 	// Exact damping: G⊗A has eigenvalues −2, −1, 1, 2; λ = 2.5 makes it PD.

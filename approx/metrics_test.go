@@ -168,7 +168,7 @@ func TestCompareErrors(t *testing.T) {
 	bad, _ := NewDiagonal([]float64{1, -1, 1, 1}, 0)
 	c, err := Compare(op, bad, []float64{1, 2, 3, 4}, 0.5, 2)
 	require.NoError(t, err)
-	assert.ErrorIs(t, c.SolveErr, ErrNotPositiveDefinite)
+	assert.ErrorIs(t, c.SolveErr, curvature.ErrNotPositiveDefinite)
 	assert.True(t, math.IsNaN(c.SolveRelError) && math.IsNaN(c.SolveCosine))
 	assert.False(t, math.IsNaN(c.RelFrobenius))
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
 )
 
 func TestLowRankAgainstDense(t *testing.T) {
@@ -51,7 +53,7 @@ func TestLowRankAgainstDense(t *testing.T) {
 	}
 	// Rank 3 < 7 without a diagonal is singular.
 	lr, _ := NewLowRank(u, nil, 0)
-	assert.ErrorIs(t, lr.SolveDampedTo(make([]float64, n), make([]float64, n), 0), ErrNotPositiveDefinite)
+	assert.ErrorIs(t, lr.SolveDampedTo(make([]float64, n), make([]float64, n), 0), curvature.ErrNotPositiveDefinite)
 	_, err := NewLowRank(u, []float64{1}, 0)
 	assert.Error(t, err)
 	_, err = NewLowRank(u, nil, 20)
@@ -280,7 +282,7 @@ func TestTONGAErrors(t *testing.T) {
 	// Empty: the estimate is 0, so only λ > 0 solves.
 	assert.NoError(t, tg.SolveDampedTo(x, []float64{1, 2, 3, 4}, 1))
 	assert.Equal(t, []float64{1, 2, 3, 4}, x)
-	assert.ErrorIs(t, tg.SolveDampedTo(x, []float64{1, 2, 3, 4}, 0), ErrNotPositiveDefinite)
+	assert.ErrorIs(t, tg.SolveDampedTo(x, []float64{1, 2, 3, 4}, 0), curvature.ErrNotPositiveDefinite)
 	require.NoError(t, tg.Add([]float64{1, 2, 3, 4}))
 	before := tg.Dense()
 	assert.Error(t, tg.Add([]float64{1, math.Inf(1), 3, 4}))

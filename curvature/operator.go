@@ -15,6 +15,23 @@ type Operator interface {
 	MulVecTo(dst, v []float64)
 }
 
+// DampedSolver applies the damped inverse (M + λI)⁻¹ of a curvature M: an
+// exact matrix factorised, an approximation through its structure, or an
+// operator solved iteratively. Every approximation of package approx is
+// one, and it is what the preconditioned solvers and the natural-gradient
+// optimizer of package secondorder take, so any approximation
+// preconditions any of them.
+type DampedSolver interface {
+	// Dim returns n.
+	Dim() int
+	// SolveDampedTo stores (M + λI)⁻¹·v in dst. It returns an error
+	// wrapping ErrNotPositiveDefinite when M + λI is not positive definite
+	// and an error when λ is negative or not finite. dst and v have length
+	// Dim and must not alias. Some solvers document a different damped
+	// matrix (K-FAC's factored damping); they invert that one.
+	SolveDampedTo(dst, v []float64, lambda float64) error
+}
+
 // MatMuler is implemented by operators that multiply a block of vectors at
 // once faster than one column at a time.
 type MatMuler interface {

@@ -19,7 +19,7 @@
 //
 // Switching optimizer changes only the line that builds it. Step reports a
 // length mismatch (ErrLength) or a NaN or infinity in the gradient
-// (ErrNotFinite) as an error and leaves x and the optimizer's state
+// (ErrNonFinite) as an error and leaves x and the optimizer's state
 // unchanged, so a training loop can skip a bad batch. Parameters themselves
 // are not checked.
 //

@@ -111,10 +111,10 @@ func TestBadGradient(t *testing.T) {
 				{"short grad", x, g[:n-1], ErrLength},
 				{"long grad", x, append(slices.Clone(g), 1), ErrLength},
 				{"nil", nil, nil, ErrLength},
-				{"NaN first", x, withAt(g, 0, nan), ErrNotFinite},
-				{"NaN last", x, withAt(g, n-1, nan), ErrNotFinite},
-				{"+Inf", x, withAt(g, 5, math.Inf(1)), ErrNotFinite},
-				{"-Inf", x, withAt(g, 9, math.Inf(-1)), ErrNotFinite},
+				{"NaN first", x, withAt(g, 0, nan), ErrNonFinite},
+				{"NaN last", x, withAt(g, n-1, nan), ErrNonFinite},
+				{"+Inf", x, withAt(g, 5, math.Inf(1)), ErrNonFinite},
+				{"-Inf", x, withAt(g, 9, math.Inf(-1)), ErrNonFinite},
 			} {
 				err := opt.Step(bad.x, bad.g)
 				if !errors.Is(err, bad.want) {

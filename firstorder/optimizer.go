@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/curvkit/curvkit/internal/numerr"
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
@@ -15,7 +16,7 @@ import (
 type Optimizer interface {
 	// Step updates the parameters x in place from the gradient grad of the
 	// loss at x. It returns an error wrapping ErrLength if len(x) or
-	// len(grad) differs from Len, or ErrNotFinite if grad holds a NaN or
+	// len(grad) differs from Len, or ErrNonFinite if grad holds a NaN or
 	// an infinity; x and the optimizer's state are then left unchanged.
 	// Step does not allocate.
 	Step(x, grad []float64) error
@@ -55,9 +56,10 @@ var (
 	// gradient length differs from the optimizer's.
 	ErrLength = errors.New("firstorder: length mismatch")
 
-	// ErrNotFinite is wrapped by the errors Step returns when the gradient
-	// holds a NaN or an infinity.
-	ErrNotFinite = errors.New("firstorder: gradient is not finite")
+	// ErrNonFinite is wrapped by the errors Step returns when the gradient
+	// holds a NaN or an infinity. It is the same value as
+	// curvature.ErrNonFinite, so one errors.Is test covers every package.
+	ErrNonFinite = numerr.NonFinite
 )
 
 // Zero is an explicit zero for settings fields. A field left at 0 takes its
@@ -144,7 +146,7 @@ func (s *state) check(x, grad []float64) error {
 	}
 	if !vec.AllFinite(grad) {
 		i := firstNotFinite(grad)
-		return fmt.Errorf("%w: grad[%d] = %v", ErrNotFinite, i, grad[i])
+		return fmt.Errorf("%w: grad[%d] = %v", ErrNonFinite, i, grad[i])
 	}
 	return nil
 }

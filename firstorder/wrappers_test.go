@@ -52,7 +52,7 @@ func TestScheduledBase(t *testing.T) {
 	opt.Step(x, []float64{1})
 	// A failed step leaves the wrapped optimizer's rate as it was.
 	inner := sgd.LearningRate()
-	if err := opt.Step(x, []float64{math.NaN()}); !errors.Is(err, ErrNotFinite) {
+	if err := opt.Step(x, []float64{math.NaN()}); !errors.Is(err, ErrNonFinite) {
 		t.Fatalf("error %v", err)
 	}
 	if sgd.LearningRate() != inner || opt.Steps() != 1 {

@@ -138,9 +138,9 @@
 //
 // Bad settings (a radius ≤ 0, η outside [0, 1/4), a NaN λ, …) return a
 // *SettingError before anything is evaluated. A NaN or Inf objective,
-// gradient or curvature stops a run with an error wrapping ErrNonFinite
+// gradient or curvature stops a run with an error wrapping curvature.ErrNonFinite
 // and leaves x at the last accepted point. A matrix that must be positive
-// definite and is not gives ErrNotPositiveDefinite, unless the Indefinite
+// definite and is not gives curvature.ErrNotPositiveDefinite, unless the Indefinite
 // strategy handles it. Shape mismatches between values the caller built
 // panic with a "secondorder: " message.
 //

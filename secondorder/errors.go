@@ -4,19 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/curvkit/curvkit/curvature"
 )
 
 var (
-	// ErrNotPositiveDefinite is returned when a matrix that must be
-	// positive definite (a Cholesky factorisation, conjugate gradients, a
-	// preconditioner) is not.
-	ErrNotPositiveDefinite = errors.New("secondorder: matrix is not positive definite")
-
-	// ErrNonFinite is returned when an objective value, gradient, curvature
-	// or computed step holds NaN or Inf. A run that meets one stops and
-	// leaves its parameters at the last good point.
-	ErrNonFinite = errors.New("secondorder: non-finite value")
-
 	// ErrNoProgress is returned when a step is too small to change x in
 	// floating point, so no further progress is possible.
 	ErrNoProgress = errors.New("secondorder: step too small to change x")
@@ -59,7 +51,7 @@ func firstNonFinite(x []float64) int {
 
 func nonFiniteVec(what string, x []float64) error {
 	if i := firstNonFinite(x); i >= 0 {
-		return fmt.Errorf("%w: %s has %v at index %d", ErrNonFinite, what, x[i], i)
+		return fmt.Errorf("secondorder: %w: %s has %v at index %d", curvature.ErrNonFinite, what, x[i], i)
 	}
 	return nil
 }

@@ -212,7 +212,7 @@ func (e *Exact) factorize(a mat.Symmetric) error {
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
 			if v := e.a.At(i, j); !finite(v) {
-				return fmt.Errorf("%w: curvature matrix has %v at (%d, %d)", ErrNonFinite, v, i, j)
+				return fmt.Errorf("secondorder: %w: curvature matrix has %v at (%d, %d)", curvature.ErrNonFinite, v, i, j)
 			}
 		}
 	}

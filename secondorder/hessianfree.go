@@ -340,7 +340,7 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (HFRecord, error)
 	rec.Spent.Func++
 	rec.Spent.Grad++
 	if !finite(f0) || firstNonFinite(h.grad) >= 0 {
-		return rec, fmt.Errorf("%w: Hessian-free step %d: loss or gradient at the current point", ErrNonFinite, h.step)
+		return rec, fmt.Errorf("secondorder: %w: Hessian-free step %d: loss or gradient at the current point", curvature.ErrNonFinite, h.step)
 	}
 	g := h.grad
 	if floats.Norm(g, 2) == 0 {
@@ -521,7 +521,7 @@ func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HF
 			rec.Stop = HFStopResidual
 			return nil
 		}
-		return fmt.Errorf("%w: preconditioner gave rᵀP⁻¹r = %v", ErrNotPositiveDefinite, ry)
+		return fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, ry)
 	}
 	copy(d, y)
 	gamma := set.BacktrackFactor
@@ -532,7 +532,7 @@ func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HF
 		mul(ad, d)
 		dAd := floats.Dot(d, ad)
 		if !finite(dAd) {
-			return fmt.Errorf("%w: GGN product gave dᵀ(G+λI)d = %v", ErrNonFinite, dAd)
+			return fmt.Errorf("secondorder: %w: GGN product gave dᵀ(G+λI)d = %v", curvature.ErrNonFinite, dAd)
 		}
 		if dAd <= 0 {
 			rec.Stop = HFStopCurvature
@@ -567,13 +567,13 @@ func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HF
 				rec.Stop = HFStopResidual
 				break
 			}
-			return fmt.Errorf("%w: preconditioner gave rᵀP⁻¹r = %v", ErrNotPositiveDefinite, ryNew)
+			return fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, ryNew)
 		}
 		floats.AddScaledTo(d, y, ryNew/ry, d)
 		ry = ryNew
 	}
 	if firstNonFinite(x) >= 0 {
-		return fmt.Errorf("%w: CG iterate", ErrNonFinite)
+		return fmt.Errorf("secondorder: %w: CG iterate", curvature.ErrNonFinite)
 	}
 	switch {
 	case rec.CGIterations > 0 && lastSaved != rec.CGIterations:

@@ -412,7 +412,7 @@ func TestHessianFreeErrors(t *testing.T) {
 		}}, b, nil},
 		{"preconditioner-not-pd", HessianFreeSettings{Preconditioner: func(th []float64, _ curvature.Batch, _ float64) (Preconditioner, error) {
 			return notPD(len(th)), nil
-		}}, b, ErrNotPositiveDefinite},
+		}}, b, curvature.ErrNotPositiveDefinite},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h, err := NewHessianFree(m, &c.set)

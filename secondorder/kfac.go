@@ -566,10 +566,10 @@ func (k *KFAC) invert(gamma float64) error {
 		g, a := f.G.(*mat.SymDense), f.A.(*mat.SymDense)
 		pi := approx.FactoredPi(g, a)
 		if !spd.ShiftedInverse(k.ginv[l].RawMatrix(), g.RawSymmetric(), r/pi, k.invWork) {
-			return fmt.Errorf("layer %d factor G: %w: damped Kronecker factor (shift %v)", l, ErrNotPositiveDefinite, r/pi)
+			return fmt.Errorf("layer %d factor G: %w: damped Kronecker factor (shift %v)", l, curvature.ErrNotPositiveDefinite, r/pi)
 		}
 		if !spd.ShiftedInverse(k.ainv[l].RawMatrix(), a.RawSymmetric(), pi*r, k.invWork) {
-			return fmt.Errorf("layer %d factor A: %w: damped Kronecker factor (shift %v)", l, ErrNotPositiveDefinite, pi*r)
+			return fmt.Errorf("layer %d factor A: %w: damped Kronecker factor (shift %v)", l, curvature.ErrNotPositiveDefinite, pi*r)
 		}
 		k.snap[l].G.(*mat.SymDense).CopySym(g)
 		k.snap[l].A.(*mat.SymDense).CopySym(a)

@@ -218,7 +218,7 @@ func (w *cgWork) solve(x []float64, m curvature.Operator, lambda float64, b []fl
 	applyPre(z, r, pre)
 	rz := floats.Dot(r, z)
 	if !(rz > 0) {
-		return info, fmt.Errorf("%w: preconditioner gave rᵀP⁻¹r = %v", ErrNotPositiveDefinite, rz)
+		return info, fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, rz)
 	}
 	copy(d, z)
 	for k := 0; k < maxIter; k++ {
@@ -229,7 +229,7 @@ func (w *cgWork) solve(x []float64, m curvature.Operator, lambda float64, b []fl
 		dd := floats.Dot(d, d)
 		if !finite(dAd) || !finite(dd) {
 			if dd < 1e200 {
-				return info, fmt.Errorf("%w: curvature product gave %v", ErrNonFinite, dAd)
+				return info, fmt.Errorf("secondorder: %w: curvature product gave %v", curvature.ErrNonFinite, dAd)
 			}
 			// The iterates diverge: M + λI is singular (or nearly) with b
 			// outside its range.
@@ -255,7 +255,7 @@ func (w *cgWork) solve(x []float64, m curvature.Operator, lambda float64, b []fl
 			if rzNew == 0 {
 				break // exact solution
 			}
-			return info, fmt.Errorf("%w: preconditioner gave rᵀP⁻¹r = %v", ErrNotPositiveDefinite, rzNew)
+			return info, fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, rzNew)
 		}
 		beta := rzNew / rz
 		rz = rzNew

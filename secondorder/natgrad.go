@@ -211,7 +211,7 @@ type OperatorSolver struct {
 }
 
 // SolveDampedTo stores (M + λI)⁻¹v in dst. It returns an error wrapping
-// ErrNotPositiveDefinite when M + λI is found not positive definite.
+// curvature.ErrNotPositiveDefinite when M + λI is found not positive definite.
 func (s *OperatorSolver) SolveDampedTo(dst, v []float64, lambda float64) error {
 	n := s.Op.Dim()
 	if len(dst) != n || len(v) != n {
@@ -228,7 +228,7 @@ func (s *OperatorSolver) SolveDampedTo(dst, v []float64, lambda float64) error {
 		return err
 	}
 	if info.notPD {
-		return fmt.Errorf("%w: M + %vI", ErrNotPositiveDefinite, lambda)
+		return fmt.Errorf("secondorder: %w: M + %vI", curvature.ErrNotPositiveDefinite, lambda)
 	}
 	return nonFiniteVec("damped solve", dst)
 }
@@ -360,7 +360,7 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (NaturalGrad
 	rec.Spent.Grad++
 	rec.GradNorm = floats.Norm(ng.grad, 2)
 	if !finite(rec.Loss) || firstNonFinite(ng.grad) >= 0 {
-		return rec, fmt.Errorf("%w: natural gradient step %d: loss or gradient at the current point", ErrNonFinite, rec.Step)
+		return rec, fmt.Errorf("secondorder: %w: natural gradient step %d: loss or gradient at the current point", curvature.ErrNonFinite, rec.Step)
 	}
 	if ng.cur == nil || ng.since >= set.UpdateInterval {
 		cur, err := set.Curvature(theta, b)

@@ -332,7 +332,7 @@ func TestNaturalGradientTrainsDigits(t *testing.T) {
 type failing struct{}
 
 func (failing) SolveDampedTo([]float64, []float64, float64) error {
-	return approx.ErrNotPositiveDefinite
+	return curvature.ErrNotPositiveDefinite
 }
 
 // nanSolver returns NaN directions.
@@ -374,8 +374,8 @@ func TestNaturalGradientErrors(t *testing.T) {
 		{"nan-input", nil, nanX, nil},
 		{"curvature-fails", func([]float64, curvature.Batch) (DampedSolver, error) { return nil, errors.New("no") }, b, nil},
 		{"curvature-nil", func([]float64, curvature.Batch) (DampedSolver, error) { return nil, nil }, b, nil},
-		{"solve-fails", func([]float64, curvature.Batch) (DampedSolver, error) { return failing{}, nil }, b, approx.ErrNotPositiveDefinite},
-		{"nan-direction", func([]float64, curvature.Batch) (DampedSolver, error) { return nanSolver{}, nil }, b, ErrNonFinite},
+		{"solve-fails", func([]float64, curvature.Batch) (DampedSolver, error) { return failing{}, nil }, b, curvature.ErrNotPositiveDefinite},
+		{"nan-direction", func([]float64, curvature.Batch) (DampedSolver, error) { return nanSolver{}, nil }, b, curvature.ErrNonFinite},
 		{"budget", DenseCurvature(m, curvature.Fisher, &curvature.Options{Budget: 10}), b, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -417,7 +417,7 @@ func TestOperatorSolver(t *testing.T) {
 	x := make([]float64, 5)
 	for _, s := range []*OperatorSolver{{Op: curvature.NewDense(indef)}, {Op: hidden{curvature.NewDense(indef)}}} {
 		err := s.SolveDampedTo(x, v, 0.3)
-		assert.ErrorIs(t, err, ErrNotPositiveDefinite)
+		assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
 	}
 	assert.Error(t, (&OperatorSolver{Op: curvature.NewDense(a)}).SolveDampedTo(x, v, -1))
 	assert.Error(t, (&OperatorSolver{Op: curvature.NewDense(a), Linear: Linear{Tol: 2}}).SolveDampedTo(x, v, 1))

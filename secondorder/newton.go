@@ -34,7 +34,7 @@ const (
 	// 1e-8·max|λ_i| (Nocedal & Wright §3.4; Dauphin et al., 2014). M is
 	// materialised when matrix-free.
 	AbsEigen
-	// FailIndefinite returns an error wrapping ErrNotPositiveDefinite.
+	// FailIndefinite returns an error wrapping curvature.ErrNotPositiveDefinite.
 	FailIndefinite
 )
 
@@ -201,7 +201,7 @@ func (dn *DampedNewton) resize(n int) {
 
 // DampedNewtonStep stores in dst the solution d of (M + λI)d = −g, by
 // Cholesky when m is dense and conjugate gradients otherwise. It returns an
-// error wrapping ErrNotPositiveDefinite when M + λI is not positive
+// error wrapping curvature.ErrNotPositiveDefinite when M + λI is not positive
 // definite, and ErrNotDescent if the solve gave gᵀd ≥ 0.
 func DampedNewtonStep(dst []float64, m curvature.Operator, g []float64, lambda float64) (StepInfo, error) {
 	dn := DampedNewton{Lambda: lambda, Indefinite: FailIndefinite}
@@ -279,7 +279,7 @@ func (dn *DampedNewton) raise(dst []float64, m curvature.Operator, g []float64, 
 		info.NegativeCurvature = info.NegativeCurvature || li.notPD
 		if dn.Indefinite == FailIndefinite {
 			if li.notPD {
-				return fmt.Errorf("%w: M + λI with λ = %v", ErrNotPositiveDefinite, lambda)
+				return fmt.Errorf("secondorder: %w: M + λI with λ = %v", curvature.ErrNotPositiveDefinite, lambda)
 			}
 			return fmt.Errorf("%w: gᵀd = %v with λ = %v", ErrNotDescent, floats.Dot(g, dst), lambda)
 		}

@@ -61,9 +61,9 @@ func TestDampedNewtonIndefinite(t *testing.T) {
 	d := make([]float64, 4)
 	for _, op := range []curvature.Operator{curvature.NewDense(a), hidden{curvature.NewDense(a)}} {
 		_, err := DampedNewtonStep(d, op, g, 0)
-		assert.ErrorIs(t, err, ErrNotPositiveDefinite)
+		assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
 		_, err = DampedNewtonStep(d, op, g, 1) // still indefinite
-		assert.ErrorIs(t, err, ErrNotPositiveDefinite)
+		assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
 		// Beyond −λ_min the system is positive definite.
 		_, err = DampedNewtonStep(d, op, g, 3.5)
 		assert.NoError(t, err)
@@ -99,7 +99,7 @@ func TestDampedNewtonIndefinite(t *testing.T) {
 		assert.ErrorAs(t, err, &se)
 	}
 	_, err := DampedNewtonStep(d, curvature.NewDense(a), []float64{math.NaN(), 0, 0, 0}, 1)
-	assert.ErrorIs(t, err, ErrNonFinite)
+	assert.ErrorIs(t, err, curvature.ErrNonFinite)
 	// A budget too small to materialise for Cholesky.
 	dn := &DampedNewton{Linear: Linear{Method: CholeskyLinear, Budget: 4}}
 	_, err = dn.Direction(d, hidden{curvature.NewDense(a)}, g)

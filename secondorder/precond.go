@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
 )
 
 // Preconditioner applies the inverse of a symmetric positive definite matrix
@@ -29,7 +31,7 @@ func NewDiagonal(d []float64) (Diagonal, error) {
 	}
 	for i, v := range d {
 		if !(v > 0) || !finite(v) {
-			return nil, fmt.Errorf("%w: diagonal preconditioner entry %d is %v", ErrNotPositiveDefinite, i, v)
+			return nil, fmt.Errorf("secondorder: %w: diagonal preconditioner entry %d is %v", curvature.ErrNotPositiveDefinite, i, v)
 		}
 	}
 	return Diagonal(d), nil
@@ -56,14 +58,14 @@ type CholeskyPreconditioner struct {
 }
 
 // NewCholeskyPreconditioner factorises a. It returns an error wrapping
-// ErrNotPositiveDefinite when a is not positive definite.
+// curvature.ErrNotPositiveDefinite when a is not positive definite.
 func NewCholeskyPreconditioner(a mat.Symmetric) (*CholeskyPreconditioner, error) {
 	p := &CholeskyPreconditioner{n: a.SymmetricDim()}
 	if p.n == 0 {
 		return nil, fmt.Errorf("secondorder: empty matrix for Cholesky preconditioner")
 	}
 	if !p.chol.Factorize(a) {
-		return nil, fmt.Errorf("%w: Cholesky preconditioner", ErrNotPositiveDefinite)
+		return nil, fmt.Errorf("secondorder: %w: Cholesky preconditioner", curvature.ErrNotPositiveDefinite)
 	}
 	return p, nil
 }

@@ -82,7 +82,7 @@ func (r *run) evaluate(op optimize.Operation) error {
 
 func (r *run) checkFinite(op optimize.Operation) error {
 	if op&evalFunc != 0 && !finite(r.loc.F) {
-		return fmt.Errorf("%w: objective is %v", ErrNonFinite, r.loc.F)
+		return fmt.Errorf("secondorder: %w: objective is %v", curvature.ErrNonFinite, r.loc.F)
 	}
 	if op&evalGrad != 0 {
 		if err := nonFiniteVec("gradient", r.loc.Gradient); err != nil {
@@ -203,7 +203,7 @@ func checkFiniteSym(a mat.Symmetric) error {
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
 			if v := a.At(i, j); !finite(v) {
-				return fmt.Errorf("%w: curvature has %v at (%d, %d)", ErrNonFinite, v, i, j)
+				return fmt.Errorf("secondorder: %w: curvature has %v at (%d, %d)", curvature.ErrNonFinite, v, i, j)
 			}
 		}
 	}

@@ -93,7 +93,7 @@ func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radiu
 	applyPre(z, r, pre)
 	rz := floats.Dot(r, z)
 	if !(rz > 0) {
-		return info, fmt.Errorf("%w: preconditioner gave gᵀP⁻¹g = %v", ErrNotPositiveDefinite, rz)
+		return info, fmt.Errorf("secondorder: %w: preconditioner gave gᵀP⁻¹g = %v", curvature.ErrNotPositiveDefinite, rz)
 	}
 	floats.ScaleTo(d, -1, z)
 	// ‖p‖², pᵀd and ‖d‖² in the constraint's norm (P-norm when
@@ -107,7 +107,7 @@ func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radiu
 		info.Products++
 		dMd := floats.Dot(d, md)
 		if !finite(dMd) {
-			return info, fmt.Errorf("%w: curvature product gave %v", ErrNonFinite, dMd)
+			return info, fmt.Errorf("secondorder: %w: curvature product gave %v", curvature.ErrNonFinite, dMd)
 		}
 		rd := floats.Dot(r, d) // m(p + τd) = m(p) + τ rᵀd + ½τ² dᵀMd
 		if dMd <= 0 {
@@ -147,7 +147,7 @@ func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radiu
 			if rzNew == 0 {
 				break
 			}
-			return info, fmt.Errorf("%w: preconditioner gave rᵀP⁻¹r = %v", ErrNotPositiveDefinite, rzNew)
+			return info, fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, rzNew)
 		}
 		beta := rzNew / rz
 		rz = rzNew

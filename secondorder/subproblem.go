@@ -95,7 +95,7 @@ func checkStep(p []float64, info *StepInfo) error {
 		return err
 	}
 	if !finite(info.Decrease) {
-		return fmt.Errorf("%w: predicted decrease is %v", ErrNonFinite, info.Decrease)
+		return fmt.Errorf("secondorder: %w: predicted decrease is %v", curvature.ErrNonFinite, info.Decrease)
 	}
 	return nil
 }

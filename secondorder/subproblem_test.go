@@ -204,9 +204,9 @@ func TestSteihaugExactPreconditioner(t *testing.T) {
 		assert.InDelta(t, want[i], p[i], 1e-9*math.Abs(want[i])+1e-12)
 	}
 	_, err = NewCholeskyPreconditioner(randSymIndefinite(rnd))
-	assert.ErrorIs(t, err, ErrNotPositiveDefinite)
+	assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
 	_, err = NewDiagonal([]float64{1, 0})
-	assert.ErrorIs(t, err, ErrNotPositiveDefinite)
+	assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
 }
 
 func randSymIndefinite(rnd *rand.Rand) *mat.SymDense {
@@ -337,7 +337,7 @@ func TestSubproblemBadInput(t *testing.T) {
 			assert.ErrorAs(t, err, &se, "%s radius %v", s.name, r)
 		}
 		_, err := s.new().Solve(p, a, []float64{math.NaN(), 1}, 1)
-		assert.ErrorIs(t, err, ErrNonFinite, s.name)
+		assert.ErrorIs(t, err, curvature.ErrNonFinite, s.name)
 		// A zero gradient with positive definite M: the zero step.
 		p := []float64{3, 3}
 		info, err := s.new().Solve(p, a, []float64{0, 0}, 1)

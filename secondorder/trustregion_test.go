@@ -346,7 +346,7 @@ func TestAcceptedStepsNeverIncrease(t *testing.T) {
 
 // TestNaNStopsAtLastGoodPoint injects a NaN objective or gradient once the
 // iterates pass x₀ = 0 on the 2-D Rosenbrock path from (−1.2, 1), and
-// checks the run stops with ErrNonFinite and leaves x at the last accepted
+// checks the run stops with curvature.ErrNonFinite and leaves x at the last accepted
 // point — through Minimize and through optimize.Minimize.
 func TestNaNStopsAtLastGoodPoint(t *testing.T) {
 	past := func(x []float64) bool { return x[0] > 0 }
@@ -370,7 +370,7 @@ func TestNaNStopsAtLastGoodPoint(t *testing.T) {
 				x := []float64{-1.2, 1}
 				res, err := Minimize(x, obj, mk(), nil)
 				require.Error(t, err)
-				assert.ErrorIs(t, err, ErrNonFinite)
+				assert.ErrorIs(t, err, curvature.ErrNonFinite)
 				assert.Equal(t, optimize.Failure, res.Status)
 				// The last good point is the last one whose gradient was
 				// finite.
@@ -385,7 +385,7 @@ func TestNaNStopsAtLastGoodPoint(t *testing.T) {
 				p := curvature.Problem(obj)
 				gres, gerr := optimize.Minimize(p, []float64{-1.2, 1}, &optimize.Settings{Converger: gradNorm2(1e-8)}, mk())
 				require.Error(t, gerr)
-				assert.ErrorIs(t, gerr, ErrNonFinite)
+				assert.ErrorIs(t, gerr, curvature.ErrNonFinite)
 				assert.Equal(t, good, gres.X)
 			})
 		}
@@ -438,7 +438,7 @@ func TestBadSettings(t *testing.T) {
 		assert.Error(t, err)
 	}
 	_, err := Minimize([]float64{math.NaN(), 0}, rosenObjective(2), &TrustRegion{}, nil)
-	assert.ErrorIs(t, err, ErrNonFinite)
+	assert.ErrorIs(t, err, curvature.ErrNonFinite)
 }
 
 // TestLimits stops runs by gonum's evaluation and iteration limits, which

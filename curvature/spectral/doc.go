@@ -76,7 +76,7 @@
 // before any product, with a *curvature.BudgetError when that exceeds its
 // Budget. Randomness comes from Rand, or from a generator seeded with
 // Seed, so a seed fixes every result. Bad settings return an error; a
-// product with NaN or Inf returns ErrNonFinite; a destination of the
+// product with NaN or Inf returns curvature.ErrNonFinite; a destination of the
 // wrong length is a programming error and panics.
 //
 // # References

@@ -186,7 +186,7 @@ func TestEigenBadInput(t *testing.T) {
 		_, err := s.Eigen(nil)
 		assert.Error(t, err)
 		_, err = s.Eigen(curvature.NewDense(mat.NewSymDense(1, []float64{math.NaN()})))
-		assert.ErrorIs(t, err, ErrNonFinite)
+		assert.ErrorIs(t, err, curvature.ErrNonFinite)
 	}
 }
 

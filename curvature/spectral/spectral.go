@@ -17,9 +17,6 @@ var (
 	// the residual test. The result holds the best pairs found and their
 	// true residuals.
 	ErrNotConverged = errors.New("spectral: eigenpairs not converged")
-
-	// ErrNonFinite is returned when an operator product holds NaN or Inf.
-	ErrNonFinite = errors.New("spectral: non-finite operator product")
 )
 
 // Which selects an end of the spectrum.
@@ -127,7 +124,7 @@ func mulVec(dst []float64, op curvature.Operator, v []float64, products *int) er
 	op.MulVecTo(dst, v)
 	*products++
 	if !finiteVec(dst) {
-		return ErrNonFinite
+		return fmt.Errorf("spectral: operator product: %w", curvature.ErrNonFinite)
 	}
 	return nil
 }

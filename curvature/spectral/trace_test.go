@@ -182,7 +182,7 @@ func TestTraceBadInputAndBudget(t *testing.T) {
 	_, err = (&Hutchinson{}).Trace(nil)
 	assert.Error(t, err)
 	_, err = (&Hutchinson{}).Trace(curvature.NewDense(mat.NewSymDense(2, []float64{1, math.Inf(1), math.Inf(1), 1})))
-	assert.ErrorIs(t, err, ErrNonFinite)
+	assert.ErrorIs(t, err, curvature.ErrNonFinite)
 	assert.Panics(t, func() { _, _ = (&Hutchinson{}).Diagonal(make([]float64, 3), op) })
 
 	var be *curvature.BudgetError
