@@ -13,9 +13,9 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 )
 
-// Precondition a gradient with K-FAC: one layer with 2 outputs and 2
-// inputs (plus the bias), G 2×2 and A 3×3.
-func ExampleNewKFAC() {
+// Precondition a gradient with a Kronecker block: one layer with 2 outputs
+// and 2 inputs (plus the bias), G 2×2 and A 3×3.
+func ExampleNewKron() {
 	g := mat.NewSymDense(2, []float64{
 		2, 0.5,
 		0.5, 1,
@@ -25,7 +25,7 @@ func ExampleNewKFAC() {
 		0.2, 1, 0.1,
 		0, 0.1, 1,
 	})
-	k, err := approx.NewKFAC([]approx.KronFactors{{G: g, A: a}}, nil)
+	k, err := approx.NewKron(g, a, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -21,15 +21,16 @@ func cpuTimer(b *testing.B) func() {
 // benchShapes are the K-FAC blocks of the 64-128-128-10 perceptron.
 var benchShapes = LayerShapes(64, 128, 128, 10)
 
-// benchFactors returns K-FAC factors as a network would: A = mean of ā āᵀ
-// over a batch of 256 augmented inputs, G = mean of δ δᵀ, plus 1e-3·I.
-func benchFactors(seed uint64) []KronFactors {
+// benchKFAC returns a K-FAC with factors as a network would give them: A =
+// mean of ā āᵀ over a batch of 256 augmented inputs, G = mean of δ δᵀ, plus
+// 1e-3·I.
+func benchKFAC(b *testing.B, seed uint64, s *KFACSettings) *KFAC {
 	rnd := rand.New(rand.NewPCG(seed, 2))
-	f := make([]KronFactors, len(benchShapes))
+	gs, as := make([]mat.Symmetric, len(benchShapes)), make([]mat.Symmetric, len(benchShapes))
 	for l, sh := range benchShapes {
-		f[l] = KronFactors{G: sampleCov(rnd, sh.G, 256), A: sampleCov(rnd, sh.A, 256)}
+		gs[l], as[l] = sampleCov(rnd, sh.G, 256), sampleCov(rnd, sh.A, 256)
 	}
-	return f
+	return kfacOfFactors(b, gs, as, s)
 }
 
 func sampleCov(rnd *rand.Rand, n, N int) *mat.SymDense {
@@ -43,10 +44,7 @@ func sampleCov(rnd *rand.Rand, n, N int) *mat.SymDense {
 }
 
 func benchmarkKFACPrecondition(b *testing.B, s KFACSettings) {
-	k, err := NewKFAC(benchFactors(1), &s)
-	if err != nil {
-		b.Fatal(err)
-	}
+	k := benchKFAC(b, 1, &s)
 	g := randVec(newRand(2), k.Dim())
 	dst := make([]float64, k.Dim())
 	if err := k.SolveDampedTo(dst, g, 1e-2); err != nil { // caches Cholesky factors
@@ -73,10 +71,7 @@ func BenchmarkKFACPreconditionFactoredCholesky(b *testing.B) {
 }
 
 func benchmarkKFACMulVec(b *testing.B) {
-	k, err := NewKFAC(benchFactors(1), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	k := benchKFAC(b, 1, nil)
 	v := randVec(newRand(2), k.Dim())
 	dst := make([]float64, k.Dim())
 	done := cpuTimer(b)
@@ -88,20 +83,15 @@ func benchmarkKFACMulVec(b *testing.B) {
 
 func BenchmarkKFACMulVec(b *testing.B) { benchmarkKFACMulVec(b) }
 
-// benchmarkKFACRefresh measures the work of refreshing the inverses after
-// new factors: all eigendecompositions (exact or factored damping, any λ
-// afterwards) or the Cholesky factorisations of the damped factors for one λ.
+// benchmarkKFACRefresh measures the work of refreshing the factorisations
+// after new statistics, in place: all eigendecompositions (exact or
+// factored damping, any λ afterwards) or the inverses of the damped factors
+// for one λ.
 func benchmarkKFACRefresh(b *testing.B, s KFACSettings) {
-	f := benchFactors(1)
-	g := randVec(newRand(2), 26122)
-	dst := make([]float64, len(g))
+	k := benchKFAC(b, 1, &s)
 	done := cpuTimer(b)
 	for i := 0; i < b.N; i++ {
-		k, err := NewKFAC(f, &s)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := k.SolveDampedTo(dst, g, 1e-2); err != nil {
+		if err := k.Factorize(1e-2); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -114,58 +104,6 @@ func BenchmarkKFACRefreshEigen(b *testing.B) {
 func BenchmarkKFACRefreshCholesky(b *testing.B) {
 	benchmarkKFACRefresh(b, KFACSettings{Damping: FactoredDamping, Solver: CholeskySolver})
 }
-
-// benchmarkEKFACScaling re-estimates the EKFAC scales from 64 per-sample
-// gradients of the 64-128-128-10 network, either as full gradient vectors
-// (Q_Gᵀ X Q_A per layer) or as the per-layer rank-one factors δ, ā.
-func benchmarkEKFACScaling(b *testing.B, outer bool) {
-	k, err := NewKFAC(benchFactors(1), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rnd := newRand(3)
-	const N = 64
-	deltas := make([][][]float64, N)
-	abars := make([][][]float64, N)
-	grads := make([][]float64, N)
-	for i := 0; i < N; i++ {
-		for _, sh := range benchShapes {
-			d, a := randVec(rnd, sh.G), randVec(rnd, sh.A)
-			deltas[i] = append(deltas[i], d)
-			abars[i] = append(abars[i], a)
-			for _, x := range d {
-				for _, y := range a {
-					grads[i] = append(grads[i], x*y)
-				}
-			}
-		}
-	}
-	done := cpuTimer(b)
-	for it := 0; it < b.N; it++ {
-		acc, err := NewEKFACScaling(k)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for i := 0; i < N; i++ {
-			if outer {
-				for l := range benchShapes {
-					if err := acc.AddLayerOuter(l, deltas[i][l], abars[i][l]); err != nil {
-						b.Fatal(err)
-					}
-				}
-			} else if err := acc.AddGrad(grads[i]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if _, err := acc.Scaling(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	done()
-}
-
-func BenchmarkEKFACScalingFullGradients(b *testing.B) { benchmarkEKFACScaling(b, false) }
-func BenchmarkEKFACScalingRankOne(b *testing.B)       { benchmarkEKFACScaling(b, true) }
 
 // benchmarkTONGA adds a gradient of the 64-128-128-10 network to a
 // per-neuron TONGA (266 blocks) and computes the natural gradient.

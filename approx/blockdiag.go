@@ -130,10 +130,7 @@ func BlockDiagonalOf(m mat.Symmetric, index [][]int, budget int) (*BlockDiagonal
 	if _, err := checkPartition(index, n); err != nil {
 		return nil, err
 	}
-	floats := 0
-	for _, idx := range index {
-		floats += len(idx) * len(idx)
-	}
+	floats := blockFloats(index)
 	if err := curvature.CheckFloats("block diagonal", floats, budget); err != nil {
 		return nil, err
 	}

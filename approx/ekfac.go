@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // EigenKron is one EKFAC block: the eigenbasis Q = Q_G⊗Q_A of a Kronecker
@@ -129,110 +130,103 @@ func (k *EigenKron) LogDetDamped(lambda float64) (float64, error) {
 func (k *EigenKron) Floats() int { return k.p*k.p + k.q*k.q + k.p*k.q }
 
 // EKFAC is eigenvalue-corrected K-FAC (George, Laurent, Bouthillier,
-// Ballas & Vincent 2018): K-FAC's per-layer eigenbasis Q_G⊗Q_A kept, its
-// eigenvalues λ_G,a·λ_A,b replaced by scales s re-estimated in that basis,
-// block l = (Q_G⊗Q_A) diag(s_l) (Q_G⊗Q_A)ᵀ.
+// Ballas & Vincent 2018): the eigenbasis Q_G⊗Q_A of every Kronecker block of
+// a K-FAC kept, its eigenvalues λ_G,a·λ_A,b replaced by scales s
+// re-estimated in that basis, block l = (Q_G⊗Q_A) diag(s_l) (Q_G⊗Q_A)ᵀ.
+// The blocks of layers without Kronecker structure are those of the K-FAC.
 type EKFAC struct {
 	*BlockDiagonal
-	layers []*EigenKron
+	basis *KFAC
 }
 
 var _ Approximation = (*EKFAC)(nil)
 
-// ekfacFloats returns the floats of an EKFAC on basis.
-func ekfacFloats(basis *KFAC) int {
+// newEKFAC returns the EKFAC with basis's eigenbases and, for its Kronecker
+// blocks, the row-major p×q scales in scales[b] (used, not copied); the
+// other blocks are other[b], or basis's when other[b] is nil.
+func newEKFAC(basis *KFAC, scales [][]float64, other []Approximation) (*EKFAC, error) {
+	blocks := make([]Approximation, len(basis.parts))
+	for b, p := range basis.parts {
+		kr := basis.krons[b]
+		switch {
+		case kr != nil:
+			e, err := kr.basis()
+			if err != nil {
+				return nil, err
+			}
+			if len(scales[b]) != kr.Dim() {
+				return nil, fmt.Errorf("approx: %d EKFAC scales for a block of %d parameters", len(scales[b]), kr.Dim())
+			}
+			if err := checkFiniteVec("EKFAC scales", scales[b]); err != nil {
+				return nil, err
+			}
+			blocks[b] = newEigenKron(e, scales[b])
+		case other != nil && other[b] != nil:
+			blocks[b] = other[b]
+		default:
+			blocks[b] = p
+		}
+	}
+	bd, err := NewBlockDiagonal(blocks, basis.index)
+	if err != nil {
+		return nil, err
+	}
+	return &EKFAC{BlockDiagonal: bd, basis: basis}, nil
+}
+
+// ekfacFloats returns the floats an EKFAC on the blocks holds beside its
+// K-FAC: one scale per parameter of each Kronecker block.
+func ekfacFloats(blocks []netBlock) int {
 	f := 0
-	for _, sh := range basis.Shapes() {
-		f += sh.G*sh.G + sh.A*sh.A + sh.G*sh.A
+	for _, b := range blocks {
+		if b.structure == nn.KroneckerBlock {
+			f += b.size()
+		}
 	}
 	return f
 }
 
-// NewEKFAC returns the EKFAC with the eigenbasis of basis and scales s (of
-// length basis.Dim(), layer after layer, each layer's row-major p×q; s is
-// copied). It returns an error when s is not finite and a
-// *curvature.BudgetError when Σ p²+q²+pq exceeds budget (≤ 0: no limit).
-func NewEKFAC(basis *KFAC, s []float64, budget int) (*EKFAC, error) {
-	if len(s) != basis.Dim() {
-		return nil, fmt.Errorf("approx: %d EKFAC scales for %d parameters", len(s), basis.Dim())
-	}
-	if err := curvature.CheckFloats("EKFAC", ekfacFloats(basis), budget); err != nil {
-		return nil, err
-	}
-	if err := checkFiniteVec("EKFAC scales", s); err != nil {
-		return nil, err
-	}
-	layers := make([]*EigenKron, basis.NumLayers())
-	blocks := make([]Approximation, len(layers))
-	sizes := make([]int, len(layers))
-	off := 0
-	for l := range layers {
-		e, err := basis.Layer(l).basis()
-		if err != nil {
-			return nil, err
-		}
-		n := basis.Layer(l).Dim()
-		layers[l] = newEigenKron(e, append([]float64(nil), s[off:off+n]...))
-		blocks[l], sizes[l] = layers[l], n
-		off += n
-	}
-	bd, err := NewBlockDiagonal(blocks, Ranges(sizes...))
-	if err != nil {
-		return nil, err
-	}
-	return &EKFAC{BlockDiagonal: bd, layers: layers}, nil
-}
+// KFAC returns the K-FAC whose eigenbasis the EKFAC keeps.
+func (k *EKFAC) KFAC() *KFAC { return k.basis }
 
-// Layer returns layer l's block.
-func (k *EKFAC) Layer(l int) *EigenKron { return k.layers[l] }
-
-// NumLayers returns the number of layers.
-func (k *EKFAC) NumLayers() int { return len(k.layers) }
-
-// EKFACFromGrads returns the EKFAC whose scales are the mean squared
-// coordinates of the per-sample gradients (the rows of grads, N×n) in the
-// eigenbasis: s = (1/N) Σ_i ((Q_G⊗Q_A)ᵀ g_i)², George et al. (2018).
-func EKFACFromGrads(basis *KFAC, grads mat.Matrix, budget int) (*EKFAC, error) {
-	if err := curvature.CheckFloats("EKFAC", ekfacFloats(basis), budget); err != nil {
-		return nil, err
-	}
-	acc, err := NewEKFACScaling(basis)
-	if err != nil {
-		return nil, err
-	}
-	r, c := grads.Dims()
-	if c != basis.Dim() {
-		return nil, fmt.Errorf("approx: gradients have %d columns for %d parameters", c, basis.Dim())
-	}
-	g := make([]float64, c)
-	for i := 0; i < r; i++ {
-		mat.Row(g, i, grads)
-		if err := acc.AddGrad(g); err != nil {
-			return nil, fmt.Errorf("approx: gradient %d: %w", i, err)
-		}
-	}
-	s, err := acc.Scaling()
-	if err != nil {
-		return nil, err
-	}
-	return NewEKFAC(basis, s, budget)
-}
-
-// EKFACFromMatrix returns the EKFAC whose scales are s_k = q_kᵀ M q_k for
-// the columns q_k of each layer's Q_G⊗Q_A and M's diagonal block of that
-// layer: the diagonal in that basis nearest M in Frobenius norm. It
-// streams M's rows, costing O(P_l²(p_l+q_l)) per layer and O(P_l) memory.
-func EKFACFromMatrix(basis *KFAC, m mat.Symmetric, budget int) (*EKFAC, error) {
+// EKFACOf returns the EKFAC whose scales are s_k = q_kᵀ M q_k for the
+// columns q_k of each Kronecker block's Q_G⊗Q_A and M's diagonal block of
+// that layer — the diagonal in that basis nearest M in Frobenius norm —
+// and whose other blocks are M's own, dense or diagonal as the layer's
+// structure says. It streams M's rows, costing O(P_l²(p_l+q_l)) per layer
+// and O(P_l) memory beyond the result.
+func EKFACOf(basis *KFAC, m mat.Symmetric) (*EKFAC, error) {
 	if m.SymmetricDim() != basis.Dim() {
 		return nil, fmt.Errorf("approx: matrix of order %d for %d parameters", m.SymmetricDim(), basis.Dim())
 	}
-	if err := curvature.CheckFloats("EKFAC", ekfacFloats(basis), budget); err != nil {
+	if err := curvature.CheckFloats("EKFAC", ekfacFloats(basis.blocks), basis.set.Budget); err != nil {
 		return nil, err
 	}
-	s := make([]float64, basis.Dim())
-	off := 0
-	for l := 0; l < basis.NumLayers(); l++ {
-		kr := basis.Layer(l)
+	scales := make([][]float64, len(basis.blocks))
+	other := make([]Approximation, len(basis.blocks))
+	for bi, blk := range basis.blocks {
+		off := blk.lo
+		kr := basis.krons[bi]
+		if kr == nil {
+			idx := basis.index[bi]
+			var err error
+			if blk.structure == nn.DiagonalBlock {
+				d := make([]float64, len(idx))
+				for i, gi := range idx {
+					d[i] = m.At(gi, gi)
+				}
+				other[bi], err = NewDiagonal(d, 0)
+			} else {
+				other[bi], err = BlockDiagonalOf(m, [][]int{idx}, 0)
+				if err == nil {
+					other[bi], _ = other[bi].(*BlockDiagonal).Block(0)
+				}
+			}
+			if err != nil {
+				return nil, fmt.Errorf("approx: layer %d: %w", blk.layer, err)
+			}
+			continue
+		}
 		e, err := kr.basis()
 		if err != nil {
 			return nil, err
@@ -242,7 +236,7 @@ func EKFACFromMatrix(basis *KFAC, m mat.Symmetric, budget int) (*EKFAC, error) {
 		row := make([]float64, n)
 		t := mat.NewDense(p, q, nil)
 		w := mat.NewDense(p, q, nil)
-		sl := s[off : off+n]
+		sl := make([]float64, n)
 		for o := 0; o < p; o++ {
 			for j := 0; j < q; j++ {
 				i := o*q + j
@@ -264,132 +258,7 @@ func EKFACFromMatrix(basis *KFAC, m mat.Symmetric, budget int) (*EKFAC, error) {
 				}
 			}
 		}
-		off += n
+		scales[bi] = sl
 	}
-	return NewEKFAC(basis, s, budget)
-}
-
-// EKFACScaling accumulates the sums Σ_i ((Q_G⊗Q_A)ᵀ g_i)² per layer, and
-// the number of samples, so that partial sums over parts of a batch merge
-// exactly. Not safe for concurrent use; give each goroutine its own and
-// Merge them.
-type EKFACScaling struct {
-	basis  *KFAC
-	eig    []*kronEig
-	sum    [][]float64 // per layer, row-major p×q
-	count  []int
-	w1, w2 []*mat.Dense
-	y, z   []float64
-}
-
-// NewEKFACScaling returns an empty accumulator for basis's eigenbasis.
-func NewEKFACScaling(basis *KFAC) (*EKFACScaling, error) {
-	L := basis.NumLayers()
-	acc := &EKFACScaling{basis: basis, eig: make([]*kronEig, L), sum: make([][]float64, L),
-		count: make([]int, L), w1: make([]*mat.Dense, L), w2: make([]*mat.Dense, L)}
-	maxp, maxq := 0, 0
-	for l := 0; l < L; l++ {
-		kr := basis.Layer(l)
-		e, err := kr.basis()
-		if err != nil {
-			return nil, err
-		}
-		acc.eig[l] = e
-		acc.sum[l] = make([]float64, kr.Dim())
-		acc.w1[l] = mat.NewDense(kr.p, kr.q, nil)
-		acc.w2[l] = mat.NewDense(kr.p, kr.q, nil)
-		maxp, maxq = max(maxp, kr.p), max(maxq, kr.q)
-	}
-	acc.y, acc.z = make([]float64, maxp), make([]float64, maxq)
-	return acc, nil
-}
-
-// AddGrad adds one per-sample gradient g (length basis.Dim()) to every
-// layer: S_l += (Q_Gᵀ X_l Q_A)², X_l the layer's p×q slice of g.
-func (acc *EKFACScaling) AddGrad(g []float64) error {
-	if len(g) != acc.basis.Dim() {
-		panic(fmt.Sprintf("approx: gradient of length %d for %d parameters", len(g), acc.basis.Dim()))
-	}
-	if err := checkFiniteVec("gradient", g); err != nil {
-		return err
-	}
-	off := 0
-	for l, e := range acc.eig {
-		kr := acc.basis.Layer(l)
-		n := kr.Dim()
-		e.project(acc.w1[l], acc.w2[l], mat.NewDense(kr.p, kr.q, g[off:off+n]))
-		sum := acc.sum[l]
-		for a := 0; a < kr.p; a++ {
-			row := acc.w1[l].RawRowView(a)
-			for b, x := range row {
-				sum[a*kr.q+b] += x * x
-			}
-		}
-		acc.count[l]++
-		off += n
-	}
-	return nil
-}
-
-// AddLayerOuter adds one sample's gradient of layer l given as the outer
-// product δ āᵀ (δ the back-propagated pre-activation gradient, length p;
-// ā the augmented input, length q). The projection is rank one,
-// Q_Gᵀ δ āᵀ Q_A = (Q_Gᵀδ)(Q_Aᵀā)ᵀ, so it costs O(p² + q²), not
-// O(pq(p+q)).
-func (acc *EKFACScaling) AddLayerOuter(l int, delta, abar []float64) error {
-	kr := acc.basis.Layer(l)
-	if len(delta) != kr.p || len(abar) != kr.q {
-		panic(fmt.Sprintf("approx: layer %d outer product of %d×%d for a %d×%d block", l, len(delta), len(abar), kr.p, kr.q))
-	}
-	if err := checkFiniteVec("delta", delta); err != nil {
-		return err
-	}
-	if err := checkFiniteVec("activation", abar); err != nil {
-		return err
-	}
-	e := acc.eig[l]
-	y, z := acc.y[:kr.p], acc.z[:kr.q]
-	mat.NewVecDense(kr.p, y).MulVec(e.qg.T(), mat.NewVecDense(kr.p, delta))
-	mat.NewVecDense(kr.q, z).MulVec(e.qa.T(), mat.NewVecDense(kr.q, abar))
-	sum := acc.sum[l]
-	for a, ya := range y {
-		for b, zb := range z {
-			x := ya * zb
-			sum[a*kr.q+b] += x * x
-		}
-	}
-	acc.count[l]++
-	return nil
-}
-
-// Merge adds other's sums and counts to acc. Both must share the basis.
-func (acc *EKFACScaling) Merge(other *EKFACScaling) {
-	if other.basis != acc.basis {
-		panic("approx: merging EKFAC scalings of different bases")
-	}
-	for l := range acc.sum {
-		for i, x := range other.sum[l] {
-			acc.sum[l][i] += x
-		}
-		acc.count[l] += other.count[l]
-	}
-}
-
-// Count returns the number of samples added to layer l.
-func (acc *EKFACScaling) Count(l int) int { return acc.count[l] }
-
-// Scaling returns the mean s of the squared projections, layer after
-// layer. It returns an error when a layer has no samples.
-func (acc *EKFACScaling) Scaling() ([]float64, error) {
-	s := make([]float64, 0, acc.basis.Dim())
-	for l, sum := range acc.sum {
-		if acc.count[l] == 0 {
-			return nil, fmt.Errorf("approx: EKFAC layer %d has no samples", l)
-		}
-		inv := 1 / float64(acc.count[l])
-		for _, x := range sum {
-			s = append(s, x*inv)
-		}
-	}
-	return s, nil
+	return newEKFAC(basis, scales, other)
 }

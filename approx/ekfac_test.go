@@ -11,38 +11,9 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 )
 
-// randKFAC returns a K-FAC with random SPD factors of the given shapes.
-func randKFAC(t testing.TB, seed uint64, shapes []KronShape, s *KFACSettings) *KFAC {
-	rnd := newRand(seed)
-	f := make([]KronFactors, len(shapes))
-	for l, sh := range shapes {
-		f[l] = KronFactors{G: randSPD(rnd, sh.G, 0.1), A: randSPD(rnd, sh.A, 0.1)}
-	}
-	k, err := NewKFAC(f, s)
-	require.NoError(t, err)
-	return k
-}
-
-// kronEigenvalues returns λ_G,a·λ_A,b layer after layer, row-major.
-func kronEigenvalues(t testing.TB, k *KFAC) []float64 {
-	var s []float64
-	for l := 0; l < k.NumLayers(); l++ {
-		g, a := k.Layer(l).Factors()
-		var eg, ea mat.EigenSym
-		require.True(t, eg.Factorize(g, false))
-		require.True(t, ea.Factorize(a, false))
-		for _, x := range eg.Values(nil) {
-			for _, y := range ea.Values(nil) {
-				s = append(s, x*y)
-			}
-		}
-	}
-	return s
-}
-
 func TestEKFACWithKFACEigenvaluesIsKFAC(t *testing.T) {
 	k := randKFAC(t, 21, LayerShapes(3, 4, 2), nil)
-	e, err := NewEKFAC(k, kronEigenvalues(t, k), 0)
+	e, err := newEKFAC(k, kronEigenvalues(t, k), nil)
 	require.NoError(t, err)
 	assert.Less(t, relDiffMat(e.Dense(), k.Dense()), 1e-13)
 	rnd := newRand(22)
@@ -60,9 +31,10 @@ func TestEKFACWithKFACEigenvaluesIsKFAC(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, lk, le, 1e-10)
 	assert.Equal(t, (4*4+4*4+4*4)+(2*2+5*5+2*5), e.Floats()) // layers {G 4, A 4} and {G 2, A 5}
+	assert.Same(t, k, e.KFAC())
 }
 
-func TestEKFACFromMatrix(t *testing.T) {
+func TestEKFACOf(t *testing.T) {
 	shapes := LayerShapes(3, 3, 2)
 	k := randKFAC(t, 23, shapes, nil)
 	rnd := newRand(24)
@@ -72,18 +44,19 @@ func TestEKFACFromMatrix(t *testing.T) {
 	m := k.Dense()
 	noise := randSPD(rnd, n, 0)
 	m.AddSym(m, noise)
-	e, err := EKFACFromMatrix(k, m, 0)
+	e, err := EKFACOf(k, m)
 	require.NoError(t, err)
 
 	// Oracle: s_k = q_kᵀ M q_k with Q = kron(Q_G, Q_A) formed densely.
 	off := 0
-	for l := 0; l < k.NumLayers(); l++ {
-		eg, _ := k.Layer(l).basis()
+	for l := 0; l < k.NumBlocks(); l++ {
+		eg, _ := k.Kron(l).basis()
 		var q mat.Dense
 		q.Kronecker(eg.qg, eg.qa)
-		p := k.Layer(l).Dim()
+		p := k.Kron(l).Dim()
 		blk := m.SliceSym(off, off+p)
-		s := e.Layer(l).Scaling()
+		b, _ := e.Block(l)
+		s := b.(*EigenKron).Scaling()
 		for c := 0; c < p; c++ {
 			col := mat.Col(nil, c, &q)
 			want := mat.Inner(mat.NewVecDense(p, col), blk, mat.NewVecDense(p, col))
@@ -99,99 +72,64 @@ func TestEKFACFromMatrix(t *testing.T) {
 	// Nor than any other diagonal in that basis, e.g. K-FAC's scaled.
 	for _, c := range []float64{0.5, 0.9, 1.1, 2} {
 		s := kronEigenvalues(t, k)
-		for i := range s {
-			s[i] *= c
+		for _, sl := range s {
+			for i := range sl {
+				sl[i] *= c
+			}
 		}
-		other, err := NewEKFAC(k, s, 0)
+		other, err := newEKFAC(k, s, nil)
 		require.NoError(t, err)
 		var do mat.Dense
 		do.Sub(other.Dense(), m)
 		assert.Less(t, mat.Norm(&de, 2), mat.Norm(&do, 2))
 	}
-}
-
-func TestEKFACFromGrads(t *testing.T) {
-	shapes := LayerShapes(2, 3, 2)
-	k := randKFAC(t, 25, shapes, &KFACSettings{Damping: FactoredDamping, Solver: CholeskySolver})
-	rnd := newRand(26)
-	const N = 9
-	n := k.Dim()
-	grads := randDense(rnd, N, n)
-	e, err := EKFACFromGrads(k, grads, 0)
-	require.NoError(t, err)
-	// Oracle: the empirical Fisher (1/N) Gᵀ G and its optimal diagonal,
-	// since q_kᵀ EF q_k = (1/N) Σ (q_kᵀ g_i)².
-	ef := mat.NewSymDense(n, nil)
-	ef.SymRankK(ef, 1/float64(N), grads.T())
-	fromM, err := EKFACFromMatrix(k, ef, 0)
-	require.NoError(t, err)
-	for l := 0; l < k.NumLayers(); l++ {
-		assert.Less(t, relDiff(e.Layer(l).Scaling(), fromM.Layer(l).Scaling()), 1e-12)
-	}
-
-	// Merging two halves equals one pass.
-	a1, _ := NewEKFACScaling(k)
-	a2, _ := NewEKFACScaling(k)
-	for i := 0; i < N; i++ {
-		acc := a1
-		if i%2 == 1 {
-			acc = a2
-		}
-		require.NoError(t, acc.AddGrad(mat.Row(nil, i, grads)))
-	}
-	a1.Merge(a2)
-	assert.Equal(t, N, a1.Count(0))
-	s, err := a1.Scaling()
-	require.NoError(t, err)
-	sWant, _ := NewEKFACScaling(k)
-	for i := 0; i < N; i++ {
-		_ = sWant.AddGrad(mat.Row(nil, i, grads))
-	}
-	s2, _ := sWant.Scaling()
-	assert.Less(t, relDiff(s, s2), 1e-14)
-
-	empty, _ := NewEKFACScaling(k)
-	_, err = empty.Scaling()
+	_, err = EKFACOf(k, mat.NewSymDense(n+1, nil))
 	assert.Error(t, err)
-	bad := make([]float64, n)
-	bad[3] = math.NaN()
-	assert.Error(t, empty.AddGrad(bad))
 }
 
-// TestEKFACLayerOuter checks the rank-one projection against the full one:
-// a linear layer's per-sample gradient is δ āᵀ.
-func TestEKFACLayerOuter(t *testing.T) {
-	shapes := LayerShapes(4, 3, 2)
-	k := randKFAC(t, 27, shapes, nil)
+// eigenScales against the definition: each sample's gradient
+// Σ_r g_r ā_rᵀ projected by the dense kron(Q_G, Q_A), squared and summed,
+// with one position (the rank-one fast path) and with three.
+func TestEigenScales(t *testing.T) {
+	k := randKFAC(t, 27, LayerShapes(4, 3), nil)
+	e, err := k.Kron(0).basis()
+	require.NoError(t, err)
+	p, q := 3, 5
+	var Q mat.Dense
+	Q.Kronecker(e.qg, e.qa)
 	rnd := newRand(28)
-	outer, _ := NewEKFACScaling(k)
-	full, _ := NewEKFACScaling(k)
-	for i := 0; i < 5; i++ {
-		g := make([]float64, 0, k.Dim())
-		for l, sh := range shapes {
-			delta, abar := randVec(rnd, sh.G), randVec(rnd, sh.A)
-			require.NoError(t, outer.AddLayerOuter(l, delta, abar))
-			for _, d := range delta {
-				for _, a := range abar {
-					g = append(g, d*a)
+	const n, w = 4, 0.3
+	for _, r := range []int{1, 3} {
+		abar := randDense(rnd, n*r, q)
+		grads := []*mat.Dense{randDense(rnd, n*r, p), randDense(rnd, n*r, p)}
+		got := eigenScales(e, abar, grads, r, w)
+		want := make([]float64, p*q)
+		for _, g := range grads {
+			for i := 0; i < n; i++ {
+				var gi mat.Dense
+				gi.Mul(g.Slice(i*r, (i+1)*r, 0, p).T(), abar.Slice(i*r, (i+1)*r, 0, q))
+				proj := mat.NewVecDense(p*q, nil)
+				proj.MulVec(Q.T(), mat.NewVecDense(p*q, gi.RawMatrix().Data))
+				for c := range want {
+					want[c] += w * proj.AtVec(c) * proj.AtVec(c)
 				}
 			}
 		}
-		require.NoError(t, full.AddGrad(g))
+		assert.Less(t, relDiff(got, want), 1e-13, "%d positions", r)
 	}
-	so, _ := outer.Scaling()
-	sf, _ := full.Scaling()
-	assert.Less(t, relDiff(so, sf), 1e-13)
 }
 
 func TestEKFACSolveAgainstDense(t *testing.T) {
 	k := randKFAC(t, 29, LayerShapes(3, 2, 3), nil)
 	rnd := newRand(30)
-	s := make([]float64, k.Dim())
-	for i := range s {
-		s[i] = rnd.Float64() + 0.01
+	s := make([][]float64, k.NumBlocks())
+	for l := range s {
+		s[l] = make([]float64, k.Kron(l).Dim())
+		for i := range s[l] {
+			s[l][i] = rnd.Float64() + 0.01
+		}
 	}
-	e, err := NewEKFAC(k, s, 0)
+	e, err := newEKFAC(k, s, nil)
 	require.NoError(t, err)
 	dense := e.Dense()
 	v := randVec(rnd, k.Dim())
@@ -203,10 +141,12 @@ func TestEKFACSolveAgainstDense(t *testing.T) {
 		require.NoError(t, err)
 		assert.InDelta(t, denseLogDet(t, dense, lambda), ld, 1e-9)
 	}
-	s[0] = -0.5
-	e, _ = NewEKFAC(k, s, 0)
+	s[0][0] = -0.5
+	e, err = newEKFAC(k, s, nil)
+	require.NoError(t, err)
 	assert.ErrorIs(t, e.SolveDampedTo(got, v, 0.1), curvature.ErrNotPositiveDefinite)
 	assert.NoError(t, e.SolveDampedTo(got, v, 0.6))
-	_, err = NewEKFAC(k, s[:3], 0)
+	s[1][0] = math.NaN()
+	_, err = newEKFAC(k, s, nil)
 	assert.Error(t, err)
 }

@@ -137,12 +137,15 @@ func FuzzDampedSolves(f *testing.F) {
 			shape = KronShape{G: 2, A: n / 2}
 		}
 		for _, method := range []NearestKronMethod{KronPower, KronSVD} {
-			kf, err := NearestKronecker(m, []KronShape{shape}, &NearestKronSettings{Method: method, MaxIter: 50})
+			nk, err := NearestKroneckerOf(m, []KronShape{shape}, &NearestKronSettings{Method: method, MaxIter: 50})
 			if err != nil {
 				t.Fatalf("nearest Kronecker of a finite matrix: %v", err)
 			}
-			checkSolve(t, "nearest kron", kf.Dense(), x, v, lambda, kf.SolveDampedTo(x, v, lambda))
-			if e, err := EKFACFromMatrix(kf, m, 0); err == nil {
+			checkSolve(t, "nearest kron", nk.Dense(), x, v, lambda, nk.SolveDampedTo(x, v, lambda))
+			kr, _ := nk.Block(0)
+			g, a := kr.(*Kron).Factors()
+			basis := kfacOfFactors(t, []mat.Symmetric{g}, []mat.Symmetric{a}, nil)
+			if e, err := EKFACOf(basis, m); err == nil {
 				checkSolve(t, "ekfac", e.Dense(), x, v, lambda, e.SolveDampedTo(x, v, lambda))
 			}
 		}

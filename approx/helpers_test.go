@@ -5,7 +5,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // randSym returns a symmetric n×n matrix with standard normal entries.
@@ -109,3 +112,65 @@ func relDiffMat(a, b mat.Matrix) float64 {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 1)) }
+
+// kfacOfFactors returns a K-FAC (with no network: it cannot Update) whose
+// Kronecker blocks hold copies of the factors gs[l], as[l], eigendecomposed
+// when the settings' solver is the eigen solver.
+func kfacOfFactors(t testing.TB, gs, as []mat.Symmetric, s *KFACSettings) *KFAC {
+	t.Helper()
+	var set KFACSettings
+	if s != nil {
+		set = *s
+	}
+	require.NoError(t, set.check())
+	blocks := make([]netBlock, len(gs))
+	off := 0
+	for l := range gs {
+		p, q := gs[l].SymmetricDim(), as[l].SymmetricDim()
+		blocks[l] = netBlock{layer: l, lo: off, hi: off + p*q, structure: nn.KroneckerBlock, p: p, q: q, r: 1}
+		off += p * q
+	}
+	k, err := newKFAC(nil, blocks, set)
+	require.NoError(t, err)
+	for l, kr := range k.krons {
+		copyFull(kr.g, gs[l])
+		copyFull(kr.a, as[l])
+	}
+	if set.Solver == EigenSolver {
+		require.NoError(t, k.Factorize(0))
+	}
+	return k
+}
+
+// randKFAC returns a K-FAC with random SPD factors of the given shapes.
+func randKFAC(t testing.TB, seed uint64, shapes []KronShape, s *KFACSettings) *KFAC {
+	rnd := newRand(seed)
+	gs, as := make([]mat.Symmetric, len(shapes)), make([]mat.Symmetric, len(shapes))
+	for l, sh := range shapes {
+		gs[l], as[l] = randSPD(rnd, sh.G, 0.1), randSPD(rnd, sh.A, 0.1)
+	}
+	return kfacOfFactors(t, gs, as, s)
+}
+
+// kronEigenvalues returns λ_G,a·λ_A,b of each Kronecker block, row-major.
+func kronEigenvalues(t testing.TB, k *KFAC) [][]float64 {
+	s := make([][]float64, k.NumBlocks())
+	for l := range s {
+		g, a := k.Kron(l).Factors()
+		var eg, ea mat.EigenSym
+		require.True(t, eg.Factorize(g, false))
+		require.True(t, ea.Factorize(a, false))
+		for _, x := range eg.Values(nil) {
+			for _, y := range ea.Values(nil) {
+				s[l] = append(s[l], x*y)
+			}
+		}
+	}
+	return s
+}
+
+// kronAt returns block l of a block diagonal of Kronecker products.
+func kronAt(bd *BlockDiagonal, l int) *Kron {
+	b, _ := bd.Block(l)
+	return b.(*Kron)
+}

@@ -2,132 +2,318 @@ package approx
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// KronShape gives the sizes of a Kronecker block's factors: G is G×G (a
-// layer's out) and A is A×A (its in+1); the block acts on G·A parameters.
-type KronShape struct {
-	G, A int
+// FactorKind selects the output vectors K-FAC backpropagates for its G
+// factors (and for the exact blocks of layers without Kronecker structure).
+type FactorKind int
+
+const (
+	// ExactFactors backpropagates every column of the output-Hessian
+	// factor S (S Sᵀ = H_z): G = (1/N) Σ_i Σ_c b_ic b_icᵀ, b_ic =
+	// J_{z←s}ᵀ S_i e_c. K-FAC then approximates the GGN (= Fisher); this
+	// is "KFLR" (Botev et al. 2017). It costs one backward pass per
+	// network output.
+	ExactFactors FactorKind = iota
+	// MCFactors backpropagates gradients at labels sampled from the model,
+	// y ~ p(y|z), as Martens & Grosse (2015): an unbiased estimate of the
+	// exact factor.
+	MCFactors
+	// EmpiricalFactors backpropagates gradients at the true labels: the
+	// Kronecker factorisation of the empirical Fisher.
+	EmpiricalFactors
+)
+
+var factorKindNames = [...]string{"exact", "mc", "empirical"}
+
+func (k FactorKind) String() string {
+	if k < 0 || int(k) >= len(factorKindNames) {
+		return fmt.Sprintf("FactorKind(%d)", int(k))
+	}
+	return factorKindNames[k]
 }
 
-// LayerShapes returns the Kronecker shapes of a multi-layer perceptron with
-// the given widths (input first): layer l has G = widths[l+1] and
-// A = widths[l]+1. It panics unless there are at least two widths, all
-// positive.
-func LayerShapes(widths ...int) []KronShape {
-	if len(widths) < 2 {
-		panic("approx: LayerShapes needs at least two widths")
-	}
-	s := make([]KronShape, len(widths)-1)
-	for l := range s {
-		if widths[l] <= 0 || widths[l+1] <= 0 {
-			panic(fmt.Sprintf("approx: non-positive layer width in %v", widths))
+// ParseFactorKind returns the FactorKind named exact, mc or empirical.
+func ParseFactorKind(name string) (FactorKind, error) {
+	for k, s := range factorKindNames {
+		if s == name {
+			return FactorKind(k), nil
 		}
-		s[l] = KronShape{G: widths[l+1], A: widths[l] + 1}
 	}
-	return s
+	return 0, fmt.Errorf("approx: unknown K-FAC factor kind %q (want exact, mc or empirical)", name)
 }
 
-// KronFactors are the two factors of one layer's K-FAC block, G⊗A.
-type KronFactors struct {
-	G mat.Symmetric // out×out, from the back-propagated pre-activation gradients
-	A mat.Symmetric // (in+1)×(in+1), from the augmented input activations
-}
-
-// KFACSettings configure NewKFAC. The zero value is exact damping through
-// eigendecompositions and no memory limit.
+// KFACSettings configure K-FAC and EKFAC. The zero value is exact factors,
+// exact damping through eigendecompositions and no memory limit.
 type KFACSettings struct {
-	// Damping selects what SolveDampedTo inverts; see Damping.
+	// Factors selects the statistics (see FactorKind).
+	Factors FactorKind
+	// Samples is the number of labels drawn per input for MCFactors. If it
+	// is 0, it defaults to 1.
+	Samples int
+	// Rand draws the MCFactors labels. If it is nil, a generator seeded
+	// with Seed is used, so the same Seed gives the same factors.
+	Rand *rand.Rand
+	Seed uint64
+
+	// Damping selects what the Kronecker blocks' SolveDampedTo inverts and
+	// Solver how (see Damping and FactorSolver). Blocks without Kronecker
+	// structure always invert B + λI.
 	Damping Damping
-	// Solver selects how the factors are inverted; see FactorSolver.
-	Solver FactorSolver
-	// Budget is the most floats the factors may hold (Σ out² + (in+1)²);
-	// ≤ 0 means no limit.
+	Solver  FactorSolver
+
+	// Budget is the most floats the approximation may hold: per Kronecker
+	// layer p² + q², per other layer its dense block P_l² or its diagonal
+	// P_l (EKFAC adds a scale per Kronecker parameter). It is checked
+	// before anything is allocated. If it is 0, there is no limit.
 	Budget int
 }
 
-// KFAC is Kronecker-factored approximate curvature (Martens & Grosse
-// 2015): a block-diagonal approximation with one block per layer, block l
-// being G_l⊗A_l on the layer's p_l·q_l consecutive parameters. Products,
-// damped solves, trace and log-determinant all come from the factors.
+func (s *KFACSettings) check() error {
+	if s.Samples < 0 {
+		return fmt.Errorf("approx: %d Monte-Carlo samples; want at least 1", s.Samples)
+	}
+	if s.Factors < ExactFactors || s.Factors > EmpiricalFactors {
+		return fmt.Errorf("approx: unknown K-FAC factor kind %d", s.Factors)
+	}
+	if s.Budget < 0 {
+		return fmt.Errorf("approx: negative budget %d", s.Budget)
+	}
+	return s.kron().check()
+}
+
+func (s *KFACSettings) kron() KronSettings {
+	return KronSettings{Damping: s.Damping, Solver: s.Solver}
+}
+
+// KFAC is Kronecker-factored approximate curvature (Martens & Grosse 2015)
+// of a network: a block-diagonal approximation with one block per layer
+// with parameters. The block of a Kronecker layer (nn.Kronecker) is G⊗A on
+// its p·q consecutive parameters, with A from the layer's Kronecker inputs
+// and G from the gradients in its outputs; the block of any other layer is
+// the exact block of the matrix the factors estimate, dense or diagonal as
+// the layer's nn.Structure says. Products, damped solves, trace and
+// log-determinant all come from the blocks.
+//
+// A KFAC from NewKFAC holds running statistics that Update folds new
+// batches into, in place, as an optimizer does every few steps. Update does
+// not refactorise: SolveDampedTo keeps applying the factorisation it last
+// made for a damping — the eigendecompositions, or the damped factors'
+// inverses — until Factorize refreshes it, which is the amortisation of
+// Martens & Grosse (2015) §8. Every other method uses the current values.
 type KFAC struct {
 	*BlockDiagonal
-	layers []*Kron
+	set    KFACSettings
+	rng    *rand.Rand
+	net    *nn.Network
+	blocks []netBlock
+	krons  []*Kron // per block, nil unless the block is Kronecker
+	parts  []Approximation
+	dest   []blockDest
+	pass   *statPass
 }
 
 var _ Approximation = (*KFAC)(nil)
 
-// NewKFAC returns the K-FAC approximation with the given per-layer
-// factors (copied). With the eigen solver each factor is eigendecomposed
-// here, once. It returns an error for empty or non-finite factors or
-// invalid settings, and a *curvature.BudgetError when Σ p_l² + q_l²
-// exceeds the budget.
-func NewKFAC(factors []KronFactors, s *KFACSettings) (*KFAC, error) {
+// NewKFAC returns a K-FAC for net's layers whose statistics are all zero
+// until Update adds some. It checks the settings and the memory budget
+// before it allocates, and returns an error for a network without
+// parameters or a Kronecker layer whose shape does not fit its parameters.
+func NewKFAC(net *nn.Network, s *KFACSettings) (*KFAC, error) {
 	var set KFACSettings
 	if s != nil {
 		set = *s
 	}
-	if len(factors) == 0 {
-		return nil, fmt.Errorf("approx: K-FAC with no layers")
-	}
-	floats := 0
-	for _, f := range factors {
-		if f.G == nil || f.A == nil {
-			return nil, fmt.Errorf("approx: K-FAC layer with a nil factor")
-		}
-		p, q := f.G.SymmetricDim(), f.A.SymmetricDim()
-		floats += p*p + q*q
-	}
-	if err := curvature.CheckFloats("K-FAC factors", floats, set.Budget); err != nil {
+	if err := set.check(); err != nil {
 		return nil, err
 	}
-	ks := &KronSettings{Damping: set.Damping, Solver: set.Solver}
-	layers := make([]*Kron, len(factors))
-	blocks := make([]Approximation, len(factors))
-	sizes := make([]int, len(factors))
-	errs := make([]error, len(factors))
-	// The layers are independent, and with the eigen solver each costs
-	// two eigendecompositions: build them on up to GOMAXPROCS goroutines.
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for l, f := range factors {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			layers[l], errs[l] = NewKron(f.G, f.A, ks)
-		})
-	}
-	wg.Wait()
-	for l, k := range layers {
-		if errs[l] != nil {
-			return nil, fmt.Errorf("approx: K-FAC layer %d: %w", l, errs[l])
-		}
-		blocks[l], sizes[l] = k, k.Dim()
-	}
-	bd, err := NewBlockDiagonal(blocks, Ranges(sizes...))
+	blocks, err := networkBlocks(net)
 	if err != nil {
 		return nil, err
 	}
-	return &KFAC{BlockDiagonal: bd, layers: layers}, nil
+	return newKFAC(net, blocks, set)
 }
 
-// NumLayers returns the number of layers.
-func (k *KFAC) NumLayers() int { return len(k.layers) }
-
-// Layer returns layer l's Kronecker block.
-func (k *KFAC) Layer(l int) *Kron { return k.layers[l] }
-
-// Shapes returns the layers' factor sizes.
-func (k *KFAC) Shapes() []KronShape {
-	s := make([]KronShape, len(k.layers))
-	for l, kr := range k.layers {
-		s[l] = kr.Shape()
+// newKFAC returns the K-FAC of zero statistics on the blocks, with set
+// checked.
+func newKFAC(net *nn.Network, blocks []netBlock, set KFACSettings) (*KFAC, error) {
+	floats := 0
+	for _, b := range blocks {
+		floats += b.floats()
 	}
-	return s
+	if err := curvature.CheckFloats("K-FAC", floats, set.Budget); err != nil {
+		return nil, err
+	}
+	if set.Samples == 0 {
+		set.Samples = 1
+	}
+	k := &KFAC{set: set, net: net, blocks: blocks, rng: set.Rand,
+		krons: make([]*Kron, len(blocks)), parts: make([]Approximation, len(blocks)), dest: make([]blockDest, len(blocks))}
+	if k.rng == nil {
+		k.rng = rand.New(rand.NewPCG(set.Seed, 0))
+	}
+	sizes := make([]int, len(blocks))
+	for i, b := range blocks {
+		sizes[i] = b.size()
+		switch b.structure {
+		case nn.KroneckerBlock:
+			kr := newKron(b.p, b.q, set.kron())
+			k.krons[i], k.parts[i] = kr, kr
+			k.dest[i] = blockDest{g: kr.g.RawSymmetric(), a: kr.a.RawSymmetric()}
+		case nn.DiagonalBlock:
+			d := &Diagonal{d: make([]float64, b.size())}
+			k.parts[i], k.dest[i] = d, blockDest{d: d.d}
+		default:
+			m := &SymMatrix{m: mat.NewSymDense(b.size(), nil)}
+			k.parts[i], k.dest[i] = m, blockDest{m: m.m.RawSymmetric()}
+		}
+	}
+	var err error
+	if k.BlockDiagonal, err = NewBlockDiagonal(k.parts, Ranges(sizes...)); err != nil {
+		return nil, err
+	}
+	k.pass = newStatPass(blocks)
+	return k, nil
 }
+
+// ModelKFAC returns the K-FAC of m's curvature at θ on the batch: one
+// forward pass and the backward passes of s.Factors,
+//
+//	A_l = (1/(N·R)) Σ_{n,r} ā ā ᵀ   (q×q, ā the layer's Kronecker inputs)
+//	G_l = (1/N) Σ_{n,r} g gᵀ        (p×p, g = ∂ℓ_n/∂s_r along each output vector)
+//
+// so that G_l⊗A_l approximates layer l's block in the project's layout; for
+// a one-position layer with exact factors and one sample it is the GGN block
+// exactly. With the eigen solver every Kronecker block is eigendecomposed
+// here.
+func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSettings) (*KFAC, error) {
+	if err := m.Validate(theta, b); err != nil {
+		return nil, err
+	}
+	k, err := NewKFAC(m.Net, s)
+	if err != nil {
+		return nil, err
+	}
+	t := nn.NewTape(m.Net, m.Loss)
+	t.Forward(theta, b.X)
+	if err := k.Update(t, b.Y, 0); err != nil {
+		return nil, err
+	}
+	if k.set.Solver == EigenSolver {
+		err := k.eachBlock(func(p Approximation) error {
+			if kr, ok := p.(*Kron); ok {
+				return kr.refactor(0)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// Update stores ε·F + (1−ε)·F_batch in every statistic F — factors, dense
+// blocks and diagonals — with F_batch that of the batch a tape has run
+// Forward on (y its targets, read only for EmpiricalFactors), in place:
+// the running averages of Martens & Grosse's K-FAC. With ε = 0 the old
+// values are not read. The tape must be of K-FAC's network. It returns an
+// error for ε outside [0, 1) and, wrapping curvature.ErrNonFinite, when
+// the statistics are not finite (the K-FAC is then unusable until an
+// Update with ε = 0 succeeds).
+func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
+	if !(decay >= 0 && decay < 1) {
+		return fmt.Errorf("approx: running-average weight %v; want it in [0, 1)", decay)
+	}
+	if t.Net != k.net {
+		panic("approx: K-FAC update from a tape of another network")
+	}
+	k.pass.run(k.dest, decay, t, y, k.set.Factors, k.set.Samples, k.rng, nil)
+	return k.finish()
+}
+
+// finish mirrors the Kronecker factors written in their upper triangles
+// and checks that every statistic is finite.
+func (k *KFAC) finish() error {
+	for i, p := range k.parts {
+		if kr := k.krons[i]; kr != nil {
+			kr.mirror()
+			if err := checkFiniteSym("factor G", kr.g); err != nil {
+				return fmt.Errorf("%w: layer %d: %w", curvature.ErrNonFinite, k.blocks[i].layer, err)
+			}
+			if err := checkFiniteSym("factor A", kr.a); err != nil {
+				return fmt.Errorf("%w: layer %d: %w", curvature.ErrNonFinite, k.blocks[i].layer, err)
+			}
+			continue
+		}
+		var err error
+		switch b := p.(type) {
+		case *Diagonal:
+			err = checkFiniteVec("diagonal block", b.d)
+		case *SymMatrix:
+			err = checkFiniteSym("dense block", b.m)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: layer %d: %w", curvature.ErrNonFinite, k.blocks[i].layer, err)
+		}
+	}
+	return nil
+}
+
+// Factorize recomputes, from the current statistics, the factorisations
+// SolveDampedTo uses with damping λ (for the eigen solver they do not
+// depend on λ), on up to GOMAXPROCS goroutines. It returns an error
+// wrapping curvature.ErrNotPositiveDefinite when a damped block is not
+// positive definite.
+func (k *KFAC) Factorize(lambda float64) error {
+	if err := checkLambda(lambda); err != nil {
+		return err
+	}
+	return k.eachBlock(func(p Approximation) error {
+		if r, ok := p.(interface{ refactor(float64) error }); ok {
+			return r.refactor(lambda)
+		}
+		return nil
+	})
+}
+
+// eachBlock runs f on every block, on up to GOMAXPROCS goroutines (the
+// blocks are independent, and a factorisation is the dear part of K-FAC),
+// and returns the first block's error.
+func (k *KFAC) eachBlock(f func(Approximation) error) error {
+	errs := make([]error, len(k.parts))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, p := range k.parts {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = f(p)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("approx: K-FAC layer %d: %w", k.blocks[i].layer, err)
+		}
+	}
+	return nil
+}
+
+// Network returns the network K-FAC approximates the curvature of.
+func (k *KFAC) Network() *nn.Network { return k.net }
+
+// Kron returns block b's Kronecker product, or nil when layer b has no
+// Kronecker structure.
+func (k *KFAC) Kron(b int) *Kron { return k.krons[b] }
+
+// Settings returns the settings with defaults filled in.
+func (k *KFAC) Settings() KFACSettings { return k.set }

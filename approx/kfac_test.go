@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // denseKron returns kron(g, a) built by mat.Dense.Kronecker, the oracle.
@@ -98,21 +99,19 @@ func TestKFACAgainstDense(t *testing.T) {
 	rnd := newRand(11)
 	shapes := LayerShapes(4, 3, 5, 2)
 	require.Equal(t, []KronShape{{3, 5}, {5, 4}, {2, 6}}, shapes)
-	factors := make([]KronFactors, len(shapes))
+	gs, as := make([]mat.Symmetric, len(shapes)), make([]mat.Symmetric, len(shapes))
 	var blocks []Approximation
 	var sizes []int
 	for l, sh := range shapes {
-		factors[l] = KronFactors{G: randSPD(rnd, sh.G, 0.1), A: randSPD(rnd, sh.A, 0.1)}
-		blocks = append(blocks, &SymMatrix{m: denseKron(factors[l].G, factors[l].A)})
+		gs[l], as[l] = randSPD(rnd, sh.G, 0.1), randSPD(rnd, sh.A, 0.1)
+		blocks = append(blocks, &SymMatrix{m: denseKron(gs[l], as[l])})
 		sizes = append(sizes, sh.G*sh.A)
 	}
 	oracle, err := NewBlockDiagonal(blocks, Ranges(sizes...))
 	require.NoError(t, err)
 	dense := oracle.Dense()
 	for _, damping := range []Damping{ExactDamping, FactoredDamping} {
-		k, err := NewKFAC(factors, &KFACSettings{Damping: damping})
-		require.NoError(t, err)
-		assert.Equal(t, shapes, k.Shapes())
+		k := kfacOfFactors(t, gs, as, &KFACSettings{Damping: damping})
 		n := k.Dim()
 		assert.Equal(t, 0.0, relDiffMat(k.Dense(), dense))
 		v := randVec(rnd, n)
@@ -129,7 +128,7 @@ func TestKFACAgainstDense(t *testing.T) {
 		} else {
 			// Layer by layer, the factored damped block.
 			for l := range shapes {
-				kr := k.Layer(l)
+				kr := k.Kron(l)
 				sg, sa := kr.factoredShifts(0.3)
 				fd := denseKron(shifted(kr.g, sg), shifted(kr.a, sa))
 				off := 0
@@ -145,9 +144,13 @@ func TestKFACAgainstDense(t *testing.T) {
 			total += sh.G*sh.G + sh.A*sh.A
 		}
 		assert.Equal(t, total, k.Floats())
-		_, err = NewKFAC(factors, &KFACSettings{Budget: total - 1})
+		net, err := nn.NewMLP([]int{4, 3, 5, 2}, []string{"tanh", "tanh", "identity"})
+		require.NoError(t, err)
+		_, err = NewKFAC(net, &KFACSettings{Budget: total - 1})
 		var be *curvature.BudgetError
 		assert.True(t, errors.As(err, &be))
+		_, err = NewKFAC(net, &KFACSettings{Budget: total})
+		assert.NoError(t, err)
 	}
 }
 

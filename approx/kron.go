@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
@@ -63,6 +64,31 @@ func (s KronSettings) check() error {
 	return nil
 }
 
+// KronShape gives the sizes of a Kronecker block's factors: G is G×G (a
+// layer's p outputs per position) and A is A×A (its q Kronecker inputs, In+1
+// for a dense layer); the block acts on G·A parameters.
+type KronShape struct {
+	G, A int
+}
+
+// LayerShapes returns the Kronecker shapes of a multi-layer perceptron
+// with the given widths (input first): layer l has G = widths[l+1] and
+// A = widths[l]+1. It panics unless there are at least two widths, all
+// positive.
+func LayerShapes(widths ...int) []KronShape {
+	if len(widths) < 2 {
+		panic("approx: LayerShapes needs at least two widths")
+	}
+	s := make([]KronShape, len(widths)-1)
+	for l := range s {
+		if widths[l] <= 0 || widths[l+1] <= 0 {
+			panic(fmt.Sprintf("approx: non-positive layer width in %v", widths))
+		}
+		s[l] = KronShape{G: widths[l+1], A: widths[l] + 1}
+	}
+	return s
+}
+
 // Kron is the Kronecker product G⊗A of a p×p outer factor G and a q×q
 // inner factor A, acting on vectors of length p·q. In the project's layout
 // a layer's parameters are the row-major p×q matrix [W | b] (p = out,
@@ -83,6 +109,7 @@ type Kron struct {
 	gInv, aInv *mat.Dense // the damped factors' inverses for cholλ
 	cholOK     bool
 	cholλ      float64
+	cholWork   []float64 // a damped factor being inverted
 
 	w1, w2 *mat.Dense // p×q work space
 }
@@ -117,11 +144,9 @@ func NewKron(g, a mat.Symmetric, s *KronSettings) (*Kron, error) {
 	if err := checkFiniteSym("factor A", a); err != nil {
 		return nil, err
 	}
-	k := &Kron{p: p, q: q, set: set}
-	k.g, k.gd = fullSymCopy(g)
-	k.a, k.ad = fullSymCopy(a)
-	k.w1 = mat.NewDense(k.p, k.q, nil)
-	k.w2 = mat.NewDense(k.p, k.q, nil)
+	k := newKron(p, q, set)
+	copyFull(k.g, g)
+	copyFull(k.a, a)
 	if set.Solver == EigenSolver {
 		if _, err := k.eigen(); err != nil {
 			return nil, err
@@ -130,19 +155,60 @@ func NewKron(g, a mat.Symmetric, s *KronSettings) (*Kron, error) {
 	return k, nil
 }
 
-// fullSymCopy returns a copy of m whose storage holds both triangles, and
-// a general view of the same storage, so that products with it run on
-// internal/gemm's kernels (there is no symmetric-times-general kernel).
-func fullSymCopy(m mat.Symmetric) (*mat.SymDense, *mat.Dense) {
+// newKron returns a Kronecker block of zero factors with all its storage.
+func newKron(p, q int, set KronSettings) *Kron {
+	k := &Kron{p: p, q: q, set: set}
+	gd, ad := make([]float64, p*p), make([]float64, q*q)
+	k.g, k.gd = mat.NewSymDense(p, gd), mat.NewDense(p, p, gd)
+	k.a, k.ad = mat.NewSymDense(q, ad), mat.NewDense(q, q, ad)
+	k.w1 = mat.NewDense(p, q, nil)
+	k.w2 = mat.NewDense(p, q, nil)
+	return k
+}
+
+// copyFull copies m into dst's storage, both triangles, so that products
+// with dst's general view run on internal/gemm's kernels (there is no
+// symmetric-times-general kernel).
+func copyFull(dst *mat.SymDense, m mat.Symmetric) {
 	n := m.SymmetricDim()
-	data := make([]float64, n*n)
+	raw := dst.RawSymmetric()
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
 			v := m.At(i, j)
-			data[i*n+j], data[j*n+i] = v, v
+			raw.Data[i*raw.Stride+j], raw.Data[j*raw.Stride+i] = v, v
 		}
 	}
-	return mat.NewSymDense(n, data), mat.NewDense(n, n, data)
+}
+
+// mirror copies the upper triangles of the factors into their lower ones,
+// after statistics were written to the upper triangles.
+func (k *Kron) mirror() {
+	for _, m := range []*mat.SymDense{k.g, k.a} {
+		raw := m.RawSymmetric()
+		for i := 0; i < raw.N; i++ {
+			for j := i + 1; j < raw.N; j++ {
+				raw.Data[j*raw.Stride+i] = raw.Data[i*raw.Stride+j]
+			}
+		}
+	}
+}
+
+// refactor recomputes the factorisation SolveDampedTo uses from the
+// current factors: the eigendecompositions for the eigen solver, the
+// damped factors' inverses at λ for the Cholesky solver.
+func (k *Kron) refactor(lambda float64) error {
+	if err := checkLambda(lambda); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.set.Solver == CholeskySolver {
+		k.cholOK = false
+		return k.factorCholesky(lambda)
+	}
+	k.eig = nil
+	_, err := k.eigen()
+	return err
 }
 
 // eigen returns the factors' eigendecompositions, computing them on first
@@ -285,11 +351,11 @@ func (k *Kron) factorCholesky(lambda float64) error {
 	sg, sa := k.factoredShifts(lambda)
 	if k.gInv == nil {
 		k.gInv, k.aInv = mat.NewDense(k.p, k.p, nil), mat.NewDense(k.q, k.q, nil)
+		k.cholWork = make([]float64, max(k.p*k.p, k.q*k.q))
 	}
 	k.cholλ = lambda
-	work := make([]float64, max(k.p*k.p, k.q*k.q))
-	k.cholOK = spd.ShiftedInverse(k.gInv.RawMatrix(), k.g.RawSymmetric(), sg, work) &&
-		spd.ShiftedInverse(k.aInv.RawMatrix(), k.a.RawSymmetric(), sa, work)
+	k.cholOK = spd.ShiftedInverse(k.gInv.RawMatrix(), k.g.RawSymmetric(), sg, k.cholWork) &&
+		spd.ShiftedInverse(k.aInv.RawMatrix(), k.a.RawSymmetric(), sa, k.cholWork)
 	if !k.cholOK {
 		return notPD("a damped Kronecker factor is not positive definite (shifts %v, %v)", sg, sa)
 	}
@@ -310,9 +376,11 @@ func (k *Kron) SolveFactoredDampedTo(dst, v []float64, lambda float64) error {
 		if err := k.factorCholesky(lambda); err != nil {
 			return err
 		}
-		// G_d⁻¹ X A_d⁻¹.
-		gemm.Mul(k.w1, blas.NoTrans, k.gInv, blas.NoTrans, k.view(v))
-		gemm.Mul(k.view(dst), blas.NoTrans, k.w1, blas.NoTrans, k.aInv)
+		// G_d⁻¹ X A_d⁻¹, on blas64 views so that the solve allocates nothing.
+		x := blas64.General{Rows: k.p, Cols: k.q, Stride: k.q, Data: v}
+		out := blas64.General{Rows: k.p, Cols: k.q, Stride: k.q, Data: dst}
+		gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, k.gInv.RawMatrix(), x, 0, k.w1.RawMatrix())
+		gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, k.w1.RawMatrix(), k.aInv.RawMatrix(), 0, out)
 		return nil
 	}
 	e, err := k.eigen()

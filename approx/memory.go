@@ -6,53 +6,12 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 )
 
-// The functions of this file tell, from shapes alone, the float64 values
-// an approximation will hold, so a caller can choose one, or set a budget,
-// before anything is built. Each is the figure the constructor checks
-// against its budget (a *curvature.BudgetError names it), and, except for
-// TONGA's and Hutchinson's work space, the Floats of the built
-// approximation. Multiply by 8 for bytes.
-
-// DiagonalFloats returns n, the floats of a Diagonal of order n
-// (NewDiagonal, DiagonalOf, ModelDiagonal).
-func DiagonalFloats(n int) int { return n }
-
-// BlockDiagonalFloats returns Σ|I_b|², the floats of the dense blocks of
-// BlockDiagonalOf and ModelBlockDiagonal on the partition index.
-func BlockDiagonalFloats(index [][]int) int {
-	f := 0
-	for _, idx := range index {
-		f += len(idx) * len(idx)
-	}
-	return f
-}
-
-// KFACFloats returns Σ G² + A², the floats of the factors of a K-FAC with
-// these layer shapes (NewKFAC, KFACOf, and the Kronecker-optimal K-FAC of
-// NearestKronecker and ModelNearestKronecker).
-func KFACFloats(shapes []KronShape) int {
-	f := 0
-	for _, sh := range shapes {
-		f += sh.G*sh.G + sh.A*sh.A
-	}
-	return f
-}
-
-// EKFACFloats returns Σ G² + A² + G·A, the floats of an EKFAC with these
-// layer shapes: the eigenbases of the factors and one scale per parameter
-// (NewEKFAC, EKFACFromGrads, EKFACFromMatrix, EKFACOf). EKFACOf also builds
-// the K-FAC whose basis it keeps, KFACFloats(shapes) more.
-func EKFACFloats(shapes []KronShape) int {
-	f := 0
-	for _, sh := range shapes {
-		f += sh.G*sh.G + sh.A*sh.A + sh.G*sh.A
-	}
-	return f
-}
-
-// LowRankFloats returns n·k + n, the floats of a LowRank of order n and
-// rank k (NewLowRank).
-func LowRankFloats(n, k int) int { return n*k + n }
+// ModelMemory tells, from a network's shapes alone, the float64 values
+// each approximation will hold, so a caller can choose one, or set a
+// budget, before anything is built. Each figure is the one the constructor
+// checks against its budget (a *curvature.BudgetError names it), and,
+// except for TONGA's work space, the Floats of the built approximation.
+// Multiply by 8 for bytes.
 
 // TONGAFloats returns the floats NewTONGA allocates, and checks against
 // s.Budget, for an estimator on the partition index with settings s (nil
@@ -62,7 +21,7 @@ func LowRankFloats(n, k int) int { return n*k + n }
 //
 //	Σ_b n_b(k+b) + (k+b)² + 4n,  n = Σ_b n_b.
 //
-// The estimate's Floats is smaller: Σ_b LowRankFloats(n_b, c) = n·c + n for
+// The estimate's Floats is smaller: Σ_b n_b·c + n_b = n·c + n for
 // the c ≤ k+b−1 columns in use, n·k + n after a compression. It returns an
 // error for the settings NewTONGA rejects.
 func TONGAFloats(index [][]int, s *TONGASettings) (int, error) {
@@ -127,10 +86,11 @@ type Memory struct {
 	// layer at a time, on the way to their results; opt.Budget bounds it
 	// too.
 	LargestLayer int
-	// KFAC is the factors of K-FAC and of the Kronecker-optimal
-	// approximation, EKFAC the eigenbases and scales of EKFAC (EKFACOf
-	// also holds the K-FAC). Both are 0 when a layer with parameters is
-	// not nn.Dense, as K-FAC then does not apply.
+	// KFAC is what K-FAC holds: the factors of each Kronecker layer, the
+	// exact block (dense or diagonal) of every other. EKFAC is KFAC plus
+	// a scale per parameter of each Kronecker layer: the EKFAC's Floats
+	// (eigenbases, scales, other blocks), and the budget ModelEKFAC
+	// checks for it and the K-FAC it keeps.
 	KFAC, EKFAC int
 	// TONGA is the estimator on the partition and settings ModelMemory
 	// was given (NewTONGAFeed, TONGAOf).
@@ -162,22 +122,33 @@ func ModelMemory(m *curvature.Model, p Partition, s *TONGASettings) (Memory, err
 	if err != nil {
 		return Memory{}, err
 	}
-	P := m.Net.NumParams()
-	largest := 0
-	for _, idx := range layers {
-		largest = max(largest, curvature.DenseFloats(len(idx)))
+	blocks, err := networkBlocks(m.Net)
+	if err != nil {
+		return Memory{}, err
 	}
+	P := m.Net.NumParams()
 	mem := Memory{
 		Params:       P,
 		Dense:        curvature.DenseFloats(P),
-		Diagonal:     DiagonalFloats(P),
-		LayerBlocks:  BlockDiagonalFloats(layers),
-		NeuronBlocks: BlockDiagonalFloats(neurons),
-		LargestLayer: largest,
+		Diagonal:     P,
+		LayerBlocks:  blockFloats(layers),
+		NeuronBlocks: blockFloats(neurons),
 		TONGA:        tonga,
 	}
-	if shapes, err := NetworkShapes(m.Net); err == nil {
-		mem.KFAC, mem.EKFAC = KFACFloats(shapes), EKFACFloats(shapes)
+	for _, b := range blocks {
+		mem.LargestLayer = max(mem.LargestLayer, curvature.DenseFloats(b.size()))
+		mem.KFAC += b.floats()
 	}
+	mem.EKFAC = mem.KFAC + ekfacFloats(blocks)
 	return mem, nil
+}
+
+// blockFloats returns Σ|I_b|², the floats of the dense blocks of a block
+// diagonal on the partition index.
+func blockFloats(index [][]int) int {
+	f := 0
+	for _, idx := range index {
+		f += len(idx) * len(idx)
+	}
+	return f
 }

@@ -51,15 +51,20 @@ func benchmarkNetGradient(b *testing.B) {
 	done()
 }
 
-// benchmarkNetKFACFactors: a K-FAC factor update, KFACFactors with one
-// sampled label per input (forward pass, sampled backward pass, A and G),
-// and the memory of the factors against the dense matrix.
+// benchmarkNetKFACFactors: a K-FAC statistics update, Update with one
+// sampled label per input (forward pass, sampled backward pass, A and G, in
+// place), and the memory of the factors against the dense matrix.
 func benchmarkNetKFACFactors(b *testing.B, kind FactorKind) {
 	m, theta, batch := benchNet(b)
-	fs := &FactorSettings{Kind: kind, Rand: newRand(2)}
+	k, err := NewKFAC(m.Net, &KFACSettings{Factors: kind, Rand: newRand(2)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := nn.NewTape(m.Net, m.Loss)
 	done := cpuTimer(b)
 	for i := 0; i < b.N; i++ {
-		if _, err := KFACFactors(m, theta, batch, fs); err != nil {
+		t.Forward(theta, batch.X)
+		if err := k.Update(t, batch.Y, 0); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -83,11 +88,8 @@ func benchmarkNetKFACFactors(b *testing.B, kind FactorKind) {
 // the batch gradient.
 func benchNetKFAC(b *testing.B, s KFACSettings) (*KFAC, []float64) {
 	m, theta, batch := benchNet(b)
-	f, err := KFACFactors(m, theta, batch, &FactorSettings{Kind: MCFactors, Seed: 2})
-	if err != nil {
-		b.Fatal(err)
-	}
-	k, err := NewKFAC(f, &s)
+	s.Factors, s.Seed = MCFactors, 2
+	k, err := ModelKFAC(m, theta, batch, &s)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -119,28 +121,24 @@ func benchmarkNetKFACPrecondition(b *testing.B, s KFACSettings) {
 // EKFAC's basis (and K-FAC's exact damping) needs after each factor
 // update.
 func benchmarkNetKFACEigen(b *testing.B) {
-	m, theta, batch := benchNet(b)
-	f, err := KFACFactors(m, theta, batch, &FactorSettings{Kind: MCFactors, Seed: 2})
-	if err != nil {
-		b.Fatal(err)
-	}
+	k, _ := benchNetKFAC(b, KFACSettings{})
 	done := cpuTimer(b)
 	for i := 0; i < b.N; i++ {
-		if _, err := NewKFAC(f, nil); err != nil {
+		if err := k.Factorize(0); err != nil {
 			b.Fatal(err)
 		}
 	}
 	done()
 }
 
-// benchmarkNetEKFAC: everything of an EKFAC refresh, EKFACOf: forward pass,
-// backward passes, factors, eigendecompositions and scales.
+// benchmarkNetEKFAC: everything of an EKFAC refresh, ModelEKFAC: forward
+// pass, backward passes, factors, eigendecompositions and scales.
 func benchmarkNetEKFAC(b *testing.B, kind FactorKind) {
 	m, theta, batch := benchNet(b)
-	fs := &FactorSettings{Kind: kind, Rand: newRand(3)}
+	ks := &KFACSettings{Factors: kind, Rand: newRand(3)}
 	done := cpuTimer(b)
 	for i := 0; i < b.N; i++ {
-		if _, _, err := EKFACOf(m, theta, batch, fs, nil); err != nil {
+		if _, err := ModelEKFAC(m, theta, batch, ks); err != nil {
 			b.Fatal(err)
 		}
 	}

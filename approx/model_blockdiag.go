@@ -26,10 +26,7 @@ func ModelBlockDiagonal(m *curvature.Model, kind curvature.Kind, p Partition, th
 	if err != nil {
 		return nil, err
 	}
-	floats := 0
-	for _, idx := range index {
-		floats += len(idx) * len(idx)
-	}
+	floats := blockFloats(index)
 	budget := 0
 	if opt != nil {
 		budget = opt.Budget
@@ -37,32 +34,29 @@ func ModelBlockDiagonal(m *curvature.Model, kind curvature.Kind, p Partition, th
 	if err := curvature.CheckFloats(fmt.Sprintf("%v %v blocks", kind, p), floats, budget); err != nil {
 		return nil, err
 	}
+	nb, err := networkBlocks(m.Net)
+	if err != nil {
+		return nil, err
+	}
 	o := sameLabels(kind, opt)
 	blocks := make([]Approximation, 0, len(index))
-	blk := 0 // index into m.ParamBlocks
-	for k, layer := range m.Net.Layers {
-		if layer.NumParams() == 0 {
-			continue
-		}
-		B, err := m.Block(kind, blk, theta, b, o)
+	for i, blk := range nb {
+		B, err := m.Block(kind, i, theta, b, o)
 		if err != nil {
 			return nil, err
 		}
-		blk++
-		d, ok := layer.(nn.Dense)
-		if p == PerLayer || !ok {
+		if p == PerLayer || blk.structure != nn.KroneckerBlock {
 			s, err := NewSymMatrix(B, 0)
 			if err != nil {
-				return nil, fmt.Errorf("approx: layer %d: %w", k, err)
+				return nil, fmt.Errorf("approx: layer %d: %w", blk.layer, err)
 			}
 			blocks = append(blocks, s)
 			continue
 		}
-		q := d.In + 1
-		for n := 0; n < d.Out; n++ {
-			s, err := NewSymMatrix(B.SliceSym(n*q, (n+1)*q), 0)
+		for n := 0; n < blk.p; n++ {
+			s, err := NewSymMatrix(B.SliceSym(n*blk.q, (n+1)*blk.q), 0)
 			if err != nil {
-				return nil, fmt.Errorf("approx: layer %d neuron %d: %w", k, n, err)
+				return nil, fmt.Errorf("approx: layer %d neuron %d: %w", blk.layer, n, err)
 			}
 			blocks = append(blocks, s)
 		}

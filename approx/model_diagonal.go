@@ -28,7 +28,7 @@ func ModelDiagonal(m *curvature.Model, kind curvature.Kind, theta []float64, b c
 		budget = opt.Budget
 	}
 	if m.Net != nil {
-		if err := curvature.CheckFloats(kind.String()+" diagonal", DiagonalFloats(m.Net.NumParams()), budget); err != nil {
+		if err := curvature.CheckFloats(kind.String()+" diagonal", m.Net.NumParams(), budget); err != nil {
 			return nil, err
 		}
 	}

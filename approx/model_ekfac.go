@@ -1,9 +1,6 @@
 package approx
 
 import (
-	"fmt"
-	"math/rand/v2"
-
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -13,169 +10,111 @@ import (
 	"github.com/curvkit/curvkit/internal/gemm"
 )
 
-// EKFACOf returns the EKFAC of m's curvature at θ on the batch, and the
-// K-FAC whose eigenbasis it keeps, from one forward pass and one set of
-// backpropagated pre-activation gradients: the K-FAC factors of
-// KFACFactors (same settings, same sampled labels for MCFactors), then the
-// scales re-estimated in their eigenbasis Q_G⊗Q_A (George et al. 2018).
+// ModelEKFAC returns the EKFAC of m's curvature at θ on the batch from one
+// forward pass and one set of backpropagated output vectors: the K-FAC of
+// ModelKFAC (same settings, same sampled labels), then the scales of its
+// Kronecker blocks re-estimated in their eigenbasis Q_G⊗Q_A (George et al.
+// 2018), the K-FAC available as EKFAC.KFAC.
 //
-// A sample's gradient of layer l is the outer product δ āᵀ of the
-// pre-activation gradient and the augmented input, whose coordinates in
-// the eigenbasis are (Q_Gᵀδ)_a (Q_Aᵀā)_b, so the scales of a layer are one
-// matrix product over the batch,
+// A sample's gradient of a Kronecker layer is Σ_r g_r ā_rᵀ, whose
+// coordinates in the eigenbasis are Q_Gᵀ (Σ_r g_r ā_rᵀ) Q_A; with one
+// position it is the outer product (Q_Gᵀg)(Q_Aᵀā)ᵀ, so the scales of a
+// layer are one matrix product over the batch,
 //
 //	S_l = w Σ_u (Δ_u Q_G)^∘2ᵀ (Ā Q_A)^∘2     (p×q, row-major like the layer)
 //
-// with Δ_u the N×p gradients of backpropagated output vector u (^∘2 squares
-// entries) and w the weight of K-FAC's G factor: the columns of the
-// output-Hessian factor with w = 1/N for ExactFactors, k sampled labels with
-// w = 1/(Nk) for MCFactors, the true labels with w = 1/N for
-// EmpiricalFactors. The scales are then the diagonal of Q_lᵀ M_ll Q_l, the
-// diagonal in that basis nearest in Frobenius norm to layer l's block of
-// the matrix the factors approximate — the GGN (= Fisher) for exact
-// factors, the Monte-Carlo Fisher of the same labels, or the empirical
-// Fisher — so the EKFAC is never farther from that matrix than the K-FAC.
+// with Δ_u the gradients of output vector u (^∘2 squares entries) and w
+// the weight of K-FAC's G factor. The scales are then the diagonal of
+// Q_lᵀ M_ll Q_l, the diagonal in that basis nearest in Frobenius norm to
+// layer l's block of the matrix the factors estimate — the GGN (= Fisher)
+// for exact factors, the Monte-Carlo Fisher of the same labels, or the
+// empirical Fisher — so the EKFAC is never farther from that matrix than
+// the K-FAC: EKFACOf(basis, M) with M that matrix gives the same scales.
 //
-// It stores the δ of every output vector (N·Σ out floats each; C of them
-// for exact factors). ks configures the K-FAC, and ks.Budget also bounds
-// the EKFAC's Σ p²+q²+pq floats. Every layer with parameters must be
-// nn.Dense.
-func EKFACOf(m *curvature.Model, theta []float64, b curvature.Batch, fs *FactorSettings, ks *KFACSettings) (*EKFAC, *KFAC, error) {
+// It keeps the gradients of every output vector until the scales are
+// formed (N·R·Σp floats each). s.Budget also bounds the scales.
+func ModelEKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSettings) (*EKFAC, error) {
 	if err := m.Validate(theta, b); err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	k, err := NewKFAC(m.Net, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := curvature.CheckFloats("EKFAC", k.Floats()+ekfacFloats(k.blocks), k.set.Budget); err != nil {
+		return nil, err
 	}
 	t := nn.NewTape(m.Net, m.Loss)
 	t.Forward(theta, b.X)
-	return TapeEKFAC(t, b.Y, fs, ks)
-}
-
-// TapeEKFAC returns the EKFAC and K-FAC of EKFACOf from a tape that has run
-// Forward on a batch whose targets are y (used only by EmpiricalFactors),
-// so that an optimizer can share the forward pass. The tape's batch is not
-// validated here.
-func TapeEKFAC(t *nn.Tape, y *mat.Dense, fs *FactorSettings, ks *KFACSettings) (*EKFAC, *KFAC, error) {
-	var set FactorSettings
-	if fs != nil {
-		set = *fs
+	grads := make([][]*mat.Dense, len(k.blocks))
+	var weight float64
+	k.pass.run(k.dest, 0, t, b.Y, k.set.Factors, k.set.Samples, k.rng, func(blk int, g *mat.Dense, w float64) {
+		grads[blk] = append(grads[blk], mat.DenseCopyOf(g))
+		weight = w
+	})
+	if err := k.finish(); err != nil {
+		return nil, err
 	}
-	if set.Samples < 0 {
-		return nil, nil, fmt.Errorf("approx: %d Monte-Carlo samples; want at least 1", set.Samples)
-	}
-	if set.Kind < ExactFactors || set.Kind > EmpiricalFactors {
-		return nil, nil, fmt.Errorf("approx: unknown K-FAC factor kind %d", set.Kind)
-	}
-	var kset KFACSettings
-	if ks != nil {
-		kset = *ks
-	}
-	dense, err := denseLayers(t.Net)
+	scales := make([][]float64, len(k.blocks))
+	err = k.eachBlock(func(p Approximation) error {
+		kr, ok := p.(*Kron)
+		if !ok {
+			return nil
+		}
+		if err := kr.refactor(0); err != nil {
+			return err
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	n := t.BatchSize()
-	us, w := outputVectors(t, y, set)
-
-	// Pass 1: the K-FAC factors, keeping every layer's δ.
-	index := make(map[int]int, len(dense))
-	abars := make([]*mat.Dense, len(dense))
-	deltas := make([][]*mat.Dense, len(dense))
-	factors := make([]KronFactors, len(dense))
-	gs := make([]*mat.SymDense, len(dense))
-	for l, k := range dense {
-		index[k] = l
-		d := t.Net.Layers[k].(nn.Dense)
-		abars[l] = augment(t.Input(k))
-		a := mat.NewSymDense(d.In+1, nil)
-		updateA(a, 0, t.Input(k), n) // as TapeFactors, to the bit
-		gs[l] = mat.NewSymDense(d.Out, nil)
-		factors[l] = KronFactors{G: gs[l], A: a}
-	}
-	for _, u := range us {
-		t.BackpropOutput(u, func(k int, g *mat.Dense) {
-			if l, ok := index[k]; ok {
-				gemm.Syrk(blas.Trans, w, g.RawMatrix(), 1, gs[l].RawSymmetric())
-				deltas[l] = append(deltas[l], mat.DenseCopyOf(g))
-			}
-		})
-	}
-	kfac, err := NewKFAC(factors, &kset)
-	if err != nil {
-		return nil, nil, err
-	}
-
-	// Pass 2: the scales in the eigenbasis.
-	s := make([]float64, kfac.Dim())
-	off := 0
-	for l := range dense {
-		kr := kfac.Layer(l)
+	for bi, kr := range k.krons {
+		if kr == nil {
+			continue
+		}
 		e, err := kr.basis()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		za := mat.NewDense(n, kr.q, nil)
-		za.Mul(abars[l], e.qa)
+		scales[bi] = eigenScales(e, k.pass.abar[bi], grads[bi], k.blocks[bi].r, weight)
+	}
+	return newEKFAC(k, scales, nil)
+}
+
+// eigenScales returns w Σ_u Σ_n (Q_Gᵀ (Σ_r g_{n,r} ā_{n,r}ᵀ) Q_A)^∘2
+// (row-major p×q) for the Kronecker inputs abar ((N·R)×q) and the
+// gradients of each output vector ((N·R)×p).
+func eigenScales(e *kronEig, abar *mat.Dense, grads []*mat.Dense, r int, w float64) []float64 {
+	rows, q := abar.Dims()
+	p := len(e.lg)
+	s := make([]float64, p*q)
+	sl := blas64.General{Rows: p, Cols: q, Stride: q, Data: s}
+	za := mat.NewDense(rows, q, nil)
+	za.Mul(abar, e.qa)
+	yg := mat.NewDense(rows, p, nil)
+	if r == 1 {
 		square(za)
-		yg := mat.NewDense(n, kr.p, nil)
-		sl := blas64.General{Rows: kr.p, Cols: kr.q, Stride: kr.q, Data: s[off : off+kr.Dim()]}
-		for _, delta := range deltas[l] {
-			yg.Mul(delta, e.qg)
+		for _, g := range grads {
+			yg.Mul(g, e.qg)
 			square(yg)
 			gemm.Gemm(blas.Trans, blas.NoTrans, w, yg.RawMatrix(), za.RawMatrix(), 1, sl)
 		}
-		off += kr.Dim()
+		return s
 	}
-	ek, err := NewEKFAC(kfac, s, kset.Budget)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ek, kfac, nil
-}
-
-// outputVectors returns the output-space vectors whose backpropagation
-// gives the δ of K-FAC's G factors, and the weight of each δδᵀ, in the
-// order and with the sampled labels of KFACFactors: the columns of the
-// output-Hessian factor S_i, or gradients at k sets of labels drawn
-// y ~ p(y|z) one set after another, or the gradient at the true labels.
-func outputVectors(t *nn.Tape, y *mat.Dense, set FactorSettings) ([]*mat.Dense, float64) {
-	z := t.Z()
-	n, C := z.Dims()
-	loss := t.Loss
-	weight := 1 / float64(n)
-	var us []*mat.Dense
-	switch set.Kind {
-	case ExactFactors:
-		sf := mat.NewDense(C, C, nil)
-		for c := 0; c < C; c++ {
-			us = append(us, mat.NewDense(n, C, nil))
-		}
-		for i := 0; i < n; i++ {
-			loss.Factor(sf, z.RawRowView(i))
-			for c, u := range us {
-				mat.Col(u.RawRowView(i), c, sf)
+	// Several positions: each sample's projected gradient is a sum over
+	// them, to be squared as a whole.
+	per := mat.NewDense(p, q, nil)
+	for _, g := range grads {
+		yg.Mul(g, e.qg)
+		for n := 0; n < rows/r; n++ {
+			per.Mul(yg.Slice(n*r, (n+1)*r, 0, p).T(), za.Slice(n*r, (n+1)*r, 0, q))
+			for i, x := range per.RawMatrix().Data {
+				s[i] += w * x * x
 			}
 		}
-	case MCFactors:
-		k := max(1, set.Samples)
-		rng := set.Rand
-		if rng == nil {
-			rng = rand.New(rand.NewPCG(set.Seed, 0))
-		}
-		ys := mat.NewDense(n, loss.TargetDim(C), nil)
-		for range k {
-			for i := 0; i < n; i++ {
-				loss.Sample(ys.RawRowView(i), z.RawRowView(i), rng)
-			}
-			u := mat.NewDense(n, C, nil)
-			loss.Grad(u, z, ys)
-			us = append(us, u)
-		}
-		weight /= float64(k)
-	case EmpiricalFactors:
-		u := mat.NewDense(n, C, nil)
-		loss.Grad(u, z, y)
-		us = append(us, u)
 	}
-	return us, weight
+	return s
 }
 
 // square squares every entry of m in place.

@@ -52,10 +52,11 @@ func Example_modelApproximations() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ekfac, kfac, err := approx.EKFACOf(m, theta, b, nil, nil) // exact factors: K-FAC of the GGN
+	ekfac, err := approx.ModelEKFAC(m, theta, b, nil) // exact factors: K-FAC of the GGN
 	if err != nil {
 		log.Fatal(err)
 	}
+	kfac := ekfac.KFAC()
 	nearest, err := approx.ModelNearestKronecker(m, curvature.GGN, theta, b, nil, nil)
 	if err != nil {
 		log.Fatal(err)
@@ -108,36 +109,37 @@ func ExampleTONGAFeed() {
 	// 60 gradients in 8 blocks, 215 floats
 }
 
-// Running averages of the K-FAC factors over mini-batches, as an optimizer
-// keeps them: the first batch sets the factors (ε = 0), later ones are
-// folded in with ε = 0.8. The corner of every A factor is the mean of
-// ā's constant 1, so it stays exactly 1.
-func ExampleUpdateTapeFactors() {
+// Running averages of the K-FAC statistics over mini-batches, as an
+// optimizer keeps them: the first batch sets them (ε = 0), later ones are
+// folded in with ε = 0.8. The corner of every A factor is the mean of ā's
+// constant 1, so it stays exactly 1.
+func ExampleKFAC_Update() {
 	m, theta, _ := irisModel()
 	iris, err := data.Iris()
 	if err != nil {
 		log.Fatal(err)
 	}
+	k, err := approx.NewKFAC(m.Net, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
 	tape := nn.NewTape(m.Net, m.Loss)
-	var factors []approx.KronFactors
 	for i := 0; i < 3; i++ {
 		x := mat.DenseCopyOf(iris.X.Slice(20*i, 20*i+20, 0, 4))
 		y := mat.DenseCopyOf(iris.Y.Slice(20*i, 20*i+20, 0, 1))
 		tape.Forward(theta, x)
-		fs := &approx.FactorSettings{Kind: approx.ExactFactors}
-		if factors == nil {
-			if factors, err = approx.TapeFactors(tape, y, fs); err != nil {
-				log.Fatal(err)
-			}
-			continue
+		decay := 0.8
+		if i == 0 {
+			decay = 0
 		}
-		if err := approx.UpdateTapeFactors(factors, 0.8, tape, y, fs); err != nil {
+		if err := k.Update(tape, y, decay); err != nil {
 			log.Fatal(err)
 		}
 	}
-	for l, f := range factors {
-		n := f.A.SymmetricDim()
-		fmt.Printf("layer %d: G %d×%d, A %d×%d, A's corner %g\n", l, f.G.SymmetricDim(), f.G.SymmetricDim(), n, n, f.A.At(n-1, n-1))
+	for l := 0; l < k.NumBlocks(); l++ {
+		g, a := k.Kron(l).Factors()
+		n := a.SymmetricDim()
+		fmt.Printf("layer %d: G %d×%d, A %d×%d, A's corner %g\n", l, g.SymmetricDim(), g.SymmetricDim(), n, n, a.At(n-1, n-1))
 	}
 	// Output:
 	// layer 0: G 5×5, A 5×5, A's corner 1

@@ -14,10 +14,10 @@ const (
 	// PerLayer has one block per layer with parameters, the ranges of
 	// curvature.Model.ParamBlocks.
 	PerLayer Partition = iota
-	// PerNeuron has one block per output neuron o of each Dense layer: its
-	// in incoming weights and its bias, in+1 consecutive parameters of the
-	// layer's row-major [W | b] (Le Roux et al.'s blocks for TONGA). A
-	// layer with parameters that is not Dense is one block.
+	// PerNeuron has one block per output neuron o of each Kronecker layer:
+	// row o of its row-major p×q parameters, for a dense layer its In
+	// incoming weights and its bias (Le Roux et al.'s blocks for TONGA). A
+	// layer with parameters that is not Kronecker is one block.
 	PerNeuron
 )
 
@@ -49,39 +49,37 @@ func (p Partition) Index(net *nn.Network) ([][]int, error) {
 	if p != PerLayer && p != PerNeuron {
 		return nil, fmt.Errorf("approx: unknown partition %d", int(p))
 	}
-	var sizes []int
-	for k, l := range net.Layers {
-		lo, hi := net.ParamRange(k)
-		if hi == lo {
-			continue
-		}
-		d, ok := l.(nn.Dense)
-		if p == PerLayer || !ok {
-			sizes = append(sizes, hi-lo)
-			continue
-		}
-		for o := 0; o < d.Out; o++ {
-			sizes = append(sizes, d.In+1)
-		}
+	blocks, err := networkBlocks(net)
+	if err != nil {
+		return nil, err
 	}
-	if len(sizes) == 0 {
-		return nil, fmt.Errorf("approx: the network has no parameters")
+	var sizes []int
+	for _, b := range blocks {
+		if p == PerLayer || b.structure != nn.KroneckerBlock {
+			sizes = append(sizes, b.size())
+			continue
+		}
+		for range b.p {
+			sizes = append(sizes, b.q)
+		}
 	}
 	return Ranges(sizes...), nil
 }
 
-// NetworkShapes returns the Kronecker shapes of net's Dense layers, in
-// order: G = out, A = in+1. It returns an error if a layer with parameters
-// is not Dense, since K-FAC factors only Dense layers.
+// NetworkShapes returns the Kronecker shapes of net's layers with
+// parameters, in order. It returns an error if one of them is not an
+// nn.Kronecker layer.
 func NetworkShapes(net *nn.Network) ([]KronShape, error) {
-	idx, err := denseLayers(net)
+	blocks, err := networkBlocks(net)
 	if err != nil {
 		return nil, err
 	}
-	shapes := make([]KronShape, len(idx))
-	for l, k := range idx {
-		d := net.Layers[k].(nn.Dense)
-		shapes[l] = KronShape{G: d.Out, A: d.In + 1}
+	shapes := make([]KronShape, len(blocks))
+	for i, b := range blocks {
+		if b.structure != nn.KroneckerBlock {
+			return nil, fmt.Errorf("approx: layer %d (%T) has no Kronecker structure", b.layer, net.Layers[b.layer])
+		}
+		shapes[i] = KronShape{G: b.p, A: b.q}
 	}
 	return shapes, nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 )
 
-// NearestKronMethod selects how NearestKronecker finds the top singular
+// NearestKronMethod selects how NearestKroneckerOf finds the top singular
 // pair of the rearranged block.
 type NearestKronMethod int
 
@@ -23,7 +23,8 @@ const (
 	KronSVD
 )
 
-// NearestKronSettings configure NearestKronecker.
+// NearestKronSettings configure NearestKroneckerOf and
+// ModelNearestKronecker.
 type NearestKronSettings struct {
 	Method NearestKronMethod
 	// MaxIter bounds the power iterations. If MaxIter is 0, it is
@@ -35,13 +36,25 @@ type NearestKronSettings struct {
 	// grows by less than Tol·σ (the error ‖M‖²−σ² then changes by about
 	// 2·Tol·σ²). If Tol is 0, it is defaulted to 1e-13.
 	Tol float64
-	// KFAC configures the returned K-FAC.
-	KFAC KFACSettings
+	// Kron configures the Kronecker blocks; its Budget bounds their
+	// factors.
+	Kron KronSettings
 }
 
-// NearestKronecker returns the K-FAC whose block l is the Kronecker product
-// G_l⊗A_l nearest in Frobenius norm to the diagonal block of m on layer
-// l's parameters (Van Loan & Pitsianis 1993; Van Loan 2000). With the
+func (s *NearestKronSettings) check() error {
+	if s.MaxIter < 0 || s.Tol < 0 || math.IsNaN(s.Tol) {
+		return fmt.Errorf("approx: nearest Kronecker MaxIter %d and Tol %v must be ≥ 0", s.MaxIter, s.Tol)
+	}
+	if s.Method != KronPower && s.Method != KronSVD {
+		return fmt.Errorf("approx: unknown nearest Kronecker method %d", s.Method)
+	}
+	return s.Kron.check()
+}
+
+// NearestKroneckerOf returns the block-diagonal approximation whose block l
+// is the Kronecker product G_l⊗A_l nearest in Frobenius norm to the
+// diagonal block of m on layer l's parameters (Van Loan & Pitsianis 1993;
+// Van Loan 2000), shapes giving the layers' sizes in order. With the
 // rearrangement R(B)[(o,o'),(j,j')] = B[(o,j),(o',j')], which maps G⊗A to
 // vec(G)vec(A)ᵀ and preserves the Frobenius norm,
 //
@@ -53,16 +66,13 @@ type NearestKronSettings struct {
 // both factors positive semi-definite when B is, and the scale is split
 // evenly (‖G‖_F = ‖A‖_F). Blocks of m outside the layers' diagonal blocks
 // are ignored.
-func NearestKronecker(m mat.Symmetric, shapes []KronShape, s *NearestKronSettings) (*KFAC, error) {
+func NearestKroneckerOf(m mat.Symmetric, shapes []KronShape, s *NearestKronSettings) (*BlockDiagonal, error) {
 	var set NearestKronSettings
 	if s != nil {
 		set = *s
 	}
-	if set.MaxIter < 0 || set.Tol < 0 || math.IsNaN(set.Tol) {
-		return nil, fmt.Errorf("approx: nearest Kronecker MaxIter %d and Tol %v must be ≥ 0", set.MaxIter, set.Tol)
-	}
-	if set.Method != KronPower && set.Method != KronSVD {
-		return nil, fmt.Errorf("approx: unknown nearest Kronecker method %d", set.Method)
+	if err := set.check(); err != nil {
+		return nil, err
 	}
 	if len(shapes) == 0 {
 		return nil, fmt.Errorf("approx: nearest Kronecker with no layers")
@@ -78,38 +88,52 @@ func NearestKronecker(m mat.Symmetric, shapes []KronShape, s *NearestKronSetting
 	if total != m.SymmetricDim() {
 		return nil, fmt.Errorf("approx: shapes cover %d parameters, matrix has order %d", total, m.SymmetricDim())
 	}
-	if err := curvature.CheckFloats("K-FAC factors", floats, set.KFAC.Budget); err != nil {
+	if err := curvature.CheckFloats("Kronecker factors", floats, set.Kron.Budget); err != nil {
 		return nil, err
 	}
-	factors := make([]KronFactors, len(shapes))
+	blocks := make([]Approximation, len(shapes))
+	sizes := make([]int, len(shapes))
 	off := 0
 	for l, sh := range shapes {
 		n := sh.G * sh.A
-		blk := make([]float64, n*n)
-		for i := 0; i < n; i++ {
-			for j := i; j < n; j++ {
-				x := m.At(off+i, off+j)
-				if math.IsNaN(x) || math.IsInf(x, 0) {
-					return nil, fmt.Errorf("approx: matrix entry %d,%d = %v is not finite", off+i, off+j, x)
-				}
-				blk[i*n+j], blk[j*n+i] = x, x
-			}
-		}
-		var g, a *mat.SymDense
-		var err error
-		if set.Method == KronSVD {
-			g, a, err = nearestKronSVD(blk, sh.G, sh.A)
-		} else {
-			g, a = nearestKronPower(blk, sh.G, sh.A, set.MaxIter, set.Tol)
-		}
+		k, err := nearestKron(m, off, sh, &set)
 		if err != nil {
 			return nil, fmt.Errorf("approx: layer %d: %w", l, err)
 		}
-		normalizeKron(g, a)
-		factors[l] = KronFactors{G: g, A: a}
+		blocks[l], sizes[l] = k, n
 		off += n
 	}
-	return NewKFAC(factors, &set.KFAC)
+	return NewBlockDiagonal(blocks, Ranges(sizes...))
+}
+
+// nearestKron returns the Kronecker product of shape sh nearest m's
+// diagonal block at offset off.
+func nearestKron(m mat.Symmetric, off int, sh KronShape, set *NearestKronSettings) (*Kron, error) {
+	n := sh.G * sh.A
+	blk := make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			x := m.At(off+i, off+j)
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("matrix entry %d,%d = %v is not finite", off+i, off+j, x)
+			}
+			blk[i*n+j], blk[j*n+i] = x, x
+		}
+	}
+	var g, a *mat.SymDense
+	var err error
+	if set.Method == KronSVD {
+		g, a, err = nearestKronSVD(blk, sh.G, sh.A)
+	} else {
+		g, a = nearestKronPower(blk, sh.G, sh.A, set.MaxIter, set.Tol)
+	}
+	if err != nil {
+		return nil, err
+	}
+	normalizeKron(g, a)
+	ks := set.Kron
+	ks.Budget = 0
+	return NewKron(g, a, &ks)
 }
 
 // nearestKronPower runs alternating least squares on the row-major

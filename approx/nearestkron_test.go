@@ -20,11 +20,11 @@ func TestNearestKroneckerRecoversKronecker(t *testing.T) {
 		rnd := newRand(31)
 		g0, a0 := randSPD(rnd, 3, 0.1), randSPD(rnd, 4, 0.1)
 		m := denseKron(g0, a0)
-		k, err := NearestKronecker(m, []KronShape{{3, 4}}, &NearestKronSettings{Method: method})
+		k, err := NearestKroneckerOf(m, []KronShape{{3, 4}}, &NearestKronSettings{Method: method})
 		require.NoError(t, err)
 		assert.Less(t, relDiffMat(k.Dense(), m), 1e-13, "method %d", method)
 		// The factors are G0 and A0 up to a positive scale.
-		g, a := k.Layer(0).Factors()
+		g, a := kronAt(k, 0).Factors()
 		c := g.At(0, 0) / g0.At(0, 0)
 		assert.Greater(t, c, 0.0)
 		var gs mat.SymDense
@@ -56,21 +56,21 @@ func TestNearestKroneckerIsNearest(t *testing.T) {
 	}
 	m.AddSym(m, randSPD(rnd, n, 0))
 
-	power, err := NearestKronecker(m, shapes, nil)
+	power, err := NearestKroneckerOf(m, shapes, nil)
 	require.NoError(t, err)
-	svd, err := NearestKronecker(m, shapes, &NearestKronSettings{Method: KronSVD})
+	svd, err := NearestKroneckerOf(m, shapes, &NearestKronSettings{Method: KronSVD})
 	require.NoError(t, err)
 	off = 0
 	for l, sh := range shapes {
 		p := sh.G * sh.A
 		blk := m.SliceSym(off, off+p)
-		kp, ks := power.Layer(l).Dense(), svd.Layer(l).Dense()
+		kp, ks := kronAt(power, l).Dense(), kronAt(svd, l).Dense()
 		dp, ds := frobDist(kp, blk), frobDist(ks, blk)
 		assert.InDelta(t, ds, dp, 1e-9*ds, "layer %d: power vs SVD", l)
 		assert.Less(t, relDiffMat(kp, ks), 1e-6)
 
 		// ‖B − G⊗A‖² = ‖B‖² − σ², σ = ‖G‖‖A‖ at the optimum.
-		g, a := power.Layer(l).Factors()
+		g, a := kronAt(power, l).Factors()
 		sigma := mat.Norm(g, 2) * mat.Norm(a, 2)
 		nb := mat.Norm(blk, 2)
 		assert.InDelta(t, nb*nb-sigma*sigma, dp*dp, 1e-9*nb*nb)
@@ -145,19 +145,19 @@ func perturbed(rnd interface{ NormFloat64() float64 }, m *mat.SymDense, eps floa
 
 func TestNearestKroneckerErrors(t *testing.T) {
 	m := randSPD(newRand(33), 6, 0.1)
-	_, err := NearestKronecker(m, []KronShape{{2, 2}}, nil)
+	_, err := NearestKroneckerOf(m, []KronShape{{2, 2}}, nil)
 	assert.Error(t, err, "shapes do not cover the matrix")
-	_, err = NearestKronecker(m, []KronShape{{0, 6}}, nil)
+	_, err = NearestKroneckerOf(m, []KronShape{{0, 6}}, nil)
 	assert.Error(t, err)
-	_, err = NearestKronecker(m, nil, nil)
+	_, err = NearestKroneckerOf(m, nil, nil)
 	assert.Error(t, err)
-	_, err = NearestKronecker(m, []KronShape{{2, 3}}, &NearestKronSettings{MaxIter: -1})
+	_, err = NearestKroneckerOf(m, []KronShape{{2, 3}}, &NearestKronSettings{MaxIter: -1})
 	assert.Error(t, err)
 	m.SetSym(1, 2, math.NaN())
-	_, err = NearestKronecker(m, []KronShape{{2, 3}}, nil)
+	_, err = NearestKroneckerOf(m, []KronShape{{2, 3}}, nil)
 	assert.Error(t, err)
 	// A zero block gives zero factors, not a panic.
-	k, err := NearestKronecker(mat.NewSymDense(6, nil), []KronShape{{2, 3}}, nil)
+	k, err := NearestKroneckerOf(mat.NewSymDense(6, nil), []KronShape{{2, 3}}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 0.0, k.Trace())
 }

@@ -68,6 +68,14 @@ func (s *SymMatrix) factor(lambda float64) error {
 	return nil
 }
 
+// refactor recomputes the Cholesky factorisation of M + λI.
+func (s *SymMatrix) refactor(lambda float64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cholOK = false
+	return s.factor(lambda)
+}
+
 // SolveDampedTo stores (M + λI)⁻¹·v in dst.
 func (s *SymMatrix) SolveDampedTo(dst, v []float64, lambda float64) error {
 	checkVecs(dst, v, s.Dim())

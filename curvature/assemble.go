@@ -9,33 +9,41 @@ import (
 	"github.com/curvkit/curvkit/internal/gemm"
 )
 
-// mlp is the layer structure the fast dense assembly needs: Dense layers,
-// each followed by at most one Elementwise activation, nothing else.
+// mlp is the layer structure the fast dense assembly needs: Affine layers
+// (one position, ā = [x; 1] or x), each followed by at most one Pointwise
+// activation, nothing else.
 type mlp struct {
-	dense []int           // layer index of each Dense layer
+	dense []int           // layer index of each affine layer
 	act   []int           // layer index of its activation, or −1
 	fn    []nn.Activation // its activation (Identity when none)
 	in    []int
 	out   []int
-	lo    []int // first parameter of each Dense layer
+	q     []int // columns of ā: in+1 with a bias, in without
+	lo    []int // first parameter of each affine layer
 }
 
 func mlpOf(net *nn.Network) (mlp, bool) {
 	var s mlp
 	for k := 0; k < len(net.Layers); k++ {
-		d, ok := net.Layers[k].(nn.Dense)
+		l := net.Layers[k]
+		a, ok := l.(nn.Affine)
 		if !ok {
 			return mlp{}, false
 		}
+		p, q, r := a.KronShape()
+		if r != 1 || p != l.OutSize() || (q != l.InSize() && q != l.InSize()+1) {
+			return mlp{}, false
+		}
 		s.dense = append(s.dense, k)
-		s.in = append(s.in, d.In)
-		s.out = append(s.out, d.Out)
+		s.in = append(s.in, l.InSize())
+		s.out = append(s.out, p)
+		s.q = append(s.q, q)
 		lo, _ := net.ParamRange(k)
 		s.lo = append(s.lo, lo)
 		if k+1 < len(net.Layers) {
-			if e, ok := net.Layers[k+1].(nn.Elementwise); ok {
+			if e, ok := net.Layers[k+1].(nn.Pointwise); ok {
 				s.act = append(s.act, k+1)
-				s.fn = append(s.fn, e.Act)
+				s.fn = append(s.fn, e.Activation())
 				k++
 				continue
 			}
@@ -46,9 +54,9 @@ func mlpOf(net *nn.Network) (mlp, bool) {
 	return s, true
 }
 
-// layerState holds one Dense layer's per-sample quantities on a batch.
+// layerState holds one affine layer's per-sample quantities on a batch.
 type layerState struct {
-	abar     *mat.Dense // N×(in+1): the input with a column of ones
+	abar     *mat.Dense // N×q: the input, with a column of ones when there is a bias
 	dphi     *mat.Dense // N×out: φ'(s)
 	d2phi    *mat.Dense // N×out: φ″(s)
 	delta    *mat.Dense // N×out: ∂ℓ_i/∂s
@@ -56,6 +64,7 @@ type layerState struct {
 	w        blas64.General
 	hs       [][]float64 // per sample, out×out: ∂²ℓ_i/∂s² (or its Gauss-Newton part)
 	in, out  int
+	q        int // columns of ā
 	lo, size int
 }
 
@@ -90,15 +99,10 @@ func newAssembler(s mlp, t *nn.Tape, loss nn.Loss, hessian bool, down int) *asse
 	for m := range s.dense {
 		k := s.dense[m]
 		L := &a.layers[m]
-		L.in, L.out, L.lo = s.in[m], s.out[m], s.lo[m]
-		L.size = L.out * (L.in + 1)
-		x := t.Input(k)
-		L.abar = mat.NewDense(n, L.in+1, nil)
-		for i := 0; i < n; i++ {
-			row := L.abar.RawRowView(i)
-			copy(row, x.RawRowView(i))
-			row[L.in] = 1
-		}
+		L.in, L.out, L.q, L.lo = s.in[m], s.out[m], s.q[m], s.lo[m]
+		L.size = L.out * L.q
+		layer := t.Net.Layers[k].(nn.Affine)
+		L.abar = layer.KronInputs(nil, t.Input(k))
 		L.delta = t.OutputGrad(k)
 		L.gradA = L.delta
 		L.dphi = mat.NewDense(n, L.out, nil)
@@ -115,7 +119,7 @@ func newAssembler(s mlp, t *nn.Tape, loss nn.Loss, hessian bool, down int) *asse
 				fill(L.dphi.RawRowView(i), 1)
 			}
 		}
-		L.w, _ = nn.Dense{In: L.in, Out: L.out}.Weights(t.Net.LayerParams(theta, k))
+		L.w, _ = layer.Weights(t.Net.LayerParams(theta, k))
 	}
 
 	// Second derivatives in s, from the top layer down to layer `down`.
@@ -185,7 +189,7 @@ func (a *assembler) block(m, l int, cross bool) *mat.Dense {
 	n := a.n
 	Lm, Ll := &a.layers[m], &a.layers[l]
 	om, ol := Lm.out, Ll.out
-	im, il := Lm.in+1, Ll.in+1
+	im, il := Lm.q, Ll.q
 
 	if m == l {
 		return a.diagonalBlock(m)
@@ -247,7 +251,7 @@ func (a *assembler) block(m, l int, cross bool) *mat.Dense {
 	}
 
 	// Cross term: entry ((o,j),(o',j')) += Σ_i δ_m[o] ā_l[j'] Ja_i[j,o'],
-	// Ja = diag(φ'_{m−1}) J_{m−1←l} (the bias row j = in_m is zero).
+	// Ja = diag(φ'_{m−1}) J_{m−1←l} (the bias row j = in_m, if any, is zero).
 	Lp := &a.layers[m-1]
 	x := mat.NewDense(n, om*il, nil)
 	y := mat.NewDense(n, Lm.in*ol, nil)
@@ -284,7 +288,7 @@ func (a *assembler) block(m, l int, cross bool) *mat.Dense {
 func (a *assembler) diagonalBlock(m int) *mat.Dense {
 	n := a.n
 	L := &a.layers[m]
-	o, s := L.out, L.in+1
+	o, s := L.out, L.q
 	pairs := o * (o + 1) / 2
 	d := mat.NewDense(n, pairs, nil)
 	kr := mat.NewDense(n, s*s, nil)

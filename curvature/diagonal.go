@@ -12,13 +12,14 @@ import (
 // Diagonal returns the diagonal of the curvature matrix kind of m at θ on
 // the batch, exactly and without forming the matrix.
 //
-// For an MLP, the Hessian, GGN and Fisher diagonals come from the
+// For an MLP (nn.Affine layers, each followed by at most one nn.Pointwise
+// activation), the Hessian, GGN and Fisher diagonals come from the
 // per-sample second derivatives M_s,i in each layer's pre-activations:
-// entry (o, j) of Dense layer l is (1/N) Σ_i M_s,i[o,o] ā_i[j]², one matrix
+// entry (o, j) of affine layer l is (1/N) Σ_i M_s,i[o,o] ā_i[j]², one matrix
 // product per layer. The empirical Fisher, Monte-Carlo Fisher and gradient
 // covariance diagonals are means of squared per-sample gradients (centred
-// for the covariance). A network that is not an MLP of Dense and
-// Elementwise layers falls back to P operator products.
+// for the covariance). Any other network falls back to P operator
+// products.
 func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]float64, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
@@ -50,7 +51,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 		a := newAssembler(shape, t, m.Loss, kind == Hessian, 0)
 		for li := range a.layers {
 			L := &a.layers[li]
-			s := L.in + 1
+			s := L.q
 			hd := mat.NewDense(n, L.out, nil) // M_s,i[o,o]
 			a2 := mat.NewDense(n, s, nil)     // ā_i[j]²
 			for i := 0; i < n; i++ {

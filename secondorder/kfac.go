@@ -6,16 +6,12 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
-	"github.com/curvkit/curvkit/internal/gemm"
-	"github.com/curvkit/curvkit/internal/spd"
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
@@ -59,11 +55,6 @@ type KFACSettings struct {
 	// damped factors. If it is 0, it defaults to 20.
 	InverseInterval int
 
-	// LearningRate, when positive, replaces the quadratic-model step: δ =
-	// −LearningRate·F̃⁻¹g + Momentum·δ_prev. When 0 (the default), α and μ
-	// minimise the damped quadratic model over δ = αΔ + μδ_prev with exact
-	// Fisher-vector products on the batch (Martens & Grosse §7).
-	LearningRate, Momentum float64
 	// ModelTrust caps the decrease the quadratic model may predict for
 	// one step, as a fraction of the current loss (the losses are
 	// non-negative, so a larger predicted decrease cannot be right): a
@@ -108,8 +99,6 @@ func (s *KFACSettings) defaults() error {
 		check("ModelTrust", s.ModelTrust, !math.IsInf(s.ModelTrust, 0), "must be finite"),
 		check("ModelFraction", s.ModelFraction, s.ModelFraction >= 0 && s.ModelFraction <= 1, "must be in [0, 1]"),
 		check("InverseInterval", float64(s.InverseInterval), s.InverseInterval >= 0, "must be ≥ 0"),
-		check("LearningRate", s.LearningRate, s.LearningRate >= 0 && !math.IsInf(s.LearningRate, 0), "must be finite and ≥ 0"),
-		check("Momentum", s.Momentum, s.Momentum >= 0 && s.Momentum < 1, "must be in [0, 1)"),
 		check("NormConstraint", s.NormConstraint, s.NormConstraint >= 0, "must be ≥ 0"),
 	} {
 		if e != nil {
@@ -204,38 +193,37 @@ type KFACRecord struct {
 // gradient); a step that raised the loss on those steps is undone, as
 // Levenberg–Marquardt methods reject steps with ρ < 0.
 // The factors are running averages updated every T₁ steps and refactorised
-// every T₂ steps (amortisation is what makes K-FAC pay on small networks).
+// every T₂ steps (amortisation is what makes K-FAC pay on small networks),
+// kept in one approx.KFAC that owns the statistics and their damped
+// inverse. Layers without Kronecker structure get the exact block of the
+// same matrix, as approx.KFAC gives them.
+//
+// K-FAC with a fixed learning rate instead of the quadratic model is
+// natural gradient with a K-FAC curvature: NaturalGradient with
+// KFACCurvature.
 //
 // A KFAC is not safe for concurrent use.
 type KFAC struct {
 	model *curvature.Model
 	set   KFACSettings
-	dense []nn.Dense
+	curv  *approx.KFAC // the running statistics and their damped inverse
 
 	step, updates int
 	lambda        float64
-	factors       []approx.KronFactors // the running averages, *mat.SymDense
-	inverted      bool                 // whether ginv and ainv hold inverses
-	preGamma      float64              // the γ they were damped with
-	ginv, ainv    []*mat.Dense         // inverses of the damped factors, dense for fast products
-	invWork       []float64            // a damped factor being inverted
-	snap          []approx.KronFactors // copies of the factors last inverted
-	pre           *approx.KFAC         // their approximation, built when asked for
-	sub           *nn.Tape             // the step's tape restricted to its first subRows rows
-	rhoTape       *nn.Tape             // the loss after a step on the model's rows, when they are part of the batch
+	factored      bool    // whether curv holds a factorisation
+	gamma         float64 // the γ it was damped with
+	sub           *nn.Tape
+	rhoTape       *nn.Tape // the loss after a step on the model's rows, when they are part of the batch
 	subRows       int
 	subStep       int
 	prev          []float64 // δ_prev
 	delta, grad   []float64
-	good          []float64    // θ before the last step, restored if it led to a non-finite loss
-	blocks        [][2]int     // each Dense layer's parameter range
-	work          []*mat.Dense // per layer, G_d⁻¹X in the preconditioning
+	good          []float64 // θ before the last step, restored if it led to a non-finite loss
 	tape          *nn.Tape
 	jv, jp, hv    *mat.Dense
 }
 
-// NewKFAC returns a K-FAC optimizer for m. Every layer of m with
-// parameters must be nn.Dense.
+// NewKFAC returns a K-FAC optimizer for m.
 func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 	var set KFACSettings
 	if s != nil {
@@ -247,52 +235,29 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 	if m == nil || m.Net == nil || m.Loss == nil {
 		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
-	k := &KFAC{model: m, set: set, lambda: set.Damping, tape: nn.NewTape(m.Net, m.Loss)}
-	for i, l := range m.Net.Layers {
-		switch d := l.(type) {
-		case nn.Dense:
-			k.dense = append(k.dense, d)
-		default:
-			if l.NumParams() > 0 {
-				return nil, fmt.Errorf("secondorder: K-FAC factors only Dense layers; layer %d is %T", i, l)
-			}
-		}
+	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand,
+		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
+	if err != nil {
+		return nil, err
 	}
+	k := &KFAC{model: m, set: set, curv: curv, lambda: set.Damping, tape: nn.NewTape(m.Net, m.Loss)}
 	P := m.Net.NumParams()
 	k.prev, k.delta, k.grad = make([]float64, P), make([]float64, P), make([]float64, P)
 	k.good = make([]float64, P)
-	k.blocks = m.ParamBlocks()
-	size := 0
-	for _, d := range k.dense {
-		p, q := d.Out, d.In+1
-		k.factors = append(k.factors, approx.KronFactors{G: mat.NewSymDense(p, nil), A: mat.NewSymDense(q, nil)})
-		k.snap = append(k.snap, approx.KronFactors{G: mat.NewSymDense(p, nil), A: mat.NewSymDense(q, nil)})
-		k.ginv = append(k.ginv, mat.NewDense(p, p, nil))
-		k.ainv = append(k.ainv, mat.NewDense(q, q, nil))
-		k.work = append(k.work, mat.NewDense(p, q, nil))
-		size = max(size, p*p, q*q)
-	}
-	k.invWork = make([]float64, size)
 	return k, nil
 }
 
 // Lambda returns the current damping λ.
 func (k *KFAC) Lambda() float64 { return k.lambda }
 
-// Preconditioner returns the K-FAC approximation of the factors last
-// inverted (nil before the first step), to inspect or to reuse elsewhere;
-// SolveDampedTo with Gamma applies the step's preconditioner.
-func (k *KFAC) Preconditioner() *approx.KFAC {
-	if k.pre == nil && k.inverted {
-		// The snapshot was inverted, so its factors are finite and
-		// NewKFAC, with no budget, cannot fail.
-		k.pre, _ = approx.NewKFAC(k.snap, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
-	}
-	return k.pre
-}
+// Preconditioner returns the K-FAC approximation the optimizer keeps: its
+// running statistics, and the damped inverse SolveDampedTo applies with
+// damping Gamma (the one the steps use until the next refactorisation).
+// It must not be modified.
+func (k *KFAC) Preconditioner() *approx.KFAC { return k.curv }
 
-// Gamma returns γ = λ + η, the damping of the factors last inverted.
-func (k *KFAC) Gamma() float64 { return k.preGamma }
+// Gamma returns γ = λ + η, the damping of the last factorisation.
+func (k *KFAC) Gamma() float64 { return k.gamma }
 
 // Step takes one K-FAC step on the batch, updating θ in place. Bad data
 // returns an error with θ unchanged; a step that makes the loss NaN or
@@ -332,8 +297,8 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	if k.updates == 0 || (k.step-1)%set.StatsInterval == 0 {
 		st := k.tapeFor(set.StatsFraction)
 		eps := math.Min(1-1/float64(k.updates+1), set.Decay)
-		if err := approx.UpdateTapeFactors(k.factors, eps, st, rowsOf(b.Y, st.BatchSize()), &approx.FactorSettings{Kind: set.Factors, Rand: set.Rand}); err != nil {
-			return rec, err
+		if err := k.curv.Update(st, rowsOf(b.Y, st.BatchSize()), eps); err != nil {
+			return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
 		}
 		k.updates++
 		rec.Stats = true
@@ -341,19 +306,31 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 
 	// Refactorise every T₂ steps, and at once when λ has moved far from
 	// the damping the factors were inverted with.
-	if !k.inverted || (k.step-1)%set.InverseInterval == 0 || gamma > 4*k.preGamma || gamma < k.preGamma/4 {
-		if err := k.invert(gamma); err != nil {
+	if !k.factored || (k.step-1)%set.InverseInterval == 0 || gamma > 4*k.gamma || gamma < k.gamma/4 {
+		k.factored = false
+		if err := k.curv.Factorize(gamma); err != nil {
 			return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
 		}
+		k.factored, k.gamma = true, gamma
 		rec.Inverted = true
-		rec.Spent.Factorizations += 2 * len(k.factors)
+		rec.Spent.Factorizations += 2 * k.curv.NumBlocks()
 	}
-	k.precondition(k.delta, k.grad) // Δ, the negated preconditioned gradient
+	if err := k.curv.SolveDampedTo(k.delta, k.grad, k.gamma); err != nil {
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
+	}
 
-	// δ = αΔ + μδ_prev from the damped quadratic model with exact Fisher
-	// products on the batch; ‖Δ‖², Δᵀδ_prev and ‖δ_prev‖² once for the
-	// damping terms.
-	dd, dp, pp := floats.Dot(k.delta, k.delta), floats.Dot(k.delta, k.prev), floats.Dot(k.prev, k.prev)
+	// δ = αΔ + μδ_prev, Δ = −F̃⁻¹g, from the damped quadratic model with
+	// exact Fisher products on the batch; ‖Δ‖², Δᵀδ_prev and ‖δ_prev‖²
+	// once for the damping terms, in the pass that negates the solve.
+	var dd, dp float64
+	prev, delta := k.prev, k.delta[:len(k.prev)]
+	for i, x := range delta {
+		d := -x
+		delta[i] = d
+		dd += d * d
+		dp += d * prev[i]
+	}
+	pp := floats.Dot(k.prev, k.prev)
 	hasPrev := k.step > 1 && pp > 0
 	mt := k.tapeFor(set.ModelFraction)
 	mDD, mDP, mPP := k.fisherQuad(mt, hasPrev)
@@ -372,11 +349,6 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	gD, gP := floats.Dot(k.grad, k.delta), floats.Dot(k.grad, k.prev)
 	var alpha, mu float64
 	switch {
-	case set.LearningRate > 0:
-		alpha, mu = set.LearningRate, set.Momentum
-		if !hasPrev {
-			mu = 0
-		}
 	case hasPrev:
 		det := mDD*mPP - mDP*mDP
 		if det > 1e-12*mDD*mPP && det > 0 {
@@ -418,7 +390,8 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	}
 	// δ_prev ← αΔ + μδ_prev and θ ← θ + δ in one pass, keeping the old θ.
 	var norm2 float64
-	good, prev, delta := k.good[:len(theta)], k.prev[:len(theta)], k.delta[:len(theta)]
+	good := k.good[:len(theta)]
+	prev, delta = prev[:len(theta)], delta[:len(theta)]
 	for i, x := range theta {
 		good[i] = x
 		d := mu*prev[i] + alpha*delta[i]
@@ -553,43 +526,6 @@ func (k *KFAC) tapeFor(frac float64) *nn.Tape {
 		k.subRows, k.subStep = rows, k.step
 	}
 	return k.sub
-}
-
-// invert stores the inverses of the running factors damped by γ as
-// Martens & Grosse §6.3, (G + √γ/π I)⁻¹ and (A + π√γ I)⁻¹ with
-// π = √((tr A/(in+1))/(tr G/out)), so that every step until the next
-// inversion preconditions with two matrix products per layer.
-func (k *KFAC) invert(gamma float64) error {
-	k.inverted, k.pre = false, nil
-	r := math.Sqrt(gamma)
-	for l, f := range k.factors {
-		g, a := f.G.(*mat.SymDense), f.A.(*mat.SymDense)
-		pi := approx.FactoredPi(g, a)
-		if !spd.ShiftedInverse(k.ginv[l].RawMatrix(), g.RawSymmetric(), r/pi, k.invWork) {
-			return fmt.Errorf("layer %d factor G: %w: damped Kronecker factor (shift %v)", l, curvature.ErrNotPositiveDefinite, r/pi)
-		}
-		if !spd.ShiftedInverse(k.ainv[l].RawMatrix(), a.RawSymmetric(), pi*r, k.invWork) {
-			return fmt.Errorf("layer %d factor A: %w: damped Kronecker factor (shift %v)", l, curvature.ErrNotPositiveDefinite, pi*r)
-		}
-		k.snap[l].G.(*mat.SymDense).CopySym(g)
-		k.snap[l].A.(*mat.SymDense).CopySym(a)
-	}
-	k.inverted, k.preGamma = true, gamma
-	return nil
-}
-
-// precondition stores minus the damped K-FAC inverse applied to g in dst:
-// per layer, with X the out×(in+1) reshaping, −G_d⁻¹ X A_d⁻¹ (the sign in
-// the second product's α rather than a pass of its own).
-func (k *KFAC) precondition(dst, g []float64) {
-	for l, r := range k.blocks {
-		d := k.dense[l]
-		x := blas64.General{Rows: d.Out, Cols: d.In + 1, Stride: d.In + 1, Data: g[r[0]:r[1]]}
-		out := blas64.General{Rows: d.Out, Cols: d.In + 1, Stride: d.In + 1, Data: dst[r[0]:r[1]]}
-		work := k.work[l].RawMatrix()
-		gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, k.ginv[l].RawMatrix(), x, 0, work)
-		gemm.Gemm(blas.NoTrans, blas.NoTrans, -1, work, k.ainv[l].RawMatrix(), 0, out)
-	}
 }
 
 // rowsOf returns the first n rows of m as a view.

@@ -123,8 +123,8 @@ func TestKFACNormConstraint(t *testing.T) {
 func TestKFACErrors(t *testing.T) {
 	m, theta, set := digitsModel(t, 6, 6)
 	for _, s := range []KFACSettings{
-		{Damping: -1}, {Damping: math.NaN()}, {Decay: 1}, {StatsFraction: 1.5}, {Momentum: 1},
-		{MinDamping: 10, MaxDamping: 1}, {LearningRate: math.Inf(1)},
+		{Damping: -1}, {Damping: math.NaN()}, {Decay: 1}, {StatsFraction: 1.5},
+		{MinDamping: 10, MaxDamping: 1}, {WeightDecay: math.Inf(1)},
 	} {
 		_, err := NewKFAC(m, &s)
 		var se *SettingError
@@ -164,18 +164,31 @@ func (l nanLoss) Grad(dst, z, y *mat.Dense) {
 	}
 }
 
-// A step whose quadratic model overflows (an absurd fixed learning rate)
-// is refused with θ unchanged; a NaN objective or gradient at the start of
-// a step sends θ back to the point before the last step. Each is reported.
+// flatLoss is softmax cross-entropy whose output Hessian products are
+// scaled by c: a loss whose quadratic model underestimates the curvature.
+type flatLoss struct {
+	nn.SoftmaxCrossEntropy
+	c float64
+}
+
+func (l flatLoss) HessVec(dst, z, v *mat.Dense) {
+	l.SoftmaxCrossEntropy.HessVec(dst, z, v)
+	dst.Scale(l.c, dst)
+}
+
+// A step that cannot be computed (the damped factors are not positive
+// definite at a vanishing damping) is refused with θ unchanged; a NaN
+// objective or gradient at the start of a step sends θ back to the point
+// before the last step. Each is reported.
 func TestKFACRestoresLastGoodPoint(t *testing.T) {
 	m, theta0, set := digitsModel(t, 6, 7)
 	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 30, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 30, 0, 1))}
 
 	theta := append([]float64(nil), theta0...)
-	absurd, err := NewKFAC(m, &KFACSettings{LearningRate: 1e300, FixedDamping: true})
+	absurd, err := NewKFAC(m, &KFACSettings{Damping: 1e-300, MinDamping: 1e-300, FixedDamping: true})
 	require.NoError(t, err)
 	_, err = absurd.Step(theta, b)
-	require.Error(t, err)
+	require.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
 	assert.Equal(t, theta0, theta)
 
 	for _, grad := range []bool{false, true} {
@@ -219,8 +232,9 @@ func TestKFACModelTrust(t *testing.T) {
 func TestKFACRejectsUphillStep(t *testing.T) {
 	m, theta, set := digitsModel(t, 6, 9)
 	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 64, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 64, 0, 1))}
-	// A fixed, far too long step (no model, no cap) goes uphill.
-	opt, err := NewKFAC(m, &KFACSettings{LearningRate: 30, ModelTrust: -1, DampingInterval: 1})
+	// A model with a millionth of the curvature takes a far too long step
+	// (no cap) and goes uphill.
+	opt, err := NewKFAC(&curvature.Model{Net: m.Net, Loss: flatLoss{c: 1e-6}}, &KFACSettings{ModelTrust: -1, DampingInterval: 1})
 	require.NoError(t, err)
 	before := append([]float64(nil), theta...)
 	rec, err := opt.Step(theta, b)

@@ -80,33 +80,23 @@ func BlockDiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvat
 }
 
 // KFACCurvature returns the K-FAC approximation of m's curvature
-// (approx.KFACOf): fs selects the G factors (exact, Monte-Carlo or
-// empirical) and ks the damping (exact λ on the Kronecker product by
+// (approx.ModelKFAC): s selects the statistics (exact, Monte-Carlo or
+// empirical factors) and the damping (exact λ on the Kronecker product by
 // default, or factored Tikhonov damping).
-func KFACCurvature(m *curvature.Model, fs *approx.FactorSettings, ks *approx.KFACSettings) CurvatureFunc {
+func KFACCurvature(m *curvature.Model, s *approx.KFACSettings) CurvatureFunc {
 	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
-		return approx.KFACOf(m, theta, b, fs, ks)
+		return approx.ModelKFAC(m, theta, b, s)
 	}
 }
 
 // EKFACCurvature returns the eigenvalue-corrected K-FAC approximation
-// (George et al. 2018): the eigenbasis of approx.KFACOf with fs and ks, and
-// the scales re-estimated from the batch's per-sample gradients
-// (approx.EKFACFromGrads), which makes it approximate the empirical Fisher
-// in that basis.
-func EKFACCurvature(m *curvature.Model, fs *approx.FactorSettings, ks *approx.KFACSettings) CurvatureFunc {
-	var t *nn.Tape
-	var grads *mat.Dense
+// (George et al. 2018, approx.ModelEKFAC): K-FAC's eigenbasis with the
+// scales re-estimated from the same statistics, so that it approximates
+// the matrix s.Factors estimates (the GGN for exact factors, the empirical
+// Fisher for empirical ones) more closely than K-FAC.
+func EKFACCurvature(m *curvature.Model, s *approx.KFACSettings) CurvatureFunc {
 	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
-		basis, err := approx.KFACOf(m, theta, b, fs, ks)
-		if err != nil {
-			return nil, err
-		}
-		if t == nil {
-			t = nn.NewTape(m.Net, m.Loss)
-		}
-		grads = perSampleGrads(t, grads, theta, b)
-		return approx.EKFACFromGrads(basis, grads, 0)
+		return approx.ModelEKFAC(m, theta, b, s)
 	}
 }
 
@@ -163,18 +153,6 @@ func TONGACurvature(m *curvature.Model, index [][]int, s *approx.TONGASettings) 
 		}
 		return est, nil
 	}, nil
-}
-
-// perSampleGrads stores the per-sample gradients g_i of the batch in the
-// rows of dst (resized as needed) from one backward pass.
-func perSampleGrads(t *nn.Tape, dst *mat.Dense, theta []float64, b curvature.Batch) *mat.Dense {
-	n, P := b.Len(), len(theta)
-	if dst == nil || dst.RawMatrix().Rows != n {
-		dst = mat.NewDense(n, P, nil)
-	}
-	t.Forward(theta, b.X)
-	t.Backward(nil, dst, b.Y)
-	return dst
 }
 
 // OperatorCurvature returns the curvature matrix kind of m as a
@@ -246,7 +224,7 @@ type NaturalGradientSettings struct {
 	// positive.
 	Damping float64
 	// Curvature returns M̃ at θ on the batch. If it is nil, it is K-FAC with
-	// exact factors and exact damping (KFACCurvature(m, nil, nil)).
+	// exact factors and exact damping (KFACCurvature(m, nil)).
 	Curvature CurvatureFunc
 	// UpdateInterval is T: M̃ is recomputed every T steps and reused in
 	// between. If it is 0, it defaults to 1.
@@ -329,7 +307,7 @@ func NewNaturalGradient(m *curvature.Model, s *NaturalGradientSettings) (*Natura
 		return nil, errors.New("secondorder: natural gradient needs a model with a network and a loss")
 	}
 	if set.Curvature == nil {
-		set.Curvature = KFACCurvature(m, nil, nil)
+		set.Curvature = KFACCurvature(m, nil)
 	}
 	P := m.Net.NumParams()
 	return &NaturalGradient{
@@ -392,4 +370,16 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (NaturalGrad
 		rec.Cosine = set.LearningRate * floats.Dot(ng.vel, ng.grad) / (rec.StepNorm * rec.GradNorm)
 	}
 	return rec, nil
+}
+
+// perSampleGrads stores the per-sample gradients g_i of the batch in the
+// rows of dst (resized as needed) from one backward pass.
+func perSampleGrads(t *nn.Tape, dst *mat.Dense, theta []float64, b curvature.Batch) *mat.Dense {
+	n, P := b.Len(), len(theta)
+	if dst == nil || dst.RawMatrix().Rows != n {
+		dst = mat.NewDense(n, P, nil)
+	}
+	t.Forward(theta, b.X)
+	t.Backward(nil, dst, b.Y)
+	return dst
 }

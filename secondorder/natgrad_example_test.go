@@ -35,7 +35,7 @@ func ExampleNaturalGradient() {
 	}{
 		{"k-fac", secondorder.NaturalGradientSettings{
 			LearningRate: 0.3, UpdateInterval: 2,
-			Curvature: secondorder.KFACCurvature(m, nil, nil),
+			Curvature: secondorder.KFACCurvature(m, nil),
 		}},
 		{"diagonal empirical Fisher", secondorder.NaturalGradientSettings{
 			Curvature: secondorder.DiagonalCurvature(m, curvature.EmpiricalFisher, nil),

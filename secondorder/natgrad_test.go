@@ -84,16 +84,21 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 		require.NoError(t, err)
 		return a
 	}
-	factors := func() []approx.KronFactors {
-		f, err := approx.KFACFactors(m, theta0, b, nil)
+	// factors returns each layer's K-FAC factors G, A.
+	factors := func(s *approx.KFACSettings) [][2]mat.Symmetric {
+		k, err := approx.ModelKFAC(m, theta0, b, s)
 		require.NoError(t, err)
+		f := make([][2]mat.Symmetric, k.NumBlocks())
+		for l := range f {
+			f[l][0], f[l][1] = k.Kron(l).Factors()
+		}
 		return f
 	}
 	kfacDense := func(shift func(g, a mat.Symmetric) (mat.Symmetric, mat.Symmetric)) *mat.SymDense {
 		a := mat.NewSymDense(P, nil)
 		for l, r := range m.ParamBlocks() {
-			f := factors()[l]
-			gs, as := shift(f.G, f.A)
+			f := factors(nil)[l]
+			gs, as := shift(f[0], f[1])
 			setBlock(a, r[0], kronDense(gs, as))
 		}
 		return a
@@ -134,12 +139,12 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 				}
 				return shiftDiag(a, lambda)
 			}},
-		{"kfac", func() CurvatureFunc { return KFACCurvature(m, nil, nil) },
+		{"kfac", func() CurvatureFunc { return KFACCurvature(m, nil) },
 			func() *mat.SymDense {
 				return shiftDiag(kfacDense(func(g, a mat.Symmetric) (mat.Symmetric, mat.Symmetric) { return g, a }), lambda)
 			}},
 		{"kfac-factored-damping", func() CurvatureFunc {
-			return KFACCurvature(m, nil, &approx.KFACSettings{Damping: approx.FactoredDamping})
+			return KFACCurvature(m, &approx.KFACSettings{Damping: approx.FactoredDamping})
 		}, func() *mat.SymDense {
 			// (G + √λ/π I) ⊗ (A + π√λ I), π = √((tr A/q)/(tr G/p)).
 			return kfacDense(func(g, a mat.Symmetric) (mat.Symmetric, mat.Symmetric) {
@@ -148,39 +153,42 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 				return shiftDiag(g, math.Sqrt(lambda)/pi), shiftDiag(a, pi*math.Sqrt(lambda))
 			})
 		}},
-		{"ekfac", func() CurvatureFunc { return EKFACCurvature(m, nil, nil) },
-			func() *mat.SymDense {
-				// Per-sample gradients from one-sample batches.
-				n := b.Len()
-				grads := make([][]float64, n)
-				for i := range grads {
-					one := curvature.Batch{X: mat.DenseCopyOf(b.X.Slice(i, i+1, 0, 64)), Y: mat.DenseCopyOf(b.Y.Slice(i, i+1, 0, 1))}
-					grads[i] = batchGradient(t, m, theta0, one)
-				}
-				a := mat.NewSymDense(P, nil)
-				for l, r := range m.ParamBlocks() {
-					f := factors()[l]
-					q := kronBasis(eigBasis(t, f.G), eigBasis(t, f.A))
-					size := r[1] - r[0]
-					s := make([]float64, size)
-					proj := mat.NewVecDense(size, nil)
-					for _, g := range grads {
-						proj.MulVec(q.T(), mat.NewVecDense(size, g[r[0]:r[1]]))
-						for k := range s {
-							s[k] += proj.AtVec(k) * proj.AtVec(k) / float64(n)
-						}
-					}
-					var qs, blk mat.Dense
-					qs.Mul(q, mat.NewDiagDense(size, s))
-					blk.Mul(&qs, q.T())
-					for i := 0; i < size; i++ {
-						for j := i; j < size; j++ {
-							a.SetSym(r[0]+i, r[0]+j, 0.5*(blk.At(i, j)+blk.At(j, i)))
-						}
+		{"ekfac-empirical", func() CurvatureFunc {
+			return EKFACCurvature(m, &approx.KFACSettings{Factors: approx.EmpiricalFactors})
+		}, func() *mat.SymDense {
+			// The empirical K-FAC's eigenbasis with the scales
+			// diag(Qᵀ EF Q), EF from per-sample gradients of
+			// one-sample batches.
+			n := b.Len()
+			grads := make([][]float64, n)
+			for i := range grads {
+				one := curvature.Batch{X: mat.DenseCopyOf(b.X.Slice(i, i+1, 0, 64)), Y: mat.DenseCopyOf(b.Y.Slice(i, i+1, 0, 1))}
+				grads[i] = batchGradient(t, m, theta0, one)
+			}
+			a := mat.NewSymDense(P, nil)
+			for l, r := range m.ParamBlocks() {
+				f := factors(&approx.KFACSettings{Factors: approx.EmpiricalFactors})[l]
+				q := kronBasis(eigBasis(t, f[0]), eigBasis(t, f[1]))
+				size := r[1] - r[0]
+				s := make([]float64, size)
+				proj := mat.NewVecDense(size, nil)
+				for _, g := range grads {
+					proj.MulVec(q.T(), mat.NewVecDense(size, g[r[0]:r[1]]))
+					for k := range s {
+						s[k] += proj.AtVec(k) * proj.AtVec(k) / float64(n)
 					}
 				}
-				return shiftDiag(a, lambda)
-			}},
+				var qs, blk mat.Dense
+				qs.Mul(q, mat.NewDiagDense(size, s))
+				blk.Mul(&qs, q.T())
+				for i := 0; i < size; i++ {
+					for j := i; j < size; j++ {
+						a.SetSym(r[0]+i, r[0]+j, 0.5*(blk.At(i, j)+blk.At(j, i)))
+					}
+				}
+			}
+			return shiftDiag(a, lambda)
+		}},
 		{"tonga-untruncated", func() CurvatureFunc {
 			f, err := TONGACurvature(m, nil, &approx.TONGASettings{Rank: 40, Discount: 1})
 			require.NoError(t, err)
@@ -295,9 +303,9 @@ func TestNaturalGradientTrainsDigits(t *testing.T) {
 		}, 0.1, 0.1, 0},
 		{"kfac-default", 16, func(*curvature.Model) CurvatureFunc { return nil }, 0.3, 0, 0},
 		{"kfac-mc-factored", 16, func(m *curvature.Model) CurvatureFunc {
-			return KFACCurvature(m, &approx.FactorSettings{Kind: approx.MCFactors, Seed: 1}, &approx.KFACSettings{Damping: approx.FactoredDamping})
+			return KFACCurvature(m, &approx.KFACSettings{Factors: approx.MCFactors, Seed: 1, Damping: approx.FactoredDamping})
 		}, 0.3, 0.01, 0},
-		{"ekfac", 16, func(m *curvature.Model) CurvatureFunc { return EKFACCurvature(m, nil, nil) }, 0.3, 0.1, 0},
+		{"ekfac", 16, func(m *curvature.Model) CurvatureFunc { return EKFACCurvature(m, nil) }, 0.3, 0.1, 0},
 		{"operator-ggn-cg", 16, func(m *curvature.Model) CurvatureFunc {
 			return OperatorCurvature(m, curvature.GGN, nil, &Linear{MaxIterations: 20, Tol: 1e-3})
 		}, 0.3, 0.01, 0},
@@ -483,10 +491,10 @@ func benchNaturalGradient(b *testing.B, cur func(m *curvature.Model) CurvatureFu
 }
 
 func BenchmarkNaturalGradientKFAC(b *testing.B) {
-	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc { return KFACCurvature(m, nil, nil) })
+	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc { return KFACCurvature(m, nil) })
 }
 func BenchmarkNaturalGradientEKFAC(b *testing.B) {
-	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc { return EKFACCurvature(m, nil, nil) })
+	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc { return EKFACCurvature(m, nil) })
 }
 func BenchmarkNaturalGradientDiagonalEF(b *testing.B) {
 	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc {

@@ -2,6 +2,8 @@ package nn
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -17,7 +19,7 @@ type Dense struct {
 	In, Out int
 }
 
-var _ Layer = Dense{}
+var _ Affine = Dense{}
 
 // InSize returns In.
 func (d Dense) InSize() int { return d.In }
@@ -27,6 +29,55 @@ func (d Dense) OutSize() int { return d.Out }
 
 // NumParams returns Out·(In+1).
 func (d Dense) NumParams() int { return d.Out * (d.In + 1) }
+
+// KronShape returns p = Out, q = In+1 and one position.
+func (d Dense) KronShape() (p, q, positions int) { return d.Out, d.In + 1, 1 }
+
+// KronInputs returns ā = [x | 1] (N×(In+1)) in dst.
+func (d Dense) KronInputs(dst, x *mat.Dense) *mat.Dense {
+	n, c := x.Dims()
+	if c != d.In {
+		panic(fmt.Sprintf("nn: dense layer %d→%d given %d input columns", d.In, d.Out, c))
+	}
+	dst = ensure(dst, n, d.In+1)
+	for i := 0; i < n; i++ {
+		row := dst.RawRowView(i)
+		copy(row, x.RawRowView(i))
+		row[d.In] = 1
+	}
+	return dst
+}
+
+// KronGrads returns g: its rows already are the gradients in s.
+func (d Dense) KronGrads(_, g *mat.Dense) *mat.Dense { return g }
+
+// Init draws W uniform on ±gain·sqrt(6/(In+Out)) (Glorot) when next is
+// identity, tanh or sigmoid (gain 4 for the logistic, whose slope at 0 is
+// 1/4), and normal with standard deviation sqrt(2/In) (He) for relu, elu,
+// softplus and gelu; b is zero.
+func (d Dense) Init(theta []float64, next Activation, rng *rand.Rand) {
+	d.checkParams(theta)
+	s := d.In + 1
+	var draw func() float64
+	switch next.(type) {
+	case ReLU, ELU, Softplus, GELU:
+		std := math.Sqrt(2 / float64(d.In))
+		draw = func() float64 { return std * rng.NormFloat64() }
+	default:
+		gain := 1.0
+		if _, ok := next.(Sigmoid); ok {
+			gain = 4
+		}
+		lim := gain * math.Sqrt(6/float64(d.In+d.Out))
+		draw = func() float64 { return lim * (2*rng.Float64() - 1) }
+	}
+	for o := 0; o < d.Out; o++ {
+		for j := 0; j < d.In; j++ {
+			theta[o*s+j] = draw()
+		}
+		theta[o*s+d.In] = 0
+	}
+}
 
 // Weights returns W (Out×In) and b (Out) as views of θ.
 func (d Dense) Weights(theta []float64) (w blas64.General, b blas64.Vector) {

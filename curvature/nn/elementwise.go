@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -13,13 +14,19 @@ type Elementwise struct {
 	Act  Activation
 }
 
-var _ Layer = Elementwise{}
+var _ Pointwise = Elementwise{}
 
 // InSize returns Size.
 func (e Elementwise) InSize() int { return e.Size }
 
 // OutSize returns Size.
 func (e Elementwise) OutSize() int { return e.Size }
+
+// Activation returns Act.
+func (e Elementwise) Activation() Activation { return e.Act }
+
+// Init does nothing: there are no parameters.
+func (e Elementwise) Init([]float64, Activation, *rand.Rand) {}
 
 // NumParams returns 0.
 func (e Elementwise) NumParams() int { return 0 }

@@ -1,6 +1,10 @@
 package nn
 
-import "gonum.org/v1/gonum/mat"
+import (
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+)
 
 // Layer is one differentiable stage y = f(θ, x) of a feed-forward network,
 // applied to a batch: x is N×InSize and y is N×OutSize, one sample a row.
@@ -9,12 +13,23 @@ import "gonum.org/v1/gonum/mat"
 // second-order term; every curvature quantity of the network is built from
 // them, so a new layer type is one type implementing Layer.
 //
+// A layer also says what structure its parameter block has, through the
+// optional interfaces Kronecker (and Affine), Pointwise and Structurer, so
+// that curvature assembly and the approximations of package approx work for
+// any layer without naming its type.
+//
 // Jacobian products act sample by sample. The parameter products sum over the
 // batch; the caller scales for a mean.
 type Layer interface {
 	InSize() int
 	OutSize() int
 	NumParams() int
+
+	// Init fills θ (NumParams long) with a fresh initialisation drawn from
+	// rng, for a layer whose output goes through the activation next
+	// (Identity when the next layer is not Pointwise). A layer without
+	// parameters does nothing.
+	Init(theta []float64, next Activation, rng *rand.Rand)
 
 	// Forward stores f(θ, x) in y.
 	Forward(y, x *mat.Dense, theta []float64)

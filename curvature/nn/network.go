@@ -3,7 +3,6 @@ package nn
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 )
 
@@ -83,61 +82,20 @@ func (n *Network) LayerParams(theta []float64, k int) []float64 {
 	return theta[n.offsets[k]:n.offsets[k+1]:n.offsets[k+1]]
 }
 
-// DenseLayers returns the indices in Layers of the Dense layers, in order:
-// the parameter blocks that K-FAC and per-layer curvature blocks refer to.
-func (n *Network) DenseLayers() []int {
-	var idx []int
-	for k, l := range n.Layers {
-		if _, ok := l.(Dense); ok {
-			idx = append(idx, k)
-		}
-	}
-	return idx
-}
-
-// Init fills θ with a fresh initialisation drawn from rng: each Dense
-// layer's weights uniform on ±gain·sqrt(6/(in+out)) (Glorot) when the
-// activation after it is identity, tanh or sigmoid, and normal with standard
-// deviation sqrt(2/in) (He) for relu, elu, softplus and gelu; biases zero.
-// The same rng state gives the same θ.
+// Init fills θ with a fresh initialisation drawn from rng, each layer
+// initialising its own parameters (Layer.Init) with the activation of the
+// Pointwise layer after it, if any. The same rng state gives the same θ.
 func (n *Network) Init(theta []float64, rng *rand.Rand) {
 	if len(theta) != n.NumParams() {
 		panic(fmt.Sprintf("nn: θ has length %d, network has %d parameters", len(theta), n.NumParams()))
 	}
 	for k, l := range n.Layers {
-		d, ok := l.(Dense)
-		if !ok {
-			continue
-		}
-		var act Activation = Identity{}
+		var next Activation = Identity{}
 		if k+1 < len(n.Layers) {
-			if e, ok := n.Layers[k+1].(Elementwise); ok {
-				act = e.Act
+			if p, ok := n.Layers[k+1].(Pointwise); ok {
+				next = p.Activation()
 			}
 		}
-		p := n.LayerParams(theta, k)
-		s := d.In + 1
-		switch act.(type) {
-		case ReLU, ELU, Softplus, GELU:
-			std := math.Sqrt(2 / float64(d.In))
-			for o := 0; o < d.Out; o++ {
-				for j := 0; j < d.In; j++ {
-					p[o*s+j] = std * rng.NormFloat64()
-				}
-				p[o*s+d.In] = 0
-			}
-		default:
-			gain := 1.0
-			if _, ok := act.(Sigmoid); ok {
-				gain = 4 // the logistic's slope at 0 is 1/4
-			}
-			lim := gain * math.Sqrt(6/float64(d.In+d.Out))
-			for o := 0; o < d.Out; o++ {
-				for j := 0; j < d.In; j++ {
-					p[o*s+j] = lim * (2*rng.Float64() - 1)
-				}
-				p[o*s+d.In] = 0
-			}
-		}
+		l.Init(n.LayerParams(theta, k), next, rng)
 	}
 }

@@ -29,9 +29,7 @@ func TestApproximationOperator(t *testing.T) {
 	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
 	m := &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}
 	b := curvature.Batch{X: set.X.Slice(0, 100, 0, 64).(*mat.Dense), Y: set.Y.Slice(0, 100, 0, 1).(*mat.Dense)}
-	factors, err := approx.KFACFactors(m, theta, b, nil)
-	require.NoError(t, err)
-	kfac, err := approx.NewKFAC(factors, nil)
+	kfac, err := approx.ModelKFAC(m, theta, b, nil)
 	require.NoError(t, err)
 
 	var eig mat.EigenSym

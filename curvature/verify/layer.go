@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/floats"
@@ -19,7 +20,9 @@ import (
 //   - PerSampleVJP rows summing to the parameter VJP, and each row equal
 //     to the VJP of its sample alone;
 //   - SecondOrderVJP against central differences of the VJPs with g held
-//     fixed, along a random (dx, dθ).
+//     fixed, along a random (dx, dθ);
+//   - for an nn.Kronecker layer, each per-sample VJP row against
+//     Σ_r g_r ā_rᵀ from its Kronecker inputs and gradients.
 func Layer(l nn.Layer, n int, rng *rand.Rand, opt *Options) *Report {
 	rep := &Report{Subject: fmt.Sprintf("layer %T (%d→%d, %d parameters)", l, l.InSize(), l.OutSize(), l.NumParams())}
 	in, out, P := l.InSize(), l.OutSize(), l.NumParams()
@@ -86,6 +89,9 @@ func Layer(l nn.Layer, n int, rng *rand.Rand, opt *Options) *Report {
 			worst = max(worst, relErr(per.RawRowView(i), one))
 		}
 		rep.add("each per-sample VJP row is its sample's VJP", worst, exactTol)
+		if kl, ok := l.(nn.Kronecker); ok {
+			rep.add("Kronecker: per-sample gradient is Σ_r g_r ā_rᵀ", kronGrads(kl, x, g, per), exactTol)
+		}
 	}
 
 	// Second-order term: d/dε of the VJPs along (dx, dθ), g fixed.
@@ -122,6 +128,31 @@ func Layer(l nn.Layer, n int, rng *rand.Rand, opt *Options) *Report {
 		rep.add("second-order term (parameters) vs differences of the VJP", errOrAbs(rdt, fdt), tol)
 	}
 	return rep
+}
+
+// kronGrads returns the largest relative difference between each row of the
+// per-sample VJP and Σ_r g_r ā_rᵀ (row-major p×q) from the layer's
+// Kronecker inputs and gradients.
+func kronGrads(l nn.Kronecker, x, g, per *mat.Dense) float64 {
+	p, q, r := l.KronShape()
+	n, _ := x.Dims()
+	if p*q != l.NumParams() {
+		return math.Inf(1)
+	}
+	abar, gs := l.KronInputs(nil, x), l.KronGrads(nil, g)
+	if ra, ca := abar.Dims(); ra != n*r || ca != q {
+		return math.Inf(1)
+	}
+	if rg, cg := gs.Dims(); rg != n*r || cg != p {
+		return math.Inf(1)
+	}
+	worst := 0.0
+	var sum mat.Dense
+	for i := 0; i < n; i++ {
+		sum.Mul(gs.Slice(i*r, (i+1)*r, 0, p).T(), abar.Slice(i*r, (i+1)*r, 0, q))
+		worst = max(worst, relErr(mat.DenseCopyOf(&sum).RawMatrix().Data, per.RawRowView(i)))
+	}
+	return worst
 }
 
 // errOrAbs is the relative error, or the absolute one when the reference

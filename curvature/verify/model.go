@@ -25,9 +25,9 @@ import (
 //   - EF − ḡḡᵀ = C;
 //   - symmetry of every matrix, and positive semi-definiteness of GGN,
 //     Fisher, empirical Fisher and gradient covariance;
-//   - for every Dense layer, on one sample, kron(G, A) from the
-//     backpropagated output-Hessian factor equals the GGN block: the
-//     Kronecker structure K-FAC relies on.
+//   - for every nn.Kronecker layer with one position, on one sample,
+//     kron(G, A) from the backpropagated output-Hessian factor equals the
+//     GGN block: the Kronecker structure K-FAC relies on.
 func Model(m *curvature.Model, theta []float64, b curvature.Batch, rng *rand.Rand, opt *Options) (*Report, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err
@@ -87,7 +87,7 @@ func Model(m *curvature.Model, theta []float64, b curvature.Batch, rng *rand.Ran
 	if err != nil {
 		return nil, err
 	}
-	rep.add("K-FAC factors exact on one sample (every Dense layer)", kf, exactTol)
+	rep.add("K-FAC factors exact on one sample (every one-position Kronecker layer)", kf, exactTol)
 	return rep, nil
 }
 
@@ -139,10 +139,20 @@ func sampledFisher(m *curvature.Model, theta []float64, b curvature.Batch, ggn m
 }
 
 // kroneckerOnOneSample returns the largest relative difference between
-// each Dense layer's GGN block on a one-sample batch and kron(G, A), with
-// A = āāᵀ and G = Σ_c b_c b_cᵀ from the backpropagated columns of the
-// output-Hessian factor.
+// each one-position Kronecker layer's GGN block on a one-sample batch and
+// kron(G, A), with A = āāᵀ and G = Σ_c b_c b_cᵀ from the backpropagated
+// columns of the output-Hessian factor. Layers with several positions
+// (weight sharing) are skipped: K-FAC is not exact for them even on one
+// sample.
 func kroneckerOnOneSample(m *curvature.Model, theta []float64, one curvature.Batch) (float64, error) {
+	kron := map[int]nn.Kronecker{}
+	for k, l := range m.Net.Layers {
+		if kl, ok := l.(nn.Kronecker); ok {
+			if _, _, r := kl.KronShape(); r == 1 {
+				kron[k] = kl
+			}
+		}
+	}
 	t := nn.NewTape(m.Net, m.Loss)
 	z := t.Forward(theta, one.X)
 	C := m.Net.OutSize()
@@ -152,15 +162,17 @@ func kroneckerOnOneSample(m *curvature.Model, theta []float64, one curvature.Bat
 	for c := 0; c < C; c++ {
 		u := mat.NewDense(1, C, mat.Col(nil, c, S))
 		t.BackpropOutput(u, func(k int, gk *mat.Dense) {
-			if _, ok := m.Net.Layers[k].(nn.Dense); !ok {
+			kl, ok := kron[k]
+			if !ok {
 				return
 			}
+			d := kl.KronGrads(nil, gk)
 			if G[k] == nil {
-				_, out := gk.Dims()
-				G[k] = mat.NewDense(out, out, nil)
+				_, p := d.Dims()
+				G[k] = mat.NewDense(p, p, nil)
 			}
 			var o mat.Dense
-			o.Mul(gk.T(), gk)
+			o.Mul(d.T(), d)
 			G[k].Add(G[k], &o)
 		})
 	}
@@ -170,10 +182,8 @@ func kroneckerOnOneSample(m *curvature.Model, theta []float64, one curvature.Bat
 		if l.NumParams() == 0 {
 			continue
 		}
-		if _, ok := l.(nn.Dense); ok {
-			x := t.Input(k)
-			_, in := x.Dims()
-			abar := mat.NewDense(1, in+1, append(append([]float64(nil), x.RawRowView(0)...), 1))
+		if kl, ok := kron[k]; ok {
+			abar := kl.KronInputs(nil, t.Input(k))
 			var A, kr mat.Dense
 			A.Mul(abar.T(), abar)
 			kr.Kronecker(G[k], &A)

@@ -194,14 +194,15 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 		return nil, pt, err
 	}
 	// K-FAC and EKFAC of the GGN (exact factors) and of the empirical Fisher.
-	ekExact, kExact, err := approx.EKFACOf(m, theta, eb, nil, nil)
+	ekExact, err := approx.ModelEKFAC(m, theta, eb, nil)
 	if err != nil {
 		return nil, pt, err
 	}
-	ekEmp, kEmp, err := approx.EKFACOf(m, theta, eb, &approx.FactorSettings{Kind: approx.EmpiricalFactors}, nil)
+	ekEmp, err := approx.ModelEKFAC(m, theta, eb, &approx.KFACSettings{Factors: approx.EmpiricalFactors})
 	if err != nil {
 		return nil, pt, err
 	}
+	kExact, kEmp := ekExact.KFAC(), ekEmp.KFAC()
 
 	var recs []approx.Record
 	for _, kind := range matrices {
@@ -230,7 +231,7 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 		if err != nil {
 			return nil, pt, err
 		}
-		nk, err := approx.NearestKronecker(M, shapes, nil)
+		nk, err := approx.NearestKroneckerOf(M, shapes, nil)
 		if err != nil {
 			return nil, pt, err
 		}

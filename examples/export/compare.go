@@ -58,7 +58,7 @@ func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, shapes []a
 			cs = append(cs, candidate{"kfac", na.kfac, nil}, candidate{"ekfac", na.ekfac, nil})
 		}
 	}
-	nk, err := approx.NearestKronecker(M, shapes, nil)
+	nk, err := approx.NearestKroneckerOf(M, shapes, nil)
 	cs = append(cs, candidate{"kronecker_optimal", nk, err})
 	switch kind {
 	case curvature.GradientCovariance:

@@ -117,12 +117,13 @@ func TestRunWritesFiles(t *testing.T) {
 
 			fkind, err := approx.ParseFactorKind(c.kfac)
 			require.NoError(t, err)
-			factors, err := approx.KFACFactors(m, theta, b, &approx.FactorSettings{Kind: fkind, Samples: 2, Seed: 3})
+			k, err := approx.ModelKFAC(m, theta, b, &approx.KFACSettings{Factors: fkind, Samples: 2, Seed: 3})
 			require.NoError(t, err)
-			require.Len(t, factors, 2)
-			for l, fac := range factors {
-				assert.True(t, mat.Equal(readMatrix(t, filepath.Join(out, fmt.Sprintf("kfac_A_%d.csv", l))), fac.A), "A_%d", l)
-				assert.True(t, mat.Equal(readMatrix(t, filepath.Join(out, fmt.Sprintf("kfac_G_%d.csv", l))), fac.G), "G_%d", l)
+			require.Equal(t, 2, k.NumBlocks())
+			for l := 0; l < k.NumBlocks(); l++ {
+				g, a := k.Kron(l).Factors()
+				assert.True(t, mat.Equal(readMatrix(t, filepath.Join(out, fmt.Sprintf("kfac_A_%d.csv", l))), a), "A_%d", l)
+				assert.True(t, mat.Equal(readMatrix(t, filepath.Join(out, fmt.Sprintf("kfac_G_%d.csv", l))), g), "G_%d", l)
 			}
 			_, err = os.Stat(filepath.Join(out, "kfac_A_2.csv"))
 			assert.True(t, os.IsNotExist(err))

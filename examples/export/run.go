@@ -101,13 +101,17 @@ func run(c config, w io.Writer) error {
 		}
 	}
 
-	fs := &approx.FactorSettings{Kind: fkind, Samples: c.Samples, Seed: c.Seed}
-	ekfac, kfac, err := approx.EKFACOf(m, theta, b, fs, nil)
+	ekfac, err := approx.ModelEKFAC(m, theta, b, &approx.KFACSettings{Factors: fkind, Samples: c.Samples, Seed: c.Seed})
 	if err != nil {
 		return err
 	}
-	for l := 0; l < kfac.NumLayers(); l++ {
-		g, a := kfac.Layer(l).Factors()
+	kfac := ekfac.KFAC()
+	for l := 0; l < kfac.NumBlocks(); l++ {
+		kr := kfac.Kron(l)
+		if kr == nil {
+			continue
+		}
+		g, a := kr.Factors()
 		if err := approx.WriteMatrixCSV(path(fmt.Sprintf("kfac_A_%d.csv", l)), a); err != nil {
 			return err
 		}
@@ -159,7 +163,7 @@ func run(c config, w io.Writer) error {
 	if err := writeCSV(path("lambda.csv"), []string{"matrix", "lambda"}, lambdas); err != nil {
 		return err
 	}
-	summarize(w, c, P, b.Len(), loss, kfac.NumLayers(), rows)
+	summarize(w, c, P, b.Len(), loss, kfac.NumBlocks(), rows)
 	return nil
 }
 

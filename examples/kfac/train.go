@@ -143,15 +143,15 @@ func newStepper(c *config, p *problem, name string, lr float64) (stepper, error)
 		}
 		return &hfStepper{opt: opt}, nil
 	case "ng-diag", "ng-block", "ng-kfac", "ng-ekfac":
-		fs := &approx.FactorSettings{Kind: c.factors, Seed: c.seed}
+		ks := &approx.KFACSettings{Factors: c.factors, Seed: c.seed, Damping: approx.FactoredDamping, Solver: approx.CholeskySolver}
 		curv, interval := secondorder.DiagonalCurvature(p.model, curvature.Fisher, nil), 1
 		switch name {
 		case "ng-block":
 			curv, interval = secondorder.BlockDiagonalCurvature(p.model, curvature.Fisher, nil), c.inverseInterval
 		case "ng-kfac":
-			curv, interval = secondorder.KFACCurvature(p.model, fs, &approx.KFACSettings{Damping: approx.FactoredDamping, Solver: approx.CholeskySolver}), c.inverseInterval
+			curv, interval = secondorder.KFACCurvature(p.model, ks), c.inverseInterval
 		case "ng-ekfac":
-			curv, interval = secondorder.EKFACCurvature(p.model, fs, nil), c.inverseInterval
+			curv, interval = secondorder.EKFACCurvature(p.model, &approx.KFACSettings{Factors: c.factors, Seed: c.seed}), c.inverseInterval
 		}
 		opt, err := secondorder.NewNaturalGradient(p.model, &secondorder.NaturalGradientSettings{
 			LearningRate: lr, Damping: c.ngDamping, Curvature: curv, UpdateInterval: interval, Momentum: c.momentum,

@@ -2,6 +2,7 @@ package approx
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,11 +42,12 @@ func netFixture(t testing.TB, sizes []int, acts []string, loss nn.Loss, n int, s
 	return &curvature.Model{Net: net, Loss: loss}, theta, curvature.Batch{X: x, Y: y}
 }
 
-// kronBlock returns kron(G, A) as a dense matrix.
-func kronBlock(f KronFactors) *mat.Dense {
-	var k mat.Dense
-	k.Kronecker(f.G, f.A)
-	return &k
+// kronBlock returns kron(G, A) of a Kronecker block as a dense matrix.
+func kronBlock(k *Kron) *mat.Dense {
+	g, a := k.Factors()
+	var d mat.Dense
+	d.Kronecker(g, a)
+	return &d
 }
 
 // K-FAC is exact where it must be: with exact factors on one sample, every
@@ -60,12 +62,13 @@ func TestKFACExactOnOneSample(t *testing.T) {
 				kind   FactorKind
 				matrix curvature.Kind
 			}{{ExactFactors, curvature.GGN}, {EmpiricalFactors, curvature.EmpiricalFisher}} {
-				f, err := KFACFactors(m, theta, b, &FactorSettings{Kind: c.kind})
+				k, err := ModelKFAC(m, theta, b, &KFACSettings{Factors: c.kind})
 				require.NoError(t, err)
-				for l := range f {
+				require.Equal(t, 2, k.NumBlocks())
+				for l := 0; l < k.NumBlocks(); l++ {
 					blk, err := m.Block(c.matrix, l, theta, b, nil)
 					require.NoError(t, err)
-					assert.Less(t, relDiffMat(kronBlock(f[l]), blk), 1e-13, "%v layer %d", c.kind, l)
+					assert.Less(t, relDiffMat(kronBlock(k.Kron(l)), blk), 1e-13, "%v layer %d", c.kind, l)
 				}
 			}
 		})
@@ -77,21 +80,21 @@ func TestKFACExactOnOneSample(t *testing.T) {
 // layer block on a whole batch.
 func TestKFACExactDeepLinear(t *testing.T) {
 	m, theta, b := netFixture(t, []int{4, 3, 3, 2}, []string{"identity", "identity", "identity"}, nn.MSE{}, 20, 2)
-	f, err := KFACFactors(m, theta, b, nil)
+	k, err := ModelKFAC(m, theta, b, nil)
 	require.NoError(t, err)
-	require.Len(t, f, 3)
-	for l := range f {
+	require.Equal(t, 3, k.NumBlocks())
+	for l := 0; l < k.NumBlocks(); l++ {
 		blk, err := m.Block(curvature.GGN, l, theta, b, nil)
 		require.NoError(t, err)
-		assert.Less(t, relDiffMat(kronBlock(f[l]), blk), 1e-13, "layer %d", l)
+		assert.Less(t, relDiffMat(kronBlock(k.Kron(l)), blk), 1e-13, "layer %d", l)
 	}
 	// And not for a nonlinear one: the factorisation is an approximation.
 	m2, theta2, b2 := netFixture(t, []int{4, 3, 2}, []string{"tanh", "identity"}, nn.SoftmaxCrossEntropy{}, 20, 3)
-	f2, err := KFACFactors(m2, theta2, b2, nil)
+	k2, err := ModelKFAC(m2, theta2, b2, nil)
 	require.NoError(t, err)
 	blk, err := m2.Block(curvature.GGN, 0, theta2, b2, nil)
 	require.NoError(t, err)
-	assert.Greater(t, relDiffMat(kronBlock(f2[0]), blk), 1e-3)
+	assert.Greater(t, relDiffMat(kronBlock(k2.Kron(0)), blk), 1e-3)
 }
 
 // Monte-Carlo factors approach the exact ones as the number of sampled
@@ -99,15 +102,17 @@ func TestKFACExactDeepLinear(t *testing.T) {
 // of the error at 40).
 func TestKFACMonteCarloConverges(t *testing.T) {
 	m, theta, b := netFixture(t, []int{3, 4, 3}, []string{"tanh", "identity"}, nn.SoftmaxCrossEntropy{}, 10, 4)
-	exact, err := KFACFactors(m, theta, b, nil)
+	exact, err := ModelKFAC(m, theta, b, nil)
 	require.NoError(t, err)
-	errAt := func(k int) float64 {
-		f, err := KFACFactors(m, theta, b, &FactorSettings{Kind: MCFactors, Samples: k, Seed: 1})
+	errAt := func(samples int) float64 {
+		k, err := ModelKFAC(m, theta, b, &KFACSettings{Factors: MCFactors, Samples: samples, Seed: 1})
 		require.NoError(t, err)
 		worst := 0.0
-		for l := range f {
-			assert.Equal(t, exact[l].A, f[l].A)
-			worst = max(worst, relDiffMat(f[l].G, exact[l].G))
+		for l := 0; l < k.NumBlocks(); l++ {
+			g, a := k.Kron(l).Factors()
+			eg, ea := exact.Kron(l).Factors()
+			assert.Equal(t, ea, a)
+			worst = max(worst, relDiffMat(g, eg))
 		}
 		return worst
 	}
@@ -118,15 +123,13 @@ func TestKFACMonteCarloConverges(t *testing.T) {
 
 // The K-FAC approximation built from a network solves with damping like
 // the dense kron(G, A) + λI, per block.
-func TestKFACOfSolve(t *testing.T) {
+func TestModelKFACSolve(t *testing.T) {
 	m, theta, b := netFixture(t, []int{3, 4, 2}, []string{"relu", "identity"}, nn.SigmoidBCE{}, 8, 5)
-	k, err := KFACOf(m, theta, b, nil, nil)
-	require.NoError(t, err)
-	f, err := KFACFactors(m, theta, b, nil)
+	k, err := ModelKFAC(m, theta, b, nil)
 	require.NoError(t, err)
 	dense := mat.NewSymDense(m.Net.NumParams(), nil)
 	for l, r := range m.ParamBlocks() {
-		kb := kronBlock(f[l])
+		kb := kronBlock(k.Kron(l))
 		for i := r[0]; i < r[1]; i++ {
 			for j := i; j < r[1]; j++ {
 				dense.SetSym(i, j, kb.At(i-r[0], j-r[0]))
@@ -139,78 +142,94 @@ func TestKFACOfSolve(t *testing.T) {
 	assert.Less(t, relDiff(got, denseSolve(t, dense, v, 0.1)), 1e-10)
 }
 
-func TestKFACFactorsErrors(t *testing.T) {
+func TestModelKFACErrors(t *testing.T) {
 	m, theta, b := netFixture(t, []int{3, 4, 2}, []string{"tanh", "identity"}, nn.MSE{}, 4, 7)
-	_, err := KFACFactors(m, theta, b, &FactorSettings{Samples: -1})
+	_, err := ModelKFAC(m, theta, b, &KFACSettings{Samples: -1})
 	assert.Error(t, err)
-	_, err = KFACFactors(m, theta, b, &FactorSettings{Kind: 7})
+	_, err = ModelKFAC(m, theta, b, &KFACSettings{Factors: 7})
 	assert.Error(t, err)
-	_, err = KFACFactors(m, theta[1:], b, nil)
+	_, err = ModelKFAC(m, theta[1:], b, nil)
 	assert.Error(t, err)
-	_, err = KFACFactors(m, theta, curvature.Batch{}, nil)
+	_, err = ModelKFAC(m, theta, curvature.Batch{}, nil)
 	assert.Error(t, err)
 	_, err = ParseFactorKind("kflr")
 	assert.Error(t, err)
-	k, err := ParseFactorKind("mc")
+	kind, err := ParseFactorKind("mc")
 	require.NoError(t, err)
-	assert.Equal(t, MCFactors, k)
+	assert.Equal(t, MCFactors, kind)
 }
 
-// UpdateTapeFactors is the running average of two TapeFactors results:
+// Update is the running average of two batches' statistics:
 // ε·F(batch 1) + (1−ε)·F(batch 2), entry by entry, for every kind of
 // factor (the Monte-Carlo draws replayed from the same seeds).
-func TestUpdateTapeFactors(t *testing.T) {
+func TestKFACUpdate(t *testing.T) {
 	m, theta, b1 := netFixture(t, []int{5, 7, 3}, []string{"tanh", "identity"}, nn.SoftmaxCrossEntropy{}, 9, 11)
 	_, _, b2 := netFixture(t, []int{5, 7, 3}, []string{"tanh", "identity"}, nn.SoftmaxCrossEntropy{}, 13, 12)
 	const eps = 0.8
 	for _, kind := range []FactorKind{ExactFactors, MCFactors, EmpiricalFactors} {
 		t.Run(kind.String(), func(t *testing.T) {
+			rng := func(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
+			k1, err := ModelKFAC(m, theta, b1, &KFACSettings{Factors: kind, Seed: 1})
+			require.NoError(t, err)
+			k2, err := ModelKFAC(m, theta, b2, &KFACSettings{Factors: kind, Seed: 2})
+			require.NoError(t, err)
+			// One generator replaying seed 1 then seed 2's draws is not
+			// possible, so the running K-FAC takes batch 1 with seed 1's
+			// generator and batch 2 after its generator is swapped.
+			run, err := NewKFAC(m.Net, &KFACSettings{Factors: kind, Rand: rng(1)})
+			require.NoError(t, err)
 			tape := func(b curvature.Batch) *nn.Tape {
 				tp := nn.NewTape(m.Net, m.Loss)
 				tp.Forward(theta, b.X)
 				return tp
 			}
-			f1, err := TapeFactors(tape(b1), b1.Y, &FactorSettings{Kind: kind, Seed: 1})
-			require.NoError(t, err)
-			f2, err := TapeFactors(tape(b2), b2.Y, &FactorSettings{Kind: kind, Seed: 2})
-			require.NoError(t, err)
-			run, err := TapeFactors(tape(b1), b1.Y, &FactorSettings{Kind: kind, Seed: 1})
-			require.NoError(t, err)
-			require.NoError(t, UpdateTapeFactors(run, eps, tape(b2), b2.Y, &FactorSettings{Kind: kind, Seed: 2}))
-			for l := range run {
-				for _, pair := range [][3]mat.Symmetric{{run[l].A, f1[l].A, f2[l].A}, {run[l].G, f1[l].G, f2[l].G}} {
+			require.NoError(t, run.Update(tape(b1), b1.Y, 0))
+			run.rng = rng(2)
+			require.NoError(t, run.Update(tape(b2), b2.Y, eps))
+			for l := 0; l < run.NumBlocks(); l++ {
+				rg, ra := run.Kron(l).Factors()
+				g1, a1 := k1.Kron(l).Factors()
+				g2, a2 := k2.Kron(l).Factors()
+				for _, f := range [][3]mat.Symmetric{{ra, a1, a2}, {rg, g1, g2}} {
 					var want mat.SymDense
-					want.ScaleSym(eps, pair[1])
+					want.ScaleSym(eps, f[1])
 					var part mat.SymDense
-					part.ScaleSym(1-eps, pair[2])
+					part.ScaleSym(1-eps, f[2])
 					want.AddSym(&want, &part)
-					assert.Less(t, relDiffMat(pair[0], &want), 1e-14, "layer %d", l)
+					assert.Less(t, relDiffMat(f[0], &want), 1e-14, "layer %d", l)
 				}
 			}
 		})
 	}
 }
 
-func TestUpdateTapeFactorsErrors(t *testing.T) {
+func TestKFACUpdateErrors(t *testing.T) {
 	m, theta, b := netFixture(t, []int{3, 4, 2}, []string{"tanh", "identity"}, nn.MSE{}, 4, 7)
 	tp := nn.NewTape(m.Net, m.Loss)
 	tp.Forward(theta, b.X)
-	f, err := TapeFactors(tp, b.Y, nil)
+	k, err := NewKFAC(m.Net, nil)
 	require.NoError(t, err)
-	for _, c := range []struct {
-		name  string
-		dst   []KronFactors
-		decay float64
-	}{
-		{"decay 1", f, 1},
-		{"negative decay", f, -0.1},
-		{"NaN decay", f, math.NaN()},
-		{"too few layers", f[:1], 0.5},
-		{"wrong size", []KronFactors{f[1], f[0]}, 0.5},
-		{"not SymDense", []KronFactors{{G: f[0].G, A: mat.NewDiagDense(4, nil)}, f[1]}, 0.5},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			assert.Error(t, UpdateTapeFactors(c.dst, c.decay, tp, b.Y, nil))
-		})
+	for _, decay := range []float64{1, -0.1, math.NaN()} {
+		assert.Error(t, k.Update(tp, b.Y, decay), "decay %v", decay)
 	}
+	// Non-finite statistics are reported, not kept silently.
+	bad := mat.DenseCopyOf(b.X)
+	bad.Set(0, 0, 1e200)
+	tp.Forward(theta, bad)
+	err = k.Update(tp, b.Y, 0)
+	assert.ErrorIs(t, err, curvature.ErrNonFinite)
+	// A tape of another network is a programming error.
+	other, err := nn.NewMLP([]int{3, 4, 2}, []string{"tanh", "identity"})
+	require.NoError(t, err)
+	assert.Panics(t, func() { _ = k.Update(nn.NewTape(other, m.Loss), b.Y, 0) })
+}
+
+// NewKFAC checks the memory budget before it allocates: a 100000→10 layer
+// would need 10¹⁰ floats for its A factor.
+func TestNewKFACBudget(t *testing.T) {
+	net, err := nn.NewMLP([]int{100000, 10}, []string{"identity"})
+	require.NoError(t, err)
+	_, err = NewKFAC(net, &KFACSettings{Budget: 1 << 28})
+	var be *curvature.BudgetError
+	require.ErrorAs(t, err, &be)
 }

@@ -1,0 +1,246 @@
+package approx
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/gemm"
+)
+
+// netBlock is one parameter block of a network: a layer with parameters and
+// the structure its layer gives it (nn.StructureOf).
+type netBlock struct {
+	layer     int // index in Network.Layers
+	lo, hi    int // parameter range
+	structure nn.Structure
+	kron      nn.Kronecker // the layer, for a Kronecker block
+	p, q, r   int          // its Kronecker shape
+}
+
+// size returns the number of parameters of the block.
+func (b netBlock) size() int { return b.hi - b.lo }
+
+// floats returns what the block holds in a K-FAC: the two factors of a
+// Kronecker block, the matrix of a dense one, the diagonal of a diagonal
+// one.
+func (b netBlock) floats() int {
+	switch b.structure {
+	case nn.KroneckerBlock:
+		return b.p*b.p + b.q*b.q
+	case nn.DiagonalBlock:
+		return b.size()
+	}
+	return b.size() * b.size()
+}
+
+// networkBlocks returns the parameter blocks of net, in order. It returns an
+// error when net has no parameters or a Kronecker layer's shape does not
+// match its parameter count.
+func networkBlocks(net *nn.Network) ([]netBlock, error) {
+	if net == nil {
+		return nil, errors.New("approx: no network")
+	}
+	var bs []netBlock
+	for k, l := range net.Layers {
+		lo, hi := net.ParamRange(k)
+		if hi == lo {
+			continue
+		}
+		b := netBlock{layer: k, lo: lo, hi: hi, structure: nn.StructureOf(l)}
+		if b.structure == nn.KroneckerBlock {
+			b.kron = l.(nn.Kronecker)
+			b.p, b.q, b.r = b.kron.KronShape()
+			if b.p <= 0 || b.q <= 0 || b.r <= 0 || b.p*b.q != hi-lo {
+				return nil, fmt.Errorf("approx: layer %d (%T) has Kronecker shape %d×%d with %d positions for %d parameters", k, l, b.p, b.q, b.r, hi-lo)
+			}
+		}
+		bs = append(bs, b)
+	}
+	if len(bs) == 0 {
+		return nil, errors.New("approx: the network has no parameters")
+	}
+	return bs, nil
+}
+
+// outputVectors returns the output-space vectors whose backpropagation gives
+// K-FAC's statistics, and the weight of each: the columns of the
+// output-Hessian factor S_i (weight 1/N), gradients at k sets of labels
+// drawn y ~ p(y|z) one set after another (1/(Nk)), or the gradient at the
+// true labels (1/N). The matrices are taken from us and grown as needed.
+func outputVectors(us []*mat.Dense, t *nn.Tape, y *mat.Dense, kind FactorKind, samples int, rng *rand.Rand) ([]*mat.Dense, float64) {
+	z := t.Z()
+	n, C := z.Dims()
+	loss := t.Loss
+	need := 1
+	switch kind {
+	case ExactFactors:
+		need = C
+	case MCFactors:
+		need = samples
+	}
+	for len(us) < need {
+		us = append(us, nil)
+	}
+	us = us[:need]
+	for i := range us {
+		us[i] = reshape(us[i], n, C)
+	}
+	weight := 1 / float64(n)
+	switch kind {
+	case ExactFactors:
+		sf := mat.NewDense(C, C, nil)
+		for i := 0; i < n; i++ {
+			loss.Factor(sf, z.RawRowView(i))
+			for c, u := range us {
+				mat.Col(u.RawRowView(i), c, sf)
+			}
+		}
+	case MCFactors:
+		ys := mat.NewDense(n, loss.TargetDim(C), nil)
+		for _, u := range us {
+			for i := 0; i < n; i++ {
+				loss.Sample(ys.RawRowView(i), z.RawRowView(i), rng)
+			}
+			loss.Grad(u, z, ys)
+		}
+		weight /= float64(samples)
+	case EmpiricalFactors:
+		loss.Grad(us[0], z, y)
+	}
+	return us, weight
+}
+
+// reshape returns m if it is r×c and contiguous, and otherwise an r×c
+// matrix reusing m's storage when it is large enough.
+func reshape(m *mat.Dense, r, c int) *mat.Dense {
+	if m != nil {
+		raw := m.RawMatrix()
+		if raw.Rows == r && raw.Cols == c && raw.Stride == c {
+			return m
+		}
+		if cap(raw.Data) >= r*c {
+			return mat.NewDense(r, c, raw.Data[:r*c])
+		}
+	}
+	return mat.NewDense(r, c, nil)
+}
+
+// statPass computes K-FAC's statistics of a network on a batch — one
+// forward pass (the tape's) and one backward pass per output vector — into
+// the running values of the blocks:
+//
+//	Kronecker  A ← εA + (1−ε)/(N·R) Σ_{n,r} ā ā ᵀ,  G ← εG + (1−ε) w Σ_u Σ_{n,r} g gᵀ
+//	dense      B ← εB + (1−ε) w Σ_u Σ_n d dᵀ
+//	diagonal   b ← εb + (1−ε) w Σ_u Σ_n d ⊙ d
+//
+// with g the gradients in the layer's outputs and d the layer's per-sample
+// parameter gradient along the backpropagated output vector u, and w the
+// weight of outputVectors. For the exact factors the dense and diagonal
+// blocks are then exactly the GGN's, for sampled or true labels those of the
+// Monte-Carlo or empirical Fisher. It keeps its work matrices between runs.
+type statPass struct {
+	blocks []netBlock
+	index  map[int]int // layer → block
+	abar   []*mat.Dense
+	kgrad  []*mat.Dense
+	per    []*mat.Dense
+	us     []*mat.Dense
+}
+
+func newStatPass(blocks []netBlock) *statPass {
+	s := &statPass{blocks: blocks, index: make(map[int]int, len(blocks)),
+		abar: make([]*mat.Dense, len(blocks)), kgrad: make([]*mat.Dense, len(blocks)), per: make([]*mat.Dense, len(blocks))}
+	for i, b := range blocks {
+		s.index[b.layer] = i
+	}
+	return s
+}
+
+// blockDest is where a block's statistics go: the factors of a Kronecker
+// block (upper triangles are written), or the matrix or diagonal of another.
+type blockDest struct {
+	g, a blas64.Symmetric
+	m    blas64.Symmetric
+	d    []float64
+}
+
+// run folds the tape's batch into dst with weight ε = decay on the old
+// values (which are not read when ε = 0). visit, when not nil, is called
+// with each Kronecker block's (N·R)×p gradients for each output vector, and
+// the weight w, after they are folded in; the matrix is reused afterwards.
+func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense, kind FactorKind, samples int, rng *rand.Rand, visit func(blk int, g *mat.Dense, w float64)) {
+	n := t.BatchSize()
+	net := t.Net
+	theta := t.Params()
+	for i, b := range s.blocks {
+		d := dst[i]
+		switch b.structure {
+		case nn.KroneckerBlock:
+			s.abar[i] = b.kron.KronInputs(s.abar[i], t.Input(b.layer))
+			gemm.Syrk(blas.Trans, (1-decay)/float64(n*b.r), s.abar[i].RawMatrix(), decay, d.a)
+			scaleUpper(d.g, decay)
+		case nn.DiagonalBlock:
+			scaleVec(d.d, decay)
+		default:
+			scaleUpper(d.m, decay)
+		}
+	}
+	var weight float64
+	s.us, weight = outputVectors(s.us, t, y, kind, samples, rng)
+	w := (1 - decay) * weight
+	for _, u := range s.us {
+		t.BackpropOutput(u, func(k int, g *mat.Dense) {
+			i, ok := s.index[k]
+			if !ok {
+				return
+			}
+			b, d := s.blocks[i], dst[i]
+			if b.structure == nn.KroneckerBlock {
+				s.kgrad[i] = b.kron.KronGrads(s.kgrad[i], g)
+				gemm.Syrk(blas.Trans, w, s.kgrad[i].RawMatrix(), 1, d.g)
+				if visit != nil {
+					visit(i, s.kgrad[i], weight)
+				}
+				return
+			}
+			s.per[i] = reshape(s.per[i], n, b.size())
+			l := net.Layers[k]
+			l.PerSampleVJP(s.per[i], t.Input(k), t.Output(k), net.LayerParams(theta, k), g)
+			if b.structure == nn.DiagonalBlock {
+				per := s.per[i].RawMatrix()
+				for r := 0; r < n; r++ {
+					for j, v := range per.Data[r*per.Stride : r*per.Stride+per.Cols] {
+						d.d[j] += w * v * v
+					}
+				}
+				return
+			}
+			gemm.Syrk(blas.Trans, w, s.per[i].RawMatrix(), 1, d.m)
+		})
+	}
+}
+
+// scaleUpper multiplies the upper triangle of m by c, zeroing it when c = 0
+// so that old NaNs are not kept.
+func scaleUpper(m blas64.Symmetric, c float64) {
+	for i := 0; i < m.N; i++ {
+		scaleVec(m.Data[i*m.Stride+i:i*m.Stride+m.N], c)
+	}
+}
+
+// scaleVec multiplies v by c, zeroing it when c = 0.
+func scaleVec(v []float64, c float64) {
+	if c == 0 {
+		clear(v)
+		return
+	}
+	for j := range v {
+		v[j] *= c
+	}
+}
