@@ -93,7 +93,7 @@ type Memory struct {
 	// checks for it and the K-FAC it keeps.
 	KFAC, EKFAC int
 	// TONGA is the estimator on the partition and settings ModelMemory
-	// was given (NewTONGAFeed, TONGAOf).
+	// was given (NewTONGAFeed, ModelTONGA).
 	TONGA int
 }
 

@@ -233,7 +233,7 @@ func TestModelMemoryBudgets(t *testing.T) {
 		{"tonga", mem.TONGA, func(budget int) (int, error) {
 			s := *ts
 			s.Budget = budget
-			_, err := TONGAOf(m, theta, b, PerNeuron, &s)
+			_, err := ModelTONGA(m, theta, b, PerNeuron, &s)
 			return -1, err
 		}},
 		{"hutchinson", func() int {

@@ -26,7 +26,7 @@ type TONGAFeed struct {
 // m's parameters (per neuron, as Le Roux et al., or per layer). Errors are
 // those of Partition.Index and NewTONGA.
 func NewTONGAFeed(m *curvature.Model, p Partition, s *TONGASettings) (*TONGAFeed, error) {
-	if m.Net == nil || m.Loss == nil {
+	if m == nil || m.Net == nil || m.Loss == nil {
 		return nil, fmt.Errorf("approx: model needs a network and a loss")
 	}
 	index, err := p.Index(m.Net)
@@ -67,12 +67,12 @@ func (f *TONGAFeed) Add(theta []float64, b curvature.Batch) error {
 	return nil
 }
 
-// TONGAOf returns a TONGA on partition p of m's parameters that has seen
+// ModelTONGA returns a TONGA on partition p of m's parameters that has seen
 // the per-sample gradients of one batch at θ, in sample order. With
 // discount 1 and Rank at least the batch size nothing is truncated and
 // the estimate is the block-diagonal part of the gradient covariance (the
 // empirical Fisher when Uncentered).
-func TONGAOf(m *curvature.Model, theta []float64, b curvature.Batch, p Partition, s *TONGASettings) (*TONGA, error) {
+func ModelTONGA(m *curvature.Model, theta []float64, b curvature.Batch, p Partition, s *TONGASettings) (*TONGA, error) {
 	f, err := NewTONGAFeed(m, p, s)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 // the empirical Fisher (uncentered) that curvature.Model.Dense builds; its
 // mean is the batch gradient, and its natural gradient the dense damped
 // solve with the masked matrix.
-func TestTONGAOfUntruncated(t *testing.T) {
+func TestModelTONGAUntruncated(t *testing.T) {
 	m, theta, b := netFixture(t, []int{3, 4, 3}, []string{"tanh", "identity"}, nn.SoftmaxCrossEntropy{}, 9, 41)
 	grad := make([]float64, m.Net.NumParams())
 	tp := nn.NewTape(m.Net, m.Loss)
@@ -30,7 +30,7 @@ func TestTONGAOfUntruncated(t *testing.T) {
 				matrix = curvature.EmpiricalFisher
 			}
 			t.Run(fmt.Sprintf("%v/%v", p, matrix), func(t *testing.T) {
-				tg, err := TONGAOf(m, theta, b, p, &TONGASettings{Rank: 9, Discount: 1, Uncentered: uncentered})
+				tg, err := ModelTONGA(m, theta, b, p, &TONGASettings{Rank: 9, Discount: 1, Uncentered: uncentered})
 				require.NoError(t, err)
 				M, err := m.Dense(matrix, theta, b, nil)
 				require.NoError(t, err)
@@ -61,7 +61,7 @@ func TestTONGAFeedStream(t *testing.T) {
 	}
 	require.NoError(t, f.Add(theta, half(0, 8)))
 	require.NoError(t, f.Add(theta, half(8, 16)))
-	whole, err := TONGAOf(m, theta, b, PerNeuron, set)
+	whole, err := ModelTONGA(m, theta, b, PerNeuron, set)
 	require.NoError(t, err)
 	tg := f.TONGA()
 	assert.Equal(t, 16, tg.Count())

@@ -101,57 +101,20 @@ func EKFACCurvature(m *curvature.Model, s *approx.KFACSettings) CurvatureFunc {
 }
 
 // TONGACurvature returns the online low-rank gradient covariance of TONGA
-// (Le Roux, Manzagol & Bengio 2008; approx.TONGA) on the parameter
-// partition index (nil: one block per layer), fed with every per-sample
-// gradient of each batch it is called on; the estimate is kept across
-// calls, discounted as s says.
-func TONGACurvature(m *curvature.Model, index [][]int, s *approx.TONGASettings) (CurvatureFunc, error) {
-	if m == nil || m.Net == nil || m.Loss == nil {
-		return nil, errors.New("secondorder: TONGA needs a model with a network and a loss")
-	}
-	if index == nil {
-		for _, r := range m.ParamBlocks() {
-			block := make([]int, r[1]-r[0])
-			for i := range block {
-				block[i] = r[0] + i
-			}
-			index = append(index, block)
-		}
-	}
-	// TONGA knows the partition, not P: check that it covers θ exactly, as
-	// Add panics on a gradient of another length.
-	P := m.Net.NumParams()
-	seen := make([]bool, P)
-	count := 0
-	for _, block := range index {
-		for _, i := range block {
-			if i < 0 || i >= P || seen[i] {
-				return nil, fmt.Errorf("secondorder: TONGA index %d is out of range or repeated for %d parameters", i, P)
-			}
-			seen[i] = true
-			count++
-		}
-	}
-	if count != P {
-		return nil, fmt.Errorf("secondorder: TONGA partition covers %d of %d parameters", count, P)
-	}
-	est, err := approx.NewTONGA(index, s)
+// (Le Roux, Manzagol & Bengio 2008; approx.TONGA) on partition p of the
+// parameters, fed (approx.TONGAFeed) with every per-sample gradient of
+// each batch it is called on; the estimate is kept across calls,
+// discounted as s says.
+func TONGACurvature(m *curvature.Model, p approx.Partition, s *approx.TONGASettings) (CurvatureFunc, error) {
+	feed, err := approx.NewTONGAFeed(m, p, s)
 	if err != nil {
 		return nil, err
 	}
-	t := nn.NewTape(m.Net, m.Loss)
-	var grads *mat.Dense
 	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
-		if err := m.Validate(theta, b); err != nil {
+		if err := feed.Add(theta, b); err != nil {
 			return nil, err
 		}
-		grads = perSampleGrads(t, grads, theta, b)
-		for i := 0; i < b.Len(); i++ {
-			if err := est.Add(grads.RawRowView(i)); err != nil {
-				return nil, err
-			}
-		}
-		return est, nil
+		return feed.TONGA(), nil
 	}, nil
 }
 
@@ -370,16 +333,4 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (NaturalGrad
 		rec.Cosine = set.LearningRate * floats.Dot(ng.vel, ng.grad) / (rec.StepNorm * rec.GradNorm)
 	}
 	return rec, nil
-}
-
-// perSampleGrads stores the per-sample gradients g_i of the batch in the
-// rows of dst (resized as needed) from one backward pass.
-func perSampleGrads(t *nn.Tape, dst *mat.Dense, theta []float64, b curvature.Batch) *mat.Dense {
-	n, P := b.Len(), len(theta)
-	if dst == nil || dst.RawMatrix().Rows != n {
-		dst = mat.NewDense(n, P, nil)
-	}
-	t.Forward(theta, b.X)
-	t.Backward(nil, dst, b.Y)
-	return dst
 }

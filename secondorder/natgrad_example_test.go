@@ -25,7 +25,7 @@ func ExampleNaturalGradient() {
 		log.Fatal(err)
 	}
 	m := &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}
-	tonga, err := secondorder.TONGACurvature(m, nil, &approx.TONGASettings{Rank: 5, Discount: 0.99})
+	tonga, err := secondorder.TONGACurvature(m, approx.PerLayer, &approx.TONGASettings{Rank: 5, Discount: 0.99})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -190,7 +190,7 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 			return shiftDiag(a, lambda)
 		}},
 		{"tonga-untruncated", func() CurvatureFunc {
-			f, err := TONGACurvature(m, nil, &approx.TONGASettings{Rank: 40, Discount: 1})
+			f, err := TONGACurvature(m, approx.PerLayer, &approx.TONGASettings{Rank: 40, Discount: 1})
 			require.NoError(t, err)
 			return f
 		}, func() *mat.SymDense {
@@ -284,7 +284,7 @@ func TestNaturalGradientIntervalAndMomentum(t *testing.T) {
 // steps to stay fast; the others a 64-16-10 network.
 func TestNaturalGradientTrainsDigits(t *testing.T) {
 	tonga := func(m *curvature.Model) CurvatureFunc {
-		f, err := TONGACurvature(m, nil, nil)
+		f, err := TONGACurvature(m, approx.PerLayer, nil)
 		require.NoError(t, err)
 		return f
 	}
@@ -365,9 +365,9 @@ func TestNaturalGradientErrors(t *testing.T) {
 	}
 	_, err := NewNaturalGradient(&curvature.Model{}, nil)
 	assert.Error(t, err)
-	_, err = TONGACurvature(nil, nil, nil)
+	_, err = TONGACurvature(nil, approx.PerLayer, nil)
 	assert.Error(t, err)
-	_, err = TONGACurvature(m, [][]int{{0, 1}}, nil)
+	_, err = TONGACurvature(m, approx.Partition(9), nil)
 	assert.Error(t, err, "not a partition of the parameters")
 
 	b := firstRows(set, 20)
@@ -503,7 +503,7 @@ func BenchmarkNaturalGradientDiagonalEF(b *testing.B) {
 }
 func BenchmarkNaturalGradientTONGA(b *testing.B) {
 	benchNaturalGradient(b, func(m *curvature.Model) CurvatureFunc {
-		f, err := TONGACurvature(m, nil, nil)
+		f, err := TONGACurvature(m, approx.PerLayer, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -122,11 +122,11 @@ func run(c config, w io.Writer) error {
 
 	na := networkApprox{kfac: kfac, ekfac: ekfac, kfacTargets: kfacTargets(fkind)}
 	ts := tongaSettings
-	if na.tonga, err = approx.TONGAOf(m, theta, b, approx.PerNeuron, &ts); err != nil {
+	if na.tonga, err = approx.ModelTONGA(m, theta, b, approx.PerNeuron, &ts); err != nil {
 		return err
 	}
 	ts.Uncentered = true
-	if na.tongaUncentr, err = approx.TONGAOf(m, theta, b, approx.PerNeuron, &ts); err != nil {
+	if na.tongaUncentr, err = approx.ModelTONGA(m, theta, b, approx.PerNeuron, &ts); err != nil {
 		return err
 	}
 	layers, err := approx.PerLayer.Index(m.Net)
