@@ -5,7 +5,6 @@ import (
 	"log"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -120,34 +119,18 @@ func ExampleNewTONGA() {
 	// direction [-2.272 2.819 3.019 4.929 3.545 2.835]
 }
 
-// Write comparison rows step by step to a tidy CSV file that pandas,
-// polars or R read directly.
-func ExampleRecordLog() {
-	dir, err := os.MkdirTemp("", "approx")
-	if err != nil {
+// Comparison rows as a tidy CSV table that pandas, polars or R read
+// directly (to a file through data.WriteFileAtomic).
+func ExampleWriteRecords() {
+	recs := []approx.Record{
+		{Step: 0, Matrix: "ggn", Approximation: "kfac", Metric: approx.MetricRelFrobenius, Value: 0.5},
+		{Step: 0, Matrix: "ggn", Approximation: "diagonal", Metric: approx.MetricRelFrobenius, Value: 1 / 3.0},
+	}
+	if err := approx.WriteRecords(os.Stdout, recs); err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "errors.csv")
-	rl, err := approx.OpenRecordLog(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	for step := 0; step < 2; step++ {
-		err := rl.Append(
-			approx.Record{Step: step, Matrix: "ggn", Approximation: "kfac", Metric: approx.MetricRelFrobenius, Value: 0.5 / float64(step+1)},
-			approx.Record{Step: step, Matrix: "ggn", Approximation: "diagonal", Metric: approx.MetricRelFrobenius, Value: 1 / 3.0},
-		)
-		if err != nil {
-			log.Fatal(err)
-		}
-	}
-	text, _ := os.ReadFile(path)
-	fmt.Print(string(text))
 	// Output:
 	// step,matrix,approximation,metric,value
 	// 0,ggn,kfac,rel_frobenius,0.5
 	// 0,ggn,diagonal,rel_frobenius,0.3333333333333333
-	// 1,ggn,kfac,rel_frobenius,0.25
-	// 1,ggn,diagonal,rel_frobenius,0.3333333333333333
 }

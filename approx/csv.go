@@ -2,16 +2,11 @@ package approx
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/curvkit/curvkit/curvature/data"
 )
 
 // Record is one row of the tidy comparison table: one value of one metric
@@ -31,9 +26,11 @@ var Header = []string{"step", "matrix", "approximation", "metric", "value"}
 // float64 ('g', -1); NaN and ±Inf are written NaN, +Inf and -Inf.
 func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-// WriteRecordsTo writes the header and one line per record to w.
-// Fields are quoted as RFC 4180 requires.
-func WriteRecordsTo(w io.Writer, recs []Record) error {
+// WriteRecords writes the header and one line per record to w. Fields are
+// quoted as RFC 4180 requires. To a file, go through
+// data.WriteFileAtomic, so that a crash leaves the previous file or the
+// new one, never part of one.
+func WriteRecords(w io.Writer, recs []Record) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(Header); err != nil {
 		return fmt.Errorf("approx: %w", err)
@@ -53,12 +50,6 @@ func WriteRecordsTo(w io.Writer, recs []Record) error {
 		return fmt.Errorf("approx: %w", err)
 	}
 	return nil
-}
-
-// WriteRecords writes the records to path atomically: a crash leaves the
-// previous file or the new one, never part of one.
-func WriteRecords(path string, recs []Record) error {
-	return data.WriteFileAtomic(path, func(w io.Writer) error { return WriteRecordsTo(w, recs) })
 }
 
 // ReadRecords reads a tidy CSV file written by WriteRecords. It returns an
@@ -103,60 +94,3 @@ func ReadRecords(r io.Reader) ([]Record, error) {
 		recs = append(recs, Record{Step: step, Matrix: row[1], Approximation: row[2], Metric: row[3], Value: v})
 	}
 }
-
-// ReadRecordsFile reads the tidy CSV file at path.
-func ReadRecordsFile(path string) ([]Record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("approx: %w", err)
-	}
-	defer f.Close()
-	recs, err := ReadRecords(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return recs, nil
-}
-
-// RecordLog is a tidy CSV file that a run extends step by step. It keeps
-// every row in memory and each Append rewrites the whole file atomically
-// (O(rows) per call), so a crash leaves the file as it was after the
-// previous complete Append, never a half-written line. For very long
-// runs, append fewer, larger batches.
-type RecordLog struct {
-	path string
-	recs []Record
-}
-
-// OpenRecordLog returns a log writing to path. An existing file is read
-// first, so a resumed run adds to its rows; a missing file starts empty
-// (and is created by the first Append).
-func OpenRecordLog(path string) (*RecordLog, error) {
-	l := &RecordLog{path: path}
-	recs, err := ReadRecordsFile(path)
-	switch {
-	case err == nil:
-		l.recs = recs
-	case errors.Is(err, fs.ErrNotExist):
-	default:
-		return nil, err
-	}
-	return l, nil
-}
-
-// Append adds the records and rewrites the file atomically. On error the
-// records are not kept, and the file is as before.
-func (l *RecordLog) Append(recs ...Record) error {
-	all := append(l.recs, recs...)
-	if err := WriteRecords(l.path, all); err != nil {
-		return err
-	}
-	l.recs = all
-	return nil
-}
-
-// Records returns the rows so far. They must not be modified.
-func (l *RecordLog) Records() []Record { return l.recs }
-
-// Path returns the file's path.
-func (l *RecordLog) Path() string { return l.path }

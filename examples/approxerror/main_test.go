@@ -30,7 +30,10 @@ func TestRunTiny(t *testing.T) {
 	// A second run into the same directory starts the table anew.
 	require.NoError(t, run(s, io.Discard))
 
-	recs, err := approx.ReadRecordsFile(filepath.Join(s.Out, "errors.csv"))
+	f, err := os.Open(filepath.Join(s.Out, "errors.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := approx.ReadRecords(f)
 	require.NoError(t, err)
 	frob := map[string]float64{}
 	pairs := map[string]int{}

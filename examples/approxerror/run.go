@@ -121,13 +121,10 @@ func run(s settings, w io.Writer) error {
 		return err
 	}
 	csvPath := filepath.Join(s.Out, "errors.csv")
-	if err := os.Remove(csvPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err // a new run starts a new table
-	}
-	log, err := approx.OpenRecordLog(csvPath)
-	if err != nil {
-		return err
-	}
+	// Every evaluation rewrites the whole table atomically, so a run cut
+	// short leaves the rows so far and never half a line; the previous
+	// run's table stays until the first evaluation replaces it.
+	var table []approx.Record
 
 	tape := nn.NewTape(net, m.Loss)
 	grad := make([]float64, P)
@@ -138,7 +135,9 @@ func run(s settings, w io.Writer) error {
 			if err != nil {
 				return fmt.Errorf("step %d: %w", step, err)
 			}
-			if err := log.Append(recs...); err != nil {
+			table = append(table, recs...)
+			err = data.WriteFileAtomic(csvPath, func(w io.Writer) error { return approx.WriteRecords(w, table) })
+			if err != nil {
 				return err
 			}
 			points = append(points, pt)
@@ -166,7 +165,7 @@ func run(s settings, w io.Writer) error {
 	if err := drawErrors(filepath.Join(s.Out, "errors.png"), points, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "wrote %s: errors.csv (%d rows), loss.csv, errors.png\n", s.Out, len(log.Records()))
+	fmt.Fprintf(w, "wrote %s: errors.csv (%d rows), loss.csv, errors.png\n", s.Out, len(table))
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
@@ -65,7 +66,10 @@ func writeInputs(t *testing.T, mf any, dataCSV string) (model, data string) {
 
 func readMatrix(t *testing.T, path string) *mat.Dense {
 	t.Helper()
-	m, err := approx.ReadMatrixCSV(path)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	m, err := data.ReadMatrix(f)
 	require.NoError(t, err, path)
 	return m
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
@@ -85,7 +86,7 @@ func run(c config, w io.Writer) error {
 	loss := tape.LossValue(b.Y)
 	grad := make([]float64, P)
 	tape.Backward(grad, nil, b.Y)
-	if err := approx.WriteMatrixCSV(path("grad.csv"), mat.NewDense(1, P, grad)); err != nil {
+	if err := writeMatrix(path("grad.csv"), mat.NewDense(1, P, grad)); err != nil {
 		return err
 	}
 
@@ -96,7 +97,7 @@ func run(c config, w io.Writer) error {
 			return err
 		}
 		matrices[kind] = M
-		if err := approx.WriteMatrixCSV(path(kind.String()+".csv"), M); err != nil {
+		if err := writeMatrix(path(kind.String()+".csv"), M); err != nil {
 			return err
 		}
 	}
@@ -112,10 +113,10 @@ func run(c config, w io.Writer) error {
 			continue
 		}
 		g, a := kr.Factors()
-		if err := approx.WriteMatrixCSV(path(fmt.Sprintf("kfac_A_%d.csv", l)), a); err != nil {
+		if err := writeMatrix(path(fmt.Sprintf("kfac_A_%d.csv", l)), a); err != nil {
 			return err
 		}
-		if err := approx.WriteMatrixCSV(path(fmt.Sprintf("kfac_G_%d.csv", l)), g); err != nil {
+		if err := writeMatrix(path(fmt.Sprintf("kfac_G_%d.csv", l)), g); err != nil {
 			return err
 		}
 	}
@@ -235,4 +236,9 @@ func matrixFiles() []string {
 		s = append(s, k.String()+".csv")
 	}
 	return s
+}
+
+// writeMatrix writes m to path as a headerless CSV, atomically.
+func writeMatrix(path string, m mat.Matrix) error {
+	return data.WriteFileAtomic(path, func(w io.Writer) error { return data.WriteMatrix(w, m) })
 }
