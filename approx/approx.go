@@ -11,40 +11,106 @@ import (
 )
 
 // Approximation is a structured approximation M̃ of a symmetric curvature
-// matrix. Every method works from the structure: nothing n×n is formed
-// except by Dense.
+// matrix: a curvature.Operator that also solves damped systems through its
+// structure (so it is a curvature.DampedSolver too), and what every
+// preconditioned solver and the comparisons of this package take.
+//
+// Beyond the two products, an approximation may know its trace, its
+// log-determinant, its dense form and its size; Trace, LogDet and Dense use
+// those methods when it has them and fall back on products otherwise:
+//
+//	Trace() float64                              tr M̃
+//	LogDet(lambda float64) (float64, error)      log det of the matrix SolveDampedTo inverts
+//	Dense() *mat.SymDense                        M̃, n² floats: for comparisons at small sizes
+//	Floats() int                                 the float64 values that define M̃
+//
+// Every approximation of this package has all four, computed from its
+// structure (nothing n×n is formed except by Dense).
 type Approximation interface {
-	// Dim and MulVecTo (dst = M̃·v) make an Approximation a
-	// curvature.Operator, so a solver written for the exact matrix runs on
-	// the approximation.
 	curvature.Operator
 
 	// SolveDampedTo stores (M̃ + λI)⁻¹·v in dst without forming anything
-	// dense. It returns an error wrapping curvature.ErrNotPositiveDefinite when
-	// M̃ + λI is not positive definite, and an error when λ is negative,
-	// NaN or infinite. dst and v have length Dim and must not alias.
+	// dense (or the damped matrix the approximation documents, as K-FAC's
+	// factored damping). It returns an error wrapping
+	// curvature.ErrNotPositiveDefinite when that matrix is not positive
+	// definite, and an error when λ is negative, NaN or infinite. dst and
+	// v have length Dim and must not alias.
 	SolveDampedTo(dst, v []float64, lambda float64) error
+}
 
-	// Dense returns M̃ as a new dense matrix. It allocates n² floats and
-	// is meant for comparisons at small sizes.
-	Dense() *mat.SymDense
+var _ curvature.DampedSolver = Approximation(nil)
 
-	// Trace returns tr M̃.
-	Trace() float64
+// Trace returns tr M̃: op's own Trace when it has one, else Σ_i (M̃ e_i)_i
+// from products with blocks of unit vectors.
+func Trace(op curvature.Operator) float64 {
+	if t, ok := op.(interface{ Trace() float64 }); ok {
+		return t.Trace()
+	}
+	var tr float64
+	eachColumnBlock(op, func(j0 int, cols *mat.Dense) {
+		_, k := cols.Dims()
+		for j := 0; j < k; j++ {
+			tr += cols.At(j0+j, j)
+		}
+	})
+	return tr
+}
 
-	// LogDet returns log det M̃, or an error wrapping
-	// curvature.ErrNotPositiveDefinite when M̃ is not positive definite.
-	LogDet() (float64, error)
+// LogDet returns log det of the matrix a's SolveDampedTo inverts for λ
+// (M̃ + λI unless a documents otherwise): a's own LogDet when it has one,
+// else a Cholesky factorisation of Dense(a) + λI. It returns an error
+// wrapping curvature.ErrNotPositiveDefinite when that matrix is not
+// positive definite.
+func LogDet(a Approximation, lambda float64) (float64, error) {
+	if err := checkLambda(lambda); err != nil {
+		return math.NaN(), err
+	}
+	if l, ok := a.(interface {
+		LogDet(float64) (float64, error)
+	}); ok {
+		return l.LogDet(lambda)
+	}
+	var c mat.Cholesky
+	if !c.Factorize(shiftedSym(Dense(a), lambda)) {
+		return math.NaN(), notPD("Cholesky of M̃ + %v·I failed", lambda)
+	}
+	return c.LogDet(), nil
+}
 
-	// LogDetDamped returns log det of the matrix SolveDampedTo inverts
-	// for this λ (M̃ + λI unless documented otherwise, as for K-FAC's
-	// factored damping).
-	LogDetDamped(lambda float64) (float64, error)
+// Dense returns op as a new dense symmetric matrix: op's own Dense when it
+// has one, else the products with unit vectors, symmetrised
+// (curvature.Materialize). It allocates n² floats.
+func Dense(op curvature.Operator) *mat.SymDense {
+	if d, ok := op.(interface{ Dense() *mat.SymDense }); ok {
+		return d.Dense()
+	}
+	m, _ := curvature.Materialize(op, 0) // no budget: cannot fail
+	return m
+}
 
-	// Floats returns the number of float64 values that define M̃, the
-	// figure to compare with n² for the dense matrix. Factorisations
-	// cached for fast solves are not counted; they at most double it.
-	Floats() int
+// floatsOf returns a's Floats, or −1 when it does not say.
+func floatsOf(a curvature.Operator) int {
+	if f, ok := a.(interface{ Floats() int }); ok {
+		return f.Floats()
+	}
+	return -1
+}
+
+// eachColumnBlock calls f with the products of op with blocks of 32 unit
+// vectors e_j0, …, in order.
+func eachColumnBlock(op curvature.Operator, f func(j0 int, cols *mat.Dense)) {
+	n := op.Dim()
+	const blk = 32
+	for j0 := 0; j0 < n; j0 += blk {
+		k := min(blk, n-j0)
+		e := mat.NewDense(n, k, nil)
+		for j := 0; j < k; j++ {
+			e.Set(j0+j, j, 1)
+		}
+		var out mat.Dense
+		curvature.MulMatTo(&out, op, e)
+		f(j0, &out)
+	}
 }
 
 func notPD(format string, args ...any) error {
@@ -81,12 +147,6 @@ func (d *DampedInverse) MulVecTo(dst, v []float64) {
 	if err := d.a.SolveDampedTo(dst, v, d.lambda); err != nil {
 		panic("approx: damped inverse: " + err.Error())
 	}
-}
-
-// LogDet returns log det (M̃ + λI)⁻¹ = −log det(M̃ + λI).
-func (d *DampedInverse) LogDet() (float64, error) {
-	ld, err := d.a.LogDetDamped(d.lambda)
-	return -ld, err
 }
 
 // checkLambda validates a damping strength.

@@ -34,7 +34,7 @@ func ExampleNewKron() {
 		log.Fatal(err)
 	}
 	fmt.Printf("step %.4f\n", step)
-	ld, _ := k.LogDet()
+	ld, _ := k.LogDet(0)
 	fmt.Printf("trace %.2f, log det %.4f, %d floats for a %d×%d block\n", k.Trace(), ld, k.Floats(), k.Dim(), k.Dim())
 	// Output:
 	// step [0.5960 -0.3561 0.0310 -0.4393 1.1042 -0.0983]

@@ -213,7 +213,7 @@ func (bd *BlockDiagonal) SolveDampedTo(dst, v []float64, lambda float64) error {
 func (bd *BlockDiagonal) Dense() *mat.SymDense {
 	m := mat.NewSymDense(bd.n, nil)
 	for b, blk := range bd.blocks {
-		d := blk.Dense()
+		d := Dense(blk)
 		idx := bd.index[b]
 		for i, gi := range idx {
 			for j, gj := range idx {
@@ -245,7 +245,7 @@ func (bd *BlockDiagonal) Sparse() *sparse.CSR {
 			sorted[b] = append(sorted[b], entry{col: i, k: k})
 		}
 		slices.SortFunc(sorted[b], func(x, y entry) int { return x.col - y.col })
-		dense[b] = bd.blocks[b].Dense()
+		dense[b] = Dense(bd.blocks[b])
 	}
 	ia := make([]int, bd.n+1)
 	ja := make([]int, 0, nnz)
@@ -265,16 +265,16 @@ func (bd *BlockDiagonal) Sparse() *sparse.CSR {
 func (bd *BlockDiagonal) Trace() float64 {
 	var t float64
 	for _, blk := range bd.blocks {
-		t += blk.Trace()
+		t += Trace(blk)
 	}
 	return t
 }
 
-// LogDet returns Σ log det B_b.
-func (bd *BlockDiagonal) LogDet() (float64, error) {
+// LogDet returns Σ log det of the damped blocks (LogDet of each).
+func (bd *BlockDiagonal) LogDet(lambda float64) (float64, error) {
 	var s float64
 	for b, blk := range bd.blocks {
-		ld, err := blk.LogDet()
+		ld, err := LogDet(blk, lambda)
 		if err != nil {
 			return ld, fmt.Errorf("block %d: %w", b, err)
 		}
@@ -283,24 +283,16 @@ func (bd *BlockDiagonal) LogDet() (float64, error) {
 	return s, nil
 }
 
-// LogDetDamped returns Σ log det of the damped blocks.
-func (bd *BlockDiagonal) LogDetDamped(lambda float64) (float64, error) {
-	var s float64
-	for b, blk := range bd.blocks {
-		ld, err := blk.LogDetDamped(lambda)
-		if err != nil {
-			return ld, fmt.Errorf("block %d: %w", b, err)
-		}
-		s += ld
-	}
-	return s, nil
-}
-
-// Floats returns the sum of the blocks' floats.
+// Floats returns the sum of the blocks' floats, or −1 when a block does
+// not say.
 func (bd *BlockDiagonal) Floats() int {
 	f := 0
 	for _, blk := range bd.blocks {
-		f += blk.Floats()
+		n := floatsOf(blk)
+		if n < 0 {
+			return -1
+		}
+		f += n
 	}
 	return f
 }

@@ -191,11 +191,8 @@ func (a *Diagonal) Trace() float64 {
 	return t
 }
 
-// LogDet returns Σ log d_i.
-func (a *Diagonal) LogDet() (float64, error) { return a.LogDetDamped(0) }
-
-// LogDetDamped returns Σ log(d_i+λ).
-func (a *Diagonal) LogDetDamped(lambda float64) (float64, error) {
+// LogDet returns Σ log(d_i+λ).
+func (a *Diagonal) LogDet(lambda float64) (float64, error) {
 	if err := checkLambda(lambda); err != nil {
 		return 0, err
 	}

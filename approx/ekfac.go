@@ -108,11 +108,8 @@ func (k *EigenKron) Trace() float64 {
 	return t
 }
 
-// LogDet returns Σ log s.
-func (k *EigenKron) LogDet() (float64, error) { return k.LogDetDamped(0) }
-
-// LogDetDamped returns Σ log(s+λ).
-func (k *EigenKron) LogDetDamped(lambda float64) (float64, error) {
+// LogDet returns Σ log(s+λ).
+func (k *EigenKron) LogDet(lambda float64) (float64, error) {
 	if err := checkLambda(lambda); err != nil {
 		return math.NaN(), err
 	}

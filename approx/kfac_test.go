@@ -80,12 +80,12 @@ func TestKronAgainstDense(t *testing.T) {
 					}
 					require.NoError(t, k.SolveDampedTo(got, v, lambda))
 					assert.InDelta(t, 0, relDiff(got, want), 1e-9, "solve λ=%v", lambda)
-					ld, err := k.LogDetDamped(lambda)
+					ld, err := k.LogDet(lambda)
 					require.NoError(t, err)
 					assert.InDelta(t, wantLD, ld, 1e-9*math.Max(1, math.Abs(wantLD)), "log det λ=%v", lambda)
 				}
 				assert.InDelta(t, mat.Trace(dense), k.Trace(), 1e-12*math.Abs(mat.Trace(dense)))
-				ld, err := k.LogDet()
+				ld, err := k.LogDet(0)
 				require.NoError(t, err)
 				want := denseLogDet(t, dense, 0)
 				assert.InDelta(t, want, ld, 1e-9*math.Max(1, math.Abs(want)))
@@ -119,7 +119,7 @@ func TestKFACAgainstDense(t *testing.T) {
 		k.MulVecTo(got, v)
 		assert.InDelta(t, 0, relDiff(got, denseMulVec(dense, v)), 1e-13)
 		assert.InDelta(t, mat.Trace(dense), k.Trace(), 1e-12*mat.Trace(dense))
-		ld, err := k.LogDet()
+		ld, err := k.LogDet(0)
 		require.NoError(t, err)
 		assert.InDelta(t, denseLogDet(t, dense, 0), ld, 1e-9)
 		require.NoError(t, k.SolveDampedTo(got, v, 0.3))
@@ -168,7 +168,7 @@ func TestKronErrors(t *testing.T) {
 		require.NoError(t, err)
 		err = k.SolveDampedTo(x, v, 0.5)
 		assert.True(t, errors.Is(err, curvature.ErrNotPositiveDefinite), "settings %+v: %v", s, err)
-		_, err = k.LogDet()
+		_, err = k.LogDet(0)
 		assert.True(t, errors.Is(err, curvature.ErrNotPositiveDefinite))
 		assert.Error(t, k.SolveDampedTo(x, v, -1))
 	}

@@ -231,23 +231,13 @@ func (k *Kron) eigen() (*kronEig, error) {
 // Dim returns p·q.
 func (k *Kron) Dim() int { return k.p * k.q }
 
-// Shape returns the sizes p of G and q of A.
-func (k *Kron) Shape() KronShape { return KronShape{G: k.p, A: k.q} }
-
 // Factors returns G and A. They must not be modified.
 func (k *Kron) Factors() (g, a *mat.SymDense) { return k.g, k.a }
 
-// Settings returns the block's settings.
-func (k *Kron) Settings() KronSettings { return k.set }
-
-// Pi returns π = √((tr A/q)/(tr G/p)), the split of factored damping, or 1
-// when a trace is not positive.
-func (k *Kron) Pi() float64 { return FactoredPi(k.g, k.a) }
-
-// FactoredPi returns π = √((tr A/q)/(tr G/p)) for p×p G and q×q A, the
-// split of factored Tikhonov damping (Martens & Grosse §6.3) that
-// Kron.Pi uses, or 1 when a trace is not positive.
-func FactoredPi(g, a mat.Symmetric) float64 {
+// Pi returns π = √((tr A/q)/(tr G/p)), the split of factored Tikhonov
+// damping (Martens & Grosse §6.3), or 1 when a trace is not positive.
+func (k *Kron) Pi() float64 {
+	g, a := k.g, k.a
 	num := symTrace(a) / float64(a.SymmetricDim())
 	den := symTrace(g) / float64(g.SymmetricDim())
 	pi := math.Sqrt(num / den)
@@ -306,14 +296,14 @@ func (k *Kron) basis() (*kronEig, error) {
 // FactoredDamping.
 func (k *Kron) SolveDampedTo(dst, v []float64, lambda float64) error {
 	if k.set.Damping == FactoredDamping {
-		return k.SolveFactoredDampedTo(dst, v, lambda)
+		return k.solveFactored(dst, v, lambda)
 	}
-	return k.SolveExactDampedTo(dst, v, lambda)
+	return k.solveExact(dst, v, lambda)
 }
 
-// SolveExactDampedTo stores (G⊗A + λI)⁻¹·v in dst via the eigenvalues,
-// whatever the settings. It fails unless λ_G,i·λ_A,j + λ > 0 for all i, j.
-func (k *Kron) SolveExactDampedTo(dst, v []float64, lambda float64) error {
+// solveExact stores (G⊗A + λI)⁻¹·v in dst via the eigenvalues. It fails
+// unless λ_G,i·λ_A,j + λ > 0 for all i, j.
+func (k *Kron) solveExact(dst, v []float64, lambda float64) error {
 	checkVecs(dst, v, k.Dim())
 	if err := checkLambda(lambda); err != nil {
 		return err
@@ -362,10 +352,9 @@ func (k *Kron) factorCholesky(lambda float64) error {
 	return nil
 }
 
-// SolveFactoredDampedTo stores ((G + √λ/π I)⊗(A + π√λ I))⁻¹·v in dst,
-// whatever the settings' damping, by the settings' solver. Each damped
-// factor must be positive definite.
-func (k *Kron) SolveFactoredDampedTo(dst, v []float64, lambda float64) error {
+// solveFactored stores ((G + √λ/π I)⊗(A + π√λ I))⁻¹·v in dst by the
+// settings' solver. Each damped factor must be positive definite.
+func (k *Kron) solveFactored(dst, v []float64, lambda float64) error {
 	checkVecs(dst, v, k.Dim())
 	if err := checkLambda(lambda); err != nil {
 		return err
@@ -453,9 +442,6 @@ func logDetShifted(m *mat.SymDense, vals []float64, s float64, what string) (flo
 	return c.LogDet(), nil
 }
 
-// LogDet returns log det(G⊗A) = q·log det G + p·log det A.
-func (k *Kron) LogDet() (float64, error) { return k.logDetFactored(0, 0) }
-
 func (k *Kron) logDetFactored(sg, sa float64) (float64, error) {
 	k.mu.Lock()
 	var lg, la []float64
@@ -474,10 +460,10 @@ func (k *Kron) logDetFactored(sg, sa float64) (float64, error) {
 	return float64(k.q)*ldg + float64(k.p)*lda, nil
 }
 
-// LogDetDamped returns log det of the matrix SolveDampedTo inverts:
+// LogDet returns log det of the matrix SolveDampedTo inverts:
 // Σ_ij log(λ_G,i λ_A,j + λ) for exact damping, q·log det(G + √λ/π I) +
 // p·log det(A + π√λ I) for factored damping.
-func (k *Kron) LogDetDamped(lambda float64) (float64, error) {
+func (k *Kron) LogDet(lambda float64) (float64, error) {
 	if err := checkLambda(lambda); err != nil {
 		return math.NaN(), err
 	}

@@ -334,11 +334,8 @@ func (lr *LowRank) Trace() float64 {
 	return t
 }
 
-// LogDet returns log det M̃.
-func (lr *LowRank) LogDet() (float64, error) { return lr.LogDetDamped(0) }
-
-// LogDetDamped returns log det(M̃ + λI).
-func (lr *LowRank) LogDetDamped(lambda float64) (float64, error) {
+// LogDet returns log det(M̃ + λI).
+func (lr *LowRank) LogDet(lambda float64) (float64, error) {
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
 	if err := lr.factor(lambda); err != nil {

@@ -13,40 +13,6 @@ import (
 // except for TONGA's work space, the Floats of the built approximation.
 // Multiply by 8 for bytes.
 
-// TONGAFloats returns the floats NewTONGA allocates, and checks against
-// s.Budget, for an estimator on the partition index with settings s (nil
-// means the defaults): per block b an n_b×(k+b) column buffer and a
-// (k+b)×(k+b) Gram matrix, and 4n for the mean, the exact diagonal, the
-// new column and the residual,
-//
-//	Σ_b n_b(k+b) + (k+b)² + 4n,  n = Σ_b n_b.
-//
-// The estimate's Floats is smaller: Σ_b n_b·c + n_b = n·c + n for
-// the c ≤ k+b−1 columns in use, n·k + n after a compression. It returns an
-// error for the settings NewTONGA rejects.
-func TONGAFloats(index [][]int, s *TONGASettings) (int, error) {
-	var set TONGASettings
-	if s != nil {
-		set = *s
-	}
-	if set.Rank < 0 || set.Refresh < 0 {
-		return 0, fmt.Errorf("approx: TONGA rank %d and refresh %d must be ≥ 0", set.Rank, set.Refresh)
-	}
-	// The defaults of NewTONGA.
-	if set.Rank == 0 {
-		set.Rank = 5
-	}
-	if set.Refresh == 0 {
-		set.Refresh = 5
-	}
-	n := 0
-	for _, idx := range index {
-		n += len(idx)
-	}
-	kb := set.Rank + set.Refresh
-	return n*kb + len(index)*kb*kb + 4*n, nil
-}
-
 // HutchinsonFloats returns the floats HutchinsonDiagonal allocates, and
 // checks against s.Budget, for an operator of order n with settings s
 // (nil means the defaults): the diagonal and two n×b probe blocks,
@@ -118,7 +84,7 @@ func ModelMemory(m *curvature.Model, p Partition, s *TONGASettings) (Memory, err
 	if err != nil {
 		return Memory{}, err
 	}
-	tonga, err := TONGAFloats(tindex, s)
+	ts, err := tongaSettings(s)
 	if err != nil {
 		return Memory{}, err
 	}
@@ -133,7 +99,7 @@ func ModelMemory(m *curvature.Model, p Partition, s *TONGASettings) (Memory, err
 		Diagonal:     P,
 		LayerBlocks:  blockFloats(layers),
 		NeuronBlocks: blockFloats(neurons),
-		TONGA:        tonga,
+		TONGA:        ts.floats(tindex),
 	}
 	for _, b := range blocks {
 		mem.LargestLayer = max(mem.LargestLayer, curvature.DenseFloats(b.size()))

@@ -23,42 +23,42 @@ func TestFloats(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		want  int // counted by hand
-		build func(t *testing.T) Approximation
+		build func(t *testing.T) interface{ Floats() int }
 	}{
-		{"diagonal", 23, func(t *testing.T) Approximation {
+		{"diagonal", 23, func(t *testing.T) interface{ Floats() int } {
 			d, err := DiagonalOf(M, 0)
 			require.NoError(t, err)
 			return d
 		}},
-		{"block_diagonal/layers", 15*15 + 8*8, func(t *testing.T) Approximation {
+		{"block_diagonal/layers", 15*15 + 8*8, func(t *testing.T) interface{ Floats() int } {
 			bd, err := BlockDiagonalOf(M, Ranges(15, 8), 0)
 			require.NoError(t, err)
 			return bd
 		}},
-		{"block_diagonal/scattered", 9 + 16 + 16*16, func(t *testing.T) Approximation {
+		{"block_diagonal/scattered", 9 + 16 + 16*16, func(t *testing.T) interface{ Floats() int } {
 			bd, err := BlockDiagonalOf(M, scattered, 0)
 			require.NoError(t, err)
 			return bd
 		}},
-		{"kfac", 9 + 25 + 4 + 16, func(t *testing.T) Approximation {
+		{"kfac", 9 + 25 + 4 + 16, func(t *testing.T) interface{ Floats() int } {
 			return randKFAC(t, 1, shapes, nil)
 		}},
-		{"ekfac", 9 + 25 + 15 + 4 + 16 + 8, func(t *testing.T) Approximation {
+		{"ekfac", 9 + 25 + 15 + 4 + 16 + 8, func(t *testing.T) interface{ Floats() int } {
 			ek, err := EKFACOf(randKFAC(t, 2, shapes, nil), M)
 			require.NoError(t, err)
 			return ek
 		}},
-		{"kronecker_optimal", 54, func(t *testing.T) Approximation {
+		{"kronecker_optimal", 54, func(t *testing.T) interface{ Floats() int } {
 			nk, err := NearestKroneckerOf(M, shapes, nil)
 			require.NoError(t, err)
 			return nk
 		}},
-		{"low_rank", 9*3 + 9, func(t *testing.T) Approximation {
+		{"low_rank", 9*3 + 9, func(t *testing.T) interface{ Floats() int } {
 			lr, err := NewLowRank(randDense(rnd, 9, 3), randVec(rnd, 9), 0)
 			require.NoError(t, err)
 			return lr
 		}},
-		{"dense", 23 * 23, func(t *testing.T) Approximation {
+		{"dense", 23 * 23, func(t *testing.T) interface{ Floats() int } {
 			s, err := NewSymMatrix(M, 0)
 			require.NoError(t, err)
 			return s
@@ -85,8 +85,9 @@ func TestTONGAFloats(t *testing.T) {
 		{"rank 2 refresh 3", &TONGASettings{Rank: 2, Refresh: 3}, 15*5 + 4*25 + 4*15, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := TONGAFloats(index, c.set)
+			def, err := tongaSettings(c.set)
 			require.NoError(t, err)
+			got := def.floats(index)
 			assert.Equal(t, c.want, got)
 			var set TONGASettings
 			if c.set != nil {
@@ -117,8 +118,8 @@ func TestMemorySettingsErrors(t *testing.T) {
 		f    func() error
 		want string
 	}{
-		{"tonga rank", func() error { _, err := TONGAFloats(Ranges(3), &TONGASettings{Rank: -1}); return err }, "rank -1"},
-		{"tonga refresh", func() error { _, err := TONGAFloats(Ranges(3), &TONGASettings{Refresh: -2}); return err }, "refresh -2"},
+		{"tonga rank", func() error { _, err := NewTONGA(Ranges(3), &TONGASettings{Rank: -1}); return err }, "rank -1"},
+		{"tonga refresh", func() error { _, err := NewTONGA(Ranges(3), &TONGASettings{Refresh: -2}); return err }, "refresh -2"},
 		{"hutchinson", func() error { _, err := HutchinsonFloats(3, &HutchinsonSettings{Batch: -1}); return err }, "batch -1"},
 		{"model nil", func() error { _, err := ModelMemory(nil, PerLayer, nil); return err }, "without a network"},
 		{"model partition", func() error {

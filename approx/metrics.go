@@ -34,7 +34,7 @@ func lanczosRand(n int) *rand.Rand { return rand.New(rand.NewPCG(uint64(n), 0x6c
 type Comparison struct {
 	N      int     // order of the matrices
 	Lambda float64 // damping of the solves
-	Floats int     // the approximation's Floats
+	Floats int     // the approximation's Floats, −1 when it does not say
 
 	RelFrobenius float64 // ‖M̃−M‖_F/‖M‖_F
 	RelSpectral  float64 // ‖M̃−M‖₂/‖M‖₂
@@ -76,7 +76,7 @@ func Compare(exact curvature.Operator, a Approximation, g []float64, lambda floa
 	if err := checkFiniteVec("g", g); err != nil {
 		return nil, err
 	}
-	c := &Comparison{N: n, Lambda: lambda, Floats: a.Floats()}
+	c := &Comparison{N: n, Lambda: lambda, Floats: floatsOf(a)}
 	var err error
 	if c.RelFrobenius, err = RelFrobeniusError(exact, a); err != nil {
 		return nil, err

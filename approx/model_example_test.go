@@ -63,7 +63,10 @@ func Example_modelApproximations() {
 	}
 	for _, c := range []struct {
 		name string
-		a    approx.Approximation
+		a    interface {
+			approx.Approximation
+			Floats() int
+		}
 	}{
 		{"diagonal", diag}, {"per-neuron blocks", neurons}, {"per-layer blocks", layers},
 		{"K-FAC", kfac}, {"EKFAC", ekfac}, {"Kronecker-optimal", nearest},

@@ -94,11 +94,8 @@ func (s *SymMatrix) Dense() *mat.SymDense { return copySym(s.m) }
 // Trace returns tr M.
 func (s *SymMatrix) Trace() float64 { return symTrace(s.m) }
 
-// LogDet returns log det M.
-func (s *SymMatrix) LogDet() (float64, error) { return s.LogDetDamped(0) }
-
-// LogDetDamped returns log det(M + λI).
-func (s *SymMatrix) LogDetDamped(lambda float64) (float64, error) {
+// LogDet returns log det(M + λI).
+func (s *SymMatrix) LogDet(lambda float64) (float64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.factor(lambda); err != nil {

@@ -98,22 +98,20 @@ type tongaBlock struct {
 	d    []float64 // residual diagonal
 }
 
-// NewTONGA returns an empty estimator on the partition index (see Ranges;
-// index sets are allowed). It returns an error for a bad partition or
-// settings and a *curvature.BudgetError when Σ n_b(k+b) + (k+b)² per block
-// + 4n floats exceed the budget.
-func NewTONGA(index [][]int, s *TONGASettings) (*TONGA, error) {
+// tongaSettings returns s (nil: the zero value) checked and with its
+// defaults filled in: the one place they are.
+func tongaSettings(s *TONGASettings) (TONGASettings, error) {
 	var set TONGASettings
 	if s != nil {
 		set = *s
 	}
 	switch {
 	case set.Rank < 0 || set.Refresh < 0:
-		return nil, fmt.Errorf("approx: TONGA rank %d and refresh %d must be ≥ 0", set.Rank, set.Refresh)
+		return set, fmt.Errorf("approx: TONGA rank %d and refresh %d must be ≥ 0", set.Rank, set.Refresh)
 	case math.IsNaN(set.Discount) || set.Discount < 0 || set.Discount > 1:
-		return nil, fmt.Errorf("approx: TONGA discount %v must be in (0, 1]", set.Discount)
+		return set, fmt.Errorf("approx: TONGA discount %v must be in (0, 1]", set.Discount)
 	case set.Residual < NoResidual || set.Residual > DiagonalResidual:
-		return nil, fmt.Errorf("approx: unknown TONGA residual %d", set.Residual)
+		return set, fmt.Errorf("approx: unknown TONGA residual %d", set.Residual)
 	}
 	if set.Rank == 0 {
 		set.Rank = 5
@@ -124,6 +122,36 @@ func NewTONGA(index [][]int, s *TONGASettings) (*TONGA, error) {
 	if set.Discount == 0 {
 		set.Discount = 0.995
 	}
+	return set, nil
+}
+
+// floats returns what NewTONGA allocates with these (defaulted) settings
+// on the partition index: per block b an n_b×(k+b) column buffer and a
+// (k+b)×(k+b) Gram matrix, and 4n for the mean, the exact diagonal, the
+// new column and the residual,
+//
+//	Σ_b n_b(k+b) + (k+b)² + 4n,  n = Σ_b n_b.
+//
+// The estimate's Floats is smaller: n·c + n for the c ≤ k+b−1 columns in
+// use, n·k + n after a compression.
+func (s TONGASettings) floats(index [][]int) int {
+	n := 0
+	for _, idx := range index {
+		n += len(idx)
+	}
+	kb := s.Rank + s.Refresh
+	return n*kb + len(index)*kb*kb + 4*n
+}
+
+// NewTONGA returns an empty estimator on the partition index (see Ranges;
+// index sets are allowed). It returns an error for a bad partition or
+// settings and a *curvature.BudgetError when Σ n_b(k+b) + (k+b)² per block
+// + 4n floats exceed the budget.
+func NewTONGA(index [][]int, s *TONGASettings) (*TONGA, error) {
+	set, err := tongaSettings(s)
+	if err != nil {
+		return nil, err
+	}
 	n := 0
 	for _, idx := range index {
 		n += len(idx)
@@ -132,7 +160,7 @@ func NewTONGA(index [][]int, s *TONGASettings) (*TONGA, error) {
 		return nil, err
 	}
 	kb := set.Rank + set.Refresh
-	if err := curvature.CheckFloats("TONGA", n*kb+len(index)*kb*kb+4*n, set.Budget); err != nil {
+	if err := curvature.CheckFloats("TONGA", set.floats(index), set.Budget); err != nil {
 		return nil, err
 	}
 	t := &TONGA{set: set, n: n, mean: make([]float64, n), diagS: make([]float64, n), col: make([]float64, n)}

@@ -8,16 +8,23 @@ import (
 	"github.com/curvkit/curvkit/approx"
 )
 
+// sized is an approximation that says its size, as every one of package
+// approx does.
+type sized interface {
+	approx.Approximation
+	Floats() int
+}
+
 // measure returns the metrics of approx.Compare (without eigenvalues) of a
 // against M by routes that suit a dense M of order about a thousand:
-// the Frobenius error from a.Dense(), O(P²) once M̃ is formed, instead of
+// the Frobenius error from approx.Dense(a), O(P²) once M̃ is formed, instead of
 // P products with each operator (O(P³) for M); the spectral error by
 // approx.RelSpectralError (Lanczos above approx.DenseMetricLimit); the
 // damped solve by approx.SolveError with exact, whose Cholesky factor of
 // M + λI is cached across approximations.
-func measure(exact *approx.SymMatrix, a approx.Approximation, g []float64, lambda float64) (*approx.Comparison, error) {
+func measure(exact *approx.SymMatrix, a sized, g []float64, lambda float64) (*approx.Comparison, error) {
 	c := &approx.Comparison{N: exact.Dim(), Lambda: lambda, Floats: a.Floats()}
-	c.RelFrobenius = relFrobenius(exact.Matrix(), a.Dense())
+	c.RelFrobenius = relFrobenius(exact.Matrix(), approx.Dense(a))
 	var err error
 	if c.RelSpectral, err = approx.RelSpectralError(exact, a); err != nil {
 		return nil, err

@@ -219,7 +219,7 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 		}
 		type cand struct {
 			name string
-			a    approx.Approximation
+			a    sized
 		}
 		var cands []cand
 		d, err := approx.DiagonalOf(M, 0)
