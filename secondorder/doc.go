@@ -68,8 +68,9 @@
 // boundary; a residual ‖r‖ ≤ min(1/2, √‖g‖)·‖g‖ (or a set tolerance). CG's
 // first iterate is the Cauchy point and m decreases along the iterates, so
 // the step beats Cauchy's; only products are needed. With a preconditioner
-// P (any Preconditioner, applying P⁻¹), the region is ‖p‖_P = √(pᵀPp) ≤ Δ
-// and the norms are carried by recurrences (Conn, Gould & Toint §7.5).
+// P applied as (P + μI)⁻¹, the region is ‖p‖_P̃ = √(pᵀP̃p) ≤ Δ for
+// P̃ = P + μI and the norms are carried by recurrences (Conn, Gould &
+// Toint §7.5).
 //
 // Exact (Moré & Sorensen 1983) solves the subproblem to a set accuracy:
 // by default SciPy's trust-exact tolerances (EasyTol 0.1, HardTol 0.2,
@@ -128,11 +129,28 @@
 //     than half the (non-negative) loss is shortened (ModelTrust).
 //   - HessianFree (Martens 2010): CG on (G + λI)d = −g with GGN products,
 //     warm starts, Martens' relative-progress stopping rule, CG
-//     backtracking over saved iterates, an optional line search and
-//     diagonal preconditioner, Levenberg–Marquardt λ.
+//     backtracking over saved iterates, an optional line search, Martens'
+//     diagonal preconditioner or any curvature approximation as one,
+//     Levenberg–Marquardt λ.
 //   - NaturalGradient: θ ← θ − η(M̃ + λI)⁻¹g (with optional momentum) for
 //     any curvature M̃: dense Fisher or GGN, diagonal, block-diagonal,
 //     K-FAC, EKFAC, TONGA, or an operator solved by CG.
+//
+// # One solve interface, one CG
+//
+// A curvature approximation enters a solver in one shape,
+// curvature.DampedSolver: v ↦ (P + λI)⁻¹v. Every approximation of package
+// approx is one (approx.Diagonal for a Jacobi preconditioner, approx.SymMatrix
+// for a dense one, approx.KFAC, approx.EKFAC, …), and so is OperatorSolver.
+// NaturalGradient steps with one, and the three conjugate-gradient solvers
+// are preconditioned by one, each applying it with the damping of the system
+// it solves: Linear.Preconditioner (damped Newton, OperatorSolver, Dogleg's
+// Newton step) with the λ of (M + λI)x = b, HessianFree with the step's λ,
+// and Steihaug with its own PreconditionerDamping, as its model is undamped.
+// A CurvatureFunc builds one at θ on a batch, for NaturalGradient and for
+// HessianFree's preconditioner alike. The three share one preconditioned CG
+// iteration, on which Steihaug adds its boundary and negative-curvature exits
+// and Hessian-free its warm start, progress rule and saved iterates.
 //
 // # Errors
 //
