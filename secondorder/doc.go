@@ -108,6 +108,18 @@
 // factorisations. For research code, SolveTrustRegion and
 // DampedNewtonStep solve one subproblem or one damped system.
 //
+// # Stopping
+//
+// Minimize and optimize.Minimize stop a method on the gradient by one rule,
+// ‖∇f‖∞ < threshold (the ∞-norm of gonum's convergence tests), with the
+// threshold from Settings.GradientThreshold for Minimize and from the
+// method's GradStopThreshold under optimize.Minimize. For both, 0 means the
+// default 1e-8 and NaN disables the test, so with their defaults the two
+// entry points take the same steps. 1e-8 is the gtol of the SciPy runs the
+// tests compare with; gonum's own methods default to 1e-12, which the
+// Newton-type methods here reach about one step later, with f already at
+// rounding level. StepRecord.GradNorm and Result.GradNorm report ‖∇f‖∞.
+//
 // # Optimizers for networks
 //
 // Three methods train a curvature.Model on mini-batches, each with a
