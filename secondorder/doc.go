@@ -110,15 +110,11 @@
 //
 // # Stopping
 //
-// Minimize and optimize.Minimize stop a method on the gradient by one rule,
-// ‖∇f‖∞ < threshold (the ∞-norm of gonum's convergence tests), with the
-// threshold from Settings.GradientThreshold for Minimize and from the
-// method's GradStopThreshold under optimize.Minimize. For both, 0 means the
-// default 1e-8 and NaN disables the test, so with their defaults the two
-// entry points take the same steps. 1e-8 is the gtol of the SciPy runs the
-// tests compare with; gonum's own methods default to 1e-12, which the
-// Newton-type methods here reach about one step later, with f already at
-// rounding level. StepRecord.GradNorm and Result.GradNorm report ‖∇f‖∞.
+// Both entry points stop on ‖∇f‖∞ < threshold, gonum's test: the threshold
+// is Settings.GradientThreshold for Minimize and the method's
+// GradStopThreshold under optimize.Minimize, 0 means 1e-8 (the gtol of the
+// SciPy runs the tests compare with; gonum's methods use 1e-12) and NaN
+// disables the test. Records report ‖∇f‖∞.
 //
 // # Optimizers for networks
 //
@@ -148,21 +144,15 @@
 //     any curvature M̃: dense Fisher or GGN, diagonal, block-diagonal,
 //     K-FAC, EKFAC, TONGA, or an operator solved by CG.
 //
-// # One solve interface, one CG
+// # One solve interface
 //
-// A curvature approximation enters a solver in one shape,
-// curvature.DampedSolver: v ↦ (P + λI)⁻¹v. Every approximation of package
-// approx is one (approx.Diagonal for a Jacobi preconditioner, approx.SymMatrix
-// for a dense one, approx.KFAC, approx.EKFAC, …), and so is OperatorSolver.
-// NaturalGradient steps with one, and the three conjugate-gradient solvers
-// are preconditioned by one, each applying it with the damping of the system
-// it solves: Linear.Preconditioner (damped Newton, OperatorSolver, Dogleg's
-// Newton step) with the λ of (M + λI)x = b, HessianFree with the step's λ,
-// and Steihaug with its own PreconditionerDamping, as its model is undamped.
-// A CurvatureFunc builds one at θ on a batch, for NaturalGradient and for
-// HessianFree's preconditioner alike. The three share one preconditioned CG
-// iteration, on which Steihaug adds its boundary and negative-curvature exits
-// and Hessian-free its warm start, progress rule and saved iterates.
+// Curvature enters every solve as a curvature.DampedSolver,
+// v ↦ (P + λI)⁻¹v: every approximation of package approx is one, and so is
+// OperatorSolver. NaturalGradient steps with one; damped Newton's CG
+// (Linear.Preconditioner), HessianFree and Steihaug are preconditioned by
+// one, applied with the damping of the system they solve (Steihaug's model
+// is undamped, so it has its own PreconditionerDamping). A CurvatureFunc
+// builds one at θ on a batch, for NaturalGradient and HessianFree alike.
 //
 // # Errors
 //

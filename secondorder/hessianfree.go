@@ -122,17 +122,15 @@ type HessianFreeSettings struct {
 
 	// DiagonalPreconditioner preconditions CG with Martens' diagonal
 	// P = (diag(EF) + λI)^PreconditionerExponent, EF the empirical Fisher
-	// of the batch (curvature.Model.Diagonal), built as an approx.Diagonal
-	// and applied undamped, as λ is already inside the power.
-	// PreconditionerExponent defaults to 0.75 when 0 and must be in (0, 1].
+	// of the batch (curvature.Model.Diagonal), applied as an approx.Diagonal
+	// without further damping. PreconditionerExponent defaults to 0.75 when
+	// 0 and must be in (0, 1].
 	DiagonalPreconditioner bool
 	PreconditionerExponent float64
-	// Preconditioner, if not nil, returns for a step at θ on the batch an
-	// approximation P of the curvature (KFACCurvature, EKFACCurvature,
-	// DiagonalCurvature, …), and CG is preconditioned by (P + λI)⁻¹,
-	// applied by P.SolveDampedTo with the step's λ, so the preconditioner
-	// follows the damping of the system it preconditions. P + λI must be
-	// positive definite. It cannot be combined with DiagonalPreconditioner.
+	// Preconditioner, if not nil, gives for a step at θ on the batch an
+	// approximation P of the curvature (KFACCurvature, EKFACCurvature, …),
+	// and CG is preconditioned by (P + λI)⁻¹ with the step's λ. It cannot
+	// be combined with DiagonalPreconditioner.
 	Preconditioner CurvatureFunc
 }
 

@@ -49,11 +49,10 @@ type Linear struct {
 	// MaxIterations caps CG's iterations. If it is 0, it defaults to
 	// max(50, 4n).
 	MaxIterations int
-	// Preconditioner, if not nil, preconditions CG with (P + λI)⁻¹, applied
-	// by P.SolveDampedTo with the λ of the system: P approximates M (any
-	// approximation of package approx, e.g. approx.Diagonal for a Jacobi
-	// preconditioner or approx.SymMatrix for a dense one) and P + λI must
-	// be positive definite.
+	// Preconditioner, if not nil, preconditions CG with (P + λI)⁻¹
+	// (P.SolveDampedTo with the λ of the system): P approximates M, as any
+	// approximation of package approx does (approx.Diagonal for Jacobi,
+	// approx.SymMatrix for a dense P, approx.KFAC, …).
 	Preconditioner curvature.DampedSolver
 	// Budget caps, in float64 values, the dense matrix a matrix-free M is
 	// materialised into when a factorisation needs one. 0 means no limit.

@@ -44,12 +44,11 @@ func checkGradThreshold(name string, v float64) error {
 }
 
 // Settings configures Minimize. Its zero value stops at the default
-// gradient threshold or after 1000 steps.
+// gradient threshold (see Stopping in the package documentation) or
+// after 1000 steps.
 type Settings struct {
-	// GradientThreshold stops the run when ‖∇f‖∞ < GradientThreshold, the
-	// rule TrustRegion and DampedNewton apply under optimize.Minimize with
-	// their GradStopThreshold (see Stopping in the package
-	// documentation): 0 means the default and NaN disables the test.
+	// GradientThreshold stops the run at ‖∇f‖∞ below it (see Stopping in
+	// the package documentation).
 	GradientThreshold float64
 	// MaxIterations caps the steps, rejected trials included. If it is 0,
 	// it defaults to 1000.

@@ -13,14 +13,12 @@ import (
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// CurvatureFunc returns a curvature M̃ at θ on a batch, as the damped
-// solves (M̃ + λI)⁻¹ natural-gradient descent steps with and Hessian-free
-// preconditions with. Every approx.Approximation is a
-// curvature.DampedSolver; OperatorSolver makes one of any
-// curvature.Operator. It must not keep θ or the batch beyond the call
-// unless it copies them. DenseCurvature, DiagonalCurvature,
-// BlockDiagonalCurvature, KFACCurvature, EKFACCurvature, TONGACurvature and
-// OperatorCurvature build the common ones.
+// CurvatureFunc returns a curvature M̃ at θ on a batch as the damped solve
+// (M̃ + λI)⁻¹: the step of NaturalGradient and the preconditioner of
+// HessianFree. It must not keep θ or the batch beyond the call unless it
+// copies them. DenseCurvature, DiagonalCurvature, BlockDiagonalCurvature,
+// KFACCurvature, EKFACCurvature, TONGACurvature and OperatorCurvature build
+// the common ones; any approx.Approximation can be returned.
 type CurvatureFunc func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error)
 
 // DenseCurvature returns the dense curvature matrix kind of m

@@ -100,11 +100,9 @@ type DampedNewton struct {
 	Linear Linear
 	// Linesearcher, if not nil, searches along each direction.
 	Linesearcher optimize.Linesearcher
-	// GradStopThreshold stops an optimize.Minimize run when ‖∇f‖∞ falls
-	// below it, by the rule Minimize applies with Settings.GradientThreshold
-	// (see Stopping in the package documentation): 0 means the default and
-	// NaN disables the test. Minimize uses Settings.GradientThreshold
-	// instead.
+	// GradStopThreshold stops an optimize.Minimize run at ‖∇f‖∞ below it
+	// (see Stopping in the package documentation); Minimize uses
+	// Settings.GradientThreshold instead.
 	GradStopThreshold float64
 	// Observe, if not nil, is called with the record of every step.
 	Observe func(StepRecord)

@@ -30,16 +30,14 @@ import (
 // ‖p‖_P̃ = √(pᵀP̃p) ≤ Δ, whose norms are kept by the recurrences of Conn,
 // Gould & Toint (7.5.5)–(7.5.7), so P̃ is only ever solved with.
 type Steihaug struct {
-	// Preconditioner, if not nil, preconditions CG with (P + μI)⁻¹,
-	// applied by P.SolveDampedTo with μ = PreconditionerDamping, and
-	// P + μI defines the norm of the trust region. Any approximation of
-	// package approx serves (approx.Diagonal, approx.KFAC, …).
+	// Preconditioner, if not nil, preconditions CG with (P + μI)⁻¹
+	// (P.SolveDampedTo with μ = PreconditionerDamping), and P + μI defines
+	// the norm of the trust region: any approximation of package approx.
 	Preconditioner curvature.DampedSolver
 	// PreconditionerDamping is μ ≥ 0, the damping the preconditioner is
-	// applied with. The subproblem's model is undamped, so there is no
-	// λ to borrow: zero means zero, which suits a positive definite P
-	// (a K-FAC or diagonal approximation of a semi-definite curvature
-	// usually needs some μ > 0).
+	// applied with. Zero means zero: the subproblem's model is undamped and
+	// has no λ to lend (an approximation of a semi-definite curvature
+	// usually needs μ > 0).
 	PreconditionerDamping float64
 	// Tol is the relative residual at which CG stops. If Tol is 0, the
 	// forcing term min(1/2, √‖g‖) is used. It must be in [0, 1).

@@ -46,11 +46,9 @@ type TrustRegion struct {
 	// only if ρ > η. If it is 0, it defaults to 0.15; to accept any
 	// decrease, set a tiny positive value.
 	Eta float64
-	// GradStopThreshold stops an optimize.Minimize run when ‖∇f‖∞ falls
-	// below it, by the rule Minimize applies with Settings.GradientThreshold
-	// (see Stopping in the package documentation): 0 means the default and
-	// NaN disables the test. Minimize uses Settings.GradientThreshold
-	// instead.
+	// GradStopThreshold stops an optimize.Minimize run at ‖∇f‖∞ below it
+	// (see Stopping in the package documentation); Minimize uses
+	// Settings.GradientThreshold instead.
 	GradStopThreshold float64
 	// Observe, if not nil, is called with the record of every step.
 	Observe func(StepRecord)
