@@ -77,3 +77,20 @@ func TestCGAllocations(t *testing.T) {
 		})
 	}
 }
+
+// A preconditioner of the wrong dimension is a programming error: every
+// CG solver panics with a package-prefixed message before iterating.
+func TestCGPreconditionerDimension(t *testing.T) {
+	a := mat.NewSymDense(3, []float64{2, 0, 0, 0, 3, 0, 0, 0, 4})
+	pre := mustDiagonal(t, 1, 2)
+	g := []float64{1, 1, 1}
+	x := make([]float64, 3)
+	want := "secondorder: preconditioner dimension 2, operator dimension 3"
+	assert.PanicsWithValue(t, want, func() {
+		_, _ = (&Steihaug{Preconditioner: pre}).Solve(x, rowOp{a}, g, 1)
+	})
+	assert.PanicsWithValue(t, want, func() {
+		s := &OperatorSolver{Op: rowOp{a}, Linear: Linear{Method: CGLinear, Preconditioner: pre}}
+		_ = s.SolveDampedTo(x, g, 0.1)
+	})
+}

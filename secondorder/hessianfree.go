@@ -470,7 +470,10 @@ func (h *HessianFree) preconditioner(theta []float64, b curvature.Batch, lambda 
 			ef[i] = math.Pow(v+lambda, set.PreconditionerExponent)
 		}
 		pre, err := approx.NewDiagonal(ef, 0)
-		return pre, 0, err
+		if err != nil {
+			return nil, 0, err
+		}
+		return pre, 0, nil
 	case set.Preconditioner != nil:
 		pre, err := set.Preconditioner(theta, b)
 		if err != nil {
