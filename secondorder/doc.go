@@ -68,8 +68,9 @@
 // boundary; a residual ‖r‖ ≤ min(1/2, √‖g‖)·‖g‖ (or a set tolerance). CG's
 // first iterate is the Cauchy point and m decreases along the iterates, so
 // the step beats Cauchy's; only products are needed. With a preconditioner
-// P (any Preconditioner, applying P⁻¹), the region is ‖p‖_P = √(pᵀPp) ≤ Δ
-// and the norms are carried by recurrences (Conn, Gould & Toint §7.5).
+// P applied as (P + μI)⁻¹, the region is ‖p‖_P̃ = √(pᵀP̃p) ≤ Δ for
+// P̃ = P + μI and the norms are carried by recurrences (Conn, Gould &
+// Toint §7.5).
 //
 // Exact (Moré & Sorensen 1983) solves the subproblem to a set accuracy:
 // by default SciPy's trust-exact tolerances (EasyTol 0.1, HardTol 0.2,
@@ -107,6 +108,14 @@
 // factorisations. For research code, SolveTrustRegion and
 // DampedNewtonStep solve one subproblem or one damped system.
 //
+// # Stopping
+//
+// Both entry points stop on ‖∇f‖∞ < threshold, gonum's test: the threshold
+// is Settings.GradientThreshold for Minimize and the method's
+// GradStopThreshold under optimize.Minimize, 0 means 1e-8 (the gtol of the
+// SciPy runs the tests compare with; gonum's methods use 1e-12) and NaN
+// disables the test. Records report ‖∇f‖∞.
+//
 // # Optimizers for networks
 //
 // Three methods train a curvature.Model on mini-batches, each with a
@@ -128,11 +137,22 @@
 //     than half the (non-negative) loss is shortened (ModelTrust).
 //   - HessianFree (Martens 2010): CG on (G + λI)d = −g with GGN products,
 //     warm starts, Martens' relative-progress stopping rule, CG
-//     backtracking over saved iterates, an optional line search and
-//     diagonal preconditioner, Levenberg–Marquardt λ.
+//     backtracking over saved iterates, an optional line search, Martens'
+//     diagonal preconditioner or any curvature approximation as one,
+//     Levenberg–Marquardt λ.
 //   - NaturalGradient: θ ← θ − η(M̃ + λI)⁻¹g (with optional momentum) for
 //     any curvature M̃: dense Fisher or GGN, diagonal, block-diagonal,
 //     K-FAC, EKFAC, TONGA, or an operator solved by CG.
+//
+// # One solve interface
+//
+// Curvature enters every solve as a curvature.DampedSolver,
+// v ↦ (P + λI)⁻¹v: every approximation of package approx is one, and so is
+// OperatorSolver. NaturalGradient steps with one; damped Newton's CG
+// (Linear.Preconditioner), HessianFree and Steihaug are preconditioned by
+// one, applied with the damping of the system they solve (Steihaug's model
+// is undamped, so it has its own PreconditionerDamping). A CurvatureFunc
+// builds one at θ on a batch, for NaturalGradient and HessianFree alike.
 //
 // # Errors
 //

@@ -2,9 +2,7 @@ package secondorder
 
 import (
 	"errors"
-	"math"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/curvature"
@@ -50,18 +48,6 @@ func (c *chanEval) done() {
 	c.finish()
 }
 
-// gradConverged applies gonum's GradStopThreshold convention: the ∞-norm,
-// 0 meaning 1e-12 and NaN disabling the test.
-func gradConverged(g []float64, thresh float64) bool {
-	if math.IsNaN(thresh) {
-		return false
-	}
-	if thresh == 0 {
-		thresh = 1e-12
-	}
-	return floats.Norm(g, math.Inf(1)) < thresh
-}
-
 // runMethod is Method.Run for a Stepper. It returns the final status and
 // error for Status; the caller closes operation.
 func runMethod(s Stepper, gradStop float64, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) (optimize.Status, error) {
@@ -100,7 +86,7 @@ func runMethod(s Stepper, gradStop float64, operation chan<- optimize.Task, resu
 		}
 		rec.Iteration = it
 		rec.Spent = r.spent
-		rec.F, rec.GradNorm = r.f, floats.Norm(r.g, 2)
+		rec.F, rec.GradNorm = r.f, gradNorm(r.g)
 		if obs != nil {
 			obs(rec)
 		}

@@ -3,10 +3,13 @@ package secondorder
 import (
 	"math"
 	"math/rand/v2"
+	"testing"
 
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 )
 
@@ -81,4 +84,13 @@ func randVec(n int, rnd *rand.Rand) []float64 {
 		v[i] = rnd.NormFloat64()
 	}
 	return v
+}
+
+// mustDiagonal returns diag(d) as an approx.Diagonal, a Jacobi
+// preconditioner.
+func mustDiagonal(t testing.TB, d ...float64) *approx.Diagonal {
+	t.Helper()
+	a, err := approx.NewDiagonal(d, 0)
+	require.NoError(t, err)
+	return a
 }

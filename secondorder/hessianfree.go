@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
+	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
 )
@@ -121,15 +122,16 @@ type HessianFreeSettings struct {
 
 	// DiagonalPreconditioner preconditions CG with Martens' diagonal
 	// P = (diag(EF) + λI)^PreconditionerExponent, EF the empirical Fisher
-	// of the batch (curvature.Model.Diagonal). PreconditionerExponent
-	// defaults to 0.75 when 0 and must be in (0, 1].
+	// of the batch (curvature.Model.Diagonal), applied as an approx.Diagonal
+	// without further damping. PreconditionerExponent defaults to 0.75 when
+	// 0 and must be in (0, 1].
 	DiagonalPreconditioner bool
 	PreconditionerExponent float64
-	// Preconditioner, if not nil, returns CG's preconditioner for a step at
-	// θ on the batch with damping λ (a K-FAC approximation, a fixed
-	// diagonal, …); it should approximate G + λI and must be positive
-	// definite. It cannot be combined with DiagonalPreconditioner.
-	Preconditioner func(theta []float64, b curvature.Batch, lambda float64) (Preconditioner, error)
+	// Preconditioner, if not nil, gives for a step at θ on the batch an
+	// approximation P of the curvature (KFACCurvature, EKFACCurvature, …),
+	// and CG is preconditioned by (P + λI)⁻¹ with the step's λ. It cannot
+	// be combined with DiagonalPreconditioner.
+	Preconditioner CurvatureFunc
 }
 
 func (s *HessianFreeSettings) defaults() error {
@@ -260,7 +262,7 @@ type HFRecord struct {
 //     ρ < 1/4, λ ← 2λ/3 when ρ > 3/4, kept within [MinDamping, MaxDamping]
 //     (§4.1);
 //   - an optional diagonal preconditioner (diag(EF) + λI)^0.75 (§4.7), or
-//     any Preconditioner.
+//     (P + λI)⁻¹ for any curvature approximation P (K-FAC, EKFAC, …).
 //
 // Unlike Martens (2010), a step that does not lower the batch objective is
 // not taken (θ stays, λ rises and the warm start is dropped), so no step
@@ -275,13 +277,13 @@ type HessianFree struct {
 	lambda float64
 
 	tape, sub, eval *nn.Tape
+	ggn             ggnOperator
+	cgw             cg
 	grad, x, trial  []float64
-	r, y, d, ad     []float64
 	vals            []float64   // φ_0, φ_1, … of the current CG run
 	saved           [][]float64 // saved iterates, first nSaved in use
 	savedIter       []int
 	nSaved          int
-	preDiag         Diagonal
 }
 
 // NewHessianFree returns a Hessian-free optimizer for m.
@@ -304,7 +306,8 @@ func NewHessianFree(m *curvature.Model, s *HessianFreeSettings) (*HessianFree, e
 		model: m, set: set, lambda: set.Damping,
 		tape: nn.NewTape(m.Net, m.Loss), eval: nn.NewTape(m.Net, m.Loss),
 	}
-	for _, v := range []*[]float64{&h.grad, &h.x, &h.trial, &h.r, &h.y, &h.d, &h.ad} {
+	h.ggn.n = P
+	for _, v := range []*[]float64{&h.grad, &h.x, &h.trial} {
 		*v = make([]float64, P)
 	}
 	return h, nil
@@ -359,7 +362,7 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (HFRecord, error)
 	}
 	rec.Spent.Hess++
 
-	pre, err := h.preconditioner(theta, b, lambda, &rec)
+	pre, preLambda, err := h.preconditioner(theta, b, lambda, &rec)
 	if err != nil {
 		clear(h.x)
 		return rec, fmt.Errorf("secondorder: Hessian-free step %d: preconditioner: %w", h.step, err)
@@ -369,7 +372,8 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (HFRecord, error)
 	} else {
 		floats.Scale(set.Decay, h.x)
 	}
-	if err := h.cg(ct, lambda, pre, &rec); err != nil {
+	h.ggn.t = ct
+	if err := h.cg(lambda, pre, preLambda, &rec); err != nil {
 		clear(h.x)
 		return rec, fmt.Errorf("secondorder: Hessian-free step %d: %w", h.step, err)
 	}
@@ -387,10 +391,11 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (HFRecord, error)
 	rec.TrialLoss = fp
 
 	// The undamped model change q(p) − q(0) = gᵀp + ½pᵀGp.
-	ct.GGNVec(h.ad, p)
+	ad := h.cgw.ad
+	h.ggn.MulVecTo(ad, p)
 	rec.Spent.Products++
 	gp := floats.Dot(g, p)
-	predicted := gp + 0.5*floats.Dot(p, h.ad)
+	predicted := gp + 0.5*floats.Dot(p, ad)
 
 	alpha, fa := 1.0, fp
 	accept := fp < f0
@@ -450,59 +455,58 @@ func (h *HessianFree) updateLambda(rec *HFRecord, rho float64) {
 	rec.NextLambda = h.lambda
 }
 
-// preconditioner returns the step's CG preconditioner, or nil.
-func (h *HessianFree) preconditioner(theta []float64, b curvature.Batch, lambda float64, rec *HFRecord) (Preconditioner, error) {
+// preconditioner returns the step's CG preconditioner, or nil, and the
+// damping it is applied with.
+func (h *HessianFree) preconditioner(theta []float64, b curvature.Batch, lambda float64, rec *HFRecord) (curvature.DampedSolver, float64, error) {
 	set := &h.set
-	P := len(theta)
 	switch {
 	case set.DiagonalPreconditioner:
 		ef, err := h.model.Diagonal(curvature.EmpiricalFisher, theta, b, nil)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		rec.Spent.Grad++
-		if len(h.preDiag) != P {
-			h.preDiag = make(Diagonal, P)
-		}
 		for i, v := range ef {
-			h.preDiag[i] = math.Pow(v+lambda, set.PreconditionerExponent)
+			ef[i] = math.Pow(v+lambda, set.PreconditionerExponent)
 		}
-		return NewDiagonal(h.preDiag)
-	case set.Preconditioner != nil:
-		pre, err := set.Preconditioner(theta, b, lambda)
+		pre, err := approx.NewDiagonal(ef, 0)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
+		}
+		return pre, 0, nil
+	case set.Preconditioner != nil:
+		pre, err := set.Preconditioner(theta, b)
+		if err != nil {
+			return nil, 0, err
 		}
 		if pre == nil {
-			return nil, errors.New("nil preconditioner")
+			return nil, 0, errors.New("nil preconditioner")
 		}
-		if pre.Dim() != P {
-			return nil, fmt.Errorf("dimension %d, the network has %d parameters", pre.Dim(), P)
+		if pre.Dim() != len(theta) {
+			return nil, 0, fmt.Errorf("dimension %d, the network has %d parameters", pre.Dim(), len(theta))
 		}
-		return pre, nil
+		return pre, lambda, nil
 	}
-	return nil, nil
+	return nil, 0, nil
 }
 
 // cg runs preconditioned conjugate gradients on (G + λI)x = −g from the
 // warm start in h.x, leaves the last iterate in h.x and saves the iterates
 // at iterations ⌈γʲ⌉ and the last.
-func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HFRecord) error {
+func (h *HessianFree) cg(lambda float64, pre curvature.DampedSolver, preLambda float64, rec *HFRecord) error {
 	set := &h.set
-	g, x, r, y, d, ad := h.grad, h.x, h.r, h.y, h.d, h.ad
-	mul := func(dst, v []float64) {
-		t.GGNVec(dst, v)
-		floats.AddScaled(dst, lambda, v)
-		rec.Spent.Products++
-	}
+	c := &h.cgw
+	c.reset(&h.ggn, lambda, pre, preLambda)
+	defer func() { rec.Spent.Products += c.products }()
+	g, x, r := h.grad, h.x, c.r
 	// φ(x) = ½xᵀAx + gᵀx = ½xᵀ(g − r) with r = −g − Ax.
 	phi := func() float64 { return 0.5 * (floats.Dot(x, g) - floats.Dot(x, r)) }
 
 	floats.ScaleTo(r, -1, g)
 	phi0 := 0.0
 	if floats.Norm(x, 2) > 0 {
-		mul(ad, x)
-		floats.Sub(r, ad)
+		c.mul(c.ad, x)
+		floats.Sub(r, c.ad)
 		if phi0 = phi(); !(phi0 < 0) {
 			// The warm start is no better than 0: start from 0.
 			clear(x)
@@ -514,23 +518,20 @@ func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HF
 	h.nSaved = 0
 	gn := floats.Norm(g, 2)
 
-	applyPre(y, r, pre)
-	ry := floats.Dot(r, y)
-	if !(ry > 0) {
-		if ry == 0 && floats.Norm(r, 2) == 0 {
-			rec.Stop = HFStopResidual
-			return nil
-		}
-		return fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, ry)
+	done, err := c.begin()
+	if err != nil {
+		return err
 	}
-	copy(d, y)
+	if done {
+		rec.Stop = HFStopResidual
+		return nil
+	}
 	gamma := set.BacktrackFactor
 	j, next := 0, 1 // next saved iteration ⌈γʲ⌉
 	lastSaved := 0
 	rec.Stop = HFStopMaxCG
 	for i := 1; i <= set.MaxCG; i++ {
-		mul(ad, d)
-		dAd := floats.Dot(d, ad)
+		dAd := c.product()
 		if !finite(dAd) {
 			return fmt.Errorf("secondorder: %w: GGN product gave dᵀ(G+λI)d = %v", curvature.ErrNonFinite, dAd)
 		}
@@ -538,9 +539,7 @@ func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HF
 			rec.Stop = HFStopCurvature
 			break
 		}
-		alpha := ry / dAd
-		floats.AddScaled(x, alpha, d)
-		floats.AddScaled(r, -alpha, ad)
+		rn := c.step(x, c.rz/dAd)
 		v := phi()
 		h.vals = append(h.vals, v)
 		rec.CGIterations = i
@@ -552,7 +551,7 @@ func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HF
 				next = int(math.Ceil(math.Pow(gamma, float64(j))))
 			}
 		}
-		if floats.Norm(r, 2) <= set.Tol*gn {
+		if rn <= set.Tol*gn {
 			rec.Stop = HFStopResidual
 			break
 		}
@@ -560,17 +559,12 @@ func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HF
 			rec.Stop = HFStopProgress
 			break
 		}
-		applyPre(y, r, pre)
-		ryNew := floats.Dot(r, y)
-		if !(ryNew > 0) {
-			if ryNew == 0 {
-				rec.Stop = HFStopResidual
-				break
-			}
-			return fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, ryNew)
+		if done, err := c.next(); err != nil {
+			return err
+		} else if done {
+			rec.Stop = HFStopResidual
+			break
 		}
-		floats.AddScaledTo(d, y, ryNew/ry, d)
-		ry = ryNew
 	}
 	if firstNonFinite(x) >= 0 {
 		return fmt.Errorf("secondorder: %w: CG iterate", curvature.ErrNonFinite)
@@ -583,6 +577,16 @@ func (h *HessianFree) cg(t *nn.Tape, lambda float64, pre Preconditioner, rec *HF
 	}
 	return nil
 }
+
+// ggnOperator is the GGN of a tape that has run forward, as the operator
+// CG multiplies with.
+type ggnOperator struct {
+	t *nn.Tape
+	n int
+}
+
+func (o *ggnOperator) Dim() int                  { return o.n }
+func (o *ggnOperator) MulVecTo(dst, v []float64) { o.t.GGNVec(dst, v) }
 
 // save appends a copy of h.x, CG's iterate at iteration i, to the saved ones.
 func (h *HessianFree) save(i int) {

@@ -49,9 +49,11 @@ type Linear struct {
 	// MaxIterations caps CG's iterations. If it is 0, it defaults to
 	// max(50, 4n).
 	MaxIterations int
-	// Preconditioner, if not nil, preconditions CG. It should approximate
-	// M + λI and must be positive definite.
-	Preconditioner Preconditioner
+	// Preconditioner, if not nil, preconditions CG with (P + λI)⁻¹
+	// (P.SolveDampedTo with the λ of the system): P approximates M, as any
+	// approximation of package approx does (approx.Diagonal for Jacobi,
+	// approx.SymMatrix for a dense P, approx.KFAC, …).
+	Preconditioner curvature.DampedSolver
 	// Budget caps, in float64 values, the dense matrix a matrix-free M is
 	// materialised into when a factorisation needs one. 0 means no limit.
 	Budget int
@@ -139,7 +141,7 @@ type linInfo struct {
 type linearSolver struct {
 	a    *mat.SymDense
 	chol mat.Cholesky
-	cg   cgWork
+	cg   cg
 }
 
 // solve stores (M + λI)⁻¹b in x, by Cholesky or CG as set says. When M + λI
@@ -154,7 +156,7 @@ func (s *linearSolver) solve(x []float64, m curvature.Operator, lambda float64, 
 		info.products += products
 		return info, nil
 	}
-	return s.cg.solve(x, m, lambda, b, set.Preconditioner, set.tol(), cgMaxIter(set.MaxIterations, m.Dim()))
+	return s.solveCG(x, m, lambda, b, set)
 }
 
 // cholesky factorises a + λI and solves with it.
@@ -186,96 +188,44 @@ func (s *linearSolver) cholesky(x []float64, a mat.Symmetric, lambda float64, b 
 	return info
 }
 
-// cgWork is the storage of conjugate gradients.
-type cgWork struct {
-	r, z, d, ad []float64
-}
-
-func (w *cgWork) resize(n int) {
-	if len(w.r) != n {
-		w.r = make([]float64, n)
-		w.z = make([]float64, n)
-		w.d = make([]float64, n)
-		w.ad = make([]float64, n)
-	}
-}
-
-// solve runs (preconditioned) conjugate gradients on (M + λI)x = b from
-// x = 0 (Nocedal & Wright, Alg. 5.3). It stops at relative residual tol,
-// after maxIter iterations, or on a direction d with dᵀ(M+λI)d ≤ 0, which
-// proves M + λI is not positive definite.
-func (w *cgWork) solve(x []float64, m curvature.Operator, lambda float64, b []float64, pre Preconditioner, tol float64, maxIter int) (linInfo, error) {
-	n := len(b)
-	w.resize(n)
-	r, z, d, ad := w.r, w.z, w.d, w.ad
+// solveCG runs (preconditioned) conjugate gradients on (M + λI)x = b from
+// x = 0. It stops at relative residual Tol, after MaxIterations, or on a
+// direction d with dᵀ(M+λI)d ≤ 0, which proves M + λI is not positive
+// definite.
+func (s *linearSolver) solveCG(x []float64, m curvature.Operator, lambda float64, b []float64, set *Linear) (linInfo, error) {
+	c := &s.cg
+	c.reset(m, lambda, set.Preconditioner, lambda)
 	var info linInfo
 	clear(x)
-	copy(r, b)
-	bn := floats.Norm(b, 2)
-	if bn == 0 {
-		return info, nil
-	}
-	applyPre(z, r, pre)
-	rz := floats.Dot(r, z)
-	if !(rz > 0) {
-		return info, fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, rz)
-	}
-	copy(d, z)
-	for k := 0; k < maxIter; k++ {
-		m.MulVecTo(ad, d)
-		info.products++
-		floats.AddScaled(ad, lambda, d)
-		dAd := floats.Dot(d, ad)
-		dd := floats.Dot(d, d)
+	copy(c.r, b)
+	tol := set.tol() * floats.Norm(b, 2)
+	maxIter := cgMaxIter(set.MaxIterations, m.Dim())
+	done, err := c.begin()
+	for k := 0; !done && err == nil && k < maxIter; k++ {
+		dAd := c.product()
+		dd := floats.Dot(c.d, c.d)
 		if !finite(dAd) || !finite(dd) {
 			if dd < 1e200 {
-				return info, fmt.Errorf("secondorder: %w: curvature product gave %v", curvature.ErrNonFinite, dAd)
+				err = fmt.Errorf("secondorder: %w: curvature product gave %v", curvature.ErrNonFinite, dAd)
+				break
 			}
 			// The iterates diverge: M + λI is singular (or nearly) with b
 			// outside its range.
 			info.notPD, info.hint = true, lambda
-			return info, nil
+			break
 		}
 		if dAd <= 0 {
 			info.notPD = true
 			// The Rayleigh quotient dᵀMd/dᵀd bounds λ_min(M) from above.
 			info.hint = lambda - dAd/dd
-			return info, nil
-		}
-		alpha := rz / dAd
-		floats.AddScaled(x, alpha, d)
-		floats.AddScaled(r, -alpha, ad)
-		info.iterations++
-		if floats.Norm(r, 2) <= tol*bn {
 			break
 		}
-		applyPre(z, r, pre)
-		rzNew := floats.Dot(r, z)
-		if !(rzNew > 0) {
-			if rzNew == 0 {
-				break // exact solution
-			}
-			return info, fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, rzNew)
+		info.iterations++
+		if c.step(x, c.rz/dAd) <= tol {
+			break
 		}
-		beta := rzNew / rz
-		rz = rzNew
-		floats.AddScaledTo(d, z, beta, d)
+		done, err = c.next()
 	}
-	return info, nil
-}
-
-// applyPre stores P⁻¹v in dst, or v when pre is nil.
-func applyPre(dst, v []float64, pre Preconditioner) {
-	if pre == nil {
-		copy(dst, v)
-		return
-	}
-	pre.SolveVecTo(dst, v)
-}
-
-func resizeVec(v []float64, n int) []float64 {
-	if cap(v) < n {
-		return make([]float64, n)
-	}
-	return v[:n]
+	info.products = c.products
+	return info, err
 }

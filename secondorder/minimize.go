@@ -14,13 +14,41 @@ import (
 
 var nan = math.NaN()
 
-// Settings configures Minimize. Its zero value stops at ‖∇f‖₂ < 1e-8 or
+// defaultGradThreshold is the gradient threshold of both entry points when
+// theirs is 0 (see Stopping in the package documentation).
+const defaultGradThreshold = 1e-8
+
+// gradConverged reports whether ‖g‖∞ < thresh, with 0 meaning
+// defaultGradThreshold and NaN disabling the test: the one stopping rule
+// of Minimize and of the methods under optimize.Minimize.
+func gradConverged(g []float64, thresh float64) bool {
+	if math.IsNaN(thresh) {
+		return false
+	}
+	if thresh == 0 {
+		thresh = defaultGradThreshold
+	}
+	return gradNorm(g) < thresh
+}
+
+// gradNorm is ‖g‖∞, the norm of every gradient test and record here.
+func gradNorm(g []float64) float64 { return floats.Norm(g, math.Inf(1)) }
+
+// checkGradThreshold validates a gradient threshold: NaN (disabled), 0
+// (the default) or positive.
+func checkGradThreshold(name string, v float64) error {
+	if v < 0 || math.IsInf(v, 1) {
+		return badSetting(name, v, "must be positive and finite, 0 for the default or NaN to disable the test")
+	}
+	return nil
+}
+
+// Settings configures Minimize. Its zero value stops at the default
+// gradient threshold (see Stopping in the package documentation) or
 // after 1000 steps.
 type Settings struct {
-	// GradientThreshold stops the run when ‖∇f‖₂ < GradientThreshold (the
-	// Euclidean norm, as SciPy's gtol for its trust-region methods; gonum's
-	// methods use the ∞-norm). If it is 0, it defaults to 1e-8; it must
-	// not be negative.
+	// GradientThreshold stops the run at ‖∇f‖∞ below it (see Stopping in
+	// the package documentation).
 	GradientThreshold float64
 	// MaxIterations caps the steps, rejected trials included. If it is 0,
 	// it defaults to 1000.
@@ -38,8 +66,8 @@ type Settings struct {
 }
 
 func (s *Settings) validate() error {
-	if !(s.GradientThreshold >= 0) {
-		return badSetting("Settings.GradientThreshold", s.GradientThreshold, "must not be negative")
+	if err := checkGradThreshold("Settings.GradientThreshold", s.GradientThreshold); err != nil {
+		return err
 	}
 	if s.MaxIterations < 0 {
 		return badSetting("Settings.MaxIterations", float64(s.MaxIterations), "must not be negative")
@@ -49,7 +77,7 @@ func (s *Settings) validate() error {
 
 // Result is the outcome of Minimize.
 type Result struct {
-	// F, Gradient and GradNorm = ‖Gradient‖₂ describe the final point,
+	// F, Gradient and GradNorm = ‖Gradient‖∞ describe the final point,
 	// which Minimize leaves in its x argument.
 	F        float64
 	Gradient []float64
@@ -91,10 +119,6 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 	if err := method.start(n); err != nil {
 		return nil, err
 	}
-	tol := settings.GradientThreshold
-	if tol == 0 {
-		tol = 1e-8
-	}
 	maxIter := settings.MaxIterations
 	if maxIter == 0 {
 		maxIter = 1000
@@ -107,7 +131,7 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 		res.Status = status
 		res.F = r.f
 		res.Gradient = append([]float64(nil), r.g...)
-		res.GradNorm = floats.Norm(r.g, 2)
+		res.GradNorm = gradNorm(r.g)
 		return res, err
 	}
 	err := r.accept(0)
@@ -118,7 +142,7 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 	obs := method.observer()
 	for {
 		switch {
-		case floats.Norm(r.g, 2) < tol:
+		case gradConverged(r.g, settings.GradientThreshold):
 			return finish(optimize.GradientThreshold, nil)
 		case res.Iterations >= maxIter:
 			return finish(optimize.IterationLimit, nil)
@@ -130,7 +154,7 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 		res.Iterations++
 		rec.Iteration = res.Iterations
 		rec.Spent = r.spent
-		rec.F, rec.GradNorm = r.f, floats.Norm(r.g, 2)
+		rec.F, rec.GradNorm = r.f, gradNorm(r.g)
 		res.Counts.add(r.spent)
 		res.Steps = append(res.Steps, rec)
 		if obs != nil {

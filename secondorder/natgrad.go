@@ -13,26 +13,19 @@ import (
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// DampedSolver applies (M̃ + λI)⁻¹ for a curvature M̃. Every
-// approx.Approximation is one; OperatorSolver makes one of any
-// curvature.Operator.
-type DampedSolver interface {
-	// SolveDampedTo stores (M̃ + λI)⁻¹v in dst. dst and v must not alias.
-	SolveDampedTo(dst, v []float64, lambda float64) error
-}
-
-// CurvatureFunc returns the curvature at θ on a batch for natural-gradient
-// descent. It must not keep θ or the batch beyond the call unless it copies
-// them. DenseCurvature, DiagonalCurvature, BlockDiagonalCurvature,
+// CurvatureFunc returns a curvature M̃ at θ on a batch as the damped solve
+// (M̃ + λI)⁻¹: the step of NaturalGradient and the preconditioner of
+// HessianFree. It must not keep θ or the batch beyond the call unless it
+// copies them. DenseCurvature, DiagonalCurvature, BlockDiagonalCurvature,
 // KFACCurvature, EKFACCurvature, TONGACurvature and OperatorCurvature build
-// the common ones.
-type CurvatureFunc func(theta []float64, b curvature.Batch) (DampedSolver, error)
+// the common ones; any approx.Approximation can be returned.
+type CurvatureFunc func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error)
 
 // DenseCurvature returns the dense curvature matrix kind of m
 // (curvature.Model.Dense) as an approx.SymMatrix, whose damped solves use a
 // Cholesky factorisation cached per λ. opt.Budget caps the P² floats.
 func DenseCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options) CurvatureFunc {
-	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		a, err := m.Dense(kind, theta, b, opt)
 		if err != nil {
 			return nil, err
@@ -44,7 +37,7 @@ func DenseCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Opti
 // DiagonalCurvature returns the exact diagonal of the curvature matrix kind
 // of m (curvature.Model.Diagonal) as an approx.Diagonal.
 func DiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options) CurvatureFunc {
-	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		d, err := m.Diagonal(kind, theta, b, opt)
 		if err != nil {
 			return nil, err
@@ -58,7 +51,7 @@ func DiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.O
 // rest) as an approx.BlockDiagonal of dense blocks on the layers' parameter
 // ranges.
 func BlockDiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options) CurvatureFunc {
-	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		ranges := m.ParamBlocks()
 		blocks := make([]approx.Approximation, len(ranges))
 		index := make([][]int, len(ranges))
@@ -84,7 +77,7 @@ func BlockDiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvat
 // empirical factors) and the damping (exact λ on the Kronecker product by
 // default, or factored Tikhonov damping).
 func KFACCurvature(m *curvature.Model, s *approx.KFACSettings) CurvatureFunc {
-	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		return approx.ModelKFAC(m, theta, b, s)
 	}
 }
@@ -95,7 +88,7 @@ func KFACCurvature(m *curvature.Model, s *approx.KFACSettings) CurvatureFunc {
 // the matrix s.Factors estimates (the GGN for exact factors, the empirical
 // Fisher for empirical ones) more closely than K-FAC.
 func EKFACCurvature(m *curvature.Model, s *approx.KFACSettings) CurvatureFunc {
-	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		return approx.ModelEKFAC(m, theta, b, s)
 	}
 }
@@ -110,7 +103,7 @@ func TONGACurvature(m *curvature.Model, p approx.Partition, s *approx.TONGASetti
 	if err != nil {
 		return nil, err
 	}
-	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		if err := feed.Add(theta, b); err != nil {
 			return nil, err
 		}
@@ -124,7 +117,7 @@ func TONGACurvature(m *curvature.Model, p approx.Partition, s *approx.TONGASetti
 // operator works on a copy of the batch, so it stays valid while
 // NaturalGradient reuses it and the caller's batch buffers are refilled.
 func OperatorCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options, lin *Linear) CurvatureFunc {
-	return func(theta []float64, b curvature.Batch) (DampedSolver, error) {
+	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		if b.X != nil && b.Y != nil {
 			b = curvature.Batch{X: mat.DenseCopyOf(b.X), Y: mat.DenseCopyOf(b.Y)}
 		}
@@ -150,6 +143,9 @@ type OperatorSolver struct {
 
 	lin linearSolver
 }
+
+// Dim returns the dimension of Op.
+func (s *OperatorSolver) Dim() int { return s.Op.Dim() }
 
 // SolveDampedTo stores (M + λI)⁻¹v in dst. It returns an error wrapping
 // curvature.ErrNotPositiveDefinite when M + λI is found not positive definite.
@@ -251,7 +247,7 @@ type NaturalGradient struct {
 	set   NaturalGradientSettings
 
 	step, since int
-	cur         DampedSolver
+	cur         curvature.DampedSolver
 	tape        *nn.Tape
 	grad, dir   []float64
 	vel         []float64
@@ -281,7 +277,7 @@ func NewNaturalGradient(m *curvature.Model, s *NaturalGradientSettings) (*Natura
 
 // Curvature returns the curvature the last step used (nil before the
 // first step).
-func (ng *NaturalGradient) Curvature() DampedSolver { return ng.cur }
+func (ng *NaturalGradient) Curvature() curvature.DampedSolver { return ng.cur }
 
 // Step takes one step on the batch, updating θ in place. Bad data, a
 // non-finite loss or gradient, a curvature that cannot be built or solved,
@@ -311,6 +307,9 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (NaturalGrad
 		}
 		if cur == nil {
 			return rec, fmt.Errorf("secondorder: natural gradient step %d: curvature is nil", rec.Step)
+		}
+		if cur.Dim() != len(theta) {
+			return rec, fmt.Errorf("secondorder: natural gradient step %d: curvature dimension %d, the network has %d parameters", rec.Step, cur.Dim(), len(theta))
 		}
 		ng.cur, ng.since = cur, 0
 		rec.Updated = true

@@ -254,7 +254,7 @@ func TestNaturalGradientIntervalAndMomentum(t *testing.T) {
 	for i := range scale {
 		scale[i] = 1 + float64(i)/float64(P)
 	}
-	cur := func(theta []float64, _ curvature.Batch) (DampedSolver, error) {
+	cur := func(theta []float64, _ curvature.Batch) (curvature.DampedSolver, error) {
 		calls++
 		return approx.NewDiagonal(scale, 0)
 	}
@@ -336,16 +336,18 @@ func TestNaturalGradientTrainsDigits(t *testing.T) {
 	}
 }
 
-// failing is a DampedSolver whose solves fail.
-type failing struct{}
+// failing is a curvature.DampedSolver of dimension n whose solves fail.
+type failing int
 
+func (f failing) Dim() int { return int(f) }
 func (failing) SolveDampedTo([]float64, []float64, float64) error {
 	return curvature.ErrNotPositiveDefinite
 }
 
-// nanSolver returns NaN directions.
-type nanSolver struct{}
+// nanSolver of dimension n returns NaN directions.
+type nanSolver int
 
+func (s nanSolver) Dim() int { return int(s) }
 func (nanSolver) SolveDampedTo(dst, _ []float64, _ float64) error {
 	for i := range dst {
 		dst[i] = math.NaN()
@@ -380,10 +382,13 @@ func TestNaturalGradientErrors(t *testing.T) {
 		target error
 	}{
 		{"nan-input", nil, nanX, nil},
-		{"curvature-fails", func([]float64, curvature.Batch) (DampedSolver, error) { return nil, errors.New("no") }, b, nil},
-		{"curvature-nil", func([]float64, curvature.Batch) (DampedSolver, error) { return nil, nil }, b, nil},
-		{"solve-fails", func([]float64, curvature.Batch) (DampedSolver, error) { return failing{}, nil }, b, curvature.ErrNotPositiveDefinite},
-		{"nan-direction", func([]float64, curvature.Batch) (DampedSolver, error) { return nanSolver{}, nil }, b, curvature.ErrNonFinite},
+		{"curvature-fails", func([]float64, curvature.Batch) (curvature.DampedSolver, error) { return nil, errors.New("no") }, b, nil},
+		{"curvature-nil", func([]float64, curvature.Batch) (curvature.DampedSolver, error) { return nil, nil }, b, nil},
+		{"curvature-size", func(th []float64, _ curvature.Batch) (curvature.DampedSolver, error) {
+			return failing(len(th) - 1), nil
+		}, b, nil},
+		{"solve-fails", func(th []float64, _ curvature.Batch) (curvature.DampedSolver, error) { return failing(len(th)), nil }, b, curvature.ErrNotPositiveDefinite},
+		{"nan-direction", func(th []float64, _ curvature.Batch) (curvature.DampedSolver, error) { return nanSolver(len(th)), nil }, b, curvature.ErrNonFinite},
 		{"budget", DenseCurvature(m, curvature.Fisher, &curvature.Options{Budget: 10}), b, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -413,7 +418,7 @@ func TestOperatorSolver(t *testing.T) {
 	}{
 		{"dense-cholesky", &OperatorSolver{Op: curvature.NewDense(a)}},
 		{"matrix-free-cg", &OperatorSolver{Op: hidden{curvature.NewDense(a)}}},
-		{"preconditioned-cg", &OperatorSolver{Op: hidden{curvature.NewDense(a)}, Linear: Linear{Preconditioner: Diagonal{1, 2, 3, 4, 5}}}},
+		{"preconditioned-cg", &OperatorSolver{Op: hidden{curvature.NewDense(a)}, Linear: Linear{Preconditioner: mustDiagonal(t, 1, 2, 3, 4, 5)}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			x := make([]float64, 5)

@@ -100,9 +100,9 @@ type DampedNewton struct {
 	Linear Linear
 	// Linesearcher, if not nil, searches along each direction.
 	Linesearcher optimize.Linesearcher
-	// GradStopThreshold stops an optimize.Minimize run when ‖∇f‖∞ falls
-	// below it, as in gonum's methods: 0 means 1e-12 and NaN disables the
-	// test. Minimize uses Settings.GradientThreshold instead.
+	// GradStopThreshold stops an optimize.Minimize run at ‖∇f‖∞ below it
+	// (see Stopping in the package documentation); Minimize uses
+	// Settings.GradientThreshold instead.
 	GradStopThreshold float64
 	// Observe, if not nil, is called with the record of every step.
 	Observe func(StepRecord)
@@ -127,6 +127,9 @@ func (dn *DampedNewton) Validate() error {
 	}
 	if dn.Indefinite < RaiseLambda || dn.Indefinite > FailIndefinite {
 		return badSetting("DampedNewton.Indefinite", float64(dn.Indefinite), "unknown strategy")
+	}
+	if err := checkGradThreshold("DampedNewton.GradStopThreshold", dn.GradStopThreshold); err != nil {
+		return err
 	}
 	if dn.Increase != 0 && !(dn.Increase > 1 && finite(dn.Increase)) {
 		return badSetting("DampedNewton.Increase", dn.Increase, "must be greater than 1")

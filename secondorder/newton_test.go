@@ -19,8 +19,7 @@ func TestDampedNewtonStepMatchesSolve(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(10, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{0.2, 1, 4, 30})
 	g := randVec(4, rnd)
-	pre, err := NewDiagonal([]float64{1, 2, 3, 4})
-	require.NoError(t, err)
+	pre := mustDiagonal(t, 1, 2, 3, 4)
 	for _, lambda := range []float64{0, 0.5, 10} {
 		want := newtonBySolve(t, a, lambda, g)
 		for _, tc := range []struct {

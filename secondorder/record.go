@@ -30,7 +30,7 @@ type StepRecord struct {
 	Iteration int
 	// Accepted is set when the step moved x.
 	Accepted bool
-	// F and GradNorm are f and ‖∇f‖₂ at the current point after the step
+	// F and GradNorm are f and ‖∇f‖∞ at the current point after the step
 	// (the new point when accepted, the old one when rejected).
 	F, GradNorm float64
 	// TrialF is f at the (last) trial point x + αp.

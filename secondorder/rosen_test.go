@@ -3,7 +3,6 @@ package secondorder
 import (
 	"math"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 
@@ -26,20 +25,6 @@ func rosenObjective(n int) *curvature.Function {
 
 // The starting point of SciPy's tutorial for the 5-D Rosenbrock function.
 var scipyX0 = []float64{1.3, 0.7, 0.8, 1.9, 1.2}
-
-// gradNorm2 is an optimize.Converger that stops when ‖∇f‖₂ < tol, the
-// criterion of SciPy's gtol and of Minimize, so gonum's methods are
-// measured the same way.
-type gradNorm2 float64
-
-func (gradNorm2) Init(int) {}
-
-func (t gradNorm2) Converged(loc *optimize.Location) optimize.Status {
-	if loc.Gradient != nil && floats.Norm(loc.Gradient, 2) < float64(t) {
-		return optimize.GradientThreshold
-	}
-	return optimize.NotTerminated
-}
 
 // tracked wraps an objective and keeps the points at which the gradient
 // was evaluated — for the methods here, exactly the accepted points — and

@@ -25,13 +25,20 @@ import (
 //
 // The first iterate is the Cauchy point and the model decreases along the
 // iterates, so the step is never worse than Cauchy's. With a
-// Preconditioner P, the iteration is CG preconditioned by P and the region
-// is the ellipsoid ‖p‖_P = √(pᵀPp) ≤ Δ, whose norms are kept by the
-// recurrences of Conn, Gould & Toint (7.5.5)–(7.5.7).
+// Preconditioner P, the iteration is CG preconditioned by P̃ = P + μI
+// (μ = PreconditionerDamping) and the region is the ellipsoid
+// ‖p‖_P̃ = √(pᵀP̃p) ≤ Δ, whose norms are kept by the recurrences of Conn,
+// Gould & Toint (7.5.5)–(7.5.7), so P̃ is only ever solved with.
 type Steihaug struct {
-	// Preconditioner, if not nil, preconditions CG and defines the norm of
-	// the trust region.
-	Preconditioner Preconditioner
+	// Preconditioner, if not nil, preconditions CG with (P + μI)⁻¹
+	// (P.SolveDampedTo with μ = PreconditionerDamping), and P + μI defines
+	// the norm of the trust region: any approximation of package approx.
+	Preconditioner curvature.DampedSolver
+	// PreconditionerDamping is μ ≥ 0, the damping the preconditioner is
+	// applied with. Zero means zero: the subproblem's model is undamped and
+	// has no λ to lend (an approximation of a semi-definite curvature
+	// usually needs μ > 0).
+	PreconditionerDamping float64
 	// Tol is the relative residual at which CG stops. If Tol is 0, the
 	// forcing term min(1/2, √‖g‖) is used. It must be in [0, 1).
 	Tol float64
@@ -39,7 +46,7 @@ type Steihaug struct {
 	// max(50, 2n).
 	MaxIterations int
 
-	r, z, d, md []float64
+	cg cg
 }
 
 // Validate checks the settings.
@@ -49,6 +56,9 @@ func (s *Steihaug) Validate() error {
 	}
 	if s.MaxIterations < 0 {
 		return badSetting("Steihaug.MaxIterations", float64(s.MaxIterations), "must not be negative")
+	}
+	if !(s.PreconditionerDamping >= 0) || math.IsInf(s.PreconditionerDamping, 1) {
+		return badSetting("Steihaug.PreconditionerDamping", s.PreconditionerDamping, "must be finite and ≥ 0")
 	}
 	return nil
 }
@@ -63,14 +73,8 @@ func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radiu
 		return StepInfo{}, err
 	}
 	pre := s.Preconditioner
-	if pre != nil && pre.Dim() != n {
-		panic("secondorder: preconditioner dimension mismatch")
-	}
-	s.r = resizeVec(s.r, n)
-	s.z = resizeVec(s.z, n)
-	s.d = resizeVec(s.d, n)
-	s.md = resizeVec(s.md, n)
-	r, z, d, md := s.r, s.z, s.d, s.md
+	c := &s.cg
+	c.reset(m, 0, pre, s.PreconditionerDamping)
 	p := dst
 	clear(p)
 	var info StepInfo
@@ -80,57 +84,53 @@ func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radiu
 	if eps == 0 {
 		eps = math.Min(0.5, math.Sqrt(gn))
 	}
-	if gn == 0 {
-		return info, nil
-	}
 	tol := eps * gn
 	maxIter := s.MaxIterations
 	if maxIter == 0 {
 		maxIter = max(50, 2*n)
 	}
 
-	copy(r, g) // r = Mp + g
-	applyPre(z, r, pre)
-	rz := floats.Dot(r, z)
-	if !(rz > 0) {
-		return info, fmt.Errorf("secondorder: %w: preconditioner gave gᵀP⁻¹g = %v", curvature.ErrNotPositiveDefinite, rz)
+	// CG on Mp = −g: the core's residual r = −g − Mp is minus the model's
+	// gradient Mp + g, and its direction d is the descent direction of
+	// Conn, Gould & Toint.
+	floats.ScaleTo(c.r, -1, g)
+	done, err := c.begin()
+	if done || err != nil {
+		return info, err
 	}
-	floats.ScaleTo(d, -1, z)
-	// ‖p‖², pᵀd and ‖d‖² in the constraint's norm (P-norm when
-	// preconditioned, where Pd is never formed).
-	pp, pd, dd := 0.0, 0.0, rz
+	// ‖p‖², pᵀd and ‖d‖² in the constraint's norm (the P̃-norm when
+	// preconditioned, where P̃d is never formed).
+	pp, pd, dd := 0.0, 0.0, c.rz
 	model := 0.0 // m(p)
 	delta2 := radius * radius
 
 	for k := 0; k < maxIter; k++ {
-		m.MulVecTo(md, d)
+		dMd := c.product()
 		info.Products++
-		dMd := floats.Dot(d, md)
 		if !finite(dMd) {
 			return info, fmt.Errorf("secondorder: %w: curvature product gave %v", curvature.ErrNonFinite, dMd)
 		}
-		rd := floats.Dot(r, d) // m(p + τd) = m(p) + τ rᵀd + ½τ² dᵀMd
+		rd := -floats.Dot(c.r, c.d) // m(p + τd) = m(p) + τ rd + ½τ² dᵀMd
 		if dMd <= 0 {
 			neg, pos := boundaryRoots(pp, pd, dd, radius)
 			tau := pos
 			if neg*rd+0.5*neg*neg*dMd < pos*rd+0.5*pos*pos*dMd {
 				tau = neg
 			}
-			floats.AddScaled(p, tau, d)
+			floats.AddScaled(p, tau, c.d)
 			model += tau*rd + 0.5*tau*tau*dMd
 			info.NegativeCurvature, info.Boundary = true, true
 			return steihaugFinish(p, pre, radius, pp, model, info)
 		}
-		alpha := rz / dMd
+		alpha := c.rz / dMd
 		if next := pp + 2*alpha*pd + alpha*alpha*dd; next >= delta2 {
 			_, tau := boundaryRoots(pp, pd, dd, radius)
-			floats.AddScaled(p, tau, d)
+			floats.AddScaled(p, tau, c.d)
 			model += tau*rd + 0.5*tau*tau*dMd
 			info.Boundary = true
 			return steihaugFinish(p, pre, radius, pp, model, info)
 		}
-		floats.AddScaled(p, alpha, d)
-		floats.AddScaled(r, alpha, md)
+		rn := c.step(p, alpha)
 		model += alpha*rd + 0.5*alpha*alpha*dMd
 		info.Iterations++
 		if pre == nil {
@@ -138,36 +138,29 @@ func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radiu
 		} else {
 			pp += 2*alpha*pd + alpha*alpha*dd
 		}
-		if floats.Norm(r, 2) <= tol {
+		if rn <= tol {
 			break
 		}
-		applyPre(z, r, pre)
-		rzNew := floats.Dot(r, z)
-		if !(rzNew > 0) {
-			if rzNew == 0 {
-				break
-			}
-			return info, fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, rzNew)
+		if done, err := c.next(); err != nil {
+			return info, err
+		} else if done {
+			break
 		}
-		beta := rzNew / rz
-		rz = rzNew
-		floats.Scale(beta, d)
-		floats.Sub(d, z) // d ← −z + βd
 		if pre == nil {
-			pd = floats.Dot(p, d)
-			dd = floats.Dot(d, d)
+			pd = floats.Dot(p, c.d)
+			dd = floats.Dot(c.d, c.d)
 		} else {
-			pd = beta * (pd + alpha*dd)
-			dd = rz + beta*beta*dd
+			pd = c.beta * (pd + alpha*dd)
+			dd = c.rz + c.beta*c.beta*dd
 		}
 	}
 	return steihaugFinish(p, pre, radius, pp, model, info)
 }
 
 // steihaugFinish sets the norm and decrease of p and keeps a Euclidean step
-// inside the ball against rounding. pp is ‖p‖²_P before a final boundary
+// inside the ball against rounding. pp is ‖p‖²_P̃ before a final boundary
 // move.
-func steihaugFinish(p []float64, pre Preconditioner, radius, pp, model float64, info StepInfo) (StepInfo, error) {
+func steihaugFinish(p []float64, pre curvature.DampedSolver, radius, pp, model float64, info StepInfo) (StepInfo, error) {
 	info.Decrease = -model
 	switch {
 	case pre == nil:

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/randmat"
 )
@@ -131,9 +132,10 @@ func TestExactHardCase(t *testing.T) {
 }
 
 // TestSteihaugPreconditioned checks the preconditioned iteration against
-// its definition: with P = D diagonal, Steihaug–Toint on (M, g, ‖·‖_P) is
-// plain Steihaug–Toint on M̂ = D^{-1/2}MD^{-1/2}, ĝ = D^{-1/2}g mapped back
-// by p = D^{-1/2}y, iterate for iterate.
+// its definition: with P̃ = D + μI diagonal (D the preconditioner, μ its
+// damping), Steihaug–Toint on (M, g, ‖·‖_P̃) is plain Steihaug–Toint on
+// M̂ = P̃^{-1/2}MP̃^{-1/2}, ĝ = P̃^{-1/2}g mapped back by p = P̃^{-1/2}y,
+// iterate for iterate.
 func TestSteihaugPreconditioned(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 1))
 	for trial := 0; trial < 40; trial++ {
@@ -154,19 +156,22 @@ func TestSteihaugPreconditioned(t *testing.T) {
 		}
 		g := randVec(n, rnd)
 		delta := math.Pow(10, 2*rnd.Float64()-1.5)
+		mu := []float64{0, 0.7}[(trial/2)%2]
 
-		pre, err := NewDiagonal(d)
-		require.NoError(t, err)
 		p := make([]float64, n)
-		info, err := (&Steihaug{Preconditioner: pre, Tol: 1e-8}).Solve(p, curvature.NewDense(a), g, delta)
+		info, err := (&Steihaug{Preconditioner: mustDiagonal(t, d...), PreconditionerDamping: mu, Tol: 1e-8}).Solve(p, curvature.NewDense(a), g, delta)
 		require.NoError(t, err)
 
+		dt := make([]float64, n) // the diagonal of P̃
+		for i := range dt {
+			dt[i] = d[i] + mu
+		}
 		ah := mat.NewSymDense(n, nil)
 		gh := make([]float64, n)
 		for i := 0; i < n; i++ {
-			gh[i] = g[i] / math.Sqrt(d[i])
+			gh[i] = g[i] / math.Sqrt(dt[i])
 			for j := i; j < n; j++ {
-				ah.SetSym(i, j, a.At(i, j)/math.Sqrt(d[i]*d[j]))
+				ah.SetSym(i, j, a.At(i, j)/math.Sqrt(dt[i]*dt[j]))
 			}
 		}
 		y := make([]float64, n)
@@ -174,8 +179,8 @@ func TestSteihaugPreconditioned(t *testing.T) {
 		require.NoError(t, err)
 		pNorm := 0.0
 		for i := range p {
-			assert.InDelta(t, y[i]/math.Sqrt(d[i]), p[i], 1e-9*(1+math.Abs(p[i])), "trial %d component %d", trial, i)
-			pNorm += d[i] * p[i] * p[i]
+			assert.InDelta(t, y[i]/math.Sqrt(dt[i]), p[i], 1e-9*(1+math.Abs(p[i])), "trial %d component %d", trial, i)
+			pNorm += dt[i] * p[i] * p[i]
 		}
 		pNorm = math.Sqrt(pNorm)
 		assert.LessOrEqual(t, pNorm, delta*(1+1e-10))
@@ -187,12 +192,13 @@ func TestSteihaugPreconditioned(t *testing.T) {
 }
 
 // TestSteihaugExactPreconditioner: with P = M, preconditioned CG solves an
-// interior problem in one iteration.
+// interior problem in one iteration. A preconditioner that is not positive
+// definite is reported.
 func TestSteihaugExactPreconditioner(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(6, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{0.01, 0.3, 5, 80})
 	g := randVec(4, rnd)
-	pre, err := NewCholeskyPreconditioner(a)
+	pre, err := approx.NewSymMatrix(a, 0)
 	require.NoError(t, err)
 	p := make([]float64, 4)
 	info, err := (&Steihaug{Preconditioner: pre, Tol: 1e-12}).Solve(p, curvature.NewDense(a), g, 1e6)
@@ -203,10 +209,24 @@ func TestSteihaugExactPreconditioner(t *testing.T) {
 	for i := range p {
 		assert.InDelta(t, want[i], p[i], 1e-9*math.Abs(want[i])+1e-12)
 	}
-	_, err = NewCholeskyPreconditioner(randSymIndefinite(rnd))
-	assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
-	_, err = NewDiagonal([]float64{1, 0})
-	assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
+
+	indef, err := approx.NewSymMatrix(randSymIndefinite(rnd), 0)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name string
+		s    *Steihaug
+	}{
+		{"indefinite", &Steihaug{Preconditioner: indef}},
+		{"singular-diagonal", &Steihaug{Preconditioner: mustDiagonal(t, 1, 0, 2)}},
+		{"negative-damping", &Steihaug{Preconditioner: mustDiagonal(t, 1, 1, 2), PreconditionerDamping: -1}},
+	} {
+		p := make([]float64, 3)
+		_, err := c.s.Solve(p, curvature.NewDense(a.SliceSym(0, 3)), g[:3], 1)
+		assert.Error(t, err, c.name)
+		if c.s.PreconditionerDamping == 0 {
+			assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite, c.name)
+		}
+	}
 }
 
 func randSymIndefinite(rnd *rand.Rand) *mat.SymDense {

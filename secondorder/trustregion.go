@@ -46,9 +46,9 @@ type TrustRegion struct {
 	// only if ρ > η. If it is 0, it defaults to 0.15; to accept any
 	// decrease, set a tiny positive value.
 	Eta float64
-	// GradStopThreshold stops an optimize.Minimize run when ‖∇f‖∞ falls
-	// below it, as in gonum's methods: 0 means 1e-12 and NaN disables the
-	// test. Minimize uses Settings.GradientThreshold instead.
+	// GradStopThreshold stops an optimize.Minimize run at ‖∇f‖∞ below it
+	// (see Stopping in the package documentation); Minimize uses
+	// Settings.GradientThreshold instead.
 	GradStopThreshold float64
 	// Observe, if not nil, is called with the record of every step.
 	Observe func(StepRecord)
@@ -75,6 +75,9 @@ func (tr *TrustRegion) Validate() error {
 	}
 	if !(tr.Eta >= 0 && tr.Eta < 0.25) {
 		return badSetting("TrustRegion.Eta", tr.Eta, "must be in [0, 1/4)")
+	}
+	if err := checkGradThreshold("TrustRegion.GradStopThreshold", tr.GradStopThreshold); err != nil {
+		return err
 	}
 	if v, ok := tr.Solver.(interface{ Validate() error }); ok {
 		return v.Validate()

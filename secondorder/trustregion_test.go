@@ -19,7 +19,9 @@ import (
 // Every objective value SciPy 1.10.1 evaluated, in order, minimising the
 // 5-D Rosenbrock function (scipy.optimize.rosen, with rosen_der and
 // rosen_hess) from scipyX0 with options={'gtol': 1e-8} (‖∇f‖₂ < 1e-8),
-// recorded by wrapping the objective. trust-exact with its defaults
+// recorded by wrapping the objective. The runs here stop at ‖∇f‖∞ < 1e-8,
+// which on these paths is met at the same point: in the last step ‖∇f‖∞
+// drops from above 2e-7 to below 5e-10, so both norms cross 1e-8 there. trust-exact with its defaults
 // (k_easy = 0.1, k_hard = 0.2) takes 14 evaluations; its first step has
 // ‖p‖ = 1.0286 > Δ = 1, because k_easy lets the nearly-exact solver stop
 // off the boundary. With k_easy = k_hard = 1e-10 (patched into
@@ -63,9 +65,11 @@ func assertSameValues(t *testing.T, want, got []float64, msg string) {
 	}
 }
 
-// gonumNewtonEvals measures gonum's Newton on the same problem and criterion.
+// gonumNewtonEvals measures gonum's Newton on the same problem and
+// criterion, ‖∇f‖∞ < 1e-8, which optimize.Minimize checks before Newton's
+// own 1e-12.
 func gonumNewtonEvals(t *testing.T) optimize.Stats {
-	res, err := optimize.Minimize(rosenProblem(), scipyX0, &optimize.Settings{Converger: gradNorm2(1e-8)}, &optimize.Newton{})
+	res, err := optimize.Minimize(rosenProblem(), scipyX0, &optimize.Settings{GradientThreshold: 1e-8}, &optimize.Newton{})
 	require.NoError(t, err)
 	require.Equal(t, optimize.GradientThreshold, res.Status)
 	return res.Stats
@@ -115,7 +119,8 @@ func TestRosenbrock5AgainstSciPy(t *testing.T) {
 }
 
 // TestGonumMethodMatchesMinimize runs the methods through optimize.Minimize
-// and checks they take the same steps as Minimize, with the same counts.
+// and checks they take the same steps as Minimize, with the same counts:
+// with their defaults both entry points stop by the same gradient test.
 func TestGonumMethodMatchesMinimize(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -141,8 +146,7 @@ func TestGonumMethodMatchesMinimize(t *testing.T) {
 				require.Equal(t, optimize.GradientThreshold, res.Status)
 
 				var recs []StepRecord
-				gres, err := optimize.Minimize(rosenProblem(), x0,
-					&optimize.Settings{Converger: gradNorm2(1e-8)}, tc.new(func(r StepRecord) { recs = append(recs, r) }))
+				gres, err := optimize.Minimize(rosenProblem(), x0, nil, tc.new(func(r StepRecord) { recs = append(recs, r) }))
 				require.NoError(t, err)
 				assert.Equal(t, optimize.GradientThreshold, gres.Status)
 				assert.Equal(t, res.Func, gres.FuncEvaluations, "function evaluations")
@@ -383,7 +387,7 @@ func TestNaNStopsAtLastGoodPoint(t *testing.T) {
 				assert.Equal(t, obj.Objective.Func(x), res.F)
 
 				p := curvature.Problem(obj)
-				gres, gerr := optimize.Minimize(p, []float64{-1.2, 1}, &optimize.Settings{Converger: gradNorm2(1e-8)}, mk())
+				gres, gerr := optimize.Minimize(p, []float64{-1.2, 1}, nil, mk())
 				require.Error(t, gerr)
 				assert.ErrorIs(t, gerr, curvature.ErrNonFinite)
 				assert.Equal(t, good, gres.X)
@@ -419,6 +423,8 @@ func TestBadSettings(t *testing.T) {
 		{"unknown linear method", &DampedNewton{Linear: Linear{Method: LinearMethod(9)}}},
 		{"lm eta", &DampedNewton{Adaptive: &LevenbergMarquardt{Eta: 0.5}}},
 		{"lm min NaN", &DampedNewton{Adaptive: &LevenbergMarquardt{Min: nan}}},
+		{"negative gradient threshold", &TrustRegion{GradStopThreshold: -1e-8}},
+		{"infinite gradient threshold", &DampedNewton{GradStopThreshold: math.Inf(1)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := &tracked{Objective: rosenObjective(2)}
@@ -433,7 +439,7 @@ func TestBadSettings(t *testing.T) {
 			assert.Error(t, err)
 		})
 	}
-	for _, s := range []*Settings{{GradientThreshold: -1}, {GradientThreshold: math.NaN()}, {MaxIterations: -1}} {
+	for _, s := range []*Settings{{GradientThreshold: -1}, {GradientThreshold: math.Inf(1)}, {MaxIterations: -1}} {
 		_, err := Minimize([]float64{0, 0}, rosenObjective(2), &TrustRegion{}, s)
 		assert.Error(t, err)
 	}
@@ -455,7 +461,6 @@ func TestLimits(t *testing.T) {
 	} {
 		for _, m := range []Stepper{&TrustRegion{}, &DampedNewton{}, &DampedNewton{Adaptive: &LevenbergMarquardt{}}} {
 			s := tc.settings
-			s.Converger = gradNorm2(1e-8)
 			res, err := optimize.Minimize(rosenProblem(), []float64{-1.2, 1}, &s, m)
 			require.NoError(t, err, tc.name)
 			assert.Equal(t, tc.want, res.Status, tc.name)
@@ -468,10 +473,9 @@ func TestLimits(t *testing.T) {
 	rosenProblem().Grad(g0, []float64{-1.2, 1})
 	h0 := mat.NewSymDense(2, nil)
 	rosen.Hess(h0, []float64{-1.2, 1})
-	plain, err := optimize.Minimize(rosenProblem(), []float64{-1.2, 1}, &optimize.Settings{Converger: gradNorm2(1e-8)}, &TrustRegion{})
+	plain, err := optimize.Minimize(rosenProblem(), []float64{-1.2, 1}, nil, &TrustRegion{})
 	require.NoError(t, err)
 	init, err := optimize.Minimize(rosenProblem(), []float64{-1.2, 1}, &optimize.Settings{
-		Converger:  gradNorm2(1e-8),
 		InitValues: &optimize.Location{F: f0, Gradient: g0, Hessian: h0},
 	}, &TrustRegion{})
 	require.NoError(t, err)
@@ -527,4 +531,46 @@ func TestMatrixFreeCurvature(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGradientThreshold: both entry points test ‖∇f‖∞ against one default.
+// From x₀ with ‖∇f(x₀)‖∞ = 0.9·10⁻⁸ < 10⁻⁸ < ‖∇f(x₀)‖₂ = 1.8·10⁻⁸ on
+// f = ½‖x‖², both stop before the first step. A NaN threshold disables the
+// test: on the 2-D Rosenbrock function the run that converges in K steps
+// by default hits the iteration limit at K instead.
+func TestGradientThreshold(t *testing.T) {
+	a := mat.NewSymDense(4, []float64{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1})
+	q := quadratic{a, make([]float64, 4)}
+	x0 := []float64{0.9e-8, -0.9e-8, 0.9e-8, -0.9e-8}
+	for _, m := range []func() Stepper{
+		func() Stepper { return &TrustRegion{} },
+		func() Stepper { return &DampedNewton{} },
+	} {
+		x := append([]float64(nil), x0...)
+		res, err := Minimize(x, q, m(), nil)
+		require.NoError(t, err)
+		assert.Equal(t, optimize.GradientThreshold, res.Status)
+		assert.Zero(t, res.Iterations)
+		assert.Equal(t, 0.9e-8, res.GradNorm, "the ∞-norm")
+		gres, err := optimize.Minimize(curvature.Problem(q), x0, nil, m())
+		require.NoError(t, err)
+		assert.Equal(t, optimize.GradientThreshold, gres.Status)
+		assert.Zero(t, gres.MajorIterations, "no step")
+	}
+
+	x := []float64{-1.2, 1}
+	res, err := Minimize(x, rosenObjective(2), &TrustRegion{}, nil)
+	require.NoError(t, err)
+	require.Equal(t, optimize.GradientThreshold, res.Status)
+	k := res.Iterations
+	x = []float64{-1.2, 1}
+	res, err = Minimize(x, rosenObjective(2), &TrustRegion{}, &Settings{GradientThreshold: math.NaN(), MaxIterations: k})
+	require.NoError(t, err)
+	assert.Equal(t, optimize.IterationLimit, res.Status)
+	assert.Less(t, res.GradNorm, 1e-8, "past the default threshold")
+	gres, err := optimize.Minimize(rosenProblem(), []float64{-1.2, 1},
+		&optimize.Settings{MajorIterations: res.Accepted + 1}, &TrustRegion{GradStopThreshold: math.NaN()})
+	require.NoError(t, err)
+	assert.Equal(t, optimize.IterationLimit, gres.Status)
+	assert.Equal(t, x, gres.X)
 }
