@@ -203,39 +203,6 @@ func (s *HessianFreeSettings) defaults() error {
 	return nil
 }
 
-// HFRecord is what one Hessian-free step did.
-type HFRecord struct {
-	Step int
-	// Accepted is set when θ moved.
-	Accepted bool
-	// Loss is the batch objective before the step, TrialLoss at θ + p for
-	// the chosen CG iterate p, and NewLoss at the point the step ends at
-	// (Loss when the step was not taken).
-	Loss, TrialLoss, NewLoss float64
-	// Lambda is the damping the step was solved with and NextLambda the
-	// damping after the Levenberg–Marquardt update.
-	Lambda, NextLambda float64
-	// Rho is (f(θ+p) − f(θ))/(q(p) − q(0)) for the chosen CG iterate p,
-	// before any line search, with the undamped model
-	// q(p) = f(θ) + gᵀp + ½pᵀGp (NaN when CG made no iteration), and
-	// Predicted = q(p) − q(0), negative for a predicted decrease.
-	Rho, Predicted float64
-	// CGIterations counts the CG iterations, Stop says why CG stopped, and
-	// Chosen is the CG iteration of the iterate taken (0 for the warm
-	// start itself, or when CG made no iteration).
-	CGIterations int
-	Stop         HFStop
-	Chosen       int
-	// Alpha is the line-search step length (1 without a line search, 0
-	// when no step was taken) and StepNorm = ‖αp‖₂.
-	Alpha, StepNorm float64
-	// Spent counts the work: Func objective evaluations on the batch,
-	// Grad gradient passes (one more for the diagonal preconditioner),
-	// Hess the GGN formed (1, at θ), Products GGN-vector products (CG's,
-	// one for a warm start's residual and one for pᵀGp).
-	Spent Counts
-}
-
 // HessianFree is the Hessian-free optimizer of Martens (2010), "Deep
 // learning via Hessian-free optimization", ICML. Each step solves
 //
@@ -325,15 +292,28 @@ func (h *HessianFree) Solution() []float64 { return append([]float64(nil), h.x..
 // Step takes one Hessian-free step on the batch, updating θ in place. Bad
 // data, a non-finite loss, gradient or curvature product, or a
 // preconditioner that fails return an error with θ unchanged.
-func (h *HessianFree) Step(theta []float64, b curvature.Batch) (HFRecord, error) {
+//
+// In the record, Rho is (f(θ+p) − f(θ))/(q(p) − q(0)) for the chosen CG
+// iterate p, before any line search, with the undamped model
+// q(p) = f(θ) + gᵀp + ½pᵀGp (NaN when CG made no iteration), Predicted is
+// q(p) − q(0); NewLoss is the loss where the step ends (Loss when it was
+// not taken); Alpha is the line-search step length (1 without a line
+// search) and StepNorm ‖αp‖₂, both 0 when no step was taken. Spent counts
+// Func objective evaluations on the batch, Grad gradient passes (one more
+// for the diagonal preconditioner), Hess the GGN formed (1, at θ), and
+// Products GGN-vector products (CG's, one for a warm start's residual and
+// one for pᵀGp).
+func (h *HessianFree) Step(theta []float64, b curvature.Batch) (Record, error) {
 	m := h.model
+	rec := newRecord(h.step + 1)
 	if err := m.Validate(theta, b); err != nil {
-		return HFRecord{}, err
+		return rec, err
 	}
 	set := &h.set
 	h.step++
 	lambda := h.lambda
-	rec := HFRecord{Step: h.step, Lambda: lambda, NextLambda: lambda, Rho: nan, Predicted: nan, TrialLoss: nan}
+	rec.Lambda, rec.NextLambda = lambda, lambda
+	rec.Alpha, rec.StepNorm = 0, 0
 
 	t := h.tape
 	t.Forward(theta, b.X)
@@ -346,7 +326,7 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (HFRecord, error)
 		return rec, fmt.Errorf("secondorder: %w: Hessian-free step %d: loss or gradient at the current point", curvature.ErrNonFinite, h.step)
 	}
 	g := h.grad
-	if floats.Norm(g, 2) == 0 {
+	if rec.GradNorm = floats.Norm(g, 2); rec.GradNorm == 0 {
 		clear(h.x)
 		return rec, nil // a stationary point: nothing to solve
 	}
@@ -441,7 +421,7 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (HFRecord, error)
 
 // updateLambda applies Martens' Levenberg–Marquardt rule; a NaN ρ (nothing
 // predicted) raises λ.
-func (h *HessianFree) updateLambda(rec *HFRecord, rho float64) {
+func (h *HessianFree) updateLambda(rec *Record, rho float64) {
 	if h.set.FixedDamping {
 		return
 	}
@@ -457,7 +437,7 @@ func (h *HessianFree) updateLambda(rec *HFRecord, rho float64) {
 
 // preconditioner returns the step's CG preconditioner, or nil, and the
 // damping it is applied with.
-func (h *HessianFree) preconditioner(theta []float64, b curvature.Batch, lambda float64, rec *HFRecord) (curvature.DampedSolver, float64, error) {
+func (h *HessianFree) preconditioner(theta []float64, b curvature.Batch, lambda float64, rec *Record) (curvature.DampedSolver, float64, error) {
 	set := &h.set
 	switch {
 	case set.DiagonalPreconditioner:
@@ -493,7 +473,7 @@ func (h *HessianFree) preconditioner(theta []float64, b curvature.Batch, lambda 
 // cg runs preconditioned conjugate gradients on (G + λI)x = −g from the
 // warm start in h.x, leaves the last iterate in h.x and saves the iterates
 // at iterations ⌈γʲ⌉ and the last.
-func (h *HessianFree) cg(lambda float64, pre curvature.DampedSolver, preLambda float64, rec *HFRecord) error {
+func (h *HessianFree) cg(lambda float64, pre curvature.DampedSolver, preLambda float64, rec *Record) error {
 	set := &h.set
 	c := &h.cgw
 	c.reset(&h.ggn, lambda, pre, preLambda)
@@ -601,7 +581,7 @@ func (h *HessianFree) save(i int) {
 
 // backtrack returns the index of the saved iterate taken and the batch
 // objective there.
-func (h *HessianFree) backtrack(theta []float64, b curvature.Batch, rec *HFRecord) (int, float64) {
+func (h *HessianFree) backtrack(theta []float64, b curvature.Batch, rec *Record) (int, float64) {
 	last := h.nSaved - 1
 	best, fbest := last, h.lossAt(theta, h.saved[last], 1, b, rec)
 	switch h.set.Backtracking {
@@ -635,7 +615,7 @@ func lossLess(a, b float64) bool {
 }
 
 // lossAt returns the batch objective at θ + αp.
-func (h *HessianFree) lossAt(theta, p []float64, alpha float64, b curvature.Batch, rec *HFRecord) float64 {
+func (h *HessianFree) lossAt(theta, p []float64, alpha float64, b curvature.Batch, rec *Record) float64 {
 	floats.AddScaledTo(h.trial, theta, alpha, p)
 	h.eval.Forward(h.trial, b.X)
 	rec.Spent.Func++

@@ -89,7 +89,7 @@ func TestHessianFreeCGMatchesDenseSolve(t *testing.T) {
 			h, err := NewHessianFree(m, &s)
 			require.NoError(t, err)
 			theta := append([]float64(nil), theta0...)
-			var rec HFRecord
+			var rec Record
 			var at []float64
 			for k := 0; k < c.steps; k++ {
 				at = append([]float64(nil), theta...)

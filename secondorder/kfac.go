@@ -144,39 +144,6 @@ func (s *KFACSettings) defaults() error {
 	return nil
 }
 
-// KFACRecord is what one K-FAC step did.
-type KFACRecord struct {
-	Step int
-	// Loss is the mean batch loss (plus η/2‖θ‖²) before the step.
-	Loss float64
-	// On damping-update steps, ModelLoss and NewLoss are the mean loss
-	// (plus η/2‖θ‖²) on the rows of the quadratic model (the whole batch
-	// unless ModelFraction < 1) before and after the step, and
-	// ModelPredicted the model's change on those rows; NaN otherwise.
-	ModelLoss, NewLoss, ModelPredicted float64
-	// Lambda is the damping the step used, NextLambda the damping after
-	// the Levenberg–Marquardt update, Rho the reduction ratio
-	// (NewLoss − ModelLoss)/ModelPredicted (NaN when not evaluated).
-	Lambda, NextLambda, Rho float64
-	// Alpha and Mu are the step's coefficients, δ = αΔ + μδ_prev, and
-	// Predicted the model change M(δ) (negative when a decrease).
-	Alpha, Mu, Predicted float64
-	// StepNorm is ‖δ‖₂; Clipped is set when the model-trust cap or the
-	// norm constraint shrank it.
-	StepNorm float64
-	Clipped  bool
-	// Rejected is set when a damping-update step found the loss higher
-	// after the step than before it on the same batch and undid the step.
-	Rejected bool
-	// Stats and Inverted are set when the step updated the factor
-	// statistics and refactorised them.
-	Stats, Inverted bool
-	// Spent counts the passes: Func loss evaluations, Grad gradients,
-	// Products Fisher-vector (Jacobian) products, Factorizations the damped
-	// factors refactorised.
-	Spent Counts
-}
-
 // KFAC is the K-FAC optimizer of Martens & Grosse (2015), "Optimizing
 // neural networks with Kronecker-factored approximate curvature": each step
 // preconditions the gradient with the inverse of a block-diagonal
@@ -250,11 +217,11 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 // Lambda returns the current damping λ.
 func (k *KFAC) Lambda() float64 { return k.lambda }
 
-// Preconditioner returns the K-FAC approximation the optimizer keeps: its
+// Curvature returns the K-FAC approximation the optimizer keeps: its
 // running statistics, and the damped inverse SolveDampedTo applies with
 // damping Gamma (the one the steps use until the next refactorisation).
 // It must not be modified.
-func (k *KFAC) Preconditioner() *approx.KFAC { return k.curv }
+func (k *KFAC) Curvature() *approx.KFAC { return k.curv }
 
 // Gamma returns γ = λ + η, the damping of the last factorisation.
 func (k *KFAC) Gamma() float64 { return k.gamma }
@@ -262,15 +229,23 @@ func (k *KFAC) Gamma() float64 { return k.gamma }
 // Step takes one K-FAC step on the batch, updating θ in place. Bad data
 // returns an error with θ unchanged; a step that makes the loss NaN or
 // infinite is undone and reported.
-func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
+//
+// In the record, Loss includes η/2‖θ‖²; Predicted is the model change
+// M(δ); on damping-update steps NewLoss, ModelLoss and ModelPredicted are
+// the loss after and before the step and the model's change on the rows of
+// the quadratic model, Rho their ratio, and Accepted is false when the step
+// went uphill there and was undone. Spent counts Func loss evaluations,
+// Grad gradients, Products Fisher-vector (Jacobian) products and
+// Factorizations the damped factors refactorised.
+func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 	m := k.model
+	rec := newRecord(k.step + 1)
 	if err := m.Validate(theta, b); err != nil {
-		return KFACRecord{}, err
+		return rec, err
 	}
 	set := &k.set
 	k.step++
-	nan := math.NaN()
-	rec := KFACRecord{Step: k.step, Lambda: k.lambda, ModelLoss: nan, NewLoss: nan, ModelPredicted: nan, Rho: nan}
+	rec.Lambda = k.lambda
 	eta := set.WeightDecay
 	gamma := k.lambda + eta
 
@@ -301,7 +276,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 			return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
 		}
 		k.updates++
-		rec.Stats = true
+		rec.Updated = true
 	}
 
 	// Refactorise every T₂ steps, and at once when λ has moved far from
@@ -312,7 +287,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 			return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step, err)
 		}
 		k.factored, k.gamma = true, gamma
-		rec.Inverted = true
+		rec.Refactored = true
 		rec.Spent.Factorizations += 2 * k.curv.NumBlocks()
 	}
 	if err := k.curv.SolveDampedTo(k.delta, k.grad, k.gamma); err != nil {
@@ -320,17 +295,21 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	}
 
 	// δ = αΔ + μδ_prev, Δ = −F̃⁻¹g, from the damped quadratic model with
-	// exact Fisher products on the batch; ‖Δ‖², Δᵀδ_prev and ‖δ_prev‖²
-	// once for the damping terms, in the pass that negates the solve.
-	var dd, dp float64
-	prev, delta := k.prev, k.delta[:len(k.prev)]
+	// exact Fisher products on the batch. The inner products with Δ,
+	// δ_prev and g come from the one pass that negates the solve.
+	var dd, dp, pp, gg, gD, gP float64
+	prev, delta, grad := k.prev, k.delta[:len(k.prev)], k.grad[:len(k.prev)]
 	for i, x := range delta {
-		d := -x
+		d, q, g := -x, prev[i], grad[i]
 		delta[i] = d
 		dd += d * d
-		dp += d * prev[i]
+		dp += d * q
+		pp += q * q
+		gg += g * g
+		gD += g * d
+		gP += g * q
 	}
-	pp := floats.Dot(k.prev, k.prev)
+	rec.GradNorm = math.Sqrt(gg)
 	hasPrev := k.step > 1 && pp > 0
 	mt := k.tapeFor(set.ModelFraction)
 	mDD, mDP, mPP := k.fisherQuad(mt, hasPrev)
@@ -346,7 +325,6 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	if hasPrev {
 		rec.Spent.Products++
 	}
-	gD, gP := floats.Dot(k.grad, k.delta), floats.Dot(k.grad, k.prev)
 	var alpha, mu float64
 	switch {
 	case hasPrev:
@@ -401,6 +379,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 	}
 	rec.Alpha, rec.Mu, rec.Predicted = alpha, mu, predicted
 	rec.StepNorm = math.Sqrt(norm2)
+	rec.Accepted = true
 	if !vec.AllFinite(theta) {
 		copy(theta, k.good)
 		clear(k.prev)
@@ -440,7 +419,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (KFACRecord, error) {
 			// with ρ < 0, and raise λ below.
 			copy(theta, k.good)
 			clear(k.prev)
-			rec.Rejected = true
+			rec.Accepted = false
 		}
 		omega := math.Pow(19.0/20, float64(set.DampingInterval))
 		switch {

@@ -217,21 +217,6 @@ func (s *NaturalGradientSettings) defaults() error {
 	return nil
 }
 
-// NaturalGradientRecord is what one natural-gradient step did.
-type NaturalGradientRecord struct {
-	Step int
-	// Loss and GradNorm are the batch loss and ‖g‖₂ before the step.
-	Loss, GradNorm float64
-	// Updated is set when the step recomputed the curvature.
-	Updated bool
-	// StepNorm is ‖Δθ‖₂ and Cosine the cosine between −g and Δθ (positive
-	// for a descent step).
-	StepNorm, Cosine float64
-	// Spent counts Func and Grad passes (one each) and Hess the curvatures
-	// formed (1 when Updated).
-	Spent Counts
-}
-
 // NaturalGradient is preconditioned gradient descent with a curvature
 // matrix M̃ of the user's choice — the Fisher (natural gradient, Amari
 // 1998), the GGN, the empirical Fisher, or one of their approximations
@@ -282,13 +267,16 @@ func (ng *NaturalGradient) Curvature() curvature.DampedSolver { return ng.cur }
 // Step takes one step on the batch, updating θ in place. Bad data, a
 // non-finite loss or gradient, a curvature that cannot be built or solved,
 // or a non-finite step return an error with θ unchanged.
-func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (NaturalGradientRecord, error) {
+//
+// The record has Loss, GradNorm, StepNorm, Cosine, Updated (M̃ recomputed)
+// and Spent: one loss and one gradient pass, Hess 1 when Updated.
+func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (Record, error) {
 	m := ng.model
+	rec := newRecord(ng.step + 1)
 	if err := m.Validate(theta, b); err != nil {
-		return NaturalGradientRecord{}, err
+		return rec, err
 	}
 	set := &ng.set
-	rec := NaturalGradientRecord{Step: ng.step + 1}
 	t := ng.tape
 	t.Forward(theta, b.X)
 	rec.Loss = t.LossValue(b.Y)
@@ -327,7 +315,9 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (NaturalGrad
 	floats.AddScaled(theta, -set.LearningRate, ng.vel)
 	ng.step++
 	ng.since++
+	rec.Accepted = true
 	rec.StepNorm = set.LearningRate * floats.Norm(ng.vel, 2)
+	rec.Cosine = 0
 	if rec.StepNorm > 0 && rec.GradNorm > 0 {
 		rec.Cosine = set.LearningRate * floats.Dot(ng.vel, ng.grad) / (rec.StepNorm * rec.GradNorm)
 	}
