@@ -71,7 +71,9 @@ type LevenbergMarquardt struct {
 // solved by Cholesky or conjugate gradients (see Linear). λ is fixed, or
 // adapted Levenberg–Marquardt style from ρ = actual/predicted decrease when
 // Adaptive is set; an indefinite M is handled as Indefinite says. A
-// direction with gᵀd ≥ 0 is never taken.
+// direction with gᵀd ≥ 0 is never taken. ρ compares f's decrease with the
+// undamped model's, m(0) − m(d) = −gᵀd − ½dᵀMd, which for M + λI positive
+// definite is ½dᵀ(M + λI)d + ½λ‖d‖² > 0.
 //
 // With a Linesearcher (gonum's Backtracking, MoreThuente, Bisection…) the
 // step is x + αd with α from the line search, starting at α = 1. Without
