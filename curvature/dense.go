@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // chunk bounds the samples one pass handles, and with it the per-sample
@@ -89,6 +91,7 @@ func (m *Model) sum(kind Kind, theta []float64, b Batch, opt *Options, block int
 	n := b.Len()
 	workers := opt.workers(n, DenseFloats(size))
 	sums := make([]*Sum, workers)
+	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range sums {
 		wg.Add(1)
@@ -100,7 +103,11 @@ func (m *Model) sum(kind Kind, theta []float64, b Batch, opt *Options, block int
 			}
 			for c0 := w * n / workers; c0 < (w+1)*n/workers; c0 += chunk {
 				c1 := min(c0+chunk, (w+1)*n/workers)
-				part := m.chunkSum(kind, theta, rows(b, c0, c1), sliceRows(ys, c0, c1), lo, hi, block)
+				part, err := m.chunkSum(kind, theta, rows(b, c0, c1), sliceRows(ys, c0, c1), lo, hi, block)
+				if err != nil {
+					errs[w] = err
+					return
+				}
 				if s.N == 0 {
 					s = part
 				} else if err := s.Merge(part); err != nil {
@@ -111,6 +118,11 @@ func (m *Model) sum(kind Kind, theta []float64, b Batch, opt *Options, block int
 		}()
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	for _, s := range sums[1:] {
 		if err := sums[0].Merge(s); err != nil {
 			return nil, err
@@ -119,36 +131,42 @@ func (m *Model) sum(kind Kind, theta []float64, b Batch, opt *Options, block int
 	return sums[0], nil
 }
 
-// chunkSum returns the Sum over one chunk of validated samples.
-func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, lo, hi, block int) *Sum {
+// chunkSum returns the Sum over one chunk of validated samples. A sum that
+// is not finite is an error (wrapping ErrNonFinite), unless it came from
+// the Kronecker assembly, whose products of inputs can overflow (ā āᵀ with
+// ā ~ 1e155) where the matrix itself is finite: that chunk is then summed
+// again from matrix-free products, so that every route gives the same
+// numbers.
+func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, lo, hi, block int) (*Sum, error) {
 	n := b.Len()
 	size := hi - lo
 	s := &Sum{Kind: kind, N: n, Draws: max(1, len(ys)), S: mat.NewSymDense(size, nil)}
 	switch kind {
 	case Hessian, GGN, Fisher:
-		t, _ := m.tape(theta, b, nil)
-		shape, ok := mlpOf(m.Net)
-		if !ok {
-			op, _ := m.Operator(kind, theta, b, nil)
-			var sub Operator = op
+		if shape, ok := mlpOf(m.Net); ok {
+			t, _ := m.tape(theta, b, nil)
 			if block >= 0 {
-				sub = restrict(op, lo, hi)
+				a := newAssembler(shape, t, m.Loss, kind == Hessian, block)
+				writeBlock(s.S, 0, 0, a.block(block, block, false))
+			} else {
+				a := newAssembler(shape, t, m.Loss, kind == Hessian, 0)
+				for mi := range shape.dense {
+					for l := 0; l <= mi; l++ {
+						writeBlock(s.S, a.layers[mi].lo, a.layers[l].lo, a.block(mi, l, kind == Hessian))
+					}
+				}
 			}
-			mean, _ := Materialize(sub, 0)
-			s.S.ScaleSym(float64(n), mean)
-			return s
+			if finiteSym(s.S) {
+				return s, nil
+			}
 		}
+		op, _ := m.Operator(kind, theta, b, nil)
+		var sub Operator = op
 		if block >= 0 {
-			a := newAssembler(shape, t, m.Loss, kind == Hessian, block)
-			writeBlock(s.S, 0, 0, a.block(block, block, false))
-			return s
+			sub = restrict(op, lo, hi)
 		}
-		a := newAssembler(shape, t, m.Loss, kind == Hessian, 0)
-		for mi := range shape.dense {
-			for l := 0; l <= mi; l++ {
-				writeBlock(s.S, a.layers[mi].lo, a.layers[l].lo, a.block(mi, l, kind == Hessian))
-			}
-		}
+		mean, _ := Materialize(sub, 0)
+		s.S.ScaleSym(float64(n), mean)
 	case EmpiricalFisher, GradientCovariance:
 		per := mat.NewDense(n, m.Net.NumParams(), nil)
 		m.tape(theta, b, per)
@@ -170,7 +188,21 @@ func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, l
 			addGram(s.S, mat.DenseCopyOf(per.Slice(0, n, lo, hi)))
 		}
 	}
-	return s
+	if !finiteSym(s.S) {
+		return nil, fmt.Errorf("curvature: %v: %w: the matrix has a NaN or an infinite entry", kind, ErrNonFinite)
+	}
+	return s, nil
+}
+
+// finiteSym reports whether the upper triangle of m is finite.
+func finiteSym(m *mat.SymDense) bool {
+	raw := m.RawSymmetric()
+	for i := 0; i < raw.N; i++ {
+		if !vec.AllFinite(raw.Data[i*raw.Stride+i : i*raw.Stride+raw.N]) {
+			return false
+		}
+	}
+	return true
 }
 
 // rows returns samples [i, j) of the batch as views.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/vec"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -32,42 +33,48 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 	diag := make([]float64, P)
 	switch kind {
 	case Hessian, GGN, Fisher:
-		shape, ok := mlpOf(m.Net)
-		if !ok {
-			op, err := m.Operator(kind, theta, b, opt)
-			if err != nil {
-				return nil, err
-			}
-			e, col := make([]float64, P), make([]float64, P)
-			for j := range e {
-				e[j] = 1
-				op.MulVecTo(col, e)
-				diag[j] = col[j]
-				e[j] = 0
-			}
-			return diag, nil
-		}
-		t, _ := m.tape(theta, b, nil)
-		a := newAssembler(shape, t, m.Loss, kind == Hessian, 0)
-		for li := range a.layers {
-			L := &a.layers[li]
-			s := L.q
-			hd := mat.NewDense(n, L.out, nil) // M_s,i[o,o]
-			a2 := mat.NewDense(n, s, nil)     // ā_i[j]²
-			for i := 0; i < n; i++ {
-				row := hd.RawRowView(i)
-				for o := range row {
-					row[o] = L.hs[i][o*L.out+o]
+		if shape, ok := mlpOf(m.Net); ok {
+			t, _ := m.tape(theta, b, nil)
+			a := newAssembler(shape, t, m.Loss, kind == Hessian, 0)
+			for li := range a.layers {
+				L := &a.layers[li]
+				s := L.q
+				hd := mat.NewDense(n, L.out, nil) // M_s,i[o,o]
+				a2 := mat.NewDense(n, s, nil)     // ā_i[j]²
+				for i := 0; i < n; i++ {
+					row := hd.RawRowView(i)
+					for o := range row {
+						row[o] = L.hs[i][o*L.out+o]
+					}
+					ar := a2.RawRowView(i)
+					for j, v := range L.abar.RawRowView(i) {
+						ar[j] = v * v
+					}
 				}
-				ar := a2.RawRowView(i)
-				for j, v := range L.abar.RawRowView(i) {
-					ar[j] = v * v
-				}
+				out := mat.NewDense(L.out, s, diag[L.lo:L.lo+L.size])
+				out.Mul(hd.T(), a2)
 			}
-			out := mat.NewDense(L.out, s, diag[L.lo:L.lo+L.size])
-			out.Mul(hd.T(), a2)
+			floats.Scale(1/float64(n), diag)
+			if vec.AllFinite(diag) {
+				return diag, nil
+			}
 		}
-		floats.Scale(1/float64(n), diag)
+		// Matrix-free products: for networks outside the MLP pattern, and
+		// where the Kronecker route overflowed (see Model.Dense).
+		op, err := m.Operator(kind, theta, b, opt)
+		if err != nil {
+			return nil, err
+		}
+		e, col := make([]float64, P), make([]float64, P)
+		for j := range e {
+			e[j] = 1
+			op.MulVecTo(col, e)
+			diag[j] = col[j]
+			e[j] = 0
+		}
+		if !vec.AllFinite(diag) {
+			return nil, fmt.Errorf("curvature: %v diagonal: %w", kind, ErrNonFinite)
+		}
 		return diag, nil
 	case EmpiricalFisher, GradientCovariance, MCFisher:
 		var mean []float64

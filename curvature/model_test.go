@@ -341,6 +341,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"NaN input", f.theta, Batch{nanX, f.b.Y}, nil},
 		{"label out of range", f.theta, Batch{f.b.X, badY}, nil},
+		{"label 1e300", f.theta, Batch{f.b.X, mat.NewDense(3, 1, []float64{0, 1e300, 1})}, nil},
 		{"empty batch", f.theta, Batch{&mat.Dense{}, &mat.Dense{}}, nil},
 		{"nil batch", f.theta, Batch{}, nil},
 		{"short θ", f.theta[1:], f.b, nil},
@@ -365,4 +366,39 @@ func TestBadInput(t *testing.T) {
 	_, err := f.m.Block(Hessian, 5, f.theta, f.b, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "layer block 5 out of range")
+}
+
+// Inputs so large that ā āᵀ overflows (1e155² = +Inf) while every product
+// stays finite: tanh saturates, the Hessian is finite. The Kronecker
+// assembly must not turn Inf·0 into NaN: Dense, Block and Diagonal give
+// the operator's numbers.
+func TestDenseHugeInputs(t *testing.T) {
+	net, err := nn.NewMLP([]int{2, 3, 2}, []string{"tanh", "identity"})
+	require.NoError(t, err)
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
+	m := &Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}
+	b := Batch{X: mat.NewDense(2, 2, []float64{1e155, 1, 0.5, 0.5}), Y: mat.NewDense(2, 1, []float64{0, 1})}
+	for _, k := range []Kind{Hessian, GGN} {
+		op, err := m.Operator(k, theta, b, nil)
+		require.NoError(t, err)
+		want, err := Materialize(op, 0)
+		require.NoError(t, err)
+		for i := 0; i < want.SymmetricDim(); i++ {
+			for j := 0; j < want.SymmetricDim(); j++ {
+				require.False(t, math.IsNaN(want.At(i, j)) || math.IsInf(want.At(i, j), 0), "operator %v not finite", k)
+			}
+		}
+		got, err := m.Dense(k, theta, b, nil)
+		require.NoError(t, err)
+		assert.Less(t, relErr(got, want), 1e-12, "%v", k)
+		blk, err := m.Block(k, 0, theta, b, nil)
+		require.NoError(t, err)
+		assert.Less(t, relErr(blk, want.SliceSym(0, 9)), 1e-12, "%v block", k)
+		diag, err := m.Diagonal(k, theta, b, nil)
+		require.NoError(t, err)
+		for i, v := range diag {
+			assert.InDelta(t, want.At(i, i), v, 1e-12*math.Abs(want.At(i, i))+1e-300, "%v diagonal %d", k, i)
+		}
+	}
 }

@@ -141,6 +141,10 @@ func TestLossCheckTargets(t *testing.T) {
 		{"label too large", SoftmaxCrossEntropy{}, mat.NewDense(2, 1, []float64{0, 3}), 3},
 		{"negative label", SoftmaxCrossEntropy{}, mat.NewDense(1, 1, []float64{-1}), 3},
 		{"fractional label", SoftmaxCrossEntropy{}, mat.NewDense(1, 1, []float64{0.5}), 3},
+		// int(1e300) and int(2⁶³) wrap to −2⁶³, which an int comparison
+		// lets through.
+		{"huge label", SoftmaxCrossEntropy{}, mat.NewDense(1, 1, []float64{1e300}), 3},
+		{"label 2⁶³", SoftmaxCrossEntropy{}, mat.NewDense(1, 1, []float64{math.Ldexp(1, 63)}), 3},
 		{"NaN target", MSE{}, mat.NewDense(1, 2, []float64{math.NaN(), 0}), 2},
 		{"Inf target", MSE{}, mat.NewDense(1, 2, []float64{0, math.Inf(1)}), 2},
 		{"wrong width", MSE{}, mat.NewDense(1, 3, nil), 2},
@@ -152,6 +156,13 @@ func TestLossCheckTargets(t *testing.T) {
 		})
 	}
 	assert.NoError(t, SoftmaxCrossEntropy{}.CheckTargets(mat.NewDense(2, 1, []float64{0, 2}), 3))
+	// A label that was never checked panics with a message, not an index
+	// error, where the loss reads it.
+	z, g := mat.NewDense(1, 3, nil), mat.NewDense(1, 3, nil)
+	bad := mat.NewDense(1, 1, []float64{1e300})
+	assert.PanicsWithValue(t, "nn: label 1e+300 in row 0 is not a class index in [0, 3); check targets with CheckTargets",
+		func() { SoftmaxCrossEntropy{}.Grad(g, z, bad) })
+	assert.Panics(t, func() { SoftmaxCrossEntropy{}.Value(make([]float64, 1), z, bad) })
 	_, err := LossByName("hinge")
 	assert.Error(t, err)
 }

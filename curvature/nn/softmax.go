@@ -29,12 +29,27 @@ func (SoftmaxCrossEntropy) CheckTargets(y *mat.Dense, outputs int) error {
 	}
 	n, _ := y.Dims()
 	for i := 0; i < n; i++ {
-		v := y.At(i, 0)
-		if v != math.Trunc(v) || v < 0 || int(v) >= outputs {
+		if v := y.At(i, 0); !isClass(v, outputs) {
 			return fmt.Errorf("nn: label %v in row %d is not a class index in [0, %d)", v, i, outputs)
 		}
 	}
 	return nil
+}
+
+// isClass reports whether v is a class index in [0, outputs), compared as
+// floats: a finite label of 2⁶³ or more would wrap around as an int.
+func isClass(v float64, outputs int) bool {
+	return v == math.Trunc(v) && v >= 0 && v < float64(outputs)
+}
+
+// class returns the class index y[i] for c outputs, and panics with a
+// package message for one that CheckTargets would refuse.
+func class(y *mat.Dense, i, c int) int {
+	v := y.At(i, 0)
+	if !isClass(v, c) {
+		panic(fmt.Sprintf("nn: label %v in row %d is not a class index in [0, %d); check targets with CheckTargets", v, i, c))
+	}
+	return int(v)
 }
 
 func (SoftmaxCrossEntropy) Value(dst []float64, z, y *mat.Dense) float64 {
@@ -42,7 +57,7 @@ func (SoftmaxCrossEntropy) Value(dst []float64, z, y *mat.Dense) float64 {
 	total := 0.0
 	for i := 0; i < n; i++ {
 		zi := zd[i*zs : i*zs+c]
-		dst[i] = logSumExp(zi) - zi[int(y.At(i, 0))]
+		dst[i] = logSumExp(zi) - zi[class(y, i, c)]
 		total += dst[i]
 	}
 	return total
@@ -54,7 +69,7 @@ func (SoftmaxCrossEntropy) Grad(dst, z, y *mat.Dense) {
 	for i := 0; i < n; i++ {
 		out := dd[i*ds : i*ds+c]
 		softmaxTo(out, zd[i*zs:i*zs+c])
-		out[int(y.At(i, 0))] -= 1
+		out[class(y, i, c)] -= 1
 	}
 }
 
