@@ -14,15 +14,21 @@ import (
 
 // FactorKind selects the output vectors K-FAC backpropagates for its G
 // factors (and for the exact blocks of layers without Kronecker structure).
+// Its zero value, DefaultFactors, is the user's default: ExactFactors for
+// the approximations of this package, MCFactors for the K-FAC optimizer of
+// package secondorder.
 type FactorKind int
 
 const (
+	// DefaultFactors is ExactFactors here; users of FactorKind document
+	// their own.
+	DefaultFactors FactorKind = iota
 	// ExactFactors backpropagates every column of the output-Hessian
 	// factor S (S Sᵀ = H_z): G = (1/N) Σ_i Σ_c b_ic b_icᵀ, b_ic =
 	// J_{z←s}ᵀ S_i e_c. K-FAC then approximates the GGN (= Fisher); this
 	// is "KFLR" (Botev et al. 2017). It costs one backward pass per
 	// network output.
-	ExactFactors FactorKind = iota
+	ExactFactors
 	// MCFactors backpropagates gradients at labels sampled from the model,
 	// y ~ p(y|z), as Martens & Grosse (2015): an unbiased estimate of the
 	// exact factor.
@@ -32,7 +38,7 @@ const (
 	EmpiricalFactors
 )
 
-var factorKindNames = [...]string{"exact", "mc", "empirical"}
+var factorKindNames = [...]string{"default", "exact", "mc", "empirical"}
 
 func (k FactorKind) String() string {
 	if k < 0 || int(k) >= len(factorKindNames) {
@@ -43,9 +49,9 @@ func (k FactorKind) String() string {
 
 // ParseFactorKind returns the FactorKind named exact, mc or empirical.
 func ParseFactorKind(name string) (FactorKind, error) {
-	for k, s := range factorKindNames {
+	for k, s := range factorKindNames[1:] {
 		if s == name {
-			return FactorKind(k), nil
+			return FactorKind(k + 1), nil
 		}
 	}
 	return 0, fmt.Errorf("approx: unknown K-FAC factor kind %q (want exact, mc or empirical)", name)
@@ -54,7 +60,8 @@ func ParseFactorKind(name string) (FactorKind, error) {
 // KFACSettings configure K-FAC and EKFAC. The zero value is exact factors,
 // exact damping through eigendecompositions and no memory limit.
 type KFACSettings struct {
-	// Factors selects the statistics (see FactorKind).
+	// Factors selects the statistics (see FactorKind). If it is 0
+	// (DefaultFactors), it defaults to ExactFactors.
 	Factors FactorKind
 	// Samples is the number of labels drawn per input for MCFactors. If it
 	// is 0, it defaults to 1.
@@ -81,7 +88,7 @@ func (s *KFACSettings) check() error {
 	if s.Samples < 0 {
 		return fmt.Errorf("approx: %d Monte-Carlo samples; want at least 1", s.Samples)
 	}
-	if s.Factors < ExactFactors || s.Factors > EmpiricalFactors {
+	if s.Factors < DefaultFactors || s.Factors > EmpiricalFactors {
 		return fmt.Errorf("approx: unknown K-FAC factor kind %d", s.Factors)
 	}
 	if s.Budget < 0 {
@@ -154,6 +161,9 @@ func newKFAC(net *nn.Network, blocks []netBlock, set KFACSettings) (*KFAC, error
 	}
 	if set.Samples == 0 {
 		set.Samples = 1
+	}
+	if set.Factors == DefaultFactors {
+		set.Factors = ExactFactors
 	}
 	k := &KFAC{set: set, net: net, blocks: blocks, rng: set.Rand,
 		krons: make([]*Kron, len(blocks)), parts: make([]Approximation, len(blocks)), dest: make([]blockDest, len(blocks))}

@@ -7,7 +7,6 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
@@ -39,12 +38,12 @@ func kfacBenchSetup(b *testing.B) (*curvature.Model, []float64, curvature.Batch)
 func BenchmarkKFACStep(b *testing.B) { benchKFAC(b, 0.25) }
 
 // BenchmarkKFACStepFullModel computes the quadratic model on the whole
-// batch (the default, Martens & Grosse's choice).
+// batch (Martens & Grosse's choice).
 func BenchmarkKFACStepFullModel(b *testing.B) { benchKFAC(b, 1) }
 
 func benchKFAC(b *testing.B, modelFraction float64) {
 	m, theta, batch := kfacBenchSetup(b)
-	opt, err := NewKFAC(m, &KFACSettings{Factors: approx.MCFactors, StatsFraction: 0.25, ModelFraction: modelFraction, InverseInterval: 20})
+	opt, err := NewKFAC(m, &KFACSettings{ModelFraction: modelFraction})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -82,7 +81,7 @@ func BenchmarkKFACOverAdamTrained(b *testing.B) { benchKFACOverAdam(b, false) }
 func benchKFACOverAdam(b *testing.B, reset bool) {
 	m, theta0, batch := kfacBenchSetup(b)
 	theta, thetaAdam := append([]float64(nil), theta0...), append([]float64(nil), theta0...)
-	opt, err := NewKFAC(m, &KFACSettings{Factors: approx.MCFactors, StatsFraction: 0.25, ModelFraction: 0.25, InverseInterval: 20})
+	opt, err := NewKFAC(m, nil) // the defaults are the settings measured here
 	if err != nil {
 		b.Fatal(err)
 	}
