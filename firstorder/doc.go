@@ -130,5 +130,9 @@
 // gonum's floats.AddScaled), computing the same operations
 // in the same order as the Go loops, without fused multiply-adds (the Go
 // loops prevent fusion too), so results do not depend on the CPU. Build with
-// the purego tag to use Go only.
+// the purego tag to use Go only. The assembly stays because it pays on the
+// whole Step, measured side by side (BenchmarkStepAsmVsGo): Adam's loop makes
+// the step 2.7–3.8× faster, SGD with momentum's 2.3× at 10k parameters (1.2×
+// at 1M, where memory bandwidth bounds both), and the gradient check makes
+// plain gradient descent 2× faster; docs/firstorder.md has the figures.
 package firstorder

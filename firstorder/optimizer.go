@@ -76,7 +76,7 @@ type bufKind bool
 
 const (
 	signed bufKind = false // a first moment or momentum: any finite value
-	square bufKind = true  // a sum, average or maximum of squares: finite and ≥ 0, or its root is NaN
+	square bufKind = true  // a sum, average or maximum of squares: ≥ 0, or its root is NaN
 )
 
 // newState checks n and lr and allocates one zeroed buffer of length n per
