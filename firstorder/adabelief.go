@@ -4,24 +4,27 @@ import "math"
 
 var _ Optimizer = (*AdaBelief)(nil)
 
-// AdaBeliefSettings configures AdaBelief. The zero value is the defaults of
-// the authors' adabelief-pytorch 0.2 except for rectification, which is off
-// unless Rectify is set (0.2 turns it on by default).
+// AdaBeliefSettings configures AdaBelief. DefaultAdaBeliefSettings returns
+// the defaults of the authors' adabelief-pytorch 0.2 except for
+// rectification, which is off unless Rectify is set (0.2 turns it on by
+// default); the zero value differs from them in Beta1 and Beta2, which are 0
+// there.
 type AdaBeliefSettings struct {
 	// LR is the learning rate. If LR is 0 it is defaulted to 1e-3.
 	LR float64
 
 	// Beta1 and Beta2 are the decay rates in [0, 1) of the moment averages.
-	// If 0 they are defaulted to 0.9 and 0.999; use Zero for an explicit 0.
+	// 0 means no averaging.
 	Beta1, Beta2 float64
 
-	// Eps is ε ≥ 0, added to s every step and to the denominator. If 0 it
-	// is defaulted to 1e-16. The authors note that AdaBelief's ε plays the
-	// role of Adam's ε squared.
+	// Eps is ε > 0, added to s every step and to the denominator. If Eps is
+	// 0 it is defaulted to 1e-16. The authors note that AdaBelief's ε plays
+	// the role of Adam's ε squared.
 	Eps float64
 
-	// WeightDecay is λ ≥ 0. By default it is decoupled as in AdamW: each step
-	// first scales θ by 1 − lr·λ (1 − λ with FixedDecay). The default is 0.
+	// WeightDecay is λ ≥ 0. Unless CoupledWeightDecay is set it is decoupled
+	// as in AdamW: each step first scales θ by 1 − lr·λ (1 − λ with
+	// FixedDecay). 0 means none.
 	WeightDecay float64
 
 	// CoupledWeightDecay adds λθ to the gradient instead (L2 penalty).
@@ -42,6 +45,14 @@ type AdaBeliefSettings struct {
 	// undefined (the reference's degenerated_to_sgd=False). Only with
 	// Rectify.
 	NoSGDWarmup bool
+}
+
+// DefaultAdaBeliefSettings returns adabelief-pytorch 0.2's defaults but
+// unrectified: LR 1e-3, Beta1 0.9, Beta2 0.999, Eps 1e-16, no weight decay
+// (decoupled when set), no AMSGrad, Rectify false. Set Rectify (and leave
+// NoSGDWarmup false) for 0.2's own default.
+func DefaultAdaBeliefSettings() AdaBeliefSettings {
+	return AdaBeliefSettings{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-16}
 }
 
 // AdaBelief adapts the step to the "belief" in the gradient (Zhuang et al.,
@@ -74,15 +85,12 @@ type AdaBelief struct {
 // is invalid.
 func NewAdaBelief(n int, s AdaBeliefSettings) (*AdaBelief, error) {
 	const kind = "AdaBelief"
-	s.LR = orDefault(s.LR, 1e-3)
-	s.Beta1 = orDefault(s.Beta1, 0.9)
-	s.Beta2 = orDefault(s.Beta2, 0.999)
-	s.Eps = orDefault(s.Eps, 1e-16)
-	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	s.LR = withDefault(s.LR, 1e-3)
+	s.Eps = withDefault(s.Eps, 1e-16)
 	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
 		return nil, err
 	}
-	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 2+boolInt(s.AMSGrad), 0)
+	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 0, adamBufs(s.AMSGrad)...)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +143,7 @@ func (o *AdaBelief) Step(x, grad []float64) error {
 		}
 	}
 
-	m, sv := o.bufs[0][:len(x)], o.bufs[1][:len(x)]
+	grad, m, sv := grad[:len(x)], o.bufs[0][:len(x)], o.bufs[1][:len(x)]
 	var smax []float64
 	if o.s.AMSGrad {
 		smax = o.bufs[2][:len(x)]

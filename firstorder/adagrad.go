@@ -11,18 +11,19 @@ type AdagradSettings struct {
 	LR float64
 
 	// LRDecay ≥ 0 divides the learning rate of step t by 1 + (t−1)·LRDecay.
-	// The default is 0.
+	// 0 means no decay.
 	LRDecay float64
 
-	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
-	// is 0.
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. 0 means
+	// none.
 	WeightDecay float64
 
 	// InitialAccumulator ≥ 0 is the starting value of the sum of squared
-	// gradients. The default is 0.
+	// gradients. 0 means the sum starts empty.
 	InitialAccumulator float64
 
-	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-10.
+	// Eps is ε > 0, added to the denominator. If Eps is 0 it is defaulted to
+	// 1e-10.
 	Eps float64
 }
 
@@ -45,20 +46,20 @@ type Adagrad struct {
 // invalid.
 func NewAdagrad(n int, s AdagradSettings) (*Adagrad, error) {
 	const kind = "Adagrad"
-	s.LR = orDefault(s.LR, 1e-2)
-	s.LRDecay = orDefault(s.LRDecay, 0)
-	s.WeightDecay = orDefault(s.WeightDecay, 0)
-	s.InitialAccumulator = orDefault(s.InitialAccumulator, 0)
-	s.Eps = orDefault(s.Eps, 1e-10)
+	s.LR = withDefault(s.LR, 1e-2)
+	s.Eps = withDefault(s.Eps, 1e-10)
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"LRDecay", s.LRDecay}, {"WeightDecay", s.WeightDecay}, {"InitialAccumulator", s.InitialAccumulator}, {"Eps", s.Eps}} {
+	}{{"LRDecay", s.LRDecay}, {"WeightDecay", s.WeightDecay}, {"InitialAccumulator", s.InitialAccumulator}} {
 		if err := checkNonNeg(kind, f.name, f.v); err != nil {
 			return nil, err
 		}
 	}
-	st, err := newState(kind, n, s.LR, 1, 0)
+	if err := checkEps(kind, s.Eps); err != nil {
+		return nil, err
+	}
+	st, err := newState(kind, n, s.LR, 0, square)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func (o *Adagrad) Step(x, grad []float64) error {
 	o.steps++
 	nclr := -(o.lr / (1 + float64(float64(o.steps-1)*o.s.LRDecay)))
 	wd, eps := o.s.WeightDecay, o.s.Eps
-	sum := o.bufs[0][:len(x)]
+	grad, sum := grad[:len(x)], o.bufs[0][:len(x)]
 	for i, g := range grad {
 		if wd != 0 {
 			g += float64(wd * x[i])

@@ -9,21 +9,27 @@ var (
 	_ Optimizer = (*AdamW)(nil)
 )
 
-// AdamSettings configures Adam. The zero value is torch.optim.Adam's defaults.
+// AdamSettings configures Adam. DefaultAdamSettings returns
+// torch.optim.Adam's defaults; the zero value differs from them in Beta1 and
+// Beta2, which are 0 there.
 type AdamSettings struct {
 	// LR is the learning rate. If LR is 0 it is defaulted to 1e-3.
 	LR float64
 
-	// Beta1 and Beta2 are the decay rates β₁, β₂ in [0, 1) of the first and
-	// second moment averages. If 0 they are defaulted to 0.9 and 0.999; use
-	// Zero for an explicit 0.
-	Beta1, Beta2 float64
+	// Beta1 is the decay rate β₁ in [0, 1) of the first-moment average. 0
+	// means no averaging: m is the current gradient.
+	Beta1 float64
 
-	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-8.
+	// Beta2 is the decay rate β₂ in [0, 1) of the second-moment average. 0
+	// means v is the current gradient squared.
+	Beta2 float64
+
+	// Eps is ε > 0, added to the denominator. If Eps is 0 it is defaulted
+	// to 1e-8.
 	Eps float64
 
 	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient, g + λθ
-	// (coupled, unlike AdamW). The default is 0.
+	// (coupled, unlike AdamW). 0 means none.
 	WeightDecay float64
 
 	// AMSGrad divides by the running maximum of the bias-corrected second
@@ -31,24 +37,37 @@ type AdamSettings struct {
 	AMSGrad bool
 }
 
-// AdamWSettings configures AdamW. The zero value is torch.optim.AdamW's
-// defaults.
+// DefaultAdamSettings returns torch.optim.Adam's defaults: LR 1e-3, Beta1
+// 0.9, Beta2 0.999, Eps 1e-8, no weight decay, no AMSGrad.
+func DefaultAdamSettings() AdamSettings {
+	return AdamSettings{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+}
+
+// AdamWSettings configures AdamW. DefaultAdamWSettings returns
+// torch.optim.AdamW's defaults; the zero value differs from them in Beta1,
+// Beta2 and WeightDecay, which are 0 there.
 type AdamWSettings struct {
 	// LR is the learning rate. If LR is 0 it is defaulted to 1e-3.
 	LR float64
 
-	// Beta1 and Beta2 are as in AdamSettings (defaults 0.9 and 0.999).
+	// Beta1 and Beta2 are as in AdamSettings: 0 means 0.
 	Beta1, Beta2 float64
 
-	// Eps is ε ≥ 0. If 0 it is defaulted to 1e-8.
+	// Eps is ε > 0. If Eps is 0 it is defaulted to 1e-8.
 	Eps float64
 
 	// WeightDecay is the decoupled decay λ ≥ 0: each step first scales θ by
-	// 1 − lr·λ. If 0 it is defaulted to 1e-2; use Zero for no decay.
+	// 1 − lr·λ. 0 means no decay, which makes AdamW Adam.
 	WeightDecay float64
 
 	// AMSGrad is as in AdamSettings.
 	AMSGrad bool
+}
+
+// DefaultAdamWSettings returns torch.optim.AdamW's defaults: LR 1e-3, Beta1
+// 0.9, Beta2 0.999, Eps 1e-8, WeightDecay 1e-2, no AMSGrad.
+func DefaultAdamWSettings() AdamWSettings {
+	return AdamWSettings{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-2}
 }
 
 // Adam is adaptive moment estimation (Kingma & Ba, 2015) with bias
@@ -74,15 +93,12 @@ type Adam struct {
 // NewAdam returns Adam for n parameters, or an error if a setting is invalid.
 func NewAdam(n int, s AdamSettings) (*Adam, error) {
 	const kind = "Adam"
-	s.LR = orDefault(s.LR, 1e-3)
-	s.Beta1 = orDefault(s.Beta1, 0.9)
-	s.Beta2 = orDefault(s.Beta2, 0.999)
-	s.Eps = orDefault(s.Eps, 1e-8)
-	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	s.LR = withDefault(s.LR, 1e-3)
+	s.Eps = withDefault(s.Eps, 1e-8)
 	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
 		return nil, err
 	}
-	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 2+boolInt(s.AMSGrad), 0)
+	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 0, adamBufs(s.AMSGrad)...)
 	if err != nil {
 		return nil, err
 	}
@@ -115,15 +131,12 @@ type AdamW struct {
 // invalid.
 func NewAdamW(n int, s AdamWSettings) (*AdamW, error) {
 	const kind = "AdamW"
-	s.LR = orDefault(s.LR, 1e-3)
-	s.Beta1 = orDefault(s.Beta1, 0.9)
-	s.Beta2 = orDefault(s.Beta2, 0.999)
-	s.Eps = orDefault(s.Eps, 1e-8)
-	s.WeightDecay = orDefault(s.WeightDecay, 1e-2)
+	s.LR = withDefault(s.LR, 1e-3)
+	s.Eps = withDefault(s.Eps, 1e-8)
 	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
 		return nil, err
 	}
-	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 2+boolInt(s.AMSGrad), 0)
+	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 0, adamBufs(s.AMSGrad)...)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +174,7 @@ func adamStep(st *state, x, grad []float64, b1, b2, eps, wd, decay float64, amsg
 		adam(x, grad, m, v, &k)
 		return
 	}
-	m, v = m[:len(x)], v[:len(x)]
+	grad, m, v = grad[:len(x)], m[:len(x)], v[:len(x)]
 	var vmax []float64
 	if amsgrad {
 		vmax = st.bufs[2][:len(x)]
@@ -189,15 +202,17 @@ func checkAdamLike(kind string, b1, b2, eps, wd float64) error {
 	if err := checkBeta(kind, "Beta2", b2); err != nil {
 		return err
 	}
-	if err := checkNonNeg(kind, "Eps", eps); err != nil {
+	if err := checkEps(kind, eps); err != nil {
 		return err
 	}
 	return checkNonNeg(kind, "WeightDecay", wd)
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
+// adamBufs returns the buffer kinds of Adam, AdamW and AdaBelief: the first
+// and second moments, then the maximum of the second with AMSGrad.
+func adamBufs(amsgrad bool) []bufKind {
+	if amsgrad {
+		return []bufKind{signed, square, square}
 	}
-	return 0
+	return []bufKind{signed, square}
 }

@@ -4,23 +4,31 @@ import "math"
 
 var _ Optimizer = (*Adamax)(nil)
 
-// AdamaxSettings configures Adamax. The zero value is torch.optim.Adamax's
-// defaults.
+// AdamaxSettings configures Adamax. DefaultAdamaxSettings returns
+// torch.optim.Adamax's defaults; the zero value differs from them in Beta1
+// and Beta2, which are 0 there.
 type AdamaxSettings struct {
 	// LR is the learning rate. If LR is 0 it is defaulted to 2e-3.
 	LR float64
 
 	// Beta1 and Beta2 are the decay rates in [0, 1) of the first moment and
-	// of the infinity norm. If 0 they are defaulted to 0.9 and 0.999; use
-	// Zero for an explicit 0.
+	// of the infinity norm. 0 means no averaging (Beta1) and a norm of the
+	// current gradient only (Beta2).
 	Beta1, Beta2 float64
 
-	// Eps is ε ≥ 0, added to |g| in the norm. If 0 it is defaulted to 1e-8.
+	// Eps is ε > 0, added to |g| in the norm. If Eps is 0 it is defaulted to
+	// 1e-8.
 	Eps float64
 
-	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
-	// is 0.
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. 0 means
+	// none.
 	WeightDecay float64
+}
+
+// DefaultAdamaxSettings returns torch.optim.Adamax's defaults: LR 2e-3,
+// Beta1 0.9, Beta2 0.999, Eps 1e-8, no weight decay.
+func DefaultAdamaxSettings() AdamaxSettings {
+	return AdamaxSettings{LR: 2e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 }
 
 // Adamax is the infinity-norm variant of Adam (Kingma & Ba, 2015, §7.1), as
@@ -43,15 +51,12 @@ type Adamax struct {
 // invalid.
 func NewAdamax(n int, s AdamaxSettings) (*Adamax, error) {
 	const kind = "Adamax"
-	s.LR = orDefault(s.LR, 2e-3)
-	s.Beta1 = orDefault(s.Beta1, 0.9)
-	s.Beta2 = orDefault(s.Beta2, 0.999)
-	s.Eps = orDefault(s.Eps, 1e-8)
-	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	s.LR = withDefault(s.LR, 2e-3)
+	s.Eps = withDefault(s.Eps, 1e-8)
 	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
 		return nil, err
 	}
-	st, err := newState(kind, n, s.LR, 2, 0)
+	st, err := newState(kind, n, s.LR, 0, signed, square)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +75,7 @@ func (o *Adamax) Step(x, grad []float64) error {
 	b1, c1, b2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2
 	wd, eps := o.s.WeightDecay, o.s.Eps
 	nclr := -(o.lr / (1 - math.Pow(b1, float64(o.steps))))
-	m, u := o.bufs[0][:len(x)], o.bufs[1][:len(x)]
+	grad, m, u := grad[:len(x)], o.bufs[0][:len(x)], o.bufs[1][:len(x)]
 	for i, g := range grad {
 		if wd != 0 {
 			g += float64(wd * x[i])

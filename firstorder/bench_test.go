@@ -40,7 +40,7 @@ func benchmarkStep(b *testing.B, n, grads int, build func(n int) (Optimizer, err
 func sgdMomentumBench(n int) (Optimizer, error) {
 	return NewSGD(n, SGDSettings{LR: 1e-3, Momentum: 0.9})
 }
-func adamBench(n int) (Optimizer, error) { return NewAdam(n, AdamSettings{}) }
+func adamBench(n int) (Optimizer, error) { return NewAdam(n, DefaultAdamSettings()) }
 
 func BenchmarkSGDMomentum10k(b *testing.B) { benchmarkStep(b, 1e4, 1, sgdMomentumBench) }
 func BenchmarkSGDMomentum1M(b *testing.B)  { benchmarkStep(b, 1e6, 1, sgdMomentumBench) }

@@ -1,6 +1,7 @@
 package firstorder
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -17,18 +18,45 @@ const clipEps = 1e-6
 // ClipNorm scales grad in place so that its Euclidean norm is at most about
 // maxNorm, as torch.nn.utils.clip_grad_norm_: with c = maxNorm/(‖grad‖ +
 // 1e-6), grad is multiplied by c if c < 1. It returns ‖grad‖ before
-// clipping, which is NaN or +Inf if grad holds a NaN or an infinity (grad is
-// then left as torch would leave it, for Step to reject). ClipNorm panics if
-// maxNorm is not positive and finite.
+// clipping, which is NaN or +Inf if grad holds a NaN or an infinity; grad is
+// then left unchanged, so that Step reports the bad value (torch would
+// multiply it by 0 or NaN, turning an infinity into NaN). If the entries are
+// finite but the norm overflows, it returns +Inf and grad is scaled to norm
+// maxNorm all the same. ClipNorm panics if maxNorm is not positive and
+// finite.
 func ClipNorm(grad []float64, maxNorm float64) float64 {
 	if !(maxNorm > 0) || math.IsInf(maxNorm, 1) {
 		panic(fmt.Sprintf("firstorder: ClipNorm: maxNorm = %v is not positive and finite", maxNorm))
 	}
-	norm := l2Norm(grad)
-	if c := maxNorm / (norm + clipEps); c < 1 {
-		floats.Scale(c, grad)
-	}
+	norm, _ := clip(grad, grad, maxNorm)
 	return norm
+}
+
+// clip writes grad clipped to norm maxNorm into dst, which may be grad, and
+// returns ‖grad‖. If grad needs no clipping or holds a NaN or an infinity,
+// it writes nothing and reports scaled false.
+func clip(dst, grad []float64, maxNorm float64) (norm float64, scaled bool) {
+	norm = l2Norm(grad)
+	c := maxNorm / (norm + clipEps)
+	if !(c < 1) { // within the bound, or a NaN
+		return norm, false
+	}
+	if math.IsInf(norm, 1) {
+		big := floats.Norm(grad, math.Inf(1))
+		if math.IsInf(big, 1) {
+			return norm, false
+		}
+		// Finite entries whose norm overflows: divide by the largest first,
+		// which brings the norm into [1, √n]; the 1e-6 is below rounding.
+		dst = dst[:len(grad)]
+		for i, g := range grad {
+			dst[i] = g / big
+		}
+		floats.Scale(maxNorm/floats.Norm(dst, 2), dst)
+		return norm, true
+	}
+	floats.ScaleTo(dst, c, grad)
+	return norm, true
 }
 
 // l2Norm returns the Euclidean norm of g: a plain sum of squares, or
@@ -64,22 +92,25 @@ type Clipped struct {
 }
 
 // NewClipped returns opt with gradients clipped to norm maxNorm, or an error
-// if maxNorm is not positive and finite.
+// if opt is nil or maxNorm is not positive and finite.
 func NewClipped(opt Optimizer, maxNorm float64) (*Clipped, error) {
+	if isNil(opt) {
+		return nil, errors.New("firstorder: NewClipped: nil optimizer")
+	}
 	if !(maxNorm > 0) || math.IsInf(maxNorm, 1) {
 		return nil, fmt.Errorf("firstorder: Clipped: maxNorm = %v is not positive and finite", maxNorm)
 	}
 	return &Clipped{opt: opt, maxNorm: maxNorm, g: make([]float64, opt.Len())}, nil
 }
 
-// Step clips the gradient and takes the wrapped optimizer's step.
+// Step clips the gradient and takes the wrapped optimizer's step. A
+// gradient holding a NaN or an infinity is passed on unchanged, so the
+// wrapped optimizer's error names the bad value.
 func (w *Clipped) Step(x, grad []float64) error {
-	if len(grad) != len(w.g) {
-		return w.opt.Step(x, grad) // reports the mismatch
-	}
-	w.norm = l2Norm(grad)
-	if c := w.maxNorm / (w.norm + clipEps); c < 1 {
-		floats.ScaleTo(w.g, c, grad)
+	checkLen("Clipped", len(w.g), x, grad)
+	var scaled bool
+	w.norm, scaled = clip(w.g, grad, w.maxNorm)
+	if scaled {
 		grad = w.g
 	}
 	return w.opt.Step(x, grad)

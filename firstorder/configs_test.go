@@ -24,36 +24,106 @@ func configs() []config {
 		{"Adagrad-decay-init-wd", func(n int) (Optimizer, error) {
 			return NewAdagrad(n, AdagradSettings{LR: 0.5, LRDecay: 1e-3, InitialAccumulator: 0.1, WeightDecay: 1e-3})
 		}},
-		{"RMSprop", func(n int) (Optimizer, error) { return NewRMSprop(n, RMSpropSettings{LR: 0.03}) }},
+		{"RMSprop", func(n int) (Optimizer, error) {
+			s := DefaultRMSpropSettings()
+			s.LR = 0.03
+			return NewRMSprop(n, s)
+		}},
 		{"RMSprop-centered", func(n int) (Optimizer, error) {
-			return NewRMSprop(n, RMSpropSettings{LR: 0.01, Centered: true})
+			s := DefaultRMSpropSettings()
+			s.LR = 0.01
+			s.Centered = true
+			return NewRMSprop(n, s)
 		}},
 		{"RMSprop-momentum-wd", func(n int) (Optimizer, error) {
-			return NewRMSprop(n, RMSpropSettings{LR: 0.005, Momentum: 0.8, WeightDecay: 1e-3})
+			s := DefaultRMSpropSettings()
+			s.LR = 0.005
+			s.Momentum = 0.8
+			s.WeightDecay = 1e-3
+			return NewRMSprop(n, s)
 		}},
 		{"RMSprop-centered-momentum", func(n int) (Optimizer, error) {
-			return NewRMSprop(n, RMSpropSettings{LR: 0.002, Momentum: 0.8, Centered: true, Alpha: 0.9})
+			s := DefaultRMSpropSettings()
+			s.LR = 0.002
+			s.Momentum = 0.8
+			s.Centered = true
+			s.Alpha = 0.9
+			return NewRMSprop(n, s)
 		}},
-		{"Adam", func(n int) (Optimizer, error) { return NewAdam(n, AdamSettings{LR: 0.05}) }},
-		{"Adam-amsgrad", func(n int) (Optimizer, error) { return NewAdam(n, AdamSettings{LR: 0.05, AMSGrad: true}) }},
-		{"Adam-L2", func(n int) (Optimizer, error) { return NewAdam(n, AdamSettings{LR: 0.05, WeightDecay: 1e-3}) }},
-		{"AdamW", func(n int) (Optimizer, error) { return NewAdamW(n, AdamWSettings{LR: 0.05}) }},
-		{"AdamW-amsgrad", func(n int) (Optimizer, error) { return NewAdamW(n, AdamWSettings{LR: 0.05, AMSGrad: true}) }},
-		{"Adamax", func(n int) (Optimizer, error) { return NewAdamax(n, AdamaxSettings{LR: 0.05}) }},
-		{"NAdam", func(n int) (Optimizer, error) { return NewNAdam(n, NAdamSettings{LR: 0.05}) }},
-		{"RAdam", func(n int) (Optimizer, error) { return NewRAdam(n, RAdamSettings{LR: 0.05}) }},
-		{"AdaBelief", func(n int) (Optimizer, error) { return NewAdaBelief(n, AdaBeliefSettings{LR: 0.05}) }},
+		{"Adam", func(n int) (Optimizer, error) {
+			s := DefaultAdamSettings()
+			s.LR = 0.05
+			return NewAdam(n, s)
+		}},
+		{"Adam-amsgrad", func(n int) (Optimizer, error) {
+			s := DefaultAdamSettings()
+			s.LR = 0.05
+			s.AMSGrad = true
+			return NewAdam(n, s)
+		}},
+		{"Adam-L2", func(n int) (Optimizer, error) {
+			s := DefaultAdamSettings()
+			s.LR = 0.05
+			s.WeightDecay = 1e-3
+			return NewAdam(n, s)
+		}},
+		{"AdamW", func(n int) (Optimizer, error) {
+			s := DefaultAdamWSettings()
+			s.LR = 0.05
+			return NewAdamW(n, s)
+		}},
+		{"AdamW-amsgrad", func(n int) (Optimizer, error) {
+			s := DefaultAdamWSettings()
+			s.LR = 0.05
+			s.AMSGrad = true
+			return NewAdamW(n, s)
+		}},
+		{"Adamax", func(n int) (Optimizer, error) {
+			s := DefaultAdamaxSettings()
+			s.LR = 0.05
+			return NewAdamax(n, s)
+		}},
+		{"NAdam", func(n int) (Optimizer, error) {
+			s := DefaultNAdamSettings()
+			s.LR = 0.05
+			return NewNAdam(n, s)
+		}},
+		{"RAdam", func(n int) (Optimizer, error) {
+			s := DefaultRAdamSettings()
+			s.LR = 0.05
+			return NewRAdam(n, s)
+		}},
+		{"AdaBelief", func(n int) (Optimizer, error) {
+			s := DefaultAdaBeliefSettings()
+			s.LR = 0.05
+			return NewAdaBelief(n, s)
+		}},
 		{"AdaBelief-rectify-amsgrad", func(n int) (Optimizer, error) {
-			return NewAdaBelief(n, AdaBeliefSettings{LR: 0.05, Rectify: true, AMSGrad: true})
+			s := DefaultAdaBeliefSettings()
+			s.LR = 0.05
+			s.Rectify = true
+			s.AMSGrad = true
+			return NewAdaBelief(n, s)
 		}},
 		{"AdaBelief-rectify-nowarmup-decay", func(n int) (Optimizer, error) {
-			return NewAdaBelief(n, AdaBeliefSettings{LR: 0.05, Rectify: true, NoSGDWarmup: true, WeightDecay: 1e-3})
+			s := DefaultAdaBeliefSettings()
+			s.LR = 0.05
+			s.Rectify = true
+			s.NoSGDWarmup = true
+			s.WeightDecay = 1e-3
+			return NewAdaBelief(n, s)
 		}},
 		{"AdaBelief-L2", func(n int) (Optimizer, error) {
-			return NewAdaBelief(n, AdaBeliefSettings{LR: 0.05, WeightDecay: 1e-3, CoupledWeightDecay: true})
+			s := DefaultAdaBeliefSettings()
+			s.LR = 0.05
+			s.WeightDecay = 1e-3
+			s.CoupledWeightDecay = true
+			return NewAdaBelief(n, s)
 		}},
 		{"Scheduled-Clipped-Adam", func(n int) (Optimizer, error) {
-			opt, err := NewAdam(n, AdamSettings{LR: 0.1})
+			s := DefaultAdamSettings()
+			s.LR = 0.1
+			opt, err := NewAdam(n, s)
 			if err != nil {
 				return nil, err
 			}

@@ -3,8 +3,10 @@ package firstorder
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +34,7 @@ func TestBadSettings(t *testing.T) {
 		{"Adam negative Beta1", func() (Optimizer, error) { return NewAdam(3, AdamSettings{Beta1: -0.1}) }},
 		{"Adam NaN Beta2", func() (Optimizer, error) { return NewAdam(3, AdamSettings{Beta2: nan}) }},
 		{"Adam negative Eps", func() (Optimizer, error) { return NewAdam(3, AdamSettings{Eps: -1e-8}) }},
+		{"Adam NaN Eps", func() (Optimizer, error) { return NewAdam(3, AdamSettings{Eps: nan}) }},
 		{"Adam infinite Eps", func() (Optimizer, error) { return NewAdam(3, AdamSettings{Eps: inf}) }},
 		{"Adam negative weight decay", func() (Optimizer, error) { return NewAdam(3, AdamSettings{WeightDecay: -1}) }},
 		{"AdamW negative weight decay", func() (Optimizer, error) { return NewAdamW(3, AdamWSettings{WeightDecay: -1}) }},
@@ -52,6 +55,14 @@ func TestBadSettings(t *testing.T) {
 		{"AdaBelief Beta2 = 1", func() (Optimizer, error) { return NewAdaBelief(3, AdaBeliefSettings{Beta2: 1}) }},
 		{"Clipped zero norm", func() (Optimizer, error) { return NewClipped(mustAdam(t), 0) }},
 		{"Clipped NaN norm", func() (Optimizer, error) { return NewClipped(mustAdam(t), nan) }},
+		{"Clipped nil", func() (Optimizer, error) { return NewClipped(nil, 1) }},
+		{"Clipped nil *Adam", func() (Optimizer, error) {
+			failed, _ := NewAdam(0, AdamSettings{}) // the nil a failed constructor returns
+			return NewClipped(failed, 1)
+		}},
+		{"Scheduled nil optimizer", func() (Optimizer, error) { return NewScheduled(nil, Constant{}) }},
+		{"Scheduled nil *SGD", func() (Optimizer, error) { return NewScheduled((*SGD)(nil), Constant{}) }},
+		{"Scheduled nil schedule", func() (Optimizer, error) { return NewScheduled(mustAdam(t), nil) }},
 		{"StepDecay Every 0", func() (Optimizer, error) { return NewScheduled(mustAdam(t), StepDecay{}) }},
 		{"StepDecay Gamma 2", func() (Optimizer, error) { return NewScheduled(mustAdam(t), StepDecay{Every: 2, Gamma: 2}) }},
 		{"Exponential no Gamma", func() (Optimizer, error) { return NewScheduled(mustAdam(t), Exponential{}) }},
@@ -62,10 +73,12 @@ func TestBadSettings(t *testing.T) {
 		{"Warmup bad Then", func() (Optimizer, error) { return NewScheduled(mustAdam(t), Warmup{Steps: 3, Then: Cosine{}}) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := c.build(); err == nil {
+			_, err := c.build()
+			if err == nil {
 				t.Fatal("no error")
-			} else {
-				t.Log(err)
+			}
+			if !strings.HasPrefix(err.Error(), "firstorder: ") {
+				t.Errorf("error %q lacks the package prefix", err)
 			}
 		})
 	}
@@ -79,8 +92,10 @@ func mustAdam(t *testing.T) *Adam {
 	return opt
 }
 
-// TestBadGradient checks that every optimizer reports bad input and leaves
-// the parameters and its state exactly as they were.
+// TestBadGradient checks that every optimizer reports a NaN or an infinity
+// in the gradient with an error naming the first bad entry as it is, panics
+// on a length mismatch with a message giving the lengths, and in both cases
+// leaves the parameters and its state exactly as they were.
 func TestBadGradient(t *testing.T) {
 	const n = 11
 	nan := math.NaN()
@@ -97,36 +112,36 @@ func TestBadGradient(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var before bytes.Buffer
-			if err := opt.Save(&before); err != nil {
-				t.Fatal(err)
-			}
-			x0, lr0 := slices.Clone(x), opt.LearningRate()
+			unchanged := snapshot(t, opt, x)
 			for _, bad := range []struct {
-				name string
-				x, g []float64
-				want error
+				name   string
+				x, g   []float64
+				msg    string // in the error, or the panic
+				panics bool
 			}{
-				{"short x", x[:n-1], g, ErrLength},
-				{"short grad", x, g[:n-1], ErrLength},
-				{"long grad", x, append(slices.Clone(g), 1), ErrLength},
-				{"nil", nil, nil, ErrLength},
-				{"NaN first", x, withAt(g, 0, nan), ErrNonFinite},
-				{"NaN last", x, withAt(g, n-1, nan), ErrNonFinite},
-				{"+Inf", x, withAt(g, 5, math.Inf(1)), ErrNonFinite},
-				{"-Inf", x, withAt(g, 9, math.Inf(-1)), ErrNonFinite},
+				{"NaN first", x, withAt(g, 0, nan), "grad[0] = NaN", false},
+				{"NaN last", x, withAt(g, n-1, nan), "grad[10] = NaN", false},
+				{"+Inf", x, withAt(g, 5, math.Inf(1)), "grad[5] = +Inf", false},
+				{"-Inf", x, withAt(g, 9, math.Inf(-1)), "grad[9] = -Inf", false},
+				{"+Inf then NaN", x, withAt(withAt(g, 2, math.Inf(1)), 7, nan), "grad[2] = +Inf", false},
+				{"short x", x[:n-1], g, "built for 11 parameters, len(x) = 10, len(grad) = 11", true},
+				{"short grad", x, g[:n-1], "built for 11 parameters, len(x) = 11, len(grad) = 10", true},
+				{"long grad", x, append(slices.Clone(g), 1), "built for 11 parameters, len(x) = 11, len(grad) = 12", true},
+				{"nil", nil, nil, "built for 11 parameters, len(x) = 0, len(grad) = 0", true},
 			} {
-				err := opt.Step(bad.x, bad.g)
-				if !errors.Is(err, bad.want) {
-					t.Errorf("%s: error %v, want %v", bad.name, err, bad.want)
+				var err error
+				msg := panicMessage(func() { err = opt.Step(bad.x, bad.g) })
+				switch {
+				case bad.panics:
+					if !strings.HasPrefix(msg, "firstorder: ") || !strings.Contains(msg, bad.msg) {
+						t.Errorf("%s: panic %q, want a firstorder panic naming %q", bad.name, msg, bad.msg)
+					}
+				case msg != "":
+					t.Errorf("%s: panic %q", bad.name, msg)
+				case !errors.Is(err, ErrNonFinite) || !strings.HasPrefix(err.Error(), "firstorder: ") || !strings.Contains(err.Error(), bad.msg):
+					t.Errorf("%s: error %v, want ErrNonFinite naming %q", bad.name, err, bad.msg)
 				}
-				var after bytes.Buffer
-				if err := opt.Save(&after); err != nil {
-					t.Fatal(err)
-				}
-				if !sameBits(x, x0) || !bytes.Equal(before.Bytes(), after.Bytes()) || opt.LearningRate() != lr0 {
-					t.Fatalf("%s: parameters or state changed", bad.name)
-				}
+				unchanged(bad.name)
 			}
 			if err := opt.Step(x, g); err != nil {
 				t.Errorf("good step after bad ones: %v", err)
@@ -135,10 +150,42 @@ func TestBadGradient(t *testing.T) {
 	}
 }
 
+// snapshot records x, opt's saved state and its learning rate, and returns a
+// function that fails the test if any has changed since.
+func snapshot(t *testing.T, opt Optimizer, x []float64) func(what string) {
+	t.Helper()
+	var before bytes.Buffer
+	if err := opt.Save(&before); err != nil {
+		t.Fatal(err)
+	}
+	x0, lr0 := slices.Clone(x), opt.LearningRate()
+	return func(what string) {
+		t.Helper()
+		var after bytes.Buffer
+		if err := opt.Save(&after); err != nil {
+			t.Fatal(err)
+		}
+		if !sameBits(x, x0) || !bytes.Equal(before.Bytes(), after.Bytes()) || opt.LearningRate() != lr0 {
+			t.Fatalf("%s: parameters or state changed", what)
+		}
+	}
+}
+
 func withAt(v []float64, i int, val float64) []float64 {
 	w := slices.Clone(v)
 	w[i] = val
 	return w
+}
+
+// panicMessage returns the message f panics with, or "" if it returns.
+func panicMessage(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	f()
+	return ""
 }
 
 func TestSetLearningRate(t *testing.T) {
@@ -166,40 +213,168 @@ func TestSetLearningRate(t *testing.T) {
 	}
 }
 
-// TestZero checks that Zero gives an explicit 0 where 0 would mean a default.
-func TestZero(t *testing.T) {
-	if Zero != 0 || !math.Signbit(Zero) {
-		t.Fatal("Zero is not negative zero")
+// TestZeroMeansZero checks that a decay rate, momentum or weight decay of 0
+// is 0, not a default: each case steps a sequence of gradients and compares
+// every step with the closed form of the update with that field at 0 (which
+// the same settings with a default of 0.9 or 0.999 would miss).
+func TestZeroMeansZero(t *testing.T) {
+	const lr = 0.1
+	gs := [][]float64{{1, -2e-3, 0, 30}, {-0.5, 4e-3, 0, 31}, {2, -1e-3, 0, -29}}
+	signStep := func(_ int, g []float64, i int) float64 { return -lr * g[i] / (math.Abs(g[i]) + 1e-8) }
+	for _, c := range []struct {
+		name  string
+		build func(n int) (Optimizer, error)
+		step  func(k int, g []float64, i int) float64 // Δθᵢ at step k = 0, 1, …
+	}{
+		// β₁ = β₂ = 0: m = g and v = g², so every step is lr·g/(|g|+ε).
+		{"Adam β=0", func(n int) (Optimizer, error) { return NewAdam(n, AdamSettings{LR: lr}) }, signStep},
+		{"AdamW β=0 λ=0", func(n int) (Optimizer, error) { return NewAdamW(n, AdamWSettings{LR: lr}) }, signStep},
+		{"Adamax β=0", func(n int) (Optimizer, error) { return NewAdamax(n, AdamaxSettings{LR: lr}) }, signStep},
+		{"NAdam β=0", func(n int) (Optimizer, error) { return NewNAdam(n, NAdamSettings{LR: lr}) }, signStep},
+		{"RMSprop α=0", func(n int) (Optimizer, error) { return NewRMSprop(n, RMSpropSettings{LR: lr}) }, signStep},
+		// β₂ = 0 makes ρ∞ = 1: never rectified, always the momentum step lr·m̂ = lr·g.
+		{"RAdam β=0", func(n int) (Optimizer, error) { return NewRAdam(n, RAdamSettings{LR: lr}) },
+			func(_ int, g []float64, i int) float64 { return -lr * g[i] }},
+		// m = g, so s = (g − m)² + ε = ε and the step is lr·g/(√ε + ε).
+		{"AdaBelief β=0", func(n int) (Optimizer, error) { return NewAdaBelief(n, AdaBeliefSettings{LR: lr}) },
+			func(_ int, g []float64, i int) float64 { return -lr * g[i] / (math.Sqrt(1e-16) + 1e-16) }},
+		// β₁ = 0 alone: m̂ = g, v̂ = (1−β₂)Σ β₂^(k−j) g_j² / (1−β₂^k).
+		{"Adam β₁=0", func(n int) (Optimizer, error) {
+			s := DefaultAdamSettings()
+			s.LR, s.Beta1 = lr, 0
+			return NewAdam(n, s)
+		}, func(k int, g []float64, i int) float64 {
+			var v float64
+			for j := 0; j <= k; j++ {
+				v += 0.001 * math.Pow(0.999, float64(k-j)) * gs[j][i] * gs[j][i]
+			}
+			return -lr * g[i] / (math.Sqrt(v/(1-math.Pow(0.999, float64(k+1)))) + 1e-8)
+		}},
+		// ψ = 0: μ = β₁/2 at every step, so at step 1 (Π = μ, d = |g| + ε)
+		// Δ = −lr·g/d − lr·μ/(1−μ²)·(1−β₁)g/d.
+		{"NAdam ψ=0", func(n int) (Optimizer, error) {
+			s := DefaultNAdamSettings()
+			s.LR, s.MomentumDecay = lr, 0
+			return NewNAdam(n, s)
+		}, func(k int, g []float64, i int) float64 {
+			if k > 0 {
+				return math.NaN() // checked at the first step only
+			}
+			mu := 0.45
+			d := math.Abs(g[i]) + 1e-8
+			return -lr*g[i]/d - lr*mu/(1-mu*mu)*0.1*g[i]/d
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opt, err := c.build(4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := []float64{1, 2, 3, 4}
+			for k, g := range gs {
+				before := slices.Clone(x)
+				if err := opt.Step(x, g); err != nil {
+					t.Fatal(err)
+				}
+				for i := range x {
+					want := c.step(k, g, i)
+					if math.IsNaN(want) {
+						continue
+					}
+					if got := x[i] - before[i]; math.Abs(got-want) > 1e-14*(math.Abs(want)+math.Abs(before[i])) {
+						t.Errorf("step %d, θ[%d]: Δ = %v, want %v", k, i, got, want)
+					}
+				}
+			}
+		})
 	}
-	if orDefault(0, 7) != 7 || orDefault(Zero, 7) != 0 || math.Signbit(orDefault(Zero, 7)) || orDefault(3, 7) != 3 {
-		t.Fatal("orDefault")
+}
+
+// TestZeroWeightDecay checks that AdamW's weight decay of 0 is no decay: with
+// a zero gradient, θ stays exactly where it is, with the zero value's betas
+// and with torch's. The default decay does move it, to 1 − lr·λ.
+func TestZeroWeightDecay(t *testing.T) {
+	zero := []float64{0}
+	d := DefaultAdamWSettings()
+	d.LR, d.WeightDecay = 0.1, 0
+	decayed := DefaultAdamWSettings()
+	decayed.LR = 0.1
+	for _, c := range []struct {
+		name string
+		s    AdamWSettings
+		want float64
+	}{
+		{"zero value", AdamWSettings{LR: 0.1, WeightDecay: 0}, 1},
+		{"defaults, WeightDecay 0", d, 1},
+		{"defaults", decayed, 1 - 0.1*0.01},
+	} {
+		opt, err := NewAdamW(1, c.s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := []float64{1}
+		if err := opt.Step(x, zero); err != nil {
+			t.Fatal(err)
+		}
+		if x[0] != c.want {
+			t.Errorf("%s: θ = %v after a zero gradient, want %v", c.name, x[0], c.want)
+		}
 	}
 
-	// AdamW with no decay is Adam, bit for bit.
-	a, _ := NewAdam(5, AdamSettings{LR: 0.1})
-	w, _ := NewAdamW(5, AdamWSettings{LR: 0.1, WeightDecay: Zero})
-	d, _ := NewAdamW(5, AdamWSettings{LR: 0.1})
-	xa, xw, xd := []float64{1, 2, 3, 4, 5}, []float64{1, 2, 3, 4, 5}, []float64{1, 2, 3, 4, 5}
+	// AdamW without decay is Adam, bit for bit.
+	a, _ := NewAdam(5, adamLR(0.1))
+	w, _ := NewAdamW(5, d)
+	xa, xw := []float64{1, 2, 3, 4, 5}, []float64{1, 2, 3, 4, 5}
 	for k := range 5 {
 		g := []float64{float64(k), -1, 0.5, 2, -3}
 		a.Step(xa, g)
 		w.Step(xw, g)
-		d.Step(xd, g)
 	}
 	if !sameBits(xa, xw) {
-		t.Errorf("AdamW{WeightDecay: Zero} differs from Adam: %v, %v", xw, xa)
+		t.Errorf("AdamW with WeightDecay 0 differs from Adam: %v, %v", xw, xa)
 	}
-	if sameBits(xa, xd) {
-		t.Error("AdamW's default weight decay had no effect")
-	}
+}
 
-	// Adam with β₁ = 0 steps along g/(√v̂ + ε) with no momentum: after
-	// gradients 1 and −1 the second step is lr·1/(1+ε)·… back toward 0.
-	b, _ := NewAdam(1, AdamSettings{LR: 0.1, Beta1: Zero, Eps: Zero})
-	x := []float64{0}
-	b.Step(x, []float64{1})
-	b.Step(x, []float64{-1})
-	if math.Abs(x[0]) > 1e-15 {
-		t.Errorf("Adam with β₁ = 0: x = %v after steps of +g and −g, want 0", x[0])
+// TestZeroDefaults checks the fields where 0 is not a meaningful value and so
+// means the default: a learning rate (torch's per optimizer) and ε. Negative
+// zero, the old explicit-zero value, is zero too. With ε = 0 a zero gradient
+// entry would give 0/0 = NaN; the default keeps it at 0.
+func TestZeroDefaults(t *testing.T) {
+	negZero := math.Copysign(0, -1)
+	for _, c := range []struct {
+		name    string
+		opt     Optimizer
+		lr, eps float64 // the defaults
+	}{
+		{"Adam", mustOpt(NewAdam(2, AdamSettings{Beta1: 0.9, Beta2: 0.999})), 1e-3, 1e-8},
+		{"Adam −0", mustOpt(NewAdam(2, AdamSettings{LR: negZero, Beta1: 0.9, Beta2: 0.999, Eps: negZero})), 1e-3, 1e-8},
+		{"Adamax", mustOpt(NewAdamax(2, AdamaxSettings{Beta1: 0.9, Beta2: 0.999})), 2e-3, 1e-8},
+		{"RMSprop", mustOpt(NewRMSprop(2, RMSpropSettings{Alpha: 0.99})), 1e-2, 1e-8},
+		{"Adagrad", mustOpt(NewAdagrad(2, AdagradSettings{})), 1e-2, 1e-10},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.opt.LearningRate() != c.lr {
+				t.Errorf("learning rate %v, want %v", c.opt.LearningRate(), c.lr)
+			}
+			// With g = ε, the first step of every one of these is
+			// lr·g/(|g|·k + ε) with k = 1 (Adam, Adamax after correction),
+			// √(1−α) (RMSprop) or 1 (Adagrad): 0.5·lr or near it, where ε = 0
+			// would give lr·g/(|g|k).
+			x := []float64{0, 0}
+			if err := c.opt.Step(x, []float64{0, c.eps}); err != nil {
+				t.Fatal(err)
+			}
+			if x[0] != 0 {
+				t.Errorf("zero gradient entry moved θ to %v", x[0])
+			}
+			k := 1.0
+			if c.name == "RMSprop" {
+				k = math.Sqrt(0.01)
+			}
+			want := -c.lr * c.eps / (c.eps*k + c.eps)
+			if math.Abs(x[1]-want) > 1e-12*math.Abs(want) {
+				t.Errorf("step %v with g = %v, want %v (ε = %v)", x[1], c.eps, want, c.eps)
+			}
+		})
 	}
 }

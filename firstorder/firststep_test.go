@@ -18,22 +18,42 @@ func TestFirstStep(t *testing.T) {
 		opt  func() (Optimizer, error)
 		step func(g float64) float64 // closed form of the first Δθ
 	}{
-		{"Adam", func() (Optimizer, error) { return NewAdam(len(g), AdamSettings{LR: lr}) },
+		{"Adam", func() (Optimizer, error) { return NewAdam(len(g), adamLR(lr)) },
 			func(g float64) float64 { return -lr * g / (math.Abs(g) + eps) }},
-		{"AdamW", func() (Optimizer, error) { return NewAdamW(len(g), AdamWSettings{LR: lr, WeightDecay: Zero}) },
-			func(g float64) float64 { return -lr * g / (math.Abs(g) + eps) }},
-		{"Adam-amsgrad", func() (Optimizer, error) { return NewAdam(len(g), AdamSettings{LR: lr, AMSGrad: true}) },
-			func(g float64) float64 { return -lr * g / (math.Abs(g) + eps) }},
-		{"Adamax", func() (Optimizer, error) { return NewAdamax(len(g), AdamaxSettings{LR: lr}) },
-			func(g float64) float64 { return -lr * g / (math.Abs(g) + eps) }},
-		{"NAdam", func() (Optimizer, error) { return NewNAdam(len(g), NAdamSettings{LR: lr}) },
+		{"AdamW", func() (Optimizer, error) {
+			s := DefaultAdamWSettings()
+			s.LR, s.WeightDecay = lr, 0
+			return NewAdamW(len(g), s)
+		}, func(g float64) float64 { return -lr * g / (math.Abs(g) + eps) }},
+		{"Adam-amsgrad", func() (Optimizer, error) {
+			s := adamLR(lr)
+			s.AMSGrad = true
+			return NewAdam(len(g), s)
+		}, func(g float64) float64 { return -lr * g / (math.Abs(g) + eps) }},
+		{"Adamax", func() (Optimizer, error) {
+			s := DefaultAdamaxSettings()
+			s.LR = lr
+			return NewAdamax(len(g), s)
+		}, func(g float64) float64 { return -lr * g / (math.Abs(g) + eps) }},
+		{"NAdam", func() (Optimizer, error) {
+			s := DefaultNAdamSettings()
+			s.LR = lr
+			return NewNAdam(len(g), s)
+		},
 			// −lr·g/d·(1 + (1−β₁)μ₂/(1−μ₁μ₂)), d = |g| + ε.
 			func(g float64) float64 {
 				return -lr * g / (math.Abs(g) + eps) * (1 + (1-b1)*mu(2)/(1-mu(1)*mu(2)))
 			}},
-		{"RAdam", func() (Optimizer, error) { return NewRAdam(len(g), RAdamSettings{LR: lr}) },
-			func(g float64) float64 { return -lr * g }}, // ρ₁ = 1: unrectified momentum step
-		{"AdaBelief", func() (Optimizer, error) { return NewAdaBelief(len(g), AdaBeliefSettings{LR: lr}) },
+		{"RAdam", func() (Optimizer, error) {
+			s := DefaultRAdamSettings()
+			s.LR = lr
+			return NewRAdam(len(g), s)
+		}, func(g float64) float64 { return -lr * g }}, // ρ₁ = 1: unrectified momentum step
+		{"AdaBelief", func() (Optimizer, error) {
+			s := DefaultAdaBeliefSettings()
+			s.LR = lr
+			return NewAdaBelief(len(g), s)
+		},
 			// s₁ = (1−β₂)(0.9g)² + ε, ŝ = s₁/(1−β₂).
 			func(g float64) float64 {
 				s := (1-b2)*0.81*g*g + 1e-16
@@ -60,11 +80,18 @@ func TestFirstStep(t *testing.T) {
 
 	// Without the correction Adam's first step would be
 	// lr·(1−β₁)g/(√(1−β₂)|g| + ε) ≈ 3.16·lr: the correction matters.
-	opt, _ := NewAdam(1, AdamSettings{LR: lr})
+	opt, _ := NewAdam(1, adamLR(lr))
 	x := []float64{0}
 	opt.Step(x, []float64{1})
 	uncorrected := lr * (1 - b1) / (math.Sqrt(1-b2) + eps)
 	if r := uncorrected / -x[0]; !(r > 3 && r < 3.2) {
 		t.Errorf("uncorrected/corrected first step = %v, want ≈ 3.16", r)
 	}
+}
+
+// adamLR returns torch's Adam defaults with learning rate lr.
+func adamLR(lr float64) AdamSettings {
+	s := DefaultAdamSettings()
+	s.LR = lr
+	return s
 }

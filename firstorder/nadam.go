@@ -4,26 +4,34 @@ import "math"
 
 var _ Optimizer = (*NAdam)(nil)
 
-// NAdamSettings configures NAdam. The zero value is torch.optim.NAdam's
-// defaults.
+// NAdamSettings configures NAdam. DefaultNAdamSettings returns
+// torch.optim.NAdam's defaults; the zero value differs from them in Beta1,
+// Beta2 and MomentumDecay, which are 0 there.
 type NAdamSettings struct {
 	// LR is the learning rate. If LR is 0 it is defaulted to 2e-3.
 	LR float64
 
 	// Beta1 and Beta2 are the decay rates in [0, 1) of the moment averages.
-	// If 0 they are defaulted to 0.9 and 0.999; use Zero for an explicit 0.
+	// 0 means no averaging.
 	Beta1, Beta2 float64
 
-	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-8.
+	// Eps is ε > 0, added to the denominator. If Eps is 0 it is defaulted to
+	// 1e-8.
 	Eps float64
 
-	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
-	// is 0.
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. 0 means
+	// none.
 	WeightDecay float64
 
-	// MomentumDecay is ψ ≥ 0 of the momentum schedule. If 0 it is defaulted
-	// to 4e-3; use Zero for a constant μ = β₁/2.
+	// MomentumDecay is ψ ≥ 0 of the momentum schedule. 0 means a constant
+	// μ = β₁/2.
 	MomentumDecay float64
+}
+
+// DefaultNAdamSettings returns torch.optim.NAdam's defaults: LR 2e-3, Beta1
+// 0.9, Beta2 0.999, Eps 1e-8, no weight decay, MomentumDecay 4e-3.
+func DefaultNAdamSettings() NAdamSettings {
+	return NAdamSettings{LR: 2e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, MomentumDecay: 4e-3}
 }
 
 // NAdam is Adam with Nesterov momentum (Dozat, 2016), as torch.optim.NAdam.
@@ -50,19 +58,15 @@ type NAdam struct {
 // invalid.
 func NewNAdam(n int, s NAdamSettings) (*NAdam, error) {
 	const kind = "NAdam"
-	s.LR = orDefault(s.LR, 2e-3)
-	s.Beta1 = orDefault(s.Beta1, 0.9)
-	s.Beta2 = orDefault(s.Beta2, 0.999)
-	s.Eps = orDefault(s.Eps, 1e-8)
-	s.WeightDecay = orDefault(s.WeightDecay, 0)
-	s.MomentumDecay = orDefault(s.MomentumDecay, 4e-3)
+	s.LR = withDefault(s.LR, 2e-3)
+	s.Eps = withDefault(s.Eps, 1e-8)
 	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
 		return nil, err
 	}
 	if err := checkNonNeg(kind, "MomentumDecay", s.MomentumDecay); err != nil {
 		return nil, err
 	}
-	st, err := newState(kind, n, s.LR, 2, 1)
+	st, err := newState(kind, n, s.LR, 1, signed, square)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +97,7 @@ func (o *NAdam) Step(x, grad []float64) error {
 	prod := o.scalars[0]
 	cg := -o.lr * (1 - mu) / (1 - prod)
 	cm := -o.lr * muNext / (1 - float64(prod*muNext))
-	m, v := o.bufs[0][:len(x)], o.bufs[1][:len(x)]
+	grad, m, v := grad[:len(x)], o.bufs[0][:len(x)], o.bufs[1][:len(x)]
 	for i, g := range grad {
 		if wd != 0 {
 			g += float64(wd * x[i])

@@ -1,10 +1,10 @@
 package firstorder
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 
 	"github.com/curvkit/curvkit/internal/numerr"
 	"github.com/curvkit/curvkit/internal/vec"
@@ -15,10 +15,11 @@ import (
 // training loop switches optimizer by changing the line that builds it.
 type Optimizer interface {
 	// Step updates the parameters x in place from the gradient grad of the
-	// loss at x. It returns an error wrapping ErrLength if len(x) or
-	// len(grad) differs from Len, or ErrNonFinite if grad holds a NaN or
-	// an infinity; x and the optimizer's state are then left unchanged.
-	// Step does not allocate.
+	// loss at x. It returns an error wrapping ErrNonFinite if grad holds a
+	// NaN or an infinity, and then leaves x and the optimizer's state
+	// unchanged. Step panics if len(x) or len(grad) differs from Len: the
+	// caller built both slices, so a mismatch is a programming error. Step
+	// does not allocate.
 	Step(x, grad []float64) error
 
 	// Reset returns the optimizer to the state it was built in: step count
@@ -51,58 +52,43 @@ type Optimizer interface {
 	Load(r io.Reader) error
 }
 
-var (
-	// ErrLength is wrapped by the errors Step returns when the parameter or
-	// gradient length differs from the optimizer's.
-	ErrLength = errors.New("firstorder: length mismatch")
-
-	// ErrNonFinite is wrapped by the errors Step returns when the gradient
-	// holds a NaN or an infinity. It is the same value as
-	// curvature.ErrNonFinite, so one errors.Is test covers every package.
-	ErrNonFinite = numerr.NonFinite
-)
-
-// Zero is an explicit zero for settings fields. A field left at 0 takes its
-// documented default; a field set to Zero is exactly 0 even where the default
-// is not, for example Beta1: Zero turns off Adam's first-moment averaging and
-// WeightDecay: Zero turns off AdamW's decay. Zero is negative zero, which
-// compares equal to 0 and differs from it only in its sign bit.
-var Zero = math.Copysign(0, -1)
-
-// orDefault returns def if v is the zero value (+0) and v otherwise, reading
-// Zero (−0) as an explicit 0.
-func orDefault(v, def float64) float64 {
-	if v == 0 {
-		if math.Signbit(v) {
-			return 0
-		}
-		return def
-	}
-	return v
-}
+// ErrNonFinite is wrapped by the errors Step returns when the gradient holds
+// a NaN or an infinity. It is the same value as curvature.ErrNonFinite, so
+// one errors.Is test covers every package.
+var ErrNonFinite = numerr.NonFinite
 
 // state is what every optimizer has: its length, step count, learning rate,
 // and the moment buffers and scalars that Save and Load move. Optimizers embed
 // it and add their settings and Step.
 type state struct {
-	kind    string      // name written in saved state; includes the variant
-	n       int         // number of parameters
-	steps   int         // successful steps since build, Reset or Load
-	lr      float64     // learning rate of the next step
-	lr0     float64     // learning rate from the settings, restored by Reset
-	bufs    [][]float64 // moment buffers, in the documented order
-	scalars []float64   // scalar state such as NAdam's μ product
+	kind     string      // name written in saved state; includes the variant
+	n        int         // number of parameters
+	steps    int         // successful steps since build, Reset or Load
+	lr       float64     // learning rate of the next step
+	lr0      float64     // learning rate from the settings, restored by Reset
+	bufs     [][]float64 // moment buffers, in the documented order
+	bufKinds []bufKind   // what each buffer holds, for Load's checks
+	scalars  []float64   // scalar state such as NAdam's μ product, in [0, 1]
 }
 
-// newState checks n and lr and allocates nbufs zeroed buffers of length n.
-func newState(kind string, n int, lr float64, nbufs, nscalars int) (state, error) {
+// bufKind says what a moment buffer holds, which Load checks.
+type bufKind bool
+
+const (
+	signed bufKind = false // a first moment or momentum: any finite value
+	square bufKind = true  // a sum, average or maximum of squares: ≥ 0, or its root is NaN
+)
+
+// newState checks n and lr and allocates one zeroed buffer of length n per
+// entry of kinds.
+func newState(kind string, n int, lr float64, nscalars int, kinds ...bufKind) (state, error) {
 	if n < 1 {
 		return state{}, fmt.Errorf("firstorder: %s: number of parameters is %d, want at least 1", kind, n)
 	}
 	if err := checkLR(kind, lr); err != nil {
 		return state{}, err
 	}
-	s := state{kind: kind, n: n, lr: lr, lr0: lr, bufs: make([][]float64, nbufs), scalars: make([]float64, nscalars)}
+	s := state{kind: kind, n: n, lr: lr, lr0: lr, bufs: make([][]float64, len(kinds)), bufKinds: kinds, scalars: make([]float64, nscalars)}
 	for i := range s.bufs {
 		s.bufs[i] = make([]float64, n)
 	}
@@ -138,17 +124,27 @@ func (s *state) reset() {
 	clear(s.scalars)
 }
 
-// check reports whether Step may proceed with x and grad.
+// check panics if x or grad has the wrong length and reports whether grad
+// is finite, so that Step may proceed.
 func (s *state) check(x, grad []float64) error {
-	if len(x) != s.n || len(grad) != s.n {
-		return fmt.Errorf("%w: %s built for %d parameters, got len(x) = %d and len(grad) = %d",
-			ErrLength, s.kind, s.n, len(x), len(grad))
+	checkLen(s.kind, s.n, x, grad)
+	return checkFinite(s.kind, grad)
+}
+
+// checkLen panics unless x and grad both have length n.
+func checkLen(kind string, n int, x, grad []float64) {
+	if len(x) != n || len(grad) != n {
+		panic(fmt.Sprintf("firstorder: %s: built for %d parameters, len(x) = %d, len(grad) = %d", kind, n, len(x), len(grad)))
 	}
-	if !vec.AllFinite(grad) {
-		i := firstNotFinite(grad)
-		return fmt.Errorf("%w: grad[%d] = %v", ErrNonFinite, i, grad[i])
+}
+
+// checkFinite returns an error naming the first NaN or infinity in grad.
+func checkFinite(kind string, grad []float64) error {
+	if vec.AllFinite(grad) {
+		return nil
 	}
-	return nil
+	i := firstNotFinite(grad)
+	return fmt.Errorf("firstorder: %s: grad[%d] = %v: %w", kind, i, grad[i], ErrNonFinite)
 }
 
 // firstNotFinite returns the index of the first NaN or infinity in g, or -1.
@@ -172,6 +168,36 @@ func checkLR(kind string, lr float64) error {
 func checkBeta(kind, field string, b float64) error {
 	if !(b >= 0 && b < 1) {
 		return fmt.Errorf("firstorder: %s: %s = %v is outside [0, 1)", kind, field, b)
+	}
+	return nil
+}
+
+// isNil reports whether v is nil or holds a nil pointer, such as the *Adam
+// that a failed NewAdam returns.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// withDefault returns def if v is 0 and v otherwise. It is the rule of the
+// settings fields for which 0 is not a meaningful value (learning rates, ε);
+// where 0 is meaningful (decay rates, momentum, weight decay) 0 means 0.
+func withDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// checkEps reports an ε that is not positive and finite. The updates divide
+// by √v + ε with v ≥ 0, so ε > 0 is what keeps a zero gradient entry from
+// giving 0/0.
+func checkEps(kind string, eps float64) error {
+	if !(eps > 0) || math.IsInf(eps, 1) {
+		return fmt.Errorf("firstorder: %s: Eps = %v is not a finite number > 0", kind, eps)
 	}
 	return nil
 }

@@ -15,7 +15,9 @@ func ExampleNewAdam() {
 	f := functions.ExtendedRosenbrock{}
 	x := []float64{-1.2, 1}
 	grad := make([]float64, len(x))
-	opt, err := firstorder.NewAdam(len(x), firstorder.AdamSettings{LR: 0.02})
+	settings := firstorder.DefaultAdamSettings() // torch.optim.Adam's
+	settings.LR = 0.02
+	opt, err := firstorder.NewAdam(len(x), settings)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -42,7 +44,9 @@ func ExampleOptimizer() {
 			return firstorder.NewSGD(n, firstorder.SGDSettings{LR: 0.01, Momentum: 0.9})
 		},
 		"Adam": func(n int) (firstorder.Optimizer, error) {
-			return firstorder.NewAdam(n, firstorder.AdamSettings{LR: 0.01})
+			s := firstorder.DefaultAdamSettings()
+			s.LR = 0.01
+			return firstorder.NewAdam(n, s)
 		},
 	}
 	for _, name := range []string{"SGD", "Momentum", "Adam"} {
@@ -74,7 +78,9 @@ func ExampleOptimizer() {
 // A linear warm-up, then cosine annealing, with gradient clipping, around
 // AdamW. The wrappers are Optimizers themselves.
 func ExampleNewScheduled() {
-	adamw, err := firstorder.NewAdamW(2, firstorder.AdamWSettings{LR: 0.1})
+	settings := firstorder.DefaultAdamWSettings()
+	settings.LR = 0.1
+	adamw, err := firstorder.NewAdamW(2, settings)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -123,7 +129,8 @@ func ExampleOptimizer_save() {
 			}
 		}
 	}
-	settings := firstorder.NAdamSettings{LR: 0.01}
+	settings := firstorder.DefaultNAdamSettings()
+	settings.LR = 0.01
 
 	whole, _ := firstorder.NewNAdam(2, settings)
 	x1 := []float64{-1.2, 1}
@@ -145,4 +152,32 @@ func ExampleOptimizer_save() {
 	fmt.Println(resumed.Steps(), x1[0] == x2[0] && x1[1] == x2[1])
 	// Output:
 	// 200 true
+}
+
+// Settings fields that are 0 are 0 where 0 means something: the zero value of
+// AdamWSettings has no weight decay (and no moment averaging). torch's
+// defaults, a decay of 1e-2 among them, come from DefaultAdamWSettings.
+func ExampleDefaultAdamWSettings() {
+	torchs := firstorder.DefaultAdamWSettings()
+	torchs.LR = 0.1
+	for _, c := range []struct {
+		name     string
+		settings firstorder.AdamWSettings
+	}{
+		{"AdamWSettings{LR: 0.1}", firstorder.AdamWSettings{LR: 0.1}},
+		{"DefaultAdamWSettings(), LR 0.1", torchs},
+	} {
+		opt, err := firstorder.NewAdamW(1, c.settings)
+		if err != nil {
+			log.Fatal(err)
+		}
+		x := []float64{1}
+		if err := opt.Step(x, []float64{0}); err != nil { // a zero gradient
+			log.Fatal(err)
+		}
+		fmt.Printf("%-31s θ = %v\n", c.name, x[0])
+	}
+	// Output:
+	// AdamWSettings{LR: 0.1}          θ = 1
+	// DefaultAdamWSettings(), LR 0.1  θ = 0.999
 }

@@ -4,22 +4,31 @@ import "math"
 
 var _ Optimizer = (*RAdam)(nil)
 
-// RAdamSettings configures RAdam. The zero value is torch.optim.RAdam's
-// defaults.
+// RAdamSettings configures RAdam. DefaultRAdamSettings returns
+// torch.optim.RAdam's defaults; the zero value differs from them in Beta1
+// and Beta2, which are 0 there.
 type RAdamSettings struct {
 	// LR is the learning rate. If LR is 0 it is defaulted to 1e-3.
 	LR float64
 
 	// Beta1 and Beta2 are the decay rates in [0, 1) of the moment averages.
-	// If 0 they are defaulted to 0.9 and 0.999; use Zero for an explicit 0.
+	// 0 means no averaging; with Beta2 = 0 the variance is never
+	// rectifiable (ρ∞ = 1), so every step is the momentum step.
 	Beta1, Beta2 float64
 
-	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-8.
+	// Eps is ε > 0, added to the denominator. If Eps is 0 it is defaulted to
+	// 1e-8.
 	Eps float64
 
-	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
-	// is 0.
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. 0 means
+	// none.
 	WeightDecay float64
+}
+
+// DefaultRAdamSettings returns torch.optim.RAdam's defaults: LR 1e-3, Beta1
+// 0.9, Beta2 0.999, Eps 1e-8, no weight decay.
+func DefaultRAdamSettings() RAdamSettings {
+	return RAdamSettings{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 }
 
 // RAdam is rectified Adam (Liu et al., 2020), as torch.optim.RAdam. With
@@ -41,15 +50,12 @@ type RAdam struct {
 // invalid.
 func NewRAdam(n int, s RAdamSettings) (*RAdam, error) {
 	const kind = "RAdam"
-	s.LR = orDefault(s.LR, 1e-3)
-	s.Beta1 = orDefault(s.Beta1, 0.9)
-	s.Beta2 = orDefault(s.Beta2, 0.999)
-	s.Eps = orDefault(s.Eps, 1e-8)
-	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	s.LR = withDefault(s.LR, 1e-3)
+	s.Eps = withDefault(s.Eps, 1e-8)
 	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
 		return nil, err
 	}
-	st, err := newState(kind, n, s.LR, 2, 0)
+	st, err := newState(kind, n, s.LR, 0, signed, square)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +84,7 @@ func (o *RAdam) Step(x, grad []float64) error {
 		rect = math.Sqrt((rho - 4) * (rho - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rho))
 		bc2s = math.Sqrt(bc2)
 	}
-	m, v := o.bufs[0][:len(x)], o.bufs[1][:len(x)]
+	grad, m, v := grad[:len(x)], o.bufs[0][:len(x)], o.bufs[1][:len(x)]
 	for i, g := range grad {
 		if wd != 0 {
 			g += float64(wd * x[i])

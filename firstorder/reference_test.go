@@ -75,74 +75,93 @@ func readReference(t *testing.T) *reference {
 	return r
 }
 
-// torchSettings builds our optimizer from torch's keyword arguments. A value
-// of 0 becomes Zero, so explicit zeros stay zeros; absent keys keep our
+// torchSettings builds our optimizer from torch's keyword arguments as a
+// torch user would: from the Default…Settings of the optimizer (the zero
+// value for SGD and Adagrad, whose torch defaults are all 0 but for those of
+// LR and ε), setting what the keyword arguments set. Absent keys keep our
 // defaults, which must then be torch's.
 func torchSettings(name string, n int, kw map[string]any) (Optimizer, error) {
-	f := func(key string) float64 {
-		v, ok := kw[key]
-		if !ok {
-			return 0
+	f := func(dst *float64, key string) {
+		if v, ok := kw[key]; ok {
+			*dst = v.(float64)
 		}
-		x := v.(float64)
-		if x == 0 {
-			return Zero
-		}
-		return x
 	}
-	b := func(key string) bool { v, _ := kw[key].(bool); return v }
-	beta := func(i int) float64 {
-		v, ok := kw["betas"]
-		if !ok {
-			return 0
+	b := func(dst *bool, key string) {
+		if v, ok := kw[key]; ok {
+			*dst = v.(bool)
 		}
-		x := v.([]any)[i].(float64)
-		if x == 0 {
-			return Zero
+	}
+	// The keywords the Adam family shares.
+	adamLike := func(lr, b1, b2, eps, wd *float64) {
+		f(lr, "lr")
+		if v, ok := kw["betas"]; ok {
+			*b1, *b2 = v.([]any)[0].(float64), v.([]any)[1].(float64)
 		}
-		return x
+		f(eps, "eps")
+		f(wd, "weight_decay")
 	}
 	switch name {
 	case "SGD":
-		return NewSGD(n, SGDSettings{LR: f("lr"), Momentum: f("momentum"), Dampening: f("dampening"),
-			WeightDecay: f("weight_decay"), Nesterov: b("nesterov")})
+		var s SGDSettings
+		f(&s.LR, "lr")
+		f(&s.Momentum, "momentum")
+		f(&s.Dampening, "dampening")
+		f(&s.WeightDecay, "weight_decay")
+		b(&s.Nesterov, "nesterov")
+		return NewSGD(n, s)
 	case "Adagrad":
-		return NewAdagrad(n, AdagradSettings{LR: f("lr"), LRDecay: f("lr_decay"), WeightDecay: f("weight_decay"),
-			InitialAccumulator: f("initial_accumulator_value"), Eps: f("eps")})
+		var s AdagradSettings
+		f(&s.LR, "lr")
+		f(&s.LRDecay, "lr_decay")
+		f(&s.WeightDecay, "weight_decay")
+		f(&s.InitialAccumulator, "initial_accumulator_value")
+		f(&s.Eps, "eps")
+		return NewAdagrad(n, s)
 	case "RMSprop":
-		return NewRMSprop(n, RMSpropSettings{LR: f("lr"), Alpha: f("alpha"), Eps: f("eps"),
-			WeightDecay: f("weight_decay"), Momentum: f("momentum"), Centered: b("centered")})
+		s := DefaultRMSpropSettings()
+		f(&s.LR, "lr")
+		f(&s.Alpha, "alpha")
+		f(&s.Eps, "eps")
+		f(&s.WeightDecay, "weight_decay")
+		f(&s.Momentum, "momentum")
+		b(&s.Centered, "centered")
+		return NewRMSprop(n, s)
 	case "Adam":
-		return NewAdam(n, AdamSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
-			WeightDecay: f("weight_decay"), AMSGrad: b("amsgrad")})
+		s := DefaultAdamSettings()
+		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
+		b(&s.AMSGrad, "amsgrad")
+		return NewAdam(n, s)
 	case "AdamW":
-		return NewAdamW(n, AdamWSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
-			WeightDecay: f("weight_decay"), AMSGrad: b("amsgrad")})
+		s := DefaultAdamWSettings()
+		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
+		b(&s.AMSGrad, "amsgrad")
+		return NewAdamW(n, s)
 	case "Adamax":
-		return NewAdamax(n, AdamaxSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
-			WeightDecay: f("weight_decay")})
+		s := DefaultAdamaxSettings()
+		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
+		return NewAdamax(n, s)
 	case "NAdam":
-		return NewNAdam(n, NAdamSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
-			WeightDecay: f("weight_decay"), MomentumDecay: f("momentum_decay")})
+		s := DefaultNAdamSettings()
+		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
+		f(&s.MomentumDecay, "momentum_decay")
+		return NewNAdam(n, s)
 	case "RAdam":
-		return NewRAdam(n, RAdamSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
-			WeightDecay: f("weight_decay")})
+		s := DefaultRAdamSettings()
+		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
+		return NewRAdam(n, s)
 	case "AdaBelief":
-		rectify, ok := kw["rectify"].(bool)
-		if !ok {
-			rectify = true // adabelief-pytorch 0.2's default
-		}
-		sgdWarmup, ok := kw["degenerated_to_sgd"].(bool)
-		if !ok {
-			sgdWarmup = true
-		}
-		decouple, ok := kw["weight_decouple"].(bool)
-		if !ok {
-			decouple = true
-		}
-		return NewAdaBelief(n, AdaBeliefSettings{LR: f("lr"), Beta1: beta(0), Beta2: beta(1), Eps: f("eps"),
-			WeightDecay: f("weight_decay"), CoupledWeightDecay: !decouple, FixedDecay: b("fixed_decay"),
-			AMSGrad: b("amsgrad"), Rectify: rectify, NoSGDWarmup: !sgdWarmup})
+		// adabelief-pytorch 0.2's defaults differ from ours in rectify.
+		s := DefaultAdaBeliefSettings()
+		s.Rectify = true
+		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
+		b(&s.FixedDecay, "fixed_decay")
+		b(&s.AMSGrad, "amsgrad")
+		b(&s.Rectify, "rectify")
+		sgdWarmup, decouple := true, true
+		b(&sgdWarmup, "degenerated_to_sgd")
+		b(&decouple, "weight_decouple")
+		s.NoSGDWarmup, s.CoupledWeightDecay = !sgdWarmup, !decouple
+		return NewAdaBelief(n, s)
 	}
 	return nil, fmt.Errorf("unknown optimizer %q", name)
 }
@@ -288,7 +307,7 @@ func TestTorchComposed(t *testing.T) {
 	ref := readReference(t)
 	c := ref.Composed
 	x := append([]float64(nil), ref.RosenbrockX0...)
-	adam, err := NewAdam(len(x), AdamSettings{LR: c.LR})
+	adam, err := NewAdam(len(x), adamLR(c.LR))
 	if err != nil {
 		t.Fatal(err)
 	}

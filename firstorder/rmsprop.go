@@ -4,30 +4,38 @@ import "math"
 
 var _ Optimizer = (*RMSprop)(nil)
 
-// RMSpropSettings configures RMSprop. The zero value is torch.optim.RMSprop's
-// defaults.
+// RMSpropSettings configures RMSprop. DefaultRMSpropSettings returns
+// torch.optim.RMSprop's defaults; the zero value differs from them in Alpha,
+// which is 0 there.
 type RMSpropSettings struct {
 	// LR is the learning rate. If LR is 0 it is defaulted to 1e-2.
 	LR float64
 
-	// Alpha is the decay rate α in [0, 1) of the squared-gradient average. If
-	// 0 it is defaulted to 0.99; use Zero for an explicit 0.
+	// Alpha is the decay rate α in [0, 1) of the squared-gradient average. 0
+	// means no averaging: s is the current gradient squared.
 	Alpha float64
 
-	// Eps is ε ≥ 0, added to the denominator. If 0 it is defaulted to 1e-8.
+	// Eps is ε > 0, added to the denominator. If Eps is 0 it is defaulted to
+	// 1e-8.
 	Eps float64
 
-	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. The default
-	// is 0.
+	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. 0 means
+	// none.
 	WeightDecay float64
 
-	// Momentum is μ in [0, 1) applied to the scaled gradient; 0 (the
-	// default) turns it off.
+	// Momentum is μ in [0, 1) applied to the scaled gradient. 0 means no
+	// momentum.
 	Momentum float64
 
 	// Centered divides by an estimate of the gradient's standard deviation,
 	// √(E[g²] − E[g]²), instead of its root mean square (Graves, 2013).
 	Centered bool
+}
+
+// DefaultRMSpropSettings returns torch.optim.RMSprop's defaults: LR 1e-2,
+// Alpha 0.99, Eps 1e-8, no weight decay, no momentum, not centered.
+func DefaultRMSpropSettings() RMSpropSettings {
+	return RMSpropSettings{LR: 1e-2, Alpha: 0.99, Eps: 1e-8}
 }
 
 // RMSprop is Hinton's root-mean-square propagation, as torch.optim.RMSprop.
@@ -41,6 +49,11 @@ type RMSpropSettings struct {
 // The update multiplies g, not g², element-wise: the seed article's formula
 // is misprinted (its pseudo-code is right). There is no bias correction, so
 // with the default α the first steps are about 10× lr.
+//
+// Centered, s − a² is a variance, ≥ 0 in exact arithmetic; where rounding
+// makes it negative (a gradient that barely changes, for example) it is
+// taken as 0, so d = ε. Torch takes the square root of the negative number
+// there and writes NaN into θ.
 type RMSprop struct {
 	state
 	s RMSpropSettings
@@ -51,15 +64,12 @@ type RMSprop struct {
 // then b if Momentum > 0.
 func NewRMSprop(n int, s RMSpropSettings) (*RMSprop, error) {
 	const kind = "RMSprop"
-	s.LR = orDefault(s.LR, 1e-2)
-	s.Alpha = orDefault(s.Alpha, 0.99)
-	s.Eps = orDefault(s.Eps, 1e-8)
-	s.WeightDecay = orDefault(s.WeightDecay, 0)
-	s.Momentum = orDefault(s.Momentum, 0)
+	s.LR = withDefault(s.LR, 1e-2)
+	s.Eps = withDefault(s.Eps, 1e-8)
 	if err := checkBeta(kind, "Alpha", s.Alpha); err != nil {
 		return nil, err
 	}
-	if err := checkNonNeg(kind, "Eps", s.Eps); err != nil {
+	if err := checkEps(kind, s.Eps); err != nil {
 		return nil, err
 	}
 	if err := checkNonNeg(kind, "WeightDecay", s.WeightDecay); err != nil {
@@ -69,7 +79,14 @@ func NewRMSprop(n int, s RMSpropSettings) (*RMSprop, error) {
 		return nil, err
 	}
 	name := kind + variant(s.Centered, "-centered") + variant(s.Momentum != 0, "-momentum")
-	st, err := newState(name, n, s.LR, 1+boolInt(s.Centered)+boolInt(s.Momentum != 0), 0)
+	bufs := []bufKind{square}
+	if s.Centered {
+		bufs = append(bufs, signed)
+	}
+	if s.Momentum != 0 {
+		bufs = append(bufs, signed)
+	}
+	st, err := newState(name, n, s.LR, 0, bufs...)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +104,7 @@ func (o *RMSprop) Step(x, grad []float64) error {
 	o.steps++
 	alpha, c := o.s.Alpha, 1-o.s.Alpha
 	wd, eps, mom, nlr := o.s.WeightDecay, o.s.Eps, o.s.Momentum, -o.lr
-	sq := o.bufs[0][:len(x)]
+	grad, sq := grad[:len(x)], o.bufs[0][:len(x)]
 	var avg, buf []float64
 	k := 1
 	if o.s.Centered {
@@ -106,7 +123,7 @@ func (o *RMSprop) Step(x, grad []float64) error {
 		if avg != nil {
 			ai := float64(avg[i]*alpha) + float64(c*g)
 			avg[i] = ai
-			si -= float64(ai * ai)
+			si = max(si-float64(ai*ai), 0)
 		}
 		d := math.Sqrt(si) + eps
 		if buf != nil {

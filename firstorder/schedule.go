@@ -40,14 +40,20 @@ func (Constant) LearningRate(_ int, base float64) float64 { return base }
 // base·γ^⌊step/Every⌋, as torch's StepLR.
 type StepDecay struct {
 	// Every ≥ 1 is the number of steps between decays (torch's step_size).
+	// It has no default.
 	Every int
-	// Gamma in (0, 1] is the factor. If 0 it is defaulted to 0.1.
+	// Gamma in (0, 1] is the factor. If Gamma is 0 it is defaulted to 0.1,
+	// torch's default (a factor of 0 would stop training).
 	Gamma float64
 }
 
-// LearningRate returns base·γ^⌊step/Every⌋.
+// LearningRate returns base·γ^⌊step/Every⌋. It panics if Every < 1, which
+// Validate (and so NewScheduled) reports as an error.
 func (s StepDecay) LearningRate(step int, base float64) float64 {
-	return base * math.Pow(orDefault(s.Gamma, 0.1), float64(step/s.Every))
+	if s.Every < 1 {
+		panic(fmt.Sprintf("firstorder: StepDecay: Every = %d, want ≥ 1", s.Every))
+	}
+	return base * math.Pow(withDefault(s.Gamma, 0.1), float64(step/s.Every))
 }
 
 // Validate reports invalid settings.
@@ -55,7 +61,7 @@ func (s StepDecay) Validate() error {
 	if s.Every < 1 {
 		return fmt.Errorf("firstorder: StepDecay: Every = %d, want ≥ 1", s.Every)
 	}
-	return checkFactor("StepDecay", "Gamma", orDefault(s.Gamma, 0.1))
+	return checkFactor("StepDecay", "Gamma", withDefault(s.Gamma, 0.1))
 }
 
 // Exponential multiplies the rate by Gamma every step, base·γ^step, as
@@ -83,7 +89,7 @@ func (s Exponential) Validate() error { return checkFactor("Exponential", "Gamma
 type Cosine struct {
 	// Steps ≥ 1 is the length of the annealing.
 	Steps int
-	// Min ≥ 0 is the final rate. The default is 0.
+	// Min ≥ 0 is the final rate. 0 means the rate ends at 0.
 	Min float64
 }
 
@@ -110,8 +116,9 @@ func (s Cosine) Validate() error {
 type Warmup struct {
 	// Steps ≥ 1 is the length of the warm-up.
 	Steps int
-	// Start in (0, 1] is the first step's fraction of base. If 0 it is
-	// defaulted to 1/3, torch's default.
+	// Start in (0, 1] is the first step's fraction of base. If Start is 0
+	// it is defaulted to 1/3, torch's default (torch requires a factor
+	// > 0).
 	Start float64
 	// Then is the schedule after the warm-up; nil means Constant.
 	Then Schedule
@@ -125,7 +132,7 @@ func (s Warmup) LearningRate(step int, base float64) float64 {
 		}
 		return s.Then.LearningRate(step-s.Steps, base)
 	}
-	start := orDefault(s.Start, 1.0/3)
+	start := withDefault(s.Start, 1.0/3)
 	return base * (start + (1-start)*float64(step)/float64(s.Steps))
 }
 
@@ -134,7 +141,7 @@ func (s Warmup) Validate() error {
 	if s.Steps < 1 {
 		return fmt.Errorf("firstorder: Warmup: Steps = %d, want ≥ 1", s.Steps)
 	}
-	if err := checkFactor("Warmup", "Start", orDefault(s.Start, 1.0/3)); err != nil {
+	if err := checkFactor("Warmup", "Start", withDefault(s.Start, 1.0/3)); err != nil {
 		return err
 	}
 	if v, ok := s.Then.(Validator); ok {

@@ -15,16 +15,16 @@ type SGDSettings struct {
 	// default of torch.optim.SGD since torch 2.0.
 	LR float64
 
-	// Momentum is μ in [0, 1); 0 (the default) turns momentum off.
+	// Momentum is μ in [0, 1). 0 means no momentum.
 	Momentum float64
 
-	// Dampening is d in [0, 1]: the momentum buffer adds (1−d)·g. The
-	// default is 0. As in torch, it does not apply to the first step,
-	// which sets the buffer to g.
+	// Dampening is d in [0, 1]: the momentum buffer adds (1−d)·g. 0 means
+	// none. As in torch, it does not apply to the first step, which sets
+	// the buffer to g.
 	Dampening float64
 
 	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient, g + λθ.
-	// The default is 0.
+	// 0 means none.
 	WeightDecay float64
 
 	// Nesterov selects torch's form of Nesterov momentum (see SGD). It
@@ -60,10 +60,7 @@ type SGD struct {
 // NewSGD returns SGD for n parameters, or an error if a setting is invalid.
 func NewSGD(n int, s SGDSettings) (*SGD, error) {
 	const kind = "SGD"
-	s.LR = orDefault(s.LR, 1e-3)
-	s.Momentum = orDefault(s.Momentum, 0)
-	s.Dampening = orDefault(s.Dampening, 0)
-	s.WeightDecay = orDefault(s.WeightDecay, 0)
+	s.LR = withDefault(s.LR, 1e-3)
 	if err := checkBeta(kind, "Momentum", s.Momentum); err != nil {
 		return nil, err
 	}
@@ -76,11 +73,11 @@ func NewSGD(n int, s SGDSettings) (*SGD, error) {
 	if s.Nesterov && (s.Momentum == 0 || s.Dampening != 0) {
 		return nil, fmt.Errorf("firstorder: SGD: Nesterov needs Momentum > 0 and Dampening = 0, have %v and %v", s.Momentum, s.Dampening)
 	}
-	nbufs := 0
+	var bufs []bufKind
 	if s.Momentum != 0 {
-		nbufs = 1
+		bufs = []bufKind{signed}
 	}
-	st, err := newState(kind+variant(s.Momentum != 0, "-momentum"), n, s.LR, nbufs, 0)
+	st, err := newState(kind+variant(s.Momentum != 0, "-momentum"), n, s.LR, 0, bufs...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +98,7 @@ func (o *SGD) Step(x, grad []float64) error {
 	case mom == 0 && wd == 0:
 		floats.AddScaled(x, nlr, grad) // x + nlr·g, unfused
 	case mom == 0:
+		grad = grad[:len(x)]
 		for i, g := range grad {
 			g += float64(wd * x[i])
 			x[i] += float64(nlr * g)
@@ -113,7 +111,7 @@ func (o *SGD) Step(x, grad []float64) error {
 		}
 		sgdMomentum(x, grad, o.bufs[0], mom, c, nlr)
 	default:
-		b := o.bufs[0][:len(x)]
+		grad, b := grad[:len(x)], o.bufs[0][:len(x)]
 		c := 1 - o.s.Dampening
 		first := o.steps == 0
 		for i, g := range grad {

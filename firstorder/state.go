@@ -19,6 +19,9 @@ const (
 
 // Save writes the state to w; see Optimizer.
 func (s *state) Save(w io.Writer) error {
+	if w == nil {
+		return fmt.Errorf("firstorder: saving %s state: nil writer", s.kind)
+	}
 	e := encoder{w: bufio.NewWriter(w), crc: crc32.NewIEEE()}
 	e.bytes([]byte(stateMagic))
 	e.u32(stateVersion)
@@ -53,6 +56,9 @@ func (s *state) Load(r io.Reader) error {
 }
 
 func (s *state) load(r io.Reader) error {
+	if r == nil {
+		return errors.New("nil reader")
+	}
 	d := decoder{r: r, crc: crc32.NewIEEE()}
 	if magic := d.bytes(len(stateMagic)); d.err == nil && string(magic) != stateMagic {
 		return errors.New("not a firstorder state")
@@ -100,12 +106,43 @@ func (s *state) load(r io.Reader) error {
 	if d.err != nil {
 		return d.err
 	}
+	// A valid checksum says the bytes are Save's, not that they make sense:
+	// a NaN or a negative second moment would reach θ on the next step.
+	for i, v := range scalars {
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("scalar %d is %v, want a value in [0, 1]", i, v)
+		}
+	}
+	for i, b := range bufs {
+		if err := checkBuffer(b, s.bufKinds[i]); err != nil {
+			return fmt.Errorf("buffer %d: %w", i, err)
+		}
+	}
 
 	s.steps = int(steps)
 	s.lr = lr
 	copy(s.scalars, scalars)
 	for i, b := range bufs {
 		copy(s.bufs[i], b)
+	}
+	return nil
+}
+
+// checkBuffer reports a value that no sequence of finite gradients leads to
+// and that would make the next step write NaN: a NaN, an infinite first
+// moment, or a negative sum or average of squares. An average of squares
+// may be +Inf (a gradient whose square overflowed); the step divides by it
+// and leaves that coordinate alone.
+func checkBuffer(b []float64, kind bufKind) error {
+	for j, v := range b {
+		switch {
+		case math.IsNaN(v):
+			return fmt.Errorf("element %d is NaN", j)
+		case kind == square && v < 0:
+			return fmt.Errorf("element %d is %v, want a value ≥ 0 (it holds squares)", j, v)
+		case kind == signed && math.IsInf(v, 0):
+			return fmt.Errorf("element %d is %v, want a finite value", j, v)
+		}
 	}
 	return nil
 }

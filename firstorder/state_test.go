@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -100,7 +101,9 @@ func TestResume(t *testing.T) {
 
 // savedAdam returns an Adam with a few steps taken and its saved state.
 func savedAdam(t testing.TB, n int) (*Adam, []byte) {
-	opt, err := NewAdam(n, AdamSettings{AMSGrad: true})
+	s := DefaultAdamSettings()
+	s.AMSGrad = true
+	opt, err := NewAdam(n, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,17 +173,12 @@ func TestLoadErrors(t *testing.T) {
 		{"truncated", build(), data[:len(data)-1], "unexpected EOF"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var before bytes.Buffer
-			c.opt.Save(&before)
+			unchanged := snapshot(t, c.opt, nil)
 			err := c.opt.Load(bytes.NewReader(c.data))
 			if err == nil || !strings.Contains(err.Error(), c.msg) {
 				t.Fatalf("error %v, want one containing %q", err, c.msg)
 			}
-			var after bytes.Buffer
-			c.opt.Save(&after)
-			if !bytes.Equal(before.Bytes(), after.Bytes()) {
-				t.Fatal("failed Load changed the state")
-			}
+			unchanged("failed Load")
 		})
 	}
 
@@ -236,4 +234,212 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal("accepted state does not save back to the same bytes")
 		}
 	})
+}
+
+// TestResumeWrappers checks that saving a wrapped optimizer, loading it into
+// a fresh one built the same way and continuing is bit-identical to the
+// uninterrupted run, when the wrappers hold state beyond the wrapped
+// optimizer's: a base rate set after building, in nested schedules.
+func TestResumeWrappers(t *testing.T) {
+	const n, k, more = 9, 13, 11
+	sgd := func() Optimizer { return mustOpt(NewSGD(n, SGDSettings{LR: 0.01, Momentum: 0.9})) }
+	adam := func() Optimizer { return mustOpt(NewAdam(n, adamLR(0.01))) }
+	for _, c := range []struct {
+		name  string
+		build func() Optimizer
+		prep  func(Optimizer) // what the first run did after building
+	}{
+		{"Scheduled base changed", func() Optimizer {
+			return mustOpt(NewScheduled(adam(), Exponential{Gamma: 0.9}))
+		}, func(o Optimizer) { o.SetLearningRate(0.02) }},
+		{"Clipped(Scheduled) base changed", func() Optimizer {
+			return mustOpt(NewClipped(mustOpt(NewScheduled(sgd(), StepDecay{Every: 4, Gamma: 0.5})), 0.5))
+		}, func(o Optimizer) { o.SetLearningRate(0.03) }},
+		{"Scheduled(Clipped) warm-up", func() Optimizer {
+			inner := mustOpt(NewClipped(adam(), 1))
+			return mustOpt(NewScheduled(inner, Warmup{Steps: 5, Then: Cosine{Steps: 20, Min: 1e-4}}))
+		}, func(o Optimizer) { o.SetLearningRate(0.05) }},
+		{"Scheduled(Scheduled) both bases changed", func() Optimizer {
+			return mustOpt(NewScheduled(mustOpt(NewScheduled(adam(), Exponential{Gamma: 0.95})), Cosine{Steps: 30}))
+		}, func(o Optimizer) {
+			o.(*Scheduled).opt.SetLearningRate(0.2)
+			o.SetLearningRate(0.04)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := make([]float64, n)
+			run := func(o Optimizer, x []float64, next func([]float64), steps int) {
+				for range steps {
+					next(g)
+					if err := o.Step(x, g); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			ref, xRef := c.build(), make([]float64, n)
+			c.prep(ref)
+			run(ref, xRef, gradStream(7, n), k+more)
+
+			first, x := c.build(), make([]float64, n)
+			c.prep(first)
+			next := gradStream(7, n)
+			run(first, x, next, k)
+			rate := first.LearningRate()
+			var saved bytes.Buffer
+			if err := first.Save(&saved); err != nil {
+				t.Fatal(err)
+			}
+			second := c.build()
+			if err := second.Load(&saved); err != nil {
+				t.Fatal(err)
+			}
+			if saved.Len() != 0 {
+				t.Fatalf("%d bytes of the state left unread", saved.Len())
+			}
+			if got := second.LearningRate(); got != rate {
+				t.Fatalf("learning rate %v after loading, %v when saved", got, rate)
+			}
+			run(second, x, next, more)
+			if !sameBits(x, xRef) {
+				t.Fatalf("resumed run differs from the uninterrupted one:\n%v\n%v", x, xRef)
+			}
+		})
+	}
+}
+
+// TestScheduledLoadErrors checks that a Scheduled optimizer refuses a state
+// that is not its own, and changes neither its base rate nor the wrapped
+// optimizer's state when the wrapped part fails.
+func TestScheduledLoadErrors(t *testing.T) {
+	const n = 4
+	build := func() *Scheduled {
+		return mustOpt(NewScheduled(mustOpt(NewAdam(n, adamLR(0.01))), Exponential{Gamma: 0.9})).(*Scheduled)
+	}
+	src := build()
+	src.SetLearningRate(0.5)
+	src.Step(make([]float64, n), []float64{1, 2, 3, 4})
+	var whole, bare bytes.Buffer
+	src.Save(&whole)
+	src.opt.Save(&bare)
+
+	for _, c := range []struct {
+		name string
+		data []byte
+		msg  string
+	}{
+		{"the wrapped optimizer's state alone", bare.Bytes(), `state is of "Adam", want "Scheduled"`},
+		{"wrapped state truncated", whole.Bytes()[:whole.Len()-3], "loading Adam state: unexpected EOF"},
+		{"wrapped state corrupt", flip(whole.Bytes(), whole.Len()-9), "loading Adam state: checksum mismatch"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dst := build()
+			unchanged := snapshot(t, dst, nil) // the base rate is in the saved state
+			err := dst.Load(bytes.NewReader(c.data))
+			if err == nil || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("error %v, want one containing %q", err, c.msg)
+			}
+			unchanged("failed Load")
+		})
+	}
+}
+
+func flip(data []byte, i int) []byte {
+	d := slices.Clone(data)
+	d[i] ^= 1
+	return d
+}
+
+// withFloat returns data, a saved state, with the float64 at offset off
+// replaced by v and the checksum recomputed: a state Save could not have
+// written that nonetheless passes the checksum.
+func withFloat(data []byte, off int, v float64) []byte {
+	d := slices.Clone(data)
+	binary.LittleEndian.PutUint64(d[off:], math.Float64bits(v))
+	binary.LittleEndian.PutUint32(d[len(d)-4:], crc32.ChecksumIEEE(d[:len(d)-4]))
+	return d
+}
+
+// TestLoadValues checks that Load refuses states with a valid checksum whose
+// values would put NaN into θ on the next step, accepts the extreme values
+// that steps can reach, and that what it accepts steps to finite θ.
+func TestLoadValues(t *testing.T) {
+	const n = 5
+	_, adamData := savedAdam(t, n)
+	// Adam-amsgrad: header, no scalars, then m, v, v_max of n floats each.
+	adamBuf := func(b, j int) int { return 8 + 4 + 1 + len("Adam-amsgrad") + 24 + 1 + 1 + (b*n+j)*8 }
+	nadam := mustOpt(NewNAdam(n, DefaultNAdamSettings()))
+	nadam.Step(make([]float64, n), []float64{1, -1, 2, 0, 3})
+	var nadamState bytes.Buffer
+	nadam.Save(&nadamState)
+	nadamScalar := 8 + 4 + 1 + len("NAdam") + 24 + 1
+	newAdam := func() Optimizer {
+		s := DefaultAdamSettings()
+		s.AMSGrad = true
+		return mustOpt(NewAdam(n, s))
+	}
+	newNAdam := func() Optimizer { return mustOpt(NewNAdam(n, DefaultNAdamSettings())) }
+
+	for _, c := range []struct {
+		name  string
+		build func() Optimizer
+		data  []byte
+		msg   string // "" if the state is valid
+	}{
+		{"NaN first moment", newAdam, withFloat(adamData, adamBuf(0, 2), math.NaN()), "buffer 0: element 2 is NaN"},
+		{"infinite first moment", newAdam, withFloat(adamData, adamBuf(0, 4), math.Inf(-1)), "buffer 0: element 4 is -Inf"},
+		{"NaN second moment", newAdam, withFloat(adamData, adamBuf(1, 0), math.NaN()), "buffer 1: element 0 is NaN"},
+		{"negative second moment", newAdam, withFloat(adamData, adamBuf(1, 3), -1e-3), "buffer 1: element 3 is -0.001"},
+		{"negative maximum", newAdam, withFloat(adamData, adamBuf(2, 1), math.Inf(-1)), "buffer 2: element 1 is -Inf"},
+		{"μ product above 1", newNAdam, withFloat(nadamState.Bytes(), nadamScalar, 1.5), "scalar 0 is 1.5"},
+		{"NaN μ product", newNAdam, withFloat(nadamState.Bytes(), nadamScalar, math.NaN()), "scalar 0 is NaN"},
+		// A squared gradient can overflow; dividing by +Inf leaves θ alone.
+		{"infinite second moment", newAdam, withFloat(withFloat(adamData, adamBuf(1, 3), math.Inf(1)), adamBuf(2, 3), math.Inf(1)), ""},
+		{"zero second moment", newAdam, withFloat(withFloat(adamData, adamBuf(1, 2), 0), adamBuf(2, 2), 0), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opt := c.build()
+			unchanged := snapshot(t, opt, nil)
+			err := opt.Load(bytes.NewReader(c.data))
+			if c.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				x := []float64{1, 2, 3, 4, 5}
+				if err := opt.Step(x, []float64{0, 1, 0, -1, 2}); err != nil {
+					t.Fatal(err)
+				}
+				if !vecFinite(x) {
+					t.Fatalf("θ = %v after a step from the loaded state", x)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("error %v, want one containing %q", err, c.msg)
+			}
+			unchanged("failed Load")
+		})
+	}
+}
+
+func vecFinite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestNilReaderWriter checks that a nil reader or writer is an error, not a
+// nil dereference, for optimizers and wrappers.
+func TestNilReaderWriter(t *testing.T) {
+	for _, c := range configs() {
+		opt := mustBuild(t, c, 3)
+		if err := opt.Load(nil); err == nil || !strings.Contains(err.Error(), "nil reader") {
+			t.Errorf("%s: Load(nil) = %v", c.name, err)
+		}
+		if err := opt.Save(nil); err == nil || !strings.Contains(err.Error(), "nil writer") {
+			t.Errorf("%s: Save(nil) = %v", c.name, err)
+		}
+	}
 }

@@ -3,6 +3,8 @@ package firstorder
 import (
 	"errors"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -72,37 +74,71 @@ func TestScheduledBase(t *testing.T) {
 }
 
 func TestClipNormRange(t *testing.T) {
+	s3 := 1 / math.Sqrt(3)
 	for _, c := range []struct {
-		name string
-		g    []float64
-		norm float64
+		name    string
+		g       []float64
+		norm    float64
+		clipped []float64 // grad after ClipNorm(grad, 1)
 	}{
-		{"overflowing squares", []float64{3e200, -4e200}, 5e200},
-		{"underflowing squares", []float64{3e-200, 4e-200}, 5e-200},
-		{"subnormal", []float64{0, 5e-324}, 5e-324},
-		{"zero", []float64{0, 0, 0}, 0},
-		{"NaN", []float64{1, math.NaN()}, math.NaN()},
-		{"infinity", []float64{1, math.Inf(-1)}, math.Inf(1)},
+		{"overflowing squares", []float64{3e200, -4e200}, 5e200, []float64{0.6, -0.8}},
+		{"underflowing squares", []float64{3e-200, 4e-200}, 5e-200, []float64{3e-200, 4e-200}},
+		{"subnormal", []float64{0, 5e-324}, 5e-324, []float64{0, 5e-324}},
+		{"zero", []float64{0, 0, 0}, 0, []float64{0, 0, 0}},
+		// The norm itself overflows: +Inf, yet the direction is kept.
+		{"overflowing norm", []float64{1e308, -1e308, 1e308}, math.Inf(1), []float64{s3, -s3, s3}},
+		// Left as they are, so that Step names the bad value.
+		{"NaN", []float64{1, math.NaN()}, math.NaN(), []float64{1, math.NaN()}},
+		{"infinity", []float64{1, math.Inf(-1)}, math.Inf(1), []float64{1, math.Inf(-1)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			g := append([]float64(nil), c.g...)
+			g := slices.Clone(c.g)
 			got := ClipNorm(g, 1)
 			if !(got == c.norm || math.Abs(got-c.norm) <= 1e-15*c.norm || math.IsNaN(got) && math.IsNaN(c.norm)) {
 				t.Fatalf("norm %v, want %v", got, c.norm)
 			}
-			if c.norm > 1 && !math.IsInf(c.norm, 1) {
-				if n := ClipNorm(g, 2); math.Abs(n-1) > 1e-15 {
-					t.Errorf("norm after clipping to 1 is %v", n)
+			for i, want := range c.clipped {
+				if !(g[i] == want || math.Abs(g[i]-want) <= 1e-15 || math.IsNaN(g[i]) && math.IsNaN(want)) {
+					t.Errorf("clipped to %v, want %v", g, c.clipped)
+					break
 				}
 			}
 		})
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("ClipNorm with maxNorm 0 did not panic")
+	if msg := panicMessage(func() { ClipNorm([]float64{1}, 0) }); !strings.HasPrefix(msg, "firstorder: ClipNorm: maxNorm = 0") {
+		t.Errorf("ClipNorm with maxNorm 0: panic %q", msg)
+	}
+}
+
+// TestScheduleMisuse checks that a schedule used without validation panics
+// with a message rather than dividing by zero.
+func TestScheduleMisuse(t *testing.T) {
+	if msg := panicMessage(func() { StepDecay{}.LearningRate(3, 1) }); !strings.HasPrefix(msg, "firstorder: StepDecay: Every = 0") {
+		t.Errorf("StepDecay{}.LearningRate: panic %q", msg)
+	}
+}
+
+// TestCenteredRMSpropFlatGradient checks that centered RMSprop stays finite
+// where the gradient barely changes: s − a², a variance, goes to 0 and
+// rounding can make it negative (with α = 0.5 and g = −2.5 it does at step
+// 53), where its square root would be NaN. Each step is bounded by
+// lr·|g|/ε since the denominator is at least ε.
+func TestCenteredRMSpropFlatGradient(t *testing.T) {
+	for _, g := range []float64{-2.5, 0.3, 7.7} {
+		s := DefaultRMSpropSettings()
+		s.Alpha, s.Centered = 0.5, true
+		opt := mustOpt(NewRMSprop(1, s))
+		x := []float64{0}
+		for k := range 200 {
+			before := x[0]
+			if err := opt.Step(x, []float64{g}); err != nil {
+				t.Fatal(err)
+			}
+			if d := math.Abs(x[0] - before); !(d <= s.LR*math.Abs(g)/s.Eps*(1+1e-15)) {
+				t.Fatalf("g = %v, step %d: |Δθ| = %v, want ≤ lr·|g|/ε = %v", g, k, d, s.LR*math.Abs(g)/s.Eps)
+			}
 		}
-	}()
-	ClipNorm([]float64{1}, 0)
+	}
 }
 
 // TestStepAllocations checks that Step allocates nothing, for every

@@ -107,7 +107,7 @@ func benchKFACOverAdam(b *testing.B, reset bool) {
 
 // adamStepper returns a function taking one Adam step with its gradient.
 func adamStepper(b *testing.B, m *curvature.Model, theta []float64) func([]float64, curvature.Batch) {
-	opt, err := firstorder.NewAdam(len(theta), firstorder.AdamSettings{LR: 1e-3})
+	opt, err := firstorder.NewAdam(len(theta), firstorder.DefaultAdamSettings()) // lr 1e-3
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -103,7 +103,9 @@ func run(s settings, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	adam, err := firstorder.NewAdam(P, firstorder.AdamSettings{LR: s.LR})
+	adamSettings := firstorder.DefaultAdamSettings()
+	adamSettings.LR = s.LR
+	adam, err := firstorder.NewAdam(P, adamSettings)
 	if err != nil {
 		return err
 	}

@@ -118,7 +118,9 @@ func newStepper(c *config, p *problem, name string, lr float64) (stepper, error)
 	}
 	switch name {
 	case "adam":
-		return fo(firstorder.NewAdam(P, firstorder.AdamSettings{LR: lr}))
+		s := firstorder.DefaultAdamSettings()
+		s.LR = lr
+		return fo(firstorder.NewAdam(P, s))
 	case "sgd":
 		return fo(firstorder.NewSGD(P, firstorder.SGDSettings{LR: lr, Momentum: c.momentum}))
 	case "kfac":

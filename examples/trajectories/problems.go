@@ -84,19 +84,29 @@ func methods() []method {
 			return firstorder.NewAdagrad(2, firstorder.AdagradSettings{LR: lr})
 		}},
 		{"RMSprop", func(lr float64) (firstorder.Optimizer, error) {
-			return firstorder.NewRMSprop(2, firstorder.RMSpropSettings{LR: lr})
+			s := firstorder.DefaultRMSpropSettings()
+			s.LR = lr
+			return firstorder.NewRMSprop(2, s)
 		}},
 		{"Adam", func(lr float64) (firstorder.Optimizer, error) {
-			return firstorder.NewAdam(2, firstorder.AdamSettings{LR: lr})
+			s := firstorder.DefaultAdamSettings()
+			s.LR = lr
+			return firstorder.NewAdam(2, s)
 		}},
 		{"AdaMax", func(lr float64) (firstorder.Optimizer, error) {
-			return firstorder.NewAdamax(2, firstorder.AdamaxSettings{LR: lr})
+			s := firstorder.DefaultAdamaxSettings()
+			s.LR = lr
+			return firstorder.NewAdamax(2, s)
 		}},
 		{"NAdam", func(lr float64) (firstorder.Optimizer, error) {
-			return firstorder.NewNAdam(2, firstorder.NAdamSettings{LR: lr})
+			s := firstorder.DefaultNAdamSettings()
+			s.LR = lr
+			return firstorder.NewNAdam(2, s)
 		}},
 		{"AdaBelief", func(lr float64) (firstorder.Optimizer, error) {
-			return firstorder.NewAdaBelief(2, firstorder.AdaBeliefSettings{LR: lr})
+			s := firstorder.DefaultAdaBeliefSettings()
+			s.LR = lr
+			return firstorder.NewAdaBelief(2, s)
 		}},
 	}
 }
