@@ -22,9 +22,9 @@
 // Parameters follow the project's layout: layer l's parameters are the
 // row-major p×q matrix X = [W | b] (p = out, q = in+1), layers in order.
 //
-//	Diagonal       M̃ = diag(d): the exact diagonal (DiagonalOf), or Hutchinson's
-//	               estimate d̂ = (1/S) Σ z ⊙ Mz with Rademacher z (unbiased,
-//	               Var d̂_i = Σ_{j≠i} M_ij² / S).
+//	Diagonal       M̃ = diag(d): the exact diagonal (DiagonalOf, ModelDiagonal),
+//	               or, for an operator known only through its products,
+//	               NewDiagonal of spectral.Hutchinson's estimate.
 //	BlockDiagonal  M̃[I_b,I_b] = B_b, zero between blocks, for any partition
 //	               (Ranges for contiguous per-layer or per-neuron blocks; index
 //	               sets otherwise); blocks are any Approximation (SymMatrix for
@@ -79,9 +79,9 @@
 // E[δδᵀ] with δ backpropagated from the columns of the output-Hessian
 // factor, from sampled labels, or from the true labels: FactorKind) and
 // KFACOf; EKFACOf (K-FAC's basis, scales from the per-layer rank-one
-// gradients δāᵀ); ModelDiagonal (exact diagonals) and ModelHutchinson;
-// ModelBlockDiagonal per layer or per neuron (Partition); ModelNearestKronecker
-// (the nearest Kronecker product to each exact layer block); and TONGAFeed,
+// gradients δāᵀ); ModelDiagonal (exact diagonals); ModelBlockDiagonal per
+// layer or per neuron (Partition); ModelNearestKronecker (the nearest
+// Kronecker product to each exact layer block); and TONGAFeed,
 // which streams per-sample gradients into TONGA. TapeFactors and TapeEKFAC
 // reuse a tape that has already run forward, and UpdateTapeFactors folds a
 // tape's statistics into running averages F ← εF + (1−ε)F_batch in place,
@@ -91,9 +91,10 @@
 //
 // Compare measures M̃ against M: ‖M̃−M‖_F/‖M‖_F from products with blocks of
 // unit vectors (no dense M̃), ‖M̃−M‖₂/‖M‖₂ and the top-k eigenvalues of
-// both (dense eigensolver up to DenseMetricLimit, Lanczos with full
-// reorthogonalisation above), and the damped solve of a gradient:
-// ‖x̃−x‖/‖x‖ and cos∠(x̃, x) with x = (M+λI)⁻¹g, x̃ = (M̃+λI)⁻¹g.
+// both, and the damped solve of a gradient: ‖x̃−x‖/‖x‖ and cos∠(x̃, x)
+// with x = (M+λI)⁻¹g, x̃ = (M̃+λI)⁻¹g. The spectral metrics use a dense
+// eigensolver up to MetricSettings.DenseLimit and spectral.Lanczos (full
+// reorthogonalisation, seeded by MetricSettings.Seed) above it.
 //
 // # Files
 //

@@ -10,8 +10,8 @@ import (
 // an approximation will hold, so a caller can choose one, or set a budget,
 // before anything is built. Each is the figure the constructor checks
 // against its budget (a *curvature.BudgetError names it), and, except for
-// TONGA's and Hutchinson's work space, the Floats of the built
-// approximation. Multiply by 8 for bytes.
+// TONGA's work space, the Floats of the built approximation. Multiply by 8
+// for bytes.
 
 // DiagonalFloats returns n, the floats of a Diagonal of order n
 // (NewDiagonal, DiagonalOf, ModelDiagonal).
@@ -86,29 +86,6 @@ func TONGAFloats(index [][]int, s *TONGASettings) (int, error) {
 	}
 	kb := set.Rank + set.Refresh
 	return n*kb + len(index)*kb*kb + 4*n, nil
-}
-
-// HutchinsonFloats returns the floats HutchinsonDiagonal allocates, and
-// checks against s.Budget, for an operator of order n with settings s
-// (nil means the defaults): the diagonal and two n×b probe blocks,
-// b = min(Batch, Products), n + 2nb. The result's Floats is n. It returns
-// an error for the settings HutchinsonDiagonal rejects.
-func HutchinsonFloats(n int, s *HutchinsonSettings) (int, error) {
-	var set HutchinsonSettings
-	if s != nil {
-		set = *s
-	}
-	if set.Products < 0 || set.Batch < 0 {
-		return 0, fmt.Errorf("approx: Hutchinson products %d and batch %d must be ≥ 0", set.Products, set.Batch)
-	}
-	// The defaults of HutchinsonDiagonal.
-	if set.Products == 0 {
-		set.Products = 100
-	}
-	if set.Batch == 0 {
-		set.Batch = 16
-	}
-	return n + 2*n*min(set.Batch, set.Products), nil
 }
 
 // Memory is what each matrix and approximation of a network's curvature
