@@ -3,7 +3,6 @@ package approx
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -43,84 +42,6 @@ func DiagonalOf(m mat.Symmetric, budget int) (*Diagonal, error) {
 		d[i] = m.At(i, i)
 	}
 	return NewDiagonal(d, budget)
-}
-
-// HutchinsonSettings configure HutchinsonDiagonal.
-type HutchinsonSettings struct {
-	// Products is the number of probe vectors, each one product with the
-	// operator. The estimate's variance falls as 1/Products. If Products
-	// is 0, it is defaulted to 100.
-	Products int
-	// Batch is the number of probes multiplied at once through
-	// curvature.MulMatTo (one MulMatTo call when the operator implements
-	// curvature.MatMuler). If Batch is 0, it is defaulted to 16.
-	Batch int
-	// Budget is the most floats the result and its n×Batch work space may
-	// hold; ≤ 0 means no limit.
-	Budget int
-}
-
-// HutchinsonDiagonal estimates diag(M) of any operator from Rademacher
-// probes z (entries ±1 with equal probability, drawn from rnd):
-//
-//	d̂ = (1/S) Σ_s z_s ⊙ (M z_s),
-//
-// which is unbiased, with Var(d̂_i) = (1/S) Σ_{j≠i} M_ij² (Bekas, Kokiopoulou
-// & Saad 2007). The same rnd state gives the same estimate.
-func HutchinsonDiagonal(op curvature.Operator, s *HutchinsonSettings, rnd *rand.Rand) (*Diagonal, error) {
-	var set HutchinsonSettings
-	if s != nil {
-		set = *s
-	}
-	if set.Products < 0 || set.Batch < 0 {
-		return nil, fmt.Errorf("approx: Hutchinson products %d and batch %d must be ≥ 0", set.Products, set.Batch)
-	}
-	if set.Products == 0 {
-		set.Products = 100
-	}
-	if set.Batch == 0 {
-		set.Batch = 16
-	}
-	n := op.Dim()
-	if n == 0 {
-		return nil, fmt.Errorf("approx: Hutchinson on an empty operator")
-	}
-	b := min(set.Batch, set.Products)
-	if err := curvature.CheckFloats("Hutchinson diagonal", n+2*n*b, set.Budget); err != nil {
-		return nil, err
-	}
-	d := make([]float64, n)
-	z := mat.NewDense(n, b, nil)
-	mz := mat.NewDense(n, b, nil)
-	for done := 0; done < set.Products; {
-		k := min(b, set.Products-done)
-		zk := z.Slice(0, n, 0, k).(*mat.Dense)
-		mzk := mz.Slice(0, n, 0, k).(*mat.Dense)
-		for i := 0; i < n; i++ {
-			for j := 0; j < k; j++ {
-				if rnd.Uint64()&1 == 0 {
-					zk.Set(i, j, 1)
-				} else {
-					zk.Set(i, j, -1)
-				}
-			}
-		}
-		curvature.MulMatTo(mzk, op, zk)
-		for i := 0; i < n; i++ {
-			zr, mr := zk.RawRowView(i), mzk.RawRowView(i)
-			for j := 0; j < k; j++ {
-				d[i] += zr[j] * mr[j]
-			}
-		}
-		done += k
-	}
-	for i := range d {
-		d[i] /= float64(set.Products)
-	}
-	if err := checkFiniteVec("Hutchinson estimate", d); err != nil {
-		return nil, err
-	}
-	return &Diagonal{d: d}, nil
 }
 
 // Dim returns n.
