@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
@@ -104,27 +105,27 @@ func (a *Diagonal) Dense() *mat.SymDense {
 }
 
 // Trace returns Σ d_i.
-func (a *Diagonal) Trace() float64 {
-	var t float64
-	for _, x := range a.d {
-		t += x
-	}
-	return t
-}
+func (a *Diagonal) Trace() float64 { return floats.Sum(a.d) }
 
 // LogDet returns Σ log(d_i+λ).
 func (a *Diagonal) LogDet(lambda float64) (float64, error) {
+	return logDetShiftedValues(a.d, lambda, "diagonal entry")
+}
+
+// logDetShiftedValues returns Σ log(x_i + λ) for the eigenvalues x of a
+// matrix, or an error naming the first x_i + λ ≤ 0.
+func logDetShiftedValues(x []float64, lambda float64, what string) (float64, error) {
 	if err := checkLambda(lambda); err != nil {
-		return 0, err
+		return math.NaN(), err
 	}
-	var s float64
-	for i, x := range a.d {
-		if !(x+lambda > 0) {
-			return 0, notPD("diagonal entry %d: d+λ = %v", i, x+lambda)
+	var ld float64
+	for i, v := range x {
+		if !(v+lambda > 0) {
+			return math.NaN(), notPD("%s %d: %v + λ = %v", what, i, v, v+lambda)
 		}
-		s += math.Log(x + lambda)
+		ld += math.Log(v + lambda)
 	}
-	return s, nil
+	return ld, nil
 }
 
 // Floats returns n.

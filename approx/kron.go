@@ -426,14 +426,7 @@ func (k *Kron) Trace() float64 { return symTrace(k.g) * symTrace(k.a) }
 // else by Cholesky.
 func logDetShifted(m *mat.SymDense, vals []float64, s float64, what string) (float64, error) {
 	if vals != nil {
-		var ld float64
-		for _, x := range vals {
-			if !(x+s > 0) {
-				return math.NaN(), notPD("%s has eigenvalue %v", what, x+s)
-			}
-			ld += math.Log(x + s)
-		}
-		return ld, nil
+		return logDetShiftedValues(vals, s, what+" eigenvalue")
 	}
 	var c mat.Cholesky
 	if !c.Factorize(shiftedSym(m, s)) {

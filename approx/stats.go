@@ -116,19 +116,17 @@ func outputVectors(us []*mat.Dense, t *nn.Tape, y *mat.Dense, kind FactorKind, s
 	return us, weight
 }
 
-// reshape returns m if it is r×c and contiguous, and otherwise an r×c
-// matrix reusing m's storage when it is large enough.
+// reshape returns m if it is r×c, and otherwise m reshaped to r×c, reusing
+// its storage when large enough (nil allocates).
 func reshape(m *mat.Dense, r, c int) *mat.Dense {
-	if m != nil {
-		raw := m.RawMatrix()
-		if raw.Rows == r && raw.Cols == c && raw.Stride == c {
-			return m
-		}
-		if cap(raw.Data) >= r*c {
-			return mat.NewDense(r, c, raw.Data[:r*c])
-		}
+	if m == nil {
+		m = &mat.Dense{}
 	}
-	return mat.NewDense(r, c, nil)
+	if mr, mc := m.Dims(); mr != r || mc != c {
+		m.Reset()
+		m.ReuseAs(r, c)
+	}
+	return m
 }
 
 // statPass computes K-FAC's statistics of a network on a batch — one
