@@ -6,10 +6,12 @@ import (
 	"runtime"
 	"sync"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // FactorKind selects the output vectors K-FAC backpropagates for its G
@@ -250,32 +252,31 @@ func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 	return k.finish()
 }
 
-// finish mirrors the Kronecker factors written in their upper triangles
-// and checks that every statistic is finite.
+// finish marks the Kronecker factors' lower triangles stale (the
+// statistics were written to the upper ones) and checks that every
+// statistic is finite.
 func (k *KFAC) finish() error {
-	for i, p := range k.parts {
+	for i, d := range k.dest {
 		if kr := k.krons[i]; kr != nil {
-			kr.mirror()
-			if err := checkFiniteSym("factor G", kr.g); err != nil {
-				return fmt.Errorf("%w: layer %d: %w", curvature.ErrNonFinite, k.blocks[i].layer, err)
-			}
-			if err := checkFiniteSym("factor A", kr.a); err != nil {
-				return fmt.Errorf("%w: layer %d: %w", curvature.ErrNonFinite, k.blocks[i].layer, err)
-			}
-			continue
+			kr.mu.Lock()
+			kr.lowerStale = true
+			kr.mu.Unlock()
 		}
-		var err error
-		switch b := p.(type) {
-		case *Diagonal:
-			err = checkFiniteVec("diagonal block", b.d)
-		case *SymMatrix:
-			err = checkFiniteSym("dense block", b.m)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: layer %d: %w", curvature.ErrNonFinite, k.blocks[i].layer, err)
+		if !finiteUpper(d.g) || !finiteUpper(d.a) || !finiteUpper(d.m) || !vec.AllFinite(d.d) {
+			return fmt.Errorf("approx: %w: K-FAC statistics of layer %d", curvature.ErrNonFinite, k.blocks[i].layer)
 		}
 	}
 	return nil
+}
+
+// finiteUpper reports whether the upper triangle of m is finite.
+func finiteUpper(m blas64.Symmetric) bool {
+	for i := 0; i < m.N; i++ {
+		if !vec.AllFinite(m.Data[i*m.Stride+i : i*m.Stride+m.N]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Factorize recomputes, from the current statistics, the factorisations

@@ -106,6 +106,8 @@ type Kron struct {
 	mu  sync.Mutex
 	eig *kronEig // nil until needed
 
+	lowerStale bool // the lower triangles lag behind statistics written above
+
 	gInv, aInv *mat.Dense // the damped factors' inverses for cholλ
 	cholOK     bool
 	cholλ      float64
@@ -180,9 +182,16 @@ func copyFull(dst *mat.SymDense, m mat.Symmetric) {
 	}
 }
 
-// mirror copies the upper triangles of the factors into their lower ones,
-// after statistics were written to the upper triangles.
+// mirror copies the upper triangles of the factors into their lower ones
+// when statistics were written to the upper triangles since, for the
+// products with the general views gd and ad; nothing else reads the lower
+// triangles, so an optimizer that only solves never pays for it. The
+// caller holds k.mu.
 func (k *Kron) mirror() {
+	if !k.lowerStale {
+		return
+	}
+	k.lowerStale = false
 	for _, m := range []*mat.SymDense{k.g, k.a} {
 		raw := m.RawSymmetric()
 		for i := 0; i < raw.N; i++ {
@@ -262,6 +271,7 @@ func (k *Kron) MulVecTo(dst, v []float64) {
 	checkVecs(dst, v, k.Dim())
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.mirror()
 	gemm.Mul(k.w1, blas.NoTrans, k.gd, blas.NoTrans, k.view(v))
 	gemm.Mul(k.view(dst), blas.NoTrans, k.w1, blas.NoTrans, k.ad)
 }

@@ -301,21 +301,12 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 	}
 
 	// δ = αΔ + μδ_prev, Δ = −F̃⁻¹g, from the damped quadratic model with
-	// exact Fisher products on the batch. The inner products with Δ,
-	// δ_prev and g come from the one pass that negates the solve.
-	var dd, dp, pp, gg, gD, gP float64
-	prev, delta, grad := k.prev, k.delta[:len(k.prev)], k.grad[:len(k.prev)]
-	for i, x := range delta {
-		d, q, g := -x, prev[i], grad[i]
-		delta[i] = d
-		dd += d * d
-		dp += d * q
-		pp += q * q
-		gg += g * g
-		gD += g * d
-		gP += g * q
-	}
-	rec.GradNorm = math.Sqrt(gg)
+	// exact Fisher products on the batch.
+	prev, delta, grad := k.prev, k.delta, k.grad
+	floats.Scale(-1, delta)
+	dd, dp, pp := floats.Dot(delta, delta), floats.Dot(delta, prev), floats.Dot(prev, prev)
+	gD, gP := floats.Dot(grad, delta), floats.Dot(grad, prev)
+	rec.GradNorm = math.Sqrt(floats.Dot(grad, grad))
 	hasPrev := k.step > 1 && pp > 0
 	mt := k.tapeFor(set.ModelFraction)
 	mDD, mDP, mPP := k.fisherQuad(mt, hasPrev)
