@@ -199,6 +199,12 @@ func TestKFACUpdate(t *testing.T) {
 					assert.Less(t, relDiffMat(f[0], &want), 1e-14, "layer %d", l)
 				}
 			}
+			// Products after an update see it (the factors' lower
+			// triangles follow the statistics written to the upper ones).
+			v := randVec(newRand(13), run.Dim())
+			got := make([]float64, len(v))
+			run.MulVecTo(got, v)
+			assert.Less(t, relDiff(got, denseMulVec(run.Dense(), v)), 1e-13)
 		})
 	}
 }
