@@ -59,6 +59,26 @@ func ParseFactorKind(name string) (FactorKind, error) {
 	return 0, fmt.Errorf("approx: unknown K-FAC factor kind %q (want exact, mc or empirical)", name)
 }
 
+// WeightSharing selects one of the two K-FACs of a layer that applies its
+// weights at R positions of a sample (Eschenhagen et al. 2023, "Kronecker-
+// factored approximate curvature for modern neural network architectures"):
+// with ā_{n,r} the layer's Kronecker inputs and g_{n,r} the gradients in its
+// outputs,
+//
+//	Expand  A = 1/(N·R) Σ_{n,r} ā ā ᵀ,                G = 1/N Σ_{n,r} g gᵀ
+//	Reduce  A = 1/(N·R²) Σ_n (Σ_r ā)(Σ_r ā)ᵀ,          G = 1/N Σ_n (Σ_r g)(Σ_r g)ᵀ
+//
+// Both are plain K-FAC at R = 1. Expand treats positions like samples (the
+// paper's choice for positions that each feed the loss, as a sequence's),
+// Reduce sums them first (for positions pooled before the loss); Reduce is
+// exact on one sample whose positions share their input.
+type WeightSharing int
+
+const (
+	Expand WeightSharing = iota
+	Reduce
+)
+
 // KFACSettings configure K-FAC and EKFAC. The zero value is exact factors,
 // exact damping through eigendecompositions and no memory limit.
 type KFACSettings struct {
@@ -72,6 +92,11 @@ type KFACSettings struct {
 	// with Seed is used, so the same Seed gives the same factors.
 	Rand *rand.Rand
 	Seed uint64
+
+	// WeightSharing selects how the statistics of a layer with several
+	// weight-sharing positions (a convolution) are formed; it does not
+	// matter for one-position layers.
+	WeightSharing WeightSharing
 
 	// Damping selects what the Kronecker blocks' SolveDampedTo inverts and
 	// Solver how (see Damping and FactorSolver). Blocks without Kronecker
@@ -89,6 +114,9 @@ type KFACSettings struct {
 func (s *KFACSettings) check() error {
 	if s.Samples < 0 {
 		return fmt.Errorf("approx: %d Monte-Carlo samples; want at least 1", s.Samples)
+	}
+	if s.WeightSharing != Expand && s.WeightSharing != Reduce {
+		return fmt.Errorf("approx: unknown weight sharing %d", s.WeightSharing)
 	}
 	if s.Factors < DefaultFactors || s.Factors > EmpiricalFactors {
 		return fmt.Errorf("approx: unknown K-FAC factor kind %d", s.Factors)
@@ -248,7 +276,7 @@ func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 	if t.Net != k.net {
 		panic("approx: K-FAC update from a tape of another network")
 	}
-	k.pass.run(k.dest, decay, t, y, k.set.Factors, k.set.Samples, k.rng, nil)
+	k.pass.run(k.dest, decay, t, y, &k.set, k.rng, nil)
 	return k.finish()
 }
 
