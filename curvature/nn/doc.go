@@ -14,6 +14,26 @@
 // concatenated in order. With ā = [a; 1] the layer's gradient on one sample
 // is the outer product δ āᵀ, δ = ∂ℓ/∂s, and its K-FAC block is kron(G, A).
 //
+// # Layer normalisation and residual blocks
+//
+// LayerNorm normalises each group of D consecutive features of a row (D
+// the whole row, or the last dimension W of a C×H×W tensor) as
+// torch.nn.LayerNorm(D) does, x̂ = (x − μ)/√(σ² + ε) with the biased
+// variance, then applies y = γ ⊙ x̂ + β; its parameters are [γ; β] (2D),
+// and its block is dense (Structurer): it has no Kronecker form and is
+// small.
+//
+// Residual(body...) is the block y = x + body(x). New flattens it into the
+// body's layers, in place, with a skip edge from the block's input to its
+// body's output (Network.Skips; blocks may nest), so the parameters are
+// the body's in order and every body layer keeps its own structure: a
+// Dense layer inside a residual body is a Kronecker layer of the network
+// like any other. The Tape adds the block's input at the end of the body
+// in the forward passes, and the gradient (or its directional derivative)
+// in the block's output to that in its input in the backward passes; the
+// sum is linear, so it adds no second-order term. Tape.Output(k) is layer
+// k's own output, before a skip edge ending at it adds the block's input.
+//
 // # Batches
 //
 // A batch is a *mat.Dense with one sample a row (N×In). The batch loss is
