@@ -19,8 +19,8 @@ const chunk = 256
 //
 // Hessian, GGN and Fisher are assembled from per-sample Kronecker structure
 // when the network is an MLP — nn.Affine layers, each followed by at most
-// one nn.Pointwise activation (one matrix product with inner dimension N
-// per pair of layers) — and from matrix-free
+// one nn.Pointwise activation, no skip edges (one matrix product with
+// inner dimension N per pair of layers) — and from matrix-free
 // products otherwise. The empirical Fisher, the gradient covariance and the
 // Monte-Carlo Fisher are Gram matrices of per-sample gradients from one
 // backward pass. The batch is split over opt.Workers goroutines whose sums
