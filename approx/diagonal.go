@@ -19,7 +19,7 @@ var _ Approximation = (*Diagonal)(nil)
 
 // NewDiagonal returns diag(d). d is copied. It returns an error when d is
 // empty or not finite, and a *curvature.BudgetError when len(d) exceeds
-// budget floats (budget ≤ 0 means no limit).
+// budget floats (0: curvature.DefaultBudget; negative: no limit).
 func NewDiagonal(d []float64, budget int) (*Diagonal, error) {
 	if len(d) == 0 {
 		return nil, fmt.Errorf("approx: empty diagonal")

@@ -196,9 +196,9 @@ func EKFACOf(basis *KFAC, m mat.Symmetric) (*EKFAC, error) {
 				for i, gi := range idx {
 					d[i] = m.At(gi, gi)
 				}
-				other[bi], err = NewDiagonal(d, 0)
+				other[bi], err = NewDiagonal(d, curvature.Unlimited)
 			} else {
-				other[bi], err = BlockDiagonalOf(m, [][]int{idx}, 0)
+				other[bi], err = BlockDiagonalOf(m, [][]int{idx}, curvature.Unlimited)
 				if err == nil {
 					other[bi], _ = other[bi].(*BlockDiagonal).Block(0)
 				}

@@ -80,7 +80,7 @@ const (
 )
 
 // KFACSettings configure K-FAC and EKFAC. The zero value is exact factors,
-// exact damping through eigendecompositions and no memory limit.
+// exact damping through eigendecompositions and the default memory budget.
 type KFACSettings struct {
 	// Factors selects the statistics (see FactorKind). If it is 0
 	// (DefaultFactors), it defaults to ExactFactors.
@@ -107,7 +107,8 @@ type KFACSettings struct {
 	// Budget is the most floats the approximation may hold: per Kronecker
 	// layer p² + q², per other layer its dense block P_l² or its diagonal
 	// P_l (EKFAC adds a scale per Kronecker parameter). It is checked
-	// before anything is allocated. If it is 0, there is no limit.
+	// before anything is allocated: 0 means curvature.DefaultBudget, a
+	// negative budget no limit.
 	Budget int
 }
 
@@ -120,9 +121,6 @@ func (s *KFACSettings) check() error {
 	}
 	if s.Factors < DefaultFactors || s.Factors > EmpiricalFactors {
 		return fmt.Errorf("approx: unknown K-FAC factor kind %d", s.Factors)
-	}
-	if s.Budget < 0 {
-		return fmt.Errorf("approx: negative budget %d", s.Budget)
 	}
 	return s.kron().check()
 }

@@ -43,12 +43,12 @@ const (
 )
 
 // KronSettings configure a Kronecker block. The zero value is exact
-// damping through eigendecompositions and no memory limit.
+// damping through eigendecompositions and the default memory budget.
 type KronSettings struct {
 	Damping Damping
 	Solver  FactorSolver
-	// Budget is the most floats the factors may hold (p² + q²); ≤ 0
-	// means no limit.
+	// Budget is the most floats the factors may hold (p² + q²): 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 

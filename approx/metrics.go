@@ -282,11 +282,6 @@ func (s *MetricSettings) topEigenvalues(op curvature.Operator, k int) ([]float64
 	return top, nil
 }
 
-// damper is anything with a damped solve: every Approximation.
-type damper interface {
-	SolveDampedTo(dst, v []float64, lambda float64) error
-}
-
 // SolveDamping returns a λ for comparing damped solves against M:
 // 10⁻³‖M‖₂, plus −λ_min(M) when M has negative eigenvalues (a Hessian
 // away from a minimum), so that M + λI is positive definite and its
@@ -327,7 +322,7 @@ func SolveError(exact curvature.Operator, a Approximation, g []float64, lambda f
 	n := exact.Dim()
 	x := make([]float64, n)
 	xt := make([]float64, n)
-	if d, ok := exact.(damper); ok {
+	if d, ok := exact.(curvature.DampedSolver); ok {
 		err = d.SolveDampedTo(x, g, lambda)
 	} else {
 		var sm *SymMatrix

@@ -239,3 +239,13 @@ func TestNewKFACBudget(t *testing.T) {
 	var be *curvature.BudgetError
 	require.ErrorAs(t, err, &be)
 }
+
+// With the default budget (settings nil) the same network is refused too.
+func TestNewKFACDefaultBudget(t *testing.T) {
+	net, err := nn.NewMLP([]int{100000, 10}, []string{"identity"})
+	require.NoError(t, err)
+	_, err = NewKFAC(net, nil)
+	var be *curvature.BudgetError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, curvature.DefaultBudget, be.Budget)
+}

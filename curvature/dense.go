@@ -165,7 +165,7 @@ func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, l
 		if block >= 0 {
 			sub = restrict(op, lo, hi)
 		}
-		mean, _ := Materialize(sub, 0)
+		mean, _ := Materialize(sub, Unlimited) // the size was checked before the chunks
 		s.S.ScaleSym(float64(n), mean)
 	case EmpiricalFisher, GradientCovariance:
 		per := mat.NewDense(n, m.Net.NumParams(), nil)

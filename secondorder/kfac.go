@@ -81,6 +81,10 @@ type KFACSettings struct {
 	// Seed.
 	Rand *rand.Rand
 	Seed uint64
+
+	// Budget bounds the floats of the factors (approx.KFACSettings.Budget):
+	// 0 means curvature.DefaultBudget, a negative budget no limit.
+	Budget int
 }
 
 func (s *KFACSettings) defaults() error {
@@ -209,7 +213,7 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
 	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand,
-		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
+		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
 	if err != nil {
 		return nil, err
 	}

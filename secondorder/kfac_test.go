@@ -296,3 +296,13 @@ func checkRhoOnRows(t *testing.T, m *curvature.Model, opt *KFAC, theta []float64
 		assert.NotEqual(t, rec.Loss, rec.ModelLoss, "the rows' loss is not the batch's")
 	}
 }
+
+// The K-FAC optimizer checks the memory of its factors before it allocates
+// them: a 100000→10 layer's A factor alone would be 10¹⁰ floats.
+func TestKFACBudget(t *testing.T) {
+	net, err := nn.NewMLP([]int{100000, 10}, []string{"identity"})
+	require.NoError(t, err)
+	_, err = NewKFAC(&curvature.Model{Net: net, Loss: nn.MSE{}}, nil)
+	var be *curvature.BudgetError
+	require.ErrorAs(t, err, &be)
+}

@@ -32,8 +32,8 @@ type Hutchinson struct {
 	// used.
 	Rand *rand.Rand
 	Seed uint64
-	// Budget caps the memory, in float64 values (see Floats); 0 means no
-	// limit.
+	// Budget caps the memory, in float64 values (see Floats): 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 
@@ -158,8 +158,8 @@ type HutchPlusPlus struct {
 	// seeded with Seed is used.
 	Rand *rand.Rand
 	Seed uint64
-	// Budget caps the memory, in float64 values (see Floats); 0 means no
-	// limit.
+	// Budget caps the memory, in float64 values (see Floats): 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 
