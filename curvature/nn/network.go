@@ -15,14 +15,20 @@ type Network struct {
 	offsets []int // offsets[k] is layer k's first parameter; offsets[len] = P
 }
 
-// New returns the network of the given layers, checking that each layer's
-// input size is the previous layer's output size.
+// New returns the network of the given layers, checking each layer that is
+// a Validator and that each layer's input size is the previous layer's
+// output size.
 func New(layers ...Layer) (*Network, error) {
 	if len(layers) == 0 {
 		return nil, errors.New("nn: network has no layers")
 	}
 	off := make([]int, len(layers)+1)
 	for k, l := range layers {
+		if v, ok := l.(Validator); ok {
+			if err := v.Validate(); err != nil {
+				return nil, fmt.Errorf("nn: layer %d: %w", k, err)
+			}
+		}
 		if l.InSize() <= 0 || l.OutSize() <= 0 {
 			return nil, fmt.Errorf("nn: layer %d has sizes %d→%d; sizes must be positive", k, l.InSize(), l.OutSize())
 		}
