@@ -301,3 +301,39 @@ func randSlice(n int, rng *rand.Rand) []float64 {
 func randDense(r, c int, rng *rand.Rand) *mat.Dense {
 	return mat.NewDense(r, c, randSlice(r*c, rng))
 }
+
+// Inputs, gradients and destinations that are views into wider matrices
+// (stride > columns, as a tape's per-sample gradients are column blocks of
+// one N×P matrix) give the numbers their compact copies give.
+func TestConv2dStridedViews(t *testing.T) {
+	c := convCases[1].conv
+	rng := rand.New(rand.NewPCG(9, 9))
+	const n = 3
+	P := c.NumParams()
+	wide := func(r, cols int) *mat.Dense {
+		return randDense(r, cols+5, rng).Slice(0, r, 2, 2+cols).(*mat.Dense)
+	}
+	theta := randSlice(P, rng)
+	x, g := wide(n, c.InSize()), wide(n, c.OutSize())
+	xc, gc := mat.DenseCopyOf(x), mat.DenseCopyOf(g)
+
+	y, yc := wide(n, c.OutSize()), mat.NewDense(n, c.OutSize(), nil)
+	c.Forward(y, x, theta)
+	c.Forward(yc, xc, theta)
+	assert.True(t, mat.Equal(y, yc), "Forward")
+
+	dx, dxc := wide(n, c.InSize()), mat.NewDense(n, c.InSize(), nil)
+	dth, dthc := make([]float64, P), make([]float64, P)
+	c.VJP(dx, dth, x, y, theta, g)
+	c.VJP(dxc, dthc, xc, yc, theta, gc)
+	assert.True(t, mat.Equal(dx, dxc), "VJP input")
+	assert.Equal(t, dthc, dth, "VJP parameters")
+
+	per, perc := wide(n, P), mat.NewDense(n, P, nil)
+	c.PerSampleVJP(per, x, y, theta, g)
+	c.PerSampleVJP(perc, xc, yc, theta, gc)
+	assert.True(t, mat.Equal(per, perc), "PerSampleVJP")
+
+	ag, agc := c.KronGrads(nil, g), c.KronGrads(nil, gc)
+	assert.True(t, mat.Equal(ag, agc), "KronGrads")
+}

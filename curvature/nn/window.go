@@ -1,6 +1,10 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/floats"
+)
 
 // window is the geometry of a two-dimensional sliding window over a C×H×W
 // input (one sample a row, C×H×W row-major as PyTorch stores it): kernel
@@ -126,10 +130,7 @@ func (g window) col2imAdd(dx, col []float64) {
 					dst := plane[(a*g.sh+i-g.ph)*g.w:][:g.w]
 					off := j - g.pw
 					if g.sw == 1 {
-						d := dst[blo+off : bhi+off]
-						for b, v := range src[blo:bhi] {
-							d[b] += v
-						}
+						floats.Add(dst[blo+off:bhi+off], src[blo:bhi])
 						continue
 					}
 					for b := blo; b < bhi; b++ {
