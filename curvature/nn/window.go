@@ -53,8 +53,7 @@ func (g window) check(what string) error {
 	case g.ph < 0 || g.pw < 0:
 		return fmt.Errorf("%s: padding %d×%d; padding must not be negative", what, g.ph, g.pw)
 	case g.kh > g.h+2*g.ph || g.kw > g.w+2*g.pw:
-		return fmt.Errorf("%s: kernel %d×%d is larger than the padded input %d×%d (input %d×%d×%d, padding %d×%d)",
-			what, g.kh, g.kw, g.h+2*g.ph, g.w+2*g.pw, g.c, g.h, g.w, g.ph, g.pw)
+		return fmt.Errorf("%s: kernel %d×%d is larger than the padded input %d×%d", what, g.kh, g.kw, g.h+2*g.ph, g.w+2*g.pw)
 	}
 	return nil
 }
