@@ -157,6 +157,29 @@ func (c Conv2d) rows(x *mat.Dense) int {
 	return n
 }
 
+// begin panics unless x is N×InSize, out N×OutSize and θ NumParams long,
+// and returns the geometry and N.
+func (c Conv2d) begin(x, out *mat.Dense, what string, theta []float64) (window, int) {
+	n := c.rows(x)
+	c.checkShape(out, n, c.OutSize(), what)
+	c.checkParams(theta, "θ")
+	return c.geom(), n
+}
+
+// checkIn panics unless m is nil or n×InSize.
+func (c Conv2d) checkIn(m *mat.Dense, n int, what string) {
+	if m != nil {
+		c.checkShape(m, n, c.InSize(), what)
+	}
+}
+
+// checkTheta panics unless v is nil or NumParams long.
+func (c Conv2d) checkTheta(v []float64, what string) {
+	if v != nil {
+		c.checkParams(v, what)
+	}
+}
+
 // checkShape panics unless m is r×cols.
 func (c Conv2d) checkShape(m *mat.Dense, r, cols int, what string) {
 	if mr, mc := m.Dims(); mr != r || mc != cols {
@@ -234,10 +257,7 @@ func transposeTo(dst, src blas64.General, add bool) {
 
 // Forward stores Θ ā_r at every output location of every sample in y.
 func (c Conv2d) Forward(y, x *mat.Dense, theta []float64) {
-	g := c.geom()
-	n := c.rows(x)
-	c.checkShape(y, n, c.OutSize(), "an output")
-	c.checkParams(theta, "θ")
+	g, n := c.begin(x, y, "an output", theta)
 	R, q := g.positions(), c.q()
 	w, put := c.work(g)
 	defer put()
@@ -252,20 +272,13 @@ func (c Conv2d) Forward(y, x *mat.Dense, theta []float64) {
 
 // JVP stores W (patches of dx) + dΘ ā_r at every output location in dy.
 func (c Conv2d) JVP(dy, x, _ *mat.Dense, theta []float64, dx *mat.Dense, dtheta []float64) {
-	g := c.geom()
-	n := c.rows(x)
-	c.checkShape(dy, n, c.OutSize(), "an output direction")
-	c.checkParams(theta, "θ")
+	g, n := c.begin(x, dy, "an output direction", theta)
+	c.checkIn(dx, n, "an input direction")
+	c.checkTheta(dtheta, "dθ")
 	dyr := dy.RawMatrix()
 	if dx == nil && dtheta == nil {
 		zero(dyr)
 		return
-	}
-	if dx != nil {
-		c.checkShape(dx, n, c.InSize(), "an input direction")
-	}
-	if dtheta != nil {
-		c.checkParams(dtheta, "dθ")
 	}
 	R, q := g.positions(), c.q()
 	w, put := c.work(g)
@@ -291,16 +304,9 @@ func (c Conv2d) JVP(dy, x, _ *mat.Dense, theta []float64, dx *mat.Dense, dtheta 
 // VJP stores the adjoint of the patches of Wᵀ g_i in dx (the input
 // gradient, through col2im) and Σ_i Σ_r g_r ā_rᵀ in dθ.
 func (c Conv2d) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []float64, g *mat.Dense) {
-	geo := c.geom()
-	n := c.rows(x)
-	c.checkShape(g, n, c.OutSize(), "an output gradient")
-	c.checkParams(theta, "θ")
-	if dx != nil {
-		c.checkShape(dx, n, c.InSize(), "an input gradient")
-	}
-	if dtheta != nil {
-		c.checkParams(dtheta, "dθ")
-	}
+	geo, n := c.begin(x, g, "an output gradient", theta)
+	c.checkIn(dx, n, "an input gradient")
+	c.checkTheta(dtheta, "dθ")
 	R, q := geo.positions(), c.q()
 	w, put := c.work(geo)
 	defer put()
@@ -336,10 +342,7 @@ func (c Conv2d) backInput(g window, w work, dx, theta []float64, gi blas64.Gener
 // PerSampleVJP stores Σ_r g_r ā_rᵀ of sample i, flattened row-major like
 // θ, in row i of dst.
 func (c Conv2d) PerSampleVJP(dst *mat.Dense, x, _ *mat.Dense, theta []float64, g *mat.Dense) {
-	geo := c.geom()
-	n := c.rows(x)
-	c.checkShape(g, n, c.OutSize(), "an output gradient")
-	c.checkParams(theta, "θ")
+	geo, n := c.begin(x, g, "an output gradient", theta)
 	c.checkShape(dst, n, c.NumParams(), "per-sample gradients")
 	R, q := geo.positions(), c.q()
 	w, put := c.work(geo)
@@ -357,22 +360,15 @@ func (c Conv2d) PerSampleVJP(dst *mat.Dense, x, _ *mat.Dense, theta []float64, g
 // [Σ_i Σ_r g_r (patch of dx)_rᵀ | 0] to rdθ: the layer is bilinear in
 // (W, x), so these mixed terms are its whole residual, as for Dense.
 func (c Conv2d) SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, x, _ *mat.Dense, theta []float64, g, dx *mat.Dense, dtheta []float64) {
-	geo := c.geom()
-	n := c.rows(x)
-	c.checkShape(g, n, c.OutSize(), "an output gradient")
-	c.checkParams(theta, "θ")
+	geo, n := c.begin(x, g, "an output gradient", theta)
+	c.checkIn(rdx, n, "an input gradient")
+	c.checkIn(dx, n, "an input direction")
+	c.checkTheta(dtheta, "dθ")
+	c.checkTheta(rdtheta, "rdθ")
 	doX := rdx != nil && dtheta != nil
 	doTheta := rdtheta != nil && dx != nil
 	if !doX && !doTheta {
 		return
-	}
-	if doX {
-		c.checkShape(rdx, n, c.InSize(), "an input gradient")
-		c.checkParams(dtheta, "dθ")
-	}
-	if doTheta {
-		c.checkShape(dx, n, c.InSize(), "an input direction")
-		c.checkParams(rdtheta, "rdθ")
 	}
 	R, q := geo.positions(), c.q()
 	w, put := c.work(geo)

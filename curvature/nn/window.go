@@ -83,58 +83,53 @@ func span(k, s, p, n, out int) (lo, hi int) {
 // each output location r = a·ow + b, the input x[c, a·sh + i − ph, b·sw + j − pw]
 // (zero in the padding).
 func (g window) im2col(col, x []float64) {
-	R := g.positions()
-	for c := 0; c < g.c; c++ {
-		plane := x[c*g.h*g.w : (c+1)*g.h*g.w]
-		for i := 0; i < g.kh; i++ {
-			alo, ahi := span(i, g.sh, g.ph, g.h, g.oh)
-			for j := 0; j < g.kw; j++ {
-				blo, bhi := span(j, g.sw, g.pw, g.w, g.ow)
-				row := col[((c*g.kh+i)*g.kw+j)*R:][:R]
-				clear(row[:alo*g.ow])
-				clear(row[ahi*g.ow:])
-				for a := alo; a < ahi; a++ {
-					dst := row[a*g.ow : (a+1)*g.ow]
-					src := plane[(a*g.sh+i-g.ph)*g.w:][:g.w]
-					clear(dst[:blo])
-					clear(dst[bhi:])
-					off := j - g.pw
-					if g.sw == 1 {
-						copy(dst[blo:bhi], src[blo+off:bhi+off])
-						continue
-					}
-					for b := blo; b < bhi; b++ {
-						dst[b] = src[b*g.sw+off]
-					}
-				}
-			}
-		}
+	if g.ph > 0 || g.pw > 0 {
+		clear(col[:g.c*g.kh*g.kw*g.positions()])
 	}
+	g.runs(col, x, func(c, in []float64, inc int) {
+		if inc == 1 {
+			copy(c, in)
+			return
+		}
+		for b := range c {
+			c[b] = in[b*inc]
+		}
+	})
 }
 
 // col2imAdd adds to dx (C·H·W long) the adjoint of im2col applied to col,
 // (C·kh·kw)×R: every entry of col goes back to the input entry it was
 // copied from, entries in the padding are dropped.
 func (g window) col2imAdd(dx, col []float64) {
+	g.runs(col, dx, func(c, in []float64, inc int) {
+		if inc == 1 {
+			floats.Add(in[:len(c)], c)
+			return
+		}
+		for b, v := range c {
+			in[b*inc] += v
+		}
+	})
+}
+
+// runs calls f for every run of a row of the patch matrix col that lies
+// inside the input x (outside the padding): c is the run, one output row
+// a of patch row (ch, i, j), and in[b·inc] the input entry c[b] reads.
+func (g window) runs(col, x []float64, f func(c, in []float64, inc int)) {
 	R := g.positions()
-	for c := 0; c < g.c; c++ {
-		plane := dx[c*g.h*g.w : (c+1)*g.h*g.w]
+	for ch := 0; ch < g.c; ch++ {
+		plane := x[ch*g.h*g.w : (ch+1)*g.h*g.w]
 		for i := 0; i < g.kh; i++ {
 			alo, ahi := span(i, g.sh, g.ph, g.h, g.oh)
 			for j := 0; j < g.kw; j++ {
 				blo, bhi := span(j, g.sw, g.pw, g.w, g.ow)
-				row := col[((c*g.kh+i)*g.kw+j)*R:][:R]
+				if blo == bhi {
+					continue
+				}
+				row := col[((ch*g.kh+i)*g.kw+j)*R:][:R]
 				for a := alo; a < ahi; a++ {
-					src := row[a*g.ow : (a+1)*g.ow]
-					dst := plane[(a*g.sh+i-g.ph)*g.w:][:g.w]
-					off := j - g.pw
-					if g.sw == 1 {
-						floats.Add(dst[blo+off:bhi+off], src[blo:bhi])
-						continue
-					}
-					for b := blo; b < bhi; b++ {
-						dst[b*g.sw+off] += src[b]
-					}
+					in := plane[(a*g.sh+i-g.ph)*g.w+blo*g.sw+j-g.pw:]
+					f(row[a*g.ow+blo:a*g.ow+bhi], in, g.sw)
 				}
 			}
 		}
