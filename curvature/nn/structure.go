@@ -96,7 +96,7 @@ func StructureOf(l Layer) Structure {
 
 // Validator is implemented by layers whose sizes can be inconsistent —
 // a convolution's kernel larger than its padded input, a pooling window
-// larger than its input. nn.New calls Validate and refuses the network
+// larger than its input. New calls Validate and refuses the network
 // with the layer's index and the error, which names the sizes.
 type Validator interface {
 	Validate() error
