@@ -29,13 +29,6 @@ type Network struct {
 // layers of the block's body in Network.Layers.
 type Skip struct{ From, To int }
 
-// Validator is implemented by layers whose settings can be inconsistent on
-// their own (a normalised size that does not divide the row, an empty
-// residual body). New refuses a network with such a layer, naming it.
-type Validator interface {
-	Validate() error
-}
-
 // validate returns the error of a Validator layer without the package
 // prefix, for a message that names the layer first.
 func validate(l Layer) error {
@@ -49,10 +42,11 @@ func validate(l Layer) error {
 	return nil
 }
 
-// New returns the network of the given layers, checking that each layer's
-// input size is the previous layer's output size. A residual block
-// (Residual) is flattened into its body's layers with a skip edge; its body
-// must give as many outputs as it takes inputs.
+// New returns the network of the given layers, checking each layer that is
+// a Validator and that each layer's input size is the previous layer's
+// output size. A residual block (Residual) is flattened into its body's
+// layers with a skip edge; its body must give as many outputs as it takes
+// inputs.
 func New(layers ...Layer) (*Network, error) {
 	if len(layers) == 0 {
 		return nil, errors.New("nn: network has no layers")
@@ -64,11 +58,11 @@ func New(layers ...Layer) (*Network, error) {
 	layers = net.Layers
 	off := make([]int, len(layers)+1)
 	for k, l := range layers {
-		if l.InSize() <= 0 || l.OutSize() <= 0 {
-			return nil, fmt.Errorf("nn: layer %d has sizes %d→%d; sizes must be positive", k, l.InSize(), l.OutSize())
-		}
 		if err := validate(l); err != nil {
 			return nil, fmt.Errorf("nn: layer %d: %s", k, err)
+		}
+		if l.InSize() <= 0 || l.OutSize() <= 0 {
+			return nil, fmt.Errorf("nn: layer %d has sizes %d→%d; sizes must be positive", k, l.InSize(), l.OutSize())
 		}
 		if k > 0 && l.InSize() != layers[k-1].OutSize() {
 			return nil, fmt.Errorf("nn: layer %d takes %d inputs but layer %d gives %d", k, l.InSize(), k-1, layers[k-1].OutSize())
