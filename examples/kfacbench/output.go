@@ -19,12 +19,18 @@ import (
 	"github.com/curvkit/curvkit/curvature/data"
 )
 
-// prepareOut returns the output folder: dir if given (refusing a non-empty
-// one without force), otherwise the first kfac-out-N that does not exist.
-func prepareOut(dir string, force bool) (string, error) {
+// outputNames are the files a run writes into its folder.
+var outputNames = []string{"runs.csv", "loss_steps.png", "loss_seconds.png"}
+
+// prepareOut returns the output folder, dir if given (refusing one that
+// holds files without force), otherwise the first kfacbench-out-N that
+// does not exist, and creates it. Temporary files that a killed run left
+// for our outputs do not count as files. undo removes the folders it
+// created, for a run that ends in an error before writing into them.
+func prepareOut(dir string, force bool) (out string, undo func(), err error) {
 	if dir == "" {
 		for i := 1; ; i++ {
-			dir = fmt.Sprintf("kfac-out-%d", i)
+			dir = fmt.Sprintf("kfacbench-out-%d", i)
 			if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 				break
 			}
@@ -34,30 +40,91 @@ func prepareOut(dir string, force bool) (string, error) {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
-		return "", err
-	case len(entries) > 0 && !force:
-		return "", fmt.Errorf("-out %s is not empty; choose another folder or add -force", dir)
+		return "", nil, err
+	case !force:
+		stale, err := staleFiles(dir)
+		if err != nil {
+			return "", nil, err
+		}
+		if len(entries) > len(stale) {
+			return "", nil, fmt.Errorf("-out %s is not empty; choose another folder or add -force", dir)
+		}
 	}
-	return dir, os.MkdirAll(dir, 0o755)
+	// The folders MkdirAll will create, deepest first.
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		created = append(created, d)
+	}
+	undo = func() {
+		for _, d := range created {
+			_ = os.Remove(d) // only empty folders go
+		}
+	}
+	return dir, undo, os.MkdirAll(dir, 0o755)
 }
 
-func outputFiles(dir string) []string {
-	return []string{filepath.Join(dir, "runs.csv"), filepath.Join(dir, "loss_steps.png"), filepath.Join(dir, "loss_seconds.png")}
+// staleFiles returns the temporary files of data.WriteFileAtomic for our
+// outputs in dir, which a run killed mid-write leaves behind.
+func staleFiles(dir string) ([]string, error) {
+	var stale []string
+	for _, name := range outputNames {
+		tmp, err := data.TempFiles(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		stale = append(stale, tmp...)
+	}
+	return stale, nil
 }
 
-// writeOutputs writes runs.csv and the two plots.
-func writeOutputs(dir string, p *problem, target float64, results []*result) error {
-	if err := writeRuns(filepath.Join(dir, "runs.csv"), results); err != nil {
-		return err
+// writeOutputs writes runs.csv and the two plots and returns their paths.
+// Everything is rendered before the first file is written, so that a
+// failure writes nothing and the files replace a previous run's together
+// (within a few renames); then the temporary files of killed runs go.
+func writeOutputs(dir string, p *problem, target float64, results []*result) ([]string, error) {
+	runs, err := runsCSV(results)
+	if err != nil {
+		return nil, err
 	}
-	if err := plotLoss(filepath.Join(dir, "loss_steps.png"), "training loss against steps", "step", p, target, results, func(r evalRow) float64 { return float64(r.Step) }); err != nil {
-		return err
+	steps, err := plotLoss("training loss against steps", "step", p, target, results, func(r evalRow) float64 { return float64(r.Step) })
+	if err != nil {
+		return nil, err
 	}
-	return plotLoss(filepath.Join(dir, "loss_seconds.png"), "training loss against optimizer time", "seconds", p, target, results, func(r evalRow) float64 { return r.Seconds })
+	secs, err := plotLoss("training loss against optimizer time", "seconds", p, target, results, func(r evalRow) float64 { return r.Seconds })
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for i, b := range [][]byte{runs, steps, secs} {
+		path := filepath.Join(dir, outputNames[i])
+		if err := data.WriteFileAtomic(path, func(w io.Writer) error {
+			_, err := w.Write(b)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	stale, err := staleFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
 }
 
-// writeRuns writes one row per evaluation, atomically.
-func writeRuns(path string, results []*result) error {
+// runsCSV returns runs.csv: one row per evaluation. A value a run does not
+// have — the accuracy of an autoencoder, the learning rate of K-FAC, the
+// damping of a first-order method — is NaN, as in every CSV the toolkit
+// writes.
+func runsCSV(results []*result) ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"optimizer", "step", "wall_seconds", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate", "damping"})
@@ -69,24 +136,12 @@ func writeRuns(path string, results []*result) error {
 		}
 	}
 	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	return writeAtomic(path, buf.Bytes())
+	return buf.Bytes(), w.Error()
 }
 
-// writeAtomic writes data to path atomically, so a crash never leaves half
-// a file.
-func writeAtomic(path string, b []byte) error {
-	return data.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-}
-
-// plotLoss draws the training loss of every run against x, one line each,
+// plotLoss draws, as a PNG, the training loss of every run against x, one line each,
 // and the target as a dashed line.
-func plotLoss(path, title, xlabel string, p *problem, target float64, results []*result, x func(evalRow) float64) error {
+func plotLoss(title, xlabel string, p *problem, target float64, results []*result, x func(evalRow) float64) ([]byte, error) {
 	pl := plot.New()
 	pl.Title.Text = fmt.Sprintf("%s: %s", p.name, title)
 	pl.X.Label.Text = xlabel
@@ -116,7 +171,7 @@ func plotLoss(path, title, xlabel string, p *problem, target float64, results []
 		}
 		line, err := plotter.NewLine(pts)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		line.Color = plotutil.Color(i)
 		line.Width = vg.Points(1.5)
@@ -135,10 +190,10 @@ func plotLoss(path, title, xlabel string, p *problem, target float64, results []
 	var buf bytes.Buffer
 	wt, err := pl.WriterTo(7*vg.Inch, 4.5*vg.Inch, "png")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := wt.WriteTo(&buf); err != nil {
-		return err
+		return nil, err
 	}
-	return writeAtomic(path, buf.Bytes())
+	return buf.Bytes(), nil
 }
