@@ -187,7 +187,7 @@ func TestAbsurdSizesRefused(t *testing.T) {
 	good := writeSet(t, "iris.csv", header, iris)
 	iris.Y.Set(70, 0, 2000000)
 	iris.Classes, iris.Names = 0, nil // a regression set may hold any number
-	typo := writeSet(t, "typo.csv", header, iris)
+	typo := writeSet(t, "typo.csv", "", iris)
 	cases := []struct {
 		name string
 		args []string
