@@ -374,8 +374,8 @@ func TestStaleTemporaries(t *testing.T) {
 // leave a truncated file: every output present is complete. The next run
 // that succeeds leaves no temporary file behind.
 func TestKilledRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
+	if testing.Short() || raceEnabled {
+		t.Skip("starts processes, slowly under -short or the race detector")
 	}
 	dir := t.TempDir()
 	args := strings.Join([]string{"-steps", "30", "-train", "300", "-optimizers", "kfac,adam", "-adam-lrs", "0.01", "-force", "-out", dir}, "\x1f")
