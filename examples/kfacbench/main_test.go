@@ -193,7 +193,7 @@ func TestAbsurdSizesRefused(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"mistyped label", []string{"-data", typo}, "label 2e+06 of data row 71 would make 2000001 classes, more than the 150 rows"},
+		{"mistyped label", []string{"-data", typo}, "label 2000000 of data row 71 would make 2000001 classes, more than the 150 rows"},
 		// P ≈ 10¹⁰: 16·2·8·P bytes = 2.3 TiB; K-FAC's Σ out² + (in+1)² ≈
 		// 4·10¹⁰ floats, 4 copies for 2 runs: 2.3 TiB.
 		{"huge layers", []string{"-data", good, "-sizes", "4,100000,100000,3"}, "needs about 4.7 TiB (parameters and optimizer state 2.3 TiB, K-FAC factors 2.3 TiB"},

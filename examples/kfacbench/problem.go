@@ -157,7 +157,7 @@ func loadLabelled(path string, stdout io.Writer) (*data.Set, error) {
 	// that is not a class index (one mistyped label would otherwise size
 	// the output layer).
 	if top >= float64(set.Len()) {
-		return nil, fmt.Errorf("%s: label %g of data row %d would make %.0f classes, more than the %d rows; the last column must be a class index 0, 1, …, k−1",
+		return nil, fmt.Errorf("%s: label %.15g of data row %d would make %.0f classes, more than the %d rows; the last column must be a class index 0, 1, …, k−1",
 			path, top, at+1, math.Floor(top)+1, set.Len())
 	}
 	set.Classes = int(top) + 1
