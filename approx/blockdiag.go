@@ -124,7 +124,7 @@ func NewBlockDiagonal(blocks []Approximation, index [][]int) (*BlockDiagonal, er
 // BlockDiagonalOf returns the blocks m[I_b, I_b] of m as dense blocks, the
 // exact block-diagonal part of m. It returns an error when index is not a
 // partition of 0..n−1 or a block is not finite, and a
-// *curvature.BudgetError when Σ|I_b|² floats exceed budget (≤ 0: no limit).
+// *curvature.BudgetError when Σ|I_b|² floats exceed budget (0: curvature.DefaultBudget; negative: no limit).
 func BlockDiagonalOf(m mat.Symmetric, index [][]int, budget int) (*BlockDiagonal, error) {
 	n := m.SymmetricDim()
 	if _, err := checkPartition(index, n); err != nil {

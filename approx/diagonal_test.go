@@ -64,55 +64,6 @@ func TestDiagonalErrors(t *testing.T) {
 	assert.True(t, errors.As(err, &be))
 }
 
-// TestHutchinsonDiagonal checks the estimate against the exact diagonal
-// with the closed-form variance Var(d̂_i) = Σ_{j≠i} M_ij² / S of
-// Rademacher probes: every entry must lie within 5 standard deviations
-// (for 40 entries a false alarm has probability < 1e-4 under a normal
-// approximation), and the error must shrink as S grows.
-func TestHutchinsonDiagonal(t *testing.T) {
-	rnd := newRand(2)
-	const n = 40
-	m := randSPD(rnd, n, 0.5)
-	op := curvature.NewDense(m)
-	rmsErr := func(products int) float64 {
-		d, err := HutchinsonDiagonal(op, &HutchinsonSettings{Products: products, Batch: 7}, newRand(3))
-		require.NoError(t, err)
-		var s float64
-		for i, x := range d.Values() {
-			var off float64
-			for j := 0; j < n; j++ {
-				if j != i {
-					off += m.At(i, j) * m.At(i, j)
-				}
-			}
-			sd := math.Sqrt(off / float64(products))
-			assert.LessOrEqual(t, math.Abs(x-m.At(i, i)), 5*sd, "entry %d with %d products", i, products)
-			s += (x - m.At(i, i)) * (x - m.At(i, i))
-		}
-		return math.Sqrt(s / n)
-	}
-	e64, e4096 := rmsErr(64), rmsErr(4096)
-	// The error falls as 1/√S: 64× the products gives about 8× less error.
-	assert.Less(t, e4096, e64/4)
-
-	// A diagonal matrix is recovered exactly, since z_i² = 1.
-	diag := mat.NewSymDense(5, nil)
-	for i := 0; i < 5; i++ {
-		diag.SetSym(i, i, float64(i+1))
-	}
-	d, err := HutchinsonDiagonal(curvature.NewDense(diag), &HutchinsonSettings{Products: 3}, newRand(4))
-	require.NoError(t, err)
-	assert.Equal(t, []float64{1, 2, 3, 4, 5}, d.Values())
-
-	// The same seed gives the same numbers.
-	a, _ := HutchinsonDiagonal(op, nil, newRand(9))
-	b, _ := HutchinsonDiagonal(op, nil, newRand(9))
-	assert.Equal(t, a.Values(), b.Values())
-
-	_, err = HutchinsonDiagonal(op, &HutchinsonSettings{Products: -1}, newRand(1))
-	assert.Error(t, err)
-}
-
 func TestDiagonalMulMat(t *testing.T) {
 	rnd := newRand(3)
 	d, _ := NewDiagonal([]float64{1, -2, 3}, 0)

@@ -22,7 +22,9 @@
 // A Kronecker layer's parameters are the row-major p×q matrix X = [W | b]
 // (p = out, q = in+1 for a dense layer), layers in order.
 //
-//	Diagonal       M̃ = diag(d): the exact diagonal, or Hutchinson's estimate.
+//	Diagonal       M̃ = diag(d): the exact diagonal (DiagonalOf, ModelDiagonal),
+//	               or, for an operator known only through its products,
+//	               NewDiagonal of spectral.Hutchinson's estimate.
 //	BlockDiagonal  M̃[I_b,I_b] = B_b, zero between blocks, for any partition
 //	               (Ranges; Partition for per-layer and per-neuron blocks);
 //	               blocks are any Approximation (SymMatrix for dense ones,
@@ -69,7 +71,7 @@
 // or diagonal as nn.StructureOf says. One statistics pass serves ModelKFAC,
 // ModelEKFAC and KFAC.Update, which folds a batch into running averages in
 // place as an optimizer does; the damped inverse stays until Factorize
-// refreshes it (K-FAC's amortisation). ModelDiagonal, ModelHutchinson,
+// refreshes it (K-FAC's amortisation). ModelDiagonal,
 // ModelBlockDiagonal, ModelNearestKronecker and ModelTONGA (TONGAFeed for a
 // stream of batches) complete the set; ModelMemory tells what each will
 // hold from the network's shapes alone.
@@ -79,8 +81,10 @@
 // Compare measures M̃ against M: ‖M̃−M‖_F/‖M‖_F from products with blocks of
 // unit vectors, ‖M̃−M‖₂/‖M‖₂ and the top-k eigenvalues of both, and the
 // damped solve of a gradient: ‖x̃−x‖/‖x‖ and cos∠(x̃, x) with x = (M+λI)⁻¹g,
-// x̃ = (M̃+λI)⁻¹g. Comparison.Records turns the metrics into rows of a tidy
-// table,
+// x̃ = (M̃+λI)⁻¹g. The spectral metrics use a dense eigensolver up to
+// MetricSettings.DenseLimit and spectral.Lanczos (full
+// reorthogonalisation, seeded by MetricSettings.Seed) above it.
+// Comparison.Records turns the metrics into rows of a tidy table,
 //
 //	step,matrix,approximation,metric,value
 //

@@ -2,9 +2,9 @@ package approx
 
 import (
 	"fmt"
-	"math"
 	"sync"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
@@ -100,27 +100,11 @@ func (k *EigenKron) Dense() *mat.SymDense {
 }
 
 // Trace returns Σ s.
-func (k *EigenKron) Trace() float64 {
-	var t float64
-	for _, s := range k.s {
-		t += s
-	}
-	return t
-}
+func (k *EigenKron) Trace() float64 { return floats.Sum(k.s) }
 
 // LogDet returns Σ log(s+λ).
 func (k *EigenKron) LogDet(lambda float64) (float64, error) {
-	if err := checkLambda(lambda); err != nil {
-		return math.NaN(), err
-	}
-	var ld float64
-	for i, s := range k.s {
-		if !(s+lambda > 0) {
-			return math.NaN(), notPD("EKFAC scale %d: s+λ = %v", i, s+lambda)
-		}
-		ld += math.Log(s + lambda)
-	}
-	return ld, nil
+	return logDetShiftedValues(k.s, lambda, "EKFAC scale")
 }
 
 // Floats returns p² + q² + pq: the basis and the scaling.
@@ -212,9 +196,9 @@ func EKFACOf(basis *KFAC, m mat.Symmetric) (*EKFAC, error) {
 				for i, gi := range idx {
 					d[i] = m.At(gi, gi)
 				}
-				other[bi], err = NewDiagonal(d, 0)
+				other[bi], err = NewDiagonal(d, curvature.Unlimited)
 			} else {
-				other[bi], err = BlockDiagonalOf(m, [][]int{idx}, 0)
+				other[bi], err = BlockDiagonalOf(m, [][]int{idx}, curvature.Unlimited)
 				if err == nil {
 					other[bi], _ = other[bi].(*BlockDiagonal).Block(0)
 				}

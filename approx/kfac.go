@@ -6,10 +6,12 @@ import (
 	"runtime"
 	"sync"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // FactorKind selects the output vectors K-FAC backpropagates for its G
@@ -57,8 +59,28 @@ func ParseFactorKind(name string) (FactorKind, error) {
 	return 0, fmt.Errorf("approx: unknown K-FAC factor kind %q (want exact, mc or empirical)", name)
 }
 
+// WeightSharing selects one of the two K-FACs of a layer that applies its
+// weights at R positions of a sample (Eschenhagen et al. 2023, "Kronecker-
+// factored approximate curvature for modern neural network architectures"):
+// with ā_{n,r} the layer's Kronecker inputs and g_{n,r} the gradients in its
+// outputs,
+//
+//	Expand  A = 1/(N·R) Σ_{n,r} ā ā ᵀ,                G = 1/N Σ_{n,r} g gᵀ
+//	Reduce  A = 1/(N·R²) Σ_n (Σ_r ā)(Σ_r ā)ᵀ,          G = 1/N Σ_n (Σ_r g)(Σ_r g)ᵀ
+//
+// Both are plain K-FAC at R = 1. Expand treats positions like samples (the
+// paper's choice for positions that each feed the loss, as a sequence's),
+// Reduce sums them first (for positions pooled before the loss); Reduce is
+// exact on one sample whose positions share their input.
+type WeightSharing int
+
+const (
+	Expand WeightSharing = iota
+	Reduce
+)
+
 // KFACSettings configure K-FAC and EKFAC. The zero value is exact factors,
-// exact damping through eigendecompositions and no memory limit.
+// exact damping through eigendecompositions and the default memory budget.
 type KFACSettings struct {
 	// Factors selects the statistics (see FactorKind). If it is 0
 	// (DefaultFactors), it defaults to ExactFactors.
@@ -71,6 +93,11 @@ type KFACSettings struct {
 	Rand *rand.Rand
 	Seed uint64
 
+	// WeightSharing selects how the statistics of a layer with several
+	// weight-sharing positions (a convolution) are formed; it does not
+	// matter for one-position layers.
+	WeightSharing WeightSharing
+
 	// Damping selects what the Kronecker blocks' SolveDampedTo inverts and
 	// Solver how (see Damping and FactorSolver). Blocks without Kronecker
 	// structure always invert B + λI.
@@ -80,7 +107,8 @@ type KFACSettings struct {
 	// Budget is the most floats the approximation may hold: per Kronecker
 	// layer p² + q², per other layer its dense block P_l² or its diagonal
 	// P_l (EKFAC adds a scale per Kronecker parameter). It is checked
-	// before anything is allocated. If it is 0, there is no limit.
+	// before anything is allocated: 0 means curvature.DefaultBudget, a
+	// negative budget no limit.
 	Budget int
 }
 
@@ -88,11 +116,11 @@ func (s *KFACSettings) check() error {
 	if s.Samples < 0 {
 		return fmt.Errorf("approx: %d Monte-Carlo samples; want at least 1", s.Samples)
 	}
+	if s.WeightSharing != Expand && s.WeightSharing != Reduce {
+		return fmt.Errorf("approx: unknown weight sharing %d", s.WeightSharing)
+	}
 	if s.Factors < DefaultFactors || s.Factors > EmpiricalFactors {
 		return fmt.Errorf("approx: unknown K-FAC factor kind %d", s.Factors)
-	}
-	if s.Budget < 0 {
-		return fmt.Errorf("approx: negative budget %d", s.Budget)
 	}
 	return s.kron().check()
 }
@@ -246,36 +274,35 @@ func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 	if t.Net != k.net {
 		panic("approx: K-FAC update from a tape of another network")
 	}
-	k.pass.run(k.dest, decay, t, y, k.set.Factors, k.set.Samples, k.rng, nil)
+	k.pass.run(k.dest, decay, t, y, &k.set, k.rng, nil)
 	return k.finish()
 }
 
-// finish mirrors the Kronecker factors written in their upper triangles
-// and checks that every statistic is finite.
+// finish marks the Kronecker factors' lower triangles stale (the
+// statistics were written to the upper ones) and checks that every
+// statistic is finite.
 func (k *KFAC) finish() error {
-	for i, p := range k.parts {
+	for i, d := range k.dest {
 		if kr := k.krons[i]; kr != nil {
-			kr.mirror()
-			if err := checkFiniteSym("factor G", kr.g); err != nil {
-				return fmt.Errorf("%w: layer %d: %w", curvature.ErrNonFinite, k.blocks[i].layer, err)
-			}
-			if err := checkFiniteSym("factor A", kr.a); err != nil {
-				return fmt.Errorf("%w: layer %d: %w", curvature.ErrNonFinite, k.blocks[i].layer, err)
-			}
-			continue
+			kr.mu.Lock()
+			kr.lowerStale = true
+			kr.mu.Unlock()
 		}
-		var err error
-		switch b := p.(type) {
-		case *Diagonal:
-			err = checkFiniteVec("diagonal block", b.d)
-		case *SymMatrix:
-			err = checkFiniteSym("dense block", b.m)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: layer %d: %w", curvature.ErrNonFinite, k.blocks[i].layer, err)
+		if !finiteUpper(d.g) || !finiteUpper(d.a) || !finiteUpper(d.m) || !vec.AllFinite(d.d) {
+			return fmt.Errorf("approx: %w: K-FAC statistics of layer %d", curvature.ErrNonFinite, k.blocks[i].layer)
 		}
 	}
 	return nil
+}
+
+// finiteUpper reports whether the upper triangle of m is finite.
+func finiteUpper(m blas64.Symmetric) bool {
+	for i := 0; i < m.N; i++ {
+		if !vec.AllFinite(m.Data[i*m.Stride+i : i*m.Stride+m.N]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Factorize recomputes, from the current statistics, the factorisations

@@ -43,12 +43,12 @@ const (
 )
 
 // KronSettings configure a Kronecker block. The zero value is exact
-// damping through eigendecompositions and no memory limit.
+// damping through eigendecompositions and the default memory budget.
 type KronSettings struct {
 	Damping Damping
 	Solver  FactorSolver
-	// Budget is the most floats the factors may hold (p² + q²); ≤ 0
-	// means no limit.
+	// Budget is the most floats the factors may hold (p² + q²): 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 
@@ -105,6 +105,8 @@ type Kron struct {
 
 	mu  sync.Mutex
 	eig *kronEig // nil until needed
+
+	lowerStale bool // the lower triangles lag behind statistics written above
 
 	gInv, aInv *mat.Dense // the damped factors' inverses for cholλ
 	cholOK     bool
@@ -180,9 +182,16 @@ func copyFull(dst *mat.SymDense, m mat.Symmetric) {
 	}
 }
 
-// mirror copies the upper triangles of the factors into their lower ones,
-// after statistics were written to the upper triangles.
+// mirror copies the upper triangles of the factors into their lower ones
+// when statistics were written to the upper triangles since, for the
+// products with the general views gd and ad; nothing else reads the lower
+// triangles, so an optimizer that only solves never pays for it. The
+// caller holds k.mu.
 func (k *Kron) mirror() {
+	if !k.lowerStale {
+		return
+	}
+	k.lowerStale = false
 	for _, m := range []*mat.SymDense{k.g, k.a} {
 		raw := m.RawSymmetric()
 		for i := 0; i < raw.N; i++ {
@@ -262,6 +271,7 @@ func (k *Kron) MulVecTo(dst, v []float64) {
 	checkVecs(dst, v, k.Dim())
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.mirror()
 	gemm.Mul(k.w1, blas.NoTrans, k.gd, blas.NoTrans, k.view(v))
 	gemm.Mul(k.view(dst), blas.NoTrans, k.w1, blas.NoTrans, k.ad)
 }
@@ -426,14 +436,7 @@ func (k *Kron) Trace() float64 { return symTrace(k.g) * symTrace(k.a) }
 // else by Cholesky.
 func logDetShifted(m *mat.SymDense, vals []float64, s float64, what string) (float64, error) {
 	if vals != nil {
-		var ld float64
-		for _, x := range vals {
-			if !(x+s > 0) {
-				return math.NaN(), notPD("%s has eigenvalue %v", what, x+s)
-			}
-			ld += math.Log(x + s)
-		}
-		return ld, nil
+		return logDetShiftedValues(vals, s, what+" eigenvalue")
 	}
 	var c mat.Cholesky
 	if !c.Factorize(shiftedSym(m, s)) {

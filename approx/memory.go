@@ -13,29 +13,6 @@ import (
 // except for TONGA's work space, the Floats of the built approximation.
 // Multiply by 8 for bytes.
 
-// HutchinsonFloats returns the floats HutchinsonDiagonal allocates, and
-// checks against s.Budget, for an operator of order n with settings s
-// (nil means the defaults): the diagonal and two n×b probe blocks,
-// b = min(Batch, Products), n + 2nb. The result's Floats is n. It returns
-// an error for the settings HutchinsonDiagonal rejects.
-func HutchinsonFloats(n int, s *HutchinsonSettings) (int, error) {
-	var set HutchinsonSettings
-	if s != nil {
-		set = *s
-	}
-	if set.Products < 0 || set.Batch < 0 {
-		return 0, fmt.Errorf("approx: Hutchinson products %d and batch %d must be ≥ 0", set.Products, set.Batch)
-	}
-	// The defaults of HutchinsonDiagonal.
-	if set.Products == 0 {
-		set.Products = 100
-	}
-	if set.Batch == 0 {
-		set.Batch = 16
-	}
-	return n + 2*n*min(set.Batch, set.Products), nil
-}
-
 // Memory is what each matrix and approximation of a network's curvature
 // holds, in float64 values, known before any is built.
 type Memory struct {

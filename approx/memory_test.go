@@ -120,7 +120,6 @@ func TestMemorySettingsErrors(t *testing.T) {
 	}{
 		{"tonga rank", func() error { _, err := NewTONGA(Ranges(3), &TONGASettings{Rank: -1}); return err }, "rank -1"},
 		{"tonga refresh", func() error { _, err := NewTONGA(Ranges(3), &TONGASettings{Refresh: -2}); return err }, "refresh -2"},
-		{"hutchinson", func() error { _, err := HutchinsonFloats(3, &HutchinsonSettings{Batch: -1}); return err }, "batch -1"},
 		{"model nil", func() error { _, err := ModelMemory(nil, PerLayer, nil); return err }, "without a network"},
 		{"model partition", func() error {
 			net, err := nn.NewMLP([]int{2, 3}, []string{"identity"})
@@ -236,17 +235,6 @@ func TestModelMemoryBudgets(t *testing.T) {
 			s.Budget = budget
 			_, err := ModelTONGA(m, theta, b, PerNeuron, &s)
 			return -1, err
-		}},
-		{"hutchinson", func() int {
-			f, err := HutchinsonFloats(P, &HutchinsonSettings{Products: 10, Batch: 4})
-			require.NoError(t, err)
-			return f
-		}(), func(budget int) (int, error) {
-			d, err := ModelHutchinson(m, curvature.GGN, theta, b, nil, &HutchinsonSettings{Products: 10, Batch: 4, Budget: budget}, newRand(2))
-			if err != nil {
-				return 0, err
-			}
-			return d.Floats() + 2*P*4, nil // the result and its two n×4 probe blocks
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,9 +1,9 @@
 package approx
 
 import (
+	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 
@@ -11,23 +11,57 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/spectral"
 	"github.com/curvkit/curvkit/internal/symeig"
 )
 
-// DenseMetricLimit is the largest order for which the spectral metrics
-// (spectral-norm error, top eigenvalues) materialise the matrices and use
-// a dense symmetric eigensolver, which is exact. Larger operators use
-// Lanczos with full reorthogonalisation, which estimates the extreme
-// eigenvalues from inside.
-var DenseMetricLimit = 1024
+// MetricSettings configure the spectral metrics — RelSpectralError,
+// TopEigenvalues, SolveDamping and Compare. Up to DenseLimit they
+// materialise the operators and use a dense symmetric eigensolver, which
+// is exact. Above it they use spectral.Lanczos (full
+// reorthogonalisation), whose Ritz values approach the extreme
+// eigenvalues from inside: ‖A‖₂ is the square root of the largest
+// eigenvalue of A², the top k eigenvalues come from one run at the top,
+// and SolveDamping's λ_min and λ_max from one run at each end. A run stops
+// when its Ritz pairs meet spectral.Lanczos's default tolerance or after
+// LanczosSteps steps; the Ritz values of a run that stops unconverged are
+// used as they are, the best estimates of that many steps. A nil
+// *MetricSettings means the defaults.
+type MetricSettings struct {
+	// DenseLimit is the largest order solved densely. If it is 0, it
+	// defaults to 1024; if it is negative, Lanczos is used at every order.
+	DenseLimit int
+	// LanczosSteps caps the steps of each Lanczos run, and with them its
+	// memory (that many vectors of length n), at no fewer than 2k+40 for
+	// k wanted eigenvalues (42 for one end of the spectrum). If it is 0,
+	// it defaults to 100.
+	LanczosSteps int
+	// Seed seeds the Lanczos start vectors: the same Seed gives the same
+	// numbers.
+	Seed uint64
+}
 
-// LanczosSteps is the number of Lanczos steps of the spectral metrics
-// above DenseMetricLimit, at least 2k+40 for the top k eigenvalues.
-var LanczosSteps = 100
+// metricSettings returns s with its defaults filled in, or an error for a
+// bad setting.
+func metricSettings(s *MetricSettings) (MetricSettings, error) {
+	var set MetricSettings
+	if s != nil {
+		set = *s
+	}
+	if set.DenseLimit == 0 {
+		set.DenseLimit = 1024
+	}
+	switch {
+	case set.LanczosSteps < 0:
+		return set, fmt.Errorf("approx: MetricSettings.LanczosSteps = %d: must be ≥ 0", set.LanczosSteps)
+	case set.LanczosSteps == 0:
+		set.LanczosSteps = 100
+	}
+	return set, nil
+}
 
-// lanczosRand is the fixed source of Lanczos start vectors, so that the
-// metrics are reproducible.
-func lanczosRand(n int) *rand.Rand { return rand.New(rand.NewPCG(uint64(n), 0x6c616e637a6f73)) }
+// dense reports whether the metrics of an operator of order n are exact.
+func (s *MetricSettings) dense(n int) bool { return n <= s.DenseLimit }
 
 // Comparison holds the error metrics of an approximation M̃ of an exact
 // matrix M.
@@ -50,7 +84,7 @@ type Comparison struct {
 	ApproxTop []float64 // the k largest eigenvalues of M̃, descending
 
 	// DenseSpectral is true when the spectral metrics come from a dense
-	// eigensolver, false when from Lanczos.
+	// eigensolver, false when from Lanczos (MetricSettings.DenseLimit).
 	DenseSpectral bool
 }
 
@@ -58,11 +92,16 @@ type Comparison struct {
 // errors, the damped solve of g compared with the exact one, and the top k
 // eigenvalues of both. The Frobenius error uses products with blocks of
 // unit vectors (no n×n matrix); the spectral metrics are exact up to
-// DenseMetricLimit and Lanczos estimates above. The exact damped solve uses
-// exact's SolveDampedTo when it has one, else a dense Cholesky
-// factorisation (n² floats). It returns an error for mismatched sizes,
-// a non-finite g, a bad λ or k, or a zero exact matrix.
-func Compare(exact curvature.Operator, a Approximation, g []float64, lambda float64, k int) (*Comparison, error) {
+// s.DenseLimit and Lanczos estimates above (see MetricSettings; nil means
+// the defaults). The exact damped solve uses exact's SolveDampedTo when it
+// has one, else a dense Cholesky factorisation (n² floats). It returns an
+// error for mismatched sizes, a non-finite g, a bad λ, k or setting, or a
+// zero exact matrix.
+func Compare(exact curvature.Operator, a Approximation, g []float64, lambda float64, k int, s *MetricSettings) (*Comparison, error) {
+	set, err := metricSettings(s)
+	if err != nil {
+		return nil, err
+	}
 	n := exact.Dim()
 	if a.Dim() != n || len(g) != n {
 		return nil, fmt.Errorf("approx: compare: exact order %d, approximation %d, vector %d", n, a.Dim(), len(g))
@@ -77,20 +116,19 @@ func Compare(exact curvature.Operator, a Approximation, g []float64, lambda floa
 		return nil, err
 	}
 	c := &Comparison{N: n, Lambda: lambda, Floats: floatsOf(a)}
-	var err error
 	if c.RelFrobenius, err = RelFrobeniusError(exact, a); err != nil {
 		return nil, err
 	}
-	c.DenseSpectral = n <= DenseMetricLimit
-	if c.RelSpectral, err = RelSpectralError(exact, a); err != nil {
+	c.DenseSpectral = set.dense(n)
+	if c.RelSpectral, err = set.relSpectralError(exact, a); err != nil {
 		return nil, err
 	}
 	c.SolveRelError, c.SolveCosine, c.SolveErr = SolveError(exact, a, g, lambda)
 	if k > 0 {
-		if c.ExactTop, err = TopEigenvalues(exact, k); err != nil {
+		if c.ExactTop, err = set.topEigenvalues(exact, k); err != nil {
 			return nil, err
 		}
-		if c.ApproxTop, err = TopEigenvalues(a, k); err != nil {
+		if c.ApproxTop, err = set.topEigenvalues(a, k); err != nil {
 			return nil, err
 		}
 	}
@@ -142,45 +180,69 @@ func RelFrobeniusError(exact, approx curvature.Operator) (float64, error) {
 	return math.Sqrt(num / den), nil
 }
 
-// spectralNorm returns max |eigenvalue| of op: dense up to
-// DenseMetricLimit, Lanczos above.
-func spectralNorm(op curvature.Operator) (float64, error) {
-	vals, err := spectrum(op, LanczosSteps)
+// denseSpectrum returns every eigenvalue of op, ascending, from its dense
+// form.
+func denseSpectrum(op curvature.Operator) ([]float64, error) {
+	m, err := curvature.Materialize(op, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFiniteSym("materialized operator", m); err != nil {
+		return nil, err
+	}
+	var es symeig.EigenSym
+	if !es.Factorize(m, false) {
+		return nil, fmt.Errorf("approx: dense eigendecomposition failed")
+	}
+	return es.Values(nil), nil
+}
+
+// lanczos returns the k eigenvalues of op at one end, the wanted end
+// first, by spectral.Lanczos.
+func (s *MetricSettings) lanczos(op curvature.Operator, k int, which spectral.Which) ([]float64, error) {
+	l := spectral.Lanczos{K: k, Which: which, MaxSteps: max(s.LanczosSteps, 2*k+40), Seed: s.Seed}
+	res, err := l.Eigen(op)
+	if err != nil && !errors.Is(err, spectral.ErrNotConverged) {
+		return nil, fmt.Errorf("approx: %w", err)
+	}
+	return res.Values, nil
+}
+
+// spectralNorm returns ‖op‖₂ = max |eigenvalue|: densely, or as the square
+// root of the largest eigenvalue of op², whose Lanczos run converges at
+// the top where a run on op would have to converge at both ends.
+func (s *MetricSettings) spectralNorm(op curvature.Operator) (float64, error) {
+	if s.dense(op.Dim()) {
+		vals, err := denseSpectrum(op)
+		if err != nil {
+			return math.NaN(), err
+		}
+		return math.Max(math.Abs(vals[0]), math.Abs(vals[len(vals)-1])), nil
+	}
+	top, err := s.lanczos(&squareOp{op: op, w: make([]float64, op.Dim())}, 1, spectral.Largest)
 	if err != nil {
 		return math.NaN(), err
 	}
-	return math.Max(math.Abs(vals[0]), math.Abs(vals[len(vals)-1])), nil
-}
-
-// spectrum returns eigenvalues of op in ascending order: all of them when
-// dense, the Ritz values of steps Lanczos steps otherwise.
-func spectrum(op curvature.Operator, steps int) ([]float64, error) {
-	n := op.Dim()
-	if n <= DenseMetricLimit {
-		m, err := curvature.Materialize(op, 0)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkFiniteSym("materialized operator", m); err != nil {
-			return nil, err
-		}
-		var es symeig.EigenSym
-		if !es.Factorize(m, false) {
-			return nil, fmt.Errorf("approx: dense eigendecomposition failed")
-		}
-		return es.Values(nil), nil
-	}
-	return lanczosRitz(op, steps, lanczosRand(n))
+	return math.Sqrt(math.Max(top[0], 0)), nil
 }
 
 // RelSpectralError returns ‖M̃−M‖₂/‖M‖₂, the largest absolute eigenvalue
-// of the difference over that of M.
-func RelSpectralError(exact, approx curvature.Operator) (float64, error) {
-	num, err := spectralNorm(newDiffOp(approx, exact))
+// of the difference over that of M (see MetricSettings; nil means the
+// defaults).
+func RelSpectralError(exact, approx curvature.Operator, s *MetricSettings) (float64, error) {
+	set, err := metricSettings(s)
 	if err != nil {
 		return math.NaN(), err
 	}
-	den, err := spectralNorm(exact)
+	return set.relSpectralError(exact, approx)
+}
+
+func (s *MetricSettings) relSpectralError(exact, approx curvature.Operator) (float64, error) {
+	num, err := s.spectralNorm(newDiffOp(approx, exact))
+	if err != nil {
+		return math.NaN(), err
+	}
+	den, err := s.spectralNorm(exact)
 	if err != nil {
 		return math.NaN(), err
 	}
@@ -191,38 +253,64 @@ func RelSpectralError(exact, approx curvature.Operator) (float64, error) {
 }
 
 // TopEigenvalues returns the k largest eigenvalues of op in descending
-// order: exact up to DenseMetricLimit, Lanczos Ritz values (with at least
-// 2k+40 steps) above.
-func TopEigenvalues(op curvature.Operator, k int) ([]float64, error) {
+// order (see MetricSettings; nil means the defaults).
+func TopEigenvalues(op curvature.Operator, k int, s *MetricSettings) ([]float64, error) {
+	set, err := metricSettings(s)
+	if err != nil {
+		return nil, err
+	}
+	return set.topEigenvalues(op, k)
+}
+
+func (s *MetricSettings) topEigenvalues(op curvature.Operator, k int) ([]float64, error) {
 	n := op.Dim()
 	if k < 0 || k > n {
 		return nil, fmt.Errorf("approx: top %d eigenvalues of an operator of order %d", k, n)
 	}
-	vals, err := spectrum(op, max(LanczosSteps, 2*k+40))
+	if k == 0 {
+		return []float64{}, nil
+	}
+	if !s.dense(n) {
+		return s.lanczos(op, k, spectral.Largest)
+	}
+	vals, err := denseSpectrum(op)
 	if err != nil {
 		return nil, err
 	}
-	k = min(k, len(vals))
-	top := slices.Clone(vals[len(vals)-k:])
+	top := slices.Clone(vals[n-k:])
 	slices.Reverse(top)
 	return top, nil
-}
-
-// damper is anything with a damped solve: every Approximation.
-type damper interface {
-	SolveDampedTo(dst, v []float64, lambda float64) error
 }
 
 // SolveDamping returns a λ for comparing damped solves against M:
 // 10⁻³‖M‖₂, plus −λ_min(M) when M has negative eigenvalues (a Hessian
 // away from a minimum), so that M + λI is positive definite and its
-// condition number stays near 1000. It is 0 for a zero matrix.
-func SolveDamping(M curvature.Operator) (float64, error) {
-	vals, err := spectrum(M, max(LanczosSteps, 42))
+// condition number stays near 1000. It is 0 for a zero matrix. The
+// extreme eigenvalues are computed as MetricSettings says (nil means the
+// defaults).
+func SolveDamping(M curvature.Operator, s *MetricSettings) (float64, error) {
+	set, err := metricSettings(s)
 	if err != nil {
 		return math.NaN(), err
 	}
-	hi, lo := vals[len(vals)-1], vals[0]
+	var lo, hi float64
+	if set.dense(M.Dim()) {
+		vals, err := denseSpectrum(M)
+		if err != nil {
+			return math.NaN(), err
+		}
+		lo, hi = vals[0], vals[len(vals)-1]
+	} else {
+		top, err := set.lanczos(M, 1, spectral.Largest)
+		if err != nil {
+			return math.NaN(), err
+		}
+		bottom, err := set.lanczos(M, 1, spectral.Smallest)
+		if err != nil {
+			return math.NaN(), err
+		}
+		lo, hi = bottom[0], top[0]
+	}
 	return 1e-3*math.Max(math.Abs(hi), math.Abs(lo)) + math.Max(0, -lo), nil
 }
 
@@ -234,7 +322,7 @@ func SolveError(exact curvature.Operator, a Approximation, g []float64, lambda f
 	n := exact.Dim()
 	x := make([]float64, n)
 	xt := make([]float64, n)
-	if d, ok := exact.(damper); ok {
+	if d, ok := exact.(curvature.DampedSolver); ok {
 		err = d.SolveDampedTo(x, g, lambda)
 	} else {
 		var sm *SymMatrix
@@ -301,4 +389,38 @@ func (c *Comparison) Records(step int, matrix, approximation string) []Record {
 		recs = append(recs, r("approx_eig_"+strconv.Itoa(i+1), v))
 	}
 	return recs
+}
+
+// diffOp is the operator a − b.
+type diffOp struct {
+	a, b curvature.Operator
+	w    []float64
+}
+
+func newDiffOp(a, b curvature.Operator) *diffOp {
+	if a.Dim() != b.Dim() {
+		panic(fmt.Sprintf("approx: comparing operators of dimensions %d and %d", a.Dim(), b.Dim()))
+	}
+	return &diffOp{a: a, b: b, w: make([]float64, a.Dim())}
+}
+
+func (d *diffOp) Dim() int { return d.a.Dim() }
+
+func (d *diffOp) MulVecTo(dst, v []float64) {
+	d.a.MulVecTo(dst, v)
+	d.b.MulVecTo(d.w, v)
+	floats.Sub(dst, d.w)
+}
+
+// squareOp is the operator op².
+type squareOp struct {
+	op curvature.Operator
+	w  []float64
+}
+
+func (q *squareOp) Dim() int { return q.op.Dim() }
+
+func (q *squareOp) MulVecTo(dst, v []float64) {
+	q.op.MulVecTo(q.w, v)
+	q.op.MulVecTo(dst, q.w)
 }

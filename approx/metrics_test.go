@@ -25,7 +25,7 @@ func TestCompareIdentical(t *testing.T) {
 	require.NoError(t, err)
 	g := randVec(rnd, 15)
 	for _, exact := range []curvature.Operator{curvature.NewDense(m), opOnly{curvature.NewDense(m)}, a} {
-		c, err := Compare(exact, a, g, 0.1, 4)
+		c, err := Compare(exact, a, g, 0.1, 4, nil)
 		require.NoError(t, err)
 		assert.Equal(t, 0.0, c.RelFrobenius)
 		assert.InDelta(t, 0, c.RelSpectral, 1e-14)
@@ -40,7 +40,9 @@ func TestCompareIdentical(t *testing.T) {
 
 // TestCompareScaled: M̃ = cM has relative Frobenius and spectral errors
 // |c−1| exactly, undamped solve x̃ = x/c (relative error |1/c−1|, cosine
-// 1) and eigenvalues c·λ.
+// 1) and eigenvalues c·λ; for c < 1 the difference M̃ − M = (c−1)M has
+// its largest magnitude at the negative end. Both the dense and the
+// Lanczos spectral metrics.
 func TestCompareScaled(t *testing.T) {
 	rnd := newRand(52)
 	m := randSPD(rnd, 12, 0.1)
@@ -49,22 +51,25 @@ func TestCompareScaled(t *testing.T) {
 		cm.ScaleSym(c, m)
 		a, _ := NewSymMatrix(&cm, 0)
 		g := randVec(rnd, 12)
-		cmp, err := Compare(curvature.NewDense(m), a, g, 0, 3)
-		require.NoError(t, err)
-		assert.InDelta(t, math.Abs(c-1), cmp.RelFrobenius, 1e-14)
-		assert.InDelta(t, math.Abs(c-1), cmp.RelSpectral, 1e-13)
-		assert.InDelta(t, math.Abs(1/c-1), cmp.SolveRelError, 1e-11)
-		assert.InDelta(t, 1, cmp.SolveCosine, 1e-13)
-		for i := range cmp.ExactTop {
-			assert.InDelta(t, c*cmp.ExactTop[i], cmp.ApproxTop[i], 1e-12)
-			if i > 0 {
-				assert.GreaterOrEqual(t, cmp.ExactTop[i-1], cmp.ExactTop[i], "descending")
+		for _, set := range []*MetricSettings{nil, {DenseLimit: -1}} {
+			cmp, err := Compare(curvature.NewDense(m), a, g, 0, 3, set)
+			require.NoError(t, err)
+			assert.Equal(t, set == nil, cmp.DenseSpectral)
+			assert.InDelta(t, math.Abs(c-1), cmp.RelFrobenius, 1e-14)
+			assert.InDelta(t, math.Abs(c-1), cmp.RelSpectral, 1e-13)
+			assert.InDelta(t, math.Abs(1/c-1), cmp.SolveRelError, 1e-11)
+			assert.InDelta(t, 1, cmp.SolveCosine, 1e-13)
+			for i := range cmp.ExactTop {
+				assert.InDelta(t, c*cmp.ExactTop[i], cmp.ApproxTop[i], 1e-12)
+				if i > 0 {
+					assert.GreaterOrEqual(t, cmp.ExactTop[i-1], cmp.ExactTop[i], "descending")
+				}
 			}
+			recs := cmp.Records(7, "ggn", "scaled")
+			assert.Equal(t, 6+3+3, len(recs))
+			assert.Equal(t, Record{Step: 7, Matrix: "ggn", Approximation: "scaled", Metric: MetricRelFrobenius, Value: cmp.RelFrobenius}, recs[2])
+			assert.Equal(t, "approx_eig_3", recs[len(recs)-1].Metric)
 		}
-		recs := cmp.Records(7, "ggn", "scaled")
-		assert.Equal(t, 6+3+3, len(recs))
-		assert.Equal(t, Record{Step: 7, Matrix: "ggn", Approximation: "scaled", Metric: MetricRelFrobenius, Value: cmp.RelFrobenius}, recs[2])
-		assert.Equal(t, "approx_eig_3", recs[len(recs)-1].Metric)
 	}
 }
 
@@ -84,7 +89,7 @@ func TestCompareDiagonal(t *testing.T) {
 		}
 	}
 	g := randVec(rnd, 10)
-	c, err := Compare(curvature.NewDense(m), d, g, 0.2, 2)
+	c, err := Compare(curvature.NewDense(m), d, g, 0.2, 2, nil)
 	require.NoError(t, err)
 	assert.InDelta(t, math.Sqrt(off)/mat.Norm(m, 2), c.RelFrobenius, 1e-14)
 	diff := mat.NewSymDense(10, nil)
@@ -125,12 +130,11 @@ func TestCompareLanczos(t *testing.T) {
 	}
 	a, _ := BlockDiagonalOf(m, Ranges(40, 40, 40, 40), 0)
 	g := randVec(rnd, n)
-	dense, err := Compare(curvature.NewDense(m), a, g, 0.01, 5)
+	dense, err := Compare(curvature.NewDense(m), a, g, 0.01, 5, nil)
 	require.NoError(t, err)
-	old := DenseMetricLimit
-	DenseMetricLimit = 0
-	defer func() { DenseMetricLimit = old }()
-	lz, err := Compare(curvature.NewDense(m), a, g, 0.01, 5)
+	assert.True(t, dense.DenseSpectral)
+	lanczos := &MetricSettings{DenseLimit: -1}
+	lz, err := Compare(curvature.NewDense(m), a, g, 0.01, 5, lanczos)
 	require.NoError(t, err)
 	assert.False(t, lz.DenseSpectral)
 	assert.InDelta(t, dense.RelSpectral, lz.RelSpectral, 1e-8)
@@ -138,35 +142,72 @@ func TestCompareLanczos(t *testing.T) {
 	assert.InDeltaSlice(t, dense.ApproxTop, lz.ApproxTop, 1e-10)
 	assert.InDeltaSlice(t, eig[:5], lz.ExactTop, 1e-10)
 	assert.Equal(t, dense.RelFrobenius, lz.RelFrobenius)
-
-	// m = n Lanczos steps recover every eigenvalue, even of a matrix with
-	// repeated eigenvalues (the Krylov space is invariant early and the
-	// process restarts).
-	id := mat.NewSymDense(6, []float64{2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 5})
-	vals, err := lanczosRitz(curvature.NewDense(id), 6, newRand(1))
+	// The same seed gives the same numbers.
+	again, err := Compare(curvature.NewDense(m), a, g, 0.01, 5, lanczos)
 	require.NoError(t, err)
-	assert.InDeltaSlice(t, []float64{2, 2, 2, 5, 5, 5}, vals, 1e-12)
+	assert.Equal(t, lz, again)
+	// The limit is the largest order solved densely.
+	at, err := Compare(curvature.NewDense(m), a, g, 0.01, 5, &MetricSettings{DenseLimit: n})
+	require.NoError(t, err)
+	assert.True(t, at.DenseSpectral)
+
+	// A Lanczos run restarts when its Krylov space is invariant, so it
+	// recovers repeated eigenvalues with their multiplicity.
+	id := mat.NewSymDense(6, []float64{2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 5})
+	vals, err := TopEigenvalues(curvature.NewDense(id), 6, lanczos)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float64{5, 5, 5, 2, 2, 2}, vals, 1e-12)
+	// So do the extreme eigenvalues of SolveDamping, closed forms on this
+	// matrix and on its negative.
+	lambda, err := SolveDamping(curvature.NewDense(id), lanczos)
+	require.NoError(t, err)
+	assert.InDelta(t, 0.005, lambda, 1e-12)
+	var neg mat.SymDense
+	neg.ScaleSym(-1, id)
+	lambda, err = SolveDamping(curvature.NewDense(&neg), lanczos)
+	require.NoError(t, err)
+	assert.InDelta(t, 5.005, lambda, 1e-12)
 }
 
 func TestCompareErrors(t *testing.T) {
 	m := randSPD(newRand(55), 4, 0.1)
 	a, _ := DiagonalOf(m, 0)
 	op := curvature.NewDense(m)
-	_, err := Compare(op, a, []float64{1, 2, 3}, 0, 1)
+	_, err := Compare(op, a, []float64{1, 2, 3}, 0, 1, nil)
 	assert.Error(t, err)
-	_, err = Compare(op, a, []float64{1, 2, 3, math.NaN()}, 0, 1)
+	_, err = Compare(op, a, []float64{1, 2, 3, math.NaN()}, 0, 1, nil)
 	assert.Error(t, err)
-	_, err = Compare(op, a, []float64{1, 2, 3, 4}, -1, 1)
+	_, err = Compare(op, a, []float64{1, 2, 3, 4}, -1, 1, nil)
 	assert.Error(t, err)
-	_, err = Compare(op, a, []float64{1, 2, 3, 4}, 0, 5)
+	_, err = Compare(op, a, []float64{1, 2, 3, 4}, 0, 5, nil)
 	assert.Error(t, err)
-	_, err = Compare(curvature.NewDense(mat.NewSymDense(4, nil)), a, []float64{1, 2, 3, 4}, 1, 1)
+	_, err = Compare(curvature.NewDense(mat.NewSymDense(4, nil)), a, []float64{1, 2, 3, 4}, 1, 1, nil)
 	assert.Error(t, err, "zero exact matrix")
+	lanczos := &MetricSettings{DenseLimit: -1}
+	_, err = Compare(curvature.NewDense(mat.NewSymDense(4, nil)), a, []float64{1, 2, 3, 4}, 1, 1, lanczos)
+	assert.Error(t, err, "zero exact matrix, by Lanczos")
+	_, err = Compare(op, a, []float64{1, 2, 3, 4}, 0, 1, &MetricSettings{LanczosSteps: -1})
+	assert.Error(t, err, "negative LanczosSteps")
+	_, err = TopEigenvalues(op, 1, &MetricSettings{LanczosSteps: -1})
+	assert.Error(t, err, "negative LanczosSteps")
+	_, err = SolveDamping(op, &MetricSettings{LanczosSteps: -1})
+	assert.Error(t, err, "negative LanczosSteps")
+	_, err = TopEigenvalues(op, 5, nil)
+	assert.Error(t, err, "k > n")
+	nan := mat.NewSymDense(4, nil)
+	nan.CopySym(m)
+	nan.SetSym(1, 2, math.NaN())
+	for _, s := range []*MetricSettings{nil, lanczos} {
+		_, err = RelSpectralError(curvature.NewDense(nan), a, s)
+		assert.Error(t, err, "NaN in the exact matrix")
+	}
+	_, err = RelSpectralError(curvature.NewDense(nan), a, lanczos)
+	assert.ErrorIs(t, err, curvature.ErrNonFinite)
 
 	// An approximation that is not PD at this λ: NaN solve metrics, the
 	// rest still measured.
 	bad, _ := NewDiagonal([]float64{1, -1, 1, 1}, 0)
-	c, err := Compare(op, bad, []float64{1, 2, 3, 4}, 0.5, 2)
+	c, err := Compare(op, bad, []float64{1, 2, 3, 4}, 0.5, 2, nil)
 	require.NoError(t, err)
 	assert.ErrorIs(t, c.SolveErr, curvature.ErrNotPositiveDefinite)
 	assert.True(t, math.IsNaN(c.SolveRelError) && math.IsNaN(c.SolveCosine))
@@ -174,7 +215,8 @@ func TestCompareErrors(t *testing.T) {
 }
 
 // SolveDamping is 10⁻³ of the spectral norm, plus −λ_min for an
-// indefinite matrix: closed forms on diagonal matrices.
+// indefinite matrix: closed forms on diagonal matrices, densely and by
+// Lanczos.
 func TestSolveDamping(t *testing.T) {
 	for _, c := range []struct {
 		d    []float64
@@ -185,8 +227,10 @@ func TestSolveDamping(t *testing.T) {
 		{[]float64{-7, 0.5}, 7.007},
 		{[]float64{0, 0}, 0},
 	} {
-		got, err := SolveDamping(curvature.NewDense(mat.NewDiagDense(len(c.d), c.d)))
-		require.NoError(t, err)
-		assert.InDelta(t, c.want, got, 1e-12, "%v", c.d)
+		for _, set := range []*MetricSettings{nil, {DenseLimit: -1}} {
+			got, err := SolveDamping(curvature.NewDense(mat.NewDiagDense(len(c.d), c.d)), set)
+			require.NoError(t, err)
+			assert.InDelta(t, c.want, got, 1e-12, "%v, %+v", c.d, set)
+		}
 	}
 }

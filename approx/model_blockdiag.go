@@ -46,7 +46,7 @@ func ModelBlockDiagonal(m *curvature.Model, kind curvature.Kind, p Partition, th
 			return nil, err
 		}
 		if p == PerLayer || blk.structure != nn.KroneckerBlock {
-			s, err := NewSymMatrix(B, 0)
+			s, err := NewSymMatrix(B, curvature.Unlimited)
 			if err != nil {
 				return nil, fmt.Errorf("approx: layer %d: %w", blk.layer, err)
 			}
@@ -54,7 +54,7 @@ func ModelBlockDiagonal(m *curvature.Model, kind curvature.Kind, p Partition, th
 			continue
 		}
 		for n := 0; n < blk.p; n++ {
-			s, err := NewSymMatrix(B.SliceSym(n*blk.q, (n+1)*blk.q), 0)
+			s, err := NewSymMatrix(B.SliceSym(n*blk.q, (n+1)*blk.q), curvature.Unlimited)
 			if err != nil {
 				return nil, fmt.Errorf("approx: layer %d neuron %d: %w", blk.layer, n, err)
 			}

@@ -1,8 +1,6 @@
 package approx
 
 import (
-	"math/rand/v2"
-
 	"github.com/curvkit/curvkit/curvature"
 )
 
@@ -37,17 +35,4 @@ func ModelDiagonal(m *curvature.Model, kind curvature.Kind, theta []float64, b c
 		return nil, err
 	}
 	return NewDiagonal(d, budget)
-}
-
-// ModelHutchinson returns Hutchinson's estimate of the diagonal of the
-// curvature matrix kind from products with the matrix-free operator
-// (curvature.Model.Operator; see HutchinsonDiagonal), for models whose
-// exact diagonal is not available or too dear. The probes are drawn from
-// rnd, the Monte-Carlo Fisher's labels from opt.
-func ModelHutchinson(m *curvature.Model, kind curvature.Kind, theta []float64, b curvature.Batch, opt *curvature.Options, hs *HutchinsonSettings, rnd *rand.Rand) (*Diagonal, error) {
-	op, err := m.Operator(kind, theta, b, opt)
-	if err != nil {
-		return nil, err
-	}
-	return HutchinsonDiagonal(op, hs, rnd)
 }

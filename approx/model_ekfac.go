@@ -48,7 +48,7 @@ func ModelEKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACS
 	t.Forward(theta, b.X)
 	grads := make([][]*mat.Dense, len(k.blocks))
 	var weight float64
-	k.pass.run(k.dest, 0, t, b.Y, k.set.Factors, k.set.Samples, k.rng, func(blk int, g *mat.Dense, w float64) {
+	k.pass.run(k.dest, 0, t, b.Y, &k.set, k.rng, func(blk int, g *mat.Dense, w float64) {
 		grads[blk] = append(grads[blk], mat.DenseCopyOf(g))
 		weight = w
 	})

@@ -115,7 +115,7 @@ func ExampleTONGAFeed() {
 // Running averages of the K-FAC statistics over mini-batches, as an
 // optimizer keeps them: the first batch sets them (ε = 0), later ones are
 // folded in with ε = 0.8. The corner of every A factor is the mean of ā's
-// constant 1, so it stays exactly 1.
+// constant 1, so it stays 1 (to rounding).
 func ExampleKFAC_Update() {
 	m, theta, _ := irisModel()
 	iris, err := data.Iris()
@@ -142,9 +142,9 @@ func ExampleKFAC_Update() {
 	for l := 0; l < k.NumBlocks(); l++ {
 		g, a := k.Kron(l).Factors()
 		n := a.SymmetricDim()
-		fmt.Printf("layer %d: G %d×%d, A %d×%d, A's corner %g\n", l, g.SymmetricDim(), g.SymmetricDim(), n, n, a.At(n-1, n-1))
+		fmt.Printf("layer %d: G %d×%d, A %d×%d, A's corner %.12f\n", l, g.SymmetricDim(), g.SymmetricDim(), n, n, a.At(n-1, n-1))
 	}
 	// Output:
-	// layer 0: G 5×5, A 5×5, A's corner 1
-	// layer 1: G 3×3, A 6×6, A's corner 1
+	// layer 0: G 5×5, A 5×5, A's corner 1.000000000000
+	// layer 1: G 3×3, A 6×6, A's corner 1.000000000000
 }

@@ -199,6 +199,12 @@ func TestKFACUpdate(t *testing.T) {
 					assert.Less(t, relDiffMat(f[0], &want), 1e-14, "layer %d", l)
 				}
 			}
+			// Products after an update see it (the factors' lower
+			// triangles follow the statistics written to the upper ones).
+			v := randVec(newRand(13), run.Dim())
+			got := make([]float64, len(v))
+			run.MulVecTo(got, v)
+			assert.Less(t, relDiff(got, denseMulVec(run.Dense(), v)), 1e-13)
 		})
 	}
 }
@@ -232,4 +238,14 @@ func TestNewKFACBudget(t *testing.T) {
 	_, err = NewKFAC(net, &KFACSettings{Budget: 1 << 28})
 	var be *curvature.BudgetError
 	require.ErrorAs(t, err, &be)
+}
+
+// With the default budget (settings nil) the same network is refused too.
+func TestNewKFACDefaultBudget(t *testing.T) {
+	net, err := nn.NewMLP([]int{100000, 10}, []string{"identity"})
+	require.NoError(t, err)
+	_, err = NewKFAC(net, nil)
+	var be *curvature.BudgetError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, curvature.DefaultBudget, be.Budget)
 }

@@ -57,9 +57,9 @@ func ModelNearestKronecker(m *curvature.Model, kind curvature.Kind, theta []floa
 		case nn.KroneckerBlock:
 			blocks[i], err = nearestKron(B, 0, KronShape{G: blk.p, A: blk.q}, &set)
 		case nn.DiagonalBlock:
-			blocks[i], err = DiagonalOf(B, 0)
+			blocks[i], err = DiagonalOf(B, curvature.Unlimited)
 		default:
-			blocks[i], err = NewSymMatrix(B, 0)
+			blocks[i], err = NewSymMatrix(B, curvature.Unlimited)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("approx: layer %d: %w", blk.layer, err)

@@ -132,7 +132,7 @@ func nearestKron(m mat.Symmetric, off int, sh KronShape, set *NearestKronSetting
 	}
 	normalizeKron(g, a)
 	ks := set.Kron
-	ks.Budget = 0
+	ks.Budget = curvature.Unlimited // the factors of every layer were checked together
 	return NewKron(g, a, &ks)
 }
 

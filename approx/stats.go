@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature/nn"
@@ -116,28 +117,28 @@ func outputVectors(us []*mat.Dense, t *nn.Tape, y *mat.Dense, kind FactorKind, s
 	return us, weight
 }
 
-// reshape returns m if it is r×c and contiguous, and otherwise an r×c
-// matrix reusing m's storage when it is large enough.
+// reshape returns m if it is r×c, and otherwise m reshaped to r×c, reusing
+// its storage when large enough (nil allocates).
 func reshape(m *mat.Dense, r, c int) *mat.Dense {
-	if m != nil {
-		raw := m.RawMatrix()
-		if raw.Rows == r && raw.Cols == c && raw.Stride == c {
-			return m
-		}
-		if cap(raw.Data) >= r*c {
-			return mat.NewDense(r, c, raw.Data[:r*c])
-		}
+	if m == nil {
+		m = &mat.Dense{}
 	}
-	return mat.NewDense(r, c, nil)
+	if mr, mc := m.Dims(); mr != r || mc != c {
+		m.Reset()
+		m.ReuseAs(r, c)
+	}
+	return m
 }
 
 // statPass computes K-FAC's statistics of a network on a batch — one
 // forward pass (the tape's) and one backward pass per output vector — into
 // the running values of the blocks:
 //
-//	Kronecker  A ← εA + (1−ε)/(N·R) Σ_{n,r} ā ā ᵀ,  G ← εG + (1−ε) w Σ_u Σ_{n,r} g gᵀ
-//	dense      B ← εB + (1−ε) w Σ_u Σ_n d dᵀ
-//	diagonal   b ← εb + (1−ε) w Σ_u Σ_n d ⊙ d
+//	Kronecker, Expand  A ← εA + (1−ε)/(N·R) Σ_{n,r} ā ā ᵀ,  G ← εG + (1−ε) w Σ_u Σ_{n,r} g gᵀ
+//	Kronecker, Reduce  A ← εA + (1−ε)/(N·R²) Σ_n ā_n ā_nᵀ,  G ← εG + (1−ε) w Σ_u Σ_n g_n g_nᵀ
+//	                   with ā_n = Σ_r ā_{n,r}, g_n = Σ_r g_{n,r}
+//	dense              B ← εB + (1−ε) w Σ_u Σ_n d dᵀ
+//	diagonal           b ← εb + (1−ε) w Σ_u Σ_n d ⊙ d
 //
 // with g the gradients in the layer's outputs and d the layer's per-sample
 // parameter gradient along the backpropagated output vector u, and w the
@@ -151,11 +152,13 @@ type statPass struct {
 	kgrad  []*mat.Dense
 	per    []*mat.Dense
 	us     []*mat.Dense
+	sum    []*mat.Dense // per Kronecker block, the N×q or N×p sums over positions (Reduce)
 }
 
 func newStatPass(blocks []netBlock) *statPass {
 	s := &statPass{blocks: blocks, index: make(map[int]int, len(blocks)),
-		abar: make([]*mat.Dense, len(blocks)), kgrad: make([]*mat.Dense, len(blocks)), per: make([]*mat.Dense, len(blocks))}
+		abar: make([]*mat.Dense, len(blocks)), kgrad: make([]*mat.Dense, len(blocks)), per: make([]*mat.Dense, len(blocks)),
+		sum: make([]*mat.Dense, len(blocks))}
 	for i, b := range blocks {
 		s.index[b.layer] = i
 	}
@@ -171,19 +174,26 @@ type blockDest struct {
 }
 
 // run folds the tape's batch into dst with weight ε = decay on the old
-// values (which are not read when ε = 0). visit, when not nil, is called
-// with each Kronecker block's (N·R)×p gradients for each output vector, and
-// the weight w, after they are folded in; the matrix is reused afterwards.
-func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense, kind FactorKind, samples int, rng *rand.Rand, visit func(blk int, g *mat.Dense, w float64)) {
+// values (which are not read when ε = 0), with set's factors (defaulted)
+// drawn from rng. visit, when not nil, is called with each Kronecker
+// block's (N·R)×p gradients for each output vector, and the weight w, after
+// they are folded in; the matrix is reused afterwards.
+func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense, set *KFACSettings, rng *rand.Rand, visit func(blk int, g *mat.Dense, w float64)) {
 	n := t.BatchSize()
 	net := t.Net
 	theta := t.Params()
+	reduce := set.WeightSharing == Reduce
 	for i, b := range s.blocks {
 		d := dst[i]
 		switch b.structure {
 		case nn.KroneckerBlock:
 			s.abar[i] = b.kron.KronInputs(s.abar[i], t.Input(b.layer))
-			gemm.Syrk(blas.Trans, (1-decay)/float64(n*b.r), s.abar[i].RawMatrix(), decay, d.a)
+			abar, scale := s.abar[i], float64(n*b.r)
+			if reduce && b.r > 1 {
+				s.sum[i] = sumPositions(s.sum[i], abar, b.r)
+				abar, scale = s.sum[i], float64(n*b.r*b.r)
+			}
+			gemm.Syrk(blas.Trans, (1-decay)/scale, abar.RawMatrix(), decay, d.a)
 			scaleUpper(d.g, decay)
 		case nn.DiagonalBlock:
 			scaleVec(d.d, decay)
@@ -192,7 +202,7 @@ func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense,
 		}
 	}
 	var weight float64
-	s.us, weight = outputVectors(s.us, t, y, kind, samples, rng)
+	s.us, weight = outputVectors(s.us, t, y, set.Factors, set.Samples, rng)
 	w := (1 - decay) * weight
 	for _, u := range s.us {
 		t.BackpropOutput(u, func(k int, g *mat.Dense) {
@@ -203,7 +213,12 @@ func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense,
 			b, d := s.blocks[i], dst[i]
 			if b.structure == nn.KroneckerBlock {
 				s.kgrad[i] = b.kron.KronGrads(s.kgrad[i], g)
-				gemm.Syrk(blas.Trans, w, s.kgrad[i].RawMatrix(), 1, d.g)
+				gs := s.kgrad[i]
+				if reduce && b.r > 1 {
+					s.sum[i] = sumPositions(s.sum[i], gs, b.r)
+					gs = s.sum[i]
+				}
+				gemm.Syrk(blas.Trans, w, gs.RawMatrix(), 1, d.g)
 				if visit != nil {
 					visit(i, s.kgrad[i], weight)
 				}
@@ -224,6 +239,21 @@ func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense,
 			gemm.Syrk(blas.Trans, w, s.per[i].RawMatrix(), 1, d.m)
 		})
 	}
+}
+
+// sumPositions stores in dst (resized to N×c) the sums over each sample's r
+// consecutive rows of m ((N·r)×c) and returns it.
+func sumPositions(dst, m *mat.Dense, r int) *mat.Dense {
+	rows, c := m.Dims()
+	dst = reshape(dst, rows/r, c)
+	for n := 0; n < rows/r; n++ {
+		out := dst.RawRowView(n)
+		copy(out, m.RawRowView(n*r))
+		for k := 1; k < r; k++ {
+			floats.Add(out, m.RawRowView(n*r+k))
+		}
+	}
+	return dst
 }
 
 // scaleUpper multiplies the upper triangle of m by c, zeroing it when c = 0

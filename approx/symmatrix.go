@@ -25,7 +25,7 @@ var _ Approximation = (*SymMatrix)(nil)
 
 // NewSymMatrix returns a copy of m as an Approximation. It returns an error
 // when m is empty or not finite and a *curvature.BudgetError when n² floats
-// exceed budget (≤ 0 means no limit).
+// exceed budget (0: curvature.DefaultBudget; negative: no limit).
 func NewSymMatrix(m mat.Symmetric, budget int) (*SymMatrix, error) {
 	if err := curvature.CheckBudget("dense block", m.SymmetricDim(), budget); err != nil {
 		return nil, err

@@ -45,7 +45,8 @@ type TONGASettings struct {
 	Uncentered bool
 	// Residual selects the diagonal added to the low rank.
 	Residual Residual
-	// Budget is the most floats the estimator may hold; ≤ 0 means no limit.
+	// Budget is the most floats the estimator may hold; 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 

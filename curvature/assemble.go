@@ -11,7 +11,7 @@ import (
 
 // mlp is the layer structure the fast dense assembly needs: Affine layers
 // (one position, ā = [x; 1] or x), each followed by at most one Pointwise
-// activation, nothing else.
+// activation, nothing else, and no skip edges.
 type mlp struct {
 	dense []int           // layer index of each affine layer
 	act   []int           // layer index of its activation, or −1
@@ -24,6 +24,9 @@ type mlp struct {
 
 func mlpOf(net *nn.Network) (mlp, bool) {
 	var s mlp
+	if net.HasSkips() {
+		return mlp{}, false
+	}
 	for k := 0; k < len(net.Layers); k++ {
 		l := net.Layers[k]
 		a, ok := l.(nn.Affine)

@@ -2,8 +2,24 @@ package curvature
 
 import "fmt"
 
-// BudgetError reports a dense request that would exceed the caller's memory
-// budget. It says what was asked for and how much it would have taken.
+// Every allocation whose size follows from the user's network or data is
+// checked against a budget in float64 values before it is made. One rule
+// holds for every Budget field and argument of curvkit: 0 means
+// DefaultBudget, a negative budget means no limit (Unlimited), and a
+// positive one is the limit.
+const (
+	// DefaultBudget is the limit of a budget left at 0: 2³⁰ floats, 8 GiB,
+	// a third of the machines curvkit is measured on. A mistyped size (a
+	// 784-256-10 network's dense Hessian is 331 GB) is then an error, not
+	// a process killed by the operating system.
+	DefaultBudget = 1 << 30
+	// Unlimited turns the check off.
+	Unlimited = -1
+)
+
+// BudgetError reports a request that would exceed the caller's memory
+// budget. It says what was asked for, how much it would have taken, and
+// how to raise the limit.
 type BudgetError struct {
 	What   string // what was being built, e.g. "hessian"
 	Floats int    // float64 values the request needs
@@ -11,7 +27,7 @@ type BudgetError struct {
 }
 
 func (e *BudgetError) Error() string {
-	return fmt.Sprintf("curvature: %s needs %d floats (%s), over the budget of %d floats (%s)",
+	return fmt.Sprintf("curvature: %s needs %d floats (%s), over the budget of %d floats (%s); raise the Budget setting (negative: no limit) if the machine has the memory",
 		e.What, e.Floats, SizeOfFloats(e.Floats), e.Budget, SizeOfFloats(e.Budget))
 }
 
@@ -20,14 +36,17 @@ func (e *BudgetError) Error() string {
 func DenseFloats(n int) int { return n * n }
 
 // CheckBudget returns a *BudgetError when a dense n×n matrix would exceed
-// budget floats. A budget ≤ 0 means no limit.
+// budget floats (0: DefaultBudget; negative: no limit).
 func CheckBudget(what string, n, budget int) error {
 	return CheckFloats(what, DenseFloats(n), budget)
 }
 
-// CheckFloats returns a *BudgetError when floats exceeds budget. A budget ≤ 0
-// means no limit.
+// CheckFloats returns a *BudgetError when floats exceeds budget (0:
+// DefaultBudget; negative: no limit).
 func CheckFloats(what string, floats, budget int) error {
+	if budget == 0 {
+		budget = DefaultBudget
+	}
 	if budget > 0 && floats > budget {
 		return &BudgetError{What: what, Floats: floats, Budget: budget}
 	}

@@ -19,8 +19,8 @@ const chunk = 256
 //
 // Hessian, GGN and Fisher are assembled from per-sample Kronecker structure
 // when the network is an MLP — nn.Affine layers, each followed by at most
-// one nn.Pointwise activation (one matrix product with inner dimension N
-// per pair of layers) — and from matrix-free
+// one nn.Pointwise activation, no skip edges (one matrix product with
+// inner dimension N per pair of layers) — and from matrix-free
 // products otherwise. The empirical Fisher, the gradient covariance and the
 // Monte-Carlo Fisher are Gram matrices of per-sample gradients from one
 // backward pass. The batch is split over opt.Workers goroutines whose sums
@@ -165,7 +165,7 @@ func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, l
 		if block >= 0 {
 			sub = restrict(op, lo, hi)
 		}
-		mean, _ := Materialize(sub, 0)
+		mean, _ := Materialize(sub, Unlimited) // the size was checked before the chunks
 		s.S.ScaleSym(float64(n), mean)
 	case EmpiricalFisher, GradientCovariance:
 		per := mat.NewDense(n, m.Net.NumParams(), nil)

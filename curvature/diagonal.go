@@ -14,7 +14,7 @@ import (
 // the batch, exactly and without forming the matrix.
 //
 // For an MLP (nn.Affine layers, each followed by at most one nn.Pointwise
-// activation), the Hessian, GGN and Fisher diagonals come from the
+// activation, no skip edges), the Hessian, GGN and Fisher diagonals come from the
 // per-sample second derivatives M_s,i in each layer's pre-activations:
 // entry (o, j) of affine layer l is (1/N) Σ_i M_s,i[o,o] ā_i[j]², one matrix
 // product per layer. The empirical Fisher, Monte-Carlo Fisher and gradient

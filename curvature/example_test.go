@@ -38,7 +38,7 @@ func Example() {
 	fmt.Println(err)
 	// Output:
 	// P = 21, G[0][0] = 0.130266, (G e_0)[0] = 0.130266
-	// curvature: hessian needs 441 floats (3.4 KiB), over the budget of 100 floats (800.0 B)
+	// curvature: hessian needs 441 floats (3.4 KiB), over the budget of 100 floats (800.0 B); raise the Budget setting (negative: no limit) if the machine has the memory
 }
 
 // gonum's test functions are objectives with exact Hessians. Wood's

@@ -81,7 +81,7 @@ type Options struct {
 	Rand *rand.Rand
 	Seed uint64
 	// Budget is the largest dense result, in float64 values, the caller
-	// accepts. If Budget is 0, there is no limit.
+	// accepts: 0 means DefaultBudget, a negative budget no limit.
 	Budget int
 	// Workers is the number of goroutines a dense matrix is built on, each
 	// summing a contiguous part of the batch into its own P×P sum. If
@@ -135,9 +135,6 @@ func (o *Options) validate() error {
 	}
 	if o != nil && o.Workers < 0 {
 		return fmt.Errorf("curvature: negative worker count %d", o.Workers)
-	}
-	if o != nil && o.Budget < 0 {
-		return fmt.Errorf("curvature: negative budget %d", o.Budget)
 	}
 	return nil
 }

@@ -402,3 +402,28 @@ func TestDenseHugeInputs(t *testing.T) {
 		}
 	}
 }
+
+// A budget left at 0 is DefaultBudget: the dense GGN of a 784-256-10
+// network (203,530 parameters, a 331 GB matrix) is refused with an error
+// that says how to raise the limit, before anything is allocated; a
+// negative budget turns the check off.
+func TestDefaultBudget(t *testing.T) {
+	net, err := nn.NewMLP([]int{784, 256, 10}, []string{"tanh", "identity"})
+	require.NoError(t, err)
+	m := &Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}
+	theta := make([]float64, net.NumParams())
+	b := Batch{X: mat.NewDense(1, 784, nil), Y: mat.NewDense(1, 1, nil)}
+	for _, opt := range []*Options{nil, {}} {
+		_, err = m.Dense(GGN, theta, b, opt)
+		var be *BudgetError
+		require.ErrorAs(t, err, &be)
+		assert.Equal(t, DefaultBudget, be.Budget)
+		assert.Equal(t, 203530*203530, be.Floats)
+		assert.Contains(t, err.Error(), "raise the Budget setting")
+	}
+	f := newFixture(t, []int{3, 4, 3}, []string{"tanh", "identity"}, nn.MSE{}, 3, 15)
+	_, err = f.m.Dense(GGN, f.theta, f.b, &Options{Budget: Unlimited})
+	assert.NoError(t, err)
+	assert.Error(t, CheckFloats("x", DefaultBudget+1, 0))
+	assert.NoError(t, CheckFloats("x", DefaultBudget+1, Unlimited))
+}

@@ -174,7 +174,7 @@ func Problem(obj Objective) optimize.Problem {
 // DenseHessian stores the Hessian of obj at x in dst (resized when empty): exact
 // when obj is a Hessianer, from Hessian-vector products when it is a
 // HessVecer, and otherwise from finite differences of the gradient. It
-// refuses with a *BudgetError when n² exceeds budget floats (≤ 0: no limit).
+// refuses with a *BudgetError when n² exceeds budget floats (0: DefaultBudget; negative: no limit).
 func DenseHessian(dst *mat.SymDense, obj Objective, x []float64, budget int) error {
 	n := obj.Dim()
 	if err := CheckBudget("hessian", n, budget); err != nil {
@@ -190,7 +190,7 @@ func DenseHessian(dst *mat.SymDense, obj Objective, x []float64, budget int) err
 	case Hessianer:
 		o.Hess(dst, x)
 	case HessVecer:
-		m, err := Materialize(HessianOperator(o, x), 0)
+		m, err := Materialize(HessianOperator(o, x), Unlimited)
 		if err != nil {
 			return err
 		}

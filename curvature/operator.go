@@ -96,7 +96,7 @@ func (d Dense) MulMatTo(dst *mat.Dense, v mat.Matrix) {
 // Materialize returns op as a dense symmetric matrix, built from the
 // products op·e_j in blocks and symmetrised as (M + Mᵀ)/2, which removes the
 // rounding asymmetry of matrix-free products. It refuses with a
-// *BudgetError when n² floats exceed budget (budget ≤ 0 means no limit).
+// *BudgetError when n² floats exceed budget (0: DefaultBudget; negative: no limit).
 func Materialize(op Operator, budget int) (*mat.SymDense, error) {
 	n := op.Dim()
 	if err := CheckBudget("materialize", n, budget); err != nil {

@@ -33,5 +33,5 @@ func ExampleModel() {
 	fmt.Println(err)
 	// Output:
 	// 2410 2410 330
-	// curvature: hessian needs 5808100 floats (44.3 MiB), over the budget of 1048576 floats (8.0 MiB)
+	// curvature: hessian needs 5808100 floats (44.3 MiB), over the budget of 1048576 floats (8.0 MiB); raise the Budget setting (negative: no limit) if the machine has the memory
 }

@@ -80,7 +80,7 @@ type Exact struct {
 	// must be in [0, 1).
 	HardTol float64
 	// Budget caps, in float64 values, the dense matrix a matrix-free M is
-	// materialised into; 0 means no limit.
+	// materialised into (0: curvature.DefaultBudget; negative: no limit).
 	Budget int
 
 	a     *mat.SymDense // the matrix the decomposition belongs to

@@ -449,7 +449,7 @@ func (h *HessianFree) preconditioner(theta []float64, b curvature.Batch, lambda 
 		for i, v := range ef {
 			ef[i] = math.Pow(v+lambda, set.PreconditionerExponent)
 		}
-		pre, err := approx.NewDiagonal(ef, 0)
+		pre, err := approx.NewDiagonal(ef, curvature.Unlimited)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -81,6 +81,10 @@ type KFACSettings struct {
 	// Seed.
 	Rand *rand.Rand
 	Seed uint64
+
+	// Budget bounds the floats of the factors (approx.KFACSettings.Budget):
+	// 0 means curvature.DefaultBudget, a negative budget no limit.
+	Budget int
 }
 
 func (s *KFACSettings) defaults() error {
@@ -191,7 +195,7 @@ type KFAC struct {
 	subStep       int
 	prev          []float64 // δ_prev
 	delta, grad   []float64
-	good          []float64 // θ before the last step, restored if it led to a non-finite loss
+	good          []float64 // θ at the start of the step, restored when the step is undone
 	tape          *nn.Tape
 	jv, jp, hv    *mat.Dense
 }
@@ -209,7 +213,7 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
 	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand,
-		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver})
+		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
 	if err != nil {
 		return nil, err
 	}
@@ -232,9 +236,10 @@ func (k *KFAC) Curvature() *approx.KFAC { return k.curv }
 // Gamma returns γ = λ + η, the damping of the last factorisation.
 func (k *KFAC) Gamma() float64 { return k.gamma }
 
-// Step takes one K-FAC step on the batch, updating θ in place. Bad data
-// returns an error with θ unchanged; a step that makes the loss NaN or
-// infinite is undone and reported.
+// Step takes one K-FAC step on the batch, updating θ in place. Bad data, or
+// a loss or gradient that is not finite at θ, return an error with θ
+// unchanged; a step that makes θ or the loss NaN or infinite is undone
+// (θ is left as the caller passed it) and reported.
 //
 // In the record, Loss includes η/2‖θ‖²; Predicted is the model change
 // M(δ); on damping-update steps NewLoss, ModelLoss and ModelPredicted are
@@ -266,12 +271,14 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 	rec.Spent.Func++
 	rec.Spent.Grad++
 	if !finite(h0) || !vec.AllFinite(k.grad) {
-		if k.step > 1 {
-			copy(theta, k.good)
-			clear(k.prev)
-			return rec, fmt.Errorf("secondorder: K-FAC step %d: loss %v or gradient not finite after the last step; θ restored to the point before it", k.step, h0)
+		// θ is the caller's: leave it, and drop the momentum, which
+		// belongs to the trajectory that led here.
+		clear(k.prev)
+		what := "gradient"
+		if !finite(h0) {
+			what = fmt.Sprintf("loss (%v)", h0)
 		}
-		return rec, fmt.Errorf("secondorder: K-FAC step %d: loss %v or gradient not finite at the starting point", k.step, h0)
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: %w: the %s at the given θ, which is left unchanged", k.step, curvature.ErrNonFinite, what)
 	}
 
 	// Factor statistics on the first rows of the batch, as running averages.
@@ -301,21 +308,12 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 	}
 
 	// δ = αΔ + μδ_prev, Δ = −F̃⁻¹g, from the damped quadratic model with
-	// exact Fisher products on the batch. The inner products with Δ,
-	// δ_prev and g come from the one pass that negates the solve.
-	var dd, dp, pp, gg, gD, gP float64
-	prev, delta, grad := k.prev, k.delta[:len(k.prev)], k.grad[:len(k.prev)]
-	for i, x := range delta {
-		d, q, g := -x, prev[i], grad[i]
-		delta[i] = d
-		dd += d * d
-		dp += d * q
-		pp += q * q
-		gg += g * g
-		gD += g * d
-		gP += g * q
-	}
-	rec.GradNorm = math.Sqrt(gg)
+	// exact Fisher products on the batch.
+	prev, delta, grad := k.prev, k.delta, k.grad
+	floats.Scale(-1, delta)
+	dd, dp, pp := floats.Dot(delta, delta), floats.Dot(delta, prev), floats.Dot(prev, prev)
+	gD, gP := floats.Dot(grad, delta), floats.Dot(grad, prev)
+	rec.GradNorm = math.Sqrt(floats.Dot(grad, grad))
 	hasPrev := k.step > 1 && pp > 0
 	mt := k.tapeFor(set.ModelFraction)
 	mDD, mDP, mPP := k.fisherQuad(mt, hasPrev)

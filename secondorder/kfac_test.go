@@ -179,9 +179,10 @@ func (l flatLoss) HessVec(dst, z, v *mat.Dense) {
 
 // A step that cannot be computed (the damped factors are not positive
 // definite at a vanishing damping) is refused with θ unchanged; a NaN
-// objective or gradient at the start of a step sends θ back to the point
-// before the last step. Each is reported.
-func TestKFACRestoresLastGoodPoint(t *testing.T) {
+// objective or gradient at the start of a step is reported with θ as the
+// caller passed it (never an earlier iterate), and the next step from a
+// good θ goes on from there.
+func TestKFACLeavesCallersTheta(t *testing.T) {
 	m, theta0, set := digitsModel(t, 6, 7)
 	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 30, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 30, 0, 1))}
 
@@ -201,10 +202,33 @@ func TestKFACRestoresLastGoodPoint(t *testing.T) {
 		_, err = opt.Step(theta, b) // one loss value: still finite
 		require.NoError(t, err)
 		require.NotEqual(t, theta0, theta)
+		after := append([]float64(nil), theta...)
 		_, err = opt.Step(theta, b)
-		require.Error(t, err, "NaN gradient %v", grad)
-		assert.Equal(t, theta0, theta, "NaN gradient %v", grad)
+		require.ErrorIs(t, err, curvature.ErrNonFinite, "NaN gradient %v", grad)
+		assert.Equal(t, after, theta, "NaN gradient %v: θ as passed", grad)
+		assert.Contains(t, err.Error(), "left unchanged")
 	}
+
+	// A θ the caller replaced with one of infinite loss, after good steps:
+	// refused, θ left as given; a good θ then steps normally.
+	opt, err := NewKFAC(m, nil)
+	require.NoError(t, err)
+	theta = append([]float64(nil), theta0...)
+	for range 3 {
+		_, err = opt.Step(theta, b)
+		require.NoError(t, err)
+	}
+	huge := append([]float64(nil), theta...)
+	for i := range huge {
+		huge[i] = 1e308 // finite, but the products overflow
+	}
+	given := append([]float64(nil), huge...)
+	_, err = opt.Step(huge, b)
+	require.ErrorIs(t, err, curvature.ErrNonFinite)
+	assert.Equal(t, given, huge)
+	rec, err := opt.Step(theta, b)
+	require.NoError(t, err)
+	assert.True(t, rec.Accepted)
 }
 
 // The quadratic model never predicts a decrease beyond ModelTrust times
@@ -295,4 +319,14 @@ func checkRhoOnRows(t *testing.T, m *curvature.Model, opt *KFAC, theta []float64
 		assert.InDelta(t, (rec.NewLoss-rec.ModelLoss)/model, rec.Rho, 1e-8, "step %d", step)
 		assert.NotEqual(t, rec.Loss, rec.ModelLoss, "the rows' loss is not the batch's")
 	}
+}
+
+// The K-FAC optimizer checks the memory of its factors before it allocates
+// them: a 100000→10 layer's A factor alone would be 10¹⁰ floats.
+func TestKFACBudget(t *testing.T) {
+	net, err := nn.NewMLP([]int{100000, 10}, []string{"identity"})
+	require.NoError(t, err)
+	_, err = NewKFAC(&curvature.Model{Net: net, Loss: nn.MSE{}}, nil)
+	var be *curvature.BudgetError
+	require.ErrorAs(t, err, &be)
 }

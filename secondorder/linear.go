@@ -55,7 +55,7 @@ type Linear struct {
 	// approx.SymMatrix for a dense P, approx.KFAC, …).
 	Preconditioner curvature.DampedSolver
 	// Budget caps, in float64 values, the dense matrix a matrix-free M is
-	// materialised into when a factorisation needs one. 0 means no limit.
+	// materialised into when a factorisation needs one (0: curvature.DefaultBudget; negative: no limit).
 	Budget int
 }
 

@@ -30,7 +30,7 @@ func DenseCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Opti
 		if err != nil {
 			return nil, err
 		}
-		return approx.NewSymMatrix(a, 0)
+		return approx.NewSymMatrix(a, curvature.Unlimited)
 	}
 }
 
@@ -42,7 +42,7 @@ func DiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.O
 		if err != nil {
 			return nil, err
 		}
-		return approx.NewDiagonal(d, 0)
+		return approx.NewDiagonal(d, curvature.Unlimited)
 	}
 }
 
@@ -60,7 +60,7 @@ func BlockDiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvat
 			if err != nil {
 				return nil, err
 			}
-			if blocks[k], err = approx.NewSymMatrix(a, 0); err != nil {
+			if blocks[k], err = approx.NewSymMatrix(a, curvature.Unlimited); err != nil {
 				return nil, err
 			}
 			index[k] = make([]int, r[1]-r[0])

@@ -57,25 +57,33 @@ func (d Dense) KronGrads(_, g *mat.Dense) *mat.Dense { return g }
 // softplus and gelu; b is zero.
 func (d Dense) Init(theta []float64, next Activation, rng *rand.Rand) {
 	d.checkParams(theta)
-	s := d.In + 1
+	initAffine(theta, d.Out, d.In, d.In, d.Out, next, rng)
+}
+
+// initAffine fills the row-major rows × (cols+1) matrix [W | b] in θ: W
+// uniform on ±gain·sqrt(6/(fanIn+fanOut)) (Glorot; gain 4 before a
+// sigmoid) or, before relu, elu, softplus and gelu, normal with standard
+// deviation sqrt(2/fanIn) (He), drawn row by row; b zero.
+func initAffine(theta []float64, rows, cols, fanIn, fanOut int, next Activation, rng *rand.Rand) {
 	var draw func() float64
 	switch next.(type) {
 	case ReLU, ELU, Softplus, GELU:
-		std := math.Sqrt(2 / float64(d.In))
+		std := math.Sqrt(2 / float64(fanIn))
 		draw = func() float64 { return std * rng.NormFloat64() }
 	default:
 		gain := 1.0
 		if _, ok := next.(Sigmoid); ok {
 			gain = 4
 		}
-		lim := gain * math.Sqrt(6/float64(d.In+d.Out))
+		lim := gain * math.Sqrt(6/float64(fanIn+fanOut))
 		draw = func() float64 { return lim * (2*rng.Float64() - 1) }
 	}
-	for o := 0; o < d.Out; o++ {
-		for j := 0; j < d.In; j++ {
+	s := cols + 1
+	for o := 0; o < rows; o++ {
+		for j := 0; j < cols; j++ {
 			theta[o*s+j] = draw()
 		}
-		theta[o*s+d.In] = 0
+		theta[o*s+cols] = 0
 	}
 }
 

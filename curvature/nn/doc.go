@@ -6,13 +6,33 @@
 // # Networks and parameters
 //
 // A Network is a chain of Layers holding structure only; parameters are a
-// flat []float64 θ passed to every call. NewMLP builds Dense (affine) layers,
-// each followed by an Elementwise activation unless the activation is the
-// identity. Dense layer l maps a (size In) to s = W a + b (size Out); its
+// flat []float64 θ passed to every call. New chains any layers; NewMLP
+// builds Dense (affine) layers, each followed by an Elementwise activation
+// unless the activation is the identity. Dense layer l maps a (size In) to s = W a + b (size Out); its
 // parameters are the row-major flattening of [W | b] (Out × (In+1)), so
 // neuron o's weights then its bias are contiguous, and layers are
 // concatenated in order. With ā = [a; 1] the layer's gradient on one sample
 // is the outer product δ āᵀ, δ = ∂ℓ/∂s, and its K-FAC block is kron(G, A).
+//
+// # Layer normalisation and residual blocks
+//
+// LayerNorm normalises each group of D consecutive features of a row (D
+// the whole row, or the last dimension W of a C×H×W tensor) as
+// torch.nn.LayerNorm(D) does, x̂ = (x − μ)/√(σ² + ε) with the biased
+// variance, then applies y = γ ⊙ x̂ + β; its parameters are [γ; β] (2D),
+// and its block is dense (Structurer): it has no Kronecker form and is
+// small.
+//
+// Residual(body...) is the block y = x + body(x). New flattens it into the
+// body's layers, in place, with a skip edge from the block's input to its
+// body's output (Network.Skips; blocks may nest), so the parameters are
+// the body's in order and every body layer keeps its own structure: a
+// Dense layer inside a residual body is a Kronecker layer of the network
+// like any other. The Tape adds the block's input at the end of the body
+// in the forward passes, and the gradient (or its directional derivative)
+// in the block's output to that in its input in the backward passes; the
+// sum is linear, so it adds no second-order term. Tape.Output(k) is layer
+// k's own output, before a skip edge ending at it adds the block's input.
 //
 // # Batches
 //
@@ -26,8 +46,33 @@
 // Forward; the Jacobian-vector product JVP with respect to input and
 // parameters; the transposed products VJP; per-sample parameter products;
 // and SecondOrderVJP, the layer's residual term in the R-operator backward
-// pass (for an activation φ″(x) ⊙ dx ⊙ g, for a Dense layer the bilinear
-// W–x terms). A new layer type is one type implementing Layer.
+// pass (for an activation φ″(x) ⊙ dx ⊙ g, for Dense and Conv2d the bilinear
+// W–x terms, for the pooling layers and Flatten nothing). A new layer type
+// is one type implementing Layer.
+//
+// The layers are Dense (affine), Elementwise (an activation on every
+// entry), Conv2d, AvgPool2d, MaxPool2d and Flatten. Layers on images take a
+// sample's C×H×W tensor flattened row-major, PyTorch's order, as its row,
+// and give their output as a row in the same order: a row is a batch
+// entry whatever its shape, and Flatten, the identity, only marks where a
+// network stops treating it as an image. Conv2d (cross-correlation with
+// stride and zero padding, as PyTorch's nn.Conv2d with dilation 1 and one
+// group) holds, per output channel, its kernel in (C, kh, kw) order then
+// its bias: the Out × (C·kh·kw + 1) matrix [W | b], Dense's layout. Each
+// layer knows its input's height and width, so that sizes are checked when
+// the network is built: New calls Validate on every Validator layer (a
+// kernel larger than its padded input, a pooling window larger than its
+// input) and checks that each layer takes what the previous one gives,
+// naming the layer's index and the sizes.
+//
+// A layer says what structure its parameter block has, without code
+// elsewhere naming its type. A Kronecker layer computes s_r = Θ ā_r at R
+// weight-sharing positions r from an augmented input ā_r (Dense: R = 1,
+// ā = [x; 1]; Conv2d: R = H'·W' output locations, ā_r the patch the
+// kernel meets at r followed by a 1); its per-sample gradient is
+// Σ_r g_r ā_rᵀ, and K-FAC's factors come from its KronInputs (the ā) and
+// KronGrads (the g). Pointwise layers are activations; a Structurer picks
+// a dense or diagonal block.
 //
 // # Losses
 //

@@ -16,7 +16,8 @@ import (
 // A layer also says what structure its parameter block has, through the
 // optional interfaces Kronecker (and Affine), Pointwise and Structurer, so
 // that curvature assembly and the approximations of package approx work for
-// any layer without naming its type.
+// any layer without naming its type. A layer whose settings can be
+// inconsistent implements Validator, so that New refuses it.
 //
 // Jacobian products act sample by sample. The parameter products sum over the
 // batch; the caller scales for a mean.

@@ -93,3 +93,12 @@ func StructureOf(l Layer) Structure {
 	}
 	return DenseBlock
 }
+
+// Validator is implemented by layers whose settings can be inconsistent on
+// their own — a convolution's kernel larger than its padded input, a
+// pooling window larger than its input, a normalised size that does not
+// divide the row, an empty residual body. New calls Validate and refuses
+// the network with the layer's index and the error, which names the sizes.
+type Validator interface {
+	Validate() error
+}

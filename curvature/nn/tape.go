@@ -13,6 +13,11 @@ import (
 // call, so a training loop on a fixed batch size does not allocate matrices.
 // A Tape is not safe for concurrent use; give each goroutine its own.
 //
+// A skip edge of a residual block adds the block's input to its body's
+// output in every forward pass (values and directional derivatives), and
+// the gradient in the block's output to the gradient in its input in every
+// backward pass; the sum is linear, so it adds no second-order term.
+//
 // The batch loss is the mean L = (1/N) Σ ℓ_i. Gradient and HessVec are
 // for L; PerSample rows are the unscaled g_i = ∇_θ ℓ_i.
 type Tape struct {
@@ -22,9 +27,10 @@ type Tape struct {
 	theta []float64
 	n     int
 
-	acts    []*mat.Dense // acts[0] = X, acts[k+1] = output of layer k
-	grads   []*mat.Dense // grads[k+1] = ∂ℓ_i/∂acts[k+1], per sample, unscaled
-	r, rg   []*mat.Dense // forward and backward directional derivatives
+	acts    []*mat.Dense // acts[k] = input of layer k, acts[L] = Z
+	outs    []*mat.Dense // outs[k] = output of layer k where skip edges end (acts[k+1] adds them), else nil
+	grads   []*mat.Dense // grads[k] = ∂ℓ_i/∂acts[k], per sample, unscaled
+	r, rg   []*mat.Dense // forward and backward directional derivatives, per acts[k]
 	losses  []float64
 	hasGrad bool
 }
@@ -36,6 +42,7 @@ func NewTape(net *Network, loss Loss) *Tape {
 		Net:   net,
 		Loss:  loss,
 		acts:  make([]*mat.Dense, L+1),
+		outs:  make([]*mat.Dense, L),
 		grads: make([]*mat.Dense, L+1),
 		r:     make([]*mat.Dense, L+1),
 		rg:    make([]*mat.Dense, L+1),
@@ -52,8 +59,38 @@ func (t *Tape) Params() []float64 { return t.theta }
 // the batch itself.
 func (t *Tape) Input(k int) *mat.Dense { return t.acts[k] }
 
-// Output returns layer k's output on the last Forward.
-func (t *Tape) Output(k int) *mat.Dense { return t.acts[k+1] }
+// Output returns layer k's own output on the last Forward: for the last
+// layer of a residual body, before the skip edge adds the block's input.
+func (t *Tape) Output(k int) *mat.Dense {
+	if len(t.Net.skipsInto(k)) > 0 {
+		return t.outs[k]
+	}
+	return t.acts[k+1]
+}
+
+// join adds to vals[k+1], layer k's output, the values vals[from] of the
+// skip edges ending at layer k (nil is zero).
+func (t *Tape) join(vals []*mat.Dense, k int) {
+	for _, from := range t.Net.skipsInto(k) {
+		if vals[from] != nil {
+			vals[k+1].Add(vals[k+1], vals[from])
+		}
+	}
+}
+
+// fork adds to grads[k], the gradient in layer k's input, the gradients
+// grads[to+1] in the outputs of the skip edges leaving it; grads[L] is
+// top, the gradient in the network's output.
+func (t *Tape) fork(grads []*mat.Dense, top *mat.Dense, k int) {
+	L := len(t.Net.Layers)
+	for _, to := range t.Net.skipsFrom(k) {
+		g := grads[to+1]
+		if to+1 == L {
+			g = top
+		}
+		grads[k].Add(grads[k], g)
+	}
+}
 
 // OutputGrad returns ∂ℓ_i/∂(output of layer k) per sample, unscaled by 1/N,
 // from the last Backward; nil before one.
@@ -80,7 +117,14 @@ func (t *Tape) Forward(theta []float64, x *mat.Dense) *mat.Dense {
 	t.acts[0] = x
 	for k, l := range net.Layers {
 		t.acts[k+1] = ensure(t.acts[k+1], n, l.OutSize())
-		l.Forward(t.acts[k+1], t.acts[k], net.LayerParams(theta, k))
+		if len(net.skipsInto(k)) == 0 {
+			l.Forward(t.acts[k+1], t.acts[k], net.LayerParams(theta, k))
+			continue
+		}
+		t.outs[k] = ensure(t.outs[k], n, l.OutSize())
+		l.Forward(t.outs[k], t.acts[k], net.LayerParams(theta, k))
+		t.acts[k+1].Copy(t.outs[k])
+		t.join(t.acts, k)
 	}
 	return t.acts[len(net.Layers)]
 }
@@ -132,10 +176,13 @@ func (t *Tape) Backward(grad []float64, perSample *mat.Dense, y *mat.Dense) {
 		if grad != nil && hi > lo {
 			dtheta = grad[lo:hi]
 		}
-		th := net.LayerParams(t.theta, k)
-		l.VJP(dx, dtheta, t.acts[k], t.acts[k+1], th, t.grads[k+1])
+		th, y := net.LayerParams(t.theta, k), t.Output(k)
+		l.VJP(dx, dtheta, t.acts[k], y, th, t.grads[k+1])
 		if perSample != nil && hi > lo {
-			l.PerSampleVJP(perSample.Slice(0, t.n, lo, hi).(*mat.Dense), t.acts[k], t.acts[k+1], th, t.grads[k+1])
+			l.PerSampleVJP(perSample.Slice(0, t.n, lo, hi).(*mat.Dense), t.acts[k], y, th, t.grads[k+1])
+		}
+		if k > 0 {
+			t.fork(t.grads, t.grads[L], k)
 		}
 	}
 	if grad != nil {
@@ -163,7 +210,8 @@ func (t *Tape) forwardDir(v []float64) {
 		if l.NumParams() > 0 {
 			dtheta = net.LayerParams(v, k)
 		}
-		l.JVP(t.r[k+1], t.acts[k], t.acts[k+1], net.LayerParams(t.theta, k), t.r[k], dtheta)
+		l.JVP(t.r[k+1], t.acts[k], t.Output(k), net.LayerParams(t.theta, k), t.r[k], dtheta)
+		t.join(t.r, k)
 	}
 }
 
@@ -187,7 +235,10 @@ func (t *Tape) VJP(dst []float64, u *mat.Dense) {
 		if l.NumParams() > 0 {
 			dtheta = net.LayerParams(dst, k)
 		}
-		l.VJP(dx, dtheta, t.acts[k], t.acts[k+1], net.LayerParams(t.theta, k), g)
+		l.VJP(dx, dtheta, t.acts[k], t.Output(k), net.LayerParams(t.theta, k), g)
+		if k > 0 {
+			t.fork(t.rg, u, k)
+		}
 		g = dx
 	}
 }
@@ -231,9 +282,12 @@ func (t *Tape) HessVec(dst, v []float64) {
 		if l.NumParams() > 0 {
 			rdtheta, vk = net.LayerParams(dst, k), net.LayerParams(v, k)
 		}
-		th := net.LayerParams(t.theta, k)
-		l.VJP(rdx, rdtheta, t.acts[k], t.acts[k+1], th, t.rg[k+1])
-		l.SecondOrderVJP(rdx, rdtheta, t.acts[k], t.acts[k+1], th, t.grads[k+1], dx, vk)
+		th, y := net.LayerParams(t.theta, k), t.Output(k)
+		l.VJP(rdx, rdtheta, t.acts[k], y, th, t.rg[k+1])
+		l.SecondOrderVJP(rdx, rdtheta, t.acts[k], y, th, t.grads[k+1], dx, vk)
+		if k > 0 {
+			t.fork(t.rg, t.rg[L], k)
+		}
 	}
 	floats.Scale(1/float64(t.n), dst)
 }
@@ -274,7 +328,8 @@ func (t *Tape) BackpropOutput(u *mat.Dense, visit func(k int, g *mat.Dense)) {
 		}
 		l := net.Layers[k]
 		t.rg[k] = ensure(t.rg[k], t.n, l.InSize())
-		l.VJP(t.rg[k], nil, t.acts[k], t.acts[k+1], net.LayerParams(t.theta, k), g)
+		l.VJP(t.rg[k], nil, t.acts[k], t.Output(k), net.LayerParams(t.theta, k), g)
+		t.fork(t.rg, u, k)
 		g = t.rg[k]
 	}
 }
@@ -305,6 +360,9 @@ func (t *Tape) PrefixTo(dst *Tape, n int) *Tape {
 		if t.hasGrad && k > 0 {
 			p.grads[k] = rowsView(t.grads[k], n)
 		}
+	}
+	for k, o := range t.outs {
+		p.outs[k] = rowsView(o, n)
 	}
 	return p
 }

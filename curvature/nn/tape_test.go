@@ -60,87 +60,93 @@ func relClose(t *testing.T, want, got []float64, tol float64, msg string) {
 // products on every activation and loss, against finite differences (gonum
 // diff/fd) and the adjoint identity ⟨u, Jv⟩ = ⟨Jᵀu, v⟩.
 func TestTapeDerivatives(t *testing.T) {
-	const n = 6
 	for _, act := range activationNames {
 		for _, loss := range losses {
 			t.Run(act+"/"+loss.Name(), func(t *testing.T) {
-				p := newProblem(t, []int{3, 5, 4, 3}, []string{act, act, "identity"}, loss, n, 3)
-				P := p.net.NumParams()
-				rng := rand.New(rand.NewPCG(4, 4))
-				tp := NewTape(p.net, p.loss)
-				tp.Forward(p.theta, p.x)
-
-				grad := make([]float64, P)
-				per := mat.NewDense(n, P, nil)
-				tp.Backward(grad, per, p.y)
-				want := fd.Gradient(nil, p.meanLoss, p.theta, &fd.Settings{Formula: fd.Central})
-				relClose(t, want, grad, 1e-7, "gradient")
-
-				// The mean of per-sample gradients is the gradient, and each row
-				// is the gradient of its own sample's loss.
-				mean := make([]float64, P)
-				for i := 0; i < n; i++ {
-					floats.AddScaled(mean, 1/float64(n), per.RawRowView(i))
-				}
-				relClose(t, grad, mean, 1e-13, "mean of per-sample gradients")
-				one := problem{p.net, p.loss, p.theta, mat.DenseCopyOf(p.x.Slice(2, 3, 0, 3)), mat.DenseCopyOf(p.y.Slice(2, 3, 0, p.y.RawMatrix().Cols))}
-				g2 := make([]float64, P)
-				one.grad(g2, p.theta)
-				relClose(t, g2, per.RawRowView(2), 1e-13, "per-sample gradient of sample 2")
-
-				// JVP against the finite-difference Jacobian of the outputs.
-				v := make([]float64, P)
-				for i := range v {
-					v[i] = rng.NormFloat64()
-				}
-				C := p.net.OutSize()
-				jv := mat.NewDense(n, C, nil)
-				tp.JVP(jv, v)
-				zAt := func(h float64) []float64 {
-					th := make([]float64, P)
-					floats.AddScaledTo(th, p.theta, h, v)
-					t2 := NewTape(p.net, p.loss)
-					return append([]float64(nil), t2.Forward(th, p.x).RawMatrix().Data...)
-				}
-				const h = 1e-5
-				zp, zm := zAt(h), zAt(-h)
-				fdJv := make([]float64, n*C)
-				for i := range fdJv {
-					fdJv[i] = (zp[i] - zm[i]) / (2 * h)
-				}
-				relClose(t, fdJv, jv.RawMatrix().Data, 1e-7, "JVP")
-
-				u := randomDense(n, C, rng)
-				jtu := make([]float64, P)
-				tp.VJP(jtu, u)
-				assert.InDelta(t, floats.Dot(u.RawMatrix().Data, jv.RawMatrix().Data), floats.Dot(jtu, v), 1e-11*max(1, math.Abs(floats.Dot(jtu, v))), "⟨u, Jv⟩ = ⟨Jᵀu, v⟩")
-
-				// HVP against central differences of the gradient along v.
-				hv := make([]float64, P)
-				tp.HessVec(hv, v)
-				gp, gm := make([]float64, P), make([]float64, P)
-				thp, thm := make([]float64, P), make([]float64, P)
-				floats.AddScaledTo(thp, p.theta, h, v)
-				floats.AddScaledTo(thm, p.theta, -h, v)
-				p.grad(gp, thp)
-				p.grad(gm, thm)
-				fdHv := make([]float64, P)
-				floats.SubTo(fdHv, gp, gm)
-				floats.Scale(1/(2*h), fdHv)
-				relClose(t, fdHv, hv, 1e-6, "HVP")
-
-				// GGN·v = (1/N) Σ J_iᵀ H_z,i J_i v from the pieces checked above.
-				hz := mat.NewDense(n, C, nil)
-				p.loss.HessVec(hz, tp.Z(), jv)
-				wantG := make([]float64, P)
-				tp.VJP(wantG, hz)
-				floats.Scale(1/float64(n), wantG)
-				gv := make([]float64, P)
-				tp.GGNVec(gv, v)
-				relClose(t, wantG, gv, 1e-13, "GGN-vector product")
+				checkTape(t, newProblem(t, []int{3, 5, 4, 3}, []string{act, act, "identity"}, loss, 6, 3))
 			})
 		}
 	}
+}
+
+// checkTape checks the tape's products on p against finite differences
+// and the adjoint identity.
+func checkTape(t *testing.T, p problem) {
+	t.Helper()
+	n, in := p.x.Dims()
+	P := p.net.NumParams()
+	rng := rand.New(rand.NewPCG(4, 4))
+	tp := NewTape(p.net, p.loss)
+	tp.Forward(p.theta, p.x)
+
+	grad := make([]float64, P)
+	per := mat.NewDense(n, P, nil)
+	tp.Backward(grad, per, p.y)
+	want := fd.Gradient(nil, p.meanLoss, p.theta, &fd.Settings{Formula: fd.Central})
+	relClose(t, want, grad, 1e-7, "gradient")
+
+	// The mean of per-sample gradients is the gradient, and each row
+	// is the gradient of its own sample's loss.
+	mean := make([]float64, P)
+	for i := 0; i < n; i++ {
+		floats.AddScaled(mean, 1/float64(n), per.RawRowView(i))
+	}
+	relClose(t, grad, mean, 1e-13, "mean of per-sample gradients")
+	one := problem{p.net, p.loss, p.theta, mat.DenseCopyOf(p.x.Slice(2, 3, 0, in)), mat.DenseCopyOf(p.y.Slice(2, 3, 0, p.y.RawMatrix().Cols))}
+	g2 := make([]float64, P)
+	one.grad(g2, p.theta)
+	relClose(t, g2, per.RawRowView(2), 1e-13, "per-sample gradient of sample 2")
+
+	// JVP against the finite-difference Jacobian of the outputs.
+	v := make([]float64, P)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	C := p.net.OutSize()
+	jv := mat.NewDense(n, C, nil)
+	tp.JVP(jv, v)
+	zAt := func(h float64) []float64 {
+		th := make([]float64, P)
+		floats.AddScaledTo(th, p.theta, h, v)
+		t2 := NewTape(p.net, p.loss)
+		return append([]float64(nil), t2.Forward(th, p.x).RawMatrix().Data...)
+	}
+	const h = 1e-5
+	zp, zm := zAt(h), zAt(-h)
+	fdJv := make([]float64, n*C)
+	for i := range fdJv {
+		fdJv[i] = (zp[i] - zm[i]) / (2 * h)
+	}
+	relClose(t, fdJv, jv.RawMatrix().Data, 1e-7, "JVP")
+
+	u := randomDense(n, C, rng)
+	jtu := make([]float64, P)
+	tp.VJP(jtu, u)
+	assert.InDelta(t, floats.Dot(u.RawMatrix().Data, jv.RawMatrix().Data), floats.Dot(jtu, v), 1e-11*max(1, math.Abs(floats.Dot(jtu, v))), "⟨u, Jv⟩ = ⟨Jᵀu, v⟩")
+
+	// HVP against central differences of the gradient along v.
+	hv := make([]float64, P)
+	tp.HessVec(hv, v)
+	gp, gm := make([]float64, P), make([]float64, P)
+	thp, thm := make([]float64, P), make([]float64, P)
+	floats.AddScaledTo(thp, p.theta, h, v)
+	floats.AddScaledTo(thm, p.theta, -h, v)
+	p.grad(gp, thp)
+	p.grad(gm, thm)
+	fdHv := make([]float64, P)
+	floats.SubTo(fdHv, gp, gm)
+	floats.Scale(1/(2*h), fdHv)
+	relClose(t, fdHv, hv, 1e-6, "HVP")
+
+	// GGN·v = (1/N) Σ J_iᵀ H_z,i J_i v from the pieces checked above.
+	hz := mat.NewDense(n, C, nil)
+	p.loss.HessVec(hz, tp.Z(), jv)
+	wantG := make([]float64, P)
+	tp.VJP(wantG, hz)
+	floats.Scale(1/float64(n), wantG)
+	gv := make([]float64, P)
+	tp.GGNVec(gv, v)
+	relClose(t, wantG, gv, 1e-13, "GGN-vector product")
 }
 
 // H = G for a network linear in θ with the MSE loss (one affine layer), at
@@ -223,10 +229,15 @@ func TestInitReproducible(t *testing.T) {
 // BackpropOutput hands each layer the output gradient Backward stores: with
 // u = ∇_z ℓ the two passes agree exactly.
 func TestBackpropOutput(t *testing.T) {
-	p := newProblem(t, []int{3, 4, 2}, []string{"tanh", "identity"}, SoftmaxCrossEntropy{}, 5, 21)
+	checkBackpropOutput(t, newProblem(t, []int{3, 4, 2}, []string{"tanh", "identity"}, SoftmaxCrossEntropy{}, 5, 21))
+}
+
+func checkBackpropOutput(t *testing.T, p problem) {
+	t.Helper()
 	tp := NewTape(p.net, p.loss)
 	z := tp.Forward(p.theta, p.x)
-	u := mat.NewDense(5, 2, nil)
+	n, C := z.Dims()
+	u := mat.NewDense(n, C, nil)
 	p.loss.Grad(u, z, p.y)
 	got := map[int][]float64{}
 	tp.BackpropOutput(u, func(k int, g *mat.Dense) {
@@ -242,17 +253,26 @@ func TestBackpropOutput(t *testing.T) {
 // A prefix of a tape gives the same products as a tape run on the first
 // rows alone.
 func TestPrefix(t *testing.T) {
-	p := newProblem(t, []int{3, 4, 2}, []string{"tanh", "identity"}, SigmoidBCE{}, 7, 31)
+	checkPrefix(t, newProblem(t, []int{3, 4, 2}, []string{"tanh", "identity"}, SigmoidBCE{}, 7, 31))
+}
+
+// checkPrefix compares a prefix of three samples with a tape run on them
+// alone: layer outputs, the Hessian-vector product and the JVP.
+func checkPrefix(t *testing.T, p problem) {
+	t.Helper()
 	full := NewTape(p.net, p.loss)
 	full.Forward(p.theta, p.x)
 	full.Backward(nil, nil, p.y)
 	pre := full.Prefix(3)
 
+	n, in := p.x.Dims()
+	_, ty := p.y.Dims()
 	alone := NewTape(p.net, p.loss)
-	x3 := mat.DenseCopyOf(p.x.Slice(0, 3, 0, 3))
-	y3 := mat.DenseCopyOf(p.y.Slice(0, 3, 0, 2))
-	alone.Forward(p.theta, x3)
-	alone.Backward(nil, nil, y3)
+	alone.Forward(p.theta, mat.DenseCopyOf(p.x.Slice(0, 3, 0, in)))
+	alone.Backward(nil, nil, mat.DenseCopyOf(p.y.Slice(0, 3, 0, ty)))
+	for k := range p.net.Layers {
+		assert.Equal(t, alone.Output(k).RawMatrix().Data, mat.DenseCopyOf(pre.Output(k)).RawMatrix().Data, "output of layer %d", k)
+	}
 
 	v := make([]float64, p.net.NumParams())
 	for i := range v {
@@ -262,10 +282,11 @@ func TestPrefix(t *testing.T) {
 	pre.HessVec(a, v)
 	alone.HessVec(b, v)
 	assert.Equal(t, b, a, "Hessian-vector product")
-	ja, jb := mat.NewDense(3, 2, nil), mat.NewDense(3, 2, nil)
+	C := p.net.OutSize()
+	ja, jb := mat.NewDense(3, C, nil), mat.NewDense(3, C, nil)
 	pre.JVP(ja, v)
 	alone.JVP(jb, v)
 	assert.Equal(t, jb.RawMatrix().Data, mat.DenseCopyOf(ja).RawMatrix().Data, "JVP")
 	assert.Equal(t, 3, pre.BatchSize())
-	assert.Panics(t, func() { full.Prefix(8) })
+	assert.Panics(t, func() { full.Prefix(n + 1) })
 }

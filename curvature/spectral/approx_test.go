@@ -19,7 +19,7 @@ import (
 // digits classifier's GGN (an approx.Approximation is a
 // curvature.Operator): Lanczos against EigenSym of its dense form, Hutch++
 // against the trace K-FAC computes from its Kronecker structure. (An
-// external test package, so that approx may one day import spectral.)
+// external test package, since approx imports spectral.)
 func TestApproximationOperator(t *testing.T) {
 	set, err := data.Digits()
 	require.NoError(t, err)

@@ -64,9 +64,10 @@
 // degree below 2m. Averaging over Rademacher probes (E[vvᵀ] = I/n) gives
 // nodes with weights summing to 1, and replacing each node by a Gaussian
 // of width σ gives a smooth density that integrates to 1 and a
-// distribution function Σ w_k Φ((t − θ_k)/σ). Density.SaveCSV writes it
-// for pandas, polars or R (columns x,density; written atomically),
-// Density.SavePNG draws it with gonum/plot.
+// distribution function Σ w_k Φ((t − θ_k)/σ). The package keeps to the
+// numbers: Density holds the nodes, weights and the broadened curve on a
+// grid, and examples/spectrum shows how to write them as CSV and draw
+// them.
 //
 // # Memory, randomness and errors
 //

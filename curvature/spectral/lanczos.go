@@ -43,8 +43,8 @@ type Lanczos struct {
 	// Seed is used, so the same Seed gives the same result.
 	Rand *rand.Rand
 	Seed uint64
-	// Budget caps the memory, in float64 values (see Floats); 0 means no
-	// limit.
+	// Budget caps the memory, in float64 values (see Floats): 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 

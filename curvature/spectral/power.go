@@ -35,8 +35,8 @@ type Power struct {
 	// Seed is used.
 	Rand *rand.Rand
 	Seed uint64
-	// Budget caps the memory, in float64 values (see Floats); 0 means no
-	// limit.
+	// Budget caps the memory, in float64 values (see Floats): 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 

@@ -39,8 +39,8 @@ type SLQ struct {
 	// used.
 	Rand *rand.Rand
 	Seed uint64
-	// Budget caps the memory, in float64 values (see Floats); 0 means no
-	// limit.
+	// Budget caps the memory, in float64 values (see Floats): 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 

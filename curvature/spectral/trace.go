@@ -18,6 +18,10 @@ import (
 //
 // Rademacher probes (±1, the default) give the smallest variance,
 // 2(‖M‖_F² − Σ M_ii²)/m for the trace; Gaussian probes give 2‖M‖_F²/m.
+// With Rademacher probes z ⊙ z = 1, the diagonal estimate is
+// (1/m) Σ z_s ⊙ Mz_s, unbiased with Var d̂_i = Σ_{j≠i} M_ij²/m. It is the
+// toolkit's one Hutchinson estimator: approx.NewDiagonal turns a diagonal
+// estimate into an approximation.
 type Hutchinson struct {
 	// Products is the number of probes, one product each. If it is 0,
 	// it defaults to 30.
@@ -28,8 +32,8 @@ type Hutchinson struct {
 	// used.
 	Rand *rand.Rand
 	Seed uint64
-	// Budget caps the memory, in float64 values (see Floats); 0 means no
-	// limit.
+	// Budget caps the memory, in float64 values (see Floats): 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 
@@ -154,8 +158,8 @@ type HutchPlusPlus struct {
 	// seeded with Seed is used.
 	Rand *rand.Rand
 	Seed uint64
-	// Budget caps the memory, in float64 values (see Floats); 0 means no
-	// limit.
+	// Budget caps the memory, in float64 values (see Floats): 0 means
+	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
 }
 

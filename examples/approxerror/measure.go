@@ -19,17 +19,17 @@ type sized interface {
 // against M by routes that suit a dense M of order about a thousand:
 // the Frobenius error from approx.Dense(a), O(P²) once M̃ is formed, instead of
 // P products with each operator (O(P³) for M); the spectral error by
-// approx.RelSpectralError (Lanczos above approx.DenseMetricLimit); the
+// approx.RelSpectralError (with metricSettings); the
 // damped solve by approx.SolveError with exact, whose Cholesky factor of
 // M + λI is cached across approximations.
 func measure(exact *approx.SymMatrix, a sized, g []float64, lambda float64) (*approx.Comparison, error) {
 	c := &approx.Comparison{N: exact.Dim(), Lambda: lambda, Floats: a.Floats()}
 	c.RelFrobenius = relFrobenius(exact.Matrix(), approx.Dense(a))
 	var err error
-	if c.RelSpectral, err = approx.RelSpectralError(exact, a); err != nil {
+	if c.RelSpectral, err = approx.RelSpectralError(exact, a, &metricSettings); err != nil {
 		return nil, err
 	}
-	c.DenseSpectral = c.N <= approx.DenseMetricLimit
+	c.DenseSpectral = c.N <= metricSettings.DenseLimit
 	c.SolveRelError, c.SolveCosine, c.SolveErr = approx.SolveError(exact, a, g, lambda)
 	return c, nil
 }

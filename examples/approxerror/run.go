@@ -57,6 +57,11 @@ var (
 	structural = []string{"diagonal", "block_diagonal", "kronecker_optimal"}
 )
 
+// metricSettings configure the spectral errors and λ: matrices above
+// order 1024 (P = 1210 by default) go to Lanczos, with approx's other
+// defaults, which agree with the dense eigensolver to 12 digits here.
+var metricSettings = approx.MetricSettings{DenseLimit: 1024}
+
 // tongaSettings configure the TONGA measured, as in training: per-neuron
 // blocks fed every mini-batch's per-sample gradients (uncentered, the
 // paper's recursion; rank 5, discount 0.995 per gradient).
@@ -75,12 +80,6 @@ func run(s settings, w io.Writer) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	// The spectral errors of matrices above approx.DenseMetricLimit come
-	// from Lanczos; 30 steps give the extreme eigenvalues of these
-	// matrices to about 12 digits (checked against the dense eigensolver)
-	// at a third of the default's cost.
-	defer func(n int) { approx.LanczosSteps = n }(approx.LanczosSteps)
-	approx.LanczosSteps = 30
 	digits, err := data.Digits()
 	if err != nil {
 		return err
@@ -215,7 +214,7 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 		if err != nil {
 			return nil, pt, err
 		}
-		lambda, err := approx.SolveDamping(curvature.NewDense(M))
+		lambda, err := approx.SolveDamping(curvature.NewDense(M), &metricSettings)
 		if err != nil {
 			return nil, pt, err
 		}

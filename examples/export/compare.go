@@ -92,7 +92,7 @@ func compare(kind curvature.Kind, M *mat.SymDense, lambda float64, grad []float6
 			fmt.Fprintf(log, "note: %s of %v: %v; its metrics are NaN\n", c.name, kind, c.err)
 		case lambda == 0:
 		default:
-			cmp, err := approx.Compare(exact, c.a, grad, lambda, 0)
+			cmp, err := approx.Compare(exact, c.a, grad, lambda, 0, nil)
 			if err != nil {
 				fmt.Fprintf(log, "note: %s against %v: %v; its metrics are NaN\n", c.name, kind, err)
 				break

@@ -143,7 +143,7 @@ func run(c config, w io.Writer) error {
 	var lambdas [][]string
 	for _, kind := range exported {
 		M := matrices[kind]
-		lambda, err := approx.SolveDamping(curvature.NewDense(M))
+		lambda, err := approx.SolveDamping(curvature.NewDense(M), nil)
 		if err != nil {
 			return fmt.Errorf("%v: %w", kind, err)
 		}

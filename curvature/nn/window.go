@@ -1,0 +1,137 @@
+package nn
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/floats"
+)
+
+// window is the geometry of a two-dimensional sliding window over a C×H×W
+// input (one sample a row, C×H×W row-major as PyTorch stores it): kernel
+// kh×kw, stride sh×sw and zero padding ph×pw on each side, giving an
+// oh×ow output per channel. Conv2d and the pooling layers share it.
+type window struct {
+	c, h, w int
+	kh, kw  int
+	sh, sw  int
+	ph, pw  int
+	oh, ow  int
+}
+
+// newWindow returns the geometry of the given sizes. A stride of 0 in a
+// direction is replaced by defStride. The output size along an axis is
+// ⌊(n + 2p − k)/s⌋ + 1 as in PyTorch (ceil_mode off), or 0 when the kernel
+// does not fit the padded input.
+func newWindow(c, h, w int, kernel, stride, padding [2]int, defStride [2]int) window {
+	g := window{c: c, h: h, w: w, kh: kernel[0], kw: kernel[1], sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1]}
+	if g.sh == 0 {
+		g.sh = defStride[0]
+	}
+	if g.sw == 0 {
+		g.sw = defStride[1]
+	}
+	g.oh, g.ow = outLen(h, g.kh, g.sh, g.ph), outLen(w, g.kw, g.sw, g.pw)
+	return g
+}
+
+func outLen(n, k, s, p int) int {
+	if n <= 0 || k <= 0 || s <= 0 || p < 0 || n+2*p < k {
+		return 0
+	}
+	return (n+2*p-k)/s + 1
+}
+
+// check returns an error naming the sizes when the geometry does not fit.
+func (g window) check(what string) error {
+	switch {
+	case g.c <= 0 || g.h <= 0 || g.w <= 0:
+		return fmt.Errorf("%s: input %d×%d×%d; sizes must be positive", what, g.c, g.h, g.w)
+	case g.kh <= 0 || g.kw <= 0:
+		return fmt.Errorf("%s: kernel %d×%d; sizes must be positive", what, g.kh, g.kw)
+	case g.sh <= 0 || g.sw <= 0:
+		return fmt.Errorf("%s: stride %d×%d; strides must be positive", what, g.sh, g.sw)
+	case g.ph < 0 || g.pw < 0:
+		return fmt.Errorf("%s: padding %d×%d; padding must not be negative", what, g.ph, g.pw)
+	case g.kh > g.h+2*g.ph || g.kw > g.w+2*g.pw:
+		return fmt.Errorf("%s: kernel %d×%d is larger than the padded input %d×%d", what, g.kh, g.kw, g.h+2*g.ph, g.w+2*g.pw)
+	}
+	return nil
+}
+
+// inSize returns C·H·W.
+func (g window) inSize() int { return g.c * g.h * g.w }
+
+// positions returns the output locations per channel, oh·ow.
+func (g window) positions() int { return g.oh * g.ow }
+
+// span returns the output positions [lo, hi) along one axis whose input
+// index o·s + k − p lies in [0, n), for kernel offset k.
+func span(k, s, p, n, out int) (lo, hi int) {
+	if k < p {
+		lo = min(out, (p-k+s-1)/s)
+	}
+	last := n - 1 - k + p // the largest o·s allowed
+	if last < 0 {
+		return lo, lo
+	}
+	hi = min(out, last/s+1)
+	return lo, max(lo, hi)
+}
+
+// im2col stores the patches of one sample x (C·H·W long) in col as the
+// (C·kh·kw)×R matrix, R = oh·ow, whose row (c·kh + i)·kw + j holds, for
+// each output location r = a·ow + b, the input x[c, a·sh + i − ph, b·sw + j − pw]
+// (zero in the padding).
+func (g window) im2col(col, x []float64) {
+	if g.ph > 0 || g.pw > 0 {
+		clear(col[:g.c*g.kh*g.kw*g.positions()])
+	}
+	g.runs(col, x, func(c, in []float64, inc int) {
+		if inc == 1 {
+			copy(c, in)
+			return
+		}
+		for b := range c {
+			c[b] = in[b*inc]
+		}
+	})
+}
+
+// col2imAdd adds to dx (C·H·W long) the adjoint of im2col applied to col,
+// (C·kh·kw)×R: every entry of col goes back to the input entry it was
+// copied from, entries in the padding are dropped.
+func (g window) col2imAdd(dx, col []float64) {
+	g.runs(col, dx, func(c, in []float64, inc int) {
+		if inc == 1 {
+			floats.Add(in[:len(c)], c)
+			return
+		}
+		for b, v := range c {
+			in[b*inc] += v
+		}
+	})
+}
+
+// runs calls f for every run of a row of the patch matrix col that lies
+// inside the input x (outside the padding): c is the run, one output row
+// a of patch row (ch, i, j), and in[b·inc] the input entry c[b] reads.
+func (g window) runs(col, x []float64, f func(c, in []float64, inc int)) {
+	R := g.positions()
+	for ch := 0; ch < g.c; ch++ {
+		plane := x[ch*g.h*g.w : (ch+1)*g.h*g.w]
+		for i := 0; i < g.kh; i++ {
+			alo, ahi := span(i, g.sh, g.ph, g.h, g.oh)
+			for j := 0; j < g.kw; j++ {
+				blo, bhi := span(j, g.sw, g.pw, g.w, g.ow)
+				if blo == bhi {
+					continue
+				}
+				row := col[((ch*g.kh+i)*g.kw+j)*R:][:R]
+				for a := alo; a < ahi; a++ {
+					in := plane[(a*g.sh+i-g.ph)*g.w+blo*g.sw+j-g.pw:]
+					f(row[a*g.ow+blo:a*g.ow+bhi], in, g.sw)
+				}
+			}
+		}
+	}
+}
