@@ -29,10 +29,12 @@ type evalRow struct {
 // result is one run of one optimizer.
 type result struct {
 	optimizer string
-	lr        float64 // tuned learning rate; 0 for K-FAC
+	lr        float64 // tuned learning rate; 0 for K-FAC and Hessian-free
 	rows      []evalRow
-	// stepsToTarget is the first evaluated step at or below the target
-	// training loss (0: never), secondsToTarget its optimizer time.
+	// reached is set once an evaluation finds the training loss at or
+	// below the target: stepsToTarget is that step, secondsToTarget its
+	// optimizer time.
+	reached         bool
 	stepsToTarget   int
 	secondsToTarget float64
 	bestTrain       float64
@@ -50,81 +52,28 @@ func (r *result) label() string {
 
 func (r *result) last() evalRow { return r.rows[len(r.rows)-1] }
 
-// stepper takes one training step on a batch.
-type stepper interface {
-	step(theta []float64, b curvature.Batch) error
-	// lambda is the damping of the last step (0 for first-order methods).
-	lambda() float64
-}
-
-// firstOrder steps a firstorder.Optimizer with the batch gradient.
-type firstOrder struct {
-	opt  firstorder.Optimizer
-	tape *nn.Tape
-	grad []float64
-}
-
-func (f *firstOrder) step(theta []float64, b curvature.Batch) error {
-	f.tape.Forward(theta, b.X)
-	f.tape.Backward(f.grad, nil, b.Y)
-	return f.opt.Step(theta, f.grad)
-}
-
-func (f *firstOrder) lambda() float64 { return 0 }
-
-type kfacStepper struct{ opt *secondorder.KFAC }
-
-func (k kfacStepper) step(theta []float64, b curvature.Batch) error {
-	_, err := k.opt.Step(theta, b)
-	return err
-}
-
-func (k kfacStepper) lambda() float64 { return k.opt.Lambda() }
-
-// hfStepper is Hessian-free, whose damping comes from its record.
-type hfStepper struct {
-	opt *secondorder.HessianFree
-	lam float64
-}
-
-func (h *hfStepper) step(theta []float64, b curvature.Batch) error {
-	rec, err := h.opt.Step(theta, b)
-	h.lam = rec.NextLambda
-	return err
-}
-
-func (h *hfStepper) lambda() float64 { return h.lam }
-
-// ngStepper is natural-gradient descent with a fixed damping.
-type ngStepper struct {
-	opt *secondorder.NaturalGradient
-	lam float64
-}
-
-func (n ngStepper) step(theta []float64, b curvature.Batch) error {
-	_, err := n.opt.Step(theta, b)
-	return err
-}
-
-func (n ngStepper) lambda() float64 { return n.lam }
-
-func newStepper(c *config, p *problem, name string, lr float64) (stepper, error) {
+// newOptimizer builds optimizer name; lr is the learning rate of the
+// first-order and natural-gradient methods (K-FAC and Hessian-free find
+// their own step lengths).
+func newOptimizer(c *config, p *problem, name string, lr float64) (secondorder.Optimizer, error) {
 	P := p.model.Net.NumParams()
-	fo := func(opt firstorder.Optimizer, err error) (stepper, error) {
-		if err != nil {
-			return nil, err
-		}
-		return &firstOrder{opt: opt, tape: nn.NewTape(p.model.Net, p.model.Loss), grad: make([]float64, P)}, nil
-	}
 	switch name {
 	case "adam":
 		s := firstorder.DefaultAdamSettings()
 		s.LR = lr
-		return fo(firstorder.NewAdam(P, s))
+		opt, err := firstorder.NewAdam(P, s)
+		if err != nil {
+			return nil, err
+		}
+		return optimizer(secondorder.NewFirstOrder(p.model, opt))
 	case "sgd":
-		return fo(firstorder.NewSGD(P, firstorder.SGDSettings{LR: lr, Momentum: c.momentum}))
+		opt, err := firstorder.NewSGD(P, firstorder.SGDSettings{LR: lr, Momentum: c.momentum})
+		if err != nil {
+			return nil, err
+		}
+		return optimizer(secondorder.NewFirstOrder(p.model, opt))
 	case "kfac":
-		opt, err := secondorder.NewKFAC(p.model, &secondorder.KFACSettings{
+		return optimizer(secondorder.NewKFAC(p.model, &secondorder.KFACSettings{
 			Damping:         c.damping,
 			Factors:         c.factors,
 			StatsInterval:   c.statsInterval,
@@ -133,17 +82,9 @@ func newStepper(c *config, p *problem, name string, lr float64) (stepper, error)
 			InverseInterval: c.inverseInterval,
 			DampingInterval: c.dampingInterval,
 			Seed:            c.seed,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return kfacStepper{opt}, nil
+		}))
 	case "hf":
-		opt, err := secondorder.NewHessianFree(p.model, &secondorder.HessianFreeSettings{MaxCG: 50, CurvatureFraction: c.hfFraction})
-		if err != nil {
-			return nil, err
-		}
-		return &hfStepper{opt: opt}, nil
+		return optimizer(secondorder.NewHessianFree(p.model, &secondorder.HessianFreeSettings{MaxCG: 50, CurvatureFraction: c.hfFraction}))
 	case "ng-diag", "ng-block", "ng-kfac", "ng-ekfac":
 		ks := &approx.KFACSettings{Factors: c.factors, Seed: c.seed, Damping: approx.FactoredDamping, Solver: approx.CholeskySolver}
 		curv, interval := secondorder.DiagonalCurvature(p.model, curvature.Fisher, nil), 1
@@ -155,15 +96,33 @@ func newStepper(c *config, p *problem, name string, lr float64) (stepper, error)
 		case "ng-ekfac":
 			curv, interval = secondorder.EKFACCurvature(p.model, &approx.KFACSettings{Factors: c.factors, Seed: c.seed}), c.inverseInterval
 		}
-		opt, err := secondorder.NewNaturalGradient(p.model, &secondorder.NaturalGradientSettings{
+		return optimizer(secondorder.NewNaturalGradient(p.model, &secondorder.NaturalGradientSettings{
 			LearningRate: lr, Damping: c.ngDamping, Curvature: curv, UpdateInterval: interval, Momentum: c.momentum,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return ngStepper{opt: opt, lam: c.ngDamping}, nil
+		}))
 	}
 	return nil, fmt.Errorf("unknown optimizer %q", name)
+}
+
+// optimizer returns a constructor's result as an Optimizer, nil (not a
+// typed nil) on error.
+func optimizer[T secondorder.Optimizer](opt T, err error) (secondorder.Optimizer, error) {
+	if err != nil {
+		return nil, err
+	}
+	return opt, nil
+}
+
+// damping returns the optimizer's damping λ for runs.csv: the adapted one
+// of K-FAC and Hessian-free, the fixed one of natural gradient, NaN for
+// first-order methods, which have none.
+func damping(c *config, opt secondorder.Optimizer) float64 {
+	switch o := opt.(type) {
+	case interface{ Lambda() float64 }:
+		return o.Lambda()
+	case *secondorder.NaturalGradient:
+		return c.ngDamping
+	}
+	return math.NaN()
 }
 
 // tuneEvalEvery spaces the evaluations of tuning runs, which need only the
@@ -173,11 +132,11 @@ const tuneEvalEvery = 50
 
 // train runs optimizer name from the problem's initial parameters for the
 // step budget, evaluating the training and held-out losses every
-// c.evalEvery steps. With stop it ends once the training loss reaches
-// target. A tuning run (prog == nil) evaluates the training loss only,
+// c.evalEvery steps, and ends once the training loss reaches target (NaN:
+// no target). A tuning run (prog == nil) evaluates the training loss only,
 // every tuneEvalEvery steps.
-func train(c *config, p *problem, name string, lr, target float64, stop bool, prog *progress) (*result, error) {
-	s, err := newStepper(c, p, name, lr)
+func train(c *config, p *problem, name string, lr, target float64, prog *progress) (*result, error) {
+	opt, err := newOptimizer(c, p, name, lr)
 	if err != nil {
 		return nil, err
 	}
@@ -197,15 +156,19 @@ func train(c *config, p *problem, name string, lr, target float64, stop bool, pr
 	}
 	var clock time.Duration
 	evaluate := func(step int) bool {
-		row := evalRow{Step: step, Seconds: clock.Seconds(), LearningRate: lr, Lambda: s.lambda()}
+		row := evalRow{Step: step, Seconds: clock.Seconds(), LearningRate: math.NaN(), Lambda: damping(c, opt)}
+		if lr > 0 {
+			row.LearningRate = lr
+		}
 		row.TrainLoss, row.TrainAcc = p.loss(evalTape, theta, p.train)
+		row.TestLoss, row.TestAcc = math.NaN(), math.NaN()
 		if bar != nil {
 			row.TestLoss, row.TestAcc = p.loss(evalTape, theta, p.test)
 		}
 		r.rows = append(r.rows, row)
 		r.bestTrain = math.Min(r.bestTrain, row.TrainLoss)
-		if target > 0 && r.stepsToTarget == 0 && row.TrainLoss <= target {
-			r.stepsToTarget, r.secondsToTarget = step, row.Seconds
+		if !r.reached && row.TrainLoss <= target {
+			r.reached, r.stepsToTarget, r.secondsToTarget = true, step, row.Seconds
 		}
 		if bar != nil {
 			bar.update(step, row.TrainLoss)
@@ -214,10 +177,10 @@ func train(c *config, p *problem, name string, lr, target float64, stop bool, pr
 			r.diverged = fmt.Sprintf("training loss %v at step %d", row.TrainLoss, step)
 			return false
 		}
-		return !(stop && r.stepsToTarget > 0)
+		return !r.reached
 	}
-	evaluate(0)
-	for step := 1; step <= c.steps; step++ {
+	more := evaluate(0) // false when θ₀ already meets the target
+	for step := 1; more && step <= c.steps; step++ {
 		// Next reports false once at the end of an epoch; the call after
 		// it starts the next epoch.
 		if !batches.Next() {
@@ -227,7 +190,7 @@ func train(c *config, p *problem, name string, lr, target float64, stop bool, pr
 		}
 		b := curvature.Batch{X: batches.X(), Y: batches.Y()}
 		t0 := time.Now()
-		err := s.step(theta, b)
+		_, err := opt.Step(theta, b)
 		clock += time.Since(t0)
 		r.steps, r.seconds = step, clock.Seconds()
 		if err != nil {
@@ -262,7 +225,7 @@ func tune(c *config, p *problem, name string, grid []float64, prog *progress) (*
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			all[i], errs[i] = train(c, p, name, lr, 0, false, nil)
+			all[i], errs[i] = train(c, p, name, lr, math.NaN(), nil)
 		}()
 	}
 	wg.Wait()
@@ -276,17 +239,18 @@ func tune(c *config, p *problem, name string, grid []float64, prog *progress) (*
 	return sorted[0], all, nil
 }
 
-// firstOrder names the first-order baselines that set the target.
+// baselines names the first-order baselines that set the target.
 var baselines = map[string]bool{"adam": true, "sgd": true}
 
 // bestBaseline returns the lowest training loss a tuned first-order
-// baseline reached.
-func bestBaseline(tuned []*result) float64 {
-	best := 0.0
+// baseline reached, which may be 0, and false when none did (every one
+// diverged).
+func bestBaseline(tuned []*result) (float64, bool) {
+	best, ok := math.Inf(1), false
 	for _, r := range tuned {
-		if baselines[r.optimizer] && r.diverged == "" && (best == 0 || r.bestTrain < best) {
-			best = r.bestTrain
+		if baselines[r.optimizer] && r.diverged == "" && r.bestTrain <= best {
+			best, ok = r.bestTrain, true
 		}
 	}
-	return best
+	return best, ok
 }

@@ -74,7 +74,7 @@ func (r *runProgress) finish(res *result) {
 		_ = r.bar.Finish()
 	}
 	msg := fmt.Sprintf("%s: %d steps in %.2f s, training loss %.6g", r.label, res.steps, res.seconds, res.last().TrainLoss)
-	if res.stepsToTarget > 0 {
+	if res.reached {
 		msg += fmt.Sprintf(", target reached at step %d (%.2f s)", res.stepsToTarget, res.secondsToTarget)
 	}
 	if res.diverged != "" {

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "kfacbench:", err)
+		os.Exit(2)
+	}
+}
+
+// run is the whole program, callable from tests.
+func run(args []string, stdout, stderr io.Writer) (err error) {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	prob, err := loadProblem(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	out, undo, err := prepareOut(cfg.out, cfg.force)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			undo() // leave no empty folder behind
+		}
+	}()
+	fmt.Fprintf(stdout, "%s: %d training and %d held-out samples, network %s (%d parameters), %s loss, batch %d, task %s\n",
+		prob.name, prob.train.Len(), prob.test.Len(), prob.describe(), prob.model.Net.NumParams(), prob.model.Loss.Name(), cfg.batch, cfg.task)
+	if prob.scaling != "" {
+		fmt.Fprintln(stdout, prob.scaling)
+	}
+	fmt.Fprintln(stdout, memoryNote(prob, cfg.maxMemory))
+
+	prog := newProgress(stdout)
+	var tuned []*result
+	for _, name := range cfg.optimizers {
+		if grid := cfg.grid(name); len(grid) > 1 || (!cfg.targetSet && baselines[name]) {
+			best, all, err := tune(cfg, prob, name, grid, prog)
+			if err != nil {
+				return err
+			}
+			printTuning(stdout, name, all, best)
+			tuned = append(tuned, best)
+		}
+	}
+	target := cfg.target
+	if !cfg.targetSet {
+		var ok bool
+		if target, ok = bestBaseline(tuned); !ok {
+			return errors.New("every first-order baseline diverged at every learning rate, so none sets the target: give -target, or lower -adam-lrs or -sgd-lrs")
+		}
+		fmt.Fprintf(stdout, "target training loss %.6g: the best a tuned first-order baseline reaches in %d steps\n", target, cfg.steps)
+	}
+
+	var results []*result
+	for _, name := range cfg.optimizers {
+		lr := 0.0
+		if grid := cfg.grid(name); len(grid) == 1 {
+			lr = grid[0]
+		}
+		for _, r := range tuned {
+			if r.optimizer == name {
+				lr = r.lr
+			}
+		}
+		r, err := train(cfg, prob, name, lr, target, prog)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		results = append(results, r)
+	}
+	printTable(stdout, prob, target, results)
+	files, err := writeOutputs(out, prob, target, results)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", strings.Join(files, ", "))
+	return nil
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/curvkit/curvkit/curvature/data"
+)
+
+// outputNames are the files a run writes into its folder.
+var outputNames = []string{"runs.csv", "loss_steps.png", "loss_seconds.png"}
+
+// prepareOut returns the output folder, dir if given (refusing one that
+// holds files without force), otherwise the first kfacbench-out-N that
+// does not exist, and creates it. Temporary files that a killed run left
+// for our outputs do not count as files. undo removes the folders it
+// created, for a run that ends in an error before writing into them.
+func prepareOut(dir string, force bool) (out string, undo func(), err error) {
+	if dir == "" {
+		for i := 1; ; i++ {
+			dir = fmt.Sprintf("kfacbench-out-%d", i)
+			if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return "", nil, err
+	case !force:
+		stale, err := staleFiles(dir)
+		if err != nil {
+			return "", nil, err
+		}
+		if len(entries) > len(stale) {
+			return "", nil, fmt.Errorf("-out %s is not empty; choose another folder or add -force", dir)
+		}
+	}
+	// The folders MkdirAll will create, deepest first.
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		created = append(created, d)
+	}
+	undo = func() {
+		for _, d := range created {
+			_ = os.Remove(d) // only empty folders go
+		}
+	}
+	return dir, undo, os.MkdirAll(dir, 0o755)
+}
+
+// staleFiles returns the temporary files of data.WriteFileAtomic for our
+// outputs in dir, which a run killed mid-write leaves behind.
+func staleFiles(dir string) ([]string, error) {
+	var stale []string
+	for _, name := range outputNames {
+		tmp, err := data.TempFiles(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		stale = append(stale, tmp...)
+	}
+	return stale, nil
+}
+
+// writeOutputs writes runs.csv and the two plots and returns their paths.
+// Everything is rendered before the first file is written, so that a
+// failure writes nothing and the files replace a previous run's together
+// (within a few renames); then the temporary files of killed runs go.
+func writeOutputs(dir string, p *problem, target float64, results []*result) ([]string, error) {
+	runs, err := runsCSV(results)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := plotLoss("training loss against steps", "step", p, target, results, func(r evalRow) float64 { return float64(r.Step) })
+	if err != nil {
+		return nil, err
+	}
+	secs, err := plotLoss("training loss against optimizer time", "seconds", p, target, results, func(r evalRow) float64 { return r.Seconds })
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for i, b := range [][]byte{runs, steps, secs} {
+		path := filepath.Join(dir, outputNames[i])
+		if err := data.WriteFileAtomic(path, func(w io.Writer) error {
+			_, err := w.Write(b)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	stale, err := staleFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
+}
+
+// runsCSV returns runs.csv: one row per evaluation. A value a run does not
+// have — the accuracy of an autoencoder, the learning rate of K-FAC, the
+// damping of a first-order method — is NaN, as in every CSV the toolkit
+// writes.
+func runsCSV(results []*result) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"optimizer", "step", "wall_seconds", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "learning_rate", "damping"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, r := range results {
+		for _, row := range r.rows {
+			_ = w.Write([]string{r.optimizer, strconv.Itoa(row.Step), f(row.Seconds), f(row.TrainLoss), f(row.TestLoss),
+				f(row.TrainAcc), f(row.TestAcc), f(row.LearningRate), f(row.Lambda)})
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// plotLoss draws, as a PNG, the training loss of every run against x, one line each,
+// and the target as a dashed line.
+func plotLoss(title, xlabel string, p *problem, target float64, results []*result, x func(evalRow) float64) ([]byte, error) {
+	pl := plot.New()
+	pl.Title.Text = fmt.Sprintf("%s: %s", p.name, title)
+	pl.X.Label.Text = xlabel
+	pl.Y.Label.Text = "training loss (" + p.model.Loss.Name() + ")"
+	// The first evaluations dwarf the rest (the loss falls by a factor of
+	// three in ten steps): start the axis at the highest loss after the
+	// first evaluated steps.
+	pl.Legend.Top = true
+	top := 0.0
+	for _, r := range results {
+		if len(r.rows) > 1 && r.rows[1].TrainLoss < 1e300 {
+			top = max(top, r.rows[1].TrainLoss)
+		}
+	}
+	if top > 0 {
+		pl.Y.Max = top
+	}
+	for i, r := range results {
+		pts := make(plotter.XYs, 0, len(r.rows))
+		for _, row := range r.rows {
+			if row.TrainLoss < 1e300 && (top == 0 || row.TrainLoss <= top) {
+				pts = append(pts, plotter.XY{X: x(row), Y: row.TrainLoss})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		line, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, err
+		}
+		line.Color = plotutil.Color(i)
+		line.Width = vg.Points(1.5)
+		pl.Add(line)
+		pl.Legend.Add(r.label(), line)
+	}
+	goal := plotter.NewFunction(func(float64) float64 { return target })
+	goal.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	goal.Color = color.Gray{Y: 100}
+	pl.Add(goal)
+	pl.Legend.Add("target", goal)
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = color.Gray{Y: 220}
+	grid.Horizontal.Color = color.Gray{Y: 220}
+	pl.Add(grid)
+	var buf bytes.Buffer
+	wt, err := pl.WriterTo(7*vg.Inch, 4.5*vg.Inch, "png")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/curvature/nn"
+)
+
+// problem is the data, the network and the loss every optimizer trains,
+// from the same initial parameters.
+type problem struct {
+	name        string
+	classify    bool
+	model       *curvature.Model
+	sizes       []int
+	activations []string
+	train, test *data.Set // targets are the inputs when autoencoding
+	theta0      []float64
+	scaling     string // how a -data file's inputs were scaled
+	memory      memory
+}
+
+func (p *problem) describe() string {
+	s := make([]string, len(p.sizes))
+	for i, v := range p.sizes {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, "-") + " " + strings.Join(p.activations, ",")
+}
+
+func loadProblem(c *config, stdout io.Writer) (*problem, error) {
+	var set *data.Set
+	var err error
+	name := "digits"
+	if c.dataPath == "" {
+		set, err = data.Digits()
+	} else {
+		name = c.dataPath
+		set, err = loadLabelled(c.dataPath, stdout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	frac := c.trainFrac
+	if c.trainRows > 0 {
+		if c.trainRows >= set.Len() {
+			return nil, fmt.Errorf("-train %d leaves no held-out rows of %d; give fewer rows or a fraction such as -train 0.8", c.trainRows, set.Len())
+		}
+		frac = float64(c.trainRows) / float64(set.Len())
+	}
+	rng := rand.New(rand.NewPCG(c.seed, 1))
+	train, test, err := set.Split(frac, rng)
+	if err != nil {
+		return nil, fmt.Errorf("-train: %w", err)
+	}
+	p := &problem{name: name, classify: c.task == "classify"}
+	d := set.InputDim()
+	if p.classify {
+		if c.dataPath != "" { // the digits are already in [0, 1]
+			data.Standardize(train, test)
+			p.scaling = "inputs standardised to the training rows' mean and standard deviation"
+		}
+		p.train, p.test = train, test
+		p.model = &curvature.Model{Loss: nn.SoftmaxCrossEntropy{}}
+		p.sizes = c.sizes
+		if p.sizes == nil {
+			p.sizes = []int{d, 32, set.Classes}
+		}
+		if last := p.sizes[len(p.sizes)-1]; last != set.Classes {
+			return nil, fmt.Errorf("-sizes ends in %d outputs but the data has %d classes", last, set.Classes)
+		}
+	} else {
+		if c.dataPath != "" {
+			minMaxScale(train.X, test.X)
+			p.scaling = "inputs scaled to [0, 1] by the training rows' minimum and maximum, the class labels ignored"
+		}
+		p.train = &data.Set{X: train.X, Y: train.X}
+		p.test = &data.Set{X: test.X, Y: test.X}
+		p.model = &curvature.Model{Loss: nn.SigmoidBCE{}}
+		p.sizes = c.sizes
+		if p.sizes == nil {
+			p.sizes = []int{d, 48, 32, 16, 32, 48, d}
+		}
+		if last := p.sizes[len(p.sizes)-1]; last != d {
+			return nil, fmt.Errorf("-sizes ends in %d outputs but an autoencoder of %d inputs needs %d", last, d, d)
+		}
+	}
+	if p.sizes[0] != d {
+		return nil, fmt.Errorf("-sizes starts at %d inputs but the data has %d", p.sizes[0], d)
+	}
+	L := len(p.sizes) - 1
+	switch len(c.activations) {
+	case 1:
+		p.activations = make([]string, L)
+		for l := range p.activations {
+			p.activations[l] = c.activations[0]
+		}
+		p.activations[L-1] = "identity"
+	case L:
+		p.activations = c.activations
+	default:
+		return nil, fmt.Errorf("-activations: %d names for %d layers; give one, or one per layer", len(c.activations), L)
+	}
+	// Check the memory before anything sized by the network is allocated.
+	p.memory = estimateMemory(c, p.sizes, p.train.Len(), p.test.Len())
+	if limit := c.maxMemory * (1 << 20); p.memory.total() > limit {
+		return nil, fmt.Errorf("network %s on %d rows needs about %s (%s), more than -max-memory %g MiB; check -sizes and the data, or raise -max-memory",
+			p.describe(), set.Len(), mib(p.memory.total()), p.memory, c.maxMemory)
+	}
+	net, err := nn.NewMLP(p.sizes, p.activations)
+	if err != nil {
+		return nil, err
+	}
+	p.model.Net = net
+	p.theta0 = make([]float64, net.NumParams())
+	net.Init(p.theta0, rand.New(rand.NewPCG(c.seed, 2)))
+	return p, nil
+}
+
+// loadLabelled reads a CSV whose last column is a class index, inferring
+// the number of classes from the largest label. A first line with a field
+// that is not a number is taken for a header and skipped (and said so).
+func loadLabelled(path string, stdout io.Writer) (*data.Set, error) {
+	opt := data.CSVOptions{Targets: 1}
+	header, err := headerField(path)
+	if err != nil {
+		return nil, err
+	}
+	if header != "" {
+		fmt.Fprintf(stdout, "%s: line 1 is a header (%q is not a number); skipped\n", path, header)
+		opt.Skip = 1
+	}
+	set, err := data.LoadCSV(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	top, at := 0.0, 0
+	for i := 0; i < set.Len(); i++ {
+		if v := set.Y.At(i, 0); v > top {
+			top, at = v, i
+		}
+	}
+	// A class needs at least one row: more classes than rows means a label
+	// that is not a class index (one mistyped label would otherwise size
+	// the output layer).
+	if top >= float64(set.Len()) {
+		return nil, fmt.Errorf("%s: label %.15g of data row %d would make %.0f classes, more than the %d rows; the last column must be a class index 0, 1, …, k−1",
+			path, top, at+1, math.Floor(top)+1, set.Len())
+	}
+	set.Classes = int(top) + 1
+	if err := set.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: the last column must be a class index 0, 1, …: %w", path, err)
+	}
+	if set.Classes < 2 {
+		return nil, fmt.Errorf("%s: labels hold one class; need at least 2", path)
+	}
+	return set, nil
+}
+
+// headerField returns the first field of the file's first line that is
+// not a number, or "" when every field is one (or the line is blank).
+func headerField(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	if magic, _ := r.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return "", fmt.Errorf("%s: gzip: %w", path, err)
+		}
+		defer zr.Close()
+		r = bufio.NewReader(zr)
+	}
+	line, err := r.ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	line = strings.TrimSpace(strings.TrimPrefix(line, "\ufeff"))
+	if line == "" {
+		return "", nil
+	}
+	for _, field := range strings.Split(line, ",") {
+		field = strings.TrimSpace(field)
+		// Out-of-range and non-finite numbers are numbers: the loader
+		// reports them.
+		if _, err := strconv.ParseFloat(field, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+			return field, nil
+		}
+	}
+	return "", nil
+}
+
+// minMaxScale maps every column of train to [0, 1] and applies the same map
+// to test (clamped), so the sigmoid cross-entropy has valid targets.
+func minMaxScale(train, test *mat.Dense) {
+	_, c := train.Dims()
+	for j := 0; j < c; j++ {
+		col := mat.Col(nil, j, train)
+		lo, hi := col[0], col[0]
+		for _, v := range col {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		scale := 0.0
+		if hi > lo {
+			scale = 1 / (hi - lo)
+		}
+		for _, m := range []*mat.Dense{train, test} {
+			r, _ := m.Dims()
+			for i := 0; i < r; i++ {
+				m.Set(i, j, min(1, max(0, (m.At(i, j)-lo)*scale)))
+			}
+		}
+	}
+}
+
+// loss returns the mean loss of θ on a set, and the accuracy when
+// classifying (NaN otherwise).
+func (p *problem) loss(t *nn.Tape, theta []float64, s *data.Set) (loss, acc float64) {
+	z := t.Forward(theta, s.X)
+	loss = t.LossValue(s.Y)
+	if !p.classify {
+		return loss, math.NaN()
+	}
+	n, _ := z.Dims()
+	right := 0
+	for i := 0; i < n; i++ {
+		row := z.RawRowView(i)
+		best := 0
+		for k, v := range row {
+			if v > row[best] {
+				best = k
+			}
+		}
+		if best == int(s.Y.At(i, 0)) {
+			right++
+		}
+	}
+	return loss, float64(right) / float64(n)
+}
+
+// memory is an estimate, in bytes, of what the runs hold at once that
+// grows with the network and the data (two tuning runs at a time, each
+// with its own optimizer), for refusing an absurd size before allocating
+// it. The data set itself is already loaded.
+type memory struct {
+	// params: 16 P-vectors a run (θ, gradient, the optimizer's state and
+	// scratch; Hessian-free's CG keeps the most).
+	params float64
+	// factors: K-FAC's and EKFAC's factors, their running averages and
+	// damped inverses or eigenbases, 4 copies of Σ out² + (in+1)².
+	factors float64
+	// blocks: ng-block's per-layer blocks and their Cholesky factors,
+	// 2 × Σ (out(in+1))².
+	blocks float64
+	// activations: the evaluation of the training and held-out loss, and
+	// the batch tapes, allowing two values a unit (outputs and
+	// derivatives) and eight tapes a batch.
+	activations float64
+}
+
+func (m memory) total() float64 { return m.params + m.factors + m.blocks + m.activations }
+
+func (m memory) String() string {
+	s := fmt.Sprintf("parameters and optimizer state %s", mib(m.params))
+	if m.factors > 0 {
+		s += fmt.Sprintf(", K-FAC factors %s", mib(m.factors))
+	}
+	if m.blocks > 0 {
+		s += fmt.Sprintf(", ng-block's blocks %s", mib(m.blocks))
+	}
+	return s + fmt.Sprintf(", activations %s", mib(m.activations))
+}
+
+// estimateMemory estimates the memory of c's runs of a network of the
+// given layer sizes on rows training and test held-out rows, in float64
+// arithmetic so that an absurd size cannot overflow.
+func estimateMemory(c *config, sizes []int, rows, test int) memory {
+	const runs, f = 2, 8 // runs at a time, bytes a float
+	var P, kron, blocks, units float64
+	for l := 1; l < len(sizes); l++ {
+		in, out := float64(sizes[l-1]), float64(sizes[l])
+		P += out * (in + 1)
+		kron += out*out + (in+1)*(in+1)
+		blocks += (out * (in + 1)) * (out * (in + 1))
+	}
+	for _, s := range sizes {
+		units += float64(s)
+	}
+	m := memory{
+		params:      f * runs * 16 * P,
+		activations: f * runs * units * (2*float64(max(rows, test)) + 8*float64(c.batch)),
+	}
+	for _, o := range c.optimizers {
+		switch o {
+		case "kfac", "ng-kfac", "ng-ekfac":
+			m.factors = f * runs * 4 * kron
+		case "ng-block":
+			m.blocks = f * runs * 2 * blocks
+		}
+	}
+	return m
+}
+
+// mib formats a number of bytes.
+func mib(b float64) string {
+	for _, u := range []string{"B", "KiB", "MiB", "GiB", "TiB"} {
+		if b < 1024 || u == "TiB" {
+			return fmt.Sprintf("%.1f %s", b, u)
+		}
+		b /= 1024
+	}
+	panic("unreachable")
+}
+
+// memoryNote tells what the runs hold, and what K-FAC's factors hold
+// against one dense P×P curvature matrix (never built here).
+func memoryNote(p *problem, limit float64) string {
+	kron := 0.0
+	for l := 1; l < len(p.sizes); l++ {
+		out, in := float64(p.sizes[l]), float64(p.sizes[l-1])
+		kron += out*out + (in+1)*(in+1)
+	}
+	P := float64(p.model.Net.NumParams())
+	dense := P * P
+	return fmt.Sprintf("memory: about %s for the runs (-max-memory %g MiB); K-FAC factors %.0f floats (%s); a dense curvature matrix would take %.0f floats (%s), %.0f× more",
+		mib(p.memory.total()), limit, kron, mib(8*kron), dense, mib(8*dense), dense/kron)
+}
