@@ -96,6 +96,12 @@ func newRecord(k int) Record {
 // firstorder: each step forms the batch's mean-loss gradient and hands it
 // to the optimizer's Step.
 type FirstOrder struct {
+	// RecordLoss makes each step evaluate the batch loss for its record.
+	// The gradient does not need it, and for a loss such as the sigmoid
+	// cross-entropy it is a noticeable part of a first-order step, so
+	// without it Record.Loss is NaN.
+	RecordLoss bool
+
 	model *curvature.Model
 	opt   firstorder.Optimizer
 	tape  *nn.Tape
@@ -125,8 +131,9 @@ func NewFirstOrder(m *curvature.Model, opt firstorder.Optimizer) (*FirstOrder, e
 func (f *FirstOrder) Optimizer() firstorder.Optimizer { return f.opt }
 
 // Step takes one step of the optimizer with the gradient of the batch's
-// mean loss at θ. The record has Loss, GradNorm, StepNorm and Spent (one
-// loss and one gradient pass); Lambda, Predicted and Rho are NaN.
+// mean loss at θ. The record has GradNorm, StepNorm, Spent (one gradient
+// pass, and one loss evaluation with RecordLoss) and, with RecordLoss,
+// Loss; Lambda, Predicted and Rho are NaN.
 func (f *FirstOrder) Step(theta []float64, b curvature.Batch) (Record, error) {
 	rec := newRecord(f.steps + 1)
 	if err := f.model.Validate(theta, b); err != nil {
@@ -134,9 +141,12 @@ func (f *FirstOrder) Step(theta []float64, b curvature.Batch) (Record, error) {
 	}
 	t := f.tape
 	t.Forward(theta, b.X)
-	rec.Loss = t.LossValue(b.Y)
+	if f.RecordLoss {
+		rec.Loss = t.LossValue(b.Y)
+		rec.Spent.Func = 1
+	}
 	t.Backward(f.grad, nil, b.Y)
-	rec.Spent.Func, rec.Spent.Grad = 1, 1
+	rec.Spent.Grad = 1
 	rec.GradNorm = floats.Norm(f.grad, 2)
 	copy(f.old, theta)
 	if err := f.opt.Step(theta, f.grad); err != nil {

@@ -24,6 +24,7 @@ func TestFirstOrder(t *testing.T) {
 	require.NoError(t, err)
 	opt, err := NewFirstOrder(m, sgd)
 	require.NoError(t, err)
+	opt.RecordLoss = true
 	obj, err := m.Objective(b)
 	require.NoError(t, err)
 	for step := 1; step <= 3; step++ {
@@ -46,6 +47,11 @@ func TestFirstOrder(t *testing.T) {
 		}
 	}
 	assert.Same(t, sgd, opt.Optimizer())
+	opt.RecordLoss = false
+	rec, err := opt.Step(theta, b)
+	require.NoError(t, err)
+	assert.True(t, math.IsNaN(rec.Loss), "no loss unless asked for")
+	assert.Equal(t, Counts{Grad: 1}, rec.Spent)
 
 	// Bad data: an error and θ unchanged; a bad optimizer: an error.
 	bad := curvature.Batch{X: mat.DenseCopyOf(b.X), Y: b.Y}

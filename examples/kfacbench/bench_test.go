@@ -12,11 +12,10 @@ import (
 )
 
 // BenchmarkBaselineStep compares a baseline's step as the benchmark takes
-// it, through secondorder.FirstOrder (which validates the batch and
-// evaluates the batch loss its Record reports), with the bare step (the
-// gradient and Adam's update), alternating one of each from the same
-// parameters on the first 256 training rows of each task, and reports
-// the ratio of their total times.
+// it, through secondorder.FirstOrder (which validates the batch and fills
+// its Record), with the bare step (the gradient and Adam's update),
+// alternating one of each from the same parameters on the first 256
+// training rows of each task, and reports the ratio of their total times.
 func BenchmarkBaselineStep(b *testing.B) {
 	for _, task := range []string{"autoencode", "classify"} {
 		b.Run(task, func(b *testing.B) {
