@@ -77,7 +77,7 @@ func readMatrix(t *testing.T, path string) *mat.Dense {
 // The files of a run on a tiny model, read back: every matrix equals what
 // curvature.Model.Dense builds (bit for bit: the files round-trip), the
 // gradient equals a finite-difference gradient of the loss, the K-FAC
-// factors equal approx.KFACFactors', and errors.csv has its header, the
+// factors equal approx.ModelKFAC's, and errors.csv has its header, the
 // expected comparisons, and values that agree with direct computations.
 func TestRunWritesFiles(t *testing.T) {
 	for _, c := range []struct{ loss, kfac string }{
