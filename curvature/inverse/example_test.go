@@ -57,9 +57,11 @@ func ExampleCG() {
 	r.AddScaledVec(&r, lambda, mat.NewVecDense(len(x), x))
 	r.SubVec(&r, mat.NewVecDense(len(g), g))
 	st := inv.Stats()
-	fmt.Printf("%d parameters, %d CG iterations, residual below 1e-10: %v\n", net.NumParams(), st.Iterations, st.Residual <= 1e-10)
+	// (The iteration count, 36 or 37, depends on the rounding of the
+	// matrix kernels.)
+	fmt.Printf("%d parameters, at most 40 CG iterations: %v, residual below 1e-10: %v\n", net.NumParams(), st.Iterations <= 40, st.Residual <= 1e-10)
 	fmt.Printf("dense ‖(G + λI)x − g‖/‖g‖ below 1e-9: %v\n", mat.Norm(&r, 2) < 1e-9*mat.Norm(mat.NewVecDense(len(g), g), 2))
 	// Output:
-	// 67 parameters, 36 CG iterations, residual below 1e-10: true
+	// 67 parameters, at most 40 CG iterations: true, residual below 1e-10: true
 	// dense ‖(G + λI)x − g‖/‖g‖ below 1e-9: true
 }
