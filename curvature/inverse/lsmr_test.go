@@ -12,14 +12,15 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/inverse"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // randRect returns an m×n matrix U diag(σ) Vᵀ with singular values σ
 // spaced geometrically from 1 down to 1/cond.
 func randRect(rnd *rand.Rand, m, n int, cond float64) *mat.Dense {
 	k := min(m, n)
-	u := randOrth(rnd, m)
-	v := randOrth(rnd, n)
+	u := randmat.Orthogonal(rnd, m)
+	v := randmat.Orthogonal(rnd, n)
 	a := mat.NewDense(m, n, nil)
 	for i := 0; i < k; i++ {
 		s := math.Pow(cond, -float64(i)/float64(max(k-1, 1)))
@@ -30,20 +31,6 @@ func randRect(rnd *rand.Rand, m, n int, cond float64) *mat.Dense {
 		}
 	}
 	return a
-}
-
-func randOrth(rnd *rand.Rand, n int) *mat.Dense {
-	g := mat.NewDense(n, n, nil)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			g.Set(i, j, rnd.NormFloat64())
-		}
-	}
-	var qr mat.QR
-	qr.Factorize(g)
-	var q mat.Dense
-	qr.QTo(&q)
-	return &q
 }
 
 // normalSolve returns (JᵀJ + λI)⁻¹Jᵀb, from the normal equations solved

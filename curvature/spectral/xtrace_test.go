@@ -164,38 +164,9 @@ func TestFrobenius(t *testing.T) {
 	var a2 mat.SymDense
 	a2.SymOuterK(1, a) // A Aᵀ = A² for symmetric A
 	fro2 := trace(&a2)
-	var sq, diag2 float64
-	for i := 0; i < 20; i++ {
-		diag2 += a2.At(i, i) * a2.At(i, i)
-		for j := 0; j < 20; j++ {
-			sq += a2.At(i, j) * a2.At(i, j)
-		}
-	}
-	const m, seeds = 10, 400
-	for _, tc := range []struct {
-		name     string
-		gaussian bool
-		variance float64
-	}{
-		{"rademacher", false, 2 * (sq - diag2) / m},
-		{"gaussian", true, 2 * sq / m},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var w welford
-			var mse, se float64
-			for s := uint64(0); s < seeds; s++ {
-				est, err := (&Frobenius{Products: m, Gaussian: tc.gaussian, Seed: s}).Squared(curvature.NewDense(a))
-				require.NoError(t, err)
-				assert.Equal(t, m, est.Products)
-				w.add(est.Value)
-				mse += (est.Value - fro2) * (est.Value - fro2) / seeds
-				se += est.StdErr * est.StdErr / seeds
-			}
-			assert.InDelta(t, fro2, w.mean, 4*math.Sqrt(tc.variance/seeds), "unbiased")
-			assert.InEpsilon(t, tc.variance, mse, 0.25, "variance")
-			assert.InEpsilon(t, tc.variance, se, 0.25, "reported standard error")
-		})
-	}
+	checkSampling(t, &a2, fro2, 0.25, func(m int, gaussian bool, seed uint64) (Estimate, error) {
+		return (&Frobenius{Products: m, Gaussian: gaussian, Seed: seed}).Squared(curvature.NewDense(a))
+	})
 	// A diagonal matrix with Rademacher probes: ‖Dz‖² = Σ d_i² exactly.
 	d := mat.NewSymDense(3, []float64{2, 0, 0, 0, -3, 0, 0, 0, 0.5})
 	est, err := (&Frobenius{Products: 3}).Squared(curvature.NewDense(d))
