@@ -69,14 +69,14 @@ func (x *XTrace) probes(n int) (int, error) {
 }
 
 // Floats returns the float64 values Trace or Diagonal allocates for an
-// operator of dimension n: Ω, MΩ, Q and MQ (n × m each, m = Products/2)
-// and m × m matrices. Invalid settings give 0.
+// operator of dimension n: Ω, MΩ, Q and MQ (n × m each, m = Products/2),
+// m × m matrices and four work vectors. Invalid settings give 0.
 func (x *XTrace) Floats(n int) int {
 	m, err := x.probes(n)
 	if err != nil {
 		return 0
 	}
-	return 4*n*m + 5*m*m + 2*n
+	return 4*n*m + 5*m*m + 4*n
 }
 
 // sketch is what both XTrace estimators share, stored by rows (row i of
