@@ -163,7 +163,7 @@ func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, l
 		op, _ := m.Operator(kind, theta, b, nil)
 		var sub Operator = op
 		if block >= 0 {
-			sub = restrict(op, lo, hi)
+			sub = Restrict(op, lo, hi)
 		}
 		mean, _ := Materialize(sub, Unlimited) // the size was checked before the chunks
 		s.S.ScaleSym(float64(n), mean)

@@ -44,7 +44,10 @@
 //
 // Model.Operator returns the same matrices matrix-free: they satisfy
 // Operator (Dim, MulVecTo), and MatMuler for blocks of vectors, so a solver
-// takes either. Before anything dense is built its size, n² floats, is
+// takes either. Restrict(op, lo, hi) is the diagonal block [lo, hi) of any
+// operator as an operator — with the ranges of Model.ParamBlocks, a layer's
+// block matrix-free (spectral's per-layer traces and eigenvalues use it).
+// Before anything dense is built its size, n² floats, is
 // checked against the caller's budget; a request over the budget is a
 // *BudgetError saying how much it would have taken.
 //

@@ -134,6 +134,20 @@ func (o *gramOp) gramVec(dst, v []float64) {
 	}
 }
 
+// Restrict returns the diagonal block [lo, hi) of op as an operator of
+// dimension hi − lo: v ↦ (M ṽ)[lo:hi] with ṽ the zero-padded v. Each
+// product costs one product with op (which sees vectors of its own
+// dimension); with the ranges of Model.ParamBlocks it gives a layer's
+// block of any curvature matrix without forming it. It panics unless
+// 0 ≤ lo < hi ≤ op.Dim(). The block keeps two work vectors of op's
+// dimension and is not safe for concurrent use.
+func Restrict(op Operator, lo, hi int) Operator {
+	if n := op.Dim(); lo < 0 || hi > n || lo >= hi {
+		panic(fmt.Sprintf("curvature: block [%d, %d) of an operator of dimension %d", lo, hi, n))
+	}
+	return &restricted{op: op, lo: lo, hi: hi, vin: make([]float64, op.Dim()), out: make([]float64, op.Dim())}
+}
+
 // restricted is the diagonal block [lo, hi) of an operator.
 type restricted struct {
 	op       Operator
@@ -141,13 +155,12 @@ type restricted struct {
 	vin, out []float64
 }
 
-func restrict(op Operator, lo, hi int) Operator {
-	return &restricted{op: op, lo: lo, hi: hi, vin: make([]float64, op.Dim()), out: make([]float64, op.Dim())}
-}
-
 func (r *restricted) Dim() int { return r.hi - r.lo }
 
 func (r *restricted) MulVecTo(dst, v []float64) {
+	if len(dst) != r.hi-r.lo || len(v) != r.hi-r.lo {
+		panic(fmt.Sprintf("curvature: vectors of length %d and %d for a block of dimension %d", len(dst), len(v), r.hi-r.lo))
+	}
 	clear(r.vin)
 	copy(r.vin[r.lo:r.hi], v)
 	r.op.MulVecTo(r.out, r.vin)

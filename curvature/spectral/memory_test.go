@@ -54,6 +54,18 @@ func TestFloatsBoundsAllocation(t *testing.T) {
 			_, err := (&HutchPlusPlus{Products: 30}).Trace(op)
 			return err
 		}, 0},
+		{"xtrace", (&XTrace{Products: 40}).Floats(n), func() error {
+			_, err := (&XTrace{Products: 40}).Trace(op)
+			return err
+		}, 0},
+		{"xdiag", (&XTrace{Products: 40}).Floats(n), func() error {
+			_, err := (&XTrace{Products: 40}).Diagonal(make([]float64, n), op)
+			return err
+		}, n},
+		{"frobenius", (&Frobenius{}).Floats(n), func() error {
+			_, err := (&Frobenius{}).Squared(op)
+			return err
+		}, 0},
 		{"slq", (&SLQ{Steps: 40, Probes: 3}).Floats(n), func() error {
 			_, err := (&SLQ{Steps: 40, Probes: 3}).Density(op)
 			return err

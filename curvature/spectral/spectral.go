@@ -92,6 +92,15 @@ func rademacher(z []float64, rnd *rand.Rand) {
 	}
 }
 
+// probe fills z with a Gaussian or a Rademacher probe.
+func probe(z []float64, rnd *rand.Rand, gauss bool) {
+	if gauss {
+		gaussian(z, rnd)
+		return
+	}
+	rademacher(z, rnd)
+}
+
 func gaussian(z []float64, rnd *rand.Rand) {
 	for i := range z {
 		z[i] = rnd.NormFloat64()

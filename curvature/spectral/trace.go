@@ -52,14 +52,6 @@ func products(setting string, m, def, least int) (int, error) {
 // normalisation Σ z ⊙ z. (Diagonal's dst is the caller's.)
 func (h *Hutchinson) Floats(n int) int { return 3 * n }
 
-func (h *Hutchinson) probe(z []float64, rnd *rand.Rand) {
-	if h.Gaussian {
-		gaussian(z, rnd)
-		return
-	}
-	rademacher(z, rnd)
-}
-
 // Trace returns the Hutchinson estimate of tr(op).
 func (h *Hutchinson) Trace(op curvature.Operator) (Estimate, error) {
 	n, err := dim("Hutchinson trace", op)
@@ -73,32 +65,47 @@ func (h *Hutchinson) Trace(op curvature.Operator) (Estimate, error) {
 	if err := curvature.CheckFloats("hutchinson trace", h.Floats(n), h.Budget); err != nil {
 		return Estimate{}, err
 	}
-	rnd := source(h.Rand, h.Seed)
+	return probeMean(op, m, h.Gaussian, source(h.Rand, h.Seed), func(z, mz []float64) float64 { return floats.Dot(z, mz) })
+}
+
+// probeMean returns the mean, with its standard error, of stat(z, Mz) over
+// m probes z, Gaussian or Rademacher.
+func probeMean(op curvature.Operator, m int, gauss bool, rnd *rand.Rand, stat func(z, mz []float64) float64) (Estimate, error) {
+	n := op.Dim()
 	z, mz := make([]float64, n), make([]float64, n)
 	var est Estimate
-	var mean, m2 float64 // Welford's running mean and sum of squares
-	for s := 1; s <= m; s++ {
-		h.probe(z, rnd)
+	var w welford
+	for s := 0; s < m; s++ {
+		probe(z, rnd, gauss)
 		if err := mulVec(mz, op, z, &est.Products); err != nil {
 			return Estimate{}, err
 		}
-		x := floats.Dot(z, mz)
-		d := x - mean
-		mean += d / float64(s)
-		m2 += d * (x - mean)
+		w.add(stat(z, mz))
 	}
-	est.Value = mean
-	est.StdErr = stdErr(m2, m)
+	est.Value, est.StdErr = w.mean, w.stdErr()
 	return est, nil
 }
 
-// stdErr is the standard error of a mean of m samples whose squared
-// deviations sum to m2.
-func stdErr(m2 float64, m int) float64 {
-	if m < 2 {
+// welford is Welford's running mean and sum of squared deviations.
+type welford struct {
+	n        int
+	mean, m2 float64
+}
+
+func (w *welford) add(x float64) {
+	w.n++
+	d := x - w.mean
+	w.mean += d / float64(w.n)
+	w.m2 += d * (x - w.mean)
+}
+
+// stdErr is the standard error of the mean: NaN with fewer than two
+// samples.
+func (w *welford) stdErr() float64 {
+	if w.n < 2 {
 		return math.NaN()
 	}
-	return math.Sqrt(m2 / float64(m-1) / float64(m))
+	return math.Sqrt(w.m2 / float64(w.n-1) / float64(w.n))
 }
 
 // Diagonal stores the Hutchinson estimate of diag(op) in dst, which must
@@ -123,7 +130,7 @@ func (h *Hutchinson) Diagonal(dst []float64, op curvature.Operator) (int, error)
 	clear(dst)
 	prods := 0
 	for s := 0; s < m; s++ {
-		h.probe(z, rnd)
+		probe(z, rnd, h.Gaussian)
 		if err := mulVec(mz, op, z, &prods); err != nil {
 			return prods, err
 		}
@@ -213,20 +220,17 @@ func (h *HutchPlusPlus) Trace(op curvature.Operator) (Estimate, error) {
 	}
 	// Hutchinson on the deflated operator with the remaining products.
 	r := m - est.Products
-	var mean, m2 float64
-	for s := 1; s <= r; s++ {
+	var w welford
+	for s := 0; s < r; s++ {
 		rademacher(z, rnd)
 		kr.orthogonalise(z)
 		if err := mulVec(mz, op, z, &est.Products); err != nil {
 			return Estimate{}, err
 		}
-		x := floats.Dot(z, mz) // z ⟂ Q, so zᵀMz = zᵀ(I − QQᵀ)M(I − QQᵀ)z
-		d := x - mean
-		mean += d / float64(s)
-		m2 += d * (x - mean)
+		w.add(floats.Dot(z, mz)) // z ⟂ Q, so zᵀMz = zᵀ(I − QQᵀ)M(I − QQᵀ)z
 	}
-	est.Value += mean
-	est.StdErr = stdErr(m2, r)
+	est.Value += w.mean
+	est.StdErr = w.stdErr()
 	return est, nil
 }
 
