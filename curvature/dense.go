@@ -37,6 +37,9 @@ func (m *Model) Dense(kind Kind, theta []float64, b Batch, opt *Options) (*mat.S
 // Block returns layer block k of the curvature matrix kind (k indexes
 // ParamBlocks), without forming the rest of the matrix.
 func (m *Model) Block(kind Kind, k int, theta []float64, b Batch, opt *Options) (*mat.SymDense, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
 	blocks := m.ParamBlocks()
 	if k < 0 || k >= len(blocks) {
 		return nil, fmt.Errorf("curvature: layer block %d out of range [0, %d)", k, len(blocks))
@@ -56,6 +59,9 @@ func (m *Model) DenseSum(kind Kind, theta []float64, b Batch, opt *Options) (*Su
 
 // sum builds the Sum of the whole matrix (block < 0) or of one layer block.
 func (m *Model) sum(kind Kind, theta []float64, b Batch, opt *Options, block int) (*Sum, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}

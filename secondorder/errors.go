@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/curvkit/curvkit/curvature"
 )
@@ -55,3 +56,20 @@ func nonFiniteVec(what string, x []float64) error {
 	}
 	return nil
 }
+
+// isNil reports whether v is nil or a typed nil (a nil pointer, function,
+// map, slice or channel in an interface): a value the caller forgot to
+// build, which would otherwise fail as a nil dereference deep inside.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// errNilOperator is the error of a damped solve given no operator.
+var errNilOperator = errors.New("secondorder: nil curvature operator")

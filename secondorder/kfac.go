@@ -23,7 +23,8 @@ type KFACSettings struct {
 	// defaults to 1e-2.
 	Damping float64
 	// MinDamping and MaxDamping bound the adapted λ. If 0 they default to
-	// min(1e-3, Damping) and 1e4. A floor matters: without one the
+	// min(1e-3, Damping) and 1e4; they must be finite, and Damping must
+	// lie between them. A floor matters: without one the
 	// Levenberg–Marquardt rule drives λ to 0 on noisy mini-batches and the
 	// run diverges.
 	MinDamping, MaxDamping float64
@@ -96,8 +97,8 @@ func (s *KFACSettings) defaults() error {
 	}
 	for _, e := range []error{
 		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
-		check("MinDamping", s.MinDamping, s.MinDamping >= 0, "must be ≥ 0"),
-		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0, "must be ≥ 0"),
+		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
+		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0 && !math.IsInf(s.MaxDamping, 0), "must be finite and ≥ 0"),
 		check("DampingInterval", float64(s.DampingInterval), s.DampingInterval >= 0, "must be ≥ 0"),
 		check("WeightDecay", s.WeightDecay, s.WeightDecay >= 0 && !math.IsInf(s.WeightDecay, 0), "must be finite and ≥ 0"),
 		check("StatsInterval", float64(s.StatsInterval), s.StatsInterval >= 0, "must be ≥ 0"),
@@ -123,6 +124,9 @@ func (s *KFACSettings) defaults() error {
 	}
 	if s.MinDamping > s.MaxDamping {
 		return badSetting("KFACSettings.MinDamping", s.MinDamping, "must not exceed MaxDamping")
+	}
+	if s.Damping < s.MinDamping || s.Damping > s.MaxDamping {
+		return badSetting("KFACSettings.Damping", s.Damping, "must lie in [MinDamping, MaxDamping]")
 	}
 	if s.DampingInterval == 0 {
 		s.DampingInterval = 5

@@ -144,12 +144,24 @@ type OperatorSolver struct {
 	lin linearSolver
 }
 
-// Dim returns the dimension of Op.
-func (s *OperatorSolver) Dim() int { return s.Op.Dim() }
+// errNoOp is the error of an OperatorSolver whose Op was never set.
+const errNoOp = "secondorder: OperatorSolver has no operator (its Op field is nil)"
+
+// Dim returns the dimension of Op. It panics when Op is nil.
+func (s *OperatorSolver) Dim() int {
+	if isNil(s.Op) {
+		panic(errNoOp)
+	}
+	return s.Op.Dim()
+}
 
 // SolveDampedTo stores (M + λI)⁻¹v in dst. It returns an error wrapping
-// curvature.ErrNotPositiveDefinite when M + λI is found not positive definite.
+// curvature.ErrNotPositiveDefinite when M + λI is found not positive
+// definite, and an error when Op is nil.
 func (s *OperatorSolver) SolveDampedTo(dst, v []float64, lambda float64) error {
+	if isNil(s.Op) {
+		return errors.New(errNoOp)
+	}
 	n := s.Op.Dim()
 	if len(dst) != n || len(v) != n {
 		panic("secondorder: vector length mismatch")

@@ -101,8 +101,10 @@ func LoadCSV(path string, opt CSVOptions) (*Set, error) {
 // Input that starts with the gzip magic bytes is decompressed first.
 //
 // After the opt.Skip first lines, every non-blank line is one sample: the
-// inputs, then the targets. Fields are decimal numbers as strconv.ParseFloat
-// accepts them, optionally surrounded by spaces; quoting is not supported.
+// inputs, then the targets. Fields are decimal numbers (1, -0.5, 2.5e-3,
+// .5), optionally surrounded by spaces; Go's hexadecimal floats and digit
+// separators, which strconv.ParseFloat also accepts, are refused, and
+// quoting is not supported.
 // Lines may end in "\n" or "\r\n", and a leading UTF-8 byte-order mark is
 // ignored. Ragged rows, non-numbers, NaN and infinities, labels that are not
 // integers in [0, Classes) and input without data rows are rejected with a
@@ -185,8 +187,10 @@ func readCSV(r io.Reader, opt CSVOptions, file string) (*Set, error) {
 // be class labels.
 func parseField(f string, target bool, classes int) (float64, error) {
 	f = strings.TrimSpace(f)
-	v, err := strconv.ParseFloat(f, 64)
+	v, err := parseDecimal(f)
 	switch {
+	case errors.Is(err, errNotDecimal):
+		return 0, err
 	case errors.Is(err, strconv.ErrRange):
 		return 0, fmt.Errorf("%q is out of the float64 range", f)
 	case err != nil:
@@ -200,6 +204,22 @@ func parseField(f string, target bool, classes int) (float64, error) {
 		}
 	}
 	return v, nil
+}
+
+// errNotDecimal is the error of a field in Go's number syntax only.
+var errNotDecimal = errors.New("not a decimal number")
+
+// parseDecimal parses f as strconv.ParseFloat does, but refuses what only
+// Go's syntax allows — hexadecimal floats (0x1p-2) and digit separators
+// (1_000) — which no other CSV reader takes: pandas, R and a spreadsheet
+// would read such a file differently. Their marks 'x', 'p' and '_' appear
+// in no decimal number nor in ParseFloat's words for infinity and NaN.
+func parseDecimal(f string) (float64, error) {
+	v, err := strconv.ParseFloat(f, 64)
+	if (err == nil || errors.Is(err, strconv.ErrRange)) && strings.ContainsAny(f, "_xXpP") {
+		return 0, fmt.Errorf("%q is %w (hexadecimal floats and digit separators are not accepted)", f, errNotDecimal)
+	}
+	return v, err
 }
 
 // WriteCSV writes s in the format ReadCSV reads, without a header: each row
