@@ -2,6 +2,7 @@ package approx
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -289,10 +290,33 @@ func (k *KFAC) finish() error {
 			kr.mu.Unlock()
 		}
 		if !finiteUpper(d.g) || !finiteUpper(d.a) || !finiteUpper(d.m) || !vec.AllFinite(d.d) {
-			return fmt.Errorf("approx: %w: K-FAC statistics of layer %d", curvature.ErrNonFinite, k.blocks[i].layer)
+			return fmt.Errorf("approx: %w: K-FAC statistics of layer %d: %s", curvature.ErrNonFinite, k.blocks[i].layer, d.firstNonFinite())
 		}
 	}
 	return nil
+}
+
+// firstNonFinite describes the first statistic of d that is NaN or
+// infinite, and its value, for an error message.
+func (d blockDest) firstNonFinite() string {
+	for _, s := range []struct {
+		name string
+		m    blas64.Symmetric
+	}{{"G", d.g}, {"A", d.a}, {"block", d.m}} {
+		for i := 0; i < s.m.N; i++ {
+			for j := i; j < s.m.N; j++ {
+				if v := s.m.Data[i*s.m.Stride+j]; math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Sprintf("%s[%d, %d] = %v", s.name, i, j, v)
+				}
+			}
+		}
+	}
+	for i, v := range d.d {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("diagonal[%d] = %v", i, v)
+		}
+	}
+	return "no value"
 }
 
 // finiteUpper reports whether the upper triangle of m is finite.

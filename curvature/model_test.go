@@ -467,3 +467,25 @@ func TestIncompleteModel(t *testing.T) {
 		})
 	}
 }
+
+// A matrix that overflows — the empirical Fisher of a target of 1e200,
+// whose per-sample gradients square to +Inf — is an error naming an
+// entry and its value (+Inf, not "NaN"), by Dense, Block and Diagonal
+// alike (the diagonal returned +Inf with a nil error).
+func TestNonFiniteNamesValue(t *testing.T) {
+	net, err := nn.NewMLP([]int{2, 3, 2}, []string{"tanh", "identity"})
+	require.NoError(t, err)
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(2, 2)))
+	m := &Model{Net: net, Loss: nn.MSE{}}
+	b := Batch{X: mat.NewDense(2, 2, []float64{1, 0.5, -0.5, 1}), Y: mat.NewDense(2, 2, []float64{1e200, 0, 1, 1})}
+	_, err = m.Dense(EmpiricalFisher, theta, b, nil)
+	require.ErrorIs(t, err, ErrNonFinite)
+	assert.Regexp(t, `empirical_fisher: non-finite value: entry \(\d+, \d+\) is \+Inf`, err.Error())
+	_, err = m.Block(EmpiricalFisher, 1, theta, b, nil)
+	require.ErrorIs(t, err, ErrNonFinite)
+	assert.Contains(t, err.Error(), "is +Inf")
+	_, err = m.Diagonal(EmpiricalFisher, theta, b, nil)
+	require.ErrorIs(t, err, ErrNonFinite, "the diagonal overflows as the matrix does")
+	assert.Regexp(t, `empirical_fisher diagonal: non-finite value: entry \d+ is \+Inf`, err.Error())
+}

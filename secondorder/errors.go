@@ -50,6 +50,18 @@ func firstNonFinite(x []float64) int {
 	return -1
 }
 
+// nonFiniteAt reports a loss or a gradient at the current point that is
+// NaN or infinite, naming the value (and the gradient's index), or nil.
+func nonFiniteAt(loss float64, grad []float64) error {
+	if !finite(loss) {
+		return fmt.Errorf("%w: the loss at the current point is %v", curvature.ErrNonFinite, loss)
+	}
+	if i := firstNonFinite(grad); i >= 0 {
+		return fmt.Errorf("%w: the gradient at the current point has %v at index %d", curvature.ErrNonFinite, grad[i], i)
+	}
+	return nil
+}
+
 func nonFiniteVec(what string, x []float64) error {
 	if i := firstNonFinite(x); i >= 0 {
 		return fmt.Errorf("secondorder: %w: %s has %v at index %d", curvature.ErrNonFinite, what, x[i], i)

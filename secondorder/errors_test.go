@@ -2,6 +2,7 @@ package secondorder
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/firstorder"
 )
 
@@ -105,4 +107,69 @@ func TestMissingArguments(t *testing.T) {
 		var s OperatorSolver
 		s.Dim()
 	}()
+}
+
+// infLoss is softmax cross-entropy whose value is +Inf, or whose first
+// output gradient is −Inf.
+type infLoss struct {
+	nn.SoftmaxCrossEntropy
+	grad bool
+}
+
+func (l infLoss) Value(dst []float64, z, y *mat.Dense) float64 {
+	v := l.SoftmaxCrossEntropy.Value(dst, z, y)
+	if !l.grad {
+		return math.Inf(1)
+	}
+	return v
+}
+
+func (l infLoss) Grad(dst, z, y *mat.Dense) {
+	l.SoftmaxCrossEntropy.Grad(dst, z, y)
+	if l.grad {
+		dst.Set(0, 0, math.Inf(-1))
+	}
+}
+
+// A loss or gradient that is infinite at the start of a step is reported
+// with its value, not as "NaN" or "not finite" alone, by every network
+// optimizer.
+func TestNonFiniteNamesValue(t *testing.T) {
+	m, theta, set := digitsModel(t, 4, 9)
+	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 8, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 8, 0, 1))}
+	for _, grad := range []bool{false, true} {
+		bad := &curvature.Model{Net: m.Net, Loss: infLoss{grad: grad}}
+		want := "loss at the current point is +Inf"
+		if grad {
+			// The −Inf reaches some entries of the parameter gradient as
+			// ±Inf and others as NaN (∞·0): the message names the first.
+			g := make([]float64, len(theta))
+			tape := nn.NewTape(m.Net, bad.Loss)
+			tape.Forward(theta, b.X)
+			tape.Backward(g, nil, b.Y)
+			i := 0
+			for !math.IsNaN(g[i]) && !math.IsInf(g[i], 0) {
+				i++
+			}
+			want = fmt.Sprintf("gradient at the current point has %v at index %d", g[i], i)
+		}
+		kf, err := NewKFAC(bad, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hf, err := NewHessianFree(bad, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ng, err := NewNaturalGradient(bad, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, opt := range map[string]Optimizer{"K-FAC": kf, "Hessian-free": hf, "natural gradient": ng} {
+			_, err := opt.Step(append([]float64(nil), theta...), b)
+			if !errors.Is(err, curvature.ErrNonFinite) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s, infinite gradient %v: error %v, want one containing %q", name, grad, err, want)
+			}
+		}
+	}
 }

@@ -322,8 +322,8 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (Record, error) {
 	rec.Loss, rec.NewLoss = f0, f0
 	rec.Spent.Func++
 	rec.Spent.Grad++
-	if !finite(f0) || firstNonFinite(h.grad) >= 0 {
-		return rec, fmt.Errorf("secondorder: %w: Hessian-free step %d: loss or gradient at the current point", curvature.ErrNonFinite, h.step)
+	if err := nonFiniteAt(f0, h.grad); err != nil {
+		return rec, fmt.Errorf("secondorder: Hessian-free step %d: %w", h.step, err)
 	}
 	g := h.grad
 	if rec.GradNorm = floats.Norm(g, 2); rec.GradNorm == 0 {

@@ -278,11 +278,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 		// θ is the caller's: leave it, and drop the momentum, which
 		// belongs to the trajectory that led here.
 		clear(k.prev)
-		what := "gradient"
-		if !finite(h0) {
-			what = fmt.Sprintf("loss (%v)", h0)
-		}
-		return rec, fmt.Errorf("secondorder: K-FAC step %d: %w: the %s at the given θ, which is left unchanged", k.step, curvature.ErrNonFinite, what)
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: %w; θ is left unchanged", k.step, nonFiniteAt(h0, k.grad))
 	}
 
 	// Factor statistics on the first rows of the batch, as running averages.

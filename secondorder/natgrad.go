@@ -296,8 +296,8 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (Record, err
 	rec.Spent.Func++
 	rec.Spent.Grad++
 	rec.GradNorm = floats.Norm(ng.grad, 2)
-	if !finite(rec.Loss) || firstNonFinite(ng.grad) >= 0 {
-		return rec, fmt.Errorf("secondorder: %w: natural gradient step %d: loss or gradient at the current point", curvature.ErrNonFinite, rec.Step)
+	if err := nonFiniteAt(rec.Loss, ng.grad); err != nil {
+		return rec, fmt.Errorf("secondorder: natural gradient step %d: %w", rec.Step, err)
 	}
 	if ng.cur == nil || ng.since >= set.UpdateInterval {
 		cur, err := set.Curvature(theta, b)
