@@ -71,7 +71,9 @@
 // or diagonal as nn.StructureOf says. One statistics pass serves ModelKFAC,
 // ModelEKFAC and KFAC.Update, which folds a batch into running averages in
 // place as an optimizer does; the damped inverse stays until Factorize
-// refreshes it (K-FAC's amortisation). ModelDiagonal,
+// refreshes it (K-FAC's amortisation). KFAC.MarshalBinary and
+// UnmarshalBinary save and restore all of that state exactly, for an
+// optimizer that resumes. ModelDiagonal,
 // ModelBlockDiagonal, ModelNearestKronecker and ModelTONGA (TONGAFeed for a
 // stream of batches) complete the set; ModelMemory tells what each will
 // hold from the network's shapes alone.

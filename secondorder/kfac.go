@@ -79,7 +79,10 @@ type KFACSettings struct {
 	NormConstraint float64
 
 	// Rand draws the Monte-Carlo labels; if nil, a generator seeded with
-	// Seed.
+	// Seed, whose state Save saves. A Rand of the caller's is not saved
+	// (the optimizer cannot reach its source): for a bit-identical resume
+	// save and restore its source alongside (rand.PCG and rand.ChaCha8
+	// implement encoding.BinaryMarshaler).
 	Rand *rand.Rand
 	Seed uint64
 
@@ -152,9 +155,6 @@ func (s *KFACSettings) defaults() error {
 	if s.InverseInterval == 0 {
 		s.InverseInterval = 20
 	}
-	if s.Rand == nil {
-		s.Rand = rand.New(rand.NewPCG(s.Seed, 0))
-	}
 	return nil
 }
 
@@ -216,7 +216,7 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 	if m == nil || m.Net == nil || m.Loss == nil {
 		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
-	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand,
+	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand, Seed: set.Seed,
 		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
 	if err != nil {
 		return nil, err

@@ -245,6 +245,7 @@ type NaturalGradient struct {
 
 	step, since int
 	cur         curvature.DampedSolver
+	resumed     bool // Load dropped a curvature: recompute it, keeping its age
 	tape        *nn.Tape
 	grad, dir   []float64
 	vel         []float64
@@ -311,7 +312,12 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (Record, err
 		if cur.Dim() != len(theta) {
 			return rec, fmt.Errorf("secondorder: natural gradient step %d: curvature dimension %d, the network has %d parameters", rec.Step, cur.Dim(), len(theta))
 		}
-		ng.cur, ng.since = cur, 0
+		// The curvature Load dropped is recomputed early; the refreshes
+		// after it fall where they would have without the resume.
+		if !ng.resumed || ng.since >= set.UpdateInterval {
+			ng.since = 0
+		}
+		ng.cur, ng.resumed = cur, false
 		rec.Updated = true
 		rec.Spent.Hess++
 	}
