@@ -98,6 +98,10 @@
 //
 // Approximations guard their caches and work space with a mutex, so their
 // methods may be called from several goroutines (they then serialise).
-// KFAC.Update, KFAC.Factorize and TONGA.Add change an approximation and
-// must not run beside anything else on it.
+// KFAC.Update, KFAC.Factorize, KFAC.UnmarshalBinary and TONGA.Add change
+// an approximation and must not run beside anything else on it; a
+// TONGAFeed, which keeps a tape, serves one goroutine at a time. Functions
+// that build an approximation (ModelKFAC, DiagonalOf, …) and the metrics
+// may run at once on shared inputs, unless their settings share a
+// *rand.Rand.
 package approx

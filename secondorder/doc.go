@@ -81,6 +81,19 @@
 // the first step after Load; NaturalGradient.Save), the state a
 // CurvatureFunc keeps between calls.
 //
+// # Concurrency
+//
+// Every method and optimizer keeps state between steps — λ, Δ, moments,
+// statistics, work space — and changes it as it runs: a DampedNewton, TrustRegion (and its SubproblemSolver), KFAC,
+// HessianFree, NaturalGradient, FirstOrder or OperatorSolver value serves
+// one goroutine at a time; separate values are independent, so parallel
+// runs each build their own. Settings structs are plain values. The
+// CurvatureFuncs of this package may be called from several goroutines,
+// but TONGACurvature's, which feeds one estimate from every call, and any
+// whose settings hold a *rand.Rand. The
+// function DampedNewtonStep is as safe as the operator it is given, and
+// SolveTrustRegion as the operator and the solver.
+//
 // # Errors
 //
 // Bad settings return a *SettingError before anything is evaluated. A NaN

@@ -58,6 +58,17 @@
 // mean and (population, 1/N) standard deviation of the training set, applied
 // unchanged to the test set so that no test statistic leaks into training.
 //
+// # Concurrency
+//
+// Goroutines may share a Set while none changes it: every function here
+// only reads it but Standardize and Standardizer.Transform, which scale
+// the inputs in place; Digits, Iris and the readers return a new Set on
+// every call. A Batches iterator reuses its
+// buffers and draws from its *rand.Rand: one goroutine at a time. The
+// writers may run at once for different directories; two runs writing one
+// directory at the same time may interleave their sets, and
+// RemoveStaleTemps can remove the other's temporary files.
+//
 // # Embedded data
 //
 // Digits returns the 1,797 8×8 handwritten digits of UCI's "Optical
