@@ -116,12 +116,15 @@ var killVariants = map[string]settings{
 	"4": {Steps: 2, Every: 1, Seed: 4, Hidden: 2, Batch: 16, Eval: 24, LR: 0.01},
 }
 
+// runVariant runs a kill-loop variant into dir.
+func runVariant(dir, v string) error {
+	s := killVariants[v]
+	s.Out = dir
+	return run(s, io.Discard)
+}
+
 func TestMain(m *testing.M) {
-	killtest.Helper(func(dir, v string) error {
-		s := killVariants[v]
-		s.Out = dir
-		return run(s, io.Discard)
-	})
+	killtest.Helper(runVariant)
 	os.Exit(m.Run())
 }
 
@@ -132,18 +135,13 @@ func TestMain(m *testing.M) {
 // either of them is there. A run that completes leaves no temporary file.
 func TestKillLoop(t *testing.T) {
 	names := []string{"3", "4"}
+	refs := killtest.References(t, names, runVariant)
 	want := make([]map[string][][]byte, len(names))
 	full := make([][]byte, len(names))
-	for i, v := range names {
-		s := killVariants[v]
-		s.Out = t.TempDir()
-		require.NoError(t, run(s, io.Discard))
-		read := func(name string) []byte {
-			b, err := os.ReadFile(filepath.Join(s.Out, name))
-			require.NoError(t, err)
-			return b
-		}
-		full[i] = read("errors.csv")
+	for i, ref := range refs {
+		require.Len(t, ref, len(outputs))
+		want[i] = killtest.Exact(ref)
+		full[i] = ref["errors.csv"]
 		recs, err := approx.ReadRecords(bytes.NewReader(full[i]))
 		require.NoError(t, err)
 		// The table after each evaluation: the records up to its step.
@@ -157,29 +155,21 @@ func TestKillLoop(t *testing.T) {
 		}
 		require.Len(t, tables, 3, "evaluations at steps 0, 1, 2")
 		require.Equal(t, full[i], tables[2])
-		want[i] = map[string][][]byte{"errors.csv": tables, "loss.csv": {read("loss.csv")}, "errors.png": {read("errors.png")}}
+		want[i]["errors.csv"] = tables
 	}
 	require.NotEqual(t, want[0]["loss.csv"], want[1]["loss.csv"], "the variants must differ")
-	variants := make([]string, len(names))
-	copy(variants, names)
 	const runs = 10
 	completed := killtest.Loop{
-		Dir: t.TempDir(), Variants: variants, Runs: runs, Seed: 2, Outputs: outputs,
-		Check: func(dir string) error {
-			files, err := killtest.Files(dir)
-			if err != nil {
-				return err
+		Dir: t.TempDir(), Variants: names, Runs: runs, Seed: 2, Outputs: outputs,
+		Check: killtest.CheckFiles(want, func(v int, files map[string][]byte) error {
+			table, ok := files["errors.csv"]
+			_, loss := files["loss.csv"]
+			_, png := files["errors.png"]
+			if ok && (loss || png) && !bytes.Equal(table, full[v]) {
+				return errors.New("loss.csv or errors.png beside an incomplete table")
 			}
-			return killtest.Match(files, want, func(v int, files map[string][]byte) error {
-				table, ok := files["errors.csv"]
-				_, loss := files["loss.csv"]
-				_, png := files["errors.png"]
-				if ok && (loss || png) && !bytes.Equal(table, full[v]) {
-					return errors.New("loss.csv or errors.png beside an incomplete table")
-				}
-				return nil
-			})
-		},
+			return nil
+		}),
 	}.Run(t)
 	t.Logf("%d of %d runs completed", completed, runs)
 }

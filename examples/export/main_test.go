@@ -447,11 +447,15 @@ func TestRunRemovesOtherRunsFactors(t *testing.T) {
 	assert.NotContains(t, files, "kfac_G_2.csv")
 }
 
+// runVariant runs a kill-loop variant, the model and data files' paths on
+// two lines, into dir.
+func runVariant(dir, v string) error {
+	model, data, _ := strings.Cut(v, "\n")
+	return run(config{Model: model, Data: data, Out: dir, KFAC: "exact", Samples: 1}, io.Discard)
+}
+
 func TestMain(m *testing.M) {
-	killtest.Helper(func(dir, v string) error {
-		model, data, _ := strings.Cut(v, "\n")
-		return run(config{Model: model, Data: data, Out: dir, KFAC: "exact", Samples: 1}, io.Discard)
-	})
+	killtest.Helper(runVariant)
 	os.Exit(m.Run())
 }
 
@@ -476,29 +480,20 @@ func deepModel() modelFile {
 // leaves no temporary file.
 func TestKillLoop(t *testing.T) {
 	var variants []string
-	var want []map[string][][]byte
 	for _, mf := range []modelFile{tinyModel("mse"), deepModel()} {
 		model, dataPath := writeInputs(t, mf, tinyData("mse"))
-		out := t.TempDir()
-		require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
-		files := map[string][][]byte{}
-		for name, b := range snapshot(t, out) {
-			files[name] = [][]byte{[]byte(b)}
-		}
 		variants = append(variants, model+"\n"+dataPath)
-		want = append(want, files)
 	}
+	var want []map[string][][]byte
+	for _, ref := range killtest.References(t, variants, runVariant) {
+		want = append(want, killtest.Exact(ref))
+	}
+	require.Len(t, want[1], len(want[0])+2, "the deeper network has two more factor files")
 	const runs = 30
 	completed := killtest.Loop{
 		Dir: t.TempDir(), Variants: variants, Runs: runs, Seed: 4,
 		Outputs: append(matrixFiles(), "grad.csv", kfacFiles, "errors.csv", "lambda.csv"),
-		Check: func(dir string) error {
-			files, err := killtest.Files(dir)
-			if err != nil {
-				return err
-			}
-			return killtest.Match(files, want, nil)
-		},
+		Check:   killtest.CheckFiles(want, nil),
 	}.Run(t)
 	t.Logf("%d of %d runs completed", completed, runs)
 }

@@ -155,12 +155,15 @@ var killVariants = map[string]settings{
 	"4": {Hidden: 2, Samples: 30, Train: 20, LR: 0.5, Steps: 20, Probes: 4, Seed: 4},
 }
 
+// runVariant runs a kill-loop variant into dir.
+func runVariant(dir, v string) error {
+	s := killVariants[v]
+	s.Out = dir
+	return run(s, io.Discard)
+}
+
 func TestMain(m *testing.M) {
-	killtest.Helper(func(dir, v string) error {
-		s := killVariants[v]
-		s.Out = dir
-		return run(s, io.Discard)
-	})
+	killtest.Helper(runVariant)
 	os.Exit(m.Run())
 }
 
@@ -169,29 +172,16 @@ func TestMain(m *testing.M) {
 // byte, and a run that completes leaves no temporary file.
 func TestKillLoop(t *testing.T) {
 	names := []string{"3", "4"}
-	want := make([]map[string][][]byte, len(names))
-	for i, v := range names {
-		s := killVariants[v]
-		s.Out = t.TempDir()
-		require.NoError(t, run(s, io.Discard))
-		want[i] = map[string][][]byte{}
-		for _, name := range outputs {
-			b, err := os.ReadFile(filepath.Join(s.Out, name))
-			require.NoError(t, err)
-			want[i][name] = [][]byte{b}
-		}
+	var want []map[string][][]byte
+	for _, ref := range killtest.References(t, names, runVariant) {
+		require.Len(t, ref, len(outputs))
+		want = append(want, killtest.Exact(ref))
 	}
 	require.NotEqual(t, want[0]["density.csv"], want[1]["density.csv"], "the variants must differ")
 	const runs = 30
 	completed := killtest.Loop{
 		Dir: t.TempDir(), Variants: names, Runs: runs, Seed: 3, Outputs: outputs,
-		Check: func(dir string) error {
-			files, err := killtest.Files(dir)
-			if err != nil {
-				return err
-			}
-			return killtest.Match(files, want, nil)
-		},
+		Check: killtest.CheckFiles(want, nil),
 	}.Run(t)
 	t.Logf("%d of %d runs completed", completed, runs)
 }
