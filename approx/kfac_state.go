@@ -17,6 +17,7 @@ import (
 const (
 	kfacMagic   = "CKKFACST"
 	kfacVersion = 1
+	kfacKind    = "approx.KFAC"
 )
 
 // MarshalBinary returns the state of the K-FAC, exactly: every statistic
@@ -31,8 +32,8 @@ const (
 // K-FAC of the same network shape and settings then continues exactly as
 // this one would.
 //
-// The bytes are "CKKFACST", a uint32 version (1), the settings and block
-// shapes, the generator, each block's values, and a CRC-32 of all of them
+// The bytes are "CKKFACST", a uint32 version (1), the kind "approx.KFAC"
+// (a length byte, then ASCII), the settings and block shapes, the generator, each block's values, and a CRC-32 of all of them
 // (little-endian, as firstorder's saved states). It returns an error when a
 // statistic is not finite (after an Update that failed): such a K-FAC
 // cannot be resumed.
@@ -42,8 +43,7 @@ func (k *KFAC) MarshalBinary() ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	e := binstate.NewEncoder(&buf)
-	e.Bytes([]byte(kfacMagic))
-	e.U32(kfacVersion)
+	e.Header(kfacMagic, kfacVersion, kfacKind)
 	k.encodeShape(e)
 	e.Bool(k.pcg != nil)
 	if k.pcg != nil {
@@ -88,11 +88,8 @@ func (k *KFAC) UnmarshalBinary(data []byte) error {
 func (k *KFAC) unmarshal(data []byte) error {
 	r := bytes.NewReader(data)
 	d := binstate.NewDecoder(r)
-	if magic := d.Bytes(len(kfacMagic)); d.Err() == nil && string(magic) != kfacMagic {
-		return errors.New("not a K-FAC state")
-	}
-	if v := d.U32(); d.Err() == nil && v != kfacVersion {
-		return fmt.Errorf("format version %d, want %d", v, kfacVersion)
+	if err := d.Header(kfacMagic, kfacVersion, kfacKind, "a K-FAC state"); err != nil {
+		return err
 	}
 	if err := k.checkShape(d); err != nil {
 		return err

@@ -21,9 +21,7 @@ func (s *state) Save(w io.Writer) error {
 		return fmt.Errorf("firstorder: saving %s state: nil writer", s.kind)
 	}
 	e := binstate.NewEncoder(w)
-	e.Bytes([]byte(stateMagic))
-	e.U32(stateVersion)
-	e.String(s.kind)
+	e.Header(stateMagic, stateVersion, s.kind)
 	e.U64(uint64(s.n))
 	e.U64(uint64(s.steps))
 	e.Float(s.lr)
@@ -53,14 +51,8 @@ func (s *state) load(r io.Reader) error {
 		return errors.New("nil reader")
 	}
 	d := binstate.NewDecoder(r)
-	if magic := d.Bytes(len(stateMagic)); d.Err() == nil && string(magic) != stateMagic {
-		return errors.New("not a firstorder state")
-	}
-	if v := d.U32(); d.Err() == nil && v != stateVersion {
-		return fmt.Errorf("format version %d, want %d", v, stateVersion)
-	}
-	if kind := d.String(); d.Err() == nil && kind != s.kind {
-		return fmt.Errorf("state is of %q, want %q", kind, s.kind)
+	if err := d.Header(stateMagic, stateVersion, s.kind, "a firstorder state"); err != nil {
+		return err
 	}
 	if n := d.U64(); d.Err() == nil && n != uint64(s.n) {
 		return fmt.Errorf("state has %d parameters, want %d", n, s.n)

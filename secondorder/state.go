@@ -30,9 +30,7 @@ func saveState(w io.Writer, kind string, n int, body func(e *binstate.Encoder)) 
 		return fmt.Errorf("secondorder: saving %s state: nil writer", kind)
 	}
 	e := binstate.NewEncoder(w)
-	e.Bytes([]byte(stateMagic))
-	e.U32(stateVersion)
-	e.String(kind)
+	e.Header(stateMagic, stateVersion, kind)
 	e.U64(uint64(n))
 	body(e)
 	if err := e.Close(); err != nil {
@@ -51,14 +49,8 @@ func loadState(r io.Reader, kind string, n int, body func(d *binstate.Decoder), 
 			return errors.New("nil reader")
 		}
 		d := binstate.NewDecoder(r)
-		if magic := d.Bytes(len(stateMagic)); d.Err() == nil && string(magic) != stateMagic {
-			return errors.New("not a secondorder state")
-		}
-		if v := d.U32(); d.Err() == nil && v != stateVersion {
-			return fmt.Errorf("format version %d, want %d", v, stateVersion)
-		}
-		if k := d.String(); d.Err() == nil && k != kind {
-			return fmt.Errorf("state is of %q, want %q", k, kind)
+		if err := d.Header(stateMagic, stateVersion, kind, "a secondorder state"); err != nil {
+			return err
 		}
 		if m := d.U64(); d.Err() == nil && m != uint64(n) {
 			return fmt.Errorf("state has %d parameters, want %d", m, n)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/curvkit/curvkit/internal/killtest"
 )
 
 // A completed write replaces the file; a failed one leaves the old file
@@ -42,20 +44,6 @@ func TestWriteFileAtomic(t *testing.T) {
 	assert.Error(t, WriteFileAtomic(filepath.Join(dir, "missing", "x.csv"), func(io.Writer) error { return nil }))
 }
 
-// listDir returns the names in dir and their contents.
-func listDir(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	files := map[string]string{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(t, err)
-		files[e.Name()] = string(b)
-	}
-	return files
-}
-
 func text(s string) func(io.Writer) error {
 	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
 }
@@ -66,7 +54,7 @@ func text(s string) func(io.Writer) error {
 func TestWriteFiles(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, WriteFiles(dir, []File{{"a.csv", text("a1")}, {"b.png", text("b1")}, {"c_2.csv", text("c1")}}))
-	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, listDir(t, dir))
+	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, killtest.Snapshot(t, dir))
 
 	boom := errors.New("boom")
 	err := WriteFiles(dir, []File{{"a.csv", text("a2")}, {"b.png", func(w io.Writer) error {
@@ -75,22 +63,22 @@ func TestWriteFiles(t *testing.T) {
 	}}})
 	assert.ErrorIs(t, err, boom)
 	assert.ErrorContains(t, err, "b.png")
-	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, listDir(t, dir), "nothing changed, no temporary file")
+	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, killtest.Snapshot(t, dir), "nothing changed, no temporary file")
 
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "d.csv"), 0o755))
 	err = WriteFiles(dir, []File{{"a.csv", text("a2")}, {"d.csv", text("d")}})
 	assert.ErrorContains(t, err, "is a directory")
 	require.NoError(t, os.Remove(filepath.Join(dir, "d.csv")))
-	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, listDir(t, dir))
+	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, killtest.Snapshot(t, dir))
 
 	for _, bad := range []string{"", ".", "..", "sub/a.csv", "../a.csv"} {
 		assert.Error(t, WriteFiles(dir, []File{{bad, text("x")}}), "%q", bad)
 		assert.Error(t, WriteFiles(dir, nil, bad), "remove %q", bad)
 	}
-	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, listDir(t, dir))
+	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, killtest.Snapshot(t, dir))
 
 	require.NoError(t, WriteFiles(dir, []File{{"a.csv", text("a3")}, {"b.png", text("b3")}}, "c_2.csv", "never_written.csv"))
-	assert.Equal(t, map[string]string{"a.csv": "a3", "b.png": "b3"}, listDir(t, dir))
+	assert.Equal(t, map[string]string{"a.csv": "a3", "b.png": "b3"}, killtest.Snapshot(t, dir))
 
 	assert.Error(t, WriteFiles(filepath.Join(dir, "missing"), []File{{"a.csv", text("a")}}))
 }
@@ -105,7 +93,7 @@ func TestRemoveStaleTemps(t *testing.T) {
 	}
 	require.NoError(t, RemoveStaleTemps(dir, "a.csv", "b.png", "kfac_*.csv", "absent.csv"))
 	assert.Equal(t, map[string]string{"a.csv": "a.csv", "kfac_A_0.csv": "kfac_A_0.csv", ".other.tmp1": ".other.tmp1",
-		"a.csv.tmp1": "a.csv.tmp1"}, listDir(t, dir))
+		"a.csv.tmp1": "a.csv.tmp1"}, killtest.Snapshot(t, dir))
 	assert.Error(t, RemoveStaleTemps(dir, "../a.csv"))
 	assert.Error(t, RemoveStaleTemps(dir, "[")) // a malformed pattern
 }

@@ -394,20 +394,6 @@ func TestRunOneSample(t *testing.T) {
 	}
 }
 
-// snapshot returns every entry of dir with its contents.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	files := map[string]string{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(t, err)
-		files[e.Name()] = string(b)
-	}
-	return files
-}
-
 // A run that fails after reading its input — here on a data row of 1e200
 // values, whose gradient overflows — writes nothing: the previous run's
 // files stay as they were, none is added, and a missing output directory
@@ -416,7 +402,7 @@ func TestRunFailsWritingNothing(t *testing.T) {
 	model, dataPath := writeInputs(t, tinyModel("mse"), tinyData("mse"))
 	out := filepath.Join(t.TempDir(), "out")
 	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
-	before := snapshot(t, out)
+	before := killtest.Snapshot(t, out)
 	require.Len(t, before, 1+len(exported)+4+2)
 
 	huge := tinyData("mse") + "1e200,1e200,1e200,1e200,1e200\n"
@@ -424,7 +410,7 @@ func TestRunFailsWritingNothing(t *testing.T) {
 	err := run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "data.csv")
-	assert.Equal(t, before, snapshot(t, out), "the previous run's files, unchanged, and nothing else")
+	assert.Equal(t, before, killtest.Snapshot(t, out), "the previous run's files, unchanged, and nothing else")
 
 	fresh := filepath.Join(t.TempDir(), "fresh")
 	require.Error(t, run(config{Model: model, Data: dataPath, Out: fresh, KFAC: "exact", Samples: 1}, io.Discard))
@@ -438,10 +424,10 @@ func TestRunRemovesOtherRunsFactors(t *testing.T) {
 	out := t.TempDir()
 	model, dataPath := writeInputs(t, deepModel(), tinyData("mse"))
 	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
-	assert.Contains(t, snapshot(t, out), "kfac_G_2.csv")
+	assert.Contains(t, killtest.Snapshot(t, out), "kfac_G_2.csv")
 	model, dataPath = writeInputs(t, tinyModel("mse"), tinyData("mse"))
 	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
-	files := snapshot(t, out)
+	files := killtest.Snapshot(t, out)
 	assert.Len(t, files, 1+len(exported)+4+2)
 	assert.NotContains(t, files, "kfac_A_2.csv")
 	assert.NotContains(t, files, "kfac_G_2.csv")

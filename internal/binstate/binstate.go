@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash"
 	"hash/crc32"
 	"io"
@@ -31,6 +32,14 @@ type Encoder struct {
 // NewEncoder returns an encoder that writes to w.
 func NewEncoder(w io.Writer) *Encoder {
 	return &Encoder{w: bufio.NewWriter(w), crc: crc32.NewIEEE()}
+}
+
+// Header writes the start of a state: its magic bytes, the format version
+// and its kind (String).
+func (e *Encoder) Header(magic string, version uint32, kind string) {
+	e.Bytes([]byte(magic))
+	e.U32(version)
+	e.String(kind)
 }
 
 // Bytes writes p.
@@ -145,6 +154,22 @@ func (d *Decoder) Bytes(k int) []byte {
 	}
 	d.crc.Write(p)
 	return p
+}
+
+// Header reads what Encoder.Header wrote and returns an error unless it
+// is magic, version and kind; what names the format for the error ("a
+// firstorder state"). A read error is left for Close.
+func (d *Decoder) Header(magic string, version uint32, kind, what string) error {
+	if m := d.Bytes(len(magic)); d.err == nil && string(m) != magic {
+		return fmt.Errorf("not %s", what)
+	}
+	if v := d.U32(); d.err == nil && v != version {
+		return fmt.Errorf("format version %d, want %d", v, version)
+	}
+	if k := d.String(); d.err == nil && k != kind {
+		return fmt.Errorf("state is of %q, want %q", k, kind)
+	}
+	return nil
 }
 
 // Byte reads one byte.

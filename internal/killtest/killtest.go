@@ -264,3 +264,23 @@ func CheckFiles(want []map[string][][]byte, consistent func(v int, files map[str
 		return Match(files, want, consistent)
 	}
 }
+
+// Snapshot returns every entry of dir, temporary files included, by name,
+// with its contents as a string (comparisons of two snapshots print
+// readably).
+func Snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = string(b)
+	}
+	return files
+}
