@@ -61,7 +61,9 @@ type Loop struct {
 	Outputs []string
 }
 
-// Run times a complete run of the first variant, then makes l.Runs runs
+// Run puts a stale temporary file for every output in l.Dir, times a
+// complete run of the first variant (which must remove them), then makes
+// l.Runs runs
 // (3 at most under the race detector), killing each after a delay drawn uniformly from [0.3, 1.2] times
 // that duration (so most die late, while they write, and some complete),
 // and calls l.Check after each. It returns the number of runs that
@@ -70,6 +72,19 @@ func (l Loop) Run(t *testing.T) (completed int) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("kill loop in -short mode")
+	}
+	// Temporary files as a killed run leaves them: the first complete run
+	// must remove them.
+	if err := os.MkdirAll(l.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range l.Outputs {
+		if strings.ContainsAny(name, "*?[\\") {
+			continue // a pattern
+		}
+		if err := os.WriteFile(filepath.Join(l.Dir, "."+name+".tmp4242"), []byte("stale"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var full time.Duration
 	for range 2 { // the second run, with the caches warm
@@ -80,6 +95,9 @@ func (l Loop) Run(t *testing.T) (completed int) {
 		full = time.Since(start)
 		if err := l.Check(l.Dir); err != nil {
 			t.Fatalf("after a complete run: %v", err)
+		}
+		if temps := Temps(t, l.Dir, l.Outputs...); len(temps) > 0 {
+			t.Fatalf("a complete run left temporary files %v", temps)
 		}
 	}
 	runs := l.Runs
