@@ -216,8 +216,15 @@ var errNotDecimal = errors.New("not a decimal number")
 // in no decimal number nor in ParseFloat's words for infinity and NaN.
 func parseDecimal(f string) (float64, error) {
 	v, err := strconv.ParseFloat(f, 64)
-	if (err == nil || errors.Is(err, strconv.ErrRange)) && strings.ContainsAny(f, "_xXpP") {
-		return 0, fmt.Errorf("%q is %w (hexadecimal floats and digit separators are not accepted)", f, errNotDecimal)
+	// No Go-only form is shorter than "1_0", which spares the short
+	// fields of most files the scan.
+	if len(f) >= 3 && (err == nil || errors.Is(err, strconv.ErrRange)) {
+		for i := 0; i < len(f); i++ {
+			// c|0x20 folds 'X' to 'x' and 'P' to 'p' (and touches no digit).
+			if c := f[i]; c == '_' || c|0x20 == 'x' || c|0x20 == 'p' {
+				return 0, fmt.Errorf("%q is %w (hexadecimal floats and digit separators are not accepted)", f, errNotDecimal)
+			}
+		}
 	}
 	return v, err
 }
