@@ -161,6 +161,7 @@ func (k *KFAC) Load(r io.Reader) error {
 		k.step, k.updates = step, updates
 		k.lambda, k.factored, k.gamma = lambda, factored, gamma
 		copy(k.prev, prev)
+		k.subRows = 0 // the step count may go back: the cached view is stale
 		return nil
 	})
 }

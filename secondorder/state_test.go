@@ -141,8 +141,23 @@ func TestSaveLoadResumes(t *testing.T) {
 			var again bytes.Buffer
 			require.NoError(t, loaded.Save(&again))
 			assert.True(t, bytes.Equal(state, again.Bytes()), "the loaded optimizer saves the same state")
+			// An optimizer that has run one step further, on batches of
+			// another size, continues from the state as a fresh one does:
+			// nothing of its own run stays behind (K-FAC's view of the rows
+			// of its model was cached by step number).
+			used := fresh(t, ci, m)
+			short := make([]curvature.Batch, n)
+			for i, b := range batches[:n] {
+				short[i] = curvature.Batch{X: rowsOf(b.X, 31), Y: rowsOf(b.Y, 31)}
+			}
+			steps(t, used, append([]float64(nil), theta0...), short, 0, k+1)
+			require.NoError(t, used.Load(bytes.NewReader(state)))
+			usedTheta := append([]float64(nil), theta...)
+			steps(t, used, usedTheta, batches, k, n)
+
 			got := steps(t, loaded, theta, batches, k, n)
 			assert.True(t, sameBits(whole, theta), "θ after the resumed run differs")
+			assert.True(t, sameBits(whole, usedTheta), "θ after a resume into a used optimizer differs")
 			for i := range got {
 				assert.Equal(t, want[k+i].Step, got[i].Step)
 				assert.True(t, sameBits([]float64{want[k+i].Loss, want[k+i].Lambda, want[k+i].NextLambda},
