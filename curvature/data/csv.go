@@ -187,10 +187,10 @@ func readCSV(r io.Reader, opt CSVOptions, file string) (*Set, error) {
 // be class labels.
 func parseField(f string, target bool, classes int) (float64, error) {
 	f = strings.TrimSpace(f)
-	v, err := parseDecimal(f)
+	v, err := strconv.ParseFloat(f, 64)
 	switch {
-	case errors.Is(err, errNotDecimal):
-		return 0, err
+	case err == nil && goSyntax(f):
+		return 0, notDecimal(f)
 	case errors.Is(err, strconv.ErrRange):
 		return 0, fmt.Errorf("%q is out of the float64 range", f)
 	case err != nil:
@@ -209,24 +209,30 @@ func parseField(f string, target bool, classes int) (float64, error) {
 // errNotDecimal is the error of a field in Go's number syntax only.
 var errNotDecimal = errors.New("not a decimal number")
 
-// parseDecimal parses f as strconv.ParseFloat does, but refuses what only
-// Go's syntax allows — hexadecimal floats (0x1p-2) and digit separators
-// (1_000) — which no other CSV reader takes: pandas, R and a spreadsheet
-// would read such a file differently. Their marks 'x', 'p' and '_' appear
-// in no decimal number nor in ParseFloat's words for infinity and NaN.
-func parseDecimal(f string) (float64, error) {
-	v, err := strconv.ParseFloat(f, 64)
-	// No Go-only form is shorter than "1_0", which spares the short
-	// fields of most files the scan.
-	if len(f) >= 3 && (err == nil || errors.Is(err, strconv.ErrRange)) {
-		for i := 0; i < len(f); i++ {
-			// c|0x20 folds 'X' to 'x' and 'P' to 'p' (and touches no digit).
-			if c := f[i]; c == '_' || c|0x20 == 'x' || c|0x20 == 'p' {
-				return 0, fmt.Errorf("%q is %w (hexadecimal floats and digit separators are not accepted)", f, errNotDecimal)
-			}
+// notDecimal is the error of a field in Go-only syntax.
+func notDecimal(f string) error {
+	return fmt.Errorf("%q is %w (hexadecimal floats and digit separators are not accepted)", f, errNotDecimal)
+}
+
+// goSyntax reports whether f, which strconv.ParseFloat accepts, is written
+// in syntax only Go takes — a hexadecimal float (0x1p-2) or digit
+// separators (1_000) — which no other CSV reader does: pandas, R or a
+// spreadsheet would read the file differently. Their marks '_', 'x' and
+// 'p' (of either case) appear in no decimal number nor in ParseFloat's
+// words for infinity and NaN, and no Go-only form is shorter than "1_0"
+// (tested exhaustively), so a short field, most of any file, costs a
+// length test. It is small enough to inline.
+func goSyntax(f string) bool {
+	if len(f) < 3 {
+		return false
+	}
+	for i := 0; i < len(f); i++ {
+		// c|0x20 folds 'X' to 'x' and 'P' to 'p' (and touches no digit).
+		if c := f[i]; c == '_' || c|0x20 == 'x' || c|0x20 == 'p' {
+			return true
 		}
 	}
-	return v, err
+	return false
 }
 
 // WriteCSV writes s in the format ReadCSV reads, without a header: each row

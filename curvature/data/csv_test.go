@@ -268,46 +268,9 @@ type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 
-// BenchmarkParseFields parses every field of the embedded digits, as
-// ReadCSV does (parseDecimal, which refuses Go-only syntax), beside
-// strconv.ParseFloat alone: the price of the check.
-func BenchmarkParseFields(b *testing.B) {
-	raw, err := io.ReadAll(mustGunzip(b, digitsCSV))
-	if err != nil {
-		b.Fatal(err)
-	}
-	fields := strings.FieldsFunc(string(raw), func(r rune) bool { return r == ',' || r == '\n' })
-	b.Run("decimal", func(b *testing.B) {
-		for b.Loop() {
-			for _, f := range fields {
-				if _, err := parseDecimal(f); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-	})
-	b.Run("strconv", func(b *testing.B) {
-		for b.Loop() {
-			for _, f := range fields {
-				if _, err := strconv.ParseFloat(f, 64); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-	})
-}
-
-func mustGunzip(b *testing.B, gz []byte) io.Reader {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return zr
-}
-
-// parseDecimal skips its scan for fields shorter than three bytes: no
-// such string that strconv.ParseFloat accepts holds a mark of Go-only
-// syntax. Every 1- and 2-byte string is tried.
+// goSyntax skips its scan for fields shorter than three bytes: no such
+// string that strconv.ParseFloat accepts holds a mark of Go-only syntax.
+// Every 1- and 2-byte string is tried.
 func TestShortFieldsHoldNoGoSyntax(t *testing.T) {
 	for a := 0; a < 256; a++ {
 		for b := -1; b < 256; b++ {

@@ -55,9 +55,13 @@ func ReadMatrix(r io.Reader) (*mat.Dense, error) {
 			return nil, fmt.Errorf("data: line %d has %d fields, want %d", line, len(fields), cols)
 		}
 		for _, s := range fields {
-			v, err := parseDecimal(strings.TrimSpace(s))
+			f := strings.TrimSpace(s)
+			v, err := strconv.ParseFloat(f, 64)
 			if err != nil {
 				return nil, fmt.Errorf("data: line %d: %q is not a number", line, s)
+			}
+			if goSyntax(f) {
+				return nil, fmt.Errorf("data: line %d: %w", line, notDecimal(f))
 			}
 			vals = append(vals, v)
 		}
