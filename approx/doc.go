@@ -71,7 +71,9 @@
 // or diagonal as nn.StructureOf says. One statistics pass serves ModelKFAC,
 // ModelEKFAC and KFAC.Update, which folds a batch into running averages in
 // place as an optimizer does; the damped inverse stays until Factorize
-// refreshes it (K-FAC's amortisation). ModelDiagonal,
+// refreshes it (K-FAC's amortisation). KFAC.MarshalBinary and
+// UnmarshalBinary save and restore all of that state exactly, for an
+// optimizer that resumes. ModelDiagonal,
 // ModelBlockDiagonal, ModelNearestKronecker and ModelTONGA (TONGAFeed for a
 // stream of batches) complete the set; ModelMemory tells what each will
 // hold from the network's shapes alone.
@@ -96,6 +98,10 @@
 //
 // Approximations guard their caches and work space with a mutex, so their
 // methods may be called from several goroutines (they then serialise).
-// KFAC.Update, KFAC.Factorize and TONGA.Add change an approximation and
-// must not run beside anything else on it.
+// KFAC.Update, KFAC.Factorize, KFAC.UnmarshalBinary and TONGA.Add change
+// an approximation and must not run beside anything else on it; a
+// TONGAFeed, which keeps a tape, serves one goroutine at a time. Functions
+// that build an approximation (ModelKFAC, DiagonalOf, …) and the metrics
+// may run at once on shared inputs, unless their settings share a
+// *rand.Rand.
 package approx

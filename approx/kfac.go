@@ -2,6 +2,7 @@ package approx
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -148,6 +149,7 @@ type KFAC struct {
 	*BlockDiagonal
 	set    KFACSettings
 	rng    *rand.Rand
+	pcg    *rand.PCG // rng's source when K-FAC made it, for MarshalBinary
 	net    *nn.Network
 	blocks []netBlock
 	krons  []*Kron // per block, nil unless the block is Kronecker
@@ -196,7 +198,8 @@ func newKFAC(net *nn.Network, blocks []netBlock, set KFACSettings) (*KFAC, error
 	k := &KFAC{set: set, net: net, blocks: blocks, rng: set.Rand,
 		krons: make([]*Kron, len(blocks)), parts: make([]Approximation, len(blocks)), dest: make([]blockDest, len(blocks))}
 	if k.rng == nil {
-		k.rng = rand.New(rand.NewPCG(set.Seed, 0))
+		k.pcg = rand.NewPCG(set.Seed, 0)
+		k.rng = rand.New(k.pcg)
 	}
 	sizes := make([]int, len(blocks))
 	for i, b := range blocks {
@@ -282,17 +285,48 @@ func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 // statistics were written to the upper ones) and checks that every
 // statistic is finite.
 func (k *KFAC) finish() error {
-	for i, d := range k.dest {
-		if kr := k.krons[i]; kr != nil {
+	for _, kr := range k.krons {
+		if kr != nil {
 			kr.mu.Lock()
 			kr.lowerStale = true
 			kr.mu.Unlock()
 		}
+	}
+	return k.checkStats()
+}
+
+// checkStats returns an error wrapping curvature.ErrNonFinite that names
+// the first statistic that is NaN or infinite.
+func (k *KFAC) checkStats() error {
+	for i, d := range k.dest {
 		if !finiteUpper(d.g) || !finiteUpper(d.a) || !finiteUpper(d.m) || !vec.AllFinite(d.d) {
-			return fmt.Errorf("approx: %w: K-FAC statistics of layer %d", curvature.ErrNonFinite, k.blocks[i].layer)
+			return fmt.Errorf("approx: %w: K-FAC statistics of layer %d: %s", curvature.ErrNonFinite, k.blocks[i].layer, d.firstNonFinite())
 		}
 	}
 	return nil
+}
+
+// firstNonFinite describes the first statistic of d that is NaN or
+// infinite, and its value, for an error message.
+func (d blockDest) firstNonFinite() string {
+	for _, s := range []struct {
+		name string
+		m    blas64.Symmetric
+	}{{"G", d.g}, {"A", d.a}, {"block", d.m}} {
+		for i := 0; i < s.m.N; i++ {
+			for j := i; j < s.m.N; j++ {
+				if v := s.m.Data[i*s.m.Stride+j]; math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Sprintf("%s[%d, %d] = %v", s.name, i, j, v)
+				}
+			}
+		}
+	}
+	for i, v := range d.d {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("diagonal[%d] = %v", i, v)
+		}
+	}
+	return "no value"
 }
 
 // finiteUpper reports whether the upper triangle of m is finite.

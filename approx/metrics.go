@@ -172,7 +172,7 @@ func RelFrobeniusError(exact, approx curvature.Operator) (float64, error) {
 		}
 	}
 	if math.IsNaN(num) || math.IsInf(num, 0) || math.IsNaN(den) || math.IsInf(den, 0) {
-		return math.NaN(), fmt.Errorf("approx: Frobenius error: non-finite products")
+		return math.NaN(), fmt.Errorf("approx: Frobenius error: %w: ‖M̃ − M‖² = %v, ‖M‖² = %v", curvature.ErrNonFinite, num, den)
 	}
 	if den == 0 {
 		return math.NaN(), fmt.Errorf("approx: relative error against a zero matrix")

@@ -218,12 +218,14 @@ func TestKFACUpdateErrors(t *testing.T) {
 	for _, decay := range []float64{1, -0.1, math.NaN()} {
 		assert.Error(t, k.Update(tp, b.Y, decay), "decay %v", decay)
 	}
-	// Non-finite statistics are reported, not kept silently.
+	// Non-finite statistics are reported, not kept silently, with the
+	// statistic and its value: ā āᵀ of an input of 1e200 overflows to +Inf.
 	bad := mat.DenseCopyOf(b.X)
 	bad.Set(0, 0, 1e200)
 	tp.Forward(theta, bad)
 	err = k.Update(tp, b.Y, 0)
 	assert.ErrorIs(t, err, curvature.ErrNonFinite)
+	assert.ErrorContains(t, err, "K-FAC statistics of layer 0: A[0, 0] = +Inf")
 	// A tape of another network is a programming error.
 	other, err := nn.NewMLP([]int{3, 4, 2}, []string{"tanh", "identity"})
 	require.NoError(t, err)

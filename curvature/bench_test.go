@@ -109,3 +109,35 @@ func BenchmarkDenseHessianOneWorker(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOperatorMulVec times a product of Model.Operator's operator,
+// which takes a mutex so that goroutines may share it, beside the same
+// product called without the lock: the price of the lock on one
+// goroutine.
+func BenchmarkOperatorMulVec(b *testing.B) {
+	f := benchFixture(b)
+	for _, kind := range []Kind{Hessian, GGN, EmpiricalFisher} {
+		op, err := f.m.Operator(kind, f.theta, f.b, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var unlocked func(dst, v []float64)
+		switch o := op.(type) {
+		case *netOp:
+			unlocked = o.mul
+		case *gramOp:
+			unlocked = o.mul
+		}
+		v, dst := randVec(len(f.theta)), make([]float64, len(f.theta))
+		b.Run(kind.String()+"/shared", func(b *testing.B) {
+			for b.Loop() {
+				op.MulVecTo(dst, v)
+			}
+		})
+		b.Run(kind.String()+"/unlocked", func(b *testing.B) {
+			for b.Loop() {
+				unlocked(dst, v)
+			}
+		})
+	}
+}

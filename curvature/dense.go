@@ -2,6 +2,7 @@ package curvature
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"gonum.org/v1/gonum/floats"
@@ -37,6 +38,9 @@ func (m *Model) Dense(kind Kind, theta []float64, b Batch, opt *Options) (*mat.S
 // Block returns layer block k of the curvature matrix kind (k indexes
 // ParamBlocks), without forming the rest of the matrix.
 func (m *Model) Block(kind Kind, k int, theta []float64, b Batch, opt *Options) (*mat.SymDense, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
 	blocks := m.ParamBlocks()
 	if k < 0 || k >= len(blocks) {
 		return nil, fmt.Errorf("curvature: layer block %d out of range [0, %d)", k, len(blocks))
@@ -56,6 +60,9 @@ func (m *Model) DenseSum(kind Kind, theta []float64, b Batch, opt *Options) (*Su
 
 // sum builds the Sum of the whole matrix (block < 0) or of one layer block.
 func (m *Model) sum(kind Kind, theta []float64, b Batch, opt *Options, block int) (*Sum, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
@@ -189,7 +196,8 @@ func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, l
 		}
 	}
 	if !finiteSym(s.S) {
-		return nil, fmt.Errorf("curvature: %v: %w: the matrix has a NaN or an infinite entry", kind, ErrNonFinite)
+		i, j, v := firstNonFiniteSym(s.S)
+		return nil, fmt.Errorf("curvature: %v: %w: entry (%d, %d) is %v", kind, ErrNonFinite, i, j, v)
 	}
 	return s, nil
 }
@@ -203,6 +211,20 @@ func finiteSym(m *mat.SymDense) bool {
 		}
 	}
 	return true
+}
+
+// firstNonFiniteSym returns the first entry of m's upper triangle that is
+// NaN or infinite, for an error message.
+func firstNonFiniteSym(m *mat.SymDense) (i, j int, v float64) {
+	n := m.SymmetricDim()
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			if v := m.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
+				return i, j, v
+			}
+		}
+	}
+	return -1, -1, 0
 }
 
 // rows returns samples [i, j) of the batch as views.

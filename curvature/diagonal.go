@@ -72,8 +72,8 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 			diag[j] = col[j]
 			e[j] = 0
 		}
-		if !vec.AllFinite(diag) {
-			return nil, fmt.Errorf("curvature: %v diagonal: %w", kind, ErrNonFinite)
+		if err := finiteDiagonal(kind, diag); err != nil {
+			return nil, err
 		}
 		return diag, nil
 	case EmpiricalFisher, GradientCovariance, MCFisher:
@@ -111,7 +111,21 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 			}
 		}
 		floats.Scale(1/float64(n*len(ys)), diag)
+		if err := finiteDiagonal(kind, diag); err != nil {
+			return nil, err
+		}
 		return diag, nil
 	}
 	return nil, fmt.Errorf("curvature: unknown matrix kind %v", kind)
+}
+
+// finiteDiagonal returns an error wrapping ErrNonFinite that names the
+// first entry of diag that is NaN or infinite, as Dense does for the whole
+// matrix.
+func finiteDiagonal(kind Kind, diag []float64) error {
+	if vec.AllFinite(diag) {
+		return nil
+	}
+	i := firstNonFinite(diag)
+	return fmt.Errorf("curvature: %v diagonal: %w: entry %d is %v", kind, ErrNonFinite, i, diag[i])
 }

@@ -58,6 +58,20 @@
 // (and so the test functions of gonum's optimize/functions), falling back on
 // finite differences (gonum diff/fd) when derivatives are missing.
 //
+// # Concurrency
+//
+// A Model, its network and its loss may be shared by any number of
+// goroutines: every method builds its own tapes and work space, and Dense
+// and Diagonal start goroutines of their own. So may the operators of
+// Model.Operator and NewDense: an operator's products take turns (a mutex
+// around the work space of the stored passes costs nothing measurable on
+// one goroutine), so for products in parallel build one operator per
+// goroutine. Options with a Rand must not be shared while in use: a
+// *rand.Rand is not safe for concurrent use. A NetObjective keeps a tape
+// and a Sum is changed by Merge: one goroutine at a time each, like
+// HessianOperator of a NetObjective; a Function is as safe as the
+// functions it holds.
+//
 // # Errors
 //
 // A shape mismatch between values the caller built panics with a

@@ -142,8 +142,8 @@ func (o *Options) validate() error {
 // Validate reports what is wrong with θ and the batch for m: a wrong length
 // or shape, an empty batch, NaN or Inf, targets the loss cannot take.
 func (m *Model) Validate(theta []float64, b Batch) error {
-	if m.Net == nil || m.Loss == nil {
-		return errors.New("curvature: model needs a network and a loss")
+	if err := m.check(); err != nil {
+		return err
 	}
 	if P := m.Net.NumParams(); len(theta) != P {
 		return fmt.Errorf("curvature: θ has length %d, the network has %d parameters", len(theta), P)
@@ -178,6 +178,18 @@ func (m *Model) Validate(theta []float64, b Batch) error {
 	return m.Loss.CheckTargets(b.Y, m.Net.OutSize())
 }
 
+// errIncomplete is the error of a model without its network or loss.
+var errIncomplete = errors.New("curvature: model needs a network and a loss")
+
+// check reports a nil model or one without its network or loss: the first
+// thing every method that reads the network checks.
+func (m *Model) check() error {
+	if m == nil || m.Net == nil || m.Loss == nil {
+		return errIncomplete
+	}
+	return nil
+}
+
 // tape validates and returns a tape after Forward and Backward on the batch.
 func (m *Model) tape(theta []float64, b Batch, perSample *mat.Dense) (*nn.Tape, error) {
 	if err := m.Validate(theta, b); err != nil {
@@ -190,8 +202,12 @@ func (m *Model) tape(theta []float64, b Batch, perSample *mat.Dense) (*nn.Tape, 
 }
 
 // ParamBlocks returns the parameter range [lo, hi) of each layer that has
-// parameters, in order: the layer blocks of the curvature matrices.
+// parameters, in order: the layer blocks of the curvature matrices. It
+// panics for a model without a network.
 func (m *Model) ParamBlocks() [][2]int {
+	if m == nil || m.Net == nil {
+		panic("curvature: ParamBlocks of a model without a network")
+	}
 	var blocks [][2]int
 	for k := range m.Net.Layers {
 		if lo, hi := m.Net.ParamRange(k); hi > lo {

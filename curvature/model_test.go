@@ -427,3 +427,65 @@ func TestDefaultBudget(t *testing.T) {
 	assert.Error(t, CheckFloats("x", DefaultBudget+1, 0))
 	assert.NoError(t, CheckFloats("x", DefaultBudget+1, Unlimited))
 }
+
+// A model without its network or loss, or a nil *Model, is an error that
+// says so from every entry point that returns one, never a nil
+// dereference; ParamBlocks, which returns none, panics with a curvature:
+// message.
+func TestIncompleteModel(t *testing.T) {
+	f := newFixture(t, []int{3, 4, 3}, []string{"tanh", "identity"}, nn.MSE{}, 3, 16)
+	for name, m := range map[string]*Model{
+		"zero":    {},
+		"no loss": {Net: f.m.Net},
+		"no net":  {Loss: f.m.Loss},
+		"nil":     nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			check := func(what string, err error) {
+				t.Helper()
+				require.Error(t, err, what)
+				assert.Contains(t, err.Error(), "curvature: model needs a network and a loss", what)
+			}
+			require.NotPanics(t, func() {
+				_, err := m.Dense(GGN, f.theta, f.b, nil)
+				check("Dense", err)
+				_, err = m.Block(GGN, 0, f.theta, f.b, nil)
+				check("Block", err)
+				_, err = m.DenseSum(GGN, f.theta, f.b, nil)
+				check("DenseSum", err)
+				_, err = m.Objective(f.b)
+				check("Objective", err)
+				_, err = m.Operator(GGN, f.theta, f.b, nil)
+				check("Operator", err)
+				_, err = m.Diagonal(GGN, f.theta, f.b, nil)
+				check("Diagonal", err)
+				check("Validate", m.Validate(f.theta, f.b))
+			})
+			if m == nil || m.Net == nil {
+				assert.PanicsWithValue(t, "curvature: ParamBlocks of a model without a network", func() { m.ParamBlocks() })
+			}
+		})
+	}
+}
+
+// A matrix that overflows — the empirical Fisher of a target of 1e200,
+// whose per-sample gradients square to +Inf — is an error naming an
+// entry and its value (+Inf, not "NaN"), by Dense, Block and Diagonal
+// alike (the diagonal returned +Inf with a nil error).
+func TestNonFiniteNamesValue(t *testing.T) {
+	net, err := nn.NewMLP([]int{2, 3, 2}, []string{"tanh", "identity"})
+	require.NoError(t, err)
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(2, 2)))
+	m := &Model{Net: net, Loss: nn.MSE{}}
+	b := Batch{X: mat.NewDense(2, 2, []float64{1, 0.5, -0.5, 1}), Y: mat.NewDense(2, 2, []float64{1e200, 0, 1, 1})}
+	_, err = m.Dense(EmpiricalFisher, theta, b, nil)
+	require.ErrorIs(t, err, ErrNonFinite)
+	assert.Regexp(t, `empirical_fisher: non-finite value: entry \(\d+, \d+\) is \+Inf`, err.Error())
+	_, err = m.Block(EmpiricalFisher, 1, theta, b, nil)
+	require.ErrorIs(t, err, ErrNonFinite)
+	assert.Contains(t, err.Error(), "is +Inf")
+	_, err = m.Diagonal(EmpiricalFisher, theta, b, nil)
+	require.ErrorIs(t, err, ErrNonFinite, "the diagonal overflows as the matrix does")
+	assert.Regexp(t, `empirical_fisher diagonal: non-finite value: entry \d+ is \+Inf`, err.Error())
+}

@@ -23,6 +23,9 @@ var (
 // Objective returns the mean loss of m on the batch as an Objective, after
 // checking the batch.
 func (m *Model) Objective(b Batch) (*NetObjective, error) {
+	if err := m.check(); err != nil {
+		return nil, err
+	}
 	if err := m.Validate(make([]float64, m.Net.NumParams()), b); err != nil {
 		return nil, err
 	}

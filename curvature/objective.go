@@ -231,10 +231,17 @@ func checkFinite(what string, x []float64) error {
 	if vec.AllFinite(x) {
 		return nil
 	}
+	i := firstNonFinite(x)
+	return fmt.Errorf("curvature: %s has non-finite value %v at index %d", what, x[i], i)
+}
+
+// firstNonFinite returns the index of the first NaN or infinity in x, or
+// -1.
+func firstNonFinite(x []float64) int {
 	for i, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("curvature: %s has non-finite value %v at index %d", what, v, i)
+			return i
 		}
 	}
-	return nil
+	return -1
 }

@@ -2,6 +2,7 @@ package curvature
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/curvkit/curvkit/curvature/nn"
 	"gonum.org/v1/gonum/floats"
@@ -12,8 +13,9 @@ import (
 // matrix-free operator: each product costs a few passes over the batch and
 // no P×P storage. The forward and backward passes are done once, here; the
 // operator keeps its own copy of θ but shares the batch, which must not
-// change while the operator is in use. Operators are not safe for
-// concurrent use.
+// change while the operator is in use. An operator may be shared between
+// goroutines: its products take turns (they share the passes' work
+// space), so for products in parallel build one operator per goroutine.
 //
 // Hessian products use the R-operator (forward-over-reverse), GGN and Fisher
 // products J_iᵀ H_z,i J_i v; the empirical Fisher, Monte-Carlo Fisher and
@@ -65,8 +67,11 @@ func (m *Model) Operator(kind Kind, theta []float64, b Batch, opt *Options) (Mat
 	return nil, fmt.Errorf("curvature: unknown matrix kind %v", kind)
 }
 
-// netOp multiplies through a tape that holds one forward (and backward) pass.
+// netOp multiplies through a tape that holds one forward (and backward)
+// pass. Products write the tape's and the operator's work space, so mu
+// makes them take turns.
 type netOp struct {
+	mu   sync.Mutex
 	tape *nn.Tape
 	mul  func(dst, v []float64)
 	col  []float64
@@ -79,6 +84,8 @@ func (o *netOp) MulVecTo(dst, v []float64) {
 	if len(dst) != o.Dim() || len(v) != o.Dim() {
 		panic(fmt.Sprintf("curvature: vectors of length %d and %d for an operator of dimension %d", len(dst), len(v), o.Dim()))
 	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	o.mul(dst, v)
 }
 
@@ -92,6 +99,8 @@ func (o *netOp) MulMatTo(dst *mat.Dense, v mat.Matrix) {
 	if dst.IsEmpty() {
 		dst.ReuseAs(n, k)
 	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if len(o.col) != n {
 		o.col, o.out = make([]float64, n), make([]float64, n)
 	}

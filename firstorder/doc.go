@@ -122,6 +122,15 @@
 // optimizer's state; a base rate changed by SetLearningRate so survives a
 // resume.
 //
+// # Concurrency
+//
+// An optimizer keeps its step count and moment buffers and updates them in
+// every Step, Save and Load: one goroutine at a time per optimizer (the
+// wrappers Clipped and Scheduled included); optimizers that are different
+// values are independent. Settings and Schedules are plain values that
+// nothing changes, free to share; ClipNorm changes only the slice it is
+// given.
+//
 // # Speed
 //
 // The element-wise loops of SGD with momentum, Adam and AdamW (the common

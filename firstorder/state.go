@@ -1,14 +1,12 @@
 package firstorder
 
 import (
-	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
-	"hash/crc32"
 	"io"
 	"math"
+
+	"github.com/curvkit/curvkit/internal/binstate"
 )
 
 // The saved-state format; the package overview documents the layout.
@@ -22,26 +20,19 @@ func (s *state) Save(w io.Writer) error {
 	if w == nil {
 		return fmt.Errorf("firstorder: saving %s state: nil writer", s.kind)
 	}
-	e := encoder{w: bufio.NewWriter(w), crc: crc32.NewIEEE()}
-	e.bytes([]byte(stateMagic))
-	e.u32(stateVersion)
-	e.bytes([]byte{byte(len(s.kind))})
-	e.bytes([]byte(s.kind))
-	e.u64(uint64(s.n))
-	e.u64(uint64(s.steps))
-	e.floats([]float64{s.lr})
-	e.bytes([]byte{byte(len(s.scalars))})
-	e.floats(s.scalars)
-	e.bytes([]byte{byte(len(s.bufs))})
+	e := binstate.NewEncoder(w)
+	e.Header(stateMagic, stateVersion, s.kind)
+	e.U64(uint64(s.n))
+	e.U64(uint64(s.steps))
+	e.Float(s.lr)
+	e.Bytes([]byte{byte(len(s.scalars))})
+	e.Floats(s.scalars)
+	e.Bytes([]byte{byte(len(s.bufs))})
 	for _, b := range s.bufs {
-		e.floats(b)
+		e.Floats(b)
 	}
-	e.u32(e.crc.Sum32())
-	if e.err == nil {
-		e.err = e.w.Flush()
-	}
-	if e.err != nil {
-		return fmt.Errorf("firstorder: saving %s state: %w", s.kind, e.err)
+	if err := e.Close(); err != nil {
+		return fmt.Errorf("firstorder: saving %s state: %w", s.kind, err)
 	}
 	return nil
 }
@@ -59,52 +50,42 @@ func (s *state) load(r io.Reader) error {
 	if r == nil {
 		return errors.New("nil reader")
 	}
-	d := decoder{r: r, crc: crc32.NewIEEE()}
-	if magic := d.bytes(len(stateMagic)); d.err == nil && string(magic) != stateMagic {
-		return errors.New("not a firstorder state")
+	d := binstate.NewDecoder(r)
+	if err := d.Header(stateMagic, stateVersion, s.kind, "a firstorder state"); err != nil {
+		return err
 	}
-	if v := d.u32(); d.err == nil && v != stateVersion {
-		return fmt.Errorf("format version %d, want %d", v, stateVersion)
-	}
-	if kind := string(d.bytes(int(d.byte()))); d.err == nil && kind != s.kind {
-		return fmt.Errorf("state is of %q, want %q", kind, s.kind)
-	}
-	if n := d.u64(); d.err == nil && n != uint64(s.n) {
+	if n := d.U64(); d.Err() == nil && n != uint64(s.n) {
 		return fmt.Errorf("state has %d parameters, want %d", n, s.n)
 	}
-	steps := d.u64()
-	if d.err == nil && steps > math.MaxInt32 {
+	steps := d.U64()
+	if d.Err() == nil && steps > math.MaxInt32 {
 		return fmt.Errorf("step count %d is out of range", steps)
 	}
-	lr := d.float()
-	if d.err == nil {
+	lr := d.Float()
+	if d.Err() == nil {
 		if err := checkLR(s.kind, lr); err != nil {
 			return err
 		}
 	}
-	if k := d.byte(); d.err == nil && int(k) != len(s.scalars) {
+	if k := d.Byte(); d.Err() == nil && int(k) != len(s.scalars) {
 		return fmt.Errorf("state has %d scalars, want %d", k, len(s.scalars))
 	}
 	scalars := make([]float64, len(s.scalars))
-	d.floats(scalars)
-	if k := d.byte(); d.err == nil && int(k) != len(s.bufs) {
+	d.Floats(scalars)
+	if k := d.Byte(); d.Err() == nil && int(k) != len(s.bufs) {
 		return fmt.Errorf("state has %d buffers, want %d", k, len(s.bufs))
 	}
 	var bufs [][]float64
 	for range s.bufs {
-		if d.err != nil {
+		if d.Err() != nil {
 			break
 		}
 		b := make([]float64, s.n)
-		d.floats(b)
+		d.Floats(b)
 		bufs = append(bufs, b)
 	}
-	sum := d.crc.Sum32()
-	if got := d.u32(); d.err == nil && got != sum {
-		return errors.New("checksum mismatch")
-	}
-	if d.err != nil {
-		return d.err
+	if err := d.Close(); err != nil {
+		return err
 	}
 	// A valid checksum says the bytes are Save's, not that they make sense:
 	// a NaN or a negative second moment would reach θ on the next step.
@@ -145,88 +126,4 @@ func checkBuffer(b []float64, kind bufKind) error {
 		}
 	}
 	return nil
-}
-
-// encoder writes little-endian values and keeps a CRC-32 of them; after the
-// first error it does nothing.
-type encoder struct {
-	w   *bufio.Writer
-	crc hash.Hash32
-	err error
-	buf [4096]byte
-}
-
-func (e *encoder) bytes(p []byte) {
-	if e.err != nil {
-		return
-	}
-	e.crc.Write(p)
-	_, e.err = e.w.Write(p)
-}
-
-func (e *encoder) u32(v uint32) {
-	binary.LittleEndian.PutUint32(e.buf[:4], v)
-	e.bytes(e.buf[:4])
-}
-
-func (e *encoder) u64(v uint64) {
-	binary.LittleEndian.PutUint64(e.buf[:], v)
-	e.bytes(e.buf[:8])
-}
-
-// floats writes v in chunks of the encoder's buffer.
-func (e *encoder) floats(v []float64) {
-	for len(v) > 0 {
-		k := min(len(v), len(e.buf)/8)
-		for i, f := range v[:k] {
-			binary.LittleEndian.PutUint64(e.buf[8*i:], math.Float64bits(f))
-		}
-		e.bytes(e.buf[:8*k])
-		v = v[k:]
-	}
-}
-
-// decoder reads what encoder writes, exactly and without reading ahead; after
-// the first error it returns zeros.
-type decoder struct {
-	r   io.Reader
-	crc hash.Hash32
-	err error
-	buf [4096]byte
-}
-
-// bytes returns the next k ≤ len(d.buf) bytes, valid until the next call.
-func (d *decoder) bytes(k int) []byte {
-	if d.err != nil {
-		clear(d.buf[:k])
-		return d.buf[:k:k]
-	}
-	p := d.buf[:k]
-	if _, err := io.ReadFull(d.r, p); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		d.err = err
-		clear(p)
-		return p
-	}
-	d.crc.Write(p)
-	return p
-}
-
-func (d *decoder) byte() byte     { return d.bytes(1)[0] }
-func (d *decoder) u32() uint32    { return binary.LittleEndian.Uint32(d.bytes(4)) }
-func (d *decoder) u64() uint64    { return binary.LittleEndian.Uint64(d.bytes(8)) }
-func (d *decoder) float() float64 { return math.Float64frombits(d.u64()) }
-
-// floats fills dst, reading in chunks of the decoder's buffer.
-func (d *decoder) floats(dst []float64) {
-	for len(dst) > 0 {
-		k := min(len(dst), len(d.buf)/8)
-		p := d.bytes(8 * k)
-		for i := range k {
-			dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
-		}
-		dst = dst[k:]
-	}
 }

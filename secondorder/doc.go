@@ -47,6 +47,53 @@
 // and Steihaug are preconditioned by one, applied with the damping of the
 // system they solve. A CurvatureFunc builds one at θ on a batch.
 //
+// # Saved state
+//
+// KFAC, HessianFree and NaturalGradient Save their state to an io.Writer
+// and Load it back, so that a run saved after step k and resumed — in the
+// same process or another, into an optimizer built for the same model with
+// the same settings — continues bit for bit as one that never stopped, as
+// firstorder's optimizers do. The format, integers and floats
+// little-endian, floats as their IEEE 754 bits, is
+//
+//	"CKSOSTAT"            8 bytes, magic
+//	version               uint32, 1
+//	kind length, kind     uint8, then ASCII: "K-FAC", "Hessian-free" or
+//	                      "natural gradient"
+//	n                     uint64, number of parameters
+//	K-FAC                 step and update counts (uint64), λ, a flag (0 or
+//	                      1) whether the factors were refactorised and the
+//	                      γ they were (float64), δ_prev (n float64), and the
+//	                      approx.KFAC's MarshalBinary bytes (uint64 length,
+//	                      then the bytes): its statistics, the
+//	                      factorisation in use and its generator's state
+//	Hessian-free          step count, λ, the warm start (n float64)
+//	natural gradient      step count and the curvature's age (uint64), a
+//	                      flag whether it had one, the velocity (n float64)
+//	CRC-32                uint32, IEEE polynomial, of all preceding bytes
+//
+// Load reads exactly those bytes, and changes nothing on an error: a
+// checksum that does not match, another kind or number of parameters, a
+// K-FAC of another shape or factor kind, or values no run gives (a NaN or
+// infinite vector, a λ outside the optimizer's bounds, counts that do not
+// fit). What cannot be saved is said where it applies: a *rand.Rand of the
+// caller's (KFACSettings.Rand), a natural-gradient curvature (recomputed on
+// the first step after Load; NaturalGradient.Save), the state a
+// CurvatureFunc keeps between calls.
+//
+// # Concurrency
+//
+// Every method and optimizer keeps state between steps — λ, Δ, moments,
+// statistics, work space — and changes it as it runs: a DampedNewton, TrustRegion (and its SubproblemSolver), KFAC,
+// HessianFree, NaturalGradient, FirstOrder or OperatorSolver value serves
+// one goroutine at a time; separate values are independent, so parallel
+// runs each build their own. Settings structs are plain values. The
+// CurvatureFuncs of this package may be called from several goroutines,
+// but TONGACurvature's, which feeds one estimate from every call, and any
+// whose settings hold a *rand.Rand. The
+// function DampedNewtonStep is as safe as the operator it is given, and
+// SolveTrustRegion as the operator and the solver.
+//
 // # Errors
 //
 // Bad settings return a *SettingError before anything is evaluated. A NaN

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/curvkit/curvkit/curvature"
 )
@@ -49,9 +50,38 @@ func firstNonFinite(x []float64) int {
 	return -1
 }
 
+// nonFiniteAt reports a loss or a gradient at the current point that is
+// NaN or infinite, naming the value (and the gradient's index), or nil.
+func nonFiniteAt(loss float64, grad []float64) error {
+	if !finite(loss) {
+		return fmt.Errorf("%w: the loss at the current point is %v", curvature.ErrNonFinite, loss)
+	}
+	if i := firstNonFinite(grad); i >= 0 {
+		return fmt.Errorf("%w: the gradient at the current point has %v at index %d", curvature.ErrNonFinite, grad[i], i)
+	}
+	return nil
+}
+
 func nonFiniteVec(what string, x []float64) error {
 	if i := firstNonFinite(x); i >= 0 {
 		return fmt.Errorf("secondorder: %w: %s has %v at index %d", curvature.ErrNonFinite, what, x[i], i)
 	}
 	return nil
 }
+
+// isNil reports whether v is nil or a typed nil (a nil pointer, function,
+// map, slice or channel in an interface): a value the caller forgot to
+// build, which would otherwise fail as a nil dereference deep inside.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// errNilOperator is the error of a damped solve given no operator.
+var errNilOperator = errors.New("secondorder: nil curvature operator")

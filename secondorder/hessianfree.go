@@ -79,7 +79,7 @@ type HessianFreeSettings struct {
 	// to 1; it must be finite and lie in [MinDamping, MaxDamping].
 	Damping float64
 	// MinDamping and MaxDamping bound the adapted λ. If 0 they default to
-	// min(1e-6, Damping) and 1e4. The floor must be positive: CG needs
+	// min(1e-6, Damping) and 1e4; they must be finite. The floor must be positive: CG needs
 	// G + λI positive definite and G is only semi-definite.
 	MinDamping, MaxDamping float64
 	// FixedDamping keeps λ constant instead of adapting it from ρ.
@@ -144,7 +144,7 @@ func (s *HessianFreeSettings) defaults() error {
 	for _, e := range []error{
 		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
 		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
-		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0, "must be ≥ 0"),
+		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0 && !math.IsInf(s.MaxDamping, 0), "must be finite and ≥ 0"),
 		check("MaxCG", float64(s.MaxCG), s.MaxCG >= 0, "must be ≥ 0"),
 		check("Tol", s.Tol, s.Tol >= 0 && s.Tol < 1, "must be in [0, 1)"),
 		check("Decay", s.Decay, s.Decay >= 0 && s.Decay <= 1, "must be in [0, 1]"),
@@ -322,8 +322,8 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (Record, error) {
 	rec.Loss, rec.NewLoss = f0, f0
 	rec.Spent.Func++
 	rec.Spent.Grad++
-	if !finite(f0) || firstNonFinite(h.grad) >= 0 {
-		return rec, fmt.Errorf("secondorder: %w: Hessian-free step %d: loss or gradient at the current point", curvature.ErrNonFinite, h.step)
+	if err := nonFiniteAt(f0, h.grad); err != nil {
+		return rec, fmt.Errorf("secondorder: Hessian-free step %d: %w", h.step, err)
 	}
 	g := h.grad
 	if rec.GradNorm = floats.Norm(g, 2); rec.GradNorm == 0 {

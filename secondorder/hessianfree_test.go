@@ -382,6 +382,7 @@ func TestHessianFreeErrors(t *testing.T) {
 		{Damping: -1}, {Damping: math.NaN()}, {Damping: math.Inf(1)}, {MinDamping: 10, MaxDamping: 1},
 		{Damping: 1e5}, {MaxCG: -1}, {Tol: 1}, {Decay: 1.5}, {BacktrackFactor: 1}, {Backtracking: 7},
 		{CurvatureFraction: 1.5}, {PreconditionerExponent: 2}, {ProgressTol: -1}, {ProgressTol: math.Inf(1)},
+		{MaxDamping: math.Inf(1)},
 	} {
 		_, err := NewHessianFree(m, &s)
 		var se *SettingError

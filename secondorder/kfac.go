@@ -23,7 +23,8 @@ type KFACSettings struct {
 	// defaults to 1e-2.
 	Damping float64
 	// MinDamping and MaxDamping bound the adapted λ. If 0 they default to
-	// min(1e-3, Damping) and 1e4. A floor matters: without one the
+	// min(1e-3, Damping) and 1e4; they must be finite, and Damping must
+	// lie between them. A floor matters: without one the
 	// Levenberg–Marquardt rule drives λ to 0 on noisy mini-batches and the
 	// run diverges.
 	MinDamping, MaxDamping float64
@@ -78,7 +79,10 @@ type KFACSettings struct {
 	NormConstraint float64
 
 	// Rand draws the Monte-Carlo labels; if nil, a generator seeded with
-	// Seed.
+	// Seed, whose state Save saves. A Rand of the caller's is not saved
+	// (the optimizer cannot reach its source): for a bit-identical resume
+	// save and restore its source alongside (rand.PCG and rand.ChaCha8
+	// implement encoding.BinaryMarshaler).
 	Rand *rand.Rand
 	Seed uint64
 
@@ -96,8 +100,8 @@ func (s *KFACSettings) defaults() error {
 	}
 	for _, e := range []error{
 		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
-		check("MinDamping", s.MinDamping, s.MinDamping >= 0, "must be ≥ 0"),
-		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0, "must be ≥ 0"),
+		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
+		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0 && !math.IsInf(s.MaxDamping, 0), "must be finite and ≥ 0"),
 		check("DampingInterval", float64(s.DampingInterval), s.DampingInterval >= 0, "must be ≥ 0"),
 		check("WeightDecay", s.WeightDecay, s.WeightDecay >= 0 && !math.IsInf(s.WeightDecay, 0), "must be finite and ≥ 0"),
 		check("StatsInterval", float64(s.StatsInterval), s.StatsInterval >= 0, "must be ≥ 0"),
@@ -124,6 +128,9 @@ func (s *KFACSettings) defaults() error {
 	if s.MinDamping > s.MaxDamping {
 		return badSetting("KFACSettings.MinDamping", s.MinDamping, "must not exceed MaxDamping")
 	}
+	if s.Damping < s.MinDamping || s.Damping > s.MaxDamping {
+		return badSetting("KFACSettings.Damping", s.Damping, "must lie in [MinDamping, MaxDamping]")
+	}
 	if s.DampingInterval == 0 {
 		s.DampingInterval = 5
 	}
@@ -147,9 +154,6 @@ func (s *KFACSettings) defaults() error {
 	}
 	if s.InverseInterval == 0 {
 		s.InverseInterval = 20
-	}
-	if s.Rand == nil {
-		s.Rand = rand.New(rand.NewPCG(s.Seed, 0))
 	}
 	return nil
 }
@@ -212,7 +216,7 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 	if m == nil || m.Net == nil || m.Loss == nil {
 		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
-	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand,
+	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand, Seed: set.Seed,
 		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
 	if err != nil {
 		return nil, err
@@ -274,11 +278,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 		// θ is the caller's: leave it, and drop the momentum, which
 		// belongs to the trajectory that led here.
 		clear(k.prev)
-		what := "gradient"
-		if !finite(h0) {
-			what = fmt.Sprintf("loss (%v)", h0)
-		}
-		return rec, fmt.Errorf("secondorder: K-FAC step %d: %w: the %s at the given θ, which is left unchanged", k.step, curvature.ErrNonFinite, what)
+		return rec, fmt.Errorf("secondorder: K-FAC step %d: %w; θ is left unchanged", k.step, nonFiniteAt(h0, k.grad))
 	}
 
 	// Factor statistics on the first rows of the batch, as running averages.

@@ -126,6 +126,10 @@ func TestKFACErrors(t *testing.T) {
 	for _, s := range []KFACSettings{
 		{Damping: -1}, {Damping: math.NaN()}, {Decay: 1}, {StatsFraction: 1.5},
 		{MinDamping: 10, MaxDamping: 1}, {WeightDecay: math.Inf(1)},
+		// Non-finite bounds: +Inf as a floor made λ +Inf and most steps fail.
+		{MinDamping: math.Inf(1)}, {MaxDamping: math.Inf(1)}, {MinDamping: math.Inf(1), MaxDamping: math.Inf(1)}, {MinDamping: math.NaN()},
+		// A starting λ outside its bounds.
+		{Damping: 1e5}, {Damping: 1, MinDamping: 2},
 	} {
 		_, err := NewKFAC(m, &s)
 		var se *SettingError

@@ -100,6 +100,12 @@ type Result struct {
 // accepted point; Result still describes it. Bad settings return an error
 // before anything is evaluated.
 func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Settings) (*Result, error) {
+	if isNil(method) {
+		return nil, errors.New("secondorder: Minimize needs a method (DampedNewton, TrustRegion), got nil")
+	}
+	if isNil(obj) {
+		return nil, errors.New("secondorder: Minimize needs an objective, got nil")
+	}
 	n := obj.Dim()
 	if len(x) != n {
 		panic(fmt.Sprintf("secondorder: x has length %d, objective dimension %d", len(x), n))

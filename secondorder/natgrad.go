@@ -144,12 +144,24 @@ type OperatorSolver struct {
 	lin linearSolver
 }
 
-// Dim returns the dimension of Op.
-func (s *OperatorSolver) Dim() int { return s.Op.Dim() }
+// errNoOp is the error of an OperatorSolver whose Op was never set.
+const errNoOp = "secondorder: OperatorSolver has no operator (its Op field is nil)"
+
+// Dim returns the dimension of Op. It panics when Op is nil.
+func (s *OperatorSolver) Dim() int {
+	if isNil(s.Op) {
+		panic(errNoOp)
+	}
+	return s.Op.Dim()
+}
 
 // SolveDampedTo stores (M + λI)⁻¹v in dst. It returns an error wrapping
-// curvature.ErrNotPositiveDefinite when M + λI is found not positive definite.
+// curvature.ErrNotPositiveDefinite when M + λI is found not positive
+// definite, and an error when Op is nil.
 func (s *OperatorSolver) SolveDampedTo(dst, v []float64, lambda float64) error {
+	if isNil(s.Op) {
+		return errors.New(errNoOp)
+	}
 	n := s.Op.Dim()
 	if len(dst) != n || len(v) != n {
 		panic("secondorder: vector length mismatch")
@@ -233,6 +245,7 @@ type NaturalGradient struct {
 
 	step, since int
 	cur         curvature.DampedSolver
+	resumed     bool // Load dropped a curvature: recompute it, keeping its age
 	tape        *nn.Tape
 	grad, dir   []float64
 	vel         []float64
@@ -284,8 +297,8 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (Record, err
 	rec.Spent.Func++
 	rec.Spent.Grad++
 	rec.GradNorm = floats.Norm(ng.grad, 2)
-	if !finite(rec.Loss) || firstNonFinite(ng.grad) >= 0 {
-		return rec, fmt.Errorf("secondorder: %w: natural gradient step %d: loss or gradient at the current point", curvature.ErrNonFinite, rec.Step)
+	if err := nonFiniteAt(rec.Loss, ng.grad); err != nil {
+		return rec, fmt.Errorf("secondorder: natural gradient step %d: %w", rec.Step, err)
 	}
 	if ng.cur == nil || ng.since >= set.UpdateInterval {
 		cur, err := set.Curvature(theta, b)
@@ -299,7 +312,12 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (Record, err
 		if cur.Dim() != len(theta) {
 			return rec, fmt.Errorf("secondorder: natural gradient step %d: curvature dimension %d, the network has %d parameters", rec.Step, cur.Dim(), len(theta))
 		}
-		ng.cur, ng.since = cur, 0
+		// The curvature Load dropped is recomputed early; the refreshes
+		// after it fall where they would have without the resume.
+		if !ng.resumed || ng.since >= set.UpdateInterval {
+			ng.since = 0
+		}
+		ng.cur, ng.resumed = cur, false
 		rec.Updated = true
 		rec.Spent.Hess++
 	}

@@ -96,7 +96,8 @@ type DampedNewton struct {
 	// it defaults to 4; it must be greater than 1.
 	Increase float64
 	// MaxLambda caps λ: raising or adapting λ beyond it stops the run
-	// with ErrDampingLimit. If it is 0, it defaults to 1e16.
+	// with ErrDampingLimit. If it is 0, it defaults to 1e16; it must be
+	// finite, and Lambda must not exceed it.
 	MaxLambda float64
 	// Linear configures the solves.
 	Linear Linear
@@ -136,12 +137,18 @@ func (dn *DampedNewton) Validate() error {
 	if dn.Increase != 0 && !(dn.Increase > 1 && finite(dn.Increase)) {
 		return badSetting("DampedNewton.Increase", dn.Increase, "must be greater than 1")
 	}
-	if dn.MaxLambda != 0 && !(dn.MaxLambda > 0) {
-		return badSetting("DampedNewton.MaxLambda", dn.MaxLambda, "must be positive")
+	if dn.MaxLambda != 0 && !(dn.MaxLambda > 0 && finite(dn.MaxLambda)) {
+		return badSetting("DampedNewton.MaxLambda", dn.MaxLambda, "must be positive and finite")
+	}
+	if dn.Lambda > dn.maxLambda() {
+		return badSetting("DampedNewton.Lambda", dn.Lambda, fmt.Sprintf("must not exceed MaxLambda (%v)", dn.maxLambda()))
 	}
 	if a := dn.Adaptive; a != nil {
 		if !(a.Min >= 0) || math.IsInf(a.Min, 1) {
 			return badSetting("LevenbergMarquardt.Min", a.Min, "must be non-negative and finite")
+		}
+		if dn.minLambda() > dn.maxLambda() {
+			return badSetting("LevenbergMarquardt.Min", a.Min, fmt.Sprintf("must not exceed DampedNewton.MaxLambda (%v)", dn.maxLambda()))
 		}
 		if !(a.Eta >= 0 && a.Eta < 0.25) {
 			return badSetting("LevenbergMarquardt.Eta", a.Eta, "must be in [0, 1/4)")
@@ -219,6 +226,9 @@ func DampedNewtonStep(dst []float64, m curvature.Operator, g []float64, lambda f
 func (dn *DampedNewton) Direction(dst []float64, m curvature.Operator, g []float64) (StepInfo, error) {
 	if err := dn.Validate(); err != nil {
 		return StepInfo{}, err
+	}
+	if isNil(m) {
+		return StepInfo{}, errNilOperator
 	}
 	n := m.Dim()
 	if len(dst) != n || len(g) != n {

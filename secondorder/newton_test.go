@@ -99,6 +99,17 @@ func TestDampedNewtonIndefinite(t *testing.T) {
 	}
 	_, err := DampedNewtonStep(d, curvature.NewDense(a), []float64{math.NaN(), 0, 0, 0}, 1)
 	assert.ErrorIs(t, err, curvature.ErrNonFinite)
+	// A starting λ above the cap, and a floor above it.
+	for _, dn := range []*DampedNewton{
+		{Lambda: 10, MaxLambda: 1},
+		{Lambda: 2e16},
+		{MaxLambda: 1, Adaptive: &LevenbergMarquardt{Min: 2}},
+		{MaxLambda: math.Inf(1)},
+	} {
+		_, err := dn.Direction(d, curvature.NewDense(a), g)
+		var se *SettingError
+		assert.ErrorAs(t, err, &se, "%+v", dn)
+	}
 	// A budget too small to materialise for Cholesky.
 	dn := &DampedNewton{Linear: Linear{Method: CholeskyLinear, Budget: 4}}
 	_, err = dn.Direction(d, hidden{curvature.NewDense(a)}, g)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/curvkit/curvkit/internal/killtest"
 )
 
 // A completed write replaces the file; a failed one leaves the old file
@@ -42,35 +44,56 @@ func TestWriteFileAtomic(t *testing.T) {
 	assert.Error(t, WriteFileAtomic(filepath.Join(dir, "missing", "x.csv"), func(io.Writer) error { return nil }))
 }
 
-// TempFiles finds the temporary files a killed WriteFileAtomic leaves for
-// a path (made here as WriteFileAtomic makes them, then abandoned), and
-// nothing else: not another path's, not the file itself, not a look-alike.
-func TestTempFiles(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "runs.csv")
-	var want []string
-	for range 2 {
-		f, err := os.CreateTemp(dir, tempPrefix("runs.csv")+"*")
-		require.NoError(t, err)
-		require.NoError(t, f.Close())
-		want = append(want, f.Name())
-	}
-	for _, name := range []string{"runs.csv", ".runs.csv.tmp", ".runs.csv.tmpx1", ".other.csv.tmp123", "runs.csv.tmp123"} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
-	}
-	require.NoError(t, os.Mkdir(filepath.Join(dir, ".runs.csv.tmp9"), 0o755))
-	got, err := TempFiles(path)
-	require.NoError(t, err)
-	assert.ElementsMatch(t, want, got)
+func text(s string) func(io.Writer) error {
+	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+}
 
-	// A completed write leaves none of its own.
-	for _, p := range got {
-		require.NoError(t, os.Remove(p))
+// WriteFiles replaces a set of files and deletes the old run's extra
+// outputs; a failure anywhere before the renames — a write function, a
+// name that is a directory — leaves the directory exactly as it was.
+func TestWriteFiles(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, WriteFiles(dir, []File{{"a.csv", text("a1")}, {"b.png", text("b1")}, {"c_2.csv", text("c1")}}))
+	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, killtest.Snapshot(t, dir))
+
+	boom := errors.New("boom")
+	err := WriteFiles(dir, []File{{"a.csv", text("a2")}, {"b.png", func(w io.Writer) error {
+		io.WriteString(w, "half")
+		return boom
+	}}})
+	assert.ErrorIs(t, err, boom)
+	assert.ErrorContains(t, err, "b.png")
+	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, killtest.Snapshot(t, dir), "nothing changed, no temporary file")
+
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "d.csv"), 0o755))
+	err = WriteFiles(dir, []File{{"a.csv", text("a2")}, {"d.csv", text("d")}})
+	assert.ErrorContains(t, err, "is a directory")
+	require.NoError(t, os.Remove(filepath.Join(dir, "d.csv")))
+	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, killtest.Snapshot(t, dir))
+
+	for _, bad := range []string{"", ".", "..", "sub/a.csv", "../a.csv"} {
+		assert.Error(t, WriteFiles(dir, []File{{bad, text("x")}}), "%q", bad)
+		assert.Error(t, WriteFiles(dir, nil, bad), "remove %q", bad)
 	}
-	require.NoError(t, WriteFileAtomic(path, func(w io.Writer) error { _, err := fmt.Fprint(w, "x\n"); return err }))
-	got, err = TempFiles(path)
-	require.NoError(t, err)
-	assert.Empty(t, got)
-	_, err = TempFiles(filepath.Join(dir, "missing", "x.csv"))
-	assert.Error(t, err)
+	assert.Equal(t, map[string]string{"a.csv": "a1", "b.png": "b1", "c_2.csv": "c1"}, killtest.Snapshot(t, dir))
+
+	require.NoError(t, WriteFiles(dir, []File{{"a.csv", text("a3")}, {"b.png", text("b3")}}, "c_2.csv", "never_written.csv"))
+	assert.Equal(t, map[string]string{"a.csv": "a3", "b.png": "b3"}, killtest.Snapshot(t, dir))
+
+	assert.Error(t, WriteFiles(filepath.Join(dir, "missing"), []File{{"a.csv", text("a")}}))
+}
+
+// RemoveStaleTemps removes the temporary files of the writers' naming for
+// the names given, patterns included, and nothing else.
+func TestRemoveStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.csv", ".a.csv.tmp123", ".a.csv.tmp", ".b.png.tmp9", ".kfac_A_0.csv.tmp1",
+		".kfac_G_7.csv.tmp22", "kfac_A_0.csv", ".other.tmp1", "a.csv.tmp1"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644))
+	}
+	require.NoError(t, RemoveStaleTemps(dir, "a.csv", "b.png", "kfac_*.csv", "absent.csv"))
+	assert.Equal(t, map[string]string{"a.csv": "a.csv", "kfac_A_0.csv": "kfac_A_0.csv", ".other.tmp1": ".other.tmp1",
+		"a.csv.tmp1": "a.csv.tmp1"}, killtest.Snapshot(t, dir))
+	assert.Error(t, RemoveStaleTemps(dir, "../a.csv"))
+	assert.Error(t, RemoveStaleTemps(dir, "[")) // a malformed pattern
 }

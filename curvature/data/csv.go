@@ -101,8 +101,10 @@ func LoadCSV(path string, opt CSVOptions) (*Set, error) {
 // Input that starts with the gzip magic bytes is decompressed first.
 //
 // After the opt.Skip first lines, every non-blank line is one sample: the
-// inputs, then the targets. Fields are decimal numbers as strconv.ParseFloat
-// accepts them, optionally surrounded by spaces; quoting is not supported.
+// inputs, then the targets. Fields are decimal numbers (1, -0.5, 2.5e-3,
+// .5), optionally surrounded by spaces; Go's hexadecimal floats and digit
+// separators, which strconv.ParseFloat also accepts, are refused, and
+// quoting is not supported.
 // Lines may end in "\n" or "\r\n", and a leading UTF-8 byte-order mark is
 // ignored. Ragged rows, non-numbers, NaN and infinities, labels that are not
 // integers in [0, Classes) and input without data rows are rejected with a
@@ -187,6 +189,8 @@ func parseField(f string, target bool, classes int) (float64, error) {
 	f = strings.TrimSpace(f)
 	v, err := strconv.ParseFloat(f, 64)
 	switch {
+	case err == nil && goSyntax(f):
+		return 0, notDecimal(f)
 	case errors.Is(err, strconv.ErrRange):
 		return 0, fmt.Errorf("%q is out of the float64 range", f)
 	case err != nil:
@@ -200,6 +204,35 @@ func parseField(f string, target bool, classes int) (float64, error) {
 		}
 	}
 	return v, nil
+}
+
+// errNotDecimal is the error of a field in Go's number syntax only.
+var errNotDecimal = errors.New("not a decimal number")
+
+// notDecimal is the error of a field in Go-only syntax.
+func notDecimal(f string) error {
+	return fmt.Errorf("%q is %w (hexadecimal floats and digit separators are not accepted)", f, errNotDecimal)
+}
+
+// goSyntax reports whether f, which strconv.ParseFloat accepts, is written
+// in syntax only Go takes — a hexadecimal float (0x1p-2) or digit
+// separators (1_000) — which no other CSV reader does: pandas, R or a
+// spreadsheet would read the file differently. Their marks '_', 'x' and
+// 'p' (of either case) appear in no decimal number nor in ParseFloat's
+// words for infinity and NaN, and no Go-only form is shorter than "1_0"
+// (tested exhaustively), so a short field, most of any file, costs a
+// length test. It is small enough to inline.
+func goSyntax(f string) bool {
+	if len(f) < 3 {
+		return false
+	}
+	for i := 0; i < len(f); i++ {
+		// c|0x20 folds 'X' to 'x' and 'P' to 'p' (and touches no digit).
+		if c := f[i]; c == '_' || c|0x20 == 'x' || c|0x20 == 'p' {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteCSV writes s in the format ReadCSV reads, without a header: each row

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,6 +71,13 @@ func TestReadCSV(t *testing.T) {
 			y:    mat.NewDense(2, 1, []float64{1, 0}), classes: 2,
 		},
 		{
+			name: "decimal forms",
+			in:   "+1,.5,5.,-0,1E+2,2e-1,0\n",
+			opt:  CSVOptions{Classes: 2},
+			x:    mat.NewDense(1, 6, []float64{1, 0.5, 5, math.Copysign(0, -1), 100, 0.2}),
+			y:    mat.NewDense(1, 1, []float64{0}), classes: 2,
+		},
+		{
 			name: "Classes with Targets 1",
 			in:   "7,1\n",
 			opt:  CSVOptions{Classes: 2, Targets: 1},
@@ -130,6 +138,12 @@ func TestReadCSVErrors(t *testing.T) {
 		{name: "classes and targets", in: "1,2\n", opt: CSVOptions{Classes: 2, Targets: 2}, msg: "must have 1 target column, not 2"},
 		{name: "huge inputs", in: "1,2\n", opt: CSVOptions{Inputs: 1 << 40, Targets: 1}, msg: "column count too large"},
 		{name: "bad gzip", in: "\x1f\x8b\x00\x00", opt: cls, msg: "gzip:"},
+		// Go's number syntax, which strconv.ParseFloat accepts and no other
+		// CSV reader does.
+		{name: "digit separator", in: "1_000,2,0\n", opt: cls, line: 1, col: 1, msg: `"1_000" is not a decimal number`},
+		{name: "hexadecimal float", in: "1,0x1p-2,0\n", opt: cls, line: 1, col: 2, msg: `"0x1p-2" is not a decimal number`},
+		{name: "hexadecimal label", in: "1,2,0x1p0\n", opt: cls, line: 1, col: 3, msg: `"0x1p0" is not a decimal number`},
+		{name: "separator in hex", in: "1,0x_1p0,0\n", opt: cls, line: 1, col: 2, msg: "is not a decimal number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := ReadCSV(strings.NewReader(tc.in), tc.opt)
@@ -253,3 +267,20 @@ var errDiskFull = errors.New("disk full")
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }
+
+// goSyntax skips its scan for fields shorter than three bytes: no such
+// string that strconv.ParseFloat accepts holds a mark of Go-only syntax.
+// Every 1- and 2-byte string is tried.
+func TestShortFieldsHoldNoGoSyntax(t *testing.T) {
+	for a := 0; a < 256; a++ {
+		for b := -1; b < 256; b++ {
+			f := []byte{byte(a)}
+			if b >= 0 {
+				f = append(f, byte(b))
+			}
+			if _, err := strconv.ParseFloat(string(f), 64); err == nil && bytes.ContainsAny(f, "_xXpP") {
+				t.Errorf("%q parses and holds Go-only syntax", f)
+			}
+		}
+	}
+}

@@ -28,6 +28,23 @@
 // input is recognised by its magic bytes and decompressed. WriteCSV writes
 // the same format with the shortest decimal form that reads back exactly.
 //
+// Fields are decimal numbers as every CSV reader takes them: Go's
+// hexadecimal floats and digit separators (0x1p-2, 1_000), which
+// strconv.ParseFloat also accepts, are errors. A leading UTF-8 byte-order
+// mark is skipped.
+//
+// # Writing files
+//
+// WriteFileAtomic writes a file so that a crash leaves the old file or the
+// complete new one: the data go to a temporary file in the same directory,
+// "."+name+".tmp" and a random suffix, which is synced and renamed into
+// place. WriteFiles writes several files as one set, the outputs of one
+// run: all are complete before the first old one is replaced, so a crash
+// leaves part of the old set or part of the new one, never one file of
+// each. RemoveStaleTemps removes the temporary files of a process killed
+// mid-write; a command calls it at the end of a successful run. Every file
+// the toolkit's commands write goes through these.
+//
 // # Mini-batches
 //
 // Batches draws a new random order of the samples each epoch from a
@@ -40,6 +57,17 @@
 // Standardize maps each input column to zero mean and unit variance with the
 // mean and (population, 1/N) standard deviation of the training set, applied
 // unchanged to the test set so that no test statistic leaks into training.
+//
+// # Concurrency
+//
+// Goroutines may share a Set while none changes it: every function here
+// only reads it but Standardize and Standardizer.Transform, which scale
+// the inputs in place; Digits, Iris and the readers return a new Set on
+// every call. A Batches iterator reuses its
+// buffers and draws from its *rand.Rand: one goroutine at a time. The
+// writers may run at once for different directories; two runs writing one
+// directory at the same time may interleave their sets, and
+// RemoveStaleTemps can remove the other's temporary files.
 //
 // # Embedded data
 //

@@ -35,8 +35,9 @@ func WriteMatrix(w io.Writer, m mat.Matrix) error {
 }
 
 // ReadMatrix reads a headerless numeric CSV, as WriteMatrix writes it,
-// into a matrix. It returns an error naming the line of ragged rows or a
-// field that is not a number, and for an empty input.
+// into a matrix: decimal numbers, NaN and ±Inf (no hexadecimal floats or
+// digit separators, see ReadCSV). It returns an error naming the line of
+// ragged rows or a field that is not a number, and for an empty input.
 func ReadMatrix(r io.Reader) (*mat.Dense, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), math.MaxInt32)
@@ -54,9 +55,13 @@ func ReadMatrix(r io.Reader) (*mat.Dense, error) {
 			return nil, fmt.Errorf("data: line %d has %d fields, want %d", line, len(fields), cols)
 		}
 		for _, s := range fields {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			f := strings.TrimSpace(s)
+			v, err := strconv.ParseFloat(f, 64)
 			if err != nil {
 				return nil, fmt.Errorf("data: line %d: %q is not a number", line, s)
+			}
+			if goSyntax(f) {
+				return nil, fmt.Errorf("data: line %d: %w", line, notDecimal(f))
 			}
 			vals = append(vals, v)
 		}

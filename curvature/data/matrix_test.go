@@ -54,7 +54,7 @@ func TestMatrixRoundTrip(t *testing.T) {
 	require.NoError(t, WriteMatrix(&buf, mat.NewVecDense(3, []float64{1, 0.1, -2.5e-17})))
 	assert.Equal(t, "1\n0.1\n-2.5e-17\n", buf.String())
 
-	for _, text := range []string{"", "1,2\n3\n", "1,x\n"} {
+	for _, text := range []string{"", "1,2\n3\n", "1,x\n", "1_0,2\n", "0x1p-2\n"} {
 		_, err := ReadMatrix(strings.NewReader(text))
 		assert.Error(t, err, "%q", text)
 	}

@@ -90,6 +90,13 @@
 // products of the outputs; Tape.GGNVec is G v = (1/N) Σ J_iᵀ H_z,i J_i v;
 // Tape.HessVec is the exact H v by the R-operator (forward-over-reverse).
 //
+// # Concurrency
+//
+// A Network, its layers and the losses are not changed after they are
+// built, so any number of goroutines may share them. A Tape keeps one
+// batch's passes and reuses its buffers: one goroutine at a time, so give
+// each goroutine its own (tapes of one network are independent).
+//
 // Everything here is float64 and deterministic; randomness (Init, Sample)
 // comes from a caller's *rand.Rand. Shapes that do not match panic with an
 // "nn: " message; bad data is caught by Loss.CheckTargets and by package

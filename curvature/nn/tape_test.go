@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -289,4 +290,36 @@ func checkPrefix(t *testing.T, p problem) {
 	assert.Equal(t, jb.RawMatrix().Data, mat.DenseCopyOf(ja).RawMatrix().Data, "JVP")
 	assert.Equal(t, 3, pre.BatchSize())
 	assert.Panics(t, func() { full.Prefix(n + 1) })
+}
+
+// Tapes of one network in several goroutines at once (run with -race)
+// give, bit for bit, the gradients and Hessian products each gives alone:
+// the network and the loss are shared, read only.
+func TestTapesShareNetwork(t *testing.T) {
+	p := newProblem(t, []int{3, 5, 4}, []string{"tanh", "identity"}, SoftmaxCrossEntropy{}, 16, 41)
+	P := len(p.theta)
+	v := make([]float64, P)
+	for i := range v {
+		v[i] = math.Cos(float64(i))
+	}
+	run := func() (g, hv []float64) {
+		tape := NewTape(p.net, p.loss)
+		g, hv = make([]float64, P), make([]float64, P)
+		tape.Forward(p.theta, p.x)
+		tape.Backward(g, nil, p.y)
+		tape.HessVec(hv, v)
+		return g, hv
+	}
+	wantG, wantHV := run()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 5 {
+				g, hv := run()
+				assert.Equal(t, wantG, g)
+				assert.Equal(t, wantHV, hv)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -119,6 +119,16 @@
 // product with NaN or Inf returns curvature.ErrNonFinite; a destination of the
 // wrong length is a programming error and panics.
 //
+// # Concurrency
+//
+// The tools' settings values (Lanczos, Power, SLQ, Hutchinson,
+// HutchPlusPlus) hold no work space: with Rand nil every call draws from a
+// generator of its own, so goroutines may run them at once, and on one
+// operator when the operator may be shared (those of
+// curvature.Model.Operator may; their products take turns). A value whose
+// Rand is set must be used by one goroutine at a time, as a *rand.Rand
+// must.
+//
 // # References
 //
 //   - C. Lanczos, An iteration method for the solution of the eigenvalue

@@ -133,7 +133,11 @@ func mulVec(dst []float64, op curvature.Operator, v []float64, products *int) er
 	op.MulVecTo(dst, v)
 	*products++
 	if !finiteVec(dst) {
-		return fmt.Errorf("spectral: operator product: %w", curvature.ErrNonFinite)
+		for i, x := range dst {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("spectral: operator product: %w: entry %d is %v", curvature.ErrNonFinite, i, x)
+			}
+		}
 	}
 	return nil
 }

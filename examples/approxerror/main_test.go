@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -15,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/internal/killtest"
 )
 
 // A tiny run writes the tidy table, the losses and the picture; the
@@ -105,4 +108,68 @@ func TestRunBadSettings(t *testing.T) {
 	} {
 		assert.Error(t, run(s, io.Discard), "%+v", s)
 	}
+}
+
+// killVariants are the runs of the kill loop, told apart by their seeds.
+var killVariants = map[string]settings{
+	"3": {Steps: 2, Every: 1, Seed: 3, Hidden: 2, Batch: 16, Eval: 24, LR: 0.01},
+	"4": {Steps: 2, Every: 1, Seed: 4, Hidden: 2, Batch: 16, Eval: 24, LR: 0.01},
+}
+
+// runVariant runs a kill-loop variant into dir.
+func runVariant(dir, v string) error {
+	s := killVariants[v]
+	s.Out = dir
+	return run(s, io.Discard)
+}
+
+func TestMain(m *testing.M) {
+	killtest.Helper(runVariant)
+	os.Exit(m.Run())
+}
+
+// TestKillLoop kills runs of two settings at random moments into one
+// directory. What is there is always files of one run: errors.csv the
+// table after a whole number of that run's evaluations, loss.csv and
+// errors.png the bytes of a complete run, and the table complete when
+// either of them is there. A run that completes leaves no temporary file.
+func TestKillLoop(t *testing.T) {
+	names := []string{"3", "4"}
+	refs := killtest.References(t, names, runVariant)
+	want := make([]map[string][][]byte, len(names))
+	full := make([][]byte, len(names))
+	for i, ref := range refs {
+		require.Len(t, ref, len(outputs))
+		want[i] = killtest.Exact(ref)
+		full[i] = ref["errors.csv"]
+		recs, err := approx.ReadRecords(bytes.NewReader(full[i]))
+		require.NoError(t, err)
+		// The table after each evaluation: the records up to its step.
+		var tables [][]byte
+		for k, r := range recs {
+			if k+1 == len(recs) || recs[k+1].Step != r.Step {
+				var b bytes.Buffer
+				require.NoError(t, approx.WriteRecords(&b, recs[:k+1]))
+				tables = append(tables, b.Bytes())
+			}
+		}
+		require.Len(t, tables, 3, "evaluations at steps 0, 1, 2")
+		require.Equal(t, full[i], tables[2])
+		want[i]["errors.csv"] = tables
+	}
+	require.NotEqual(t, want[0]["loss.csv"], want[1]["loss.csv"], "the variants must differ")
+	const runs = 10
+	completed := killtest.Loop{
+		Dir: t.TempDir(), Variants: names, Runs: runs, Seed: 2, Outputs: outputs,
+		Check: killtest.CheckFiles(want, func(v int, files map[string][]byte) error {
+			table, ok := files["errors.csv"]
+			_, loss := files["loss.csv"]
+			_, png := files["errors.png"]
+			if ok && (loss || png) && !bytes.Equal(table, full[v]) {
+				return errors.New("loss.csv or errors.png beside an incomplete table")
+			}
+			return nil
+		}),
+	}.Run(t)
+	t.Logf("%d of %d runs completed", completed, runs)
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"image/color"
-	"os"
+	"io"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -30,10 +30,11 @@ var lineStyle = map[string]struct {
 // order is the legend order.
 var order = []string{"diagonal", "block_diagonal", "kronecker_optimal", "kfac", "ekfac", "neuron_block_diagonal", "tonga"}
 
-// drawErrors draws four panels into a PNG: the relative Frobenius error of
-// each approximation against the GGN, the empirical Fisher and the
-// Hessian, by step, and the loss on the evaluation batch.
-func drawErrors(path string, points []point, s settings) error {
+// drawErrors draws four panels: the relative Frobenius error of each
+// approximation against the GGN, the empirical Fisher and the Hessian, by
+// step, and the loss on the evaluation batch. It returns the function that
+// writes them as a PNG.
+func drawErrors(points []point, s settings) (func(io.Writer) error, error) {
 	panels := []struct{ matrix, title string }{
 		{"ggn", "error against the GGN (= Fisher)"},
 		{"empirical_fisher", "error against the empirical Fisher"},
@@ -62,7 +63,7 @@ func drawErrors(path string, points []point, s settings) error {
 			}
 			l, sc, err := plotter.NewLinePoints(xys)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			st := lineStyle[name]
 			l.Color, l.Width, l.Dashes = st.c, vg.Points(1.6), st.dash
@@ -85,7 +86,7 @@ func drawErrors(path string, points []point, s settings) error {
 	}
 	l, sc, err := plotter.NewLinePoints(xys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l.Width = vg.Points(1.6)
 	sc.Radius, sc.Shape = vg.Points(2), draw.CircleGlyph{}
@@ -105,13 +106,8 @@ func drawErrors(path string, points []point, s settings) error {
 			grid[r][c].Draw(canvases[r][c])
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
+	return func(w io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	}, nil
 }

@@ -118,14 +118,13 @@ func run(s settings, w io.Writer) error {
 		return err
 	}
 
-	if err := os.MkdirAll(s.Out, 0o755); err != nil {
-		return err
-	}
-	csvPath := filepath.Join(s.Out, "errors.csv")
 	// Every evaluation rewrites the whole table atomically, so a run cut
-	// short leaves the rows so far and never half a line; the previous
-	// run's table stays until the first evaluation replaces it.
+	// short leaves the rows so far and never half a line. The first one
+	// replaces the previous run's files as a set (data.WriteFiles): its
+	// table, and its loss.csv and errors.png go, so a directory never
+	// mixes two runs; loss.csv and errors.png come at the end, together.
 	var table []approx.Record
+	writeTable := func(w io.Writer) error { return approx.WriteRecords(w, table) }
 
 	tape := nn.NewTape(net, m.Loss)
 	grad := make([]float64, P)
@@ -137,7 +136,14 @@ func run(s settings, w io.Writer) error {
 				return fmt.Errorf("step %d: %w", step, err)
 			}
 			table = append(table, recs...)
-			err = data.WriteFileAtomic(csvPath, func(w io.Writer) error { return approx.WriteRecords(w, table) })
+			if step == 0 {
+				if err := os.MkdirAll(s.Out, 0o755); err != nil {
+					return err
+				}
+				err = data.WriteFiles(s.Out, []data.File{{Name: "errors.csv", Write: writeTable}}, "loss.csv", "errors.png")
+			} else {
+				err = data.WriteFileAtomic(filepath.Join(s.Out, "errors.csv"), writeTable)
+			}
 			if err != nil {
 				return err
 			}
@@ -160,15 +166,22 @@ func run(s settings, w io.Writer) error {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
 	}
-	if err := writeLoss(filepath.Join(s.Out, "loss.csv"), points); err != nil {
+	png, err := drawErrors(points, s)
+	if err != nil {
 		return err
 	}
-	if err := drawErrors(filepath.Join(s.Out, "errors.png"), points, s); err != nil {
+	if err := data.WriteFiles(s.Out, []data.File{{Name: "loss.csv", Write: writeLoss(points)}, {Name: "errors.png", Write: png}}); err != nil {
+		return err
+	}
+	if err := data.RemoveStaleTemps(s.Out, outputs...); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "wrote %s: errors.csv (%d rows), loss.csv, errors.png\n", s.Out, len(table))
 	return nil
 }
+
+// outputs are the files run writes.
+var outputs = []string{"errors.csv", "loss.csv", "errors.png"}
 
 // evaluate builds the exact matrices and every approximation at θ on the
 // evaluation batch and measures them.
@@ -306,14 +319,18 @@ func report(w io.Writer, pt point) {
 	fmt.Fprintln(w, b.String())
 }
 
-// writeLoss writes step,loss (the mean loss on the evaluation batch).
-func writeLoss(path string, points []point) error {
-	var b strings.Builder
-	b.WriteString("step,loss\n")
-	for _, p := range points {
-		fmt.Fprintf(&b, "%d,%s\n", p.step, formatFloat(p.loss))
+// writeLoss returns the function that writes step,loss (the mean loss on
+// the evaluation batch).
+func writeLoss(points []point) func(io.Writer) error {
+	return func(w io.Writer) error {
+		var b strings.Builder
+		b.WriteString("step,loss\n")
+		for _, p := range points {
+			fmt.Fprintf(&b, "%d,%s\n", p.step, formatFloat(p.loss))
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
 	}
-	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 // formatFloat writes v with the fewest digits that read back exactly.

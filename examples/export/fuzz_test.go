@@ -11,6 +11,8 @@ func FuzzParseModel(f *testing.F) {
 	f.Add([]byte(`{"sizes": [1, 2], "activations": ["relu"], "loss": "softmax_ce", "params": [0.5, -1e300, null, 4]}`))
 	f.Add([]byte(`{"sizes": [-1, 2], "activations": [""], "loss": "bce", "params": []}`))
 	f.Add([]byte("{\"sizes\": [1, 1],\n\"loss\": 1e999}"))
+	f.Add([]byte("\ufeff{\"sizes\": [1, 1], \"activations\": [\"tanh\"], \"loss\": \"mse\", \"params\": [1, 2]}"))
+	f.Add([]byte(`{"sizes": [1, 1], "activations": ["tanh"], "loss": "mse", "params": [1, 2], "Loss": "mse"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		lm, err := parseModel(raw)
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/killtest"
 )
 
 // tinyModel is a 3-4-2 tanh network with fixed parameters.
@@ -228,6 +229,41 @@ func TestRunTestdata(t *testing.T) {
 	}
 }
 
+// A leading UTF-8 byte-order mark, which the data CSV may start with too,
+// is accepted in the model file: both come from the same tools.
+func TestModelBOM(t *testing.T) {
+	raw, err := json.Marshal(tinyModel("mse"))
+	require.NoError(t, err)
+	plain, err := parseModel(raw)
+	require.NoError(t, err)
+	bom, err := parseModel(append([]byte("\ufeff"), raw...))
+	require.NoError(t, err)
+	assert.Equal(t, plain.theta, bom.theta)
+	assert.Equal(t, plain.sizes, bom.sizes)
+	// Only at the start: a mark inside the JSON is a syntax error.
+	_, err = parseModel(append(append([]byte(nil), raw[:1]...), append([]byte("\ufeff"), raw[1:]...)...))
+	assert.ErrorContains(t, err, "invalid JSON")
+}
+
+// duplicateKey finds a key repeated in any object, at any depth, and only
+// within one object.
+func TestDuplicateKey(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}`, ""},
+		{`[{"a": 1}, {"b": [1, {"c": 2, "c": 3}]}]`, `line 1, column 30: duplicate key "c"`},
+		{"{\"a\": {\"x\": 1},\n\"a\": 2}", `line 2, column 1: duplicate key "a"`},
+		{`{"K": 1, "\u212a": 2}`, "duplicate key \"\u212a\" (the same field as \"K\")"}, // the Kelvin sign folds to k
+		{`{"a": [], "b": {}, "c": null, "d": "a", "a": 0}`, `duplicate key "a"`},
+	} {
+		err := duplicateKey([]byte(c.in))
+		if c.want == "" {
+			assert.NoError(t, err, c.in)
+		} else {
+			assert.ErrorContains(t, err, c.want, c.in)
+		}
+	}
+}
+
 // Bad input gives an error that names the file and says what is wrong,
 // and writes nothing.
 func TestRunBadInput(t *testing.T) {
@@ -274,6 +310,11 @@ func TestRunBadInput(t *testing.T) {
 			[]string{"model.json", `unknown field "size"`}},
 		{"empty model", "", gooddata, nil, []string{"model.json", "empty"}},
 		{"trailing data", `{"sizes": [3, 2]} {}`, gooddata, nil, []string{"model.json", "after the JSON object"}},
+		{"duplicate key", "{\"loss\": \"mse\",\n \"sizes\": [3, 4, 2], \"loss\": \"softmax_ce\"}", gooddata, nil,
+			[]string{"model.json", `line 2, column`, `duplicate key "loss"`}},
+		{"duplicate key by case", `{"sizes": [3, 4, 2], "Sizes": [3, 2]}`, gooddata, nil,
+			[]string{"model.json", `duplicate key "Sizes"`, `"sizes"`}},
+		{"BOM then nothing", "\ufeff", gooddata, nil, []string{"model.json", "empty"}},
 		{"too many parameters", with(func(m *modelFile) {
 			m.Sizes = []int{3, 2000, 2}
 			m.Params = make([]*float64, 2000*4+2*2001)
@@ -351,4 +392,94 @@ func TestRunOneSample(t *testing.T) {
 			assert.False(t, math.IsNaN(v), "%v", r)
 		}
 	}
+}
+
+// A run that fails after reading its input — here on a data row of 1e200
+// values, whose gradient overflows — writes nothing: the previous run's
+// files stay as they were, none is added, and a missing output directory
+// is not created.
+func TestRunFailsWritingNothing(t *testing.T) {
+	model, dataPath := writeInputs(t, tinyModel("mse"), tinyData("mse"))
+	out := filepath.Join(t.TempDir(), "out")
+	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
+	before := killtest.Snapshot(t, out)
+	require.Len(t, before, 1+len(exported)+4+2)
+
+	huge := tinyData("mse") + "1e200,1e200,1e200,1e200,1e200\n"
+	require.NoError(t, os.WriteFile(dataPath, []byte(huge), 0o644))
+	err := run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "data.csv")
+	assert.Equal(t, before, killtest.Snapshot(t, out), "the previous run's files, unchanged, and nothing else")
+
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	require.Error(t, run(config{Model: model, Data: dataPath, Out: fresh, KFAC: "exact", Samples: 1}, io.Discard))
+	_, statErr := os.Stat(fresh)
+	assert.True(t, os.IsNotExist(statErr), "the output directory was created")
+}
+
+// A run on a network with fewer layers removes the K-FAC factor files of
+// the layers it does not have, so the directory holds one run's files.
+func TestRunRemovesOtherRunsFactors(t *testing.T) {
+	out := t.TempDir()
+	model, dataPath := writeInputs(t, deepModel(), tinyData("mse"))
+	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
+	assert.Contains(t, killtest.Snapshot(t, out), "kfac_G_2.csv")
+	model, dataPath = writeInputs(t, tinyModel("mse"), tinyData("mse"))
+	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
+	files := killtest.Snapshot(t, out)
+	assert.Len(t, files, 1+len(exported)+4+2)
+	assert.NotContains(t, files, "kfac_A_2.csv")
+	assert.NotContains(t, files, "kfac_G_2.csv")
+}
+
+// runVariant runs a kill-loop variant, the model and data files' paths on
+// two lines, into dir.
+func runVariant(dir, v string) error {
+	model, data, _ := strings.Cut(v, "\n")
+	return run(config{Model: model, Data: data, Out: dir, KFAC: "exact", Samples: 1}, io.Discard)
+}
+
+func TestMain(m *testing.M) {
+	killtest.Helper(runVariant)
+	os.Exit(m.Run())
+}
+
+// deepModel is a 3-4-3-2 tanh network: one more layer, so two more
+// K-FAC factor files, than tinyModel.
+func deepModel() modelFile {
+	mf := tinyModel("mse")
+	mf.Sizes = []int{3, 4, 3, 2}
+	mf.Activations = []string{"tanh", "tanh", "identity"}
+	mf.Params = nil
+	for i := 0; i < 4*4+3*5+2*4; i++ {
+		v := 0.5 * math.Cos(0.7*float64(i))
+		mf.Params = append(mf.Params, &v)
+	}
+	return mf
+}
+
+// TestKillLoop kills runs on two networks, with different numbers of
+// layers, at random moments into one directory: what is there is always
+// files of one complete run, byte for byte (so never the factor files of
+// a deeper network beside a shallower one's), and a run that completes
+// leaves no temporary file.
+func TestKillLoop(t *testing.T) {
+	var variants []string
+	for _, mf := range []modelFile{tinyModel("mse"), deepModel()} {
+		model, dataPath := writeInputs(t, mf, tinyData("mse"))
+		variants = append(variants, model+"\n"+dataPath)
+	}
+	var want []map[string][][]byte
+	for _, ref := range killtest.References(t, variants, runVariant) {
+		want = append(want, killtest.Exact(ref))
+	}
+	require.Len(t, want[1], len(want[0])+2, "the deeper network has two more factor files")
+	const runs = 30
+	completed := killtest.Loop{
+		Dir: t.TempDir(), Variants: variants, Runs: runs, Seed: 4,
+		Outputs: append(matrixFiles(), "grad.csv", kfacFiles, "errors.csv", "lambda.csv"),
+		Check:   killtest.CheckFiles(want, nil),
+	}.Run(t)
+	t.Logf("%d of %d runs completed", completed, runs)
 }

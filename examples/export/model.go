@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
@@ -53,8 +54,10 @@ func loadModel(path string) (*loadedModel, error) {
 	return lm, nil
 }
 
-// parseModel decodes and checks a model file's contents.
+// parseModel decodes and checks a model file's contents. A leading UTF-8
+// byte-order mark is skipped, as the data CSV's is.
 func parseModel(raw []byte) (*loadedModel, error) {
+	raw = bytes.TrimPrefix(raw, []byte("\ufeff"))
 	var mf modelFile
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -63,6 +66,9 @@ func parseModel(raw []byte) (*loadedModel, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("unexpected data after the JSON object")
+	}
+	if err := duplicateKey(raw); err != nil {
+		return nil, err
 	}
 	if len(mf.Sizes) < 2 {
 		return nil, fmt.Errorf(`"sizes" must list at least 2 layer widths (inputs and outputs), got %v`, mf.Sizes)
@@ -126,6 +132,77 @@ func parseModel(raw []byte) (*loadedModel, error) {
 		theta: theta,
 		sizes: mf.Sizes,
 	}, nil
+}
+
+// duplicateKey returns an error naming the first key that appears twice in
+// one object of a valid JSON document, and where: encoding/json would keep
+// the last value without a word. Keys are compared as encoding/json matches
+// them to fields, without regard to case ("Sizes" is "sizes").
+func duplicateKey(raw []byte) error {
+	type frame struct {
+		keys    map[string]string // folded key → the key as written
+		object  bool
+		wantKey bool
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF; the decoder has already accepted the syntax
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				if top != nil && top.object {
+					top.wantKey = true // after this value, a key
+				}
+				stack = append(stack, &frame{keys: map[string]string{}, object: d == '{', wantKey: d == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		if top == nil || !top.object {
+			continue
+		}
+		if !top.wantKey {
+			top.wantKey = true // a scalar value
+			continue
+		}
+		key := tok.(string)
+		folded := foldKey(key)
+		if first, dup := top.keys[folded]; dup {
+			start := int64(bytes.IndexByte(raw[before:], '"')) + before
+			line, col := position(raw, start)
+			if first == key {
+				return fmt.Errorf("line %d, column %d: duplicate key %q", line, col, key)
+			}
+			return fmt.Errorf("line %d, column %d: duplicate key %q (the same field as %q)", line, col, key, first)
+		}
+		top.keys[folded] = key
+		top.wantKey = false
+	}
+}
+
+// foldKey maps every rune of s to the smallest of its case-folding orbit,
+// so that two keys have the same image exactly when strings.EqualFold
+// holds.
+func foldKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
 }
 
 // jsonError turns a decoding error into one with a line and column.

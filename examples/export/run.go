@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"math"
 	"strings"
 	"text/tabwriter"
 
@@ -76,19 +75,21 @@ func run(c config, w io.Writer) error {
 	if err := printMemory(w, m, len(exported)); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.Out, 0o755); err != nil {
-		return err
-	}
-	path := func(name string) string { return filepath.Join(c.Out, name) }
-
+	// Everything is computed before anything is written, and the files are
+	// written as one set (data.WriteFiles): an error leaves the output
+	// directory as it was, and a run cut short never mixes two runs.
 	tape := nn.NewTape(m.Net, m.Loss)
 	tape.Forward(theta, b.X)
 	loss := tape.LossValue(b.Y)
 	grad := make([]float64, P)
 	tape.Backward(grad, nil, b.Y)
-	if err := writeMatrix(path("grad.csv"), mat.NewDense(1, P, grad)); err != nil {
-		return err
+	if err := finiteValues("the loss", []float64{loss}); err != nil {
+		return fmt.Errorf("%s: %w", c.Data, err)
 	}
+	if err := finiteValues("the gradient", grad); err != nil {
+		return fmt.Errorf("%s: %w", c.Data, err)
+	}
+	files := []data.File{matrixFile("grad.csv", mat.NewDense(1, P, grad))}
 
 	matrices := make(map[curvature.Kind]*mat.SymDense, len(exported))
 	for _, kind := range exported {
@@ -97,9 +98,7 @@ func run(c config, w io.Writer) error {
 			return err
 		}
 		matrices[kind] = M
-		if err := writeMatrix(path(kind.String()+".csv"), M); err != nil {
-			return err
-		}
+		files = append(files, matrixFile(kind.String()+".csv", M))
 	}
 
 	ekfac, err := approx.ModelEKFAC(m, theta, b, &approx.KFACSettings{Factors: fkind, Samples: c.Samples, Seed: c.Seed})
@@ -113,12 +112,7 @@ func run(c config, w io.Writer) error {
 			continue
 		}
 		g, a := kr.Factors()
-		if err := writeMatrix(path(fmt.Sprintf("kfac_A_%d.csv", l)), a); err != nil {
-			return err
-		}
-		if err := writeMatrix(path(fmt.Sprintf("kfac_G_%d.csv", l)), g); err != nil {
-			return err
-		}
+		files = append(files, matrixFile(fmt.Sprintf("kfac_A_%d.csv", l), a), matrixFile(fmt.Sprintf("kfac_G_%d.csv", l), g))
 	}
 
 	na := networkApprox{kfac: kfac, ekfac: ekfac, kfacTargets: kfacTargets(fkind)}
@@ -158,10 +152,10 @@ func run(c config, w io.Writer) error {
 	for i, r := range rows {
 		table[i] = []string{r.matrix, r.approximation, r.metric, formatFloat(r.value)}
 	}
-	if err := writeCSV(path("errors.csv"), []string{"matrix", "approximation", "metric", "value"}, table); err != nil {
-		return err
-	}
-	if err := writeCSV(path("lambda.csv"), []string{"matrix", "lambda"}, lambdas); err != nil {
+	files = append(files,
+		csvFile("errors.csv", []string{"matrix", "approximation", "metric", "value"}, table),
+		csvFile("lambda.csv", []string{"matrix", "lambda"}, lambdas))
+	if err := writeOutputs(c.Out, files); err != nil {
 		return err
 	}
 	summarize(w, c, P, b.Len(), loss, kfac.NumBlocks(), rows)
@@ -238,7 +232,21 @@ func matrixFiles() []string {
 	return s
 }
 
-// writeMatrix writes m to path as a headerless CSV, atomically.
-func writeMatrix(path string, m mat.Matrix) error {
-	return data.WriteFileAtomic(path, func(w io.Writer) error { return data.WriteMatrix(w, m) })
+// matrixFile is the output file that holds m as a headerless CSV.
+func matrixFile(name string, m mat.Matrix) data.File {
+	return data.File{Name: name, Write: func(w io.Writer) error { return data.WriteMatrix(w, m) }}
+}
+
+// finiteValues returns an error naming the first value of v that is NaN
+// or infinite, and the value.
+func finiteValues(what string, v []float64) error {
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			if len(v) == 1 {
+				return fmt.Errorf("%s is %v", what, x)
+			}
+			return fmt.Errorf("%s has %v at index %d", what, x, i)
+		}
+	}
+	return nil
 }

@@ -68,22 +68,12 @@ func prepareOut(dir string, force bool) (out string, undo func(), err error) {
 
 // staleFiles returns the temporary files of data.WriteFileAtomic for our
 // outputs in dir, which a run killed mid-write leaves behind.
-func staleFiles(dir string) ([]string, error) {
-	var stale []string
-	for _, name := range outputNames {
-		tmp, err := data.TempFiles(filepath.Join(dir, name))
-		if err != nil {
-			return nil, err
-		}
-		stale = append(stale, tmp...)
-	}
-	return stale, nil
-}
+func staleFiles(dir string) ([]string, error) { return data.StaleTemps(dir, outputNames...) }
 
-// writeOutputs writes runs.csv and the two plots and returns their paths.
-// Everything is rendered before the first file is written, so that a
-// failure writes nothing and the files replace a previous run's together
-// (within a few renames); then the temporary files of killed runs go.
+// writeOutputs writes runs.csv and the two plots as one set
+// (data.WriteFiles: a failure writes nothing, a crash never mixes them with
+// a previous run's) and returns their paths; then the temporary files of
+// killed runs go.
 func writeOutputs(dir string, p *problem, target float64, results []*result) ([]string, error) {
 	runs, err := runsCSV(results)
 	if err != nil {
@@ -97,25 +87,20 @@ func writeOutputs(dir string, p *problem, target float64, results []*result) ([]
 	if err != nil {
 		return nil, err
 	}
+	var files []data.File
 	var paths []string
 	for i, b := range [][]byte{runs, steps, secs} {
-		path := filepath.Join(dir, outputNames[i])
-		if err := data.WriteFileAtomic(path, func(w io.Writer) error {
+		files = append(files, data.File{Name: outputNames[i], Write: func(w io.Writer) error {
 			_, err := w.Write(b)
 			return err
-		}); err != nil {
-			return nil, err
-		}
-		paths = append(paths, path)
+		}})
+		paths = append(paths, filepath.Join(dir, outputNames[i]))
 	}
-	stale, err := staleFiles(dir)
-	if err != nil {
+	if err := data.WriteFiles(dir, files); err != nil {
 		return nil, err
 	}
-	for _, f := range stale {
-		if err := os.Remove(f); err != nil {
-			return nil, err
-		}
+	if err := data.RemoveStaleTemps(dir, outputNames...); err != nil {
+		return nil, err
 	}
 	return paths, nil
 }

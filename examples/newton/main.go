@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"math"
 	"os"
 	"text/tabwriter"
@@ -33,9 +32,22 @@ type row struct {
 
 const gradTol = 1e-8
 
-func main() {
-	maxIter := flag.Int("maxiter", 20000, "iteration cap (gradient descent and the Cauchy trust region need it)")
-	flag.Parse()
+func main() { os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// cli runs the command with the arguments after the program name and
+// returns its exit status: 2 for a usage error, 1 when a run fails.
+func cli(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("newton", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	maxIter := fs.Int("maxiter", 20000, "iteration cap (gradient descent and the Cauchy trust region need it)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "newton: unexpected arguments %q\n", fs.Args())
+		fs.Usage()
+		return 2
+	}
 	starts := []struct {
 		name string
 		x0   []float64
@@ -46,12 +58,14 @@ func main() {
 	for _, s := range starts {
 		rows, err := compare(s.x0, *maxIter)
 		if err != nil {
-			log.Fatal(err)
+			fmt.Fprintln(stderr, "newton:", err)
+			return 1
 		}
-		fmt.Printf("%s, to ‖∇f‖∞ < %g (cap %d iterations)\n\n", s.name, gradTol, *maxIter)
-		printTable(os.Stdout, rows)
-		fmt.Println()
+		fmt.Fprintf(stdout, "%s, to ‖∇f‖∞ < %g (cap %d iterations)\n\n", s.name, gradTol, *maxIter)
+		printTable(stdout, rows)
+		fmt.Fprintln(stdout)
 	}
+	return 0
 }
 
 // compare runs every method from x0.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 
@@ -54,4 +55,17 @@ func TestExact5D(t *testing.T) {
 			assert.LessOrEqual(t, r.fun, tc.want)
 		})
 	}
+}
+
+// Stray arguments are a usage error, not ignored; so is an unknown flag.
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"extra"}, {"-maxiter", "10", "extra"}, {"-nosuchflag"}} {
+		var stdout, stderr strings.Builder
+		assert.Equal(t, 2, cli(args, &stdout, &stderr), "%q", args)
+		assert.Contains(t, stderr.String(), "Usage of newton", "%q", args)
+		assert.Empty(t, stdout.String(), "%q: nothing run", args)
+	}
+	var stderr strings.Builder
+	cli([]string{"extra"}, io.Discard, &stderr)
+	assert.Contains(t, stderr.String(), `newton: unexpected arguments ["extra"]`)
 }

@@ -82,20 +82,31 @@ func run(s settings, w io.Writer) error {
 		fmt.Fprintf(w, "%-7v eigenvalues in [%.4g, %.4g], mean %.4g, %d products\n",
 			kind, d.Nodes[0], d.Nodes[len(d.Nodes)-1], floats.Dot(d.Nodes, d.Weights), d.Products)
 	}
+	png, err := drawPNG(densities, len(theta))
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(s.Out, 0o755); err != nil {
 		return err
 	}
-	if err := data.WriteFileAtomic(filepath.Join(s.Out, "density.csv"), func(f io.Writer) error {
-		return writeCSV(f, densities)
-	}); err != nil {
+	// Both files together (data.WriteFiles): a run cut short leaves the
+	// previous run's pair or part of this one's, never one of each.
+	err = data.WriteFiles(s.Out, []data.File{
+		{Name: "density.csv", Write: func(f io.Writer) error { return writeCSV(f, densities) }},
+		{Name: "density.png", Write: func(f io.Writer) error { _, err := png.WriteTo(f); return err }},
+	})
+	if err != nil {
 		return err
 	}
-	if err := savePNG(filepath.Join(s.Out, "density.png"), densities, len(theta)); err != nil {
+	if err := data.RemoveStaleTemps(s.Out, outputs...); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "wrote %s\n", filepath.Join(s.Out, "density.{csv,png}"))
 	return nil
 }
+
+// outputs are the files run writes.
+var outputs = []string{"density.csv", "density.png"}
 
 // problem returns a 64-Hidden-10 tanh classifier with softmax
 // cross-entropy, trained by full-batch gradient descent on Samples random
@@ -163,10 +174,10 @@ func writeCSV(w io.Writer, densities []*spectral.Density) error {
 	return nil
 }
 
-// savePNG draws the densities on a logarithmic axis, as Ghorbani et al.
+// drawPNG draws the densities on a logarithmic axis, as Ghorbani et al.
 // and PyHessian do: the bulk near zero is orders of magnitude denser than
 // the outliers.
-func savePNG(path string, densities []*spectral.Density, params int) error {
+func drawPNG(densities []*spectral.Density, params int) (io.WriterTo, error) {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("eigenvalue density, %d parameters (stochastic Lanczos quadrature)", params)
 	p.X.Label.Text = "eigenvalue"
@@ -185,19 +196,12 @@ func savePNG(path string, densities []*spectral.Density, params int) error {
 		}
 		line, err := plotter.NewLine(xys)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		line.Width = vg.Points(1.4)
 		line.Color = plotutil.Color(i)
 		p.Add(line)
 		p.Legend.Add(matrices[i].String(), line)
 	}
-	wt, err := p.WriterTo(16*vg.Centimeter, 10*vg.Centimeter, "png")
-	if err != nil {
-		return err
-	}
-	return data.WriteFileAtomic(path, func(f io.Writer) error {
-		_, err := wt.WriteTo(f)
-		return err
-	})
+	return p.WriterTo(16*vg.Centimeter, 10*vg.Centimeter, "png")
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/internal/killtest"
 )
 
 // tiny is a run small enough for the dense matrices: P = 64·2+2 + 2·10+10
@@ -145,4 +147,41 @@ func extremes(t *testing.T, out, matrix string) (lo, hi float64) {
 	}
 	t.Fatalf("no line for %s in %q", matrix, out)
 	return
+}
+
+// killVariants are the runs of the kill loop, told apart by their seeds.
+var killVariants = map[string]settings{
+	"3": {Hidden: 2, Samples: 30, Train: 20, LR: 0.5, Steps: 20, Probes: 4, Seed: 3},
+	"4": {Hidden: 2, Samples: 30, Train: 20, LR: 0.5, Steps: 20, Probes: 4, Seed: 4},
+}
+
+// runVariant runs a kill-loop variant into dir.
+func runVariant(dir, v string) error {
+	s := killVariants[v]
+	s.Out = dir
+	return run(s, io.Discard)
+}
+
+func TestMain(m *testing.M) {
+	killtest.Helper(runVariant)
+	os.Exit(m.Run())
+}
+
+// TestKillLoop kills runs of two settings at random moments into one
+// directory: what is there is always files of one complete run, byte for
+// byte, and a run that completes leaves no temporary file.
+func TestKillLoop(t *testing.T) {
+	names := []string{"3", "4"}
+	var want []map[string][][]byte
+	for _, ref := range killtest.References(t, names, runVariant) {
+		require.Len(t, ref, len(outputs))
+		want = append(want, killtest.Exact(ref))
+	}
+	require.NotEqual(t, want[0]["density.csv"], want[1]["density.csv"], "the variants must differ")
+	const runs = 30
+	completed := killtest.Loop{
+		Dir: t.TempDir(), Variants: names, Runs: runs, Seed: 3, Outputs: outputs,
+		Check: killtest.CheckFiles(want, nil),
+	}.Run(t)
+	t.Logf("%d of %d runs completed", completed, runs)
 }

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
+	"fmt"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/curvkit/curvkit/internal/killtest"
 )
 
 func TestRun(t *testing.T) {
@@ -71,5 +77,92 @@ func TestSaddleEscape(t *testing.T) {
 		if minX[name] > -0.1 {
 			t.Errorf("%s did not overshoot the saddle point: min x = %v", name, minX[name])
 		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	killtest.Helper(func(dir, _ string) error { return run(dir) })
+	os.Exit(m.Run())
+}
+
+// TestKillLoop kills runs of the command at random moments: every file in
+// the output directory is always complete — the CSV a complete run's
+// bytes (the command has no settings, so every run writes the same table),
+// each PNG an image that decodes to a complete run's size (the contour
+// plot can differ in a pixel between processes) — and a run that
+// completes leaves no temporary file, its own or one a killed run left.
+func TestKillLoop(t *testing.T) {
+	ref := t.TempDir()
+	if err := run(ref); err != nil {
+		t.Fatal(err)
+	}
+	table, err := os.ReadFile(filepath.Join(ref, "trajectories.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounds := map[string]image.Rectangle{}
+	for _, p := range problems() {
+		bounds[p.name+".png"] = decodePNG(t, filepath.Join(ref, p.name+".png")).Bounds()
+	}
+	want := []map[string][][]byte{{"trajectories.csv": {table}}}
+	const runs = 8
+	completed := killtest.Loop{
+		Dir: t.TempDir(), Variants: []string{""}, Runs: runs, Seed: 1, Outputs: outputs(),
+		Check: func(dir string) error {
+			files, err := killtest.Files(dir)
+			if err != nil {
+				return err
+			}
+			for name, b := range files {
+				if want, ok := bounds[name]; ok {
+					img, err := png.Decode(bytes.NewReader(b))
+					if err != nil {
+						return fmt.Errorf("%s: %w", name, err)
+					}
+					if img.Bounds() != want {
+						return fmt.Errorf("%s is %v, want %v", name, img.Bounds(), want)
+					}
+					delete(files, name)
+				}
+			}
+			return killtest.Match(files, want, nil)
+		},
+	}.Run(t)
+	t.Logf("%d of %d runs completed", completed, runs)
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// Stray arguments are a usage error, and nothing is written.
+func TestUsage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	for _, args := range [][]string{{"extra"}, {"-out", dir, "extra"}, {"-nosuchflag"}} {
+		var stderr strings.Builder
+		if code := cli(args, &stderr); code != 2 {
+			t.Errorf("%q: exit status %d, want 2", args, code)
+		}
+		if !strings.Contains(stderr.String(), "Usage of trajectories") {
+			t.Errorf("%q: no usage in %q", args, stderr.String())
+		}
+	}
+	var stderr strings.Builder
+	cli([]string{"-out", dir, "extra"}, &stderr)
+	if !strings.Contains(stderr.String(), `trajectories: unexpected arguments ["extra"]`) {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the output directory was created: %v", err)
 	}
 }

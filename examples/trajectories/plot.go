@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
-	"os"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -72,8 +72,8 @@ func levels(g grid, k int) []float64 {
 }
 
 // drawProblem draws the paths over the contours of p, with a legend to the
-// right of the plot, and saves a PNG.
-func drawProblem(p problem, paths []path, file string) error {
+// right of the plot, and returns the function that writes it as a PNG.
+func drawProblem(p problem, paths []path) (func(io.Writer) error, error) {
 	pl := plot.New()
 	pl.Title.Text = p.title
 	pl.X.Label.Text, pl.Y.Label.Text = "x", "y"
@@ -96,7 +96,7 @@ func drawProblem(p problem, paths []path, file string) error {
 		}
 		line, err := plotter.NewLine(xys)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		line.Color = colors[i%len(colors)]
 		line.Width = vg.Points(1.4)
@@ -105,13 +105,13 @@ func drawProblem(p problem, paths []path, file string) error {
 	}
 	start, err := plotter.NewScatter(plotter.XYs{{X: p.start[0], Y: p.start[1]}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	start.GlyphStyle.Shape = draw.CircleGlyph{}
 	start.GlyphStyle.Radius = vg.Points(3.5)
 	target, err := plotter.NewScatter(plotter.XYs{{X: p.min[0], Y: p.min[1]}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	target.GlyphStyle.Shape = draw.CrossGlyph{}
 	target.GlyphStyle.Radius = vg.Points(6)
@@ -129,13 +129,8 @@ func drawProblem(p problem, paths []path, file string) error {
 	pl.Draw(draw.Crop(dc, 0, -legendWidth, 0, 0))
 	legend.Draw(draw.Crop(dc, w-legendWidth+vg.Points(6), 0, 0, -vg.Points(30)))
 
-	f, err := os.Create(file)
-	if err != nil {
+	return func(w io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	}, nil
 }

@@ -2,6 +2,7 @@ package symeig
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sort"
 
@@ -78,7 +79,7 @@ func decompose(a mat.Symmetric, vectors bool) ([]float64, *mat.Dense, error) {
 		for j := i; j < n; j++ {
 			v := a.At(i, j)
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, nil, errors.New("symeig: matrix has a non-finite entry")
+				return nil, nil, fmt.Errorf("symeig: matrix entry (%d, %d) is %v", i, j, v)
 			}
 			q[i*n+j] = v
 		}
