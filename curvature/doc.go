@@ -51,6 +51,15 @@
 // checked against the caller's budget; a request over the budget is a
 // *BudgetError saying how much it would have taken.
 //
+// # Per-sample statistics
+//
+// Model.GradientStats gives BackPACK's first-order statistics from one
+// backward pass: the batch gradient, every sample's ‖g_i‖², Σ g_i ⊙ g_i and
+// the gradient variance per parameter. Model.GGNFactor gives V with
+// V Vᵀ = G (the backpropagated columns of the output-Hessian factors) or the
+// Monte-Carlo Fisher (sampled-label gradients), P×(N·c), for low-rank
+// methods that work with G's square root.
+//
 // # Plain functions
 //
 // Objective is a smooth function with its gradient; Hessianer and HessVecer

@@ -334,6 +334,23 @@ func (t *Tape) BackpropOutput(u *mat.Dense, visit func(k int, g *mat.Dense)) {
 	}
 }
 
+// PerSampleVJP stores J_iᵀ u_i, the per-sample products of the transposed
+// Jacobian of the network's output with the rows of u (N×OutSize), in the
+// rows of dst (N×P), through the last Forward: what Backward's per-sample
+// gradients are for u = ∇_z ℓ, for any output vectors (the columns of the
+// output-Hessian factor, sampled-label gradients).
+func (t *Tape) PerSampleVJP(dst, u *mat.Dense) {
+	net := t.Net
+	if r, c := dst.Dims(); r != t.n || c != net.NumParams() {
+		panic(fmt.Sprintf("nn: per-sample products are %d×%d, want %d×%d", r, c, t.n, net.NumParams()))
+	}
+	t.BackpropOutput(u, func(k int, g *mat.Dense) {
+		if lo, hi := net.ParamRange(k); hi > lo {
+			net.Layers[k].PerSampleVJP(dst.Slice(0, t.n, lo, hi).(*mat.Dense), t.acts[k], t.Output(k), net.LayerParams(t.theta, k), g)
+		}
+	})
+}
+
 // Prefix returns a tape holding the first n samples of t's last Forward
 // (and Backward) as views of t's storage, without running anything again:
 // statistics on part of a batch cost no second forward pass. The prefix is

@@ -323,3 +323,35 @@ func TestTapesShareNetwork(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// PerSampleVJP of the loss's output gradient is Backward's per-sample
+// gradients, bit for bit, on a network with a residual block.
+func TestTapePerSampleVJP(t *testing.T) {
+	net, err := New(Dense{In: 3, Out: 4}, Elementwise{Size: 4, Act: Tanh{}},
+		Residual(Dense{In: 4, Out: 4}, Elementwise{Size: 4, Act: Tanh{}}), Dense{In: 4, Out: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rng)
+	x := mat.NewDense(5, 3, nil)
+	for i := range x.RawMatrix().Data {
+		x.RawMatrix().Data[i] = rng.NormFloat64()
+	}
+	y := mat.NewDense(5, 2, nil)
+	for i := range y.RawMatrix().Data {
+		y.RawMatrix().Data[i] = rng.NormFloat64()
+	}
+	tp := NewTape(net, MSE{})
+	z := tp.Forward(theta, x)
+	want := mat.NewDense(5, net.NumParams(), nil)
+	tp.Backward(nil, want, y)
+	u := mat.NewDense(5, 2, nil)
+	MSE{}.Grad(u, z, y)
+	got := mat.NewDense(5, net.NumParams(), nil)
+	tp.PerSampleVJP(got, u)
+	if !mat.Equal(got, want) {
+		t.Errorf("per-sample VJP of ∇_z ℓ differs from Backward's per-sample gradients")
+	}
+}
