@@ -138,3 +138,25 @@ func benchmarkTONGA(b *testing.B) {
 }
 
 func BenchmarkTONGAStep(b *testing.B) { benchmarkTONGA(b) }
+
+// benchmarkSymMatrixMulVec times a dense symmetric product of order 1058
+// (a 1,058-parameter model's curvature, as examples/export compares):
+// SymMatrix's row-wise product against mat's symmetric product.
+func benchmarkSymMatrixMulVec(b *testing.B, ours bool) {
+	m := randSPD(newRand(1), 1058, 0)
+	s, err := NewSymMatrix(m, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, dst := randVec(newRand(2), 1058), make([]float64, 1058)
+	for b.Loop() {
+		if ours {
+			s.MulVecTo(dst, v)
+		} else {
+			mat.NewVecDense(1058, dst).MulVec(m, mat.NewVecDense(1058, v))
+		}
+	}
+}
+
+func BenchmarkSymMatrixMulVec(b *testing.B)    { benchmarkSymMatrixMulVec(b, true) }
+func BenchmarkSymMatrixMulVecMat(b *testing.B) { benchmarkSymMatrixMulVec(b, false) }

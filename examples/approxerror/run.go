@@ -233,7 +233,7 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 		}
 		type cand struct {
 			name string
-			a    sized
+			a    approx.Approximation
 		}
 		var cands []cand
 		d, err := approx.DiagonalOf(M, 0)
@@ -267,7 +267,7 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 		}
 		pt.frob[kind.String()] = map[string]float64{}
 		for _, c := range cands {
-			cmp, err := measure(exact, c.a, grad, lambda)
+			cmp, err := approx.Compare(exact, c.a, grad, lambda, 0, &metricSettings)
 			if err != nil {
 				return nil, pt, fmt.Errorf("%s against %v: %w", c.name, kind, err)
 			}
