@@ -12,29 +12,17 @@ import (
 
 // Approximation is a structured approximation M̃ of a symmetric curvature
 // matrix: a curvature.Operator that also solves damped systems through its
-// structure (so it is a curvature.DampedSolver too), and what every
-// preconditioned solver and the comparisons of this package take.
-//
-// Beyond the two products, an approximation may know its trace, its
-// log-determinant, its dense form and its size; Trace, LogDet and Dense use
-// those methods when it has them and fall back on products otherwise:
-//
-//	Trace() float64                              tr M̃
-//	LogDet(lambda float64) (float64, error)      log det of the matrix SolveDampedTo inverts
-//	Dense() *mat.SymDense                        M̃, n² floats: for comparisons at small sizes
-//	Floats() int                                 the float64 values that define M̃
-//
-// Every approximation of this package has all four, computed from its
-// structure (nothing n×n is formed except by Dense).
+// structure, so a curvature.DampedSolver for the solvers of package secondorder.
+// It may also have the methods Trace() float64, LogDet(λ) (float64, error),
+// Dense() *mat.SymDense and Floats() int, which Trace, LogDet and Dense use
+// when present; every approximation of this package has all four.
 type Approximation interface {
 	curvature.Operator
 
-	// SolveDampedTo stores (M̃ + λI)⁻¹·v in dst without forming anything
-	// dense (or the damped matrix the approximation documents, as K-FAC's
-	// factored damping). It returns an error wrapping
-	// curvature.ErrNotPositiveDefinite when that matrix is not positive
-	// definite, and an error when λ is negative, NaN or infinite. dst and
-	// v have length Dim and must not alias.
+	// SolveDampedTo stores (M̃ + λI)⁻¹·v in dst (or the inverse of the
+	// damped matrix the approximation documents), returning an error for a
+	// bad λ or, wrapping curvature.ErrNotPositiveDefinite, a matrix that is
+	// not positive definite. dst and v have length Dim and must not alias.
 	SolveDampedTo(dst, v []float64, lambda float64) error
 }
 
@@ -115,38 +103,6 @@ func eachColumnBlock(op curvature.Operator, f func(j0 int, cols *mat.Dense)) {
 
 func notPD(format string, args ...any) error {
 	return fmt.Errorf("approx: %w: %s", curvature.ErrNotPositiveDefinite, fmt.Sprintf(format, args...))
-}
-
-// DampedInverse is the operator v ↦ (M̃ + λI)⁻¹·v of an approximation,
-// applied through the approximation's structure.
-type DampedInverse struct {
-	a      Approximation
-	lambda float64
-}
-
-var _ curvature.Operator = (*DampedInverse)(nil)
-
-// Inverse returns the operator (M̃ + λI)⁻¹. It performs one solve up front,
-// which caches the factorisations and checks that M̃ + λI is positive
-// definite, so later products cannot fail unless M̃ changes (as TONGA's
-// does when it sees more gradients).
-func Inverse(a Approximation, lambda float64) (*DampedInverse, error) {
-	n := a.Dim()
-	if err := a.SolveDampedTo(make([]float64, n), make([]float64, n), lambda); err != nil {
-		return nil, err
-	}
-	return &DampedInverse{a: a, lambda: lambda}, nil
-}
-
-// Dim returns n.
-func (d *DampedInverse) Dim() int { return d.a.Dim() }
-
-// MulVecTo stores (M̃ + λI)⁻¹·v in dst. It panics if the solve fails, which
-// Inverse has ruled out for an approximation that has not changed since.
-func (d *DampedInverse) MulVecTo(dst, v []float64) {
-	if err := d.a.SolveDampedTo(dst, v, d.lambda); err != nil {
-		panic("approx: damped inverse: " + err.Error())
-	}
 }
 
 // checkLambda validates a damping strength.

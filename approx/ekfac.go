@@ -110,11 +110,9 @@ func (k *EigenKron) LogDet(lambda float64) (float64, error) {
 // Floats returns p² + q² + pq: the basis and the scaling.
 func (k *EigenKron) Floats() int { return k.p*k.p + k.q*k.q + k.p*k.q }
 
-// EKFAC is eigenvalue-corrected K-FAC (George, Laurent, Bouthillier,
-// Ballas & Vincent 2018): the eigenbasis Q_G⊗Q_A of every Kronecker block of
-// a K-FAC kept, its eigenvalues λ_G,a·λ_A,b replaced by scales s
-// re-estimated in that basis, block l = (Q_G⊗Q_A) diag(s_l) (Q_G⊗Q_A)ᵀ.
-// The blocks of layers without Kronecker structure are those of the K-FAC.
+// EKFAC is eigenvalue-corrected K-FAC (George et al. 2018): every Kronecker
+// block of a K-FAC keeps its eigenbasis Q_G⊗Q_A with its eigenvalues replaced
+// by re-estimated scales (an EigenKron); other layers keep their K-FAC blocks.
 type EKFAC struct {
 	*BlockDiagonal
 	basis *KFAC
@@ -170,12 +168,10 @@ func ekfacFloats(blocks []netBlock) int {
 // KFAC returns the K-FAC whose eigenbasis the EKFAC keeps.
 func (k *EKFAC) KFAC() *KFAC { return k.basis }
 
-// EKFACOf returns the EKFAC whose scales are s_k = q_kᵀ M q_k for the
-// columns q_k of each Kronecker block's Q_G⊗Q_A and M's diagonal block of
-// that layer — the diagonal in that basis nearest M in Frobenius norm —
-// and whose other blocks are M's own, dense or diagonal as the layer's
-// structure says. It streams M's rows, costing O(P_l²(p_l+q_l)) per layer
-// and O(P_l) memory beyond the result.
+// EKFACOf returns the EKFAC with scales s_k = q_kᵀ M q_k for the columns q_k of
+// each Kronecker block's basis and M's block of that layer, the diagonal in
+// that basis nearest M in Frobenius norm; other blocks are M's own, dense or
+// diagonal as the layer's structure says. It streams M's rows.
 func EKFACOf(basis *KFAC, m mat.Symmetric) (*EKFAC, error) {
 	if m.SymmetricDim() != basis.Dim() {
 		return nil, fmt.Errorf("approx: matrix of order %d for %d parameters", m.SymmetricDim(), basis.Dim())

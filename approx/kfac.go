@@ -15,29 +15,23 @@ import (
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
-// FactorKind selects the output vectors K-FAC backpropagates for its G
-// factors (and for the exact blocks of layers without Kronecker structure).
-// Its zero value, DefaultFactors, is the user's default: ExactFactors for
-// the approximations of this package, MCFactors for the K-FAC optimizer of
-// package secondorder.
+// FactorKind selects the output vectors K-FAC backpropagates for its G factors
+// (and for the exact blocks of layers without Kronecker structure). Its zero
+// value is ExactFactors here and MCFactors in secondorder's K-FAC.
 type FactorKind int
 
 const (
-	// DefaultFactors is ExactFactors here; users of FactorKind document
-	// their own.
+	// DefaultFactors is the user's default.
 	DefaultFactors FactorKind = iota
-	// ExactFactors backpropagates every column of the output-Hessian
-	// factor S (S Sᵀ = H_z): G = (1/N) Σ_i Σ_c b_ic b_icᵀ, b_ic =
-	// J_{z←s}ᵀ S_i e_c. K-FAC then approximates the GGN (= Fisher); this
-	// is "KFLR" (Botev et al. 2017). It costs one backward pass per
+	// ExactFactors backpropagates every column of the output-Hessian factor: G
+	// of the GGN (= Fisher), "KFLR" (Botev et al. 2017), one backward pass per
 	// network output.
 	ExactFactors
-	// MCFactors backpropagates gradients at labels sampled from the model,
-	// y ~ p(y|z), as Martens & Grosse (2015): an unbiased estimate of the
-	// exact factor.
+	// MCFactors backpropagates gradients at labels sampled from the model
+	// (Martens & Grosse 2015), an unbiased estimate of the exact factor.
 	MCFactors
-	// EmpiricalFactors backpropagates gradients at the true labels: the
-	// Kronecker factorisation of the empirical Fisher.
+	// EmpiricalFactors backpropagates gradients at the true labels: the empirical
+	// Fisher's factor.
 	EmpiricalFactors
 )
 
@@ -61,18 +55,14 @@ func ParseFactorKind(name string) (FactorKind, error) {
 }
 
 // WeightSharing selects one of the two K-FACs of a layer that applies its
-// weights at R positions of a sample (Eschenhagen et al. 2023, "Kronecker-
-// factored approximate curvature for modern neural network architectures"):
-// with ā_{n,r} the layer's Kronecker inputs and g_{n,r} the gradients in its
-// outputs,
+// weights at R positions of a sample (Eschenhagen et al. 2023), with ā_{n,r}
+// its Kronecker inputs and g_{n,r} the gradients in its outputs:
 //
 //	Expand  A = 1/(N·R) Σ_{n,r} ā ā ᵀ,                G = 1/N Σ_{n,r} g gᵀ
 //	Reduce  A = 1/(N·R²) Σ_n (Σ_r ā)(Σ_r ā)ᵀ,          G = 1/N Σ_n (Σ_r g)(Σ_r g)ᵀ
 //
-// Both are plain K-FAC at R = 1. Expand treats positions like samples (the
-// paper's choice for positions that each feed the loss, as a sequence's),
-// Reduce sums them first (for positions pooled before the loss); Reduce is
-// exact on one sample whose positions share their input.
+// Expand treats positions like samples, Reduce sums them first (for positions
+// pooled before the loss); both are plain K-FAC at R = 1.
 type WeightSharing int
 
 const (
@@ -83,33 +73,21 @@ const (
 // KFACSettings configure K-FAC and EKFAC. The zero value is exact factors,
 // exact damping through eigendecompositions and the default memory budget.
 type KFACSettings struct {
-	// Factors selects the statistics (see FactorKind). If it is 0
-	// (DefaultFactors), it defaults to ExactFactors.
-	Factors FactorKind
-	// Samples is the number of labels drawn per input for MCFactors. If it
-	// is 0, it defaults to 1.
-	Samples int
-	// Rand draws the MCFactors labels. If it is nil, a generator seeded
-	// with Seed is used, so the same Seed gives the same factors.
+	Factors FactorKind // 0: ExactFactors
+	Samples int        // labels per input for MCFactors; 0: 1
+	// Rand draws the MCFactors labels; nil means a generator seeded with
+	// Seed, so the same Seed gives the same factors.
 	Rand *rand.Rand
 	Seed uint64
 
-	// WeightSharing selects how the statistics of a layer with several
-	// weight-sharing positions (a convolution) are formed; it does not
-	// matter for one-position layers.
-	WeightSharing WeightSharing
+	WeightSharing WeightSharing // for layers with several positions
+	Damping       Damping       // what Kronecker blocks invert
+	Solver        FactorSolver  // how; other blocks invert B + λI
 
-	// Damping selects what the Kronecker blocks' SolveDampedTo inverts and
-	// Solver how (see Damping and FactorSolver). Blocks without Kronecker
-	// structure always invert B + λI.
-	Damping Damping
-	Solver  FactorSolver
-
-	// Budget is the most floats the approximation may hold: per Kronecker
-	// layer p² + q², per other layer its dense block P_l² or its diagonal
-	// P_l (EKFAC adds a scale per Kronecker parameter). It is checked
-	// before anything is allocated: 0 means curvature.DefaultBudget, a
-	// negative budget no limit.
+	// Budget bounds the floats held, checked before allocating: p² + q²
+	// per Kronecker layer, P_l² or P_l per other layer (EKFAC adds a scale
+	// per Kronecker parameter). 0 means curvature.DefaultBudget, negative
+	// no limit.
 	Budget int
 }
 
@@ -130,21 +108,12 @@ func (s *KFACSettings) kron() KronSettings {
 	return KronSettings{Damping: s.Damping, Solver: s.Solver}
 }
 
-// KFAC is Kronecker-factored approximate curvature (Martens & Grosse 2015)
-// of a network: a block-diagonal approximation with one block per layer
-// with parameters. The block of a Kronecker layer (nn.Kronecker) is G⊗A on
-// its p·q consecutive parameters, with A from the layer's Kronecker inputs
-// and G from the gradients in its outputs; the block of any other layer is
-// the exact block of the matrix the factors estimate, dense or diagonal as
-// the layer's nn.Structure says. Products, damped solves, trace and
-// log-determinant all come from the blocks.
-//
-// A KFAC from NewKFAC holds running statistics that Update folds new
-// batches into, in place, as an optimizer does every few steps. Update does
-// not refactorise: SolveDampedTo keeps applying the factorisation it last
-// made for a damping — the eigendecompositions, or the damped factors'
-// inverses — until Factorize refreshes it, which is the amortisation of
-// Martens & Grosse (2015) §8. Every other method uses the current values.
+// KFAC is Kronecker-factored approximate curvature (Martens & Grosse 2015) of a
+// network: a BlockDiagonal with G⊗A for each nn.Kronecker layer and, for any
+// other layer, the exact block of the matrix the factors estimate, dense or
+// diagonal as its nn.Structure says. Update folds batches into running
+// statistics in place; SolveDampedTo keeps the factorisation Factorize last made
+// (K-FAC's amortisation, §8) while every other method uses the current values.
 type KFAC struct {
 	*BlockDiagonal
 	set    KFACSettings
@@ -225,16 +194,14 @@ func newKFAC(net *nn.Network, blocks []netBlock, set KFACSettings) (*KFAC, error
 	return k, nil
 }
 
-// ModelKFAC returns the K-FAC of m's curvature at θ on the batch: one
+// ModelKFAC returns the K-FAC of m's curvature at θ on the batch from one
 // forward pass and the backward passes of s.Factors,
 //
 //	A_l = (1/(N·R)) Σ_{n,r} ā ā ᵀ   (q×q, ā the layer's Kronecker inputs)
 //	G_l = (1/N) Σ_{n,r} g gᵀ        (p×p, g = ∂ℓ_n/∂s_r along each output vector)
 //
-// so that G_l⊗A_l approximates layer l's block in the project's layout; for
-// a one-position layer with exact factors and one sample it is the GGN block
-// exactly. With the eigen solver every Kronecker block is eigendecomposed
-// here.
+// with the eigen solver's eigendecompositions made. For a one-position layer,
+// exact factors and one sample, G_l⊗A_l is the GGN block exactly.
 func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSettings) (*KFAC, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err
@@ -378,9 +345,6 @@ func (k *KFAC) eachBlock(f func(Approximation) error) error {
 	}
 	return nil
 }
-
-// Network returns the network K-FAC approximates the curvature of.
-func (k *KFAC) Network() *nn.Network { return k.net }
 
 // Kron returns block b's Kronecker product, or nil when layer b has no
 // Kronecker structure.

@@ -20,27 +20,19 @@ const (
 	kfacKind    = "approx.KFAC"
 )
 
-// MarshalBinary returns the state of the K-FAC, exactly: every statistic
-// (Kronecker factors, dense blocks, diagonals, as float64 bits), the
-// factorisations SolveDampedTo applies — which date from the last
-// Factorize, not from the statistics as they are now, and are saved rather
-// than recomputed — and the state of the random generator the
-// Monte-Carlo labels come from when the K-FAC made it from Settings.Seed. A
-// generator of the caller's (Settings.Rand) is not saved: the K-FAC cannot
-// reach its source; save and restore that source alongside (rand.PCG and
-// rand.ChaCha8 implement encoding.BinaryMarshaler). UnmarshalBinary into a
-// K-FAC of the same network shape and settings then continues exactly as
-// this one would.
-//
-// The bytes are "CKKFACST", a uint32 version (1), the kind "approx.KFAC"
-// (a length byte, then ASCII), the settings and block shapes, the generator, each block's values, and a CRC-32 of all of them
-// (little-endian, as firstorder's saved states). It returns an error when a
-// statistic is not finite (after an Update that failed): such a K-FAC
-// cannot be resumed.
+// MarshalBinary returns the K-FAC's state exactly: its statistics, the
+// factorisations SolveDampedTo applies (from the last Factorize), and the
+// generator of its Monte-Carlo labels when it made that from Settings.Seed (a
+// caller's Settings.Rand is not reachable: save its source alongside).
+// UnmarshalBinary into a K-FAC of the same shape and settings then continues
+// exactly as this one would. It returns an error when a statistic is not
+// finite, after a failed Update.
 func (k *KFAC) MarshalBinary() ([]byte, error) {
 	if err := k.checkStats(); err != nil {
 		return nil, err
 	}
+	// "CKKFACST", version, kind, settings and block shapes, generator,
+	// each block's values, CRC-32; little-endian, as firstorder's states.
 	var buf bytes.Buffer
 	e := binstate.NewEncoder(&buf)
 	e.Header(kfacMagic, kfacVersion, kfacKind)
@@ -70,14 +62,10 @@ func (k *KFAC) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary restores a state MarshalBinary returned. It returns an
-// error, and leaves the K-FAC as it was, when the data are not such a
-// state, are corrupt (the checksum), come from a K-FAC of another network
-// shape or other settings (factor kind, samples, damping, solver, weight
-// sharing, whether the generator is its own), or hold values no sequence
-// of updates gives: NaN or infinite statistics or factorisations, a
-// negative diagonal entry of a factor or block (they are means of
-// squares), a Cholesky factor with a diagonal entry that is not positive.
-// It must not run beside any other method of the K-FAC.
+// error, and leaves the K-FAC as it was, for data that are not such a state or
+// are corrupt, come from another network shape or settings, or hold values no
+// sequence of updates gives (non-finite values, a negative diagonal entry of a
+// factor, a Cholesky factor with a non-positive diagonal).
 func (k *KFAC) UnmarshalBinary(data []byte) error {
 	if err := k.unmarshal(data); err != nil {
 		return fmt.Errorf("approx: loading K-FAC: %w", err)

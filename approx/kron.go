@@ -19,12 +19,10 @@ import (
 type Damping int
 
 const (
-	// ExactDamping inverts G⊗A + λI exactly, through the factors'
-	// eigendecompositions: (Q_G⊗Q_A) diag(1/(λ_G,i λ_A,j + λ)) (Q_G⊗Q_A)ᵀ.
+	// ExactDamping inverts G⊗A + λI through the factors' eigendecompositions.
 	ExactDamping Damping = iota
-	// FactoredDamping inverts (G + (√λ/π)I) ⊗ (A + π√λ I), Martens &
-	// Grosse (2015) §6.3, with π = √((tr A/dim A)/(tr G/dim G)), which
-	// spreads the damping over the two factors and costs two small solves.
+	// FactoredDamping inverts (G + (√λ/π)I) ⊗ (A + π√λ I) (Martens & Grosse
+	// 2015, §6.3).
 	FactoredDamping
 )
 
@@ -64,17 +62,15 @@ func (s KronSettings) check() error {
 	return nil
 }
 
-// KronShape gives the sizes of a Kronecker block's factors: G is G×G (a
-// layer's p outputs per position) and A is A×A (its q Kronecker inputs, In+1
-// for a dense layer); the block acts on G·A parameters.
+// KronShape gives a Kronecker block's factor orders: G×G (a layer's outputs
+// per position) and A×A (its Kronecker inputs, In+1 for a dense layer).
 type KronShape struct {
 	G, A int
 }
 
-// LayerShapes returns the Kronecker shapes of a multi-layer perceptron
-// with the given widths (input first): layer l has G = widths[l+1] and
-// A = widths[l]+1. It panics unless there are at least two widths, all
-// positive.
+// LayerShapes returns the shapes of a multi-layer perceptron's layers with the
+// given widths, input first: G = widths[l+1], A = widths[l]+1. It panics unless
+// there are two or more widths, all positive.
 func LayerShapes(widths ...int) []KronShape {
 	if len(widths) < 2 {
 		panic("approx: LayerShapes needs at least two widths")
@@ -89,14 +85,9 @@ func LayerShapes(widths ...int) []KronShape {
 	return s
 }
 
-// Kron is the Kronecker product G⊗A of a p×p outer factor G and a q×q
-// inner factor A, acting on vectors of length p·q. In the project's layout
-// a layer's parameters are the row-major p×q matrix [W | b] (p = out,
-// q = in+1), entry ((o,j),(o',j')) of the block is G[o,o']·A[j,j'], and
-//
-//	(G⊗A) vec(X) = vec(G X Aᵀ)
-//
-// with X the row-major reshaping, so nothing pq×pq is ever formed.
+// Kron is the Kronecker product G⊗A of a p×p factor G and a q×q factor A on a
+// row-major p×q parameter matrix X: (G⊗A) vec(X) = vec(G X Aᵀ), so nothing
+// pq×pq is formed.
 type Kron struct {
 	g, a   *mat.SymDense
 	gd, ad *mat.Dense // general views of g and a's storage, for general products
@@ -124,10 +115,9 @@ type kronEig struct {
 
 var _ Approximation = (*Kron)(nil)
 
-// NewKron returns G⊗A; g and a are copied. It returns an error when a
-// factor is empty or not finite or the settings are invalid, and when the
-// eigendecomposition the settings ask for fails; a *curvature.BudgetError
-// when p² + q² floats exceed the budget.
+// NewKron returns G⊗A; g and a are copied. It returns an error for an empty
+// or non-finite factor, invalid settings or a failed eigendecomposition, and
+// a *curvature.BudgetError when p² + q² floats exceed the budget.
 func NewKron(g, a mat.Symmetric, s *KronSettings) (*Kron, error) {
 	var set KronSettings
 	if s != nil {

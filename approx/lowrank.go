@@ -14,20 +14,15 @@ import (
 )
 
 // LowRank is the approximation M̃ = c·U Uᵀ + diag(d) with U n×m, m small,
-// c ≥ 0. Damped solves and log-determinants go through m×m matrices only.
-// With D_λ = diag(d) + λI positive and Ũ = D_λ^(−1/2) U = Q R (thin
-// Householder QR, Q n×m orthonormal) and c R Rᵀ = P diag(s) Pᵀ,
+// c ≥ 0, solved through m×m matrices: with D_λ = diag(d) + λI positive,
+// D_λ^(−1/2) U = Q R (thin QR) and c R Rᵀ = P diag(s) Pᵀ,
 //
 //	M̃ + λI = D_λ^(1/2) (I + Y diag(s) Yᵀ) D_λ^(1/2),  Y = Q P,
 //	(I + Y S Yᵀ)⁻¹ z = (z − Y Yᵀz) + Y diag(1/(1+s)) Yᵀz,
 //	log det(M̃ + λI) = Σ log(d_i+λ) + Σ log(1+s_k),
 //
-// which is the Woodbury identity arranged to stay backward stable when λ
-// is tiny next to c‖U‖² (the textbook form D⁻¹ − D⁻¹U(…)⁻¹UᵀD⁻¹ then
-// cancels catastrophically). When the diagonal is uniform the QR of U is
-// computed once and each new λ costs an m×m eigendecomposition. Blocks with
-// n ≤ m, or with some d_i + λ ≤ 0, are factored densely by Cholesky (up to
-// 512 rows).
+// Woodbury arranged to stay stable when λ ≪ c‖U‖². Blocks with n ≤ m or some
+// d_i + λ ≤ 0 are factored densely by Cholesky (up to 512 rows).
 type LowRank struct {
 	u *mat.Dense // n×m; nil when m = 0
 	c float64
@@ -115,13 +110,6 @@ func (lr *LowRank) rank() int {
 
 // Dim returns n.
 func (lr *LowRank) Dim() int { return lr.n }
-
-// Rank returns m, the number of columns of U.
-func (lr *LowRank) Rank() int {
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	return lr.rank()
-}
 
 // MulVecTo stores d ⊙ v + c U (Uᵀ v) in dst.
 func (lr *LowRank) MulVecTo(dst, v []float64) {

@@ -6,45 +6,28 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 )
 
-// ModelMemory tells, from a network's shapes alone, the float64 values
-// each approximation will hold, so a caller can choose one, or set a
-// budget, before anything is built. Each figure is the one the constructor
-// checks against its budget (a *curvature.BudgetError names it), and,
-// except for TONGA's work space, the Floats of the built approximation.
-// Multiply by 8 for bytes.
-
 // Memory is what each matrix and approximation of a network's curvature
-// holds, in float64 values, known before any is built.
+// holds, in float64 values (×8 for bytes), known before any is built: each
+// figure is what the constructor checks against its budget and, except for
+// TONGA's work space, the built approximation's Floats.
 type Memory struct {
-	Params int // P
-	// Dense is P², one dense curvature matrix (curvature.Model.Dense).
-	Dense int
-	// Diagonal is P (ModelDiagonal, DiagonalOf).
-	Diagonal int
-	// LayerBlocks and NeuronBlocks are the dense blocks of the per-layer
-	// and per-neuron block diagonals (ModelBlockDiagonal, BlockDiagonalOf).
-	LayerBlocks, NeuronBlocks int
-	// LargestLayer is max_l P_l², the exact layer block that
-	// ModelBlockDiagonal per neuron and ModelNearestKronecker form, one
-	// layer at a time, on the way to their results; opt.Budget bounds it
-	// too.
+	Params       int // P
+	Dense        int // P², curvature.Model.Dense
+	Diagonal     int // P
+	LayerBlocks  int // Σ P_l², ModelBlockDiagonal per layer
+	NeuronBlocks int // the dense blocks per neuron
+	// LargestLayer is max_l P_l², the layer block ModelBlockDiagonal per
+	// neuron and ModelNearestKronecker form on the way (opt.Budget bounds it).
 	LargestLayer int
-	// KFAC is what K-FAC holds: the factors of each Kronecker layer, the
-	// exact block (dense or diagonal) of every other. EKFAC is KFAC plus
-	// a scale per parameter of each Kronecker layer: the EKFAC's Floats
-	// (eigenbases, scales, other blocks), and the budget ModelEKFAC
-	// checks for it and the K-FAC it keeps.
-	KFAC, EKFAC int
-	// TONGA is the estimator on the partition and settings ModelMemory
-	// was given (NewTONGAFeed, ModelTONGA).
-	TONGA int
+	KFAC         int // factors of Kronecker layers, exact blocks of others
+	EKFAC        int // KFAC plus a scale per Kronecker parameter
+	TONGA        int // on ModelMemory's partition and settings
 }
 
 // ModelMemory returns the memory of every matrix and approximation of m's
 // curvature from the network's shapes alone, TONGA's on partition p with
-// settings s (nil means the defaults). It returns an error when m has no
-// network or its network no parameters, or for a partition or TONGA
-// settings the constructors reject.
+// settings s (nil means the defaults). It returns an error for a model
+// without parameters, or a partition or settings the constructors reject.
 func ModelMemory(m *curvature.Model, p Partition, s *TONGASettings) (Memory, error) {
 	if m == nil || m.Net == nil {
 		return Memory{}, fmt.Errorf("approx: model without a network")

@@ -15,22 +15,13 @@ import (
 	"github.com/curvkit/curvkit/internal/symeig"
 )
 
-// MetricSettings configure the spectral metrics — RelSpectralError,
-// TopEigenvalues, SolveDamping and Compare. Up to DenseLimit they
-// materialise the operators and use a dense symmetric eigensolver, which
-// is exact. Above it they use spectral.Lanczos (full
-// reorthogonalisation), whose Ritz values approach the extreme
-// eigenvalues from inside: ‖A‖₂ is the square root of the largest
-// eigenvalue of A², the top k eigenvalues come from one run at the top,
-// and SolveDamping's λ_min and λ_max from one run at each end. A run stops
-// when its Ritz pairs meet spectral.Lanczos's default tolerance or after
-// LanczosSteps steps; the Ritz values of a run that stops unconverged are
-// used as they are, the best estimates of that many steps. A nil
-// *MetricSettings means the defaults.
+// MetricSettings configure the spectral metrics (RelSpectralError,
+// TopEigenvalues, SolveDamping, Compare): dense eigensolvers up to DenseLimit,
+// spectral.Lanczos above it, whose Ritz values approach the extreme eigenvalues
+// from inside and are used as they are when a run stops unconverged after
+// LanczosSteps steps. A nil *MetricSettings means the defaults.
 type MetricSettings struct {
-	// DenseLimit is the largest order solved densely. If it is 0, it
-	// defaults to 1024; if it is negative, Lanczos is used at every order.
-	DenseLimit int
+	DenseLimit int // the largest order solved densely; 0: 1024, negative: none
 	// LanczosSteps caps the steps of each Lanczos run, and with them its
 	// memory (that many vectors of length n), at no fewer than 2k+40 for
 	// k wanted eigenvalues (42 for one end of the spectrum). If it is 0,
@@ -83,20 +74,14 @@ type Comparison struct {
 	ExactTop  []float64 // the k largest eigenvalues of M, descending
 	ApproxTop []float64 // the k largest eigenvalues of M̃, descending
 
-	// DenseSpectral is true when the spectral metrics come from a dense
-	// eigensolver, false when from Lanczos (MetricSettings.DenseLimit).
-	DenseSpectral bool
+	DenseSpectral bool // dense eigensolvers, not Lanczos (MetricSettings.DenseLimit)
 }
 
-// Compare measures a against exact: Frobenius and spectral relative
-// errors, the damped solve of g compared with the exact one, and the top k
-// eigenvalues of both. The Frobenius error uses products with blocks of
-// unit vectors (no n×n matrix); the spectral metrics are exact up to
-// s.DenseLimit and Lanczos estimates above (see MetricSettings; nil means
-// the defaults). The exact damped solve uses exact's SolveDampedTo when it
-// has one, else a dense Cholesky factorisation (n² floats). It returns an
-// error for mismatched sizes, a non-finite g, a bad λ, k or setting, or a
-// zero exact matrix.
+// Compare measures a against exact: the Frobenius and spectral relative errors,
+// the damped solve of g against the exact one, and the top k eigenvalues of
+// both (see MetricSettings; nil means the defaults). It returns an error for
+// mismatched sizes, a non-finite g, a bad λ, k or setting, or a zero exact
+// matrix.
 func Compare(exact curvature.Operator, a Approximation, g []float64, lambda float64, k int, s *MetricSettings) (*Comparison, error) {
 	set, err := metricSettings(s)
 	if err != nil {

@@ -8,16 +8,11 @@ import (
 )
 
 // ModelBlockDiagonal returns the exact block-diagonal part of the curvature
-// matrix kind of m at θ on the batch for partition p: M̃[I_b,I_b] =
-// M[I_b,I_b], zero between blocks. Each layer block comes from
-// curvature.Model.Block, one layer at a time, so the P×P matrix is never
-// formed (at most the largest P_l² floats of a layer block at once);
-// per-neuron blocks are cut from their layer's block. With the matrix at
-// hand, BlockDiagonalOf(M, p.Index(m.Net), budget) gives the same.
-//
-// For MCFisher every layer block uses the same sampled labels: those of
-// opt's Seed, or, when opt.Rand is set, of a seed drawn once from it.
-// opt.Budget bounds each layer block and the Σ|I_b|² floats of the result.
+// matrix kind of m at θ on the batch for partition p, one layer block at a time
+// from curvature.Model.Block (never P×P; per-neuron blocks are cut from their
+// layer's). It equals BlockDiagonalOf(M, p.Index(m.Net), budget). For MCFisher
+// every block uses the labels of one seed (opt.Seed, or one drawn from
+// opt.Rand). opt.Budget bounds each layer block and the result.
 func ModelBlockDiagonal(m *curvature.Model, kind curvature.Kind, p Partition, theta []float64, b curvature.Batch, opt *curvature.Options) (*BlockDiagonal, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err

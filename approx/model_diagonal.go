@@ -4,22 +4,10 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 )
 
-// ModelDiagonal returns the exact diagonal approximation diag(M) of the
-// curvature matrix kind of m at θ on the batch, for any kind, without
-// forming M (curvature.Model.Diagonal):
-//
-//	Hessian, GGN, Fisher   from the per-sample second derivatives in each
-//	                       layer's pre-activations (the GGN and Fisher by the
-//	                       backpropagated columns of the output-Hessian factor);
-//	                       exact, the Hessian included, for an MLP
-//	MCFisher               the mean squared gradients at labels sampled with
-//	                       opt's seed or generator (the labels Model.Dense draws
-//	                       with the same options)
-//	EmpiricalFisher        the mean squared per-sample gradients
-//	GradientCovariance     the same, centred
-//
-// opt.Budget bounds the P floats of the result. Errors are those of
-// Model.Diagonal and NewDiagonal.
+// ModelDiagonal returns diag(M) of the curvature matrix kind of m at θ on the
+// batch, for any kind, without forming M (curvature.Model.Diagonal, which
+// says how each kind is computed; MCFisher draws the labels Model.Dense draws
+// with the same options). opt.Budget bounds the P floats of the result.
 func ModelDiagonal(m *curvature.Model, kind curvature.Kind, theta []float64, b curvature.Batch, opt *curvature.Options) (*Diagonal, error) {
 	budget := 0
 	if opt != nil {

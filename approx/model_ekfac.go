@@ -10,29 +10,18 @@ import (
 	"github.com/curvkit/curvkit/internal/gemm"
 )
 
-// ModelEKFAC returns the EKFAC of m's curvature at θ on the batch from one
-// forward pass and one set of backpropagated output vectors: the K-FAC of
-// ModelKFAC (same settings, same sampled labels), then the scales of its
-// Kronecker blocks re-estimated in their eigenbasis Q_G⊗Q_A (George et al.
-// 2018), the K-FAC available as EKFAC.KFAC.
-//
-// A sample's gradient of a Kronecker layer is Σ_r g_r ā_rᵀ, whose
-// coordinates in the eigenbasis are Q_Gᵀ (Σ_r g_r ā_rᵀ) Q_A; with one
-// position it is the outer product (Q_Gᵀg)(Q_Aᵀā)ᵀ, so the scales of a
-// layer are one matrix product over the batch,
+// ModelEKFAC returns the EKFAC of m's curvature at θ on the batch: the K-FAC of
+// ModelKFAC (same settings and labels, kept as EKFAC.KFAC) with the scales of
+// its Kronecker blocks re-estimated in their eigenbasis from the same forward
+// and backward passes, one matrix product per layer,
 //
 //	S_l = w Σ_u (Δ_u Q_G)^∘2ᵀ (Ā Q_A)^∘2     (p×q, row-major like the layer)
 //
-// with Δ_u the gradients of output vector u (^∘2 squares entries) and w
-// the weight of K-FAC's G factor. The scales are then the diagonal of
-// Q_lᵀ M_ll Q_l, the diagonal in that basis nearest in Frobenius norm to
-// layer l's block of the matrix the factors estimate — the GGN (= Fisher)
-// for exact factors, the Monte-Carlo Fisher of the same labels, or the
-// empirical Fisher — so the EKFAC is never farther from that matrix than
-// the K-FAC: EKFACOf(basis, M) with M that matrix gives the same scales.
-//
-// It keeps the gradients of every output vector until the scales are
-// formed (N·R·Σp floats each). s.Budget also bounds the scales.
+// with Δ_u the gradients of output vector u and w the weight of K-FAC's G.
+// These are the diagonal of Q_lᵀ M_ll Q_l for the matrix M the factors estimate
+// (EKFACOf(basis, M) gives the same), so the EKFAC is never farther from M than
+// the K-FAC. It holds N·R·Σp floats per output vector until the scales are
+// formed; s.Budget also bounds the scales.
 func ModelEKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSettings) (*EKFAC, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err

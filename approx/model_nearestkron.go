@@ -7,19 +7,13 @@ import (
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// ModelNearestKronecker returns the Kronecker-optimal approximation of the
-// curvature matrix kind of m at θ on the batch: for each Kronecker layer l
-// the product G_l⊗A_l nearest in Frobenius norm to the exact layer block
-// M_ll (NearestKroneckerOf), and for every other layer its exact block,
-// dense or diagonal as the layer's structure says, each from
-// curvature.Model.Block one layer at a time (never P×P). No block-diagonal
-// of Kronecker products with these shapes is nearer to M in Frobenius norm,
-// K-FAC's included; the gap between the two measures what K-FAC's factor
-// estimates lose beyond the Kronecker structure itself.
-//
-// For MCFisher every layer uses the same sampled labels (see
-// ModelBlockDiagonal). opt.Budget bounds each layer block, s.Kron.Budget
-// the Kronecker factors.
+// ModelNearestKronecker returns, for each Kronecker layer, the G⊗A nearest in
+// Frobenius norm to the exact layer block of the curvature matrix kind of m at
+// θ on the batch (NearestKroneckerOf), and every other layer's exact block, one
+// layer at a time (never P×P). No block diagonal of Kronecker products is
+// nearer to M, K-FAC's included: the gap to K-FAC is what its factor estimates
+// lose beyond the structure. Labels and opt.Budget are as in
+// ModelBlockDiagonal; s.Kron.Budget bounds the factors.
 func ModelNearestKronecker(m *curvature.Model, kind curvature.Kind, theta []float64, b curvature.Batch, opt *curvature.Options, s *NearestKronSettings) (*BlockDiagonal, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err

@@ -27,18 +27,13 @@ const (
 // ModelNearestKronecker.
 type NearestKronSettings struct {
 	Method NearestKronMethod
-	// MaxIter bounds the power iterations. If MaxIter is 0, it is
-	// defaulted to 500. When it is reached the current pair is returned:
-	// every iteration lowers the error, so it is still a valid, if not
-	// optimal, approximation.
+	// MaxIter bounds the power iterations (0: 500); every iteration lowers
+	// the error, so the pair reached is still a valid approximation.
 	MaxIter int
-	// Tol stops the power iteration when the singular value estimate σ
-	// grows by less than Tol·σ (the error ‖M‖²−σ² then changes by about
-	// 2·Tol·σ²). If Tol is 0, it is defaulted to 1e-13.
-	Tol float64
-	// Kron configures the Kronecker blocks; its Budget bounds their
-	// factors.
-	Kron KronSettings
+	// Tol stops the power iteration when σ grows by less than Tol·σ (0:
+	// 1e-13).
+	Tol  float64
+	Kron KronSettings // the blocks' settings; Kron.Budget bounds the factors
 }
 
 func (s *NearestKronSettings) check() error {
@@ -51,21 +46,13 @@ func (s *NearestKronSettings) check() error {
 	return s.Kron.check()
 }
 
-// NearestKroneckerOf returns the block-diagonal approximation whose block l
-// is the Kronecker product G_l⊗A_l nearest in Frobenius norm to the
-// diagonal block of m on layer l's parameters (Van Loan & Pitsianis 1993;
-// Van Loan 2000), shapes giving the layers' sizes in order. With the
-// rearrangement R(B)[(o,o'),(j,j')] = B[(o,j),(o',j')], which maps G⊗A to
-// vec(G)vec(A)ᵀ and preserves the Frobenius norm,
-//
-//	‖B − G⊗A‖_F = ‖R(B) − vec(G)vec(A)ᵀ‖_F,
-//
-// so the optimum is the top singular pair of R(B): vec(G)vec(A)ᵀ = σ u vᵀ,
-// with ‖B − G⊗A‖_F² = ‖B‖_F² − σ². For symmetric B the singular vectors
-// reshape to symmetric G and A; signs are chosen so tr A ≥ 0, which makes
-// both factors positive semi-definite when B is, and the scale is split
-// evenly (‖G‖_F = ‖A‖_F). Blocks of m outside the layers' diagonal blocks
-// are ignored.
+// NearestKroneckerOf returns the block diagonal whose block l is the G_l⊗A_l
+// nearest in Frobenius norm to m's diagonal block on layer l (Van Loan &
+// Pitsianis 1993), shapes giving the layers in order: the top singular pair
+// σ u vᵀ of the rearrangement R(B), with ‖B − G⊗A‖_F² = ‖B‖_F² − σ². For
+// symmetric B the factors are symmetric, signed so that tr A ≥ 0 (both positive
+// semi-definite when B is) and scaled so that ‖G‖_F = ‖A‖_F. Entries of m
+// outside the layers' blocks are ignored.
 func NearestKroneckerOf(m mat.Symmetric, shapes []KronShape, s *NearestKronSettings) (*BlockDiagonal, error) {
 	var set NearestKronSettings
 	if s != nil {

@@ -41,9 +41,6 @@ func NewSymMatrix(m mat.Symmetric, budget int) (*SymMatrix, error) {
 // Dim returns n.
 func (s *SymMatrix) Dim() int { return s.m.SymmetricDim() }
 
-// Matrix returns the matrix. It must not be modified.
-func (s *SymMatrix) Matrix() *mat.SymDense { return s.m }
-
 // MulVecTo stores M·v in dst.
 func (s *SymMatrix) MulVecTo(dst, v []float64) {
 	checkVecs(dst, v, s.Dim())

@@ -28,53 +28,33 @@ const (
 )
 
 // TONGASettings configure NewTONGA. The zero value is rank 5, 5 columns
-// between compressions, discount 0.995, centered, no residual, no budget.
+// between compressions, discount 0.995, centered, no residual and the
+// default budget.
 type TONGASettings struct {
-	// Rank is k, the columns kept per block at each compression. If Rank
-	// is 0, it is defaulted to 5.
-	Rank int
-	// Refresh is b, the gradients added between compressions: a block
-	// holds at most k+b columns. If Refresh is 0, it is defaulted to 5.
-	Refresh int
-	// Discount is γ in (0, 1], the weight of the past at each new
-	// gradient; 1 gives the plain mean over all gradients seen. If
-	// Discount is 0, it is defaulted to 0.995.
+	Rank    int // k, the columns kept per block at a compression; 0: 5
+	Refresh int // b, gradients between compressions (≤ k+b columns); 0: 5
+	// Discount is γ in (0, 1], the weight of the past at each gradient (1:
+	// the plain mean); 0 means 0.995.
 	Discount float64
-	// Uncentered uses the discounted second moment Σ w_i g_i g_iᵀ / W (the
-	// empirical Fisher when γ = 1) instead of the centered covariance.
+	// Uncentered uses the discounted second moment (the empirical Fisher
+	// at γ = 1) instead of the centered covariance.
 	Uncentered bool
-	// Residual selects the diagonal added to the low rank.
-	Residual Residual
-	// Budget is the most floats the estimator may hold; 0 means
-	// curvature.DefaultBudget, a negative budget no limit.
-	Budget int
+	Residual   Residual
+	Budget     int // floats; 0: curvature.DefaultBudget, negative: none
 }
 
-// TONGA is the online low-rank estimate of the gradient covariance of Le
-// Roux, Manzagol & Bengio (2008), "Topmoumoute online natural gradient
-// algorithm", block-diagonal over a partition of the parameters (their
-// per-neuron blocks are ranges of the project's layout).
-//
-// Each gradient g_t arrives with weight 1 while the past is discounted by
-// γ: W_t = γW_{t−1} + 1, μ_t = (γW_{t−1}μ_{t−1} + g_t)/W_t, and the
-// discounted centered scatter obeys the exact recursion
+// TONGA is the online low-rank estimate of the gradient covariance of Le Roux,
+// Manzagol & Bengio (2008), block-diagonal over a partition of the parameters.
+// Each gradient arrives with weight 1 while the past is discounted by γ,
+// W_t = γW_{t−1} + 1, and the centered scatter follows the exact recursion
 //
 //	S_t = γ S_{t−1} + (γW_{t−1}/W_t) (g_t − μ_{t−1})(g_t − μ_{t−1})ᵀ
 //
-// (S_t = γS_{t−1} + g_t g_tᵀ when uncentered). Per block, S = X Xᵀ with X
-// the columns √γ·X_{t−1} and the new scaled gradient; the Gram matrix XᵀX
-// is updated with them. Every b gradients X is compressed to rank k with
-// the eigendecomposition of the small Gram matrix G = V D Vᵀ: X ← X V_k
-// (G ← (X V_k)ᵀ(X V_k) = D_k up to rounding), keeping the top-k
-// eigenvectors of S, as TONGA does. The estimate is C̃ = X Xᵀ/W (+ the
-// residual diagonal), and the natural gradient direction (C̃ + λI)⁻¹ g is
-// computed through m×m matrices, m ≤ k+b (Woodbury, arranged stably; see
-// LowRank), never a P×P inverse. The centered recursion is the exact
-// update of a weighted covariance by one sample; TONGA's paper recurses on
-// g_t g_tᵀ, which Uncentered selects.
-//
-// TONGA's Approximation methods describe the current estimate; Add
-// changes it. Not safe for concurrent Add.
+// (S_t = γS_{t−1} + g_t g_tᵀ, the paper's, when Uncentered). Per block S = X Xᵀ,
+// and every b gradients X is cut to its top k directions through the
+// eigendecomposition of the small Gram matrix XᵀX. The estimate is C̃ = X Xᵀ/W
+// (+ a residual diagonal), solved through (k+b)×(k+b) matrices as LowRank is.
+// Its Approximation methods describe the current estimate, which Add changes.
 type TONGA struct {
 	*BlockDiagonal
 	set    TONGASettings

@@ -27,9 +27,13 @@
 // without forming JᵀJ; as an operator it applies (JᵀJ + λI)⁻¹, the damped
 // inverse of a Gauss–Newton matrix G = JᵀJ given its square root.
 //
+// Direct applies (P + λI)⁻¹ through a curvature.DampedSolver's own
+// structure, without iterating: the damped inverse of an approximation of
+// package approx, K-FAC's with exact or factored damping among them.
+//
 // # Residuals, limits and errors
 //
-// Every solver starts from x = 0, stops at a relative residual Tol (1e-10
+// Every iterative solver starts from x = 0, stops at a relative residual Tol (1e-10
 // by default) — ‖v − (M + λI)x‖/‖v‖, for LSMR's least squares that of
 // the normal equations — and reports what it spent in Stats. Settings
 // follow gonum: zero means a documented default, except Damping, where
@@ -37,8 +41,8 @@
 // diverging series wraps ErrNotConverged (the destination keeps the last
 // iterate), non-positive curvature wraps curvature.ErrNotPositiveDefinite,
 // a NaN or an infinity wraps curvature.ErrNonFinite. MulVecTo, whose
-// signature has no error, panics with the error SolveTo would return, as
-// approx.DampedInverse does; a caller that can meet failures calls SolveTo.
+// signature has no error, panics with the error SolveTo would return; a
+// caller that can meet failures calls SolveTo.
 // Solvers keep their work vectors between calls and are not safe for
 // concurrent use.
 //

@@ -16,7 +16,7 @@ var ErrNotConverged = errors.New("inverse: not converged")
 // Solver is an inverse operator: a curvature.Operator whose product
 // v ↦ (A + λI)⁻¹v is computed by an iteration that can fail. SolveTo
 // returns the failure; MulVecTo, which cannot, panics with it. CG,
-// Neumann and LSMR implement it.
+// Neumann, LSMR and Direct implement it.
 type Solver interface {
 	curvature.Operator
 	// SolveTo stores the product in dst and returns an error when the
