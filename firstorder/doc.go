@@ -89,31 +89,37 @@
 // # Saved state
 //
 // Save writes, and Load reads, everything a step depends on besides the
-// settings: the step count, the learning rate and each moment buffer, as
-// exact float64 bits, so a run saved at step k and resumed continues
-// bit-identically to one that never stopped. The format, all integers and
-// floats little-endian, is
+// settings: the step count, the learning rate, the parameter groups and each
+// moment buffer, as exact float64 bits, so a run saved at step k and resumed
+// continues bit-identically to one that never stopped. The format, all
+// integers and floats little-endian, is
 //
 //	"CKFOSTAT"            8 bytes, magic
-//	version               uint32, 1
+//	version               uint32, 2
 //	kind length, kind     uint8, then ASCII: the optimizer and its variant,
 //	                      e.g. "Adam", "Adam-amsgrad", "RMSprop-centered-momentum"
 //	n                     uint64, number of parameters
 //	steps                 uint64, steps taken
 //	learning rate         float64 (IEEE 754 bits)
+//	group count           uint32, 0 for one group of all the parameters, then
+//	                      per group: name length uint8 and name, LRScale and
+//	                      WeightDecayScale float64, span count uint32, and
+//	                      Start and End uint64 of each span
 //	scalar count, values  uint8, then that many float64 (NAdam: the μ product)
 //	buffer count, values  uint8, then that many buffers of n float64 each
 //	CRC-32                uint32, IEEE polynomial, of all preceding bytes
 //
-// Buffers come in this order: SGD with momentum b; Adagrad G; RMSprop s, then
-// the gradient average if centered, then the momentum buffer if any; Adam and
-// AdamW m, v, then v_max with AMSGrad; Adamax m, u; NAdam and RAdam m, v;
-// AdaBelief m, s, then s_max with AMSGrad. Load checks the kind, n, counts and
-// checksum, reads exactly the bytes Save wrote, and changes nothing on error.
-// A valid checksum does not make the values sensible, so Load also refuses a
-// NaN anywhere, an infinite first moment or momentum, a negative sum or
-// average of squares, and a scalar outside [0, 1]: the next step would
-// write NaN into θ.
+// Version 1, without the group count, is read as one group. Buffers come in
+// this order: SGD with momentum b; Adagrad G; RMSprop s, then the gradient
+// average if centered, then the momentum buffer if any; Adam and AdamW m, v,
+// then v_max with AMSGrad; Adamax m, u; NAdam and RAdam m, v; AdaBelief m, s,
+// then s_max with AMSGrad; Adadelta v, u; Rprop the previous gradient and
+// the step sizes; ASGD the average θ̄. Load checks the kind, n, counts,
+// groups and checksum, reads exactly the bytes Save wrote, and changes
+// nothing on error. A valid checksum does not make the values sensible, so
+// Load also refuses a NaN anywhere, an infinite first moment or momentum, a
+// negative sum or average of squares, and a scalar outside [0, 1]: the next
+// step would write NaN into θ.
 //
 // Clipped saves the wrapped optimizer's state: it has none of its own.
 // Scheduled saves a record in the format above of kind "Scheduled", with its

@@ -6,9 +6,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/optimize/functions"
 )
 
@@ -32,6 +34,7 @@ type reference struct {
 		Settings  map[string]any `json:"settings"`
 		Problem   string         `json:"problem"`
 		X         [][]float64    `json:"x"`
+		Average   [][]float64    `json:"average"` // ASGD's state["ax"]
 	} `json:"cases"`
 	Schedules []struct {
 		Name   string             `json:"name"`
@@ -81,6 +84,30 @@ func readReference(t *testing.T) *reference {
 // LR and ε), setting what the keyword arguments set. Absent keys keep our
 // defaults, which must then be torch's.
 func torchSettings(name string, n int, kw map[string]any) (Optimizer, error) {
+	opt, err := torchOptimizer(name, n, kw)
+	if err != nil {
+		return nil, err
+	}
+	if gs, ok := kw["param_groups"]; ok {
+		var groups []Group
+		for _, g := range gs.([]any) {
+			g := g.(map[string]any)
+			group := Group{LRScale: g["lr_scale"].(float64), WeightDecayScale: g["wd_scale"].(float64)}
+			for _, sp := range g["spans"].([]any) {
+				sp := sp.([]any)
+				group.Spans = append(group.Spans, Span{int(sp[0].(float64)), int(sp[1].(float64))})
+			}
+			groups = append(groups, group)
+		}
+		if err := opt.(interface{ SetGroups([]Group) error }).SetGroups(groups); err != nil {
+			return nil, err
+		}
+	}
+	return opt, nil
+}
+
+// torchOptimizer builds the optimizer of torchSettings, without its groups.
+func torchOptimizer(name string, n int, kw map[string]any) (Optimizer, error) {
 	f := func(dst *float64, key string) {
 		if v, ok := kw[key]; ok {
 			*dst = v.(float64)
@@ -91,6 +118,8 @@ func torchSettings(name string, n int, kw map[string]any) (Optimizer, error) {
 			*dst = v.(bool)
 		}
 	}
+	var maximize bool
+	b(&maximize, "maximize")
 	// The keywords the Adam family shares.
 	adamLike := func(lr, b1, b2, eps, wd *float64) {
 		f(lr, "lr")
@@ -108,6 +137,7 @@ func torchSettings(name string, n int, kw map[string]any) (Optimizer, error) {
 		f(&s.Dampening, "dampening")
 		f(&s.WeightDecay, "weight_decay")
 		b(&s.Nesterov, "nesterov")
+		s.Maximize = maximize
 		return NewSGD(n, s)
 	case "Adagrad":
 		var s AdagradSettings
@@ -116,6 +146,7 @@ func torchSettings(name string, n int, kw map[string]any) (Optimizer, error) {
 		f(&s.WeightDecay, "weight_decay")
 		f(&s.InitialAccumulator, "initial_accumulator_value")
 		f(&s.Eps, "eps")
+		s.Maximize = maximize
 		return NewAdagrad(n, s)
 	case "RMSprop":
 		s := DefaultRMSpropSettings()
@@ -125,29 +156,35 @@ func torchSettings(name string, n int, kw map[string]any) (Optimizer, error) {
 		f(&s.WeightDecay, "weight_decay")
 		f(&s.Momentum, "momentum")
 		b(&s.Centered, "centered")
+		s.Maximize = maximize
 		return NewRMSprop(n, s)
 	case "Adam":
 		s := DefaultAdamSettings()
 		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
 		b(&s.AMSGrad, "amsgrad")
+		s.Maximize = maximize
 		return NewAdam(n, s)
 	case "AdamW":
 		s := DefaultAdamWSettings()
 		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
 		b(&s.AMSGrad, "amsgrad")
+		s.Maximize = maximize
 		return NewAdamW(n, s)
 	case "Adamax":
 		s := DefaultAdamaxSettings()
 		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
+		s.Maximize = maximize
 		return NewAdamax(n, s)
 	case "NAdam":
 		s := DefaultNAdamSettings()
 		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
 		f(&s.MomentumDecay, "momentum_decay")
+		s.Maximize = maximize
 		return NewNAdam(n, s)
 	case "RAdam":
 		s := DefaultRAdamSettings()
 		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
+		s.Maximize = maximize
 		return NewRAdam(n, s)
 	case "AdaBelief":
 		// adabelief-pytorch 0.2's defaults differ from ours in rectify.
@@ -161,7 +198,36 @@ func torchSettings(name string, n int, kw map[string]any) (Optimizer, error) {
 		b(&sgdWarmup, "degenerated_to_sgd")
 		b(&decouple, "weight_decouple")
 		s.NoSGDWarmup, s.CoupledWeightDecay = !sgdWarmup, !decouple
+		s.Maximize = maximize
 		return NewAdaBelief(n, s)
+	case "Adadelta":
+		s := DefaultAdadeltaSettings()
+		f(&s.LR, "lr")
+		f(&s.Rho, "rho")
+		f(&s.Eps, "eps")
+		f(&s.WeightDecay, "weight_decay")
+		s.Maximize = maximize
+		return NewAdadelta(n, s)
+	case "Rprop":
+		s := DefaultRpropSettings()
+		f(&s.LR, "lr")
+		if v, ok := kw["etas"]; ok {
+			s.EtaMinus, s.EtaPlus = v.([]any)[0].(float64), v.([]any)[1].(float64)
+		}
+		if v, ok := kw["step_sizes"]; ok {
+			s.StepMin, s.StepMax = v.([]any)[0].(float64), v.([]any)[1].(float64)
+		}
+		s.Maximize = maximize
+		return NewRprop(n, s)
+	case "ASGD":
+		s := DefaultASGDSettings()
+		f(&s.LR, "lr")
+		f(&s.Lambda, "lambd")
+		f(&s.Alpha, "alpha")
+		f(&s.T0, "t0")
+		f(&s.WeightDecay, "weight_decay")
+		s.Maximize = maximize
+		return NewASGD(n, s)
 	}
 	return nil, fmt.Errorf("unknown optimizer %q", name)
 }
@@ -182,6 +248,11 @@ func TestTorchTrajectories(t *testing.T) {
 	for _, c := range ref.Cases {
 		name := fmt.Sprintf("%s/%v/%s", c.Optimizer, c.Settings, c.Problem)
 		seen[c.Optimizer] = true
+		for _, kind := range []string{"param_groups", "maximize"} {
+			if _, ok := c.Settings[kind]; ok {
+				seen[c.Optimizer+kind] = true
+			}
+		}
 		t.Run(name, func(t *testing.T) {
 			if len(c.X) != ref.Steps || ref.Steps < 50 {
 				t.Fatalf("reference has %d steps, want %d ≥ 50", len(c.X), ref.Steps)
@@ -192,6 +263,12 @@ func TestTorchTrajectories(t *testing.T) {
 			case "rosenbrock":
 				x = append(x, ref.RosenbrockX0...)
 				grad = func(_ int, dst []float64) { functions.ExtendedRosenbrock{}.Grad(dst, x) }
+			case "neg-rosenbrock": // maximized
+				x = append(x, ref.RosenbrockX0...)
+				grad = func(_ int, dst []float64) {
+					functions.ExtendedRosenbrock{}.Grad(dst, x)
+					floats.Scale(-1, dst)
+				}
 			case "stream":
 				x = append(x, ref.StreamX0...)
 				grad = func(step int, dst []float64) { copy(dst, ref.Stream[step]) }
@@ -214,13 +291,22 @@ func TestTorchTrajectories(t *testing.T) {
 					t.Fatalf("step %d: relative difference %.3g from torch > %g\ngot  %v\nwant %v", step+1, d, refTol, x, want)
 				}
 				worst = max(worst, d)
+				if c.Average != nil {
+					avg := slices.Clone(x)
+					opt.(*ASGD).AverageTo(avg)
+					if d := relDiff(avg, c.Average[step]); !(d <= refTol) {
+						t.Fatalf("step %d: average differs from torch's by %.3g relative", step+1, d)
+					}
+				}
 			}
 			t.Logf("largest relative difference from torch over %d steps: %.2g", len(c.X), worst)
 		})
 	}
-	for _, name := range []string{"SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "AdaBelief"} {
-		if !seen[name] {
-			t.Errorf("no reference trajectory for %s", name)
+	for _, name := range []string{"SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "AdaBelief", "Adadelta", "Rprop", "ASGD"} {
+		for _, kind := range []string{"", "param_groups", "maximize"} {
+			if !seen[name+kind] && (kind != "maximize" || !slices.Contains([]string{"NAdam", "RAdam", "AdaBelief"}, name)) {
+				t.Errorf("no reference trajectory for %s %s", name, kind)
+			}
 		}
 	}
 }

@@ -12,9 +12,10 @@ import (
 )
 
 // The saved-state format; the package overview documents the layout.
+// Version 1, read still, had no parameter groups.
 const (
 	stateMagic   = "CKFOSTAT"
-	stateVersion = 1
+	stateVersion = 2
 )
 
 // Save writes the state to w; see Optimizer.
@@ -30,6 +31,7 @@ func (s *state) Save(w io.Writer) error {
 	e.u64(uint64(s.n))
 	e.u64(uint64(s.steps))
 	e.floats([]float64{s.lr})
+	e.groups(s.groups)
 	e.bytes([]byte{byte(len(s.scalars))})
 	e.floats(s.scalars)
 	e.bytes([]byte{byte(len(s.bufs))})
@@ -63,8 +65,9 @@ func (s *state) load(r io.Reader) error {
 	if magic := d.bytes(len(stateMagic)); d.err == nil && string(magic) != stateMagic {
 		return errors.New("not a firstorder state")
 	}
-	if v := d.u32(); d.err == nil && v != stateVersion {
-		return fmt.Errorf("format version %d, want %d", v, stateVersion)
+	version := d.u32()
+	if d.err == nil && version != 1 && version != stateVersion {
+		return fmt.Errorf("format version %d, want 1 or %d", version, stateVersion)
 	}
 	if kind := string(d.bytes(int(d.byte()))); d.err == nil && kind != s.kind {
 		return fmt.Errorf("state is of %q, want %q", kind, s.kind)
@@ -81,6 +84,10 @@ func (s *state) load(r io.Reader) error {
 		if err := checkLR(s.kind, lr); err != nil {
 			return err
 		}
+	}
+	var groups []Group
+	if version >= 2 {
+		groups = d.groups(s.n)
 	}
 	if k := d.byte(); d.err == nil && int(k) != len(s.scalars) {
 		return fmt.Errorf("state has %d scalars, want %d", k, len(s.scalars))
@@ -108,6 +115,10 @@ func (s *state) load(r io.Reader) error {
 	}
 	// A valid checksum says the bytes are Save's, not that they make sense:
 	// a NaN or a negative second moment would reach θ on the next step.
+	groups, runs, err := checkGroups(s.n, groups)
+	if err != nil {
+		return err
+	}
 	for i, v := range scalars {
 		if !(v >= 0 && v <= 1) {
 			return fmt.Errorf("scalar %d is %v, want a value in [0, 1]", i, v)
@@ -121,6 +132,7 @@ func (s *state) load(r io.Reader) error {
 
 	s.steps = int(steps)
 	s.lr = lr
+	s.groups, s.runs = groups, runs
 	copy(s.scalars, scalars)
 	for i, b := range bufs {
 		copy(s.bufs[i], b)
@@ -186,6 +198,22 @@ func (e *encoder) floats(v []float64) {
 	}
 }
 
+// groups writes the parameter groups: their count, then for each its name,
+// scales and spans.
+func (e *encoder) groups(groups []Group) {
+	e.u32(uint32(len(groups)))
+	for _, g := range groups {
+		e.bytes([]byte{byte(len(g.Name))})
+		e.bytes([]byte(g.Name))
+		e.floats([]float64{g.LRScale, g.WeightDecayScale})
+		e.u32(uint32(len(g.Spans)))
+		for _, sp := range g.Spans {
+			e.u64(uint64(sp.Start))
+			e.u64(uint64(sp.End))
+		}
+	}
+}
+
 // decoder reads what encoder writes, exactly and without reading ahead; after
 // the first error it returns zeros.
 type decoder struct {
@@ -218,6 +246,39 @@ func (d *decoder) byte() byte     { return d.bytes(1)[0] }
 func (d *decoder) u32() uint32    { return binary.LittleEndian.Uint32(d.bytes(4)) }
 func (d *decoder) u64() uint64    { return binary.LittleEndian.Uint64(d.bytes(8)) }
 func (d *decoder) float() float64 { return math.Float64frombits(d.u64()) }
+
+// groups reads what encoder.groups writes for n parameters. Counts beyond n,
+// which no valid set of groups has, are errors before anything is
+// allocated; checkGroups checks the rest.
+func (d *decoder) groups(n int) []Group {
+	k := d.u32()
+	if d.err == nil && uint64(k) > uint64(n) {
+		d.err = fmt.Errorf("state has %d parameter groups for %d parameters", k, n)
+	}
+	var groups []Group
+	for i := 0; i < int(k) && d.err == nil; i++ {
+		name := string(d.bytes(int(d.byte())))
+		var scales [2]float64
+		d.floats(scales[:])
+		if d.err == nil && scales[0] == 0 {
+			d.err = fmt.Errorf("group %d has learning-rate scale 0, which Save does not write", i)
+		}
+		m := d.u32()
+		if d.err == nil && uint64(m) > uint64(n) {
+			d.err = fmt.Errorf("group %d has %d spans for %d parameters", i, m, n)
+		}
+		g := Group{Name: name, LRScale: scales[0], WeightDecayScale: scales[1]}
+		for j := 0; j < int(m) && d.err == nil; j++ {
+			lo, hi := d.u64(), d.u64()
+			if d.err == nil && (lo > uint64(n) || hi > uint64(n)) {
+				d.err = fmt.Errorf("group %d: span [%d, %d) beyond %d parameters", i, lo, hi, n)
+			}
+			g.Spans = append(g.Spans, Span{int(lo), int(hi)})
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
 
 // floats fills dst, reading in chunks of the decoder's buffer.
 func (d *decoder) floats(dst []float64) {
