@@ -20,44 +20,106 @@ const (
 
 // Save writes the state to w; see Optimizer.
 func (s *state) Save(w io.Writer) error {
-	if w == nil {
-		return fmt.Errorf("firstorder: saving %s state: nil writer", s.kind)
-	}
-	e := encoder{w: bufio.NewWriter(w), crc: crc32.NewIEEE()}
-	e.bytes([]byte(stateMagic))
-	e.u32(stateVersion)
-	e.bytes([]byte{byte(len(s.kind))})
-	e.bytes([]byte(s.kind))
-	e.u64(uint64(s.n))
-	e.u64(uint64(s.steps))
-	e.floats([]float64{s.lr})
-	e.groups(s.groups)
-	e.bytes([]byte{byte(len(s.scalars))})
-	e.floats(s.scalars)
-	e.bytes([]byte{byte(len(s.bufs))})
-	for _, b := range s.bufs {
-		e.floats(b)
-	}
-	e.u32(e.crc.Sum32())
-	if e.err == nil {
-		e.err = e.w.Flush()
-	}
-	if e.err != nil {
-		return fmt.Errorf("firstorder: saving %s state: %w", s.kind, e.err)
-	}
-	return nil
+	return s.save(w, func(e *encoder) {
+		e.groups(s.groups)
+		e.bytes([]byte{byte(len(s.scalars))})
+		e.floats(s.scalars)
+		e.bytes([]byte{byte(len(s.bufs))})
+		for _, b := range s.bufs {
+			e.floats(b)
+		}
+	})
 }
 
 // Load reads a state written by Save; see Optimizer. It reads exactly the
 // bytes Save wrote, so more data may follow in r.
 func (s *state) Load(r io.Reader) error {
-	if err := s.load(r); err != nil {
-		return fmt.Errorf("firstorder: loading %s state: %w", s.kind, err)
+	return s.load(r, func(d *decoder, version uint32) func() error {
+		var groups []Group
+		if version >= 2 {
+			groups = d.groups(s.n)
+		}
+		if k := d.byte(); d.err == nil && int(k) != len(s.scalars) {
+			d.fail(fmt.Errorf("state has %d scalars, want %d", k, len(s.scalars)))
+		}
+		scalars := make([]float64, len(s.scalars))
+		d.floats(scalars)
+		if k := d.byte(); d.err == nil && int(k) != len(s.bufs) {
+			d.fail(fmt.Errorf("state has %d buffers, want %d", k, len(s.bufs)))
+		}
+		var bufs [][]float64
+		for range s.bufs {
+			if d.err != nil {
+				break
+			}
+			b := make([]float64, s.n)
+			d.floats(b)
+			bufs = append(bufs, b)
+		}
+		return func() error {
+			groups, runs, err := checkGroups(s.n, groups)
+			if err != nil {
+				return err
+			}
+			for i, v := range scalars {
+				if !(v >= 0 && v <= 1) {
+					return fmt.Errorf("scalar %d is %v, want a value in [0, 1]", i, v)
+				}
+			}
+			for i, b := range bufs {
+				if err := checkBuffer(b, s.bufKinds[i]); err != nil {
+					return fmt.Errorf("buffer %d: %w", i, err)
+				}
+			}
+			s.groups, s.runs = groups, runs
+			copy(s.scalars, scalars)
+			for i, b := range bufs {
+				copy(s.bufs[i], b)
+			}
+			return nil
+		}
+	})
+}
+
+// save writes a state of c's kind to w: the header every saved state
+// starts with (magic, version, kind, n, step count, learning rate), then what
+// body writes, then the checksum of it all.
+func (c *core) save(w io.Writer, body func(e *encoder)) error {
+	if w == nil {
+		return fmt.Errorf("firstorder: saving %s state: nil writer", c.kind)
+	}
+	e := encoder{w: bufio.NewWriter(w), crc: crc32.NewIEEE()}
+	e.bytes([]byte(stateMagic))
+	e.u32(stateVersion)
+	e.bytes([]byte{byte(len(c.kind))})
+	e.bytes([]byte(c.kind))
+	e.u64(uint64(c.n))
+	e.u64(uint64(c.steps))
+	e.floats([]float64{c.lr})
+	body(&e)
+	e.u32(e.crc.Sum32())
+	if e.err == nil {
+		e.err = e.w.Flush()
+	}
+	if e.err != nil {
+		return fmt.Errorf("firstorder: saving %s state: %w", c.kind, e.err)
 	}
 	return nil
 }
 
-func (s *state) load(r io.Reader) error {
+// load reads a state that save wrote for c's kind and length. It reads the
+// header, then lets read take the rest of the body into temporaries, checks
+// the checksum, and only then calls the function read returned, which
+// validates the values and installs them; the step count and learning rate
+// are installed after it succeeds. On error nothing changes.
+func (c *core) load(r io.Reader, read func(d *decoder, version uint32) (apply func() error)) error {
+	if err := c.loadAll(r, read); err != nil {
+		return fmt.Errorf("firstorder: loading %s state: %w", c.kind, err)
+	}
+	return nil
+}
+
+func (c *core) loadAll(r io.Reader, read func(d *decoder, version uint32) func() error) error {
 	if r == nil {
 		return errors.New("nil reader")
 	}
@@ -69,11 +131,11 @@ func (s *state) load(r io.Reader) error {
 	if d.err == nil && version != 1 && version != stateVersion {
 		return fmt.Errorf("format version %d, want 1 or %d", version, stateVersion)
 	}
-	if kind := string(d.bytes(int(d.byte()))); d.err == nil && kind != s.kind {
-		return fmt.Errorf("state is of %q, want %q", kind, s.kind)
+	if kind := string(d.bytes(int(d.byte()))); d.err == nil && kind != c.kind {
+		return fmt.Errorf("state is of %q, want %q", kind, c.kind)
 	}
-	if n := d.u64(); d.err == nil && n != uint64(s.n) {
-		return fmt.Errorf("state has %d parameters, want %d", n, s.n)
+	if n := d.u64(); d.err == nil && n != uint64(c.n) {
+		return fmt.Errorf("state has %d parameters, want %d", n, c.n)
 	}
 	steps := d.u64()
 	if d.err == nil && steps > math.MaxInt32 {
@@ -81,30 +143,13 @@ func (s *state) load(r io.Reader) error {
 	}
 	lr := d.float()
 	if d.err == nil {
-		if err := checkLR(s.kind, lr); err != nil {
+		if err := checkLR(c.kind, lr); err != nil {
 			return err
 		}
 	}
-	var groups []Group
-	if version >= 2 {
-		groups = d.groups(s.n)
-	}
-	if k := d.byte(); d.err == nil && int(k) != len(s.scalars) {
-		return fmt.Errorf("state has %d scalars, want %d", k, len(s.scalars))
-	}
-	scalars := make([]float64, len(s.scalars))
-	d.floats(scalars)
-	if k := d.byte(); d.err == nil && int(k) != len(s.bufs) {
-		return fmt.Errorf("state has %d buffers, want %d", k, len(s.bufs))
-	}
-	var bufs [][]float64
-	for range s.bufs {
-		if d.err != nil {
-			break
-		}
-		b := make([]float64, s.n)
-		d.floats(b)
-		bufs = append(bufs, b)
+	var apply func() error
+	if d.err == nil {
+		apply = read(&d, version)
 	}
 	sum := d.crc.Sum32()
 	if got := d.u32(); d.err == nil && got != sum {
@@ -115,28 +160,11 @@ func (s *state) load(r io.Reader) error {
 	}
 	// A valid checksum says the bytes are Save's, not that they make sense:
 	// a NaN or a negative second moment would reach θ on the next step.
-	groups, runs, err := checkGroups(s.n, groups)
-	if err != nil {
+	if err := apply(); err != nil {
 		return err
 	}
-	for i, v := range scalars {
-		if !(v >= 0 && v <= 1) {
-			return fmt.Errorf("scalar %d is %v, want a value in [0, 1]", i, v)
-		}
-	}
-	for i, b := range bufs {
-		if err := checkBuffer(b, s.bufKinds[i]); err != nil {
-			return fmt.Errorf("buffer %d: %w", i, err)
-		}
-	}
-
-	s.steps = int(steps)
-	s.lr = lr
-	s.groups, s.runs = groups, runs
-	copy(s.scalars, scalars)
-	for i, b := range bufs {
-		copy(s.bufs[i], b)
-	}
+	c.steps = int(steps)
+	c.lr = lr
 	return nil
 }
 
@@ -242,6 +270,13 @@ func (d *decoder) bytes(k int) []byte {
 	return p
 }
 
+// fail records err as the decoder's error unless it has one.
+func (d *decoder) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+}
+
 func (d *decoder) byte() byte     { return d.bytes(1)[0] }
 func (d *decoder) u32() uint32    { return binary.LittleEndian.Uint32(d.bytes(4)) }
 func (d *decoder) u64() uint64    { return binary.LittleEndian.Uint64(d.bytes(8)) }
@@ -253,7 +288,7 @@ func (d *decoder) float() float64 { return math.Float64frombits(d.u64()) }
 func (d *decoder) groups(n int) []Group {
 	k := d.u32()
 	if d.err == nil && uint64(k) > uint64(n) {
-		d.err = fmt.Errorf("state has %d parameter groups for %d parameters", k, n)
+		d.fail(fmt.Errorf("state has %d parameter groups for %d parameters", k, n))
 	}
 	var groups []Group
 	for i := 0; i < int(k) && d.err == nil; i++ {

@@ -24,8 +24,11 @@ Contents:
     torch parameter group of its span, with the group's lr and weight_decay
     the optimizer's times lr_scale and wd_scale.
   - lbfgs: torch.optim.LBFGS, with and without line_search_fn="strong_wolfe",
-    on Rosenbrock and on a logistic regression: the parameters, the loss
-    step() returns and the counters func_evals and n_iter after each step().
+    on Rosenbrock (value and gradient in gonum's order of operations, see
+    rosenbrock_explicit) and on a logistic regression (autograd): the
+    parameters, the loss step() returns, the counters func_evals and n_iter
+    and the rest of the optimizer's state (d, t, prev_flat_grad, the pairs
+    old_stps and old_dirs with ro, H_diag) after each step().
 
 Every optimizer is torch.optim's except AdaBelief, which torch does not have:
 AdaBelief below is written here in plain torch tensor ops from the update rule
@@ -329,12 +332,37 @@ def logistic(x, a, y):
     return torch.nn.functional.binary_cross_entropy_with_logits(z, y) + 5e-4 * (x * x).sum()
 
 
+def rosenbrock_explicit(x):
+    """Rosenbrock's value and gradient in plain Python floats, in the order of
+    operations of gonum's ExtendedRosenbrock (Func and Grad), which the Go test
+    uses. L-BFGS amplifies rounding along Rosenbrock's valley (see the Go test),
+    so the reference is torch's LBFGS on exactly the numbers the Go side gets,
+    which leaves only the rounding inside the two optimizers to compare."""
+    f = 0.0
+    for i in range(len(x) - 1):
+        a = 1 - x[i]
+        b = x[i + 1] - x[i] * x[i]
+        f += a * a + 100 * b * b
+    g = [0.0] * len(x)
+    for i in range(len(x) - 1):
+        g[i] -= 2 * (1 - x[i])
+        g[i] -= 400 * (x[i + 1] - x[i] * x[i]) * x[i]
+    for i in range(1, len(x)):
+        g[i] += 200 * (x[i] - x[i - 1] * x[i - 1])
+    return f, g
+
+
 LBFGS_STEPS = 12
 LBFGS_CONFIGS = [
     dict(line_search_fn="strong_wolfe", max_iter=2),
     dict(line_search_fn="strong_wolfe", max_iter=3, history_size=4),
     dict(line_search_fn="strong_wolfe", lr=0.5, max_iter=5, max_eval=6, history_size=2),
     dict(line_search_fn="strong_wolfe"),
+    # Trial steps that overshoot, so that the line search zooms and meets
+    # its safeguards (too little progress, a trial near the bracket's ends,
+    # the old high end becoming the low one).
+    dict(line_search_fn="strong_wolfe", lr=10, max_iter=3),
+    dict(line_search_fn="strong_wolfe", lr=30, max_iter=10),
     dict(max_iter=2, lr=0.1),
     dict(max_iter=4, lr=0.5, history_size=3),
 ]
@@ -343,27 +371,34 @@ LBFGS_CONFIGS = [
 def lbfgs_cases():
     a, y = logistic_data()
     out = []
-    for settings in LBFGS_CONFIGS:
-        for problem in ("rosenbrock", "logistic"):
-            x0 = ROSEN_X0 if problem == "rosenbrock" else [0.0] * 6
-            p = torch.tensor(x0, requires_grad=True)
-            opt = torch.optim.LBFGS([p], **settings)
+    for settings, problem in [(s, p) for s in LBFGS_CONFIGS for p in ("rosenbrock", "logistic")]:
+        x0 = ROSEN_X0 if problem == "rosenbrock" else [0.0] * 6
+        p = torch.tensor(x0, requires_grad=True)
+        opt = torch.optim.LBFGS([p], **settings)
 
-            def closure():
-                opt.zero_grad()
-                loss = rosenbrock(p) if problem == "rosenbrock" else logistic(p, a, y)
-                loss.backward()
-                return loss
+        def closure():
+            opt.zero_grad()
+            if problem == "rosenbrock":
+                f, g = rosenbrock_explicit(p.detach().tolist())
+                p.grad = torch.tensor(g)
+                return torch.tensor(f)
+            loss = logistic(p, a, y)
+            loss.backward()
+            return loss
 
-            xs, losses, evals, iters = [], [], [], []
-            for _ in range(LBFGS_STEPS):
-                losses.append(float(opt.step(closure)))
-                st = opt.state[p]
-                xs.append(p.detach().tolist())
-                evals.append(st["func_evals"])
-                iters.append(st["n_iter"])
-            out.append(dict(settings=settings, problem=problem, x=xs, loss=losses,
-                            func_evals=evals, n_iter=iters))
+        xs, losses, evals, iters, states = [], [], [], [], []
+        for _ in range(LBFGS_STEPS):
+            losses.append(float(opt.step(closure)))
+            st = opt.state[p]
+            xs.append(p.detach().tolist())
+            evals.append(st["func_evals"])
+            iters.append(st["n_iter"])
+            states.append(dict(
+                d=st["d"].tolist(), t=float(st["t"]), prev_grad=st["prev_flat_grad"].tolist(),
+                s=[v.tolist() for v in st["old_stps"]], y=[v.tolist() for v in st["old_dirs"]],
+                ro=[float(v) for v in st["ro"]], h_diag=float(st["H_diag"])))
+        out.append(dict(settings=settings, problem=problem, x=xs, loss=losses,
+                        func_evals=evals, n_iter=iters, state=states))
     return out
 
 
