@@ -105,40 +105,17 @@ func TestTorchLBFGS(t *testing.T) {
 	if len(ref.LBFGS) < 16 {
 		t.Fatalf("%d L-BFGS references, want 16", len(ref.LBFGS))
 	}
-	lg := logistic{a: ref.LogisticA, y: ref.LogisticY}
-	for _, c := range ref.LBFGS {
+	for i := range ref.LBFGS {
+		c := &ref.LBFGS[i]
 		t.Run(fmt.Sprintf("%v/%s", c.Settings, c.Problem), func(t *testing.T) {
-			var x []float64
-			var f func(x, grad []float64) float64
-			switch c.Problem {
-			case "rosenbrock":
-				x = append(x, ref.RosenbrockX0...)
-				f = rosenbrock
-			case "logistic":
-				x = make([]float64, len(ref.LogisticA[0]))
-				f = lg.f
-			default:
-				t.Fatalf("unknown problem %q", c.Problem)
-			}
+			x, f := lbfgsProblem(t, ref, c.Problem)
 			opt, err := lbfgsTorch(len(x), c.Settings)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var worst float64
 			for k := range c.X {
-				loss, err := opt.Step(x, f)
-				if err != nil {
-					t.Fatalf("step %d: %v", k+1, err)
-				}
-				if opt.Iterations() != c.NIter[k] || opt.Evaluations() != c.FuncEvals[k] {
-					t.Fatalf("step %d: %d iterations and %d evaluations, torch %d and %d",
-						k+1, opt.Iterations(), opt.Evaluations(), c.NIter[k], c.FuncEvals[k])
-				}
-				d := relDiff(x, c.X[k])
-				if dl := lossDiff(loss, c.Loss[k]); !(d <= lbfgsTol && dl <= lbfgsTol) {
-					t.Fatalf("step %d: relative difference %.3g in x and %.3g in the loss from torch\ngot  %v\nwant %v", k+1, d, dl, x, c.X[k])
-				}
-				worst = max(worst, d)
+				worst = max(worst, stepLikeTorch(t, opt, x, f, c, k, lbfgsTol))
 			}
 			t.Logf("largest relative difference from torch over %d steps (%d iterations): %.2g", len(c.X), opt.Iterations(), worst)
 		})
@@ -153,10 +130,10 @@ func TestTorchLBFGS(t *testing.T) {
 // TestTorchLBFGS); from a common state each Step agrees to lbfgsStepTol.
 func TestTorchLBFGSFromTorchState(t *testing.T) {
 	ref := readReference(t)
-	lg := logistic{a: ref.LogisticA, y: ref.LogisticY}
-	for _, c := range ref.LBFGS {
+	for i := range ref.LBFGS {
+		c := &ref.LBFGS[i]
 		t.Run(fmt.Sprintf("%v/%s", c.Settings, c.Problem), func(t *testing.T) {
-			f := map[string]func(x, grad []float64) float64{"rosenbrock": rosenbrock, "logistic": lg.f}[c.Problem]
+			_, f := lbfgsProblem(t, ref, c.Problem)
 			var worst float64
 			for k := 1; k < len(c.X); k++ {
 				opt, err := lbfgsTorch(len(c.X[k]), c.Settings)
@@ -170,24 +147,43 @@ func TestTorchLBFGSFromTorchState(t *testing.T) {
 				for j := range st.S {
 					opt.pairs = append(opt.pairs, pair{s: slices.Clone(st.S[j]), y: slices.Clone(st.Y[j]), rho: st.Rho[j]})
 				}
-				x := slices.Clone(c.X[k-1])
-				loss, err := opt.Step(x, f)
-				if err != nil {
-					t.Fatalf("step %d: %v", k+1, err)
-				}
-				if opt.Iterations() != c.NIter[k] || opt.Evaluations() != c.FuncEvals[k] {
-					t.Fatalf("step %d: %d iterations and %d evaluations, torch %d and %d",
-						k+1, opt.Iterations(), opt.Evaluations(), c.NIter[k], c.FuncEvals[k])
-				}
-				d := relDiff(x, c.X[k])
-				if dl := lossDiff(loss, c.Loss[k]); !(d <= lbfgsStepTol && dl <= lbfgsStepTol) {
-					t.Fatalf("step %d: relative difference %.3g in x and %.3g in the loss from torch", k+1, d, dl)
-				}
-				worst = max(worst, d)
+				worst = max(worst, stepLikeTorch(t, opt, slices.Clone(c.X[k-1]), f, c, k, lbfgsStepTol))
 			}
 			t.Logf("largest relative difference from torch over single steps: %.2g", worst)
 		})
 	}
+}
+
+// lbfgsProblem returns the start and the function of a reference problem.
+func lbfgsProblem(t *testing.T, ref *reference, problem string) ([]float64, func(x, grad []float64) float64) {
+	switch problem {
+	case "rosenbrock":
+		return slices.Clone(ref.RosenbrockX0), rosenbrock
+	case "logistic":
+		return make([]float64, len(ref.LogisticA[0])), logistic{a: ref.LogisticA, y: ref.LogisticY}.f
+	}
+	t.Fatalf("unknown problem %q", problem)
+	return nil, nil
+}
+
+// stepLikeTorch takes opt's Step from x and checks it against torch's step
+// k+1 of c: the iteration and evaluation counts exactly, x and the loss to
+// tol. It returns the relative difference in x.
+func stepLikeTorch(t *testing.T, opt *LBFGS, x []float64, f func(x, grad []float64) float64, c *lbfgsRef, k int, tol float64) float64 {
+	t.Helper()
+	loss, err := opt.Step(x, f)
+	if err != nil {
+		t.Fatalf("step %d: %v", k+1, err)
+	}
+	if opt.Iterations() != c.NIter[k] || opt.Evaluations() != c.FuncEvals[k] {
+		t.Fatalf("step %d: %d iterations and %d evaluations, torch %d and %d",
+			k+1, opt.Iterations(), opt.Evaluations(), c.NIter[k], c.FuncEvals[k])
+	}
+	d := relDiff(x, c.X[k])
+	if dl := lossDiff(loss, c.Loss[k]); !(d <= tol && dl <= tol) {
+		t.Fatalf("step %d: relative difference %.3g in x and %.3g in the loss from torch\ngot  %v\nwant %v", k+1, d, dl, x, c.X[k])
+	}
+	return d
 }
 
 // TestLBFGSLineSearchLimit checks the line search's end when its 25
@@ -461,4 +457,45 @@ func zeroed(data []byte, off, k int) []byte {
 	d := slices.Clone(data)
 	clear(d[off : off+k])
 	return withUint32(d, len(d)-4, crc32.ChecksumIEEE(d[:len(d)-4]))
+}
+
+// TestLBFGSAllocations checks that once its memory is full, a Step allocates
+// nothing, with and without the line search.
+func TestLBFGSAllocations(t *testing.T) {
+	for _, strong := range []bool{true, false} {
+		opt := mustLBFGS(t, 10, LBFGSSettings{StrongWolfe: strong, MaxIter: 3, History: 3, LR: 0.5})
+		x := []float64{-1.2, 1, -1.2, 1, -1.2, 1, -1.2, 1, -1.2, 1}
+		for range 4 {
+			opt.Step(x, rosenbrock)
+		}
+		if a := testing.AllocsPerRun(10, func() { opt.Step(x, rosenbrock) }); a != 0 {
+			t.Errorf("strong Wolfe %t: %v allocations per Step", strong, a)
+		}
+	}
+}
+
+// FuzzLoadLBFGS checks that LBFGS's Load never panics, and that whatever it
+// accepts it saves back to the same bytes.
+func FuzzLoadLBFGS(f *testing.F) {
+	src := mustLBFGS(f, 4, LBFGSSettings{StrongWolfe: true, History: 3})
+	x := []float64{-1.2, 1, -1.2, 1}
+	for range 2 {
+		var buf bytes.Buffer
+		src.Save(&buf)
+		f.Add(buf.Bytes())
+		src.Step(x, rosenbrock)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opt := mustLBFGS(t, 4, LBFGSSettings{History: 3})
+		if err := opt.Load(bytes.NewReader(data)); err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		if err := opt.Save(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(data, buf.Bytes()) {
+			t.Fatal("accepted state does not save back to the same bytes")
+		}
+	})
 }

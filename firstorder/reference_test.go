@@ -64,24 +64,8 @@ type reference struct {
 	} `json:"clip"`
 	LogisticA [][]float64 `json:"logistic_a"`
 	LogisticY []float64   `json:"logistic_y"`
-	LBFGS     []struct {
-		Settings  map[string]any `json:"settings"`
-		Problem   string         `json:"problem"`
-		X         [][]float64    `json:"x"`
-		Loss      []float64      `json:"loss"`
-		FuncEvals []int          `json:"func_evals"`
-		NIter     []int          `json:"n_iter"`
-		State     []struct {
-			D        []float64   `json:"d"`
-			T        float64     `json:"t"`
-			PrevGrad []float64   `json:"prev_grad"`
-			S        [][]float64 `json:"s"`
-			Y        [][]float64 `json:"y"`
-			Rho      []float64   `json:"ro"`
-			HDiag    float64     `json:"h_diag"`
-		} `json:"state"`
-	} `json:"lbfgs"`
-	Composed struct {
+	LBFGS     []lbfgsRef  `json:"lbfgs"`
+	Composed  struct {
 		LR          float64     `json:"lr"`
 		WarmupSteps int         `json:"warmup_steps"`
 		WarmupStart float64     `json:"warmup_start"`
@@ -90,6 +74,27 @@ type reference struct {
 		MaxNorm     float64     `json:"max_norm"`
 		X           [][]float64 `json:"x"`
 	} `json:"composed"`
+}
+
+// lbfgsRef is one run of torch.optim.LBFGS: after each step(), the
+// parameters, the loss step() returned, torch's counters and the rest of its
+// state.
+type lbfgsRef struct {
+	Settings  map[string]any `json:"settings"`
+	Problem   string         `json:"problem"`
+	X         [][]float64    `json:"x"`
+	Loss      []float64      `json:"loss"`
+	FuncEvals []int          `json:"func_evals"`
+	NIter     []int          `json:"n_iter"`
+	State     []struct {
+		D        []float64   `json:"d"`
+		T        float64     `json:"t"`
+		PrevGrad []float64   `json:"prev_grad"`
+		S        [][]float64 `json:"s"`
+		Y        [][]float64 `json:"y"`
+		Rho      []float64   `json:"ro"`
+		HDiag    float64     `json:"h_diag"`
+	} `json:"state"`
 }
 
 var loadReference = sync.OnceValues(func() (*reference, error) {

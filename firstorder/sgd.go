@@ -116,9 +116,12 @@ func (o *SGD) update(x, grad, b []float64, nlr, wd, sg float64) {
 	case mom == 0 && wd == 0:
 		floats.AddScaled(x, sg*nlr, grad) // x + nlr·(sg·g), unfused
 	case mom == 0:
+		// x + nlr·(sg·g + wd·x) = x + (sg·nlr)·(g + sg·wd·x), exactly: the
+		// sign goes into the coefficients, not the loop.
+		nlr, wd := sg*nlr, sg*wd
 		grad = grad[:len(x)]
 		for i, g := range grad {
-			g = sg*g + float64(wd*x[i])
+			g += float64(wd * x[i])
 			x[i] += float64(nlr * g)
 		}
 	case wd == 0 && !o.s.Nesterov:

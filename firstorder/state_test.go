@@ -223,8 +223,12 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
 // saves back to the same bytes (a version-1 state, to bytes that load to the
 // same state).
 func FuzzLoad(f *testing.F) {
-	_, data := savedAdam(f, 5)
+	opt, data := savedAdam(f, 5)
 	f.Add(data)
+	opt.SetGroups([]Group{{Name: "a", Spans: []Span{{0, 2}, {3, 5}}, LRScale: 0.5}, {Name: "b", Spans: []Span{{2, 3}}, WeightDecayScale: 1}})
+	var grouped bytes.Buffer
+	opt.Save(&grouped)
+	f.Add(grouped.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opt, _ := NewAdam(5, AdamSettings{AMSGrad: true})
 		if err := opt.Load(bytes.NewReader(data)); err != nil {
