@@ -32,8 +32,8 @@ type Group struct {
 
 	// WeightDecayScale ≥ 0 multiplies the optimizer's weight decay in this
 	// group. 0 means no weight decay, the usual choice for biases and
-	// normalisation parameters; 1 is the optimizer's decay. Optimizers
-	// without weight decay (Rprop) ignore it.
+	// normalisation parameters, so a group that keeps the optimizer's decay
+	// says 1. Optimizers without weight decay (Rprop) ignore it.
 	WeightDecayScale float64
 }
 
@@ -147,8 +147,9 @@ func cloneGroups(groups []Group) []Group {
 // NoDecay returns the groups of torch users' most common split for n
 // parameters: "no decay", the spans given, with WeightDecayScale 0, and
 // "decay", every other parameter, with the optimizer's weight decay. Both
-// keep the optimizer's learning rate. Pass the result to SetGroups, which
-// reports spans that are empty, overlap or lie outside [0, n).
+// keep the optimizer's learning rate; a group that would have no spans is
+// left out. Pass the result to SetGroups, which reports spans that are
+// empty, overlap or lie outside [0, n).
 func NoDecay(n int, spans ...Span) []Group {
 	sorted := slices.Clone(spans)
 	slices.SortFunc(sorted, func(a, b Span) int { return cmp.Compare(a.Start, b.Start) })
@@ -163,11 +164,15 @@ func NoDecay(n int, spans ...Span) []Group {
 	if at < n {
 		rest = append(rest, Span{at, n})
 	}
+	decay := Group{Name: "decay", Spans: rest, LRScale: 1, WeightDecayScale: 1}
 	noDecay := Group{Name: "no decay", Spans: slices.Clone(spans), LRScale: 1}
-	if len(rest) == 0 {
+	switch {
+	case len(spans) == 0:
+		return []Group{decay}
+	case len(rest) == 0:
 		return []Group{noDecay}
 	}
-	return []Group{{Name: "decay", Spans: rest, LRScale: 1, WeightDecayScale: 1}, noDecay}
+	return []Group{decay, noDecay}
 }
 
 // Biases returns the spans of the biases of a layer whose parameters

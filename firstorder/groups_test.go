@@ -289,6 +289,9 @@ func TestGroupHelpers(t *testing.T) {
 	if all := NoDecay(4, Span{0, 4}); len(all) != 1 || all[0].Name != "no decay" {
 		t.Fatalf("NoDecay of everything: %v", all)
 	}
+	if none := NoDecay(4); len(none) != 1 || none[0].Name != "decay" || !slices.Equal(none[0].Spans, []Span{{0, 4}}) {
+		t.Fatalf("NoDecay of nothing: %v", none)
+	}
 
 	// SGD with weight decay λ and a zero gradient: θ ← (1 − lr·λ)θ where
 	// decayed, unchanged at the biases.

@@ -22,7 +22,8 @@ type LBFGSSettings struct {
 
 	// MaxEval is the most evaluations of the function one Step makes
 	// before it stops iterating (an iteration's line search may exceed it).
-	// If MaxEval is 0 it is defaulted to MaxIter·5/4, rounded down.
+	// If MaxEval is 0 it is defaulted to MaxIter·5/4, rounded down, as
+	// torch's max_eval=None.
 	MaxEval int
 
 	// TolGrad ≥ 0 stops the iterations when every gradient entry is at most
@@ -47,9 +48,10 @@ type LBFGSSettings struct {
 }
 
 // DefaultLBFGSSettings returns torch.optim.LBFGS's defaults: LR 1, MaxIter
-// 20, MaxEval 25, TolGrad 1e-7, TolChange 1e-9, History 100, no line search.
+// 20, MaxEval 0 (MaxIter·5/4, so 25 unless MaxIter changes, as in torch),
+// TolGrad 1e-7, TolChange 1e-9, History 100, no line search.
 func DefaultLBFGSSettings() LBFGSSettings {
-	return LBFGSSettings{LR: 1, MaxIter: 20, MaxEval: 25, TolGrad: 1e-7, TolChange: 1e-9, History: 100}
+	return LBFGSSettings{LR: 1, MaxIter: 20, TolGrad: 1e-7, TolChange: 1e-9, History: 100}
 }
 
 // The strong Wolfe line search's constants, which torch's LBFGS does not
@@ -99,7 +101,6 @@ type LBFGS struct {
 	t            float64   // the step length of the last iteration
 	d            []float64 // the direction of the last iteration
 	gPrev        []float64 // the gradient at its start
-	hasPrev      bool      // whether an iteration has run
 	pairs        []pair    // the newest History pairs in a ring, oldest at first
 	first        int       // index in pairs of the oldest pair
 	spare        pair      // storage for the next pair
@@ -163,7 +164,6 @@ func NewLBFGS(n int, s LBFGSSettings) (*LBFGS, error) {
 func (o *LBFGS) Reset() {
 	o.steps, o.lr = 0, o.lr0
 	o.iters, o.evals, o.t, o.hDiag = 0, 0, 0, 1
-	o.hasPrev = false
 	clear(o.d)
 	clear(o.gPrev)
 	o.pairs, o.first = o.pairs[:0], 0
@@ -213,7 +213,6 @@ func (o *LBFGS) Step(x []float64, f func(x, grad []float64) float64) (float64, e
 		o.iters++
 		o.direction()
 		copy(o.gPrev, o.g)
-		o.hasPrev = true
 		prevLoss := loss
 		if o.iters == 1 {
 			o.t = min(1, 1/sumAbs(o.g)) * o.lr
@@ -569,7 +568,6 @@ func (o *LBFGS) Load(r io.Reader) error {
 				hDiag = ys / dot(p.y, p.y)
 			}
 			o.iters, o.evals, o.t, o.hDiag = int(iters), int(evals), t, hDiag
-			o.hasPrev = iters > 0
 			copy(o.d, dir)
 			copy(o.gPrev, gPrev)
 			o.pairs, o.first, o.spare = pairs, 0, pair{}

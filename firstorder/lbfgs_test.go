@@ -78,7 +78,6 @@ func lbfgsTorch(n int, kw map[string]any) (*LBFGS, error) {
 	}
 	if v, ok := kw["max_iter"]; ok {
 		s.MaxIter = int(v.(float64))
-		s.MaxEval = s.MaxIter * 5 / 4 // torch's max_eval=None follows max_iter
 	}
 	if v, ok := kw["max_eval"]; ok {
 		s.MaxEval = int(v.(float64))
@@ -141,7 +140,7 @@ func TestTorchLBFGSFromTorchState(t *testing.T) {
 					t.Fatal(err)
 				}
 				st := c.State[k-1]
-				opt.iters, opt.evals, opt.t, opt.hDiag, opt.hasPrev = c.NIter[k-1], c.FuncEvals[k-1], st.T, st.HDiag, true
+				opt.iters, opt.evals, opt.t, opt.hDiag = c.NIter[k-1], c.FuncEvals[k-1], st.T, st.HDiag
 				copy(opt.d, st.D)
 				copy(opt.gPrev, st.PrevGrad)
 				for j := range st.S {
