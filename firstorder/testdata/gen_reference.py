@@ -22,7 +22,9 @@ Contents:
     "neg-rosenbrock", the negated Rosenbrock function (whose ascent converges).
   - cases with "param_groups": the parameters split into tensors, each in the
     torch parameter group of its span, with the group's lr and weight_decay
-    the optimizer's times lr_scale and wd_scale.
+    the optimizer's times lr_scale and wd_scale; parameters in no span are not
+    given to torch and stay where they start.
+  - "average" of the ASGD cases: torch's state["ax"] after each step.
   - lbfgs: torch.optim.LBFGS, with and without line_search_fn="strong_wolfe",
     on Rosenbrock (value and gradient in gonum's order of operations, see
     rosenbrock_explicit) and on a logistic regression (autograd): the
