@@ -45,6 +45,11 @@ type AdaBeliefSettings struct {
 	// undefined (the reference's degenerated_to_sgd=False). Only with
 	// Rectify.
 	NoSGDWarmup bool
+
+	// Maximize ascends the objective: the gradient is negated before
+	// anything else, as torch's maximize flag does for its optimizers (the
+	// reference implementation has no such flag).
+	Maximize bool
 }
 
 // DefaultAdaBeliefSettings returns adabelief-pytorch 0.2's defaults but
@@ -107,48 +112,66 @@ func (o *AdaBelief) Step(x, grad []float64) error {
 	}
 	o.steps++
 	t := float64(o.steps)
-	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
-	eps, lr := o.s.Eps, o.lr
-	var wd float64 // coupled L2 penalty
-	decay := 1.0   // decoupled scaling
-	switch {
-	case o.s.CoupledWeightDecay:
-		wd = o.s.WeightDecay
-	case o.s.FixedDecay:
-		decay = 1 - o.s.WeightDecay
-	default:
-		decay = 1 - float64(lr*o.s.WeightDecay)
-	}
-	bc1 := 1 - math.Pow(b1, t)
+	b2 := o.s.Beta2
+	bc1 := 1 - math.Pow(o.s.Beta1, t)
 	b2t := math.Pow(b2, t)
 	bc2 := 1 - b2t
 
 	// θ ← θ + c·m/(√s/r + ε) unrectified, θ ← θ + c·m/(√s + ε) rectified,
-	// θ ← θ + c·m in the warm-up steps of rectification.
-	c, r := -(lr / bc1), math.Sqrt(bc2)
+	// θ ← θ + c·m in the warm-up steps of rectification; c depends on the
+	// group's rate.
 	rectified, sgdStep := false, false
+	var rect float64
 	if o.s.Rectify {
 		rhoInf := 2/(1-b2) - 1
 		rho := rhoInf - 2*t*b2t/(1-b2t)
 		switch {
 		case rho >= 5:
 			rectified = true
-			c = -math.Sqrt(bc2*(rho-4)/(rhoInf-4)*(rho-2)/rho*rhoInf/(rhoInf-2)) / bc1 * lr
-		case o.s.NoSGDWarmup:
-			c = 0 // the reference leaves θ alone, decay and moments aside
-			sgdStep = true
+			rect = math.Sqrt(bc2*(rho-4)/(rhoInf-4)*(rho-2)/rho*rhoInf/(rhoInf-2)) / bc1
 		default:
 			sgdStep = true
-			c = -(1 / bc1) * lr
 		}
 	}
-
-	grad, m, sv := grad[:len(x)], o.bufs[0][:len(x)], o.bufs[1][:len(x)]
-	var smax []float64
-	if o.s.AMSGrad {
-		smax = o.bufs[2][:len(x)]
+	for _, r := range o.runs {
+		lr, wd := o.lr*r.lrScale, o.s.WeightDecay*r.wdScale
+		var c float64
+		switch {
+		case rectified:
+			c = -rect * lr
+		case sgdStep && o.s.NoSGDWarmup:
+			c = 0 // the reference leaves θ alone, decay and moments aside
+		case sgdStep:
+			c = -(1 / bc1) * lr
+		default:
+			c = -(lr / bc1)
+		}
+		var smax []float64
+		if o.s.AMSGrad {
+			smax = r.of(o.bufs[2])
+		}
+		o.update(r.of(x), r.of(grad), r.of(o.bufs[0]), r.of(o.bufs[1]), smax, lr, wd, c, math.Sqrt(bc2), rectified, sgdStep)
 	}
+	return nil
+}
+
+// update is the step of one run with learning rate lr, weight decay wd and
+// step coefficient c; m, sv and smax are the run's part of the buffers.
+func (o *AdaBelief) update(x, grad, m, sv, smax []float64, lr, wd, c, r float64, rectified, sgdStep bool) {
+	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
+	eps, sg := o.s.Eps, sign(o.s.Maximize)
+	decay := 1.0 // decoupled scaling
+	switch {
+	case o.s.CoupledWeightDecay:
+		// wd is the coupled L2 penalty
+	case o.s.FixedDecay:
+		decay, wd = 1-wd, 0
+	default:
+		decay, wd = 1-float64(lr*wd), 0
+	}
+	grad, m, sv = grad[:len(x)], m[:len(x)], sv[:len(x)]
 	for i, g := range grad {
+		g *= sg
 		xi := x[i]
 		if wd != 0 {
 			g += float64(wd * xi)
@@ -175,5 +198,4 @@ func (o *AdaBelief) Step(x, grad []float64) error {
 		}
 		x[i] = xi
 	}
-	return nil
 }

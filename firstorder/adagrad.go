@@ -25,6 +25,10 @@ type AdagradSettings struct {
 	// Eps is ε > 0, added to the denominator. If Eps is 0 it is defaulted to
 	// 1e-10.
 	Eps float64
+
+	// Maximize ascends the objective: the gradient is negated before
+	// anything else, as torch's maximize flag.
+	Maximize bool
 }
 
 // Adagrad is the adaptive gradient method of Duchi, Hazan & Singer (2011), as
@@ -82,16 +86,20 @@ func (o *Adagrad) Step(x, grad []float64) error {
 		return err
 	}
 	o.steps++
-	nclr := -(o.lr / (1 + float64(float64(o.steps-1)*o.s.LRDecay)))
-	wd, eps := o.s.WeightDecay, o.s.Eps
-	grad, sum := grad[:len(x)], o.bufs[0][:len(x)]
-	for i, g := range grad {
-		if wd != 0 {
-			g += float64(wd * x[i])
+	decay := 1 + float64(float64(o.steps-1)*o.s.LRDecay)
+	eps, sg := o.s.Eps, sign(o.s.Maximize)
+	for _, r := range o.runs {
+		nclr, wd := -(o.lr * r.lrScale / decay), o.s.WeightDecay*r.wdScale
+		x, grad, sum := r.of(x), r.of(grad), r.of(o.bufs[0])
+		for i, g := range grad {
+			g *= sg
+			if wd != 0 {
+				g += float64(wd * x[i])
+			}
+			si := sum[i] + float64(g*g)
+			sum[i] = si
+			x[i] += float64(nclr*g) / (math.Sqrt(si) + eps)
 		}
-		si := sum[i] + float64(g*g)
-		sum[i] = si
-		x[i] += float64(nclr*g) / (math.Sqrt(si) + eps)
 	}
 	return nil
 }

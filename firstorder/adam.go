@@ -35,6 +35,10 @@ type AdamSettings struct {
 	// AMSGrad divides by the running maximum of the bias-corrected second
 	// moment instead of its current value (Reddi et al., 2018).
 	AMSGrad bool
+
+	// Maximize ascends the objective: the gradient is negated before
+	// anything else, as torch's maximize flag.
+	Maximize bool
 }
 
 // DefaultAdamSettings returns torch.optim.Adam's defaults: LR 1e-3, Beta1
@@ -60,8 +64,8 @@ type AdamWSettings struct {
 	// 1 − lr·λ. 0 means no decay, which makes AdamW Adam.
 	WeightDecay float64
 
-	// AMSGrad is as in AdamSettings.
-	AMSGrad bool
+	// AMSGrad and Maximize are as in AdamSettings.
+	AMSGrad, Maximize bool
 }
 
 // DefaultAdamWSettings returns torch.optim.AdamW's defaults: LR 1e-3, Beta1
@@ -114,7 +118,7 @@ func (o *Adam) Step(x, grad []float64) error {
 		return err
 	}
 	s := o.s
-	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, 1, s.AMSGrad)
+	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, false, s.AMSGrad, s.Maximize)
 	return nil
 }
 
@@ -152,41 +156,59 @@ func (o *AdamW) Step(x, grad []float64) error {
 		return err
 	}
 	s := o.s
-	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, 0, 1-float64(o.lr*s.WeightDecay), s.AMSGrad)
+	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, true, s.AMSGrad, s.Maximize)
 	return nil
 }
 
-// adamStep is the update shared by Adam (L2 penalty wd, decay 1) and AdamW
-// (wd 0, decay 1 − lr·λ); bufs are m, v and, with AMSGrad, v_max.
-func adamStep(st *state, x, grad []float64, b1, b2, eps, wd, decay float64, amsgrad bool) {
+// adamStep is the update shared by Adam (L2 penalty wd) and AdamW (θ scaled
+// by 1 − lr·wd, decoupled); bufs are m, v and, with AMSGrad, v_max.
+func adamStep(st *state, x, grad []float64, b1, b2, eps, wd float64, decoupled, amsgrad, maximize bool) {
 	st.steps++
 	t := float64(st.steps)
-	k := adamCoef{
-		b1: b1, c1: 1 - b1,
-		b2: b2, c2: 1 - b2,
-		decay: decay,
-		nstep: -(st.lr / (1 - math.Pow(b1, t))),
-		ibc2s: 1 / math.Sqrt(1-math.Pow(b2, t)),
-		eps:   eps,
+	bc1, ibc2s := 1-math.Pow(b1, t), 1/math.Sqrt(1-math.Pow(b2, t))
+	sg := sign(maximize)
+	for _, r := range st.runs {
+		lr, wd := st.lr*r.lrScale, wd*r.wdScale
+		// m's coefficient carries the gradient's sign: (sg·c₁)·g is
+		// c₁·(sg·g) exactly, and v's (c₂·g)·g does not depend on it.
+		k := adamCoef{
+			b1: b1, c1: sg * (1 - b1),
+			b2: b2, c2: 1 - b2,
+			decay: 1,
+			nstep: -(lr / bc1),
+			ibc2s: ibc2s,
+			eps:   eps,
+		}
+		if decoupled {
+			k.decay, wd = 1-float64(lr*wd), 0
+		}
+		x, grad, m, v := r.of(x), r.of(grad), r.of(st.bufs[0]), r.of(st.bufs[1])
+		if wd == 0 && !amsgrad {
+			adam(x, grad, m, v, &k)
+			continue
+		}
+		var vmax []float64
+		if amsgrad {
+			vmax = r.of(st.bufs[2])
+		}
+		adamLoop(x, grad, m, v, vmax, &k, wd, sg)
 	}
-	m, v := st.bufs[0], st.bufs[1]
-	if wd == 0 && !amsgrad {
-		adam(x, grad, m, v, &k)
-		return
-	}
+}
+
+// adamLoop is Adam's element-wise update with an L2 penalty wd or AMSGrad's
+// maximum vmax (nil without), which the kernels do not have.
+func adamLoop(x, grad, m, v, vmax []float64, k *adamCoef, wd, sg float64) {
 	grad, m, v = grad[:len(x)], m[:len(x)], v[:len(x)]
-	var vmax []float64
-	if amsgrad {
-		vmax = st.bufs[2][:len(x)]
-	}
+	c1 := sg * k.c1 // the plain c₁: g carries the sign here
 	for i, g := range grad {
+		g *= sg
 		if wd != 0 {
 			g += float64(wd * x[i])
 		}
-		mi := float64(m[i]*k.b1) + float64(k.c1*g)
+		mi := float64(m[i]*k.b1) + float64(c1*g)
 		vi := float64(v[i]*k.b2) + float64(float64(k.c2*g)*g)
 		m[i], v[i] = mi, vi
-		if amsgrad {
+		if vmax != nil {
 			vi = max(vmax[i], vi)
 			vmax[i] = vi
 		}

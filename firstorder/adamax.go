@@ -23,6 +23,10 @@ type AdamaxSettings struct {
 	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. 0 means
 	// none.
 	WeightDecay float64
+
+	// Maximize ascends the objective: the gradient is negated before
+	// anything else, as torch's maximize flag.
+	Maximize bool
 }
 
 // DefaultAdamaxSettings returns torch.optim.Adamax's defaults: LR 2e-3,
@@ -73,17 +77,21 @@ func (o *Adamax) Step(x, grad []float64) error {
 	}
 	o.steps++
 	b1, c1, b2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2
-	wd, eps := o.s.WeightDecay, o.s.Eps
-	nclr := -(o.lr / (1 - math.Pow(b1, float64(o.steps))))
-	grad, m, u := grad[:len(x)], o.bufs[0][:len(x)], o.bufs[1][:len(x)]
-	for i, g := range grad {
-		if wd != 0 {
-			g += float64(wd * x[i])
+	eps, sg := o.s.Eps, sign(o.s.Maximize)
+	bc1 := 1 - math.Pow(b1, float64(o.steps))
+	for _, r := range o.runs {
+		nclr, wd := -(o.lr * r.lrScale / bc1), o.s.WeightDecay*r.wdScale
+		x, grad, m, u := r.of(x), r.of(grad), r.of(o.bufs[0]), r.of(o.bufs[1])
+		for i, g := range grad {
+			g *= sg
+			if wd != 0 {
+				g += float64(wd * x[i])
+			}
+			mi := float64(m[i]*b1) + float64(c1*g)
+			ui := max(u[i]*b2, math.Abs(g)+eps)
+			m[i], u[i] = mi, ui
+			x[i] += float64(nclr*mi) / ui
 		}
-		mi := float64(m[i]*b1) + float64(c1*g)
-		ui := max(u[i]*b2, math.Abs(g)+eps)
-		m[i], u[i] = mi, ui
-		x[i] += float64(nclr*mi) / ui
 	}
 	return nil
 }

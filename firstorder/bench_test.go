@@ -53,3 +53,38 @@ func BenchmarkAll10k(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) { benchmarkStep(b, 1e4, 2, c.build) })
 	}
 }
+
+// BenchmarkGroups times Adam's and SGD-momentum's Step at 10k parameters
+// with one group, with two, and with no weight decay on the biases of
+// layers of 64 inputs (154 rows of 64 weights and a bias: 308 runs, so 308
+// calls of the kernel on short slices).
+func BenchmarkGroups(b *testing.B) {
+	const n = 154 * 65
+	var biases []Span
+	for lo := 0; lo < n; lo += 10 * 65 {
+		biases = append(biases, Biases(lo, min(lo+10*65, n), 64)...)
+	}
+	for _, c := range []struct {
+		name  string
+		build func(n int) (Optimizer, error)
+	}{{"Adam", adamBench}, {"SGDMomentum", sgdMomentumBench}} {
+		for _, g := range []struct {
+			name   string
+			groups []Group
+		}{
+			{"one", nil},
+			{"two", NoDecay(n, Span{0, n / 2})},
+			{"biases", NoDecay(n, biases...)},
+		} {
+			b.Run(c.name+"/"+g.name, func(b *testing.B) {
+				benchmarkStep(b, n, 1, func(n int) (Optimizer, error) {
+					opt, err := c.build(n)
+					if err != nil {
+						return nil, err
+					}
+					return opt, opt.(interface{ SetGroups([]Group) error }).SetGroups(g.groups)
+				})
+			})
+		}
+	}
+}

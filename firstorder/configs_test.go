@@ -1,12 +1,35 @@
 package firstorder
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // config is one optimizer with settings that descend the test quadratic in
-// a few hundred steps; the list covers every optimizer and variant.
+// a few hundred steps (ascend its negation, with Maximize); the list covers
+// every optimizer and variant, parameter groups and the maximize flag.
 type config struct {
 	name  string
 	build func(n int) (Optimizer, error)
+}
+
+// maximizes reports whether the configuration has Maximize set, by its name.
+func (c config) maximizes() bool { return strings.HasSuffix(c.name, "-maximize") }
+
+// grouped gives opt three parameter groups: the first third with half the
+// learning rate and no weight decay, the second with twice the decay, the
+// rest as the settings have it.
+func grouped(opt Optimizer, err error) (Optimizer, error) {
+	if err != nil {
+		return nil, err
+	}
+	n := opt.Len()
+	a, b := n/3, 2*n/3
+	return opt, opt.(interface{ SetGroups([]Group) error }).SetGroups([]Group{
+		{Name: "half rate, no decay", Spans: []Span{{0, a}}, LRScale: 0.5},
+		{Name: "double decay", Spans: []Span{{a, b}}, WeightDecayScale: 2},
+		{Name: "rest", Spans: []Span{{b, n}}, WeightDecayScale: 1},
+	})
 }
 
 func configs() []config {
@@ -119,6 +142,45 @@ func configs() []config {
 			s.WeightDecay = 1e-3
 			s.CoupledWeightDecay = true
 			return NewAdaBelief(n, s)
+		}},
+		{"Adadelta", func(n int) (Optimizer, error) {
+			s := DefaultAdadeltaSettings()
+			s.LR = 10
+			return NewAdadelta(n, s)
+		}},
+		{"Adadelta-wd", func(n int) (Optimizer, error) {
+			s := DefaultAdadeltaSettings()
+			s.LR, s.WeightDecay = 10, 1e-3
+			return NewAdadelta(n, s)
+		}},
+		{"Rprop", func(n int) (Optimizer, error) { return NewRprop(n, DefaultRpropSettings()) }},
+		{"ASGD", func(n int) (Optimizer, error) {
+			s := DefaultASGDSettings()
+			s.LR = 0.05
+			return NewASGD(n, s)
+		}},
+		{"ASGD-averaging-wd", func(n int) (Optimizer, error) {
+			s := DefaultASGDSettings()
+			s.LR, s.Lambda, s.T0, s.WeightDecay = 0.05, 1e-3, 5, 1e-3
+			return NewASGD(n, s)
+		}},
+		{"SGD-momentum-groups", func(n int) (Optimizer, error) {
+			return grouped(NewSGD(n, SGDSettings{LR: 0.02, Momentum: 0.9, WeightDecay: 1e-3}))
+		}},
+		{"Adam-groups", func(n int) (Optimizer, error) { return grouped(NewAdam(n, adamLR(0.05))) }},
+		{"AdamW-groups", func(n int) (Optimizer, error) {
+			s := DefaultAdamWSettings()
+			s.LR = 0.05
+			return grouped(NewAdamW(n, s))
+		}},
+		{"Rprop-groups", func(n int) (Optimizer, error) { return grouped(NewRprop(n, DefaultRpropSettings())) }},
+		{"SGD-maximize", func(n int) (Optimizer, error) {
+			return NewSGD(n, SGDSettings{LR: 0.02, Momentum: 0.9, WeightDecay: 1e-3, Maximize: true})
+		}},
+		{"Adam-maximize", func(n int) (Optimizer, error) {
+			s := adamLR(0.05)
+			s.Maximize = true
+			return NewAdam(n, s)
 		}},
 		{"Scheduled-Clipped-Adam", func(n int) (Optimizer, error) {
 			s := DefaultAdamSettings()

@@ -1,8 +1,10 @@
 // Package firstorder provides the first-order optimizers that second-order
 // methods are measured against, usable on their own: gradient descent (full
 // batch, stochastic, mini-batch), momentum and Nesterov momentum, Adagrad,
-// RMSprop, Adam, AdamW, AMSGrad, Adamax, NAdam, RAdam and AdaBelief, with
-// learning-rate schedules, gradient clipping and resumable state.
+// RMSprop, Adam, AdamW, AMSGrad, Adamax, NAdam, RAdam, AdaBelief, Adadelta,
+// Rprop and averaged SGD, and L-BFGS with a strong Wolfe line search, with
+// parameter groups, learning-rate schedules, gradient clipping and resumable
+// state: torch.optim's members, with its semantics.
 //
 // # Parameters and steps
 //
@@ -31,32 +33,59 @@
 //
 // Each optimizer is built from a settings struct of exported fields, as in
 // gonum. A field is 0 by default, and 0 means 0 wherever 0 is a meaningful
-// value: a decay rate (β₁, β₂, RMSprop's α), momentum, dampening, weight
-// decay, NAdam's momentum decay, Adagrad's learning-rate decay and initial
-// accumulator. Only where 0 is not meaningful does it stand for a documented
-// default: a learning rate of 0 (which would not move) means the optimizer's
-// default rate, and an ε of 0 (which would divide 0 by 0 where a gradient
-// entry is 0) its default ε. So the zero value of AdamSettings is Adam with
-// β₁ = β₂ = 0, not torch's Adam: for torch's defaults start from
-// DefaultAdamSettings (and DefaultAdamWSettings, DefaultAdamaxSettings,
-// DefaultNAdamSettings, DefaultRAdamSettings, DefaultRMSpropSettings, and
-// DefaultAdaBeliefSettings for its authors' defaults, unrectified) and set
-// what differs, as one passes keyword arguments to torch. SGDSettings and AdagradSettings need no such function:
-// their zero values are torch's defaults. Each field's documentation gives
-// its rule. Invalid settings (a negative, NaN or infinite learning rate, a
-// decay rate outside [0, 1), a negative or non-finite ε or weight decay,
-// Nesterov without momentum) make the constructor return an error.
+// value: a decay rate (β₁, β₂, RMSprop's α, Adadelta's ρ), momentum,
+// dampening, weight decay, NAdam's momentum decay, Adagrad's learning-rate
+// decay and initial accumulator, ASGD's λ, α and t₀, Rprop's smallest step,
+// L-BFGS's tolerances. Only where 0 is not meaningful does it stand for a
+// documented default: a learning rate of 0 (which would not move) means the
+// optimizer's default rate, an ε of 0 (which would divide 0 by 0 where a
+// gradient entry is 0) its default ε, and likewise Rprop's factors η± and
+// largest step and L-BFGS's iteration, evaluation and history limits. So the
+// zero value of AdamSettings is Adam with β₁ = β₂ = 0, not torch's Adam: for
+// torch's defaults start from DefaultAdamSettings (and the Default…Settings
+// function of every optimizer whose torch defaults hold a meaningful nonzero
+// value; DefaultAdaBeliefSettings gives its authors' defaults, unrectified)
+// and set what differs, as one passes keyword arguments to torch.
+// SGDSettings and AdagradSettings need no such function: their zero values
+// are torch's defaults. Each field's documentation gives its rule. Invalid
+// settings (a negative, NaN or infinite learning rate, a decay rate outside
+// [0, 1), a negative or non-finite ε or weight decay, Nesterov without
+// momentum) make the constructor return an error.
+//
+// Every settings struct but L-BFGS's has Maximize, torch's flag: the
+// optimizer ascends the objective, the gradient being negated before
+// anything else (weight decay included), exactly as torch does.
+//
+// # Parameter groups
+//
+// SetGroups, which every Optimizer of the package has, gives named sets of
+// parameter ranges (Group, Span) a learning rate and a weight decay of their
+// own, as torch's param_groups: each is the optimizer's times the group's
+// LRScale and WeightDecayScale, so SetLearningRate and schedules move every
+// group in proportion, and a group's update is exactly a separate
+// optimizer's on its parameters. Parameters in no group are not updated.
+// The common case, no weight decay on the biases, is
+//
+//	biases := firstorder.Biases(lo, hi, fanIn) // of each layer x[lo:hi]
+//	err := opt.SetGroups(firstorder.NoDecay(len(x), biases...))
+//
+// Biases knows curvkit's layout, in which a layer's parameters are the
+// row-major [W | b], so each bias ends its row. The update loops walk the
+// groups' ranges in order, calling the same loops (and assembly kernels) on
+// each, so one group costs what no groups did. The wrappers have no
+// SetGroups: set the groups on the optimizer before wrapping it.
 //
 // # The update rules
 //
 // Each type's documentation gives its update, which is torch.optim's for the
 // optimizers torch has (SGD, Adagrad, RMSprop, Adam, AdamW, Adamax, NAdam,
-// RAdam), with the same defaults and the same order of operations (but for
-// one multiplication by 1/√(1−β₂ᵗ) in Adam where torch divides), so
-// trajectories agree with torch's to rounding (the tests require a relative
-// difference of at most 1e-12 over 60 steps; it is about 1e-14). AdaBelief
-// follows its authors' reference implementation, adabelief-pytorch 0.2. In
-// summary, with g the gradient at step t = 1, 2, …:
+// RAdam, Adadelta, Rprop, ASGD, LBFGS), with the same defaults and the same
+// order of operations (but for one multiplication by 1/√(1−β₂ᵗ) in Adam
+// where torch divides), so trajectories agree with torch's to rounding (the
+// tests require a relative difference of at most 1e-12 over 60 steps; it is
+// about 1e-14; for L-BFGS see LBFGS). AdaBelief follows its authors'
+// reference implementation, adabelief-pytorch 0.2. In summary, with g the
+// gradient at step t = 1, 2, …:
 //
 //	SGD        θ ← θ − lr·g;  momentum: b ← μb + (1−d)g, θ ← θ − lr·b
 //	Nesterov   θ ← θ − lr·(g + μb)
@@ -68,6 +97,16 @@
 //	NAdam      Adam with the momentum of step t+1 in the update (Dozat)
 //	RAdam      Adam with the variance of √v̂ rectified (Liu et al.)
 //	AdaBelief  s ← β₂s + (1−β₂)(g−m)² + ε,  θ ← θ − lr·m̂/(√ŝ + ε)
+//	Adadelta   v ← ρv + (1−ρ)g²,  Δ ← √(u+ε)/√(v+ε)·g,  u ← ρu + (1−ρ)Δ²,
+//	           θ ← θ − lr·Δ
+//	Rprop      δ ← δη⁺ or δη⁻ as sign(g) holds or flips,  θ ← θ − sign(g)·δ
+//	ASGD       θ ← θ(1 − λη_t) − η_t·g,  θ̄ the mean of θ after step t₀
+//	LBFGS      θ ← θ − t·H·g,  H from the last pairs of steps and gradient
+//	           changes, t from a strong Wolfe line search or fixed
+//
+// LBFGS needs function values and evaluates the function several times a
+// step, so it is not an Optimizer: its Step takes the function, as torch's
+// step takes a closure.
 //
 // Where the seed article ("A journey into optimization algorithms for deep
 // neural networks", Karagiannakos & Adaloglou, 2021) prints a formula
@@ -89,31 +128,42 @@
 // # Saved state
 //
 // Save writes, and Load reads, everything a step depends on besides the
-// settings: the step count, the learning rate and each moment buffer, as
-// exact float64 bits, so a run saved at step k and resumed continues
-// bit-identically to one that never stopped. The format, all integers and
-// floats little-endian, is
+// settings: the step count, the learning rate, the parameter groups and each
+// moment buffer, as exact float64 bits, so a run saved at step k and resumed
+// continues bit-identically to one that never stopped. The format, all
+// integers and floats little-endian, is
 //
 //	"CKFOSTAT"            8 bytes, magic
-//	version               uint32, 1
+//	version               uint32, 2
 //	kind length, kind     uint8, then ASCII: the optimizer and its variant,
 //	                      e.g. "Adam", "Adam-amsgrad", "RMSprop-centered-momentum"
 //	n                     uint64, number of parameters
 //	steps                 uint64, steps taken
 //	learning rate         float64 (IEEE 754 bits)
+//	group count           uint32, 0 for one group of all the parameters, then
+//	                      per group: name length uint8 and name, LRScale and
+//	                      WeightDecayScale float64, span count uint32, and
+//	                      Start and End uint64 of each span
 //	scalar count, values  uint8, then that many float64 (NAdam: the μ product)
 //	buffer count, values  uint8, then that many buffers of n float64 each
 //	CRC-32                uint32, IEEE polynomial, of all preceding bytes
 //
-// Buffers come in this order: SGD with momentum b; Adagrad G; RMSprop s, then
-// the gradient average if centered, then the momentum buffer if any; Adam and
-// AdamW m, v, then v_max with AMSGrad; Adamax m, u; NAdam and RAdam m, v;
-// AdaBelief m, s, then s_max with AMSGrad. Load checks the kind, n, counts and
-// checksum, reads exactly the bytes Save wrote, and changes nothing on error.
-// A valid checksum does not make the values sensible, so Load also refuses a
-// NaN anywhere, an infinite first moment or momentum, a negative sum or
-// average of squares, and a scalar outside [0, 1]: the next step would
-// write NaN into θ.
+// Version 1, without the group count, is read as one group. LBFGS writes the
+// header through the learning rate, a group count of 0, its iteration and
+// evaluation counts (uint64), the last step length t (float64), the number k
+// of pairs it keeps (uint32), the last direction and the gradient at its
+// start, and the k pairs s, y, oldest first (n float64 each), then the CRC.
+// Buffers come in
+// this order: SGD with momentum b; Adagrad G; RMSprop s, then the gradient
+// average if centered, then the momentum buffer if any; Adam and AdamW m, v,
+// then v_max with AMSGrad; Adamax m, u; NAdam and RAdam m, v; AdaBelief m, s,
+// then s_max with AMSGrad; Adadelta v, u; Rprop the previous gradient and
+// the step sizes; ASGD the average θ̄. Load checks the kind, n, counts,
+// groups and checksum, reads exactly the bytes Save wrote, and changes
+// nothing on error. A valid checksum does not make the values sensible, so
+// Load also refuses a NaN anywhere, an infinite first moment or momentum, a
+// negative sum or average of squares, and a scalar outside [0, 1]: the next
+// step would write NaN into θ.
 //
 // Clipped saves the wrapped optimizer's state: it has none of its own.
 // Scheduled saves a record in the format above of kind "Scheduled", with its

@@ -24,7 +24,9 @@ func sgdMomentum(x, g, b []float64, mom, c, nlr float64) {
 		return
 	}
 	k := len(x) &^ 7
-	sgdMomentumAVX2(x[:k], g[:k], b[:k], mom, c, nlr)
+	if k > 0 { // short runs of parameter groups skip the call
+		sgdMomentumAVX2(x[:k], g[:k], b[:k], mom, c, nlr)
+	}
 	sgdMomentumGo(x[k:], g[k:len(x)], b[k:len(x)], mom, c, nlr)
 }
 
@@ -34,6 +36,8 @@ func adam(x, g, m, v []float64, k *adamCoef) {
 		return
 	}
 	j := len(x) &^ 3
-	adamAVX2(x[:j], g[:j], m[:j], v[:j], k)
+	if j > 0 {
+		adamAVX2(x[:j], g[:j], m[:j], v[:j], k)
+	}
 	adamGo(x[j:], g[j:len(x)], m[j:len(x)], v[j:len(x)], k)
 }

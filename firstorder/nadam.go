@@ -26,6 +26,10 @@ type NAdamSettings struct {
 	// MomentumDecay is ψ ≥ 0 of the momentum schedule. 0 means a constant
 	// μ = β₁/2.
 	MomentumDecay float64
+
+	// Maximize ascends the objective: the gradient is negated before
+	// anything else, as torch's maximize flag.
+	Maximize bool
 }
 
 // DefaultNAdamSettings returns torch.optim.NAdam's defaults: LR 2e-3, Beta1
@@ -89,25 +93,29 @@ func (o *NAdam) Step(x, grad []float64) error {
 	o.steps++
 	t := float64(o.steps)
 	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
-	wd, eps, psi := o.s.WeightDecay, o.s.Eps, o.s.MomentumDecay
+	eps, psi, sg := o.s.Eps, o.s.MomentumDecay, sign(o.s.Maximize)
 	bc2 := 1 - math.Pow(b2, t)
 	mu := b1 * (1 - float64(0.5*math.Pow(0.96, t*psi)))
 	muNext := b1 * (1 - float64(0.5*math.Pow(0.96, (t+1)*psi)))
 	o.scalars[0] *= mu
 	prod := o.scalars[0]
-	cg := -o.lr * (1 - mu) / (1 - prod)
-	cm := -o.lr * muNext / (1 - float64(prod*muNext))
-	grad, m, v := grad[:len(x)], o.bufs[0][:len(x)], o.bufs[1][:len(x)]
-	for i, g := range grad {
-		if wd != 0 {
-			g += float64(wd * x[i])
+	for _, r := range o.runs {
+		lr, wd := o.lr*r.lrScale, o.s.WeightDecay*r.wdScale
+		cg := -lr * (1 - mu) / (1 - prod)
+		cm := -lr * muNext / (1 - float64(prod*muNext))
+		x, grad, m, v := r.of(x), r.of(grad), r.of(o.bufs[0]), r.of(o.bufs[1])
+		for i, g := range grad {
+			g *= sg
+			if wd != 0 {
+				g += float64(wd * x[i])
+			}
+			mi := float64(m[i]*b1) + float64(c1*g)
+			vi := float64(v[i]*b2) + float64(float64(c2*g)*g)
+			m[i], v[i] = mi, vi
+			d := math.Sqrt(vi/bc2) + eps
+			xi := x[i] + float64(cg*g)/d
+			x[i] = xi + float64(cm*mi)/d
 		}
-		mi := float64(m[i]*b1) + float64(c1*g)
-		vi := float64(v[i]*b2) + float64(float64(c2*g)*g)
-		m[i], v[i] = mi, vi
-		d := math.Sqrt(vi/bc2) + eps
-		xi := x[i] + float64(cg*g)/d
-		x[i] = xi + float64(cm*mi)/d
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ type Optimizer interface {
 
 	// Reset returns the optimizer to the state it was built in: step count
 	// zero, moment buffers at their initial values, learning rate from the
-	// settings.
+	// settings. Parameter groups (SetGroups) stay.
 	Reset()
 
 	// Len returns the number of parameters the optimizer was built for.
@@ -42,13 +42,14 @@ type Optimizer interface {
 	// changes nothing, if lr is negative, NaN or infinite.
 	SetLearningRate(lr float64) error
 
-	// Save writes the optimizer's state (step count, learning rate and every
-	// moment buffer) to w in the format documented in the package overview.
+	// Save writes the optimizer's state (step count, learning rate,
+	// parameter groups and every moment buffer) to w in the format
+	// documented in the package overview.
 	Save(w io.Writer) error
 
-	// Load replaces the optimizer's state by one written by Save from an
-	// optimizer of the same kind, variant and length. On error the state is
-	// unchanged.
+	// Load replaces the optimizer's state, its parameter groups included,
+	// by one written by Save from an optimizer of the same kind, variant
+	// and length. On error the state is unchanged.
 	Load(r io.Reader) error
 }
 
@@ -57,18 +58,26 @@ type Optimizer interface {
 // one errors.Is test covers every package.
 var ErrNonFinite = numerr.NonFinite
 
-// state is what every optimizer has: its length, step count, learning rate,
-// and the moment buffers and scalars that Save and Load move. Optimizers embed
-// it and add their settings and Step.
+// core is what every optimizer has, LBFGS included: its kind, length, step
+// count and learning rate.
+type core struct {
+	kind  string  // name written in saved state; includes the variant
+	n     int     // number of parameters
+	steps int     // successful steps since build, Reset or Load
+	lr    float64 // learning rate of the next step
+	lr0   float64 // learning rate from the settings, restored by Reset
+}
+
+// state is what every Optimizer of the package has: its core, and the moment
+// buffers, scalars and parameter groups that Save and Load move. Optimizers
+// embed it and add their settings and Step.
 type state struct {
-	kind     string      // name written in saved state; includes the variant
-	n        int         // number of parameters
-	steps    int         // successful steps since build, Reset or Load
-	lr       float64     // learning rate of the next step
-	lr0      float64     // learning rate from the settings, restored by Reset
+	core
 	bufs     [][]float64 // moment buffers, in the documented order
 	bufKinds []bufKind   // what each buffer holds, for Load's checks
 	scalars  []float64   // scalar state such as NAdam's μ product, in [0, 1]
+	groups   []Group     // as SetGroups stored them; nil for one group of all
+	runs     []run       // the groups' ranges in order, which Step walks
 }
 
 // bufKind says what a moment buffer holds, which Load checks.
@@ -88,7 +97,7 @@ func newState(kind string, n int, lr float64, nscalars int, kinds ...bufKind) (s
 	if err := checkLR(kind, lr); err != nil {
 		return state{}, err
 	}
-	s := state{kind: kind, n: n, lr: lr, lr0: lr, bufs: make([][]float64, len(kinds)), bufKinds: kinds, scalars: make([]float64, nscalars)}
+	s := state{core: core{kind: kind, n: n, lr: lr, lr0: lr}, bufs: make([][]float64, len(kinds)), bufKinds: kinds, scalars: make([]float64, nscalars), runs: whole(n)}
 	for i := range s.bufs {
 		s.bufs[i] = make([]float64, n)
 	}
@@ -96,16 +105,16 @@ func newState(kind string, n int, lr float64, nscalars int, kinds ...bufKind) (s
 }
 
 // Len returns the number of parameters.
-func (s *state) Len() int { return s.n }
+func (s *core) Len() int { return s.n }
 
 // Steps returns the number of steps taken since built, Reset or Load.
-func (s *state) Steps() int { return s.steps }
+func (s *core) Steps() int { return s.steps }
 
 // LearningRate returns the learning rate of the next step.
-func (s *state) LearningRate() float64 { return s.lr }
+func (s *core) LearningRate() float64 { return s.lr }
 
 // SetLearningRate sets the learning rate of the following steps.
-func (s *state) SetLearningRate(lr float64) error {
+func (s *core) SetLearningRate(lr float64) error {
 	if err := checkLR(s.kind, lr); err != nil {
 		return err
 	}
@@ -180,6 +189,16 @@ func isNil(v any) bool {
 	}
 	rv := reflect.ValueOf(v)
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+// sign returns the factor of the gradient: −1 to maximize the objective, as
+// torch's maximize flag negates the gradient before anything else, 1 to
+// minimize it. Multiplying by ±1 is exact, so −1·g is torch's −g bit for bit.
+func sign(maximize bool) float64 {
+	if maximize {
+		return -1
+	}
+	return 1
 }
 
 // withDefault returns def if v is 0 and v otherwise. It is the rule of the

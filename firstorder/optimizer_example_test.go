@@ -181,3 +181,66 @@ func ExampleDefaultAdamWSettings() {
 	// AdamWSettings{LR: 0.1}          θ = 1
 	// DefaultAdamWSettings(), LR 0.1  θ = 0.999
 }
+
+// L-BFGS with torch's strong Wolfe line search on Rosenbrock's function: its
+// Step takes the function, which it evaluates as often as it needs, as
+// torch's step takes a closure.
+func ExampleLBFGS() {
+	f := functions.ExtendedRosenbrock{}
+	settings := firstorder.DefaultLBFGSSettings() // torch.optim.LBFGS's
+	settings.StrongWolfe = true
+	opt, err := firstorder.NewLBFGS(2, settings)
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := []float64{-1.2, 1}
+	for range 3 {
+		loss, err := opt.Step(x, func(x, grad []float64) float64 {
+			f.Grad(grad, x)
+			return f.Func(x)
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("f = %.3g before, %d iterations, %d evaluations so far\n", loss, opt.Iterations(), opt.Evaluations())
+	}
+	fmt.Printf("x = [%.6f %.6f]\n", x[0], x[1])
+	// Output:
+	// f = 24.2 before, 19 iterations, 25 evaluations so far
+	// f = 0.423 before, 35 iterations, 44 evaluations so far
+	// f = 4.22e-10 before, 36 iterations, 45 evaluations so far
+	// x = [0.999981 0.999962]
+}
+
+// Parameter groups, as torch's param_groups: no weight decay on the biases of
+// a 3-2-1 network laid out as curvkit's layers are (each neuron's weights,
+// then its bias).
+func ExampleGroup() {
+	const n = 2*(3+1) + 1*(2+1) // layers x[0:8] and x[8:11]
+	settings := firstorder.DefaultAdamWSettings()
+	settings.WeightDecay = 0.1
+	opt, err := firstorder.NewAdamW(n, settings)
+	if err != nil {
+		log.Fatal(err)
+	}
+	biases := append(firstorder.Biases(0, 8, 3), firstorder.Biases(8, 11, 2)...)
+	groups := firstorder.NoDecay(n, biases...)
+	if err := opt.SetGroups(groups); err != nil {
+		log.Fatal(err)
+	}
+	for _, g := range opt.Groups() {
+		fmt.Printf("%-8s %v, learning rate ×%g, weight decay ×%g\n", g.Name, g.Spans, g.LRScale, g.WeightDecayScale)
+	}
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = 1
+	}
+	if err := opt.Step(x, make([]float64, n)); err != nil { // a zero gradient: decay alone
+		log.Fatal(err)
+	}
+	fmt.Println(x)
+	// Output:
+	// decay    [{0 3} {4 7} {8 10}], learning rate ×1, weight decay ×1
+	// no decay [{3 4} {7 8} {10 11}], learning rate ×1, weight decay ×0
+	// [0.9999 0.9999 0.9999 1 0.9999 0.9999 0.9999 1 0.9999 0.9999 1]
+}

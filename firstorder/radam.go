@@ -23,6 +23,10 @@ type RAdamSettings struct {
 	// WeightDecay is the L2 penalty λ ≥ 0 added to the gradient. 0 means
 	// none.
 	WeightDecay float64
+
+	// Maximize ascends the objective: the gradient is negated before
+	// anything else, as torch's maximize flag.
+	Maximize bool
 }
 
 // DefaultRAdamSettings returns torch.optim.RAdam's defaults: LR 1e-3, Beta1
@@ -73,7 +77,7 @@ func (o *RAdam) Step(x, grad []float64) error {
 	o.steps++
 	t := float64(o.steps)
 	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
-	wd, eps, lr := o.s.WeightDecay, o.s.Eps, o.lr
+	eps, sg := o.s.Eps, sign(o.s.Maximize)
 	bc1 := 1 - math.Pow(b1, t)
 	bc2 := 1 - math.Pow(b2, t)
 	rhoInf := 2/(1-b2) - 1
@@ -84,19 +88,23 @@ func (o *RAdam) Step(x, grad []float64) error {
 		rect = math.Sqrt((rho - 4) * (rho - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rho))
 		bc2s = math.Sqrt(bc2)
 	}
-	grad, m, v := grad[:len(x)], o.bufs[0][:len(x)], o.bufs[1][:len(x)]
-	for i, g := range grad {
-		if wd != 0 {
-			g += float64(wd * x[i])
+	for _, r := range o.runs {
+		lr, wd := o.lr*r.lrScale, o.s.WeightDecay*r.wdScale
+		x, grad, m, v := r.of(x), r.of(grad), r.of(o.bufs[0]), r.of(o.bufs[1])
+		for i, g := range grad {
+			g *= sg
+			if wd != 0 {
+				g += float64(wd * x[i])
+			}
+			mi := float64(m[i]*b1) + float64(c1*g)
+			vi := float64(v[i]*b2) + float64(float64(c2*g)*g)
+			m[i], v[i] = mi, vi
+			u := float64(mi/bc1) * lr
+			if rectified {
+				u = float64(float64(u*(bc2s/(math.Sqrt(vi)+eps))) * rect)
+			}
+			x[i] -= u
 		}
-		mi := float64(m[i]*b1) + float64(c1*g)
-		vi := float64(v[i]*b2) + float64(float64(c2*g)*g)
-		m[i], v[i] = mi, vi
-		u := float64(mi/bc1) * lr
-		if rectified {
-			u = float64(float64(u*(bc2s/(math.Sqrt(vi)+eps))) * rect)
-		}
-		x[i] -= u
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ type RMSpropSettings struct {
 	// Centered divides by an estimate of the gradient's standard deviation,
 	// √(E[g²] − E[g]²), instead of its root mean square (Graves, 2013).
 	Centered bool
+
+	// Maximize ascends the objective: the gradient is negated before
+	// anything else, as torch's maximize flag.
+	Maximize bool
 }
 
 // DefaultRMSpropSettings returns torch.optim.RMSprop's defaults: LR 1e-2,
@@ -102,19 +106,29 @@ func (o *RMSprop) Step(x, grad []float64) error {
 		return err
 	}
 	o.steps++
+	for _, r := range o.runs {
+		var avg, buf []float64
+		k := 1
+		if o.s.Centered {
+			avg = r.of(o.bufs[k])
+			k++
+		}
+		if o.s.Momentum != 0 {
+			buf = r.of(o.bufs[k])
+		}
+		o.update(r.of(x), r.of(grad), r.of(o.bufs[0]), avg, buf, -(o.lr * r.lrScale), o.s.WeightDecay*r.wdScale)
+	}
+	return nil
+}
+
+// update is the step of one run with learning rate −nlr and weight decay
+// wd: sq, avg and buf are the run's part of s, a and b (nil if unused).
+func (o *RMSprop) update(x, grad, sq, avg, buf []float64, nlr, wd float64) {
 	alpha, c := o.s.Alpha, 1-o.s.Alpha
-	wd, eps, mom, nlr := o.s.WeightDecay, o.s.Eps, o.s.Momentum, -o.lr
-	grad, sq := grad[:len(x)], o.bufs[0][:len(x)]
-	var avg, buf []float64
-	k := 1
-	if o.s.Centered {
-		avg = o.bufs[k][:len(x)]
-		k++
-	}
-	if mom != 0 {
-		buf = o.bufs[k][:len(x)]
-	}
+	eps, mom, sg := o.s.Eps, o.s.Momentum, sign(o.s.Maximize)
+	grad, sq = grad[:len(x)], sq[:len(x)]
 	for i, g := range grad {
+		g *= sg
 		if wd != 0 {
 			g += float64(wd * x[i])
 		}
@@ -134,5 +148,4 @@ func (o *RMSprop) Step(x, grad []float64) error {
 			x[i] += float64(nlr*g) / d
 		}
 	}
-	return nil
 }

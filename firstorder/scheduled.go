@@ -106,5 +106,5 @@ func (w *Scheduled) Load(r io.Reader) error {
 // record is the wrapper's own saved state: a state without buffers whose
 // learning rate is the base rate.
 func (w *Scheduled) record() *state {
-	return &state{kind: scheduledKind, n: w.opt.Len(), lr: w.base}
+	return &state{core: core{kind: scheduledKind, n: w.opt.Len(), lr: w.base}}
 }

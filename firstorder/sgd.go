@@ -30,6 +30,10 @@ type SGDSettings struct {
 	// Nesterov selects torch's form of Nesterov momentum (see SGD). It
 	// needs Momentum > 0 and Dampening = 0.
 	Nesterov bool
+
+	// Maximize ascends the objective instead of descending it: the
+	// gradient is negated before anything else, as torch's maximize flag.
+	Maximize bool
 }
 
 // SGD is stochastic gradient descent, with optional momentum, Nesterov
@@ -92,12 +96,29 @@ func (o *SGD) Step(x, grad []float64) error {
 	if err := o.check(x, grad); err != nil {
 		return err
 	}
-	nlr := -o.lr
-	mom, wd := o.s.Momentum, o.s.WeightDecay
+	sg := sign(o.s.Maximize)
+	for _, r := range o.runs {
+		var b []float64
+		if o.s.Momentum != 0 {
+			b = r.of(o.bufs[0])
+		}
+		o.update(r.of(x), r.of(grad), b, -(o.lr * r.lrScale), o.s.WeightDecay*r.wdScale, sg)
+	}
+	o.steps++
+	return nil
+}
+
+// update is the step of one run: learning rate −nlr, weight decay wd,
+// gradient sign sg, momentum buffer b (nil without momentum).
+func (o *SGD) update(x, grad, b []float64, nlr, wd, sg float64) {
+	mom := o.s.Momentum
 	switch {
 	case mom == 0 && wd == 0:
-		floats.AddScaled(x, nlr, grad) // x + nlr·g, unfused
+		floats.AddScaled(x, sg*nlr, grad) // x + nlr·(sg·g), unfused
 	case mom == 0:
+		// x + nlr·(sg·g + wd·x) = x + (sg·nlr)·(g + sg·wd·x), exactly: the
+		// sign goes into the coefficients, not the loop.
+		nlr, wd := sg*nlr, sg*wd
 		grad = grad[:len(x)]
 		for i, g := range grad {
 			g += float64(wd * x[i])
@@ -109,12 +130,13 @@ func (o *SGD) Step(x, grad []float64) error {
 			// The buffer starts at g: 0·0 + 1·g.
 			mom, c = 0, 1
 		}
-		sgdMomentum(x, grad, o.bufs[0], mom, c, nlr)
+		sgdMomentum(x, grad, b, mom, sg*c, nlr)
 	default:
-		grad, b := grad[:len(x)], o.bufs[0][:len(x)]
+		grad, b := grad[:len(x)], b[:len(x)]
 		c := 1 - o.s.Dampening
 		first := o.steps == 0
 		for i, g := range grad {
+			g *= sg
 			if wd != 0 {
 				g += float64(wd * x[i])
 			}
@@ -129,8 +151,6 @@ func (o *SGD) Step(x, grad []float64) error {
 			x[i] += float64(nlr * bi)
 		}
 	}
-	o.steps++
-	return nil
 }
 
 // variant returns suffix if on and "" otherwise; it names optimizer

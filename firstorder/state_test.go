@@ -125,21 +125,24 @@ func TestStateFormat(t *testing.T) {
 	opt, data := savedAdam(t, n)
 	// The layout the package overview documents.
 	kind := "Adam-amsgrad"
-	want := 8 + 4 + 1 + len(kind) + 8 + 8 + 8 + 1 + 0 + 1 + 3*n*8 + 4
+	want := 8 + 4 + 1 + len(kind) + 8 + 8 + 8 + 4 + 1 + 0 + 1 + 3*n*8 + 4
 	if len(data) != want {
 		t.Fatalf("state has %d bytes, want %d", len(data), want)
 	}
-	if string(data[:8]) != "CKFOSTAT" || binary.LittleEndian.Uint32(data[8:]) != 1 || int(data[12]) != len(kind) || string(data[13:13+len(kind)]) != kind {
+	if string(data[:8]) != "CKFOSTAT" || binary.LittleEndian.Uint32(data[8:]) != 2 || int(data[12]) != len(kind) || string(data[13:13+len(kind)]) != kind {
 		t.Fatalf("header % x", data[:13+len(kind)])
 	}
 	p := data[13+len(kind):]
 	if binary.LittleEndian.Uint64(p) != n || binary.LittleEndian.Uint64(p[8:]) != 4 || math.Float64frombits(binary.LittleEndian.Uint64(p[16:])) != opt.LearningRate() {
 		t.Fatal("n, steps or learning rate misplaced")
 	}
-	if p[24] != 0 || p[25] != 3 {
-		t.Fatalf("%d scalars and %d buffers, want 0 and 3", p[24], p[25])
+	if binary.LittleEndian.Uint32(p[24:]) != 0 {
+		t.Fatalf("%d parameter groups, want 0 (one group of all)", binary.LittleEndian.Uint32(p[24:]))
 	}
-	v0 := math.Float64frombits(binary.LittleEndian.Uint64(p[26+n*8:])) // first element of v
+	if p[28] != 0 || p[29] != 3 {
+		t.Fatalf("%d scalars and %d buffers, want 0 and 3", p[28], p[29])
+	}
+	v0 := math.Float64frombits(binary.LittleEndian.Uint64(p[30+n*8:])) // first element of v
 	if v0 != opt.bufs[1][0] {
 		t.Fatalf("v[0] = %v in the file, %v in the optimizer", v0, opt.bufs[1][0])
 	}
@@ -217,10 +220,15 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
 
 // FuzzLoad checks that Load never panics, and that whatever it accepts it
-// saves back to the same bytes.
+// saves back to the same bytes (a version-1 state, to bytes that load to the
+// same state).
 func FuzzLoad(f *testing.F) {
-	_, data := savedAdam(f, 5)
+	opt, data := savedAdam(f, 5)
 	f.Add(data)
+	opt.SetGroups([]Group{{Name: "a", Spans: []Span{{0, 2}, {3, 5}}, LRScale: 0.5}, {Name: "b", Spans: []Span{{2, 3}}, WeightDecayScale: 1}})
+	var grouped bytes.Buffer
+	opt.Save(&grouped)
+	f.Add(grouped.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opt, _ := NewAdam(5, AdamSettings{AMSGrad: true})
 		if err := opt.Load(bytes.NewReader(data)); err != nil {
@@ -230,10 +238,58 @@ func FuzzLoad(f *testing.F) {
 		if err := opt.Save(&buf); err != nil {
 			t.Fatal(err)
 		}
+		if binary.LittleEndian.Uint32(data[8:]) == 1 {
+			again, _ := NewAdam(5, AdamSettings{AMSGrad: true})
+			var buf2 bytes.Buffer
+			if err := again.Load(bytes.NewReader(buf.Bytes())); err != nil {
+				t.Fatalf("a loaded version-1 state saved to bytes Load refuses: %v", err)
+			}
+			again.Save(&buf2)
+			if !bytes.Equal(buf.Bytes(), buf2.Bytes()) {
+				t.Fatal("a loaded version-1 state does not resave to the same bytes")
+			}
+			return
+		}
 		if !bytes.HasPrefix(data, buf.Bytes()) {
 			t.Fatal("accepted state does not save back to the same bytes")
 		}
 	})
+}
+
+// TestLoadVersion1 checks that a state in the format before parameter groups
+// (no group count) loads as one group of all the parameters, with its
+// buffers, and that Load refuses a version it does not know.
+func TestLoadVersion1(t *testing.T) {
+	const n = 5
+	src, data := savedAdam(t, n)
+	head := 8 + 4 + 1 + len("Adam-amsgrad") + 24
+	if binary.LittleEndian.Uint32(data[head:]) != 0 {
+		t.Fatal("expected no groups in the saved state")
+	}
+	v1 := slices.Concat(data[:head], data[head+4:len(data)-4])
+	binary.LittleEndian.PutUint32(v1[8:], 1)
+	v1 = binary.LittleEndian.AppendUint32(v1, crc32.ChecksumIEEE(v1))
+	opt, _ := NewAdam(n, AdamSettings{AMSGrad: true})
+	if err := opt.SetGroups(NoDecay(n, Span{1, 2})); err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Load(bytes.NewReader(v1)); err != nil {
+		t.Fatal(err)
+	}
+	if opt.Groups() != nil || opt.Steps() != src.Steps() {
+		t.Fatalf("groups %v, %d steps after loading a version-1 state, want none and %d", opt.Groups(), opt.Steps(), src.Steps())
+	}
+	for k := range src.bufs {
+		if !sameBits(opt.bufs[k], src.bufs[k]) {
+			t.Fatalf("buffer %d differs after loading a version-1 state", k)
+		}
+	}
+	v3 := slices.Clone(data[:len(data)-4])
+	binary.LittleEndian.PutUint32(v3[8:], 3)
+	v3 = binary.LittleEndian.AppendUint32(v3, crc32.ChecksumIEEE(v3))
+	if err := opt.Load(bytes.NewReader(v3)); err == nil || !strings.Contains(err.Error(), "format version 3, want 1 to 2") {
+		t.Fatalf("version 3: error %v", err)
+	}
 }
 
 // TestResumeWrappers checks that saving a wrapped optimizer, loading it into
@@ -359,6 +415,18 @@ func withFloat(data []byte, off int, v float64) []byte {
 	return d
 }
 
+// withUint64 and withUint32 are withFloat for integers.
+func withUint64(data []byte, off int, v uint64) []byte {
+	return withFloat(data, off, math.Float64frombits(v))
+}
+
+func withUint32(data []byte, off int, v uint32) []byte {
+	d := slices.Clone(data)
+	binary.LittleEndian.PutUint32(d[off:], v)
+	binary.LittleEndian.PutUint32(d[len(d)-4:], crc32.ChecksumIEEE(d[:len(d)-4]))
+	return d
+}
+
 // TestLoadValues checks that Load refuses states with a valid checksum whose
 // values would put NaN into θ on the next step, accepts the extreme values
 // that steps can reach, and that what it accepts steps to finite θ.
@@ -366,12 +434,12 @@ func TestLoadValues(t *testing.T) {
 	const n = 5
 	_, adamData := savedAdam(t, n)
 	// Adam-amsgrad: header, no scalars, then m, v, v_max of n floats each.
-	adamBuf := func(b, j int) int { return 8 + 4 + 1 + len("Adam-amsgrad") + 24 + 1 + 1 + (b*n+j)*8 }
+	adamBuf := func(b, j int) int { return 8 + 4 + 1 + len("Adam-amsgrad") + 24 + 4 + 1 + 1 + (b*n+j)*8 }
 	nadam := mustOpt(NewNAdam(n, DefaultNAdamSettings()))
 	nadam.Step(make([]float64, n), []float64{1, -1, 2, 0, 3})
 	var nadamState bytes.Buffer
 	nadam.Save(&nadamState)
-	nadamScalar := 8 + 4 + 1 + len("NAdam") + 24 + 1
+	nadamScalar := 8 + 4 + 1 + len("NAdam") + 24 + 4 + 1
 	newAdam := func() Optimizer {
 		s := DefaultAdamSettings()
 		s.AMSGrad = true

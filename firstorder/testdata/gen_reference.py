@@ -17,6 +17,20 @@ Contents:
   - clip: torch.nn.utils.clip_grad_norm_ on a few vectors.
   - composed: Adam with linear warm-up then cosine annealing and gradient
     clipping, on Rosenbrock.
+  - cases with "maximize": torch's flag, where torch 1.13 has it (all but
+    NAdam and RAdam, which gained it in torch 2), on the stream and on
+    "neg-rosenbrock", the negated Rosenbrock function (whose ascent converges).
+  - cases with "param_groups": the parameters split into tensors, each in the
+    torch parameter group of its span, with the group's lr and weight_decay
+    the optimizer's times lr_scale and wd_scale; parameters in no span are not
+    given to torch and stay where they start.
+  - "average" of the ASGD cases: torch's state["ax"] after each step.
+  - lbfgs: torch.optim.LBFGS, with and without line_search_fn="strong_wolfe",
+    on Rosenbrock (value and gradient in gonum's order of operations, see
+    rosenbrock_explicit) and on a logistic regression (autograd): the
+    parameters, the loss step() returns, the counters func_evals and n_iter
+    and the rest of the optimizer's state (d, t, prev_flat_grad, the pairs
+    old_stps and old_dirs with ro, H_diag) after each step().
 
 Every optimizer is torch.optim's except AdaBelief, which torch does not have:
 AdaBelief below is written here in plain torch tensor ops from the update rule
@@ -133,6 +147,9 @@ def torch_opt(name):
         "NAdam": lambda p, **kw: torch.optim.NAdam(p, foreach=True, **kw),
         "RAdam": torch.optim.RAdam,
         "AdaBelief": AdaBelief,
+        "Adadelta": torch.optim.Adadelta,
+        "Rprop": torch.optim.Rprop,
+        "ASGD": torch.optim.ASGD,
     }[name]
 
 
@@ -198,23 +215,193 @@ CONFIGS = {
         dict(lr=1e-2, weight_decay=0.1, weight_decouple=False, rectify=False),
         dict(lr=2e-3, betas=(0.9, 0.95)),
     ],
+    "Adadelta": [
+        {},
+        dict(lr=0.5, rho=0.5, eps=1e-4),
+        dict(rho=0.95, weight_decay=0.1),
+        dict(lr=2.0, rho=0.0),
+    ],
+    "Rprop": [
+        dict(lr=1e-3),
+        {},
+        dict(lr=1e-3, etas=(0.3, 1.5), step_sizes=(1e-4, 0.02)),
+        dict(lr=0.1, step_sizes=(0.0, 0.05)),
+    ],
+    "ASGD": [
+        dict(lr=1e-3),
+        dict(lr=1e-3, lambd=0.5, alpha=0.6, t0=20.0),
+        dict(lr=2e-3, t0=0.0, weight_decay=0.05),
+        dict(lr=1e-3, lambd=0.0, alpha=0.0, t0=45.0),
+    ],
+}
+
+# torch.optim's maximize flag, on the optimizers of torch 1.13 that have it.
+MAXIMIZE = {
+    "SGD": [dict(lr=1e-4, momentum=0.9, maximize=True), dict(lr=2e-4, weight_decay=0.1, maximize=True),
+            dict(lr=1e-4, momentum=0.9, nesterov=True, weight_decay=0.01, maximize=True)],
+    "Adagrad": [dict(lr=0.05, weight_decay=0.02, maximize=True)],
+    "RMSprop": [dict(lr=1e-3, maximize=True), dict(lr=1e-4, momentum=0.5, centered=True, weight_decay=0.01, maximize=True)],
+    "Adam": [dict(lr=1e-2, maximize=True), dict(lr=1e-2, weight_decay=0.1, amsgrad=True, maximize=True)],
+    "AdamW": [dict(lr=1e-2, weight_decay=0.1, maximize=True)],
+    "Adamax": [dict(lr=1e-2, weight_decay=0.05, maximize=True)],
+    "Adadelta": [dict(weight_decay=0.1, maximize=True)],
+    "Rprop": [dict(lr=1e-3, maximize=True)],
+    "ASGD": [dict(lr=1e-3, lambd=0.5, t0=20.0, weight_decay=0.05, maximize=True)],
+}
+
+# Parameter groups: spans of the flat parameter vector (each a tensor in torch)
+# and each group's scales of lr and weight_decay; the first group has two
+# spans, so two tensors.
+GROUPS = [
+    dict(spans=[(0, 3), (7, 10)], lr_scale=1.0, wd_scale=1.0),
+    dict(spans=[(3, 7)], lr_scale=0.25, wd_scale=0.0),
+]
+GROUPED = {
+    "SGD": dict(lr=1e-4, momentum=0.9, weight_decay=0.05),
+    "Adagrad": dict(lr=0.05, weight_decay=0.02),
+    "RMSprop": dict(lr=1e-3, weight_decay=0.01, centered=True),
+    "Adam": dict(lr=1e-2, weight_decay=0.1),
+    "AdamW": dict(lr=1e-2, weight_decay=0.1, amsgrad=True),
+    "Adamax": dict(lr=1e-2, weight_decay=0.05),
+    "NAdam": dict(lr=1e-2, weight_decay=0.01),
+    "RAdam": dict(lr=2e-3, weight_decay=0.05),
+    "AdaBelief": dict(lr=2e-3, weight_decay=0.1),
+    "Adadelta": dict(weight_decay=0.1),
+    "Rprop": dict(lr=1e-3),
+    "ASGD": dict(lr=1e-3, lambd=0.5, t0=20.0, weight_decay=0.05),
 }
 
 
 def run(name, settings, problem, stream):
-    x0 = ROSEN_X0 if problem == "rosenbrock" else [0.5] * STREAM_DIM
-    p = torch.tensor(x0, requires_grad=True)
-    opt = torch_opt(name)([p], **settings)
-    traj = []
+    x0 = [0.5] * STREAM_DIM if problem == "stream" else ROSEN_X0
+    groups = settings.get("param_groups")
+    kw = {k: v for k, v in settings.items() if k != "param_groups"}
+    if groups is None:
+        spans = [(0, len(x0))]
+        params = [torch.tensor(x0, requires_grad=True)]
+        opt = torch_opt(name)(params, **kw)
+    else:
+        # One tensor per span, each in its group's torch parameter group.
+        spans, torch_groups = [], []
+        lr = kw.get("lr", torch_opt(name)([torch.zeros(1, requires_grad=True)], **kw).defaults["lr"])
+        wd = kw.get("weight_decay", 0.0)
+        for g in groups:
+            ps = []
+            for a, b in g["spans"]:
+                spans.append((a, b))
+                ps.append(torch.tensor(x0[a:b], requires_grad=True))
+            torch_groups.append(dict(params=ps, lr=lr * g["lr_scale"], weight_decay=wd * g["wd_scale"]))
+        opt = torch_opt(name)(torch_groups, **kw)
+        params = [p for g in torch_groups for p in g["params"]]
+
+    def flat(value=lambda p: p.detach()):
+        x = list(x0)  # parameters in no group stay where they are
+        for (a, b), p in zip(spans, params):
+            x[a:b] = value(p).tolist()
+        return x
+
+    traj, avg = [], []
     for t in range(STEPS):
-        if problem == "rosenbrock":
-            p.grad = None
-            rosenbrock(p).backward()
+        if problem != "stream":
+            for p in params:
+                p.grad = None
+            order = sorted(range(len(spans)), key=lambda k: spans[k][0])
+            f = rosenbrock(torch.cat([params[k] for k in order]))
+            (f if problem == "rosenbrock" else -f).backward()
         else:
-            p.grad = stream[t].clone()
+            for (a, b), p in zip(spans, params):
+                p.grad = stream[t][a:b].clone()
         opt.step()
-        traj.append(p.detach().tolist())
-    return traj
+        traj.append(flat())
+        if name == "ASGD":
+            avg.append(flat(lambda p: opt.state[p]["ax"]))
+    return traj, avg
+
+
+def logistic_data():
+    """A seeded binary classification set: 40 points, 5 features and a bias."""
+    g = torch.Generator().manual_seed(11)
+    a = torch.randn(40, 5, generator=g)
+    a = torch.cat([a, torch.ones(40, 1)], dim=1)
+    w = torch.tensor([1.5, -2.0, 0.5, 0.0, 1.0, -0.3])
+    y = ((a @ w + 0.5 * torch.randn(40, generator=g)) > 0).double()
+    return a, y
+
+
+def logistic(x, a, y):
+    """Mean logistic loss plus 1e-3 |x|^2 / 2 of the labels y in {0, 1}."""
+    z = a @ x
+    return torch.nn.functional.binary_cross_entropy_with_logits(z, y) + 5e-4 * (x * x).sum()
+
+
+def rosenbrock_explicit(x):
+    """Rosenbrock's value and gradient in plain Python floats, in the order of
+    operations of gonum's ExtendedRosenbrock (Func and Grad), which the Go test
+    uses. L-BFGS amplifies rounding along Rosenbrock's valley (see the Go test),
+    so the reference is torch's LBFGS on exactly the numbers the Go side gets,
+    which leaves only the rounding inside the two optimizers to compare."""
+    f = 0.0
+    for i in range(len(x) - 1):
+        a = 1 - x[i]
+        b = x[i + 1] - x[i] * x[i]
+        f += a * a + 100 * b * b
+    g = [0.0] * len(x)
+    for i in range(len(x) - 1):
+        g[i] -= 2 * (1 - x[i])
+        g[i] -= 400 * (x[i + 1] - x[i] * x[i]) * x[i]
+    for i in range(1, len(x)):
+        g[i] += 200 * (x[i] - x[i - 1] * x[i - 1])
+    return f, g
+
+
+LBFGS_STEPS = 12
+LBFGS_CONFIGS = [
+    dict(line_search_fn="strong_wolfe", max_iter=2),
+    dict(line_search_fn="strong_wolfe", max_iter=3, history_size=4),
+    dict(line_search_fn="strong_wolfe", lr=0.5, max_iter=5, max_eval=6, history_size=2),
+    dict(line_search_fn="strong_wolfe"),
+    # Trial steps that overshoot, so that the line search zooms and meets
+    # its safeguards (too little progress, a trial near the bracket's ends,
+    # the old high end becoming the low one).
+    dict(line_search_fn="strong_wolfe", lr=10, max_iter=3),
+    dict(line_search_fn="strong_wolfe", lr=30, max_iter=10),
+    dict(max_iter=2, lr=0.1),
+    dict(max_iter=4, lr=0.5, history_size=3),
+]
+
+
+def lbfgs_cases():
+    a, y = logistic_data()
+    out = []
+    for settings, problem in [(s, p) for s in LBFGS_CONFIGS for p in ("rosenbrock", "logistic")]:
+        x0 = ROSEN_X0 if problem == "rosenbrock" else [0.0] * 6
+        p = torch.tensor(x0, requires_grad=True)
+        opt = torch.optim.LBFGS([p], **settings)
+
+        def closure():
+            opt.zero_grad()
+            if problem == "rosenbrock":
+                f, g = rosenbrock_explicit(p.detach().tolist())
+                p.grad = torch.tensor(g)
+                return torch.tensor(f)
+            loss = logistic(p, a, y)
+            loss.backward()
+            return loss
+
+        xs, losses, evals, iters, states = [], [], [], [], []
+        for _ in range(LBFGS_STEPS):
+            losses.append(float(opt.step(closure)))
+            st = opt.state[p]
+            xs.append(p.detach().tolist())
+            evals.append(st["func_evals"])
+            iters.append(st["n_iter"])
+            states.append(dict(
+                d=st["d"].tolist(), t=float(st["t"]), prev_grad=st["prev_flat_grad"].tolist(),
+                s=[v.tolist() for v in st["old_stps"]], y=[v.tolist() for v in st["old_dirs"]],
+                ro=[float(v) for v in st["ro"]], h_diag=float(st["H_diag"])))
+        out.append(dict(settings=settings, problem=problem, x=xs, loss=losses,
+                        func_evals=evals, n_iter=iters, state=states))
+    return out
 
 
 def check_nadam_single_tensor(stream):
@@ -301,12 +488,19 @@ def main():
     stream = make_stream()
     check_nadam_single_tensor(stream)
     cases = []
-    for name, configs in CONFIGS.items():
-        for settings in configs:
-            for problem in ("rosenbrock", "stream"):
-                traj = run(name, settings, problem, stream)
-                assert all(abs(v) < 10 for row in traj for v in row), (name, settings, problem)
-                cases.append(dict(optimizer=name, settings=settings, problem=problem, x=traj))
+    all_configs = [(name, settings) for name, configs in CONFIGS.items() for settings in configs]
+    all_configs += [(name, settings) for name, configs in MAXIMIZE.items() for settings in configs]
+    all_configs += [(name, dict(settings, param_groups=GROUPS)) for name, settings in GROUPED.items()]
+    for name, settings in all_configs:
+        # Ascending Rosenbrock diverges: maximize its negation instead.
+        for problem in ("neg-rosenbrock" if settings.get("maximize") else "rosenbrock", "stream"):
+            traj, avg = run(name, settings, problem, stream)
+            assert all(abs(v) < 10 for row in traj for v in row), (name, settings, problem)
+            case = dict(optimizer=name, settings=settings, problem=problem, x=traj)
+            if avg:
+                case["average"] = avg  # ASGD's state["ax"]
+            cases.append(case)
+    a, y = logistic_data()
     ref = dict(
         generator="gen_reference.py with torch " + torch.__version__,
         steps=STEPS,
@@ -317,6 +511,9 @@ def main():
         schedules=schedules(),
         clip=clip_cases(),
         composed=composed(),
+        logistic_a=a.tolist(),
+        logistic_y=y.tolist(),
+        lbfgs=lbfgs_cases(),
     )
     path = os.path.join(HERE, "reference.json")
     with open(path, "w") as f:

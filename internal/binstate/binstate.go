@@ -160,16 +160,27 @@ func (d *Decoder) Bytes(k int) []byte {
 // is magic, version and kind; what names the format for the error ("a
 // firstorder state"). A read error is left for Close.
 func (d *Decoder) Header(magic string, version uint32, kind, what string) error {
+	_, err := d.HeaderSince(magic, version, version, kind, what)
+	return err
+}
+
+// HeaderSince is Header for a reader that also reads the older versions
+// oldest..version; it returns the version read.
+func (d *Decoder) HeaderSince(magic string, oldest, version uint32, kind, what string) (uint32, error) {
 	if m := d.Bytes(len(magic)); d.err == nil && string(m) != magic {
-		return fmt.Errorf("not %s", what)
+		return 0, fmt.Errorf("not %s", what)
 	}
-	if v := d.U32(); d.err == nil && v != version {
-		return fmt.Errorf("format version %d, want %d", v, version)
+	v := d.U32()
+	if d.err == nil && (v < oldest || v > version) {
+		if oldest == version {
+			return 0, fmt.Errorf("format version %d, want %d", v, version)
+		}
+		return 0, fmt.Errorf("format version %d, want %d to %d", v, oldest, version)
 	}
 	if k := d.String(); d.err == nil && k != kind {
-		return fmt.Errorf("state is of %q, want %q", k, kind)
+		return 0, fmt.Errorf("state is of %q, want %q", k, kind)
 	}
-	return nil
+	return v, nil
 }
 
 // Byte reads one byte.
