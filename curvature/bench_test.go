@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -13,13 +14,16 @@ import (
 // The benchmark network of docs/benchmarks.md: digits, MLP 64-32-32-10
 // tanh, softmax cross-entropy, batch 256, float64 (3,466 parameters), the
 // same network ../shared/bench/torch_peer.py times in PyTorch.
-func benchFixture(b *testing.B) fixture {
+func benchFixture(b *testing.B) fixture { return benchMLP(b, 32) }
+
+// benchMLP is the benchmark network with hidden width h: 64-h-h-10.
+func benchMLP(b *testing.B, h int) fixture {
 	b.Helper()
 	set, err := data.Digits()
 	if err != nil {
 		b.Fatal(err)
 	}
-	net, err := nn.NewMLP([]int{64, 32, 32, 10}, []string{"tanh", "tanh", "identity"})
+	net, err := nn.NewMLP([]int{64, h, h, 10}, []string{"tanh", "tanh", "identity"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,6 +92,30 @@ func benchDense(b *testing.B, k Kind) {
 	for b.Loop() {
 		if _, err := f.m.Dense(k, f.theta, f.b, nil); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDenseMLP builds dense matrices of the benchmark network at
+// hidden widths 32 (3,466 parameters, a 96 MB matrix) and 128 (26,122
+// parameters, 5.46 GB) with 1 and 2 workers; B/op is every byte allocated,
+// the matrix included. The wide network takes seconds and gigabytes per
+// matrix: run it alone with -benchtime 1x (docs/benchmarks.md).
+func BenchmarkDenseMLP(b *testing.B) {
+	for _, h := range []int{32, 128} {
+		f := benchMLP(b, h)
+		for _, kind := range []Kind{GGN, Hessian, EmpiricalFisher} {
+			for _, w := range []int{1, 2} {
+				b.Run(fmt.Sprintf("64-%d-%d-10/%v/workers=%d", h, h, kind, w), func(b *testing.B) {
+					b.ReportAllocs()
+					opt := &Options{Workers: w, Budget: Unlimited}
+					for b.Loop() {
+						if _, err := f.m.Dense(kind, f.theta, f.b, opt); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		}
 	}
 }
