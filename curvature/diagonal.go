@@ -35,7 +35,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 	case Hessian, GGN, Fisher:
 		if shape, ok := mlpOf(m.Net); ok {
 			t, _ := m.tape(theta, b, nil)
-			a := newAssembler(shape, t, m.Loss, kind == Hessian, 0)
+			a := newAssembler(shape, t, m.Loss, kind == Hessian, 0, pool{workers: 1}, newWorkspace(len(shape.dense)))
 			for li := range a.layers {
 				L := &a.layers[li]
 				s := L.q
@@ -44,7 +44,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 				for i := 0; i < n; i++ {
 					row := hd.RawRowView(i)
 					for o := range row {
-						row[o] = L.hs[i][o*L.out+o]
+						row[o] = L.hrow(o, i, n)[o]
 					}
 					ar := a2.RawRowView(i)
 					for j, v := range L.abar.RawRowView(i) {

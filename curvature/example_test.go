@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/curvkit/curvkit/curvature"
-	"github.com/curvkit/curvkit/curvature/nn"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 	"gonum.org/v1/gonum/optimize/functions"
+
+	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // The GGN of a small classifier, dense and as a matrix-free product.

@@ -83,11 +83,11 @@ type Options struct {
 	// Budget is the largest dense result, in float64 values, the caller
 	// accepts: 0 means DefaultBudget, a negative budget no limit.
 	Budget int
-	// Workers is the number of goroutines a dense matrix is built on, each
-	// summing a contiguous part of the batch into its own P×P sum. If
-	// Workers is 0, it defaults to 2; fewer are used when the batch is
-	// small or the budget cannot hold the extra sums. Results depend on the
-	// worker count only through rounding.
+	// Workers is the number of goroutines a dense matrix is built on.
+	// They share the result, each writing parts of it that no other
+	// writes, so the memory does not grow with Workers and the result is
+	// the same, bit for bit, whatever their number. If Workers is 0, it
+	// defaults to 2.
 	Workers int
 }
 
@@ -115,18 +115,12 @@ func (o *Options) budget() int {
 	return o.Budget
 }
 
-// workers returns how many goroutines sum n samples into matrices of
-// floats values each.
-func (o *Options) workers(n, floats int) int {
-	w := 2
+// workers returns the number of goroutines that build a dense matrix.
+func (o *Options) workers() int {
 	if o != nil && o.Workers > 0 {
-		w = o.Workers
+		return o.Workers
 	}
-	w = min(w, max(1, n/32))
-	if b := o.budget(); b > 0 {
-		w = min(w, max(1, b/max(1, floats)))
-	}
-	return w
+	return 2
 }
 
 func (o *Options) validate() error {

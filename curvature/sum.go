@@ -3,11 +3,8 @@ package curvature
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/curvkit/curvkit/internal/gemm"
 )
 
 // Sum is a curvature matrix kept as a sum over samples, so that sums over
@@ -59,9 +56,4 @@ func (s *Sum) Mean() *mat.SymDense {
 	var m mat.SymDense
 	m.ScaleSym(1/float64(s.N*s.Draws), s.S)
 	return &m
-}
-
-// addGram adds rowsᵀ rows to dst in one symmetric rank-k update.
-func addGram(dst *mat.SymDense, rows *mat.Dense) {
-	gemm.Syrk(blas.Trans, 1, rows.RawMatrix(), 1, dst.RawSymmetric())
 }
