@@ -219,26 +219,26 @@ func (t *target) sub(i, j, r, c int) blas64.General {
 	return blas64.General{Rows: r, Cols: c, Stride: t.stride, Data: t.data[i*t.stride+j:]}
 }
 
-// mulInto computes C ← α op(A)·B + β C into the r×c submatrix of t at (i,
-// j), op(A) being A or Aᵀ as tA says, in products of at most maxWork
-// multiply-adds, and checks the result if asked.
-func (t *target) mulInto(tA blas.Transpose, a, b blas64.General, i, j int) {
-	r, c := a.Rows, b.Cols
-	k := b.Rows
+// mulInto computes C ← α op(A) op(B) + β C into the r×c submatrix of t at
+// (i, j), in products of at most maxWork multiply-adds, and checks the
+// result if asked.
+func (t *target) mulInto(tA, tB blas.Transpose, a, b blas64.General, i, j int) {
+	r, c, k := a.Rows, b.Cols, b.Rows
 	if tA != blas.NoTrans {
 		r = a.Cols
+	}
+	if tB != blas.NoTrans {
+		c, k = b.Rows, b.Cols
 	}
 	step := rowsPerProduct(c, k)
 	for r0 := 0; r0 < r; r0 += step {
 		r1 := min(r0+step, r)
-		as := a
-		if tA == blas.NoTrans {
-			as = blas64.General{Rows: r1 - r0, Cols: a.Cols, Stride: a.Stride, Data: a.Data[r0*a.Stride:]}
-		} else {
+		as := blas64.General{Rows: r1 - r0, Cols: a.Cols, Stride: a.Stride, Data: a.Data[r0*a.Stride:]}
+		if tA != blas.NoTrans {
 			as = blas64.General{Rows: a.Rows, Cols: r1 - r0, Stride: a.Stride, Data: a.Data[r0:]}
 		}
 		dst := t.sub(i+r0, j, r1-r0, c)
-		gemm.Gemm(tA, blas.NoTrans, t.alpha, as, b, t.beta, dst)
+		gemm.Gemm(tA, tB, t.alpha, as, b, t.beta, dst)
 		if t.check {
 			for x := 0; x < dst.Rows; x++ {
 				if !vec.AllFinite(dst.Data[x*dst.Stride : x*dst.Stride+c]) {
@@ -386,7 +386,7 @@ func (a *assembler) pair(dst *target, l, m int, dt, jt []float64, off []int, ws 
 				c = o*qm + j1
 			}
 		}
-		dst.mulInto(blas.Trans, Ll.abar.RawMatrix(), gen(n, cols, K), off[l]+o2*Ll.q, off[m]+c0)
+		dst.mulInto(blas.Trans, blas.NoTrans, Ll.abar.RawMatrix(), gen(n, cols, K), off[l]+o2*Ll.q, off[m]+c0)
 	})
 }
 

@@ -151,6 +151,26 @@ func benchDenseMLP(b *testing.B, reuse bool) {
 	}
 }
 
+// BenchmarkFreshMatrix allocates the benchmark network's P×P matrix at
+// hidden widths 32 and 128 and writes its upper triangle once, row by row:
+// what a dense result costs before any product, most of it the operating
+// system's first touch of the pages (run alone with -benchtime 1x).
+func BenchmarkFreshMatrix(b *testing.B) {
+	for _, h := range []int{32, 128} {
+		P := benchMLP(b, h).m.Net.NumParams()
+		b.Run(fmt.Sprintf("64-%d-%d-10", h, h), func(b *testing.B) {
+			cpu := cpuTime()
+			for b.Loop() {
+				raw := mat.NewSymDense(P, nil).RawSymmetric()
+				for i := 0; i < P; i++ {
+					fill(raw.Data[i*raw.Stride+i:i*raw.Stride+P], 1)
+				}
+			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
 // assemblyFlops counts the floating-point operations of the matrix
 // products that Dense makes for an MLP and a batch of n ≤ chunk samples:
 // for the Hessian and GGN the products carrying M_s down the layers
@@ -189,7 +209,7 @@ func assemblyFlops(net *nn.Network, n int, kind Kind) float64 {
 		}
 	default:
 		size := net.NumParams()
-		slab := min(taskCols, rowsPerProduct(taskCols, n))
+		slab := rowsPerProduct(gramCols, n)
 		for r0 := 0; r0 < size; r0 += slab {
 			f += float64(2 * n * min(slab, size-r0) * (size - r0))
 		}

@@ -252,6 +252,7 @@ func (m *Model) gram(dst *mat.SymDense, kind Kind, theta []float64, b Batch, ys 
 	n, P := b.Len(), m.Net.NumParams()
 	t := nn.NewTape(m.Net, m.Loss)
 	per := mat.NewDense(min(n, chunk), P, nil)
+	gtBuf := make([]float64, min(n, chunk)*(hi-lo))
 	labels := ys
 	if kind != MCFisher {
 		labels = []*mat.Dense{b.Y}
@@ -288,11 +289,30 @@ func (m *Model) gram(dst *mat.SymDense, kind Kind, theta []float64, b Batch, ys 
 					floats.Sub(g.RawRowView(i)[lo:hi], mean)
 				}
 			}
+			gt := transpose(p, gtBuf, g.Slice(0, c1-c0, lo, hi).(*mat.Dense).RawMatrix())
 			tg := &target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(c0 + d), check: c1 == n && d == len(labels)-1, finite: &finite}
-			tg.gram(p, g.Slice(0, c1-c0, lo, hi).(*mat.Dense).RawMatrix())
+			tg.gram(p, gt)
 		}
 	}
 	return sum, finite.Load()
+}
+
+// transpose stores gᵀ in buf and returns it, in tasks of 64 rows of g.
+func transpose(p pool, buf []float64, g blas64.General) blas64.General {
+	r, c := g.Rows, g.Cols
+	t := blas64.General{Rows: c, Cols: r, Stride: r, Data: buf[:r*c]}
+	const step = 64
+	p.run((c+step-1)/step, func(_, task int) {
+		j0 := task * step
+		j1 := min(j0+step, c)
+		for i := 0; i < r; i++ {
+			row := g.Data[i*g.Stride+j0 : i*g.Stride+j1]
+			for j, v := range row {
+				t.Data[(j0+j)*r+i] = v
+			}
+		}
+	})
+	return t
 }
 
 // perSample stores the per-sample gradients of the batch at its true
@@ -321,27 +341,34 @@ func beta(pass int) float64 {
 	return 1
 }
 
-// gram stores α GᵀG + β C in the upper triangle of t's matrix, G being
-// N×n: one task per slab of rows and slice of the columns right of its
-// diagonal.
-func (t *target) gram(p pool, g blas64.General) {
-	size, k := g.Cols, g.Rows
-	slab := min(taskCols, rowsPerProduct(taskCols, k))
+// gram stores α GᵀG + β C in the upper triangle of t's matrix, from gt =
+// Gᵀ (n×N, the per-sample gradients in its columns, so that both operands
+// of every product are read along rows): one task per slab of rows and
+// slice of the columns right of its diagonal.
+func (t *target) gram(p pool, gt blas64.General) {
+	size, k := gt.Rows, gt.Cols
+	slab := rowsPerProduct(gramCols, k)
 	type task struct{ r0, c0 int }
 	var tasks []task
 	for r0 := 0; r0 < size; r0 += slab {
-		for c0 := r0; c0 < size; c0 += taskCols {
+		for c0 := r0; c0 < size; c0 += gramCols {
 			tasks = append(tasks, task{r0, c0})
 		}
 	}
 	p.run(len(tasks), func(_, i int) {
 		r0, c0 := tasks[i].r0, tasks[i].c0
-		r1, c1 := min(r0+slab, size), min(c0+taskCols, size)
-		a := blas64.General{Rows: k, Cols: r1 - r0, Stride: g.Stride, Data: g.Data[r0:]}
-		b := blas64.General{Rows: k, Cols: c1 - c0, Stride: g.Stride, Data: g.Data[c0:]}
-		t.mulInto(blas.Trans, a, b, r0, c0)
+		r1, c1 := min(r0+slab, size), min(c0+gramCols, size)
+		a := blas64.General{Rows: r1 - r0, Cols: k, Stride: gt.Stride, Data: gt.Data[r0*gt.Stride:]}
+		b := blas64.General{Rows: c1 - c0, Cols: k, Stride: gt.Stride, Data: gt.Data[c0*gt.Stride:]}
+		t.mulInto(blas.NoTrans, blas.Trans, a, b, r0, c0)
 	})
 }
+
+// gramCols is the number of columns of one task of a Gram matrix. Its
+// slab of rows is as tall as maxWork allows (504 at N = 256), so that the
+// packing of the columns' operand, which every product does, is spread over
+// many rows.
+const gramCols = 64
 
 // pool runs tasks on a fixed number of goroutines, each taking the next
 // task when it finishes one. Tasks that write disjoint parts of a result
@@ -394,7 +421,7 @@ func (p pool) gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, be
 			as = blas64.General{Rows: a.Rows, Cols: r1 - r0, Stride: a.Stride, Data: a.Data[r0:]}
 		}
 		bs := blas64.General{Rows: k, Cols: c1 - c0, Stride: b.Stride, Data: b.Data[c0:]}
-		tg.mulInto(tA, as, bs, r0, c0)
+		tg.mulInto(tA, blas.NoTrans, as, bs, r0, c0)
 	})
 }
 

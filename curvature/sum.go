@@ -8,7 +8,7 @@ import (
 )
 
 // Sum is a curvature matrix kept as a sum over samples, so that sums over
-// parts of a batch — on other goroutines now, on other machines later —
+// parts of a batch — batches that arrive one at a time, or other machines —
 // merge into the sum over the whole batch without changing the maths.
 //
 // For every kind but GradientCovariance, S = Σ_i M_i over the N inputs (and

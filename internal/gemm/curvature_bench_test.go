@@ -1,23 +1,44 @@
 package gemm
 
 import (
-	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
 )
 
-// BenchmarkGemmCurvature runs the products of the dense curvature assembly
-// (curvature's BenchmarkDenseMLP) on the 64-128-128-10 network at batch
-// 256: ā_lᵀ K, the 129 (or 65) inputs of a layer by 240 columns of K with
-// inner dimension 256, and a 132-row slab of a Gram matrix of per-sample
-// gradients, both transposed-by-plain as the assembly calls them. Its
-// GFLOP/s are the kernel's rate that the assembly's time is measured
-// against.
+// The products of the dense curvature assembly (curvature's
+// BenchmarkDenseMLP) of the 64-128-128-10 network at batch 256: ā_lᵀK, the
+// 129 (or 65) inputs of a layer by 240 columns of K with inner dimension
+// 256, and a 504-row slab of a Gram matrix of per-sample gradients by 64
+// of its columns.
+var curvatureShapes = []struct {
+	name    string
+	tA, tB  blas.Transpose
+	m, n, k int
+}{
+	{"kronecker/129x240x256", blas.Trans, blas.NoTrans, 129, 240, 256},
+	{"kronecker/65x240x256", blas.Trans, blas.NoTrans, 65, 240, 256},
+	{"gram/504x64x256", blas.NoTrans, blas.Trans, 504, 64, 256},
+}
+
+// BenchmarkGemmCurvature times the assembly's products one at a time and,
+// as its workers run them, one per goroutine on GOMAXPROCS goroutines at
+// once (parallel: GFLOP/s of all of them together). Their GFLOP/s are the
+// kernel's rate that the assembly's time is measured against.
 func BenchmarkGemmCurvature(b *testing.B) {
-	for _, s := range []struct{ m, n, k int }{{129, 240, 256}, {65, 240, 256}, {132, 240, 256}} {
-		b.Run(fmt.Sprintf("%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
-			benchGemm(b, Gemm, blas.Trans, blas.NoTrans, s.m, s.n, s.k)
+	for _, s := range curvatureShapes {
+		b.Run(s.name, func(b *testing.B) { benchGemm(b, Gemm, s.tA, s.tB, s.m, s.n, s.k) })
+		b.Run(s.name+"/parallel", func(b *testing.B) {
+			var seed atomic.Uint64
+			b.RunParallel(func(pb *testing.PB) {
+				a, bm, c := operands(rand.New(rand.NewPCG(seed.Add(1), 1)), s.tA, s.tB, s.m, s.n, s.k, 0)
+				for pb.Next() {
+					Gemm(s.tA, s.tB, 1, a, bm, 0, c)
+				}
+			})
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }
