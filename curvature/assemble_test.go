@@ -45,6 +45,7 @@ func upperBits(m *mat.SymDense) []uint64 {
 // two chunks (300 samples), for Dense, Block and DenseSum (with the
 // covariance's Σ g).
 func TestDenseWorkersBitForBit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(5)) // workers are at most GOMAXPROCS
 	mlp, err := nn.NewMLP([]int{9, 30, 13, 17, 4}, []string{"tanh", "gelu", "sigmoid", "identity"})
 	require.NoError(t, err)
 	for _, c := range []struct {
@@ -120,6 +121,7 @@ func TestDenseDeepMultiChunk(t *testing.T) {
 // MB, so a second P×P matrix would double the figure. DenseTo into a
 // matrix of the right size allocates less than a tenth of one.
 func TestDenseMemory(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	mlp, err := nn.NewMLP([]int{64, 24, 24, 10}, []string{"tanh", "tanh", "identity"})
 	require.NoError(t, err)
 	generic, err := nn.New(nn.Dense{In: 64, Out: 24}, nn.Elementwise{Size: 24, Act: nn.Tanh{}},

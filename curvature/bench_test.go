@@ -10,6 +10,7 @@ import (
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 	_ "github.com/curvkit/curvkit/curvature/openblas" // OpenBLAS with -tags openblas
+	"github.com/curvkit/curvkit/internal/cputime"
 )
 
 // The benchmark network of docs/benchmarks.md: digits, MLP 64-32-32-10
@@ -128,7 +129,7 @@ func benchDenseMLP(b *testing.B, reuse bool) {
 						}
 						b.ResetTimer()
 					}
-					cpu := cpuTime()
+					cpu := cputime.Process()
 					for b.Loop() {
 						var err error
 						if reuse {
@@ -140,7 +141,7 @@ func benchDenseMLP(b *testing.B, reuse bool) {
 							b.Fatal(err)
 						}
 					}
-					cpu = cpuTime() - cpu
+					cpu = cputime.Process() - cpu
 					flops := assemblyFlops(f.m.Net, f.b.Len(), kind)
 					b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 					b.ReportMetric(flops/1e9, "GFLOP")
@@ -159,14 +160,14 @@ func BenchmarkFreshMatrix(b *testing.B) {
 	for _, h := range []int{32, 128} {
 		P := benchMLP(b, h).m.Net.NumParams()
 		b.Run(fmt.Sprintf("64-%d-%d-10", h, h), func(b *testing.B) {
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			for b.Loop() {
 				raw := mat.NewSymDense(P, nil).RawSymmetric()
 				for i := 0; i < P; i++ {
 					fill(raw.Data[i*raw.Stride+i:i*raw.Stride+P], 1)
 				}
 			}
-			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Process()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }

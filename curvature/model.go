@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -83,11 +84,11 @@ type Options struct {
 	// Budget is the largest dense result, in float64 values, the caller
 	// accepts: 0 means DefaultBudget, a negative budget no limit.
 	Budget int
-	// Workers is the number of goroutines a dense matrix is built on.
-	// They share the result, each writing parts of it that no other
-	// writes, so the memory does not grow with Workers and the result is
-	// the same, bit for bit, whatever their number. If Workers is 0, it
-	// defaults to 2.
+	// Workers is the number of goroutines a dense matrix is built on, at
+	// most GOMAXPROCS (more would only wait). They share the result, each
+	// writing parts of it that no other writes, so the memory does not
+	// grow with Workers and the result is the same, bit for bit, whatever
+	// their number. If Workers is 0, it defaults to 2.
 	Workers int
 }
 
@@ -117,10 +118,11 @@ func (o *Options) budget() int {
 
 // workers returns the number of goroutines that build a dense matrix.
 func (o *Options) workers() int {
+	w := 2
 	if o != nil && o.Workers > 0 {
-		return o.Workers
+		w = o.Workers
 	}
-	return 2
+	return min(w, runtime.GOMAXPROCS(0))
 }
 
 func (o *Options) validate() error {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
+
+	"github.com/curvkit/curvkit/internal/cputime"
 )
 
 // The products of the dense curvature assembly (curvature's
@@ -26,11 +28,18 @@ var curvatureShapes = []struct {
 // BenchmarkGemmCurvature times the assembly's products one at a time and,
 // as its workers run them, one per goroutine on GOMAXPROCS goroutines at
 // once (parallel: GFLOP/s of all of them together). Their GFLOP/s are the
-// kernel's rate that the assembly's time is measured against.
+// kernel's rate that the assembly's time is measured against; cpu-s/op is
+// the processor time per product, every goroutine's (for the rate per
+// processor-second where other processes' load moves the wall time).
 func BenchmarkGemmCurvature(b *testing.B) {
 	for _, s := range curvatureShapes {
-		b.Run(s.name, func(b *testing.B) { benchGemm(b, Gemm, s.tA, s.tB, s.m, s.n, s.k) })
+		b.Run(s.name, func(b *testing.B) {
+			cpu := cputime.Process()
+			benchGemm(b, Gemm, s.tA, s.tB, s.m, s.n, s.k)
+			b.ReportMetric((cputime.Process()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		})
 		b.Run(s.name+"/parallel", func(b *testing.B) {
+			cpu := cputime.Process()
 			var seed atomic.Uint64
 			b.RunParallel(func(pb *testing.PB) {
 				a, bm, c := operands(rand.New(rand.NewPCG(seed.Add(1), 1)), s.tA, s.tB, s.m, s.n, s.k, 0)
@@ -39,6 +48,7 @@ func BenchmarkGemmCurvature(b *testing.B) {
 				}
 			})
 			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric((cputime.Process()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }

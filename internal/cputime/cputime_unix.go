@@ -1,16 +1,13 @@
 //go:build unix
 
-package curvature
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the processor time the process has used, user and
-// system: on a shared machine it moves less with the load than the wall
-// time does.
-func cpuTime() time.Duration {
+func process() time.Duration {
 	var u syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
 		return 0
