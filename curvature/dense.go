@@ -244,35 +244,48 @@ func (m *Model) matrixFree(dst *mat.SymDense, kind Kind, theta []float64, b Batc
 
 // gram writes scale·Σ_i g_i g_iᵀ into dst, g_i the per-sample gradients
 // (parameters [lo, hi)) at the true labels, at the sampled labels ys
-// (MCFisher), or centred at their mean (GradientCovariance, whose Σ_i g_i
-// it returns), a chunk of samples at a time, and reports whether it is
-// finite.
+// (MCFisher), or less their mean ḡ (GradientCovariance, whose Σ_i g_i it
+// returns: ḡ comes first, so that the deviations are summed directly, the
+// two-pass algorithm, accurate where the mean gradient is large), a chunk
+// of samples at a time, and reports whether it is finite.
 func (m *Model) gram(dst *mat.SymDense, kind Kind, theta []float64, b Batch, ys []*mat.Dense, lo, hi int, scale float64, p pool) ([]float64, bool) {
 	raw := dst.RawSymmetric()
-	n, P := b.Len(), m.Net.NumParams()
-	t := nn.NewTape(m.Net, m.Loss)
-	per := mat.NewDense(min(n, chunk), P, nil)
-	gtBuf := make([]float64, min(n, chunk)*(hi-lo))
+	n := b.Len()
 	labels := ys
 	if kind != MCFisher {
 		labels = []*mat.Dense{b.Y}
 	}
-	// For the covariance, ḡ first, so that the deviations g_i − ḡ are
-	// summed directly (the two-pass algorithm, accurate where the mean
-	// gradient is large): from a pass of its own when the batch takes more
-	// than one chunk.
-	var sum, mean []float64
+	var mean, sum []float64
 	if kind == GradientCovariance {
-		sum, mean = make([]float64, hi-lo), make([]float64, hi-lo)
-		if n > chunk {
-			for c0 := 0; c0 < n; c0 += chunk {
-				addRows(sum, m.perSample(t, per, theta, rows(b, c0, min(c0+chunk, n))), lo, hi)
-			}
-			floats.ScaleTo(mean, 1/float64(n), sum)
-		}
+		mean = m.meanGradient(theta, b)[lo:hi]
+		sum = make([]float64, hi-lo)
+		floats.ScaleTo(sum, float64(n), mean)
 	}
+	gtBuf := make([]float64, min(n, chunk)*(hi-lo))
 	var finite atomic.Bool
 	finite.Store(true)
+	m.eachPerSample(theta, b, labels, func(c0, d int, g *mat.Dense) {
+		r, _ := g.Dims()
+		if mean != nil {
+			for i := 0; i < r; i++ {
+				floats.Sub(g.RawRowView(i)[lo:hi], mean)
+			}
+		}
+		gt := transpose(p, gtBuf, g.Slice(0, r, lo, hi).(*mat.Dense).RawMatrix())
+		last := c0+r == n && d == len(labels)-1
+		tg := &target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(c0 + d), check: last, finite: &finite}
+		tg.gram(p, gt)
+	})
+	return sum, finite.Load()
+}
+
+// eachPerSample calls f with the per-sample gradients (rows of all P
+// parameters) of each chunk of the batch, starting at sample c0, at each
+// set of labels d in turn (N×TargetDim each).
+func (m *Model) eachPerSample(theta []float64, b Batch, labels []*mat.Dense, f func(c0, d int, g *mat.Dense)) {
+	n, P := b.Len(), m.Net.NumParams()
+	t := nn.NewTape(m.Net, m.Loss)
+	per := mat.NewDense(min(n, chunk), P, nil)
 	for c0 := 0; c0 < n; c0 += chunk {
 		c1 := min(c0+chunk, n)
 		part := rows(b, c0, c1)
@@ -280,21 +293,25 @@ func (m *Model) gram(dst *mat.SymDense, kind Kind, theta []float64, b Batch, ys 
 		t.Forward(theta, part.X)
 		for d, y := range sliceRows(labels, c0, c1) {
 			t.Backward(nil, g, y)
-			if kind == GradientCovariance {
-				if n <= chunk {
-					addRows(sum, g, lo, hi)
-					floats.ScaleTo(mean, 1/float64(n), sum)
-				}
-				for i := 0; i < c1-c0; i++ {
-					floats.Sub(g.RawRowView(i)[lo:hi], mean)
-				}
-			}
-			gt := transpose(p, gtBuf, g.Slice(0, c1-c0, lo, hi).(*mat.Dense).RawMatrix())
-			tg := &target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(c0 + d), check: c1 == n && d == len(labels)-1, finite: &finite}
-			tg.gram(p, gt)
+			f(c0, d, g)
 		}
 	}
-	return sum, finite.Load()
+}
+
+// meanGradient returns ḡ, the gradient of the batch loss, a chunk of
+// samples at a time.
+func (m *Model) meanGradient(theta []float64, b Batch) []float64 {
+	n, P := b.Len(), m.Net.NumParams()
+	t := nn.NewTape(m.Net, m.Loss)
+	g, mean := make([]float64, P), make([]float64, P)
+	for c0 := 0; c0 < n; c0 += chunk {
+		c1 := min(c0+chunk, n)
+		part := rows(b, c0, c1)
+		t.Forward(theta, part.X)
+		t.Backward(g, nil, part.Y)
+		floats.AddScaled(mean, float64(c1-c0)/float64(n), g)
+	}
+	return mean
 }
 
 // transpose stores gᵀ in buf and returns it, in tasks of 64 rows of g.
@@ -313,23 +330,6 @@ func transpose(p pool, buf []float64, g blas64.General) blas64.General {
 		}
 	})
 	return t
-}
-
-// perSample stores the per-sample gradients of the batch at its true
-// labels in the first rows of per and returns them.
-func (m *Model) perSample(t *nn.Tape, per *mat.Dense, theta []float64, b Batch) *mat.Dense {
-	g := per.Slice(0, b.Len(), 0, m.Net.NumParams()).(*mat.Dense)
-	t.Forward(theta, b.X)
-	t.Backward(nil, g, b.Y)
-	return g
-}
-
-// addRows adds columns [lo, hi) of every row of g to sum.
-func addRows(sum []float64, g *mat.Dense, lo, hi int) {
-	r, _ := g.Dims()
-	for i := 0; i < r; i++ {
-		floats.Add(sum, g.RawRowView(i)[lo:hi])
-	}
 }
 
 // beta is 0 for the first contribution to the result, which overwrites

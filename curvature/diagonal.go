@@ -3,7 +3,6 @@ package curvature
 import (
 	"fmt"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/internal/vec"
 
 	"gonum.org/v1/gonum/floats"
@@ -79,9 +78,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 	case EmpiricalFisher, GradientCovariance, MCFisher:
 		var mean []float64
 		if kind == GradientCovariance {
-			mean = make([]float64, P)
-			t, _ := m.tape(theta, b, nil)
-			t.Backward(mean, nil, b.Y)
+			mean = m.meanGradient(theta, b)
 		}
 		ys := []*mat.Dense{b.Y}
 		if kind == MCFisher {
@@ -90,26 +87,18 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 				return nil, err
 			}
 		}
-		t := nn.NewTape(m.Net, m.Loss)
-		per := mat.NewDense(min(n, chunk), P, nil)
-		for c0 := 0; c0 < n; c0 += chunk {
-			c1 := min(c0+chunk, n)
-			part := rows(b, c0, c1)
-			g := per.Slice(0, c1-c0, 0, P).(*mat.Dense)
-			t.Forward(theta, part.X)
-			for _, y := range sliceRows(ys, c0, c1) {
-				t.Backward(nil, g, y)
-				for i := 0; i < c1-c0; i++ {
-					row := g.RawRowView(i)
-					if mean != nil {
-						floats.Sub(row, mean)
-					}
-					for j, v := range row {
-						diag[j] += v * v
-					}
+		m.eachPerSample(theta, b, ys, func(_, _ int, g *mat.Dense) {
+			r, _ := g.Dims()
+			for i := 0; i < r; i++ {
+				row := g.RawRowView(i)
+				if mean != nil {
+					floats.Sub(row, mean)
+				}
+				for j, v := range row {
+					diag[j] += v * v
 				}
 			}
-		}
+		})
 		floats.Scale(1/float64(n*len(ys)), diag)
 		if err := finiteDiagonal(kind, diag); err != nil {
 			return nil, err

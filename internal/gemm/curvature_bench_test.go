@@ -28,7 +28,7 @@ var curvatureShapes = []struct {
 // BenchmarkGemmCurvature times the assembly's products one at a time and,
 // as its workers run them, one per goroutine on GOMAXPROCS goroutines at
 // once (parallel: GFLOP/s of all of them together). Their GFLOP/s are the
-// kernel's rate that the assembly's time is measured against; cpu-s/op is
+// kernel's rate that the assembly's time is measured against; cpu-ns/op is
 // the processor time per product, every goroutine's (for the rate per
 // processor-second where other processes' load moves the wall time).
 func BenchmarkGemmCurvature(b *testing.B) {
@@ -36,7 +36,7 @@ func BenchmarkGemmCurvature(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			cpu := cputime.Process()
 			benchGemm(b, Gemm, s.tA, s.tB, s.m, s.n, s.k)
-			b.ReportMetric((cputime.Process()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 		b.Run(s.name+"/parallel", func(b *testing.B) {
 			cpu := cputime.Process()
@@ -48,7 +48,7 @@ func BenchmarkGemmCurvature(b *testing.B) {
 				}
 			})
 			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			b.ReportMetric((cputime.Process()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
