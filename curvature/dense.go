@@ -347,7 +347,7 @@ func beta(pass int) float64 {
 // slice of the columns right of its diagonal.
 func (t *target) gram(p pool, gt blas64.General) {
 	size, k := gt.Rows, gt.Cols
-	slab := rowsPerProduct(gramCols, k)
+	slab := min(gramSlab, rowsPerProduct(gramCols, k))
 	type task struct{ r0, c0 int }
 	var tasks []task
 	for r0 := 0; r0 < size; r0 += slab {
@@ -364,11 +364,12 @@ func (t *target) gram(p pool, gt blas64.General) {
 	})
 }
 
-// gramCols is the number of columns of one task of a Gram matrix. Its
-// slab of rows is as tall as maxWork allows (504 at N = 256), so that the
+// gramCols is the number of columns of one task of a Gram matrix, and
+// gramSlab the most rows: as tall as maxWork allows at N = 256, so that the
 // packing of the columns' operand, which every product does, is spread over
-// many rows.
-const gramCols = 64
+// many rows, and no taller, as the slab's tasks also compute the part of
+// its diagonal square below the diagonal.
+const gramCols, gramSlab = 64, 504
 
 // pool runs tasks on a fixed number of goroutines, each taking the next
 // task when it finishes one. Tasks that write disjoint parts of a result
