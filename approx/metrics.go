@@ -30,6 +30,10 @@ type MetricSettings struct {
 	// Seed seeds the Lanczos start vectors: the same Seed gives the same
 	// numbers.
 	Seed uint64
+	// Progress, if not nil, hears of Compare's measurements as they end:
+	// the Frobenius error, the spectral error, the damped solve and the
+	// top eigenvalues of each matrix (done of 5, or of 3 when k = 0).
+	Progress curvature.Progress
 }
 
 // metricSettings returns s with its defaults filled in, or an error for a
@@ -100,22 +104,36 @@ func Compare(exact curvature.Operator, a Approximation, g []float64, lambda floa
 	if err := checkFiniteVec("g", g); err != nil {
 		return nil, err
 	}
+	steps := 3
+	if k > 0 {
+		steps = 5
+	}
+	done := 0
+	tick := func() {
+		done++
+		set.Progress.Report(done, steps)
+	}
 	c := &Comparison{N: n, Lambda: lambda, Floats: floatsOf(a)}
 	if c.RelFrobenius, err = RelFrobeniusError(exact, a); err != nil {
 		return nil, err
 	}
+	tick()
 	c.DenseSpectral = set.dense(n)
 	if c.RelSpectral, err = set.relSpectralError(exact, a); err != nil {
 		return nil, err
 	}
+	tick()
 	c.SolveRelError, c.SolveCosine, c.SolveErr = SolveError(exact, a, g, lambda)
+	tick()
 	if k > 0 {
 		if c.ExactTop, err = set.topEigenvalues(exact, k); err != nil {
 			return nil, err
 		}
+		tick()
 		if c.ApproxTop, err = set.topEigenvalues(a, k); err != nil {
 			return nil, err
 		}
+		tick()
 	}
 	return c, nil
 }

@@ -234,3 +234,34 @@ func TestSolveDamping(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareProgress: Compare reports each measurement as it ends, and
+// listening changes no number.
+func TestCompareProgress(t *testing.T) {
+	rnd := newRand(52)
+	m := randSPD(rnd, 12, 0.1)
+	d, err := DiagonalOf(m, 0)
+	require.NoError(t, err)
+	g := randVec(rnd, 12)
+	for _, k := range []int{0, 3} {
+		var done, total []int
+		s := &MetricSettings{Progress: func(d, t int) { done, total = append(done, d), append(total, t) }}
+		c, err := Compare(curvature.NewDense(m), d, g, 0.1, k, s)
+		require.NoError(t, err)
+		steps := 3
+		if k > 0 {
+			steps = 5
+		}
+		want := make([]int, steps)
+		for i := range want {
+			want[i] = i + 1
+		}
+		assert.Equal(t, want, done, "k = %d", k)
+		for _, v := range total {
+			assert.Equal(t, steps, v)
+		}
+		quiet, err := Compare(curvature.NewDense(m), d, g, 0.1, k, nil)
+		require.NoError(t, err)
+		assert.Equal(t, quiet, c)
+	}
+}
