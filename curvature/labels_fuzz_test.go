@@ -17,9 +17,9 @@ import (
 // error — never a panic, never NaN with a nil error.
 func FuzzLabels(f *testing.F) {
 	f.Add(uint8(1), 0.0, 1.0, 0.0, 1.0, 0.5)
-	f.Add(uint8(1), 1e300, 1.0, 0.0, 1.0, 0.5)           // a label that wraps to −2⁶³ as an int
+	f.Add(uint8(1), 1e300, 1.0, 0.0, 1.0, 0.5)             // a label that wraps to −2⁶³ as an int
 	f.Add(uint8(1), math.Ldexp(1, 63), 0.0, 0.0, 0.0, 0.5) // 2⁶³
-	f.Add(uint8(1), 0.5, 1.0, 0.0, 1.0, 0.5)              // not a class
+	f.Add(uint8(1), 0.5, 1.0, 0.0, 1.0, 0.5)               // not a class
 	f.Add(uint8(1), -1.0, 1.0, 0.0, 1.0, 0.5)
 	f.Add(uint8(1), math.NaN(), 1.0, 0.0, 1.0, 0.5)
 	f.Add(uint8(1), 1.0, 0.0, 0.0, 0.0, 1e155) // Inf·0 in the Kronecker assembly
