@@ -51,6 +51,17 @@
 // checked against the caller's budget; a request over the budget is a
 // *BudgetError saying how much it would have taken.
 //
+// # Model files and predictions
+//
+// ReadModel reads a model and θ from model.json: its general form is an
+// nn.Description (the input shape and the layers in PyTorch's terms) with
+// the loss's name and θ, its MLP form the widths and activations of an MLP.
+// WriteModel writes the general form and WriteModelMLP the MLP form, θ to
+// the last bit. Model.Outputs gives the network's outputs (logits),
+// Model.Predict the most probable target, Model.Probabilities the label
+// probabilities and Model.Accuracy the fraction of a batch predicted, for
+// losses that implement nn.Predictor and nn.Classifier.
+//
 // # Plain functions
 //
 // Objective is a smooth function with its gradient; Hessianer and HessVecer

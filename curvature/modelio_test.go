@@ -17,7 +17,7 @@ import (
 )
 
 // ioNets are networks of every layer type nn has, for the round trips.
-func ioNets(t *testing.T) map[string]*nn.Network {
+func ioNets(t testing.TB) map[string]*nn.Network {
 	t.Helper()
 	must := func(net *nn.Network, err error) *nn.Network {
 		t.Helper()

@@ -154,3 +154,24 @@ func TestPredictionErrors(t *testing.T) {
 
 // plainLoss is a loss without predictions.
 type plainLoss struct{ nn.Loss }
+
+// BenchmarkOutputs compares Outputs, which runs predictRows samples at a
+// time, with one forward pass over the whole batch on a tape.
+func BenchmarkOutputs(b *testing.B) {
+	f := fixtureOf(b, ioNets(b)["conv"], nn.SoftmaxCrossEntropy{}, 4096, 1)
+	b.Run("grouped", func(b *testing.B) { benchOutputs(b, f, false) })
+	b.Run("whole", func(b *testing.B) { benchOutputs(b, f, true) })
+}
+
+func benchOutputs(b *testing.B, f fixture, whole bool) {
+	tape := nn.NewTape(f.m.Net, f.m.Loss)
+	for b.Loop() {
+		if whole {
+			tape.Forward(f.theta, f.b.X)
+			continue
+		}
+		if _, err := f.m.Outputs(f.theta, f.b.X); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

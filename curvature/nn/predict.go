@@ -78,27 +78,27 @@ func (SoftmaxCrossEntropy) Probabilities(dst, z *mat.Dense) {
 
 // Predict stores 1 where z_ik > 0 (σ(z_ik) > ½) and 0 elsewhere in dst.
 func (SigmoidBCE) Predict(dst, z *mat.Dense) {
-	n, c := z.Dims()
-	checkPredict("sigmoid_bce predictions", dst, z, c)
-	for i := 0; i < n; i++ {
-		d := dst.RawRowView(i)
-		for k, v := range z.RawRowView(i) {
-			d[k] = 0
-			if v > 0 {
-				d[k] = 1
-			}
+	perEntry("sigmoid_bce predictions", dst, z, func(v float64) float64 {
+		if v > 0 {
+			return 1
 		}
-	}
+		return 0
+	})
 }
 
 // Probabilities stores σ(z_ik) in dst.
 func (SigmoidBCE) Probabilities(dst, z *mat.Dense) {
+	perEntry("sigmoid_bce probabilities", dst, z, sigmoid)
+}
+
+// perEntry stores f(z_ik) in dst, z's size.
+func perEntry(what string, dst, z *mat.Dense, f func(float64) float64) {
 	n, c := z.Dims()
-	checkPredict("sigmoid_bce probabilities", dst, z, c)
+	checkPredict(what, dst, z, c)
 	for i := 0; i < n; i++ {
 		d := dst.RawRowView(i)
 		for k, v := range z.RawRowView(i) {
-			d[k] = sigmoid(v)
+			d[k] = f(v)
 		}
 	}
 }
