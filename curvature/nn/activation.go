@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 )
 
@@ -41,9 +40,7 @@ func ActivationByName(name string) (Activation, error) {
 	case "gelu":
 		return GELU{}, nil
 	}
-	names := []string{"identity", "tanh", "sigmoid", "relu", "softplus", "elu", "gelu"}
-	sort.Strings(names)
-	return nil, fmt.Errorf("nn: unknown activation %q (want one of %s)", name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("nn: unknown activation %q (want one of %s)", name, strings.Join(activationList(), ", "))
 }
 
 // Identity is φ(s) = s.

@@ -43,11 +43,13 @@ type networkApprox struct {
 }
 
 // candidates returns the approximations compared with matrix kind: the
-// diagonal, the per-layer block-diagonal and the Kronecker-optimal layer
-// blocks of that matrix itself; K-FAC and EKFAC where their factor kind
+// diagonal and the per-layer block-diagonal of that matrix itself; nearest,
+// the Kronecker-optimal layer blocks of the same matrix
+// (approx.ModelNearestKronecker, which keeps the exact block of a layer
+// without a Kronecker form); K-FAC and EKFAC where their factor kind
 // approximates kind; TONGA for the gradient covariance (centered) and the
 // empirical Fisher (uncentered).
-func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, shapes []approx.KronShape, na networkApprox) []candidate {
+func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, nearest candidate, na networkApprox) []candidate {
 	var cs []candidate
 	d, err := approx.DiagonalOf(M, 0)
 	cs = append(cs, candidate{"diagonal", d, err})
@@ -58,8 +60,7 @@ func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, shapes []a
 			cs = append(cs, candidate{"kfac", na.kfac, nil}, candidate{"ekfac", na.ekfac, nil})
 		}
 	}
-	nk, err := approx.NearestKroneckerOf(M, shapes, nil)
-	cs = append(cs, candidate{"kronecker_optimal", nk, err})
+	cs = append(cs, nearest)
 	switch kind {
 	case curvature.GradientCovariance:
 		cs = append(cs, candidate{"tonga", na.tonga, nil})

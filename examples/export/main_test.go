@@ -24,6 +24,14 @@ import (
 	"github.com/curvkit/curvkit/internal/killtest"
 )
 
+// modelFile is model.json in the MLP form, for writing test models.
+type modelFile struct {
+	Sizes       []int      `json:"sizes"`
+	Activations []string   `json:"activations"`
+	Loss        string     `json:"loss"`
+	Params      []*float64 `json:"params"` // pointers, for null
+}
+
 // tinyModel is a 3-4-2 tanh network with fixed parameters.
 func tinyModel(loss string) modelFile {
 	n := 4*(3+1) + 2*(4+1)
@@ -234,34 +242,16 @@ func TestRunTestdata(t *testing.T) {
 func TestModelBOM(t *testing.T) {
 	raw, err := json.Marshal(tinyModel("mse"))
 	require.NoError(t, err)
-	plain, err := parseModel(raw)
+	dir := t.TempDir()
+	plainPath, bomPath := filepath.Join(dir, "plain.json"), filepath.Join(dir, "bom.json")
+	require.NoError(t, os.WriteFile(plainPath, raw, 0o644))
+	require.NoError(t, os.WriteFile(bomPath, append([]byte("\ufeff"), raw...), 0o644))
+	plain, err := loadModel(plainPath)
 	require.NoError(t, err)
-	bom, err := parseModel(append([]byte("\ufeff"), raw...))
+	bom, err := loadModel(bomPath)
 	require.NoError(t, err)
 	assert.Equal(t, plain.theta, bom.theta)
-	assert.Equal(t, plain.sizes, bom.sizes)
-	// Only at the start: a mark inside the JSON is a syntax error.
-	_, err = parseModel(append(append([]byte(nil), raw[:1]...), append([]byte("\ufeff"), raw[1:]...)...))
-	assert.ErrorContains(t, err, "invalid JSON")
-}
-
-// duplicateKey finds a key repeated in any object, at any depth, and only
-// within one object.
-func TestDuplicateKey(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{`{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}`, ""},
-		{`[{"a": 1}, {"b": [1, {"c": 2, "c": 3}]}]`, `line 1, column 30: duplicate key "c"`},
-		{"{\"a\": {\"x\": 1},\n\"a\": 2}", `line 2, column 1: duplicate key "a"`},
-		{`{"K": 1, "\u212a": 2}`, "duplicate key \"\u212a\" (the same field as \"K\")"}, // the Kelvin sign folds to k
-		{`{"a": [], "b": {}, "c": null, "d": "a", "a": 0}`, `duplicate key "a"`},
-	} {
-		err := duplicateKey([]byte(c.in))
-		if c.want == "" {
-			assert.NoError(t, err, c.in)
-		} else {
-			assert.ErrorContains(t, err, c.want, c.in)
-		}
-	}
+	assert.Equal(t, plain.model, bom.model)
 }
 
 // Bad input gives an error that names the file and says what is wrong,
@@ -308,6 +298,12 @@ func TestRunBadInput(t *testing.T) {
 			[]string{"model.json", "line 2", `"loss"`}},
 		{"unknown field", `{"size": [3, 4, 2]}`, gooddata, nil,
 			[]string{"model.json", `unknown field "size"`}},
+		{"general form, linear size", `{"input_shape": [3], "layers": [{"type": "linear", "in_features": 3, "out_features": 4}, {"type": "tanh"},
+			{"type": "linear", "in_features": 5, "out_features": 2}], "loss": "softmax_ce", "params": []}`, gooddata, nil,
+			[]string{"model.json", `layers[2] (linear): "in_features" is 5 but its input is a vector of 4 features`}},
+		{"general form, params", `{"input_shape": [3], "layers": [{"type": "linear", "in_features": 3, "out_features": 4}, {"type": "tanh"},
+			{"type": "linear", "in_features": 4, "out_features": 2}], "loss": "softmax_ce", "params": [1, 2]}`, gooddata, nil,
+			[]string{"model.json", `"params" has 2 values but the layers need 26 (layers[0] linear: 16, layers[2] linear: 10)`}},
 		{"empty model", "", gooddata, nil, []string{"model.json", "empty"}},
 		{"trailing data", `{"sizes": [3, 2]} {}`, gooddata, nil, []string{"model.json", "after the JSON object"}},
 		{"duplicate key", "{\"loss\": \"mse\",\n \"sizes\": [3, 4, 2], \"loss\": \"softmax_ce\"}", gooddata, nil,
@@ -482,4 +478,56 @@ func TestKillLoop(t *testing.T) {
 		Check:   killtest.CheckFiles(want, nil),
 	}.Run(t)
 	t.Logf("%d of %d runs completed", completed, runs)
+}
+
+// A convolutional network with pooling, a residual block and a layer norm,
+// in model.json's general form as the PyTorch exporter of docs/export.md
+// writes it (testdata/conv_model.json: 1×8×8 digits, conv 3×3 → tanh →
+// average and max pooling → flatten → residual (layernorm, linear) →
+// linear, 198 parameters, after 20 SGD steps on the 40 digits of
+// conv_data.csv): the gradient and the Hessian's product with a vector v
+// equal PyTorch's autograd values (conv_torch.json: torch.autograd.grad,
+// and a second backward pass for H v), and each layer with a Kronecker
+// form has its K-FAC factors, the layer norm none.
+func TestRunConvModel(t *testing.T) {
+	out := t.TempDir()
+	var log strings.Builder
+	require.NoError(t, run(config{Model: "testdata/conv_model.json", Data: "testdata/conv_data.csv", Out: out, KFAC: "exact", Samples: 1}, &log))
+	assert.Contains(t, log.String(), "198 parameters, 40 samples, loss 2.13874")
+
+	raw, err := os.ReadFile("testdata/conv_torch.json")
+	require.NoError(t, err)
+	var torch struct {
+		Loss        float64
+		Grad, V, Hv []float64
+	}
+	require.NoError(t, json.Unmarshal(raw, &torch))
+	relErr := func(got, want []float64) float64 {
+		d := make([]float64, len(got))
+		for i := range d {
+			d[i] = got[i] - want[i]
+		}
+		return mat.Norm(mat.NewVecDense(len(d), d), 2) / mat.Norm(mat.NewVecDense(len(want), want), 2)
+	}
+	g := readMatrix(t, filepath.Join(out, "grad.csv"))
+	require.Equal(t, 198, len(torch.Grad))
+	assert.Less(t, relErr(g.RawRowView(0), torch.Grad), 1e-14, "gradient against PyTorch's")
+	H := readMatrix(t, filepath.Join(out, "hessian.csv"))
+	var hv mat.VecDense
+	hv.MulVec(H, mat.NewVecDense(198, torch.V))
+	assert.Less(t, relErr(hv.RawVector().Data, torch.Hv), 1e-13, "H v against PyTorch's")
+
+	for _, f := range []struct {
+		name string
+		n    int
+	}{
+		{"kfac_A_0.csv", 1*3*3 + 1}, {"kfac_G_0.csv", 2}, // conv: patches of 1×3×3, 2 channels
+		{"kfac_A_2.csv", 8 + 1}, {"kfac_G_2.csv", 8}, // the residual body's linear layer
+		{"kfac_A_3.csv", 8 + 1}, {"kfac_G_3.csv", 10},
+	} {
+		r, c := readMatrix(t, filepath.Join(out, f.name)).Dims()
+		assert.Equal(t, []int{f.n, f.n}, []int{r, c}, f.name)
+	}
+	_, err = os.Stat(filepath.Join(out, "kfac_A_1.csv"))
+	assert.True(t, os.IsNotExist(err), "the layer norm has no Kronecker factors")
 }

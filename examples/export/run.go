@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -106,11 +107,13 @@ func run(c config, w io.Writer) error {
 		return err
 	}
 	kfac := ekfac.KFAC()
+	var kronBlocks []string // the blocks with factor files
 	for l := 0; l < kfac.NumBlocks(); l++ {
 		kr := kfac.Kron(l)
 		if kr == nil {
 			continue
 		}
+		kronBlocks = append(kronBlocks, strconv.Itoa(l))
 		g, a := kr.Factors()
 		files = append(files, matrixFile(fmt.Sprintf("kfac_A_%d.csv", l), a), matrixFile(fmt.Sprintf("kfac_G_%d.csv", l), g))
 	}
@@ -128,10 +131,6 @@ func run(c config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	shapes, err := approx.NetworkShapes(m.Net)
-	if err != nil {
-		return err
-	}
 
 	var rows []errorRow
 	var lambdas [][]string
@@ -142,7 +141,8 @@ func run(c config, w io.Writer) error {
 			return fmt.Errorf("%v: %w", kind, err)
 		}
 		lambdas = append(lambdas, []string{kind.String(), formatFloat(lambda)})
-		r, err := compare(kind, M, lambda, grad, candidates(kind, M, layers, shapes, na), w)
+		nk, nkErr := approx.ModelNearestKronecker(m, kind, theta, b, nil, nil)
+		r, err := compare(kind, M, lambda, grad, candidates(kind, M, layers, candidate{"kronecker_optimal", nk, nkErr}, na), w)
 		if err != nil {
 			return fmt.Errorf("%v: %w", kind, err)
 		}
@@ -158,7 +158,7 @@ func run(c config, w io.Writer) error {
 	if err := writeOutputs(c.Out, files); err != nil {
 		return err
 	}
-	summarize(w, c, P, b.Len(), loss, kfac.NumBlocks(), rows)
+	summarize(w, c, P, b.Len(), loss, kronBlocks, rows)
 	return nil
 }
 
@@ -173,10 +173,18 @@ func kfacTargets(k approx.FactorKind) []curvature.Kind {
 }
 
 // summarize prints what was written and the relative Frobenius errors.
-func summarize(w io.Writer, c config, P, N int, loss float64, layers int, rows []errorRow) {
+func summarize(w io.Writer, c config, P, N int, loss float64, kronBlocks []string, rows []errorRow) {
 	fmt.Fprintf(w, "%s on %s: %d parameters, %d samples, loss %.6g\n", c.Model, c.Data, P, N, loss)
-	fmt.Fprintf(w, "wrote %s: grad.csv, %s, kfac_{A,G}_0..%d.csv (%s factors), errors.csv, lambda.csv\n",
-		c.Out, strings.Join(matrixFiles(), ", "), layers-1, c.KFAC)
+	var factors string
+	switch len(kronBlocks) {
+	case 0:
+		factors = "no K-FAC factors (no layer has a Kronecker form)"
+	case 1:
+		factors = fmt.Sprintf("kfac_{A,G}_%s.csv (%s factors)", kronBlocks[0], c.KFAC)
+	default:
+		factors = fmt.Sprintf("kfac_{A,G}_{%s}.csv (%s factors)", strings.Join(kronBlocks, ","), c.KFAC)
+	}
+	fmt.Fprintf(w, "wrote %s: grad.csv, %s, %s, errors.csv, lambda.csv\n", c.Out, strings.Join(matrixFiles(), ", "), factors)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "relative Frobenius error\tdiagonal\tblock_diagonal\tkfac\tekfac\tkronecker_optimal\ttonga\t")
 	names := []string{"diagonal", "block_diagonal", "kfac", "ekfac", "kronecker_optimal", "tonga"}
