@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
-	"os"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -161,20 +160,4 @@ func ExampleNewTONGA() {
 	// 20 gradients, weight 8.784, at most 4 columns per block, 24 floats
 	// mean [0.043 1.589 1.487 -0.299 1.223 2.231]
 	// direction [-2.272 2.819 3.019 4.929 3.545 2.835]
-}
-
-// Comparison rows as a tidy CSV table that pandas, polars or R read
-// directly (to a file through data.WriteFileAtomic).
-func ExampleWriteRecords() {
-	recs := []approx.Record{
-		{Step: 0, Matrix: "ggn", Approximation: "kfac", Metric: approx.MetricRelFrobenius, Value: 0.5},
-		{Step: 0, Matrix: "ggn", Approximation: "diagonal", Metric: approx.MetricRelFrobenius, Value: 1 / 3.0},
-	}
-	if err := approx.WriteRecords(os.Stdout, recs); err != nil {
-		log.Fatal(err)
-	}
-	// Output:
-	// step,matrix,approximation,metric,value
-	// 0,ggn,kfac,rel_frobenius,0.5
-	// 0,ggn,diagonal,rel_frobenius,0.3333333333333333
 }

@@ -66,8 +66,9 @@
 //
 // Compare measures M̃ against M: ‖M̃−M‖_F/‖M‖_F, ‖M̃−M‖₂/‖M‖₂, the top-k
 // eigenvalues of both, and the damped solve of a gradient, ‖x̃−x‖/‖x‖ and
-// cos∠(x̃, x) for x = (M+λI)⁻¹g, x̃ = (M̃+λI)⁻¹g; Comparison.Records turns
-// them into rows of the tidy table WriteRecords writes.
+// cos∠(x̃, x) for x = (M+λI)⁻¹g, x̃ = (M̃+λI)⁻¹g; Comparison.Records and
+// ExactRecords turn them into rows of the tidy table data.WriteRecords
+// writes.
 //
 // # Concurrency
 //

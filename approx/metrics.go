@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/spectral"
 	"github.com/curvkit/curvkit/internal/symeig"
 )
@@ -402,37 +402,51 @@ func SolveError(exact curvature.Operator, a Approximation, g []float64, lambda f
 	return rel, cos, nil
 }
 
-// Metric names of Records.
+// Metric names of the records.
 const (
 	MetricRelFrobenius = "rel_frobenius"
 	MetricRelSpectral  = "rel_spectral"
 	MetricSolveRelErr  = "solve_rel_error"
 	MetricSolveCosine  = "solve_cosine"
 	MetricFloats       = "floats"
-	MetricLambda       = "lambda"
-	// The i-th largest eigenvalues (from 1) are "exact_eig_i" and
-	// "approx_eig_i".
+	MetricLambda       = "lambda"     // the exact matrix's damping of the solves
+	MetricEigenvalue   = "eigenvalue" // Index 1, 2, …: the largest first
 )
 
-// Records returns the comparison as tidy CSV rows for one step, matrix and
-// approximation name.
-func (c *Comparison) Records(step int, matrix, approximation string) []Record {
-	r := func(metric string, v float64) Record {
-		return Record{Step: step, Matrix: matrix, Approximation: approximation, Metric: metric, Value: v}
+// Records returns the approximation's measurements as rows of the tidy
+// table of one step, matrix and approximation: its Floats, the four errors
+// and its top eigenvalues. ExactRecords gives the matrix's own rows.
+func (c *Comparison) Records(step int, matrix, approximation string) []data.Record {
+	r := func(metric string, v float64) data.Record {
+		return data.Record{Step: step, Matrix: matrix, Approximation: approximation, Metric: metric, Value: v}
 	}
-	recs := []Record{
-		r(MetricLambda, c.Lambda),
+	recs := []data.Record{
 		r(MetricFloats, float64(c.Floats)),
 		r(MetricRelFrobenius, c.RelFrobenius),
 		r(MetricRelSpectral, c.RelSpectral),
 		r(MetricSolveRelErr, c.SolveRelError),
 		r(MetricSolveCosine, c.SolveCosine),
 	}
-	for i, v := range c.ExactTop {
-		recs = append(recs, r("exact_eig_"+strconv.Itoa(i+1), v))
-	}
-	for i, v := range c.ApproxTop {
-		recs = append(recs, r("approx_eig_"+strconv.Itoa(i+1), v))
+	return appendEigenvalues(recs, r(MetricEigenvalue, 0), c.ApproxTop)
+}
+
+// ExactRecords returns the exact matrix's rows of the tidy table, with the
+// approximation "exact": the damping λ of the solves and its top
+// eigenvalues. They are the same for every approximation compared with the
+// matrix, so a table holds them once per step and matrix.
+func (c *Comparison) ExactRecords(step int, matrix string) []data.Record {
+	r := data.Record{Step: step, Matrix: matrix, Approximation: "exact", Metric: MetricLambda, Value: c.Lambda}
+	e := r
+	e.Metric = MetricEigenvalue
+	return appendEigenvalues([]data.Record{r}, e, c.ExactTop)
+}
+
+// appendEigenvalues appends a record like r for each of vals, indexed
+// from 1.
+func appendEigenvalues(recs []data.Record, r data.Record, vals []float64) []data.Record {
+	for i, v := range vals {
+		r.Index, r.Value = i+1, v
+		recs = append(recs, r)
 	}
 	return recs
 }

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
 )
 
 // opOnly hides every method but the Operator ones, forcing the generic
@@ -66,9 +67,15 @@ func TestCompareScaled(t *testing.T) {
 				}
 			}
 			recs := cmp.Records(7, "ggn", "scaled")
-			assert.Equal(t, 6+3+3, len(recs))
-			assert.Equal(t, Record{Step: 7, Matrix: "ggn", Approximation: "scaled", Metric: MetricRelFrobenius, Value: cmp.RelFrobenius}, recs[2])
-			assert.Equal(t, "approx_eig_3", recs[len(recs)-1].Metric)
+			require.Equal(t, 5+3, len(recs))
+			assert.Equal(t, data.Record{Step: 7, Matrix: "ggn", Approximation: "scaled", Metric: MetricRelFrobenius, Value: cmp.RelFrobenius}, recs[1])
+			assert.Equal(t, data.Record{Step: 7, Matrix: "ggn", Approximation: "scaled", Metric: MetricEigenvalue, Index: 3, Value: cmp.ApproxTop[2]}, recs[7])
+			exact := cmp.ExactRecords(7, "ggn")
+			require.Equal(t, 1+3, len(exact))
+			assert.Equal(t, data.Record{Step: 7, Matrix: "ggn", Approximation: "exact", Metric: MetricLambda, Value: 0}, exact[0])
+			for i, r := range exact[1:] {
+				assert.Equal(t, data.Record{Step: 7, Matrix: "ggn", Approximation: "exact", Metric: MetricEigenvalue, Index: i + 1, Value: cmp.ExactTop[i]}, r)
+			}
 		}
 	}
 }

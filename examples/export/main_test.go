@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -145,7 +143,7 @@ func TestRunWritesFiles(t *testing.T) {
 
 			entries, err := os.ReadDir(out)
 			require.NoError(t, err)
-			assert.Len(t, entries, 1+len(exported)+4+2, "grad, matrices, 4 factors, errors, lambda; no temporary files")
+			assert.Len(t, entries, 1+len(exported)+4+1, "grad, matrices, 4 factors, errors; no temporary files")
 		})
 	}
 }
@@ -157,35 +155,54 @@ func checkErrorsCSV(t *testing.T, path string, m *curvature.Model, theta []float
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := data.ReadRecords(f)
 	require.NoError(t, err)
-	require.Equal(t, []string{"matrix", "approximation", "metric", "value"}, recs[0])
 	values := map[string]float64{}
 	pairs := map[string]int{}
-	for _, r := range recs[1:] {
-		require.Len(t, r, 4)
-		v, err := strconv.ParseFloat(r[3], 64)
-		require.NoError(t, err, "value %q", r[3])
-		values[r[0]+"/"+r[1]+"/"+r[2]] = v
-		pairs[r[0]+"/"+r[1]]++
+	eigen := map[string][]float64{}
+	for _, r := range recs {
+		require.Equal(t, 0, r.Step)
+		key := r.Matrix + "/" + r.Approximation
+		if r.Metric == approx.MetricEigenvalue {
+			require.Equal(t, len(eigen[key])+1, r.Index, "%s: eigenvalues in order", key)
+			eigen[key] = append(eigen[key], r.Value)
+		} else {
+			require.Zero(t, r.Index)
+			values[key+"/"+r.Metric] = r.Value
+		}
+		pairs[key]++
 	}
-	want := map[string]bool{}
+	k := min(topK, len(theta))
+	want := map[string]int{}
 	for _, kind := range exported {
+		want[kind.String()+"/exact"] = 1 + k
 		for _, a := range []string{"diagonal", "block_diagonal", "kronecker_optimal"} {
-			want[kind.String()+"/"+a] = true
+			want[kind.String()+"/"+a] = len(errorMetrics) + k
 		}
 	}
 	targets := []string{"ggn", "fisher"}
 	if kfac == "empirical" {
 		targets = []string{"empirical_fisher"}
 	}
-	for _, k := range targets {
-		want[k+"/kfac"], want[k+"/ekfac"] = true, true
+	for _, t := range targets {
+		want[t+"/kfac"], want[t+"/ekfac"] = len(errorMetrics)+k, len(errorMetrics)+k
 	}
-	want["gradient_covariance/tonga"], want["empirical_fisher/tonga"] = true, true
-	require.Len(t, pairs, len(want))
-	for p := range want {
-		assert.Equal(t, 4, pairs[p], "rows of %s", p)
+	want["gradient_covariance/tonga"], want["empirical_fisher/tonga"] = len(errorMetrics)+k, len(errorMetrics)+k
+	assert.Equal(t, want, pairs)
+
+	// Each matrix's top eigenvalues are those of the dense symmetric
+	// eigensolver on the matrix as computed here.
+	for _, kind := range exported {
+		M, err := m.Dense(kind, theta, b, nil)
+		require.NoError(t, err)
+		var es mat.EigenSym
+		require.True(t, es.Factorize(M, false))
+		vals := es.Values(nil)
+		scale := math.Max(math.Abs(vals[0]), math.Abs(vals[len(vals)-1]))
+		got := eigen[kind.String()+"/exact"]
+		for i := range got {
+			assert.InDelta(t, vals[len(vals)-1-i], got[i], 1e-10*scale, "%v eigenvalue %d", kind, i+1)
+		}
 	}
 
 	// The diagonal's relative Frobenius error is the off-diagonal mass.
@@ -201,18 +218,18 @@ func checkErrorsCSV(t *testing.T, path string, m *curvature.Model, theta []float
 			}
 		}
 	}
-	assert.InDelta(t, math.Sqrt(off/all), values["hessian/diagonal/relative_frobenius"], 1e-12)
+	assert.InDelta(t, math.Sqrt(off/all), values["hessian/diagonal/"+approx.MetricRelFrobenius], 1e-12)
 	// Guaranteed for the matrix the factors estimate exactly (not for the
 	// GGN against Monte-Carlo factors, which estimate it with noise).
 	if kfac != "mc" {
 		for _, k := range targets {
-			kf := values[k+"/kfac/relative_frobenius"]
-			assert.LessOrEqual(t, values[k+"/ekfac/relative_frobenius"], kf*(1+1e-9), "%s: EKFAC no worse than K-FAC", k)
-			assert.LessOrEqual(t, values[k+"/kronecker_optimal/relative_frobenius"], kf*(1+1e-6), "%s: Kronecker-optimal no worse", k)
+			kf := values[k+"/kfac/"+approx.MetricRelFrobenius]
+			assert.LessOrEqual(t, values[k+"/ekfac/"+approx.MetricRelFrobenius], kf*(1+1e-9), "%s: EKFAC no worse than K-FAC", k)
+			assert.LessOrEqual(t, values[k+"/kronecker_optimal/"+approx.MetricRelFrobenius], kf*(1+1e-6), "%s: Kronecker-optimal no worse", k)
 		}
 	}
 	for key, v := range values {
-		if strings.HasSuffix(key, "/solve_cosine") {
+		if strings.HasSuffix(key, "/"+approx.MetricSolveCosine) {
 			assert.LessOrEqual(t, math.Abs(v), 1+1e-12, key)
 		}
 	}
@@ -228,12 +245,10 @@ func TestRunTestdata(t *testing.T) {
 	f, err := os.Open(filepath.Join(out, "errors.csv"))
 	require.NoError(t, err)
 	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := data.ReadRecords(f)
 	require.NoError(t, err)
-	for _, r := range recs[1:] {
-		v, err := strconv.ParseFloat(r[3], 64)
-		require.NoError(t, err)
-		assert.False(t, math.IsNaN(v) || math.IsInf(v, 0), "%v", r)
+	for _, r := range recs {
+		assert.False(t, math.IsNaN(r.Value) || math.IsInf(r.Value, 0), "%+v", r)
 	}
 }
 
@@ -377,15 +392,16 @@ func TestRunOneSample(t *testing.T) {
 	f, err := os.Open(filepath.Join(out, "errors.csv"))
 	require.NoError(t, err)
 	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := data.ReadRecords(f)
 	require.NoError(t, err)
-	for _, r := range recs[1:] {
-		v, err := strconv.ParseFloat(r[3], 64)
-		require.NoError(t, err)
-		if r[0] == "gradient_covariance" {
-			assert.True(t, math.IsNaN(v), "%v", r)
-		} else if r[2] == "relative_frobenius" {
-			assert.False(t, math.IsNaN(v), "%v", r)
+	for _, r := range recs {
+		switch {
+		case r.Matrix == "gradient_covariance" && r.Approximation == "exact":
+			assert.Equal(t, data.Record{Matrix: r.Matrix, Approximation: "exact", Metric: approx.MetricLambda}, r, "λ of a zero matrix")
+		case r.Matrix == "gradient_covariance":
+			assert.True(t, math.IsNaN(r.Value), "%+v", r)
+		case r.Metric == approx.MetricRelFrobenius:
+			assert.False(t, math.IsNaN(r.Value), "%+v", r)
 		}
 	}
 }
@@ -399,7 +415,7 @@ func TestRunFailsWritingNothing(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
 	before := killtest.Snapshot(t, out)
-	require.Len(t, before, 1+len(exported)+4+2)
+	require.Len(t, before, 1+len(exported)+4+1)
 
 	huge := tinyData("mse") + "1e200,1e200,1e200,1e200,1e200\n"
 	require.NoError(t, os.WriteFile(dataPath, []byte(huge), 0o644))
@@ -424,7 +440,7 @@ func TestRunRemovesOtherRunsFactors(t *testing.T) {
 	model, dataPath = writeInputs(t, tinyModel("mse"), tinyData("mse"))
 	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
 	files := killtest.Snapshot(t, out)
-	assert.Len(t, files, 1+len(exported)+4+2)
+	assert.Len(t, files, 1+len(exported)+4+1)
 	assert.NotContains(t, files, "kfac_A_2.csv")
 	assert.NotContains(t, files, "kfac_G_2.csv")
 }
@@ -474,7 +490,7 @@ func TestKillLoop(t *testing.T) {
 	const runs = 30
 	completed := killtest.Loop{
 		Dir: t.TempDir(), Variants: variants, Runs: runs, Seed: 4,
-		Outputs: append(matrixFiles(), "grad.csv", kfacFiles, "errors.csv", "lambda.csv"),
+		Outputs: append(matrixFiles(), "grad.csv", kfacFiles, "errors.csv"),
 		Check:   killtest.CheckFiles(want, nil),
 	}.Run(t)
 	t.Logf("%d of %d runs completed", completed, runs)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,6 +16,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/progress"
 )
 
 // config holds the command-line settings.
@@ -132,29 +134,33 @@ func run(c config, w io.Writer) error {
 		return err
 	}
 
-	var rows []errorRow
-	var lambdas [][]string
-	for _, kind := range exported {
+	// The candidates of every matrix first, so that the bar knows the
+	// number of comparisons.
+	cands := make([][]candidate, len(exported))
+	lambdas := make([]float64, len(exported))
+	total := 0
+	for i, kind := range exported {
 		M := matrices[kind]
-		lambda, err := approx.SolveDamping(curvature.NewDense(M), nil)
-		if err != nil {
+		if lambdas[i], err = approx.SolveDamping(curvature.NewDense(M), nil); err != nil {
 			return fmt.Errorf("%v: %w", kind, err)
 		}
-		lambdas = append(lambdas, []string{kind.String(), formatFloat(lambda)})
 		nk, nkErr := approx.ModelNearestKronecker(m, kind, theta, b, nil, nil)
-		r, err := compare(kind, M, lambda, grad, candidates(kind, M, layers, candidate{"kronecker_optimal", nk, nkErr}, na), w)
+		cands[i] = candidates(kind, M, layers, candidate{"kronecker_optimal", nk, nkErr}, na)
+		total += len(cands[i])
+	}
+	bar := progress.New(os.Stderr, "comparisons")
+	var rows []data.Record
+	done := 0
+	for i, kind := range exported {
+		r, err := compare(kind, matrices[kind], lambdas[i], grad, cands[i], w, func() { done++; bar.Report(done, total) })
 		if err != nil {
+			bar.Finish()
 			return fmt.Errorf("%v: %w", kind, err)
 		}
 		rows = append(rows, r...)
 	}
-	table := make([][]string, len(rows))
-	for i, r := range rows {
-		table[i] = []string{r.matrix, r.approximation, r.metric, formatFloat(r.value)}
-	}
-	files = append(files,
-		csvFile("errors.csv", []string{"matrix", "approximation", "metric", "value"}, table),
-		csvFile("lambda.csv", []string{"matrix", "lambda"}, lambdas))
+	bar.Finish()
+	files = append(files, data.File{Name: "errors.csv", Write: func(w io.Writer) error { return data.WriteRecords(w, rows) }})
 	if err := writeOutputs(c.Out, files); err != nil {
 		return err
 	}
@@ -173,7 +179,7 @@ func kfacTargets(k approx.FactorKind) []curvature.Kind {
 }
 
 // summarize prints what was written and the relative Frobenius errors.
-func summarize(w io.Writer, c config, P, N int, loss float64, kronBlocks []string, rows []errorRow) {
+func summarize(w io.Writer, c config, P, N int, loss float64, kronBlocks []string, rows []data.Record) {
 	fmt.Fprintf(w, "%s on %s: %d parameters, %d samples, loss %.6g\n", c.Model, c.Data, P, N, loss)
 	var factors string
 	switch len(kronBlocks) {
@@ -184,7 +190,7 @@ func summarize(w io.Writer, c config, P, N int, loss float64, kronBlocks []strin
 	default:
 		factors = fmt.Sprintf("kfac_{A,G}_{%s}.csv (%s factors)", strings.Join(kronBlocks, ","), c.KFAC)
 	}
-	fmt.Fprintf(w, "wrote %s: grad.csv, %s, %s, errors.csv, lambda.csv\n", c.Out, strings.Join(matrixFiles(), ", "), factors)
+	fmt.Fprintf(w, "wrote %s: grad.csv, %s, %s, errors.csv\n", c.Out, strings.Join(matrixFiles(), ", "), factors)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "relative Frobenius error\tdiagonal\tblock_diagonal\tkfac\tekfac\tkronecker_optimal\ttonga\t")
 	names := []string{"diagonal", "block_diagonal", "kfac", "ekfac", "kronecker_optimal", "tonga"}
@@ -193,8 +199,8 @@ func summarize(w io.Writer, c config, P, N int, loss float64, kronBlocks []strin
 		for _, a := range names {
 			cell := "-"
 			for _, r := range rows {
-				if r.matrix == kind.String() && r.approximation == a && r.metric == "relative_frobenius" {
-					cell = fmt.Sprintf("%.3g", r.value)
+				if r.Matrix == kind.String() && r.Approximation == a && r.Metric == approx.MetricRelFrobenius {
+					cell = fmt.Sprintf("%.3g", r.Value)
 				}
 			}
 			fmt.Fprintf(tw, "%s\t", cell)
