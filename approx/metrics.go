@@ -22,17 +22,12 @@ import (
 // LanczosSteps steps. A nil *MetricSettings means the defaults.
 type MetricSettings struct {
 	DenseLimit int // the largest order solved densely; 0: 1024, negative: none
-	// LanczosSteps caps the steps of each Lanczos run, and with them its
-	// memory (that many vectors of length n), at no fewer than 2k+40 for
-	// k wanted eigenvalues (42 for one end of the spectrum). If it is 0,
-	// it defaults to 100.
+	// LanczosSteps caps each Lanczos run (and its memory, that many
+	// n-vectors) at no fewer than 2k+40 for k eigenvalues; 0 means 100.
 	LanczosSteps int
-	// Seed seeds the Lanczos start vectors: the same Seed gives the same
-	// numbers.
-	Seed uint64
-	// Progress, if not nil, hears of Compare's measurements as they end:
-	// the Frobenius error, the spectral error, the damped solve and the
-	// top eigenvalues of each matrix (done of 5, or of 3 when k = 0).
+	Seed         uint64 // of the Lanczos start vectors
+	// Progress hears of Compare's measurements as they end: the two
+	// errors, the solve and each top-k set (done of 5, or of 3 for k = 0).
 	Progress curvature.Progress
 }
 
@@ -65,20 +60,14 @@ type Comparison struct {
 	Lambda float64 // damping of the solves
 	Floats int     // the approximation's Floats, −1 when it does not say
 
-	RelFrobenius float64 // ‖M̃−M‖_F/‖M‖_F
-	RelSpectral  float64 // ‖M̃−M‖₂/‖M‖₂
+	RelFrobenius  float64 // ‖M̃−M‖_F/‖M‖_F
+	RelSpectral   float64 // ‖M̃−M‖₂/‖M‖₂
+	SolveRelError float64 // ‖x̃−x‖/‖x‖, x = (M+λI)⁻¹g, x̃ = (M̃+λI)⁻¹g; NaN if a solve failed
+	SolveCosine   float64 // cos∠(x̃, x); NaN if a solve failed
+	SolveErr      error   // why a solve failed
 
-	// x = (M+λI)⁻¹g and x̃ = (M̃+λI)⁻¹g: SolveRelError = ‖x̃−x‖/‖x‖,
-	// SolveCosine = cos∠(x̃, x). Both are NaN when a solve failed, and
-	// SolveErr says why.
-	SolveRelError float64
-	SolveCosine   float64
-	SolveErr      error
-
-	ExactTop  []float64 // the k largest eigenvalues of M, descending
-	ApproxTop []float64 // the k largest eigenvalues of M̃, descending
-
-	DenseSpectral bool // dense eigensolvers, not Lanczos (MetricSettings.DenseLimit)
+	ExactTop, ApproxTop []float64 // the k largest eigenvalues of M and M̃, descending
+	DenseSpectral       bool      // dense eigensolvers, not Lanczos
 }
 
 // Compare measures a against exact: the Frobenius and spectral relative errors,
