@@ -13,7 +13,7 @@ import (
 //
 //	minimise m(p) = gᵀp + ½ pᵀMp  subject to  ‖p‖ ≤ Δ.
 //
-// Cauchy, Dogleg, Steihaug and Exact implement it. A solver keeps storage
+// Cauchy, Dogleg, Steihaug, GLTR and Exact implement it. A solver keeps storage
 // between calls and is not safe for concurrent use.
 type SubproblemSolver interface {
 	// Solve stores the step p in dst and reports what it did. dst and g
@@ -31,8 +31,9 @@ type StepInfo struct {
 	// Decrease is the model decrease m(0) − m(p) = −gᵀp − ½pᵀMp predicted
 	// with the undamped M.
 	Decrease float64
-	// Lambda is the multiplier of the step: λ in (M + λI)p = −g for the
-	// exact solver and damped Newton, 0 where the solver has none.
+	// Lambda is the multiplier of the step: λ in (M + λI)p = −g for Exact,
+	// GLTR (on its subspace) and damped Newton, Dogleg's shift of an
+	// indefinite M, 0 where the solver has none.
 	Lambda float64
 	// Boundary is set when the step lies on the trust-region boundary.
 	Boundary bool
@@ -41,10 +42,11 @@ type StepInfo struct {
 	// HardCase is set when the exact solver met the hard case.
 	HardCase bool
 	// Fallback is set when a solver fell back to a simpler step (Dogleg
-	// to the Cauchy point on an indefinite M).
+	// to the Cauchy point, which beat its shifted path on an indefinite M).
 	Fallback bool
 	// Products counts operator products M·v, Factorizations Cholesky and
-	// eigen factorisations, Iterations CG or secular-equation iterations.
+	// eigen factorisations, Iterations CG, Lanczos or secular-equation
+	// iterations.
 	Products, Factorizations, Iterations int
 }
 
@@ -61,6 +63,13 @@ func SolveTrustRegion(dst []float64, m curvature.Operator, g []float64, radius f
 		}
 	}
 	return solver.Solve(dst, m, g, radius)
+}
+
+// warmSolver is a SubproblemSolver that solves again at the point of its
+// last solve, with the same curvature and gradient and a smaller radius,
+// from what it kept: TrustRegion calls it after rejecting a step.
+type warmSolver interface {
+	solveAgain(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error)
 }
 
 func defaultSolver(m curvature.Operator) SubproblemSolver {

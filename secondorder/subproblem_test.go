@@ -28,6 +28,8 @@ func allSolvers() []namedSolver {
 		{"dogleg-cg", func() SubproblemSolver { return &Dogleg{Linear: Linear{Method: CGLinear}} }},
 		{"steihaug", func() SubproblemSolver { return &Steihaug{} }},
 		{"steihaug-tight", func() SubproblemSolver { return &Steihaug{Tol: 1e-12} }},
+		{"gltr", func() SubproblemSolver { return &GLTR{} }},
+		{"gltr-tight", func() SubproblemSolver { return tightGLTR() }},
 		{"exact", func() SubproblemSolver { return tightExact() }},
 	}
 }
@@ -304,45 +306,79 @@ func TestDogleg(t *testing.T) {
 			assert.InDelta(t, 1, cos, 1e-8)
 		})
 	}
-	// Indefinite with gᵀMg > 0: the factorisation fails and Dogleg falls
-	// back to the Cauchy point.
+	// Indefinite M = diag(1, −1): the factorisation fails and Dogleg
+	// follows the path of M + λI, λ just above 1. With g = (1, 0.1) and
+	// Δ = 2 the path leaves along the negative curvature, far below the
+	// Cauchy point's model value.
 	ind := mat.NewSymDense(2, []float64{1, 0, 0, -1})
-	g2 := []float64{1, 0.1}
-	p, c := make([]float64, 2), make([]float64, 2)
-	info, err := (&Dogleg{}).Solve(p, curvature.NewDense(ind), g2, 0.3)
-	require.NoError(t, err)
-	assert.True(t, info.Fallback)
-	_, err = (&Cauchy{}).Solve(c, curvature.NewDense(ind), g2, 0.3)
-	require.NoError(t, err)
-	assert.Equal(t, c, p)
+	for _, tc := range []struct {
+		name     string
+		g        []float64
+		delta    float64
+		fallback bool
+	}{
+		{"shifted path", []float64{1, 0.1}, 2, false},
+		// g along the positive eigenvector: the shifted Newton step
+		// −g/(1 + λ) is shorter than the Cauchy point −g, which wins.
+		{"cauchy point", []float64{1, 0}, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, c := make([]float64, 2), make([]float64, 2)
+			info, err := (&Dogleg{}).Solve(p, curvature.NewDense(ind), tc.g, tc.delta)
+			require.NoError(t, err)
+			assert.True(t, info.NegativeCurvature)
+			assert.Greater(t, info.Lambda, 1.0, "M + λI positive definite")
+			assert.Less(t, info.Lambda, 1.01, "λ just above −λ_min")
+			_, err = (&Cauchy{}).Solve(c, curvature.NewDense(ind), tc.g, tc.delta)
+			require.NoError(t, err)
+			assert.Equal(t, tc.fallback, info.Fallback)
+			assert.InDelta(t, -modelValue(ind, tc.g, p), info.Decrease, 1e-14)
+			if tc.fallback {
+				assert.Equal(t, c, p)
+				return
+			}
+			assert.Less(t, modelValue(ind, tc.g, p), modelValue(ind, tc.g, c)-1)
+			// p is where the dogleg path of M + λI leaves the ball: on the
+			// segment from p_U = −(gᵀg/gᵀ(M + λI)g)g to p_B = −(M + λI)⁻¹g.
+			shifted := mat.NewSymDense(2, []float64{1 + info.Lambda, 0, 0, -1 + info.Lambda})
+			pb := newtonBySolve(t, shifted, 0, tc.g)
+			pu := make([]float64, 2)
+			floats.ScaleTo(pu, -floats.Dot(tc.g, tc.g)/(2*modelValue(shifted, make([]float64, 2), tc.g)), tc.g)
+			assert.InDelta(t, tc.delta, floats.Norm(p, 2), 1e-12)
+			u, v := make([]float64, 2), make([]float64, 2)
+			floats.SubTo(u, p, pu)
+			floats.SubTo(v, pb, pu)
+			assert.InDelta(t, 1, floats.Dot(u, v)/(floats.Norm(u, 2)*floats.Norm(v, 2)), 1e-10)
+		})
+	}
 }
 
-func TestExactReusesDecomposition(t *testing.T) {
+// TestExactMatrixFree: Exact materialises a matrix-free M with n products
+// and then solves as it does the dense matrix; it notices a changed
+// matrix; a budget too small for M is an error.
+func TestExactMatrixFree(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(8, 1))
 	a := randSym(4, 1, rnd)
 	g := randVec(4, rnd)
 	e := &Exact{}
-	p1, p2, p3 := make([]float64, 4), make([]float64, 4), make([]float64, 4)
+	p1, p2 := make([]float64, 4), make([]float64, 4)
 	info, err := e.Solve(p1, curvature.NewDense(a), g, 1)
 	require.NoError(t, err)
-	// The eigendecomposition, plus any failed Cholesky factorisations of
-	// an indefinite M + σI.
-	assert.GreaterOrEqual(t, info.Factorizations, 1)
-	info, err = e.Solve(p2, curvature.NewDense(a), g, 0.25)
-	require.NoError(t, err)
-	assert.Equal(t, 0, info.Factorizations, "same matrix: decomposition reused")
-	// The same result from a fresh solver and from products alone.
-	info, err = (&Exact{}).Solve(p3, hidden{curvature.NewDense(a)}, g, 0.25)
+	assert.Positive(t, info.Factorizations)
+	assert.Zero(t, info.Products)
+	info, err = (&Exact{}).Solve(p2, hidden{curvature.NewDense(a)}, g, 1)
 	require.NoError(t, err)
 	assert.Equal(t, 4, info.Products)
-	assert.InDeltaSlice(t, p3, p2, 1e-12)
-	// A changed matrix is noticed.
+	assert.Equal(t, p1, p2)
+	// A changed matrix is noticed: the solve equals a fresh solver's.
 	a.SetSym(0, 0, a.At(0, 0)+1)
-	info, err = e.Solve(p2, curvature.NewDense(a), g, 0.25)
+	_, err = e.Solve(p1, curvature.NewDense(a), g, 1)
 	require.NoError(t, err)
-	assert.Equal(t, 1, info.Factorizations)
+	_, err = (&Exact{}).Solve(p2, curvature.NewDense(a), g, 1)
+	require.NoError(t, err)
+	assert.Equal(t, p2, p1)
 	// A budget too small for the matrix-free operator.
-	_, err = (&Exact{Budget: 10}).Solve(p3, hidden{curvature.NewDense(a)}, g, 1)
+	_, err = (&Exact{Budget: 10}).Solve(p2, hidden{curvature.NewDense(a)}, g, 1)
 	var be *curvature.BudgetError
 	assert.ErrorAs(t, err, &be)
 }
