@@ -46,8 +46,8 @@ type Steihaug struct {
 	// must be in [0, 1). SciPy's trust-ncg uses 1/2 (Nocedal & Wright's
 	// choice); the tighter cap, which solves interior steps far from a
 	// solution to 35% of ‖g‖ instead of 50%, saves function evaluations on
-	// 10 of the 25 Moré–Garbow–Hillstrom instances of examples/trustbench
-	// and costs none (see docs/benchmarks.md).
+	// 8 of the 25 Moré–Garbow–Hillstrom instances of examples/trustbench
+	// and costs none (docs/benchmarks.md).
 	Forcing float64
 	// MaxIterations caps CG's iterations. If it is 0, it defaults to
 	// max(50, 2n).
