@@ -534,17 +534,6 @@ func (e *Exact) solveEigen(p, g []float64, delta float64) (secularResult, error)
 	return sec, nil
 }
 
-// fillSecular stores y_i = −ĝ_i/(λ_i + σ), for σ > −λ₁ or ĝ_i = 0 where
-// λ_i + σ = 0.
-func fillSecular(y, lam, gh []float64, sigma float64) {
-	for i, g := range gh {
-		y[i] = 0
-		if g != 0 {
-			y[i] = -g / (lam[i] + sigma)
-		}
-	}
-}
-
 type secularResult struct {
 	sigma          float64
 	hard, boundary bool
@@ -605,32 +594,12 @@ func solveSecular(y, lam, gh []float64, delta float64) secularResult {
 	// The root σ* of 1/Δ − 1/‖y(σ)‖ lies in (lo, hi]: at hi every
 	// λ_i + σ ≥ ‖g‖/Δ, so ‖y‖ ≤ Δ.
 	hi := lo + gnorm/delta
-	sigma := hi
 	res := secularResult{boundary: true}
-	for res.iters = 1; res.iters <= 300; res.iters++ {
+	sigma, iters := secularRoot(func(sigma float64) (float64, float64, bool) {
 		yn, qn := secularNorms(lam, gh, sigma)
-		if math.Abs(yn-delta) <= 1e-13*delta {
-			break
-		}
-		if yn > delta {
-			lo = sigma
-		} else {
-			hi = sigma
-		}
-		// σ is only meaningful to about ε·‖M‖, the accuracy of λ_i + σ.
-		if hi-lo <= 4*eps*math.Max(hi, anorm) {
-			sigma = hi
-			break
-		}
-		// Newton's step on 1/Δ − 1/‖y‖ (Nocedal & Wright, Alg. 4.3):
-		// from the left of the root it converges monotonically; from the
-		// right it may overshoot past lo, where bisection takes over.
-		next := sigma + (yn/qn)*(yn/qn)*(yn-delta)/delta
-		if !(next > lo && next < hi) {
-			next = lo + 0.5*(hi-lo)
-		}
-		sigma = next
-	}
+		return yn, qn * qn, finite(yn)
+	}, hi, lo, hi, delta, anorm)
+	res.iters = iters
 	res.sigma = sigma
 	for i := range y {
 		d := lam[i] + sigma

@@ -430,34 +430,13 @@ func (t *triTRS) solve(d, e []float64, g0, delta float64) triResult {
 	if t.sigma > lo && t.sigma < hi {
 		sigma = t.sigma
 	}
-	const eps = 0x1p-52
-	for it := 0; it < 300; it++ {
+	sigma, _ = secularRoot(func(sigma float64) (float64, float64, bool) {
 		if t.factor(d, e, sigma) > 0 {
-			lo = sigma
-			sigma = lo + 0.5*(hi-lo)
-			continue
+			return 0, 0, false
 		}
 		hn, q := t.step(e, g0)
-		if math.Abs(hn-delta) <= 1e-13*delta {
-			break
-		}
-		if hn > delta {
-			lo = sigma
-		} else {
-			hi = sigma
-		}
-		if hi-lo <= 4*eps*math.Max(hi, anorm) {
-			sigma = hi
-			break
-		}
-		// Newton's step on 1/Δ − 1/‖h(σ)‖ (Nocedal & Wright, Alg. 4.3),
-		// bisection where it leaves the interval.
-		next := sigma + (hn*hn/q)*(hn-delta)/delta
-		if !(next > lo && next < hi) {
-			next = lo + 0.5*(hi-lo)
-		}
-		sigma = next
-	}
+		return hn, q, true
+	}, sigma, lo, hi, delta, anorm)
 	t.factor(d, e, sigma)
 	hn, _ := t.step(e, g0)
 	t.sigma = sigma

@@ -65,6 +65,15 @@ func newRun(ev evaluator, loc *optimize.Location, x []float64) *run {
 
 // evaluate evaluates op at loc.X, counts it and rejects non-finite values.
 func (r *run) evaluate(op optimize.Operation) error {
+	if err := r.evaluateTrial(op); err != nil {
+		return err
+	}
+	return r.checkFinite(op)
+}
+
+// evaluateTrial evaluates op at loc.X and counts it, leaving non-finite
+// values to the caller: at a trial point, which it then rejects.
+func (r *run) evaluateTrial(op optimize.Operation) error {
 	if op == 0 {
 		return nil
 	}
@@ -79,24 +88,6 @@ func (r *run) evaluate(op optimize.Operation) error {
 	}
 	if op&evalHess != 0 {
 		r.spent.Hess++
-	}
-	return r.checkFinite(op)
-}
-
-// evaluateTrial evaluates op at the trial point loc.X and counts it,
-// leaving non-finite values to the caller, which rejects the trial.
-func (r *run) evaluateTrial(op optimize.Operation) error {
-	if op == 0 {
-		return nil
-	}
-	if err := r.ev.evaluate(r.loc, op); err != nil {
-		return err
-	}
-	if op&evalFunc != 0 {
-		r.spent.Func++
-	}
-	if op&evalGrad != 0 {
-		r.spent.Grad++
 	}
 	return nil
 }

@@ -121,6 +121,43 @@ func predicted(mp []float64, m curvature.Operator, g, p []float64) float64 {
 	return -floats.Dot(g, p) - 0.5*floats.Dot(p, mp)
 }
 
+// secularRoot finds σ in (lo, hi] with ‖y(σ)‖ = Δ, y(σ) = −(M + σI)⁻¹g,
+// starting from sigma, by Newton's method on 1/Δ − 1/‖y(σ)‖ (Nocedal &
+// Wright, Alg. 4.3) — monotone from the left of the root, and replaced by
+// bisection where a step from the right overshoots out of the interval.
+// norms returns ‖y(σ)‖ and yᵀ(M + σI)⁻¹y, or ok false where M + σI is not
+// positive definite (the root lies above). σ is resolved to ε·max(σ, anorm),
+// the accuracy of M + σI; it returns σ and the iterations.
+func secularRoot(norms func(sigma float64) (yn, q float64, ok bool), sigma, lo, hi, delta, anorm float64) (float64, int) {
+	const eps = 0x1p-52
+	it := 1
+	for ; it <= 300; it++ {
+		yn, q, ok := norms(sigma)
+		if !ok {
+			lo = sigma
+			sigma = lo + 0.5*(hi-lo)
+			continue
+		}
+		if math.Abs(yn-delta) <= 1e-13*delta {
+			break
+		}
+		if yn > delta {
+			lo = sigma
+		} else {
+			hi = sigma
+		}
+		if hi-lo <= 4*eps*math.Max(hi, anorm) {
+			return hi, it
+		}
+		next := sigma + (yn*yn/q)*(yn-delta)/delta
+		if !(next > lo && next < hi) {
+			next = lo + 0.5*(hi-lo)
+		}
+		sigma = next
+	}
+	return sigma, min(it, 300)
+}
+
 // boundaryRoots returns the roots τ₋ ≤ 0 ≤ τ₊ of ‖p + τd‖² = Δ² given
 // pp = ‖p‖², pd = pᵀd, dd = ‖d‖² (in the constraint's norm) and ‖p‖ ≤ Δ.
 // It uses the cancellation-free form of the quadratic formula.

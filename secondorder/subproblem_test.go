@@ -133,63 +133,61 @@ func TestExactHardCase(t *testing.T) {
 	}
 }
 
-// TestSteihaugPreconditioned checks the preconditioned iteration against
-// its definition: with P̃ = D + μI diagonal (D the preconditioner, μ its
-// damping), Steihaug–Toint on (M, g, ‖·‖_P̃) is plain Steihaug–Toint on
-// M̂ = P̃^{-1/2}MP̃^{-1/2}, ĝ = P̃^{-1/2}g mapped back by p = P̃^{-1/2}y,
-// iterate for iterate.
-func TestSteihaugPreconditioned(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(5, 1))
-	for trial := 0; trial < 40; trial++ {
-		n := 2 + trial%4
-		var a *mat.SymDense
-		if trial%2 == 0 {
-			vals := make([]float64, n)
-			for i := range vals {
-				vals[i] = math.Pow(10, 2*rnd.Float64()-1)
+// TestPreconditionedSolvers checks the preconditioned iterations against
+// their definition: with P̃ = D + μI diagonal (D the preconditioner, μ its
+// damping), Steihaug–Toint and GLTR on (M, g, ‖·‖_P̃) are the plain
+// solvers on M̂ = P̃^{-1/2}MP̃^{-1/2}, ĝ = P̃^{-1/2}g mapped back by
+// p = P̃^{-1/2}y, iterate for iterate.
+func TestPreconditionedSolvers(t *testing.T) {
+	for _, s := range []struct {
+		name string
+		new  func(pre curvature.DampedSolver, mu float64) SubproblemSolver
+		tol  float64
+	}{
+		{"steihaug", func(pre curvature.DampedSolver, mu float64) SubproblemSolver {
+			return &Steihaug{Preconditioner: pre, PreconditionerDamping: mu, Tol: 1e-8}
+		}, 1e-9},
+		{"gltr", func(pre curvature.DampedSolver, mu float64) SubproblemSolver {
+			return &GLTR{Preconditioner: pre, PreconditionerDamping: mu, InteriorTol: 1e-10, BoundaryTol: 1e-10}
+		}, 1e-8},
+	} {
+		rnd := rand.New(rand.NewPCG(5, 1))
+		for trial := 0; trial < 40; trial++ {
+			n := 2 + trial%4
+			var a *mat.SymDense
+			if trial%2 == 0 {
+				a = randSPD(n, -1, 1, rnd)
+			} else {
+				a = randSym(n, 2, rnd)
 			}
-			a, _ = randmat.SymFromEig(rnd, vals)
-		} else {
-			a = randSym(n, 2, rnd)
-		}
-		d := make([]float64, n)
-		for i := range d {
-			d[i] = math.Pow(10, 2*rnd.Float64()-1)
-		}
-		g := randVec(n, rnd)
-		delta := math.Pow(10, 2*rnd.Float64()-1.5)
-		mu := []float64{0, 0.7}[(trial/2)%2]
-
-		p := make([]float64, n)
-		info, err := (&Steihaug{Preconditioner: mustDiagonal(t, d...), PreconditionerDamping: mu, Tol: 1e-8}).Solve(p, curvature.NewDense(a), g, delta)
-		require.NoError(t, err)
-
-		dt := make([]float64, n) // the diagonal of P̃
-		for i := range dt {
-			dt[i] = d[i] + mu
-		}
-		ah := mat.NewSymDense(n, nil)
-		gh := make([]float64, n)
-		for i := 0; i < n; i++ {
-			gh[i] = g[i] / math.Sqrt(dt[i])
-			for j := i; j < n; j++ {
-				ah.SetSym(i, j, a.At(i, j)/math.Sqrt(dt[i]*dt[j]))
+			d := make([]float64, n)
+			for i := range d {
+				d[i] = math.Pow(10, 2*rnd.Float64()-1)
 			}
+			g := randVec(n, rnd)
+			delta := math.Pow(10, 2*rnd.Float64()-1.5)
+			mu := []float64{0, 0.7}[(trial/2)%2]
+			name := fmt.Sprintf("%s trial %d", s.name, trial)
+
+			p := make([]float64, n)
+			info, err := s.new(mustDiagonal(t, d...), mu).Solve(p, curvature.NewDense(a), g, delta)
+			require.NoError(t, err, name)
+
+			dt := make([]float64, n) // the diagonal of P̃
+			for i := range dt {
+				dt[i] = d[i] + mu
+			}
+			ah, gh := diagonalScaling(a, g, dt)
+			y := make([]float64, n)
+			want, err := s.new(nil, 0).Solve(y, curvature.NewDense(ah), gh, delta)
+			require.NoError(t, err, name)
+			pNorm := checkScaledBack(t, p, y, dt, s.tol, name)
+			assert.LessOrEqual(t, pNorm, delta*(1+1e-10), name)
+			assert.InDelta(t, pNorm, info.Norm, 1e-9*delta, name+": reported P-norm")
+			assert.Equal(t, want.Boundary, info.Boundary, name)
+			assert.Equal(t, want.NegativeCurvature, info.NegativeCurvature, name)
+			assert.InDelta(t, -modelValue(a, g, p), info.Decrease, 1e-9*(1+math.Abs(info.Decrease)), name)
 		}
-		y := make([]float64, n)
-		want, err := (&Steihaug{Tol: 1e-8}).Solve(y, curvature.NewDense(ah), gh, delta)
-		require.NoError(t, err)
-		pNorm := 0.0
-		for i := range p {
-			assert.InDelta(t, y[i]/math.Sqrt(dt[i]), p[i], 1e-9*(1+math.Abs(p[i])), "trial %d component %d", trial, i)
-			pNorm += dt[i] * p[i] * p[i]
-		}
-		pNorm = math.Sqrt(pNorm)
-		assert.LessOrEqual(t, pNorm, delta*(1+1e-10))
-		assert.InDelta(t, pNorm, info.Norm, 1e-9*delta, "reported P-norm")
-		assert.Equal(t, want.Boundary, info.Boundary)
-		assert.Equal(t, want.NegativeCurvature, info.NegativeCurvature)
-		assert.InDelta(t, -modelValue(a, g, p), info.Decrease, 1e-9*(1+math.Abs(info.Decrease)))
 	}
 }
 

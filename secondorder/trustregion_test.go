@@ -2,6 +2,7 @@ package secondorder
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/testfunc"
 	"github.com/curvkit/curvkit/internal/randmat"
 )
 
@@ -724,4 +726,57 @@ func TestStationaryToRounding(t *testing.T) {
 			assert.GreaterOrEqual(t, st.Iterations, st.Accepted)
 		})
 	}
+}
+
+// funcPoints wraps an objective and counts the objective's evaluations at
+// each point.
+type funcPoints struct {
+	curvature.Objective
+	seen map[string]int
+}
+
+func (f *funcPoints) Func(x []float64) float64 {
+	f.seen[fmt.Sprint(x)]++
+	return f.Objective.Func(x)
+}
+
+func (f *funcPoints) Hess(dst *mat.SymDense, x []float64) {
+	f.Objective.(curvature.Hessianer).Hess(dst, x)
+}
+
+// TestNoTrialEvaluatedTwice runs every solver on the Moré–Garbow–Hillstrom
+// set and checks that no point is evaluated twice, although rejected
+// interior steps shorter than a quarter of the radius — which Δ/4 alone
+// would propose again — occur.
+func TestNoTrialEvaluatedTwice(t *testing.T) {
+	shortRejected := 0
+	for _, in := range testfunc.MoreGarbowHillstrom() {
+		for _, s := range []struct {
+			name string
+			new  func() SubproblemSolver
+		}{
+			{"exact", func() SubproblemSolver { return &Exact{} }},
+			{"steihaug", func() SubproblemSolver { return &Steihaug{} }},
+			{"dogleg", func() SubproblemSolver { return &Dogleg{} }},
+			{"gltr", func() SubproblemSolver { return &GLTR{} }},
+		} {
+			obj, err := curvature.FromProblem(in.Problem(), in.Dim())
+			require.NoError(t, err)
+			fp := &funcPoints{Objective: obj, seen: map[string]int{}}
+			x := append([]float64(nil), in.X0...)
+			res, err := Minimize(x, fp, &TrustRegion{Solver: s.new()}, &Settings{GradientThreshold: 1e-6, MaxIterations: 5000})
+			require.NoError(t, err, "%s on %s", s.name, in.Name)
+			for p, k := range fp.seen {
+				assert.Equal(t, 1, k, "%s on %s: %s evaluated %d times", s.name, in.Name, p, k)
+			}
+			assert.Len(t, fp.seen, res.Func, "%s on %s", s.name, in.Name)
+			for _, st := range res.Steps {
+				if !st.Accepted && !st.Solve.Boundary && st.StepNorm <= st.Radius/4 {
+					shortRejected++
+				}
+			}
+		}
+	}
+	assert.Positive(t, shortRejected, "no rejected interior step shorter than Δ/4: the test proves nothing")
+	t.Logf("%d rejected interior steps shorter than Δ/4", shortRejected)
 }
