@@ -9,6 +9,11 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 )
 
+var (
+	_ SubproblemSolver = (*GLTR)(nil)
+	_ warmSolver       = (*GLTR)(nil)
+)
+
 // GLTR solves the trust-region subproblem by the generalized Lanczos
 // method of Gould, Lucidi, Roma & Toint (1999), the method of SciPy's
 // trust-krylov (the trlib library). It needs only products with M, like
@@ -69,19 +74,19 @@ type GLTR struct {
 	// when the next vector would exceed it.
 	Budget int
 
-	n           int
-	q, w        []float64 // the basis, vector j at [j*n : (j+1)*n]; w = P̃q
-	diag, off   []float64 // T_k: diag[j], off[j] couples j−1 and j (off[0] unused)
-	k           int       // the basis has k vectors
-	gamma0      float64   // ‖g‖ in the P̃⁻¹ norm
-	next        []float64 // the unnormalised next Lanczos vector (t), P̃-norm off[k]
-	nextY       []float64 // P̃⁻¹t
-	invariant   bool      // the subspace is invariant
-	tr          triTRS
-	h, mp, work []float64
-	warm        bool // the state belongs to the last solve
-	maxIter     int
-	tolI, tolB  float64
+	n          int
+	q, w       []float64 // the basis, vector j at [j*n : (j+1)*n]; w = P̃q
+	diag, off  []float64 // T_k: diag[j], off[j] couples j−1 and j (off[0] unused)
+	k          int       // the basis has k vectors
+	gamma0     float64   // ‖g‖ in the P̃⁻¹ norm
+	next       []float64 // the unnormalised next Lanczos vector (t), P̃-norm off[k]
+	nextY      []float64 // P̃⁻¹t
+	invariant  bool      // the subspace is invariant
+	tr         triTRS
+	mp         []float64
+	warm       bool // the state belongs to the last solve
+	maxIter    int
+	tolI, tolB float64
 }
 
 // Validate checks the settings.
@@ -137,6 +142,9 @@ func (gl *GLTR) solveAgain(dst []float64, m curvature.Operator, g []float64, rad
 // start begins the Lanczos process at g.
 func (gl *GLTR) start(m curvature.Operator, g []float64) (StepInfo, error) {
 	n := len(g)
+	if pre := gl.Preconditioner; pre != nil && pre.Dim() != n {
+		panic(fmt.Sprintf("secondorder: preconditioner dimension %d, operator dimension %d", pre.Dim(), n))
+	}
 	gl.n = n
 	gl.k = 0
 	gl.invariant = false
@@ -188,7 +196,7 @@ func (gl *GLTR) precondition() (float64, error) {
 		return 0, fmt.Errorf("secondorder: preconditioner: %w", err)
 	}
 	tz := floats.Dot(gl.next, gl.nextY)
-	if !(tz >= 0) {
+	if !(tz > 0) && !(tz == 0 && floats.Norm(gl.next, math.Inf(1)) == 0) {
 		return 0, fmt.Errorf("secondorder: %w: preconditioner gave rᵀP⁻¹r = %v", curvature.ErrNotPositiveDefinite, tz)
 	}
 	return math.Sqrt(tz), nil
@@ -313,8 +321,8 @@ func growVec(v []float64, n int) []float64 {
 // triTRS solves the trust-region subproblem for a symmetric tridiagonal
 // T, min γ₀h₀ + ½hᵀTh over ‖h‖ ≤ Δ, to rounding, keeping its storage.
 type triTRS struct {
-	h, piv, u []float64
-	sigma     float64 // the multiplier of the last solve, a warm start
+	h, piv, u, v []float64
+	sigma        float64 // the multiplier of the last solve, a warm start
 }
 
 // triResult is a tridiagonal solve's outcome; h aliases triTRS.h.
@@ -471,7 +479,8 @@ func (t *triTRS) eigvec(d, e []float64, l1 float64, v []float64) {
 	for i := range v {
 		v[i] = 1 / math.Sqrt(float64(k))
 	}
-	h := make([]float64, k)
+	t.v = resizeVec(t.v, k)
+	h := t.v
 	for it := 0; it < 3; it++ {
 		// Solve (T + shift·I)x = v with the LDLᵀ pivots.
 		copy(h, v)

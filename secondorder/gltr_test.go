@@ -149,10 +149,17 @@ func TestGLTRBadSettings(t *testing.T) {
 		assert.ErrorAs(t, err, &se)
 		assert.ErrorAs(t, (&TrustRegion{Solver: gl}).Validate(), &se)
 	}
+	// A preconditioner that is not positive definite is an error; one of
+	// another dimension a panic.
+	_, err := (&GLTR{Preconditioner: mustDiagonal(t, 1, -1)}).Solve(p, op, []float64{0, 1}, 1)
+	assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
+	_, err = (&GLTR{Preconditioner: mustDiagonal(t, 1, 0)}).Solve(p, op, []float64{0, 1}, 1)
+	assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
+	assert.Panics(t, func() { _, _ = (&GLTR{Preconditioner: mustDiagonal(t, 1, 1, 1)}).Solve(p, op, []float64{0, 1}, 1) })
 	// A budget for one Lanczos vector: the Cauchy point, on the subspace
 	// of g alone.
 	c := make([]float64, 2)
-	_, err := (&GLTR{Budget: 2}).Solve(p, op, []float64{1, 1}, 10)
+	_, err = (&GLTR{Budget: 2}).Solve(p, op, []float64{1, 1}, 10)
 	require.NoError(t, err)
 	_, err = (&Cauchy{}).Solve(c, op, []float64{1, 1}, 10)
 	require.NoError(t, err)

@@ -79,7 +79,9 @@ type LevenbergMarquardt struct {
 // step is x + αd with α from the line search, starting at α = 1. Without
 // one, an Adaptive method takes the full step when ρ > Adaptive.Eta and
 // otherwise rejects it and raises λ; a fixed-λ method defaults to
-// Backtracking so that no accepted step increases f.
+// Backtracking so that no accepted step increases f. A trial point whose f
+// is NaN or infinite is rejected: the line search starts again from half
+// the step, Levenberg–Marquardt raises λ.
 //
 // DampedNewton is an optimize.Method (it needs Grad and Hess) and a
 // Stepper for Minimize. It keeps λ and storage between steps, so a value
