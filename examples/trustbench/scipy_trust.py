@@ -521,7 +521,6 @@ def penalty2():
         w, e, a, b, s = parts(x)
         v = w * x
         m = 8 * np.outer(v, v) + 4 * s * np.diag(w)
-        d = np.zeros(n)
         for k in range(1, n):
             # 1e-5·a_k², a_k depending on x_k and x_{k−1}
             m[k, k] += 2e-5 * (e[k] ** 2 / 100 + a[k - 1] * e[k] / 100)
@@ -530,7 +529,7 @@ def penalty2():
             m[k - 1, k] += 2e-5 * e[k] * e[k - 1] / 100
             m[k, k] += 2e-5 * (e[k] ** 2 / 100 + b[k - 1] * e[k] / 100)
         m[0, 0] += 2
-        return m + np.diag(d)
+        return m
 
     return f, g, h
 
