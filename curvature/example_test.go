@@ -41,8 +41,9 @@ func Example() {
 	// curvature: hessian needs 441 floats (3.4 KiB), over the budget of 100 floats (800.0 B); raise the Budget setting (negative: no limit) if the machine has the memory
 }
 
-// gonum's test functions are objectives with exact Hessians. Wood's
-// function at its minimum (1, 1, 1, 1).
+// gonum's test functions that have a Hess are objectives with exact
+// Hessians (the snippet of FromProblem's documentation). Wood's function at
+// its minimum (1, 1, 1, 1).
 func ExampleFromProblem() {
 	f := functions.Wood{}
 	obj, _ := curvature.FromProblem(optimize.Problem{Func: f.Func, Grad: f.Grad, Hess: f.Hess}, 4)

@@ -19,18 +19,32 @@
 // (Linear), with λ fixed or adapted from ρ (LevenbergMarquardt) and an
 // indefinite M handled as Indefinite says. TrustRegion (Nocedal & Wright,
 // Alg. 4.1) minimises m over ‖p‖ ≤ Δ with a SubproblemSolver — Cauchy,
-// Dogleg, Steihaug (truncated CG, matrix-free) or Exact (Moré & Sorensen)
-// — and updates Δ from ρ. Both are gonum optimize.Methods, so
-// optimize.Minimize runs them on any Problem with Grad and Hess, and
-// Steppers, so Minimize runs them on a curvature.Objective with any
-// curvature (Settings.Curvature), returning a StepRecord per step (rejected
-// trials included) and the Counts of the work. SolveTrustRegion and
+// Dogleg, Steihaug (truncated CG, matrix-free), GLTR (generalized Lanczos,
+// matrix-free, as SciPy's trust-krylov) or Exact (Moré & Sorensen) — and
+// updates Δ from ρ. Both are gonum optimize.Methods, so optimize.Minimize
+// runs them on any Problem with Grad and Hess, and Steppers, so Minimize
+// runs them on a curvature.Objective with any curvature
+// (Settings.Curvature), returning a StepRecord per step (rejected trials
+// included) and the Stats of the run. SolveTrustRegion and
 // DampedNewtonStep solve one subproblem or one damped system.
+//
+// # Stopping
 //
 // Both entry points stop on ‖∇f‖∞ < threshold, gonum's test: the threshold
 // is Settings.GradientThreshold for Minimize and the method's
 // GradStopThreshold under optimize.Minimize; 0 means 1e-8 and NaN disables
-// the test.
+// the test. A run also converges, with status optimize.MethodConverge and
+// no error, when x is stationary to working precision: the trust region's
+// interior step (the model's own minimiser) cannot change x, or half of
+// damped Newton's full step cannot while that step solves the Newton
+// system to relative residual 1/2 (λ‖d‖ ≤ ½‖g‖). Under optimize.Minimize that is a converged run, not a Failure;
+// a gradient test tighter than the gradient's rounding error ends this way.
+//
+// A method's Stats, under either entry point, count every step — the trust
+// region's rejected trials and Levenberg–Marquardt's rejected steps
+// included — and the evaluations, products and factorisations of the run;
+// optimize.Minimize's own Stats count the accepted steps only, as major
+// iterations.
 //
 // # Networks
 //
@@ -97,8 +111,14 @@
 // # Errors
 //
 // Bad settings return a *SettingError before anything is evaluated. A NaN
-// or Inf objective, gradient or curvature stops a run with an error
-// wrapping curvature.ErrNonFinite and leaves x at the last accepted point.
+// or infinite objective at a trial point is no decrease: the trust region
+// rejects the trial and shrinks its radius, Levenberg–Marquardt rejects
+// the step and raises λ, and damped Newton's line search starts again from
+// half the step (as it does for a non-finite gradient at a trial point of
+// a line search that evaluates one). A NaN or Inf objective at the
+// starting point, or gradient or curvature at a point being accepted,
+// stops a run with an error wrapping curvature.ErrNonFinite and leaves x
+// at the last accepted point.
 // A matrix that must be positive definite and is not gives
 // curvature.ErrNotPositiveDefinite, unless the Indefinite strategy handles
 // it. Shape mismatches between values the caller built panic with a
@@ -109,10 +129,18 @@
 //   - J. Nocedal and S. J. Wright, Numerical Optimization, 2nd ed.,
 //     Springer, 2006: Alg. 3.3, §4.1–4.3, Alg. 4.1, 4.3, 7.2.
 //   - J. J. Moré and D. C. Sorensen, Computing a trust region step, SIAM
-//     J. Sci. Stat. Comput. 4(3):553–572, 1983.
+//     J. Sci. Stat. Comput. 4(3):553–572, 1983; A. K. Cline, C. B. Moler,
+//     G. W. Stewart and J. H. Wilkinson, An estimate for the condition
+//     number of a matrix, SIAM J. Numer. Anal. 16(2):368–375, 1979.
+//   - N. I. M. Gould, S. Lucidi, M. Roma and Ph. L. Toint, Solving the
+//     trust-region subproblem using the Lanczos method, SIAM J. Optim.
+//     9(2):504–525, 1999; F. Lenders, C. Kirches and A. Potschka, trlib: a
+//     vector-free implementation of the GLTR method, Optim. Methods Softw.
+//     33(3):420–449, 2018.
 //   - T. Steihaug, SIAM J. Numer. Anal. 20(3):626–637, 1983; Ph. L. Toint,
 //     in Sparse Matrices and Their Uses, 1981; A. R. Conn, N. I. M. Gould
-//     and Ph. L. Toint, Trust-Region Methods, SIAM, 2000, §7.5.
+//     and Ph. L. Toint, Trust-Region Methods, SIAM, 2000, §7.3, §7.5,
+//     §17.4.
 //   - H. B. Nielsen, Damping parameter in Marquardt's method,
 //     IMM-REP-1999-05, Technical University of Denmark, 1999.
 //   - Y. Dauphin et al., Identifying and attacking the saddle point problem

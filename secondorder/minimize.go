@@ -82,14 +82,15 @@ type Result struct {
 	F        float64
 	Gradient []float64
 	GradNorm float64
-	// Status says why the run stopped: GradientThreshold on convergence,
-	// IterationLimit, FunctionEvaluationLimit, or Failure with an error.
+	// Status says why the run stopped: GradientThreshold or
+	// MethodConverge on convergence (see Stopping in the package
+	// documentation), IterationLimit, FunctionEvaluationLimit, or Failure
+	// with an error.
 	Status optimize.Status
-	// Iterations counts steps (rejected trials included) and Accepted the
-	// steps that moved x.
-	Iterations, Accepted int
-	// Counts is the work of the whole run, the initial evaluation included.
-	Counts
+	// Stats counts the steps (rejected trials included), the steps that
+	// moved x, and the work of the whole run, the initial evaluation
+	// included.
+	Stats
 	// Steps holds one record per step.
 	Steps []StepRecord
 }
@@ -133,7 +134,10 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 	loc := &optimize.Location{X: append([]float64(nil), x...), Gradient: make([]float64, n)}
 	r := newRun(ev, loc, x)
 	res := &Result{}
+	st := method.stats()
+	*st = Stats{}
 	finish := func(status optimize.Status, err error) (*Result, error) {
+		res.Stats = *st
 		res.Status = status
 		res.F = r.f
 		res.Gradient = append([]float64(nil), r.g...)
@@ -141,7 +145,7 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 		return res, err
 	}
 	err := r.accept(0)
-	res.Counts.add(r.spent)
+	st.Counts.add(r.spent)
 	if err != nil {
 		return finish(optimize.Failure, err)
 	}
@@ -150,27 +154,26 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 		switch {
 		case gradConverged(r.g, settings.GradientThreshold):
 			return finish(optimize.GradientThreshold, nil)
-		case res.Iterations >= maxIter:
+		case st.Iterations >= maxIter:
 			return finish(optimize.IterationLimit, nil)
-		case settings.FuncEvaluations > 0 && res.Counts.Func >= settings.FuncEvaluations:
+		case settings.FuncEvaluations > 0 && st.Func >= settings.FuncEvaluations:
 			return finish(optimize.FunctionEvaluationLimit, nil)
 		}
 		r.spent = Counts{}
 		rec, err := method.step(r)
-		res.Iterations++
-		rec.Iteration = res.Iterations
+		st.addStep(rec, r.spent)
+		rec.Iteration = st.Iterations
 		rec.Spent = r.spent
 		rec.F, rec.GradNorm = r.f, gradNorm(r.g)
-		res.Counts.add(r.spent)
 		res.Steps = append(res.Steps, rec)
 		if obs != nil {
 			obs(rec)
 		}
+		if errors.Is(err, errStationary) {
+			return finish(optimize.MethodConverge, nil)
+		}
 		if err != nil {
 			return finish(optimize.Failure, err)
-		}
-		if rec.Accepted {
-			res.Accepted++
 		}
 	}
 }

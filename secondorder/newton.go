@@ -79,7 +79,9 @@ type LevenbergMarquardt struct {
 // step is x + αd with α from the line search, starting at α = 1. Without
 // one, an Adaptive method takes the full step when ρ > Adaptive.Eta and
 // otherwise rejects it and raises λ; a fixed-λ method defaults to
-// Backtracking so that no accepted step increases f.
+// Backtracking so that no accepted step increases f. A trial point whose f
+// is NaN or infinite is rejected: the line search starts again from half
+// the step, Levenberg–Marquardt raises λ.
 //
 // DampedNewton is an optimize.Method (it needs Grad and Hess) and a
 // Stepper for Minimize. It keeps λ and storage between steps, so a value
@@ -121,6 +123,7 @@ type DampedNewton struct {
 
 	status optimize.Status
 	err    error
+	run    Stats
 }
 
 // Validate checks the settings.
@@ -359,6 +362,22 @@ func (dn *DampedNewton) step(r *run) (StepRecord, error) {
 	rec.Lambda = info.Lambda
 	gd := floats.Dot(r.g, dn.d)
 	pred := func(alpha float64) float64 { return -alpha*gd - 0.5*alpha*alpha*dn.dMd }
+	// Half the full step does not change x when the step is within an
+	// ulp or two of x. If it then solves the Newton system to relative
+	// residual 1/2, ‖Md + g‖ = λ‖d‖ ≤ ½‖g‖, as an interior trust-region
+	// step does, x is stationary to rounding (a line search could only
+	// shuffle x between its neighbours).
+	half := r.setTrial(0.5, dn.d)
+	full := r.setTrial(1, dn.d) // loc.X is x + d from here
+	if !half {
+		rec.StepSize, rec.StepNorm = 1, info.Norm
+		if info.Lambda*info.Norm <= 0.5*floats.Norm(r.g, 2) {
+			return rec, errStationary
+		}
+		if !full {
+			return rec, ErrNoProgress
+		}
+	}
 	if dn.ls != nil {
 		alpha, valid, err := r.linesearch(dn.ls, dn.d, gd)
 		rec.StepSize = alpha
@@ -390,15 +409,18 @@ func (dn *DampedNewton) step(r *run) (StepRecord, error) {
 	// Levenberg–Marquardt trial of the full step.
 	rec.StepSize, rec.StepNorm = 1, info.Norm
 	rec.Predicted = pred(1)
-	if !(rec.Predicted > 0) || !r.setTrial(1, dn.d) {
+	if !(rec.Predicted > 0) {
 		return rec, ErrNoProgress
 	}
-	if err := r.evaluate(evalFunc); err != nil {
+	if err := r.evaluateTrial(evalFunc); err != nil {
 		return rec, err
 	}
 	rec.TrialF = r.loc.F
 	rec.Actual = r.f - r.loc.F
 	rec.Rho = rec.Actual / rec.Predicted
+	if !finite(r.loc.F) {
+		rec.Rho = math.Inf(-1) // no decrease: rejected, λ rises
+	}
 	accept := rec.Rho > dn.Adaptive.Eta
 	if accept {
 		if err := r.accept(evalFunc); err != nil {
@@ -443,6 +465,14 @@ func (dn *DampedNewton) Run(operation chan<- optimize.Task, result <-chan optimi
 func (*DampedNewton) Uses(has optimize.Available) (optimize.Available, error) {
 	return usesHessian(has)
 }
+
+// Stats returns the statistics of the current or last run, under Minimize
+// or optimize.Minimize: every step, rejected trials included, and what
+// the run cost. (optimize.Minimize's own Stats count only the accepted
+// steps as major iterations.)
+func (dn *DampedNewton) Stats() Stats { return dn.run }
+
+func (dn *DampedNewton) stats() *Stats { return &dn.run }
 
 // Status implements optimize.Statuser.
 func (dn *DampedNewton) Status() (optimize.Status, error) { return dn.status, dn.err }

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/testfunc"
 	"github.com/curvkit/curvkit/internal/randmat"
 )
 
@@ -164,4 +165,48 @@ func TestDampedNewtonDampingLimit(t *testing.T) {
 	_, err := Minimize(x, &neg, &DampedNewton{MaxLambda: 1}, nil)
 	assert.ErrorIs(t, err, ErrDampingLimit)
 	assert.Equal(t, []float64{1}, x)
+}
+
+// nonFiniteCount wraps an objective and counts the evaluations that gave a
+// non-finite f.
+type nonFiniteCount struct {
+	curvature.Objective
+	bad int
+}
+
+func (o *nonFiniteCount) Func(x []float64) float64 {
+	f := o.Objective.Func(x)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		o.bad++
+	}
+	return f
+}
+
+func (o *nonFiniteCount) Hess(dst *mat.SymDense, x []float64) {
+	o.Objective.(curvature.Hessianer).Hess(dst, x)
+}
+
+// TestDampedNewtonGulf: on the Gulf research and development function
+// from its standard start, full Newton steps land where f is not finite;
+// the line search starts again from half the step, and the run reaches the
+// minimiser gonum lists, (50, 25, 1.5), as gonum's own Newton method does.
+func TestDampedNewtonGulf(t *testing.T) {
+	var gulf testfunc.Instance
+	for _, in := range testfunc.MoreGarbowHillstrom() {
+		if in.Name == "Gulf" {
+			gulf = in
+		}
+	}
+	obj, err := curvature.FromProblem(gulf.Problem(), 3)
+	require.NoError(t, err)
+	counted := &nonFiniteCount{Objective: obj}
+	x := append([]float64(nil), gulf.X0...)
+	res, err := Minimize(x, counted, &DampedNewton{}, &Settings{GradientThreshold: 1e-9})
+	require.NoError(t, err)
+	assert.Equal(t, optimize.GradientThreshold, res.Status)
+	assert.Positive(t, counted.bad, "no trial with a non-finite f: the test proves nothing")
+	assert.InDeltaSlice(t, []float64{50, 25, 1.5}, x, 1e-6)
+	gres, err := optimize.Minimize(gulf.Problem(), gulf.X0, &optimize.Settings{GradientThreshold: 1e-9}, &optimize.Newton{})
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float64{50, 25, 1.5}, gres.X, 1e-6)
 }

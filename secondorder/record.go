@@ -14,6 +14,27 @@ type Counts struct {
 	Factorizations int
 }
 
+// Stats is what a run did: its steps, rejected trials included, the steps
+// that moved x, and the work of the whole run, the evaluations at the
+// starting point included (those optimize.Minimize's InitValues supplied
+// excepted). A method keeps the Stats of its current or last run under
+// either entry point (TrustRegion.Stats, DampedNewton.Stats); Minimize's
+// Result holds them too.
+type Stats struct {
+	// Iterations counts steps and Accepted the steps that moved x.
+	Iterations, Accepted int
+	Counts
+}
+
+// addStep counts one step that cost spent.
+func (s *Stats) addStep(rec StepRecord, spent Counts) {
+	s.Iterations++
+	if rec.Accepted {
+		s.Accepted++
+	}
+	s.Counts.add(spent)
+}
+
 func (c *Counts) add(o Counts) {
 	c.Func += o.Func
 	c.Grad += o.Grad

@@ -14,7 +14,8 @@ import (
 
 // The trust-region method is an optimize.Method, so optimize.Minimize runs
 // it on any gonum Problem with a gradient and a Hessian. It stops at the
-// package's default ‖∇f‖∞ < 1e-8, as Minimize does.
+// package's default ‖∇f‖∞ < 1e-8, as Minimize does. On Wood's function it
+// takes the 44 function evaluations of SciPy's trust-exact.
 func ExampleTrustRegion() {
 	f := functions.Wood{}
 	p := optimize.Problem{Func: f.Func, Grad: f.Grad, Hess: f.Hess}
@@ -28,7 +29,7 @@ func ExampleTrustRegion() {
 		res.Status, res.FuncEvaluations, res.GradEvaluations, res.HessEvaluations)
 	// Output:
 	// x = [1.000000 1.000000 1.000000 1.000000], f < 1e-20: true
-	// GradientThreshold after 48 function, 41 gradient and 41 Hessian evaluations
+	// GradientThreshold after 44 function, 38 gradient and 38 Hessian evaluations
 }
 
 // Minimize runs a method on a curvature.Objective, updates x in place and
@@ -56,7 +57,7 @@ func ExampleMinimize() {
 	//     3      true   2.0000   1.208  3.96e+02
 	//     4      true   2.0000   1.200  1.03e+02
 	//     5      true   2.0000   1.128  3.61e+01
-	// x = [1.000000 1.000000 1.000000 1.000000] after 108 steps, 238 curvature-vector products
+	// x = [1.000000 1.000000 1.000000 1.000000] after 86 steps, 196 curvature-vector products
 }
 
 // SolveTrustRegion solves one subproblem. Here g is orthogonal to the
@@ -75,7 +76,7 @@ func ExampleSolveTrustRegion() {
 	fmt.Printf("p = (%.4f, %.4f), σ = %.1f, hard case %v, decrease %.4f\n",
 		p[0], p[1], info.Lambda, info.HardCase, info.Decrease)
 	// Output:
-	// p = (-0.9496, -0.3136), σ = 1.2, hard case true, decrease 0.6661
+	// p = (-0.9148, -0.4039), σ = 1.4, hard case true, decrease 0.6592
 }
 
 // DampedNewtonStep solves (M + λI)d = −g; an indefinite M + λI is an error.

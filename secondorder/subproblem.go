@@ -13,7 +13,7 @@ import (
 //
 //	minimise m(p) = gᵀp + ½ pᵀMp  subject to  ‖p‖ ≤ Δ.
 //
-// Cauchy, Dogleg, Steihaug and Exact implement it. A solver keeps storage
+// Cauchy, Dogleg, Steihaug, GLTR and Exact implement it. A solver keeps storage
 // between calls and is not safe for concurrent use.
 type SubproblemSolver interface {
 	// Solve stores the step p in dst and reports what it did. dst and g
@@ -31,8 +31,9 @@ type StepInfo struct {
 	// Decrease is the model decrease m(0) − m(p) = −gᵀp − ½pᵀMp predicted
 	// with the undamped M.
 	Decrease float64
-	// Lambda is the multiplier of the step: λ in (M + λI)p = −g for the
-	// exact solver and damped Newton, 0 where the solver has none.
+	// Lambda is the multiplier of the step: λ in (M + λI)p = −g for Exact,
+	// GLTR (on its subspace) and damped Newton, Dogleg's shift of an
+	// indefinite M, 0 where the solver has none.
 	Lambda float64
 	// Boundary is set when the step lies on the trust-region boundary.
 	Boundary bool
@@ -41,10 +42,11 @@ type StepInfo struct {
 	// HardCase is set when the exact solver met the hard case.
 	HardCase bool
 	// Fallback is set when a solver fell back to a simpler step (Dogleg
-	// to the Cauchy point on an indefinite M).
+	// to the Cauchy point, which beat its shifted path on an indefinite M).
 	Fallback bool
 	// Products counts operator products M·v, Factorizations Cholesky and
-	// eigen factorisations, Iterations CG or secular-equation iterations.
+	// eigen factorisations, Iterations CG, Lanczos or secular-equation
+	// iterations.
 	Products, Factorizations, Iterations int
 }
 
@@ -61,6 +63,13 @@ func SolveTrustRegion(dst []float64, m curvature.Operator, g []float64, radius f
 		}
 	}
 	return solver.Solve(dst, m, g, radius)
+}
+
+// warmSolver is a SubproblemSolver that solves again at the point of its
+// last solve, with the same curvature and gradient and a smaller radius,
+// from what it kept: TrustRegion calls it after rejecting a step.
+type warmSolver interface {
+	solveAgain(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error)
 }
 
 func defaultSolver(m curvature.Operator) SubproblemSolver {
@@ -110,6 +119,43 @@ func PredictedDecrease(m curvature.Operator, g, p []float64) float64 {
 func predicted(mp []float64, m curvature.Operator, g, p []float64) float64 {
 	m.MulVecTo(mp, p)
 	return -floats.Dot(g, p) - 0.5*floats.Dot(p, mp)
+}
+
+// secularRoot finds σ in (lo, hi] with ‖y(σ)‖ = Δ, y(σ) = −(M + σI)⁻¹g,
+// starting from sigma, by Newton's method on 1/Δ − 1/‖y(σ)‖ (Nocedal &
+// Wright, Alg. 4.3) — monotone from the left of the root, and replaced by
+// bisection where a step from the right overshoots out of the interval.
+// norms returns ‖y(σ)‖ and yᵀ(M + σI)⁻¹y, or ok false where M + σI is not
+// positive definite (the root lies above). σ is resolved to ε·max(σ, anorm),
+// the accuracy of M + σI; it returns σ and the iterations.
+func secularRoot(norms func(sigma float64) (yn, q float64, ok bool), sigma, lo, hi, delta, anorm float64) (float64, int) {
+	const eps = 0x1p-52
+	it := 1
+	for ; it <= 300; it++ {
+		yn, q, ok := norms(sigma)
+		if !ok {
+			lo = sigma
+			sigma = lo + 0.5*(hi-lo)
+			continue
+		}
+		if math.Abs(yn-delta) <= 1e-13*delta {
+			break
+		}
+		if yn > delta {
+			lo = sigma
+		} else {
+			hi = sigma
+		}
+		if hi-lo <= 4*eps*math.Max(hi, anorm) {
+			return hi, it
+		}
+		next := sigma + (yn*yn/q)*(yn-delta)/delta
+		if !(next > lo && next < hi) {
+			next = lo + 0.5*(hi-lo)
+		}
+		sigma = next
+	}
+	return sigma, min(it, 300)
 }
 
 // boundaryRoots returns the roots τ₋ ≤ 0 ≤ τ₊ of ‖p + τd‖² = Δ² given

@@ -45,7 +45,7 @@ func TestExact5D(t *testing.T) {
 		e    *secondorder.Exact
 		want int
 	}{
-		{"scipy-tolerances", &secondorder.Exact{}, 14},
+		{"default-tolerances", &secondorder.Exact{}, 14},
 		{"tight", &secondorder.Exact{EasyTol: 1e-10, HardTol: 1e-10}, 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
