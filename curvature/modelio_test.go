@@ -295,7 +295,7 @@ const generalLayers = `
   {"type": "residual", "layers": [{"type": "layernorm", "normalized_shape": 8}, {"type": "linear", "in_features": 8, "out_features": 8}]},
   {"type": "linear", "in_features": 8, "out_features": 3}`
 
-// The general form as the issue's example writes it — numbers for square
+// The general form as docs/export.md writes it — numbers for square
 // kernels and a one-dimensional normalized_shape, PyTorch's names in any
 // case, defaults left out — reads into the network nn.New builds from the
 // same layers.
