@@ -9,25 +9,12 @@ import (
 )
 
 // Dogleg solves the trust-region subproblem along the dogleg path from the
-// origin to the unconstrained steepest-descent minimiser
-// p_U = −(gᵀg/gᵀMg) g and on to the Newton step p_B = −M⁻¹g (Nocedal &
-// Wright, §4.1). The Newton step comes from a Cholesky factorisation or
-// conjugate gradients as Linear says.
-//
-// The path needs M positive definite. When it is not (gᵀMg ≤ 0, a failed
-// factorisation, or CG meeting negative curvature) Dogleg follows the path
-// of the shifted model M + λI instead, as Nocedal & Wright suggest for an
-// indefinite M, with λ raised until M + λI is positive definite: first to
-// just above the bound on −λ_min(M) the failure gives, then by factors of
-// 4 (as DampedNewton's RaiseLambda does). The step is then compared with
-// the Cauchy point of M (Cauchy), and the one with the lower model value
-// is returned (Fallback reports the Cauchy point), so the model decreases
-// at least as much as the Cauchy point: the shifted path is shorter where
-// M curves up and leaves along directions of negative curvature where it
-// does not. StepInfo.Lambda is the shift, 0 for a positive definite M.
+// origin to p_U = −(gᵀg/gᵀMg) g and on to the Newton step p_B = −M⁻¹g
+// (Nocedal & Wright, §4.1). Where M is not positive definite it follows the
+// path of M + λI, λ raised until that is, and returns the better of that
+// step and the Cauchy point of M.
 type Dogleg struct {
-	// Linear configures the Newton solve (M + λI) p_B = −g.
-	Linear Linear
+	Linear Linear // how the Newton step is solved
 
 	lin        linearSolver
 	pb, mg, mp []float64

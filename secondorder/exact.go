@@ -13,90 +13,21 @@ import (
 
 // Exact solves the trust-region subproblem to a set accuracy by the
 // algorithm of Moré & Sorensen (1983), as MINPACK-2's dgqt and SciPy's
-// trust-exact do. The solution is p(σ) = −(M + σI)⁻¹g for the σ ≥ 0 with
-// M + σI positive semidefinite and σ(Δ − ‖p‖) = 0; σ comes from Newton's
-// method on the secular equation 1/Δ − 1/‖p(σ)‖ = 0 (Nocedal & Wright,
-// eq. 4.44), each iterate factorised as M + σI = RᵀR by Cholesky, and
-// safeguarded by an interval [σ_lo, σ_hi] that every iterate narrows:
+// trust-exact: p(σ) = −(M + σI)⁻¹g for the σ ≥ 0 with M + σI positive
+// semidefinite and σ(Δ − ‖p‖) = 0, by safeguarded Newton iteration on
 //
-//   - it starts from the bounds of Conn, Gould & Toint (2000, §7.3.8) —
-//     ‖g‖/Δ plus or minus Gershgorin's, Frobenius' and the ∞-norm bounds on
-//     M's spectrum, and −min M_ii — as SciPy starts it, and from the
-//     lower bound of the previous solve when only the radius shrank
-//     (σ*(Δ) decreases with Δ);
-//   - a factorisation that breaks down at pivot k raises σ_lo to σ + δ/‖v‖²,
-//     where adding δ to M_kk + σ makes the leading block singular with null
-//     vector v (Moré & Sorensen §3);
-//   - an iterate inside the region lowers σ_hi to σ and raises σ_lo to
-//     σ − s², s the smallest singular value of R;
-//   - a Newton step that leaves the interval, or lands where the
-//     factorisation fails, is replaced by max(√(σ_lo σ_hi), σ_lo +
-//     0.01(σ_hi − σ_lo)).
+//	1/Δ − 1/‖p(σ)‖ = 0
 //
-// s and its right singular vector z are estimated in O(n²) from R by the
-// condition estimator of Cline, Moler, Stewart & Wilkinson (1979; Golub &
-// Van Loan, Alg. 3.5.1), as in Moré & Sorensen and SciPy. The iteration
-// stops at the first σ where
-//
-//   - σ = 0 and ‖p‖ ≤ Δ: the interior Newton step, exact;
-//   - ‖p‖ ≥ Δ and ‖p‖ − Δ ≤ EasyTol·Δ (the easy-case test): p is returned
-//     as it is, so the step can be up to (1 + EasyTol)Δ long, outside the
-//     region. It is then the exact minimiser of the model on the ball of
-//     radius ‖p‖, so it decreases the model at least as much as the
-//     optimal step on the ball of radius Δ. SciPy returns it the same way
-//     (Moré & Sorensen accept |‖p‖ − Δ| ≤ σ₁Δ on both sides); TrustRegion
-//     evaluates it unchanged, counts it as reaching the boundary, and
-//     updates Δ, not ‖p‖;
-//   - ‖p‖ < Δ and, with τ the smaller root in magnitude of ‖p + τz‖ = Δ,
-//     τ²s² ≤ HardTol·(pᵀ(M + σI)p + σΔ²) (the hard-case test): the step
-//     p + τz, on the boundary, is returned. Since every feasible step has
-//     a model value of at least −½(pᵀ(M + σI)p + σΔ²) and p + τz exceeds
-//     that bound by ½τ²zᵀ(M + σI)z = ½τ²‖Rz‖² = ½τ²s² (the estimate is the
-//     Rayleigh quotient of its own vector), its model value is at most
-//     (1 − HardTol) times the optimal one (Moré & Sorensen, Lemma 3.4).
-//     The test ends the hard case (g ⟂ the bottom eigenvector, no root)
-//     but also easy cases whose iterate lands just inside the boundary;
-//     StepInfo.HardCase then reports a step completed along z.
-//
-// So with the defaults a step may fall short of the optimum by the factor
-// 1 − HardTol or be longer than Δ. z, being an estimate, is not an exact
-// eigenvector: it mixes in directions that a problem with a symmetry
-// keeps the exact solution out of, which is how the steps leave the
-// symmetric saddle valley of BiggsEXP6 (an exact solver, or one stepping
-// along the exact eigenvector, stays in it for thousands of steps). Tight
-// tolerances (1e-10 or below) give the exact solution to about that
-// relative accuracy. If the iteration has not stopped after
-// 50 iterates (SciPy stops at 25 and returns the last), σ is found to
-// rounding from the eigendecomposition of M instead: Newton's method from
-// the right with bisection, and the hard case — g vanishing on the
-// eigenspace of λ₁ < 0 with ‖p(−λ₁)‖ < Δ — completed along the bottom
-// eigenvector. A gradient that is zero to rounding (‖g‖ ≤ nε‖M‖∞) gives the
-// zero step when M is positive semidefinite, and Δq₁ with σ = −λ₁, q₁ the
-// bottom eigenvector, otherwise.
-//
-// M is materialised when it is matrix-free (n products, within Budget). A
-// solve costs O(n³/3) per factorisation (counted in
-// StepInfo.Factorizations, failed ones included) and O(n²) per iterate
-// besides.
+// with a Cholesky factorisation per iterate. It returns the interior Newton
+// step; a p with 0 ≤ ‖p‖ − Δ ≤ EasyTol·Δ, so possibly outside the region;
+// or p completed to the boundary along an estimated bottom eigenvector
+// (StepInfo.HardCase) once that is within the fraction HardTol of the
+// optimal decrease. After 50 iterates it solves by an eigendecomposition of
+// M instead. A matrix-free M is materialised (n products).
 type Exact struct {
-	// EasyTol is the relative tolerance of the easy-case test,
-	// ‖p‖ − Δ ≤ EasyTol·Δ: SciPy's k_easy, Moré & Sorensen's σ₁. If it is
-	// 0, it defaults to SciPy's 0.1; it must be in [0, 1). Set 1e-10 or
-	// less (with HardTol) to solve the subproblem to that accuracy.
-	EasyTol float64
-	// HardTol is the relative tolerance of the hard-case test, the
-	// fraction of the optimal model decrease a step completed along z
-	// may fall short by: SciPy's k_hard, σ₁(2 − σ₁) in Moré & Sorensen's
-	// test (MINPACK-2's dgqt). If it is 0, it defaults to 0.5; it must be
-	// in [0, 1). SciPy's trust-exact uses 0.2 (σ₁ = 0.1); the looser test,
-	// which still guarantees half the optimal decrease and so the
-	// convergence theory of Moré & Sorensen, ends iterations earlier and
-	// saves function evaluations on 4 of the 25 Moré–Garbow–Hillstrom
-	// instances of examples/trustbench, costing none (docs/benchmarks.md).
-	HardTol float64
-	// Budget caps, in float64 values, the dense matrix a matrix-free M is
-	// materialised into (0: curvature.DefaultBudget; negative: no limit).
-	Budget int
+	EasyTol float64 // the tolerance on ‖p‖ − Δ, in [0, 1); 0: 0.1, SciPy's
+	HardTol float64 // the decrease a boundary step may miss, in [0, 1); 0: 0.5 (SciPy: 0.2)
+	Budget  int     // floats a materialised M may take; 0: curvature.DefaultBudget, < 0: no limit
 
 	a     *mat.SymDense // the matrix of the last solve
 	valid bool
@@ -144,8 +75,8 @@ func (e *Exact) tolerances() (easy, hard float64) {
 
 func (e *Exact) wantsDense() (bool, int) { return true, e.Budget }
 
-// Solve stores the nearly exact minimiser of the model on the ball in
-// dst. Its norm may exceed radius by EasyTol·radius (see Exact).
+// Solve stores the step in dst. Its norm may exceed radius by
+// EasyTol·radius.
 func (e *Exact) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
 	n, err := checkSubproblem(dst, m, g, radius)
 	if err != nil {
@@ -265,7 +196,7 @@ func (e *Exact) bounds() {
 // secular solve takes over.
 const maxTolerantIters = 50
 
-// iterate runs Moré & Sorensen's iteration (see Exact), storing the step
+// iterate runs Moré & Sorensen's iteration (docs/secondorder.md), storing the step
 // in p. It reports false if it did not stop within maxTolerantIters
 // iterates, or if g is zero to rounding and M is not positive definite,
 // cases solveEigen settles.
@@ -498,7 +429,7 @@ func (e *Exact) estimate(z []float64) float64 {
 }
 
 // solveEigen solves the subproblem to rounding from the eigendecomposition
-// of M (see Exact), forming it once per matrix.
+// of M (docs/secondorder.md), forming it once per matrix.
 func (e *Exact) solveEigen(p, g []float64, delta float64) (secularResult, error) {
 	n := len(g)
 	var res secularResult

@@ -15,63 +15,22 @@ var (
 )
 
 // GLTR solves the trust-region subproblem by the generalized Lanczos
-// method of Gould, Lucidi, Roma & Toint (1999), the method of SciPy's
-// trust-krylov (the trlib library). It needs only products with M, like
-// Steihaug, but does not stop where Steihaug–Toint does: it minimises the
-// model over the Krylov subspaces span{g, Mg, …, Mᵏg} of growing k, so a
-// step that meets the boundary or negative curvature keeps improving.
-//
-// The Lanczos process builds an orthonormal basis Q_k of the subspace
-// (reorthogonalised against every earlier vector, which it keeps) with
-// Q_kᵀMQ_k = T_k tridiagonal and Q_kᵀg = ‖g‖e₁, so the subproblem on the
-// subspace is min ‖g‖h₀ + ½hᵀT_k h over ‖h‖ ≤ Δ, p = Q_k h. While T_k is
-// positive definite and its minimiser lies inside the region, that is the
-// conjugate-gradient iterate; once it is not, the tridiagonal subproblem
-// is solved to rounding by Moré & Sorensen's Newton iteration on the
-// secular equation, with (T_k + σI) = LDLᵀ factorised in O(k) and the
-// interval for σ bounded below by −λ_min(T_k) from Sturm bisection. The
-// gradient of the Lagrangian, (M + σI)p + g, is then γ_{k+1}h_k q_{k+1}
-// (γ_{k+1} the next off-diagonal), and the iteration stops when its norm
-// is at most InteriorTol·‖g‖ for an interior step and BoundaryTol·‖g‖ for
-// one on the boundary, when the subspace is invariant (γ_{k+1} = 0), or
-// after MaxIterations. The step is the global minimiser of the model on
-// the ball restricted to the subspace, never worse than the Cauchy point
-// (k = 0), and the exact solution when the subspace holds it — unless g is
-// orthogonal to the bottom eigenvector (the hard case), which no Krylov
-// subspace of g sees.
-//
-// With a Preconditioner P the process runs in the inner product of
-// P̃ = P + μI (μ = PreconditionerDamping), solving with P̃ only, and the
-// region is the ellipsoid ‖p‖_P̃ ≤ Δ, as for Steihaug.
-//
-// When TrustRegion solves again at the same point after rejecting a step,
-// GLTR re-solves the tridiagonal problem it kept with the smaller radius
-// and extends the subspace only if that does not pass its test, as
-// trlib's hot start does: no products are repeated.
+// method of Gould et al. (1999), SciPy's trust-krylov: from products with
+// M alone, it minimises the model over the Krylov subspaces
+// span{g, Mg, …, Mᵏg} of growing k, so that a step on the boundary keeps
+// improving where Steihaug stops. Each subspace problem, tridiagonal, is
+// solved to rounding; the iteration stops when the Lagrangian's gradient
+// ‖(M + σI)p + g‖ is at most InteriorTol·‖g‖ inside the region or
+// BoundaryTol·‖g‖ on its boundary. After a rejected step TrustRegion
+// re-solves from the kept subspace, repeating no products (trlib's hot start).
 type GLTR struct {
-	// Preconditioner, if not nil, preconditions the Lanczos process with
-	// (P + μI)⁻¹ (P.SolveDampedTo with μ = PreconditionerDamping), and
-	// P + μI defines the norm of the trust region.
-	Preconditioner curvature.DampedSolver
-	// PreconditionerDamping is μ ≥ 0, the damping the preconditioner is
-	// applied with. Zero means zero.
-	PreconditionerDamping float64
-	// InteriorTol is the relative tolerance of an interior step's
-	// residual. If it is 0, the forcing term min(1/2, ‖g‖) is used
-	// (trlib's tol_rel_i = −2, SciPy's default, which gives the outer
-	// method quadratic convergence). It must be in [0, 1).
-	InteriorTol float64
-	// BoundaryTol is the relative tolerance of a boundary step's
-	// residual. If it is 0, max(10⁻⁶, min(1/2, √‖g‖)) is used (trlib's
-	// tol_rel_b = −3, SciPy's default). It must be in [0, 1).
-	BoundaryTol float64
-	// MaxIterations caps the Lanczos iterations (and so the products). If
-	// it is 0, it defaults to n, the most the process can take.
-	MaxIterations int
-	// Budget caps, in float64 values, the Lanczos basis kept (k vectors of
-	// length n, twice that with a preconditioner; 0:
-	// curvature.DefaultBudget; negative: no limit). The iteration stops
-	// when the next vector would exceed it.
+	Preconditioner        curvature.DampedSolver // if not nil, P, applied as (P + μI)⁻¹, as for Steihaug
+	PreconditionerDamping float64                // μ ≥ 0; zero means zero
+	InteriorTol           float64                // an interior step's relative residual, in [0, 1); 0: min(1/2, ‖g‖)
+	BoundaryTol           float64                // a boundary step's, in [0, 1); 0: max(10⁻⁶, min(1/2, √‖g‖))
+	MaxIterations         int                    // Lanczos iterations; 0: n
+	// Budget caps the floats of the Lanczos basis kept (n per vector, 2n
+	// preconditioned); 0: curvature.DefaultBudget, < 0: no limit.
 	Budget int
 
 	n          int

@@ -73,6 +73,13 @@ func randSym(n int, s float64, rnd *rand.Rand) *mat.SymDense {
 	return a
 }
 
+// newtonStep solves (M + λI)d = −g as a damped Newton direction that
+// refuses an indefinite M + λI.
+func newtonStep(d []float64, m curvature.Operator, g []float64, lambda float64) (StepInfo, error) {
+	dn := DampedNewton{Lambda: lambda, Indefinite: FailIndefinite}
+	return dn.Direction(d, m, g)
+}
+
 // hidden wraps a dense operator so that solvers cannot see it is dense and
 // must work from products.
 type hidden struct{ op curvature.Operator }

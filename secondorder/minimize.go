@@ -15,7 +15,7 @@ import (
 var nan = math.NaN()
 
 // defaultGradThreshold is the gradient threshold of both entry points when
-// theirs is 0 (see Stopping in the package documentation).
+// theirs is 0.
 const defaultGradThreshold = 1e-8
 
 // gradConverged reports whether ‖g‖∞ < thresh, with 0 meaning
@@ -43,25 +43,15 @@ func checkGradThreshold(name string, v float64) error {
 	return nil
 }
 
-// Settings configures Minimize. Its zero value stops at the default
-// gradient threshold (see Stopping in the package documentation) or
+// Settings configures Minimize. The zero value stops at ‖∇f‖∞ < 1e-8 or
 // after 1000 steps.
 type Settings struct {
-	// GradientThreshold stops the run at ‖∇f‖∞ below it (see Stopping in
-	// the package documentation).
-	GradientThreshold float64
-	// MaxIterations caps the steps, rejected trials included. If it is 0,
-	// it defaults to 1000.
-	MaxIterations int
-	// FuncEvaluations, if positive, stops the run once that many objective
-	// evaluations have been made.
-	FuncEvaluations int
-	// Curvature, if not nil, gives the curvature at x: a Hessian, a
-	// Gauss–Newton or Fisher operator, an approximation. If it is nil,
-	// the curvature is the Hessian: formed densely once per point when the
-	// objective is a curvature.Hessianer, as Hessian-vector products when
-	// it is a curvature.HessVecer, and from differences of the gradient
-	// otherwise (curvature.HessianOperator).
+	GradientThreshold float64 // ‖∇f‖∞ that stops the run; 0: 1e-8, NaN: no test
+	MaxIterations     int     // steps, rejected trials included; 0: 1000
+	FuncEvaluations   int     // if positive, objective evaluations that stop the run
+	// Curvature gives the curvature at x. If it is nil, it is the Hessian:
+	// dense for a curvature.Hessianer, else curvature.HessianOperator's
+	// products (differences of the gradient unless obj is a HessVecer).
 	Curvature func(x []float64) (curvature.Operator, error)
 }
 
@@ -77,29 +67,19 @@ func (s *Settings) validate() error {
 
 // Result is the outcome of Minimize.
 type Result struct {
-	// F, Gradient and GradNorm = ‖Gradient‖∞ describe the final point,
-	// which Minimize leaves in its x argument.
-	F        float64
-	Gradient []float64
-	GradNorm float64
-	// Status says why the run stopped: GradientThreshold or
-	// MethodConverge on convergence (see Stopping in the package
-	// documentation), IterationLimit, FunctionEvaluationLimit, or Failure
-	// with an error.
+	F        float64   // f at the final point, which Minimize leaves in x
+	Gradient []float64 // ∇f there
+	GradNorm float64   // ‖Gradient‖∞
+	// Status is GradientThreshold or MethodConverge on convergence,
+	// IterationLimit, FunctionEvaluationLimit, or Failure with an error.
 	Status optimize.Status
-	// Stats counts the steps (rejected trials included), the steps that
-	// moved x, and the work of the whole run, the initial evaluation
-	// included.
 	Stats
-	// Steps holds one record per step.
-	Steps []StepRecord
+	Steps []StepRecord // one per step
 }
 
 // Minimize minimises obj from x with method, updating x in place. On an
-// error (a NaN objective or gradient, a curvature that cannot be used, a
-// step too small to make progress) the run stops and x holds the last
-// accepted point; Result still describes it. Bad settings return an error
-// before anything is evaluated.
+// error the run stops with x at the last accepted point, which Result
+// describes.
 func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Settings) (*Result, error) {
 	if isNil(method) {
 		return nil, errors.New("secondorder: Minimize needs a method (DampedNewton, TrustRegion), got nil")

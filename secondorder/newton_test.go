@@ -16,7 +16,7 @@ import (
 	"github.com/curvkit/curvkit/internal/randmat"
 )
 
-func TestDampedNewtonStepMatchesSolve(t *testing.T) {
+func TestDampedNewtonDirectionMatchesSolve(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(10, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{0.2, 1, 4, 30})
 	g := randVec(4, rnd)
@@ -27,9 +27,9 @@ func TestDampedNewtonStepMatchesSolve(t *testing.T) {
 			name string
 			run  func(d []float64) (StepInfo, error)
 		}{
-			{"cholesky", func(d []float64) (StepInfo, error) { return DampedNewtonStep(d, curvature.NewDense(a), g, lambda) }},
+			{"cholesky", func(d []float64) (StepInfo, error) { return newtonStep(d, curvature.NewDense(a), g, lambda) }},
 			{"cg", func(d []float64) (StepInfo, error) {
-				return DampedNewtonStep(d, hidden{curvature.NewDense(a)}, g, lambda)
+				return newtonStep(d, hidden{curvature.NewDense(a)}, g, lambda)
 			}},
 			{"pcg", func(d []float64) (StepInfo, error) {
 				dn := &DampedNewton{Lambda: lambda, Linear: Linear{Method: CGLinear, Preconditioner: pre}}
@@ -60,12 +60,12 @@ func TestDampedNewtonIndefinite(t *testing.T) {
 	g := randVec(4, rnd)
 	d := make([]float64, 4)
 	for _, op := range []curvature.Operator{curvature.NewDense(a), hidden{curvature.NewDense(a)}} {
-		_, err := DampedNewtonStep(d, op, g, 0)
+		_, err := newtonStep(d, op, g, 0)
 		assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
-		_, err = DampedNewtonStep(d, op, g, 1) // still indefinite
+		_, err = newtonStep(d, op, g, 1) // still indefinite
 		assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
 		// Beyond −λ_min the system is positive definite.
-		_, err = DampedNewtonStep(d, op, g, 3.5)
+		_, err = newtonStep(d, op, g, 3.5)
 		assert.NoError(t, err)
 
 		// RaiseLambda finds a λ > 3 and solves with it.
@@ -94,11 +94,11 @@ func TestDampedNewtonIndefinite(t *testing.T) {
 	}
 	// Bad λ.
 	for _, l := range []float64{-1, math.NaN(), math.Inf(1)} {
-		_, err := DampedNewtonStep(d, curvature.NewDense(a), g, l)
+		_, err := newtonStep(d, curvature.NewDense(a), g, l)
 		var se *SettingError
 		assert.ErrorAs(t, err, &se)
 	}
-	_, err := DampedNewtonStep(d, curvature.NewDense(a), []float64{math.NaN(), 0, 0, 0}, 1)
+	_, err := newtonStep(d, curvature.NewDense(a), []float64{math.NaN(), 0, 0, 0}, 1)
 	assert.ErrorIs(t, err, curvature.ErrNonFinite)
 	// A starting λ above the cap, and a floor above it.
 	for _, dn := range []*DampedNewton{

@@ -18,10 +18,9 @@ const (
 	evalAll  = evalFunc | evalGrad | evalHess
 )
 
-// Stepper is a second-order method of this package: TrustRegion or
-// DampedNewton. Minimize runs one over a curvature.Objective, and
-// optimize.Minimize runs one over a gonum optimize.Problem; both take the
-// same steps.
+// Stepper is TrustRegion or DampedNewton, which Minimize runs on a
+// curvature.Objective and optimize.Minimize on an optimize.Problem, taking
+// the same steps.
 type Stepper interface {
 	optimize.Method
 	// Validate checks the settings.

@@ -60,27 +60,45 @@ func ExampleMinimize() {
 	// x = [1.000000 1.000000 1.000000 1.000000] after 86 steps, 196 curvature-vector products
 }
 
-// SolveTrustRegion solves one subproblem. Here g is orthogonal to the
-// eigenvector of the negative eigenvalue: the hard case.
-func ExampleSolveTrustRegion() {
+// A SubproblemSolver solves one subproblem. Here g is orthogonal to the
+// eigenvector of the negative eigenvalue (the hard case): the other
+// solvers' steps lie in span{g, Mg, …}, which misses it, and only Exact
+// reaches the larger decrease along it.
+func ExampleSubproblemSolver() {
 	m := curvature.NewDense(mat.NewSymDense(2, []float64{
 		-1, 0,
 		0, 2,
 	}))
 	g := []float64{0, 1}
 	p := make([]float64, 2)
-	info, err := secondorder.SolveTrustRegion(p, m, g, 1, &secondorder.Exact{})
-	if err != nil {
-		log.Fatal(err)
+	for _, s := range []struct {
+		name   string
+		solver secondorder.SubproblemSolver
+	}{
+		{"Cauchy", &secondorder.Cauchy{}},
+		{"Dogleg", &secondorder.Dogleg{}},
+		{"Steihaug", &secondorder.Steihaug{}},
+		{"GLTR", &secondorder.GLTR{}},
+		{"Exact", &secondorder.Exact{}},
+	} {
+		info, err := s.solver.Solve(p, m, g, 1)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%-8s p = (%.4f, %.4f), decrease %.4f, hard case %v\n",
+			s.name, p[0], p[1], info.Decrease, info.HardCase)
 	}
-	fmt.Printf("p = (%.4f, %.4f), σ = %.1f, hard case %v, decrease %.4f\n",
-		p[0], p[1], info.Lambda, info.HardCase, info.Decrease)
 	// Output:
-	// p = (-0.9148, -0.4039), σ = 1.4, hard case true, decrease 0.6592
+	// Cauchy   p = (-0.0000, -0.5000), decrease 0.2500, hard case false
+	// Dogleg   p = (-0.0000, -0.5000), decrease 0.2500, hard case false
+	// Steihaug p = (0.0000, -0.5000), decrease 0.2500, hard case false
+	// GLTR     p = (0.0000, -0.5000), decrease 0.2500, hard case false
+	// Exact    p = (-0.9148, -0.4039), decrease 0.6592, hard case true
 }
 
-// DampedNewtonStep solves (M + λI)d = −g; an indefinite M + λI is an error.
-func ExampleDampedNewtonStep() {
+// Direction solves (M + λI)d = −g; with FailIndefinite an indefinite
+// M + λI is an error.
+func ExampleDampedNewton_Direction() {
 	m := curvature.NewDense(mat.NewSymDense(2, []float64{
 		4, 1,
 		1, 3,
@@ -88,12 +106,14 @@ func ExampleDampedNewtonStep() {
 	g := []float64{1, 2}
 	d := make([]float64, 2)
 	for _, lambda := range []float64{0, 1} {
-		if _, err := secondorder.DampedNewtonStep(d, m, g, lambda); err != nil {
+		dn := secondorder.DampedNewton{Lambda: lambda, Indefinite: secondorder.FailIndefinite}
+		if _, err := dn.Direction(d, m, g); err != nil {
 			log.Fatal(err)
 		}
 		fmt.Printf("λ = %v: d = (%.4f, %.4f)\n", lambda, d[0], d[1])
 	}
-	_, err := secondorder.DampedNewtonStep(d[:1], curvature.NewDense(mat.NewSymDense(1, []float64{-1})), []float64{1}, 0.5)
+	dn := secondorder.DampedNewton{Lambda: 0.5, Indefinite: secondorder.FailIndefinite}
+	_, err := dn.Direction(d[:1], curvature.NewDense(mat.NewSymDense(1, []float64{-1})), []float64{1})
 	fmt.Println(err)
 	// Output:
 	// λ = 0: d = (-0.0909, -0.6364)

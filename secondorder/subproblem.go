@@ -12,9 +12,6 @@ import (
 // SubproblemSolver approximately solves the trust-region subproblem
 //
 //	minimise m(p) = gᵀp + ½ pᵀMp  subject to  ‖p‖ ≤ Δ.
-//
-// Cauchy, Dogleg, Steihaug, GLTR and Exact implement it. A solver keeps storage
-// between calls and is not safe for concurrent use.
 type SubproblemSolver interface {
 	// Solve stores the step p in dst and reports what it did. dst and g
 	// have length m.Dim() and must not alias. Bad input (NaN in g, a
@@ -25,44 +22,18 @@ type SubproblemSolver interface {
 // StepInfo describes a step p computed by a subproblem solver or a damped
 // Newton solve, and what computing it cost.
 type StepInfo struct {
-	// Norm is ‖p‖ in the norm of the constraint: Euclidean, or
-	// √(pᵀPp) for a preconditioned Steihaug–Toint solve.
-	Norm float64
-	// Decrease is the model decrease m(0) − m(p) = −gᵀp − ½pᵀMp predicted
-	// with the undamped M.
-	Decrease float64
-	// Lambda is the multiplier of the step: λ in (M + λI)p = −g for Exact,
-	// GLTR (on its subspace) and damped Newton, Dogleg's shift of an
-	// indefinite M, 0 where the solver has none.
-	Lambda float64
-	// Boundary is set when the step lies on the trust-region boundary.
-	Boundary bool
-	// NegativeCurvature is set when a direction with dᵀMd ≤ 0 was met.
-	NegativeCurvature bool
-	// HardCase is set when the exact solver met the hard case.
-	HardCase bool
-	// Fallback is set when a solver fell back to a simpler step (Dogleg
-	// to the Cauchy point, which beat its shifted path on an indefinite M).
-	Fallback bool
-	// Products counts operator products M·v, Factorizations Cholesky and
-	// eigen factorisations, Iterations CG, Lanczos or secular-equation
-	// iterations.
-	Products, Factorizations, Iterations int
-}
+	Norm     float64 // ‖p‖, or √(pᵀP̃p) for a preconditioned solver
+	Decrease float64 // m(0) − m(p) = −gᵀp − ½pᵀMp, with the undamped M
+	// Lambda is the multiplier: λ of (M + λI)p = −g for Exact, GLTR (on
+	// its subspace) and damped Newton, Dogleg's shift of an indefinite M.
+	Lambda            float64
+	Boundary          bool // p is on the trust-region boundary
+	NegativeCurvature bool // a direction with dᵀMd ≤ 0 was met
+	HardCase          bool // Exact completed the step along an estimated eigenvector
+	Fallback          bool // Dogleg returned the Cauchy point
 
-// SolveTrustRegion stores in dst the step solver computes for the
-// trust-region subproblem with curvature m, gradient g and radius. A nil
-// solver means Exact when m is dense and Steihaug otherwise.
-func SolveTrustRegion(dst []float64, m curvature.Operator, g []float64, radius float64, solver SubproblemSolver) (StepInfo, error) {
-	if solver == nil {
-		solver = defaultSolver(m)
-	}
-	if v, ok := solver.(interface{ Validate() error }); ok {
-		if err := v.Validate(); err != nil {
-			return StepInfo{}, err
-		}
-	}
-	return solver.Solve(dst, m, g, radius)
+	Products, Factorizations int // operator products, Cholesky and eigen factorisations
+	Iterations               int // CG, Lanczos or secular-equation iterations
 }
 
 // warmSolver is a SubproblemSolver that solves again at the point of its
@@ -70,13 +41,6 @@ func SolveTrustRegion(dst []float64, m curvature.Operator, g []float64, radius f
 // from what it kept: TrustRegion calls it after rejecting a step.
 type warmSolver interface {
 	solveAgain(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error)
-}
-
-func defaultSolver(m curvature.Operator) SubproblemSolver {
-	if _, ok := denseOf(m); ok {
-		return &Exact{}
-	}
-	return &Steihaug{}
 }
 
 // checkSubproblem validates the arguments every solver shares.
@@ -109,13 +73,8 @@ func checkStep(p []float64, info *StepInfo) error {
 	return nil
 }
 
-// PredictedDecrease returns m(0) − m(p) = −gᵀp − ½pᵀMp, the decrease the
-// quadratic model with curvature m predicts for the step p.
-func PredictedDecrease(m curvature.Operator, g, p []float64) float64 {
-	mp := make([]float64, len(p))
-	return predicted(mp, m, g, p)
-}
-
+// predicted returns m(0) − m(p) = −gᵀp − ½pᵀMp, with mp the work space for
+// Mp.
 func predicted(mp []float64, m curvature.Operator, g, p []float64) float64 {
 	m.MulVecTo(mp, p)
 	return -floats.Dot(g, p) - 0.5*floats.Dot(p, mp)

@@ -410,17 +410,33 @@ func TestSubproblemBadInput(t *testing.T) {
 	}
 }
 
-func TestSolveTrustRegionDefaultSolver(t *testing.T) {
+// TestTrustRegionDefaultSolver: without a Solver, the trust region's step
+// is Exact's on a dense curvature and Steihaug's on a matrix-free one.
+func TestTrustRegionDefaultSolver(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{-1, 1, 2})
 	g := randVec(3, rnd)
-	p := make([]float64, 3)
-	info, err := SolveTrustRegion(p, curvature.NewDense(a), g, 0.7, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 1, info.Factorizations, "dense: Exact")
-	info, err = SolveTrustRegion(p, hidden{curvature.NewDense(a)}, g, 0.7, nil)
-	require.NoError(t, err)
-	assert.Zero(t, info.Factorizations, "matrix-free: Steihaug")
-	_, err = SolveTrustRegion(p, curvature.NewDense(a), g, 0.7, &Steihaug{Tol: 2})
-	assert.Error(t, err)
+	for _, tc := range []struct {
+		name   string
+		curv   curvature.Operator
+		solver SubproblemSolver
+	}{
+		{"dense: Exact", curvature.NewDense(a), &Exact{}},
+		{"matrix-free: Steihaug", hidden{curvature.NewDense(a)}, &Steihaug{}},
+	} {
+		p := make([]float64, 3)
+		want, err := tc.solver.Solve(p, tc.curv, g, 0.7)
+		require.NoError(t, err, tc.name)
+		x := make([]float64, 3)
+		res, err := Minimize(x, quadratic{a, g}, &TrustRegion{InitialRadius: 0.7}, &Settings{
+			MaxIterations: 1,
+			Curvature:     func([]float64) (curvature.Operator, error) { return tc.curv, nil },
+		})
+		require.NoError(t, err, tc.name)
+		require.Len(t, res.Steps, 1, tc.name)
+		assert.Equal(t, want, res.Steps[0].Solve, tc.name)
+	}
+	_, err := (&Steihaug{Tol: 2}).Solve(make([]float64, 3), curvature.NewDense(a), g, 0.7)
+	var se *SettingError
+	assert.ErrorAs(t, err, &se)
 }

@@ -14,65 +14,27 @@ var (
 )
 
 // TrustRegion is the trust-region method of Nocedal & Wright, Alg. 4.1.
-// Each step minimises the quadratic model m(p) = f + gᵀp + ½pᵀMp over
-// ‖p‖ ≤ Δ with Solver, evaluates f(x + p) and forms the reduction ratio
+// Each step minimises m(p) = f + gᵀp + ½pᵀMp over ‖p‖ ≤ Δ with Solver and
+// forms the reduction ratio
 //
 //	ρ = (f(x) − f(x + p) + δ) / (m(0) − m(p) + δ),  δ = 10ε|f(x)|,
 //
-// where δ, the rounding error of f, keeps a step whose predicted decrease
-// is below it from being judged by noise (Conn, Gould & Toint 2000,
-// §17.4.2): near a solution with f far from 0, where SciPy's runs stop on
-// "a bad approximation", ρ then tends to 1. A trial whose f is NaN or
-// infinite has no decrease (ρ = −∞).
-//
-// If ρ < 1/4 the radius shrinks to Δ/4, and on by factors of 4 until it is
-// below ‖p‖, so that an interior step is not proposed — and evaluated —
-// again; if ρ > 3/4 and the step reached the boundary it doubles, up to
-// MaxRadius. The step is accepted only if ρ > Eta, so no accepted step
-// increases f by more than its rounding, 10ε|f|. A rejected trial costs
-// one function evaluation and a new subproblem solve with the smaller
-// radius (from what the solver kept, for GLTR); a solver that returns the
-// rejected step once more is asked again with a smaller radius before
-// anything is evaluated, so no trial point is evaluated twice.
-//
-// A step whose model minimiser is interior (StepInfo.Boundary unset) and
-// cannot change x, or predicts no decrease, ends the run as converged:
-// x is stationary to working precision (status MethodConverge; see
-// Stopping in the package documentation). A boundary step that cannot
-// change x — the radius has collapsed — is ErrNoProgress.
-//
-// The defaults are SciPy's (initial radius 1, η = 0.15) but the maximum
-// radius, 10¹⁰ instead of 1000, which would make a minimiser 10⁶ away
-// (BrownBadlyScaled's) take a thousand steps; examples/trustbench compares
-// the counts with scipy.optimize.minimize's trust-exact, trust-ncg, dogleg
-// and trust-krylov on the Moré–Garbow–Hillstrom set.
-//
-// TrustRegion is an optimize.Method (it needs Grad and Hess of the
-// Problem), so optimize.Minimize runs it on any gonum Problem, and a
-// Stepper, so Minimize runs it on any curvature.Objective with any
-// curvature operator. It keeps its radius and storage between steps, so a
-// value serves one run at a time; Radius reports the current radius and
-// Stats the steps and work of the run, rejected trials included.
+// δ allowing for the rounding of f (Conn, Gould & Toint 2000, §17.4.2).
+// If ρ < 1/4 the radius shrinks to Δ/4, and by further factors of 4 until
+// it is below ‖p‖; if ρ > 3/4 and p is on the boundary it doubles, up to
+// MaxRadius. The step is accepted only if
+// ρ > Eta. No trial point is evaluated twice. A boundary step that cannot
+// change x is ErrNoProgress.
 type TrustRegion struct {
-	// Solver solves the subproblems. If it is nil, Exact is used when the
-	// curvature is dense and Steihaug otherwise.
-	Solver SubproblemSolver
-	// InitialRadius is Δ₀. If it is 0, it defaults to 1; it must be
-	// positive and finite.
-	InitialRadius float64
-	// MaxRadius caps Δ. If it is 0, it defaults to 10¹⁰; it must be finite
-	// and at least InitialRadius.
-	MaxRadius float64
-	// Eta is the acceptance threshold η ∈ [0, 1/4): a step is accepted
-	// only if ρ > η. If it is 0, it defaults to 0.15; to accept any
-	// decrease, set a tiny positive value.
-	Eta float64
-	// GradStopThreshold stops an optimize.Minimize run at ‖∇f‖∞ below it
-	// (see Stopping in the package documentation); Minimize uses
-	// Settings.GradientThreshold instead.
+	// Solver solves the subproblems; nil: Exact for a dense curvature,
+	// Steihaug otherwise.
+	Solver        SubproblemSolver
+	InitialRadius float64 // Δ₀; 0: 1
+	MaxRadius     float64 // cap on Δ, at least Δ₀; 0: 10¹⁰
+	Eta           float64 // acceptance threshold in [0, 1/4); 0: 0.15
+	// GradStopThreshold is the gradient test under optimize.Minimize.
 	GradStopThreshold float64
-	// Observe, if not nil, is called with the record of every step.
-	Observe func(StepRecord)
+	Observe           func(StepRecord) // if not nil, called with every step's record
 
 	radius, maxRadius, eta float64
 	p                      []float64
@@ -119,9 +81,6 @@ func (tr *TrustRegion) defaults() (r0, rmax float64) {
 	}
 	return r0, rmax
 }
-
-// Radius returns the current trust radius.
-func (tr *TrustRegion) Radius() float64 { return tr.radius }
 
 func (tr *TrustRegion) start(n int) error {
 	if err := tr.Validate(); err != nil {
@@ -247,10 +206,7 @@ func (*TrustRegion) Uses(has optimize.Available) (optimize.Available, error) {
 	return usesHessian(has)
 }
 
-// Stats returns the statistics of the current or last run, under Minimize
-// or optimize.Minimize: every step, rejected trials included, and what
-// the run cost. (optimize.Minimize's own Stats count only the accepted
-// steps as major iterations.)
+// Stats returns the statistics of the current or last run.
 func (tr *TrustRegion) Stats() Stats { return tr.run }
 
 func (tr *TrustRegion) stats() *Stats { return &tr.run }

@@ -318,7 +318,7 @@ func TestSaddleEscape(t *testing.T) {
 	p := make([]float64, 2)
 	h := mat.NewSymDense(2, nil)
 	saddle{}.Hess(h, []float64{0, 0})
-	info, err := SolveTrustRegion(p, curvature.NewDense(h), []float64{0, 0}, 0.5, &Exact{})
+	info, err := (&Exact{}).Solve(p, curvature.NewDense(h), []float64{0, 0}, 0.5)
 	require.NoError(t, err)
 	assert.True(t, info.HardCase)
 	assert.InDelta(t, 0.5, math.Abs(p[1]), 1e-15)
