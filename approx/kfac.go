@@ -200,6 +200,7 @@ func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSe
 		return nil, err
 	}
 	t := nn.NewTape(m.Net, m.Loss)
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	if err := k.Update(t, b.Y, 0); err != nil {
 		return nil, err
@@ -231,7 +232,9 @@ func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 	if t.Net != k.net {
 		panic("approx: K-FAC update from a tape of another network")
 	}
-	k.pass.run(k.dest, decay, t, y, &k.set, k.rng, nil)
+	if err := k.pass.run(k.dest, decay, t, y, &k.set, k.rng, nil); err != nil {
+		return err
+	}
 	return k.finish()
 }
 

@@ -31,13 +31,17 @@ func ModelEKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACS
 		return nil, err
 	}
 	t := nn.NewTape(m.Net, m.Loss)
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	grads := make([][]*mat.Dense, len(k.blocks))
 	var weight float64
-	k.pass.run(k.dest, 0, t, b.Y, &k.set, k.rng, func(blk int, g *mat.Dense, w float64) {
+	err = k.pass.run(k.dest, 0, t, b.Y, &k.set, k.rng, func(blk int, g *mat.Dense, w float64) {
 		grads[blk] = append(grads[blk], mat.DenseCopyOf(g))
 		weight = w
 	})
+	if err != nil {
+		return nil, err
+	}
 	if err := k.finish(); err != nil {
 		return nil, err
 	}

@@ -147,16 +147,23 @@ func (m *Model) sum(kind Kind, theta []float64, b Batch, opt *Options, block int
 func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, lo, hi, block int) (*Sum, error) {
 	n := b.Len()
 	size := hi - lo
-	s := &Sum{Kind: kind, N: n, Draws: max(1, len(ys)), S: mat.NewSymDense(size, nil)}
+	s := &Sum{Kind: kind, N: n, Draws: max(1, len(ys)), W: b.weightSum(), S: mat.NewSymDense(size, nil)}
+	if kind == GradientCovariance {
+		s.G = make([]float64, size)
+	}
+	if s.W == 0 {
+		return s, nil // every sample weighs 0
+	}
 	switch kind {
 	case Hessian, GGN, Fisher:
 		if shape, ok := mlpOf(m.Net); ok {
 			t, _ := m.tape(theta, b, nil)
+			oc := newOutputCurv(kind, m.Loss, t)
 			if block >= 0 {
-				a := newAssembler(shape, t, m.Loss, kind == Hessian, block)
+				a := newAssembler(shape, t, oc, kind == Hessian, block)
 				writeBlock(s.S, 0, 0, a.block(block, block, false))
 			} else {
-				a := newAssembler(shape, t, m.Loss, kind == Hessian, 0)
+				a := newAssembler(shape, t, oc, kind == Hessian, 0)
 				for mi := range shape.dense {
 					for l := 0; l <= mi; l++ {
 						writeBlock(s.S, a.layers[mi].lo, a.layers[l].lo, a.block(mi, l, kind == Hessian))
@@ -173,18 +180,18 @@ func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, l
 			sub = Restrict(op, lo, hi)
 		}
 		mean, _ := Materialize(sub, Unlimited) // the size was checked before the chunks
-		s.S.ScaleSym(float64(n), mean)
+		s.S.ScaleSym(s.W, mean)
 	case EmpiricalFisher, GradientCovariance:
 		per := mat.NewDense(n, m.Net.NumParams(), nil)
 		m.tape(theta, b, per)
 		g := mat.DenseCopyOf(per.Slice(0, n, lo, hi))
 		if kind == GradientCovariance {
-			s.G = make([]float64, size)
 			for i := 0; i < n; i++ {
-				floats.Add(s.G, g.RawRowView(i))
+				floats.AddScaled(s.G, b.weight(i), g.RawRowView(i))
 			}
-			center(g)
+			center(g, s.G, s.W)
 		}
+		sqrtWeigh(g, b.W)
 		addGram(s.S, g)
 	case MCFisher:
 		t := nn.NewTape(m.Net, m.Loss)
@@ -192,7 +199,9 @@ func (m *Model) chunkSum(kind Kind, theta []float64, b Batch, ys []*mat.Dense, l
 		t.Forward(theta, b.X)
 		for _, y := range ys {
 			t.Backward(nil, per, y)
-			addGram(s.S, mat.DenseCopyOf(per.Slice(0, n, lo, hi)))
+			g := mat.DenseCopyOf(per.Slice(0, n, lo, hi))
+			sqrtWeigh(g, b.W)
+			addGram(s.S, g)
 		}
 	}
 	if !finiteSym(s.S) {
@@ -231,7 +240,11 @@ func firstNonFiniteSym(m *mat.SymDense) (i, j int, v float64) {
 func rows(b Batch, i, j int) Batch {
 	_, cx := b.X.Dims()
 	_, cy := b.Y.Dims()
-	return Batch{X: b.X.Slice(i, j, 0, cx).(*mat.Dense), Y: b.Y.Slice(i, j, 0, cy).(*mat.Dense)}
+	part := Batch{X: b.X.Slice(i, j, 0, cx).(*mat.Dense), Y: b.Y.Slice(i, j, 0, cy).(*mat.Dense)}
+	if b.W != nil {
+		part.W = b.W[i:j:j]
+	}
+	return part
 }
 
 func sliceRows(ys []*mat.Dense, i, j int) []*mat.Dense {
@@ -268,15 +281,22 @@ func (m *Model) sampleTargets(theta []float64, b Batch, k int, opt *Options) ([]
 	return ys, nil
 }
 
-// center subtracts the column means from every row.
-func center(g *mat.Dense) {
-	n, p := g.Dims()
-	mean := make([]float64, p)
-	for i := 0; i < n; i++ {
-		floats.Add(mean, g.RawRowView(i))
-	}
-	floats.Scale(1/float64(n), mean)
+// center subtracts the weighted column mean sum/w from every row of g.
+func center(g *mat.Dense, sum []float64, w float64) {
+	n, _ := g.Dims()
+	mean := make([]float64, len(sum))
+	floats.ScaleTo(mean, 1/w, sum)
 	for i := 0; i < n; i++ {
 		floats.Sub(g.RawRowView(i), mean)
+	}
+}
+
+// sqrtWeigh multiplies row i of g by √w_i (nothing for nil weights), so
+// that the Gram matrix gᵀg is Σ_i w_i g_i g_iᵀ.
+func sqrtWeigh(g *mat.Dense, w []float64) {
+	for i, v := range w {
+		if v != 1 {
+			floats.Scale(math.Sqrt(v), g.RawRowView(i))
+		}
 	}
 }

@@ -18,11 +18,17 @@ type Model struct {
 	Loss nn.Loss
 }
 
-// Batch is N samples: inputs X (N×InSize, one sample a row) and targets Y
+// Batch is N samples: inputs X (N×InSize, one sample a row), targets Y
 // (N×TargetDim: a class index for softmax cross-entropy, the output values
-// otherwise).
+// otherwise) and, optionally, sample weights W.
 type Batch struct {
 	X, Y *mat.Dense
+	// W weighs the samples: the batch loss is L = Σ w_i ℓ_i / Σ w_i, and
+	// every matrix and statistic is the same weighted mean. Nil weighs
+	// every sample 1. The weights must be N, finite and ≥ 0, with a
+	// positive sum; a sample of weight 0 counts as if it were not there,
+	// and integer weights as if each sample were there that many times.
+	W []float64
 }
 
 // Len returns N.
@@ -155,7 +161,52 @@ func (m *Model) Validate(theta []float64, b Batch) error {
 	if ny, _ := b.Y.Dims(); ny != n {
 		return fmt.Errorf("curvature: %d inputs but %d targets", n, ny)
 	}
+	if err := checkWeights(b.W, n); err != nil {
+		return err
+	}
 	return m.Loss.CheckTargets(b.Y, m.Net.OutSize())
+}
+
+// checkWeights reports sample weights that are not n, finite and ≥ 0 with
+// a positive sum (nil weights are uniform).
+func checkWeights(w []float64, n int) error {
+	if w == nil {
+		return nil
+	}
+	if len(w) != n {
+		return fmt.Errorf("curvature: %d sample weights for %d samples", len(w), n)
+	}
+	sum := 0.0
+	for i, v := range w {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("curvature: sample weight %d is %v; weights must be finite and ≥ 0", i, v)
+		}
+		sum += v
+	}
+	if !(sum > 0) || math.IsInf(sum, 0) {
+		return fmt.Errorf("curvature: the sample weights sum to %v; they need a positive, finite sum", sum)
+	}
+	return nil
+}
+
+// weightSum returns Σ w_i, N for uniform weights.
+func (b Batch) weightSum() float64 {
+	if b.W == nil {
+		return float64(b.Len())
+	}
+	s := 0.0
+	for _, v := range b.W {
+		s += v
+	}
+	return s
+}
+
+// weight returns w_i, 1 for uniform weights.
+func (b Batch) weight(i int) float64 {
+	if b.W == nil {
+		return 1
+	}
+	return b.W[i]
 }
 
 // checkParams reports an incomplete model and what is wrong with θ for it.
@@ -211,6 +262,7 @@ func (m *Model) tape(theta []float64, b Batch, perSample *mat.Dense) (*nn.Tape, 
 		return nil, err
 	}
 	t := nn.NewTape(m.Net, m.Loss)
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	t.Backward(nil, perSample, b.Y)
 	return t, nil

@@ -80,8 +80,9 @@ func (m *Model) Probabilities(theta []float64, x *mat.Dense) (*mat.Dense, error)
 // Accuracy returns the fraction of the batch's samples whose target the
 // model predicts (Predict): the class index for softmax cross-entropy, every
 // output's label for sigmoid binary cross-entropy (a soft target counts as
-// its nearest label, ½ as 1). It returns an error for a loss that is not
-// an nn.Classifier, or a batch that Validate refuses.
+// its nearest label, ½ as 1). With sample weights the fraction is
+// weighted, Σ_i w_i hit_i / Σ_i w_i. It returns an error for a loss that is
+// not an nn.Classifier, or a batch that Validate refuses.
 func (m *Model) Accuracy(theta []float64, b Batch) (float64, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return 0, err
@@ -92,7 +93,7 @@ func (m *Model) Accuracy(theta []float64, b Batch) (float64, error) {
 	}
 	cols := m.Loss.TargetDim(m.Net.OutSize())
 	pred := mat.NewDense(min(b.Len(), predictRows), cols, nil)
-	hits := 0
+	hits := 0.0
 	m.forward(theta, b.X, func(lo, hi int, z *mat.Dense) {
 		p := pred.Slice(0, hi-lo, 0, cols).(*mat.Dense)
 		c.Predict(p, z)
@@ -102,11 +103,11 @@ func (m *Model) Accuracy(theta []float64, b Batch) (float64, error) {
 				hit = hit && v == math.Round(b.Y.At(i, j))
 			}
 			if hit {
-				hits++
+				hits += b.weight(i)
 			}
 		}
 	})
-	return float64(hits) / float64(b.Len()), nil
+	return hits / b.weightSum(), nil
 }
 
 // checkPredict reports what is wrong with θ and the inputs x.

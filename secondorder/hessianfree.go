@@ -238,6 +238,7 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (Record, error) {
 	rec.Alpha, rec.StepNorm = 0, 0
 
 	t := h.tape
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	f0 := t.LossValue(b.Y)
 	t.Backward(h.grad, nil, b.Y)
@@ -255,11 +256,16 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (Record, error) {
 
 	// GGN products on the curvature mini-batch.
 	ct := t
-	if rows := max(1, int(math.Round(set.CurvatureFraction*float64(b.Len())))); rows < b.Len() {
+	if rows := fractionRows(set.CurvatureFraction, b.Len()); rows < b.Len() {
 		if h.sub == nil {
 			h.sub = nn.NewTape(m.Net, m.Loss)
 		}
+		if err := prefixWeight(b, rows, "CurvatureFraction"); err != nil {
+			return rec, fmt.Errorf("secondorder: Hessian-free step %d: %w", h.step, err)
+		}
+		h.sub.SetWeights(prefixOf(b.W, rows))
 		h.sub.Forward(theta, rowsOf(b.X, rows))
+		h.sub.SetTargets(rowsOf(b.Y, rows))
 		ct = h.sub
 	}
 	rec.Spent.Hess++
@@ -539,6 +545,7 @@ func lossLess(a, b float64) bool {
 // lossAt returns the batch objective at θ + αp.
 func (h *HessianFree) lossAt(theta, p []float64, alpha float64, b curvature.Batch, rec *Record) float64 {
 	floats.AddScaledTo(h.trial, theta, alpha, p)
+	h.eval.SetWeights(b.W)
 	h.eval.Forward(h.trial, b.X)
 	rec.Spent.Func++
 	return h.eval.LossValue(b.Y)

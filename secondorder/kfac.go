@@ -188,12 +188,21 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 		return rec, err
 	}
 	set := &k.set
+	for _, c := range []struct {
+		name string
+		frac float64
+	}{{"StatsFraction", set.StatsFraction}, {"ModelFraction", set.ModelFraction}} {
+		if err := prefixWeight(b, fractionRows(c.frac, b.Len()), c.name); err != nil {
+			return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step+1, err)
+		}
+	}
 	k.step++
 	rec.Lambda = k.lambda
 	eta := set.WeightDecay
 	gamma := k.lambda + eta
 
 	t := k.tape
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	h0 := t.LossValue(b.Y) + k.decayTerm(theta)
 	t.Backward(k.grad, nil, b.Y)
@@ -334,6 +343,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 				k.rhoTape = nn.NewTape(m.Net, m.Loss)
 			}
 			rt, xR = k.rhoTape, rowsOf(b.X, rows)
+			rt.SetWeights(prefixOf(b.W, rows))
 		}
 		rt.Forward(theta, xR)
 		h1 := rt.LossValue(yR) + k.decayTerm(theta)
@@ -376,8 +386,9 @@ func (k *KFAC) decayTerm(theta []float64) float64 {
 }
 
 // fisherQuad returns ΔᵀFΔ, ΔᵀFδ_prev and δ_prevᵀFδ_prev (the last two 0
-// without δ_prev), F = (1/N) Σ J_iᵀ H_z,i J_i from Jacobian-vector
-// products on the tape's batch.
+// without δ_prev), F = Σ w_i J_iᵀ F_z,i J_i / Σ w_i from Jacobian-vector
+// products on the tape's batch, with F_z,i the output Fisher (the output
+// Hessian at the tape's targets unless the loss is an nn.FisherLoss).
 func (k *KFAC) fisherQuad(t *nn.Tape, hasPrev bool) (dd, dp, pp float64) {
 	n := t.BatchSize()
 	C := k.model.Net.OutSize()
@@ -385,34 +396,46 @@ func (k *KFAC) fisherQuad(t *nn.Tape, hasPrev bool) (dd, dp, pp float64) {
 		k.jv, k.jp, k.hv = mat.NewDense(n, C, nil), mat.NewDense(n, C, nil), mat.NewDense(n, C, nil)
 	}
 	z := t.Z()
+	fz := func(dst, v *mat.Dense) { k.model.Loss.HessVec(dst, z, t.Targets(), v) }
+	if f, ok := k.model.Loss.(nn.FisherLoss); ok {
+		fz = func(dst, v *mat.Dense) { f.FisherVec(dst, z, v) }
+	}
 	t.JVP(k.jv, k.delta)
-	k.model.Loss.HessVec(k.hv, z, k.jv)
-	inv := 1 / float64(n)
-	dd = inv * floats.Dot(k.jv.RawMatrix().Data, k.hv.RawMatrix().Data)
+	fz(k.hv, k.jv)
+	dd = rowDot(t, k.jv, k.hv)
 	if !hasPrev {
 		return dd, 0, 0
 	}
 	t.JVP(k.jp, k.prev)
-	dp = inv * floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data)
-	k.model.Loss.HessVec(k.hv, z, k.jp)
-	pp = inv * floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data)
+	dp = rowDot(t, k.jp, k.hv)
+	fz(k.hv, k.jp)
+	pp = rowDot(t, k.jp, k.hv)
 	return dd, dp, pp
+}
+
+// rowDot returns Σ_i w_i a_iᵀb_i / Σ_i w_i over the rows of a and b (N×C),
+// w_i the tape's sample weights (1 without).
+func rowDot(t *nn.Tape, a, b *mat.Dense) float64 {
+	ar, br := a.RawMatrix(), b.RawMatrix()
+	w := t.Weights()
+	var s float64
+	for i := 0; i < ar.Rows; i++ {
+		d := floats.Dot(ar.Data[i*ar.Stride:i*ar.Stride+ar.Cols], br.Data[i*br.Stride:i*br.Stride+br.Cols])
+		if w != nil {
+			d *= w[i]
+		}
+		s += d
+	}
+	return s / t.WeightSum()
 }
 
 // rowGrad returns g_Rᵀ Δ and g_Rᵀ δ_prev (0 without δ_prev) for the
 // gradient g_R of the mean loss plus η/2‖θ‖² over the tape's rows R, from
 // the Jacobian-vector products of fisherQuad and the backward pass's
-// per-sample output gradients u_i: g_Rᵀv = (1/|R|) Σ_i u_iᵀ(J_i v) + ηθᵀv.
+// per-sample output gradients u_i: g_Rᵀv = Σ_i w_i u_iᵀ(J_i v) / Σ_i w_i + ηθᵀv.
 func (k *KFAC) rowGrad(t *nn.Tape, hasPrev bool, eta float64, theta []float64) (gD, gP float64) {
-	u := t.OutputGrad(len(k.model.Net.Layers) - 1).RawMatrix()
-	dot := func(jv *mat.Dense) float64 {
-		j := jv.RawMatrix()
-		var s float64
-		for i := 0; i < u.Rows; i++ {
-			s += floats.Dot(u.Data[i*u.Stride:i*u.Stride+u.Cols], j.Data[i*j.Stride:i*j.Stride+j.Cols])
-		}
-		return s / float64(u.Rows)
-	}
+	u := t.OutputGrad(len(k.model.Net.Layers) - 1)
+	dot := func(jv *mat.Dense) float64 { return rowDot(t, u, jv) }
 	gD = dot(k.jv)
 	if hasPrev {
 		gP = dot(k.jp)
@@ -429,7 +452,7 @@ func (k *KFAC) rowGrad(t *nn.Tape, hasPrev bool, eta float64, theta []float64) (
 // batch cost no second forward pass.
 func (k *KFAC) tapeFor(frac float64) *nn.Tape {
 	n := k.tape.BatchSize()
-	rows := max(1, int(math.Round(frac*float64(n))))
+	rows := fractionRows(frac, n)
 	if rows == n {
 		return k.tape
 	}
@@ -438,6 +461,33 @@ func (k *KFAC) tapeFor(frac float64) *nn.Tape {
 		k.subRows, k.subStep = rows, k.step
 	}
 	return k.sub
+}
+
+// fractionRows returns the rows of a batch of n that a fraction of it
+// takes: round(frac·n), at least 1.
+func fractionRows(frac float64, n int) int { return max(1, int(math.Round(frac*float64(n)))) }
+
+// prefixOf returns the first n sample weights (nil for uniform weights).
+func prefixOf(w []float64, n int) []float64 {
+	if w == nil {
+		return nil
+	}
+	return w[:n:n]
+}
+
+// prefixWeight returns an error when the first rows of the batch, which
+// the setting named what chooses, weigh nothing in all: their means are
+// undefined.
+func prefixWeight(b curvature.Batch, rows int, what string) error {
+	if b.W == nil {
+		return nil
+	}
+	for _, w := range b.W[:rows] {
+		if w > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("the first %d rows of the batch, which %s takes, all have sample weight 0", rows, what)
 }
 
 // rowsOf returns the first n rows of m as a view.

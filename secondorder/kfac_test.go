@@ -176,8 +176,8 @@ type flatLoss struct {
 	c float64
 }
 
-func (l flatLoss) HessVec(dst, z, v *mat.Dense) {
-	l.SoftmaxCrossEntropy.HessVec(dst, z, v)
+func (l flatLoss) HessVec(dst, z, y, v *mat.Dense) {
+	l.SoftmaxCrossEntropy.HessVec(dst, z, y, v)
 	dst.Scale(l.c, dst)
 }
 

@@ -253,6 +253,7 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (Record, err
 	}
 	set := &ng.set
 	t := ng.tape
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	rec.Loss = t.LossValue(b.Y)
 	t.Backward(ng.grad, nil, b.Y)

@@ -103,6 +103,7 @@ func (f *FirstOrder) Step(theta []float64, b curvature.Batch) (Record, error) {
 		return rec, err
 	}
 	t := f.tape
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	if f.RecordLoss {
 		rec.Loss = t.LossValue(b.Y)

@@ -62,7 +62,7 @@ func (SigmoidBCE) Grad(dst, z, y *mat.Dense) {
 	}
 }
 
-func (SigmoidBCE) HessVec(dst, z, v *mat.Dense) {
+func (SigmoidBCE) HessVec(dst, z, _, v *mat.Dense) {
 	n, c, zs, zd := rowsOf(z)
 	_, _, vs, vd := rowsOf(v)
 	_, _, ds, dd := rowsOf(dst)
@@ -74,7 +74,7 @@ func (SigmoidBCE) HessVec(dst, z, v *mat.Dense) {
 	}
 }
 
-func (SigmoidBCE) Hessian(dst *mat.SymDense, z []float64) {
+func (SigmoidBCE) Hessian(dst *mat.SymDense, z, _ []float64) {
 	for i, v := range z {
 		for j := i; j < len(z); j++ {
 			dst.SetSym(i, j, 0)
@@ -84,12 +84,13 @@ func (SigmoidBCE) Hessian(dst *mat.SymDense, z []float64) {
 	}
 }
 
-func (SigmoidBCE) Factor(dst *mat.Dense, z []float64) {
+func (SigmoidBCE) Factor(dst *mat.Dense, z, _ []float64) int {
 	dst.Zero()
 	for i, v := range z {
 		p := sigmoid(v)
 		dst.Set(i, i, math.Sqrt(p*(1-p)))
 	}
+	return 0
 }
 
 func (SigmoidBCE) Sample(dst, z []float64, rng *rand.Rand) {

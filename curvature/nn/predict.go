@@ -14,15 +14,18 @@ import (
 type Predictor interface {
 	// Predict stores in row i of dst (N×TargetDim) the most probable target
 	// given the output row z_i: the class index argmax z_i for softmax
-	// cross-entropy (the first on ties, a NaN counting as the largest, as
-	// torch.argmax), 1 where z_ik > 0 and 0 elsewhere for sigmoid binary
-	// cross-entropy, z_i itself for MSE.
+	// cross-entropy, weighted or not (the first on ties, a NaN counting as
+	// the largest, as torch.argmax), 1 where z_ik > 0 and 0 elsewhere for
+	// sigmoid binary cross-entropy, z_i itself for MSE, the means μ_i for
+	// the Gaussian negative log-likelihood.
 	Predict(dst, z *mat.Dense)
 }
 
 // Classifier is implemented by the losses of classification, whose targets
-// are labels: the class index of softmax cross-entropy, a 0/1 label per
-// output of sigmoid binary cross-entropy.
+// are labels: the class index of softmax cross-entropy (weighted or not),
+// a 0/1 label per output of sigmoid binary cross-entropy. p(y|z) is
+// categorical over the C classes when TargetDim is 1, and independent
+// Bernoulli labels, one per output, when TargetDim is C.
 type Classifier interface {
 	Predictor
 	// Probabilities stores in row i of dst (N×C) the probabilities p(y|z_i)
@@ -31,8 +34,19 @@ type Classifier interface {
 	Probabilities(dst, z *mat.Dense)
 }
 
+// Regressor is implemented by the losses of regression whose p(y|z) is a
+// Gaussian with independent components: Predict gives its means, Variance
+// its variances.
+type Regressor interface {
+	Predictor
+	// Variance stores in row i of dst (N×TargetDim) the variances of
+	// p(y|z_i): 1 for MSE, e^{s_i} for the Gaussian negative
+	// log-likelihood.
+	Variance(dst, z *mat.Dense)
+}
+
 var (
-	_ Predictor  = MSE{}
+	_ Regressor  = MSE{}
 	_ Classifier = SoftmaxCrossEntropy{}
 	_ Classifier = SigmoidBCE{}
 )
@@ -50,6 +64,11 @@ func (MSE) Predict(dst, z *mat.Dense) {
 	_, c := z.Dims()
 	checkPredict("mse predictions", dst, z, c)
 	dst.Copy(z)
+}
+
+// Variance stores 1, the variance of the unit Gaussian, in dst.
+func (MSE) Variance(dst, z *mat.Dense) {
+	perEntry("mse variances", dst, z, func(float64) float64 { return 1 })
 }
 
 // Predict stores argmax z_i in dst[i, 0].

@@ -84,16 +84,17 @@ func TestCatchesBrokenLayer(t *testing.T) {
 // wrongFactor is MSE with a factor of the wrong scale.
 type wrongFactor struct{ nn.MSE }
 
-func (wrongFactor) Factor(dst *mat.Dense, z []float64) {
-	nn.MSE{}.Factor(dst, z)
+func (wrongFactor) Factor(dst *mat.Dense, z, y []float64) int {
+	nn.MSE{}.Factor(dst, z, y)
 	dst.Scale(2, dst)
+	return 0
 }
 
 func TestCatchesWrongFactor(t *testing.T) {
 	rep := Loss(wrongFactor{}, 3, 2, rand.New(rand.NewPCG(5, 5)), &Options{Samples: 2000})
 	err := rep.Err()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "factor S Sᵀ = H_z")
+	assert.Contains(t, err.Error(), "factor S₊S₊ᵀ − S₋S₋ᵀ = H_z")
 }
 
 func TestModelBadInput(t *testing.T) {
