@@ -45,7 +45,7 @@ func fixtureOf(t testing.TB, net *nn.Network, loss nn.Loss, n int, seed uint64) 
 	for i := 0; i < n; i++ {
 		for k := 0; k < loss.TargetDim(C); k++ {
 			switch loss.(type) {
-			case nn.SoftmaxCrossEntropy:
+			case nn.SoftmaxCrossEntropy, nn.WeightedSoftmaxCrossEntropy:
 				y.Set(i, k, float64(rng.IntN(C)))
 			case nn.SigmoidBCE:
 				y.Set(i, k, float64(rng.IntN(2)))
