@@ -71,6 +71,10 @@ func checkTargetShape(y *mat.Dense, want int) error {
 	return nil
 }
 
+// chunk is the length of the stack buffers through which the losses pass
+// a row to internal/vmath, longer rows a piece at a time.
+const chunk = 256
+
 func rowsOf(m *mat.Dense) (n, c, stride int, data []float64) {
 	r := m.RawMatrix()
 	return r.Rows, r.Cols, r.Stride, r.Data

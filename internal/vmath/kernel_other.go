@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package vmath
+
+func exp(dst, x []float64)      { each(dst, x, exp1) }
+func tanh(dst, x []float64)     { each(dst, x, tanh1) }
+func sigmoid(dst, x []float64)  { each(dst, x, sigmoid1) }
+func softplus(dst, x []float64) { each(dst, x, softplus1) }
