@@ -48,6 +48,12 @@ func ActivationByName(name string) (Activation, error) {
 	return nil, fmt.Errorf("nn: unknown activation %q (want one of %s)", name, strings.Join(names, ", "))
 }
 
+// derivTimeser is an Activation that stores φ'(s) ⊙ v in dst in one pass
+// (a holds φ(s)), with the same result as Deriv followed by the product.
+type derivTimeser interface {
+	derivTimes(dst, s, a, v []float64)
+}
+
 // Identity is φ(s) = s.
 type Identity struct{}
 
@@ -64,9 +70,10 @@ func (Tanh) Name() string         { return "tanh" }
 func (Tanh) Apply(a, s []float64) { vmath.Tanh(a, s) }
 func (Tanh) Deriv(dst, _, a []float64) {
 	for i, t := range a {
-		dst[i] = 1 - t*t
+		dst[i] = 1 - float64(t*t) // rounded as vmath.TanhBackward rounds it
 	}
 }
+func (Tanh) derivTimes(dst, _, a, v []float64) { vmath.TanhBackward(dst, a, v) }
 func (Tanh) Deriv2(dst, _, a []float64) {
 	for i, t := range a {
 		dst[i] = -2 * t * (1 - t*t)
@@ -83,6 +90,7 @@ func (Sigmoid) Deriv(dst, _, a []float64) {
 		dst[i] = p * (1 - p)
 	}
 }
+func (Sigmoid) derivTimes(dst, _, a, v []float64) { vmath.SigmoidBackward(dst, a, v) }
 func (Sigmoid) Deriv2(dst, _, a []float64) {
 	for i, p := range a {
 		dst[i] = p * (1 - p) * (1 - 2*p)

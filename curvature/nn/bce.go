@@ -26,10 +26,10 @@ func (SigmoidBCE) CheckTargets(y *mat.Dense, outputs int) error {
 	if err := checkTargetShape(y, outputs); err != nil {
 		return err
 	}
-	n, c := y.Dims()
+	n, c, stride, data := rowsOf(y)
 	for i := 0; i < n; i++ {
-		for k := 0; k < c; k++ {
-			if v := y.At(i, k); v < 0 || v > 1 {
+		for k, v := range data[i*stride : i*stride+c] {
+			if v < 0 || v > 1 {
 				return fmt.Errorf("nn: binary target %v in row %d column %d is outside [0, 1]", v, i, k)
 			}
 		}

@@ -22,7 +22,12 @@ func benchInput(lo, hi float64) []float64 {
 	return x
 }
 
+// benchVec runs f under each implementation this CPU can run.
 func benchVec(b *testing.B, f func(dst, x []float64), lo, hi float64) {
+	benchEachKernel(b, func(b *testing.B) { benchLoop(b, f, lo, hi) })
+}
+
+func benchLoop(b *testing.B, f func(dst, x []float64), lo, hi float64) {
 	x := benchInput(lo, hi)
 	dst := make([]float64, len(x))
 	for b.Loop() {
@@ -32,7 +37,7 @@ func benchVec(b *testing.B, f func(dst, x []float64), lo, hi float64) {
 }
 
 func benchMath(b *testing.B, f func(float64) float64, lo, hi float64) {
-	benchVec(b, func(dst, x []float64) {
+	benchLoop(b, func(dst, x []float64) {
 		for i, v := range x {
 			dst[i] = f(v)
 		}

@@ -8,13 +8,28 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// useAVX2 selects the kernels of kernel_amd64.s: they need AVX2 and FMA
-// (and an operating system that saves the YMM registers, which
-// golang.org/x/sys/cpu checks).
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// useAVX512 and useAVX2 select the kernels of kernel512_amd64.s (which
+// need AVX-512F) and of kernel_amd64.s (AVX2 and FMA); golang.org/x/sys/cpu
+// also checks that the operating system saves the registers they use.
+var (
+	useAVX512 = cpu.X86.HasAVX512F
+	useAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+)
 
-// The kernels take any length: whole vectors of 4, then the last 1–3
-// entries through masked loads and stores. dst may be x.
+// The kernels take any length: whole vectors of 16 (or 4), then the rest
+// through masked loads and stores. dst may be x.
+
+//go:noescape
+func expAVX512(dst, x []float64)
+
+//go:noescape
+func tanhAVX512(dst, x []float64)
+
+//go:noescape
+func sigmoidAVX512(dst, x []float64)
+
+//go:noescape
+func softplusAVX512(dst, x []float64)
 
 //go:noescape
 func expAVX2(dst, x []float64)
@@ -28,7 +43,17 @@ func sigmoidAVX2(dst, x []float64)
 //go:noescape
 func softplusAVX2(dst, x []float64)
 
+//go:noescape
+func tanhBackwardAVX2(dst, y, g []float64)
+
+//go:noescape
+func sigmoidBackwardAVX2(dst, y, g []float64)
+
 func exp(dst, x []float64) {
+	if useAVX512 {
+		expAVX512(dst, x)
+		return
+	}
 	if useAVX2 {
 		expAVX2(dst, x)
 		return
@@ -37,6 +62,10 @@ func exp(dst, x []float64) {
 }
 
 func tanh(dst, x []float64) {
+	if useAVX512 {
+		tanhAVX512(dst, x)
+		return
+	}
 	if useAVX2 {
 		tanhAVX2(dst, x)
 		return
@@ -45,6 +74,10 @@ func tanh(dst, x []float64) {
 }
 
 func sigmoid(dst, x []float64) {
+	if useAVX512 {
+		sigmoidAVX512(dst, x)
+		return
+	}
 	if useAVX2 {
 		sigmoidAVX2(dst, x)
 		return
@@ -53,11 +86,31 @@ func sigmoid(dst, x []float64) {
 }
 
 func softplus(dst, x []float64) {
+	if useAVX512 {
+		softplusAVX512(dst, x)
+		return
+	}
 	if useAVX2 {
 		softplusAVX2(dst, x)
 		return
 	}
 	each(dst, x, softplus1)
+}
+
+func tanhBackward(dst, y, g []float64) {
+	if useAVX2 {
+		tanhBackwardAVX2(dst, y, g)
+		return
+	}
+	tanhBackwardGo(dst, y, g)
+}
+
+func sigmoidBackward(dst, y, g []float64) {
+	if useAVX2 {
+		sigmoidBackwardAVX2(dst, y, g)
+		return
+	}
+	sigmoidBackwardGo(dst, y, g)
 }
 
 // tab holds the kernels' constants, each repeated across 8 lanes so that

@@ -8,22 +8,7 @@
 // stores (the masked-off lanes compute on zeros and are not written).
 // Constants are rows of ·tab (kernel_amd64.go), 64 bytes each.
 
-#define LOG2E ·tab+0(SB)
-#define MAGIC ·tab+64(SB)
-#define LN2HI ·tab+128(SB)
-#define LN2LO ·tab+192(SB)
-#define EXPLO ·tab+256(SB)
-#define EXPHI ·tab+320(SB)
-#define ONE ·tab+384(SB)
-#define TWO ·tab+448(SB)
-#define HALF ·tab+512(SB)
-#define TANHHI ·tab+576(SB)
-#define ABSMASK ·tab+640(SB)
-#define SIGNMASK ·tab+704(SB)
-#define BIAS ·tab+768(SB)
-#define LANES ·tab+832(SB)
-#define EXPPOLY(i) ·tab+(896+64*(i))(SB)
-#define LOGPOLY(i) ·tab+(1664+64*(i))(SB)
+#include "tab_amd64.h"
 
 // REDUCE: T = x·log2e + magic (k in its low dwords), K = k, X = x − k·ln 2.
 #define REDUCE(X, T, K) \
@@ -145,6 +130,28 @@
 	VPBROADCASTQ X11, Y11; \
 	VPCMPGTQ     LANES, Y11, Y11
 
+// The backward kernels: DI = dst, SI = y, R8 = g, as PROLOGUE otherwise.
+#define PROLOGUE3 \
+	MOVQ dst_base+0(FP), DI; \
+	MOVQ y_base+24(FP), SI; \
+	MOVQ y_len+32(FP), CX; \
+	MOVQ g_base+48(FP), R8; \
+	XORQ AX, AX; \
+	MOVQ CX, DX; \
+	ANDQ $-4, DX
+
+// TANHBACK: P = (1 − Y²)·G, G in a register or memory.
+#define TANHBACK(Y, G, P) \
+	VMULPD Y, Y, P; \
+	VSUBPD P, Y12, P; \
+	VMULPD G, P, P
+
+// SIGBACK: P = Y(1 − Y)·G.
+#define SIGBACK(Y, G, P) \
+	VSUBPD Y, Y12, P; \
+	VMULPD P, Y, P; \
+	VMULPD G, P, P
+
 // func expAVX2(dst, x []float64)
 TEXT ·expAVX2(SB), NOSPLIT, $0-48
 	PROLOGUE
@@ -255,5 +262,61 @@ sptail:
 	VMASKMOVPD Y4, Y11, (DI)(AX*8)
 
 spdone:
+	VZEROUPPER
+	RET
+
+// func tanhBackwardAVX2(dst, y, g []float64)
+TEXT ·tanhBackwardAVX2(SB), NOSPLIT, $0-72
+	PROLOGUE3
+	VMOVUPD ONE, Y12
+	TESTQ   DX, DX
+	JZ      tbtail
+
+tbloop:
+	VMOVUPD (SI)(AX*8), Y0
+	TANHBACK(Y0, (R8)(AX*8), Y1)
+	VMOVUPD Y1, (DI)(AX*8)
+	ADDQ    $4, AX
+	CMPQ    AX, DX
+	JLT     tbloop
+
+tbtail:
+	CMPQ       AX, CX
+	JEQ        tbdone
+	TAILMASK
+	VMASKMOVPD (SI)(AX*8), Y11, Y0
+	VMASKMOVPD (R8)(AX*8), Y11, Y2
+	TANHBACK(Y0, Y2, Y1)
+	VMASKMOVPD Y1, Y11, (DI)(AX*8)
+
+tbdone:
+	VZEROUPPER
+	RET
+
+// func sigmoidBackwardAVX2(dst, y, g []float64)
+TEXT ·sigmoidBackwardAVX2(SB), NOSPLIT, $0-72
+	PROLOGUE3
+	VMOVUPD ONE, Y12
+	TESTQ   DX, DX
+	JZ      sbtail
+
+sbloop:
+	VMOVUPD (SI)(AX*8), Y0
+	SIGBACK(Y0, (R8)(AX*8), Y1)
+	VMOVUPD Y1, (DI)(AX*8)
+	ADDQ    $4, AX
+	CMPQ    AX, DX
+	JLT     sbloop
+
+sbtail:
+	CMPQ       AX, CX
+	JEQ        sbdone
+	TAILMASK
+	VMASKMOVPD (SI)(AX*8), Y11, Y0
+	VMASKMOVPD (R8)(AX*8), Y11, Y2
+	SIGBACK(Y0, Y2, Y1)
+	VMASKMOVPD Y1, Y11, (DI)(AX*8)
+
+sbdone:
 	VZEROUPPER
 	RET

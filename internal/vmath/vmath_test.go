@@ -85,6 +85,13 @@ func TestSpecialValues(t *testing.T) {
 	for _, f := range functions {
 		byName[f.name] = f
 	}
+	forEachKernel(t, func(t *testing.T) { specialValues(t, byName, exact) })
+}
+
+func specialValues(t *testing.T, byName map[string]function, exact []struct {
+	f    string
+	x, y float64
+}) {
 	for _, c := range exact {
 		f := byName[c.f]
 		got := make([]float64, 1)
@@ -206,7 +213,9 @@ func TestAgainstMath(t *testing.T) {
 // pure-Go build their implementation: dst[i] = scalar(x[i]) bit for bit
 // (NaNs aside), for every length, with dst and x the same slice or not,
 // writing nothing past len(dst).
-func TestVectorMatchesScalar(t *testing.T) {
+func TestVectorMatchesScalar(t *testing.T) { forEachKernel(t, vectorMatchesScalar) }
+
+func vectorMatchesScalar(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 1))
 	special := []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, math.Copysign(0, -1), 5e-324, -5e-324, 800, -800}
 	for _, f := range functions {
@@ -255,16 +264,63 @@ func TestVectorMatchesScalar(t *testing.T) {
 	}
 }
 
+// The backward passes against their formulas, term by term in the same
+// order (which is how curvature/nn computed them before): the same bits,
+// for every length, with dst aliasing either input or neither.
+func TestBackward(t *testing.T) { forEachKernel(t, backward) }
+
+func backward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 1))
+	for _, c := range []struct {
+		name string
+		vec  func(dst, y, g []float64)
+		want func(y, g float64) float64
+	}{
+		{"TanhBackward", TanhBackward, func(y, g float64) float64 { d := 1 - float64(y*y); return d * g }},
+		{"SigmoidBackward", SigmoidBackward, func(y, g float64) float64 { d := y * (1 - y); return d * g }},
+	} {
+		for n := 0; n <= 37; n++ {
+			y, g := make([]float64, n), make([]float64, n)
+			for i := range y {
+				y[i], g[i] = 2*rng.Float64()-1, rng.NormFloat64()
+			}
+			dst := make([]float64, n+8)
+			c.vec(dst[:n], y, g)
+			onY, onG := append([]float64(nil), y...), append([]float64(nil), g...)
+			c.vec(onY, onY, g)
+			c.vec(onG, y, onG)
+			for i := range y {
+				w := c.want(y[i], g[i])
+				if dst[i] != w || onY[i] != w || onG[i] != w {
+					t.Fatalf("%s, length %d, entry %d: %v (on y %v, on g %v), want %v", c.name, n, i, dst[i], onY[i], onG[i], w)
+				}
+			}
+			for i := n; i < len(dst); i++ {
+				if dst[i] != 0 {
+					t.Fatalf("%s, length %d: wrote entry %d", c.name, n, i)
+				}
+			}
+		}
+	}
+}
+
 func TestLengthMismatch(t *testing.T) {
 	for _, f := range functions {
 		assert.PanicsWithValue(t, "vmath: destination of length 2 for 3 inputs", func() { f.vec(make([]float64, 2), make([]float64, 3)) }, f.name)
 	}
+	a, b := make([]float64, 3), make([]float64, 2)
+	assert.PanicsWithValue(t, "vmath: lengths 3, 3 and 2 differ", func() { TanhBackward(a, a, b) })
+	assert.PanicsWithValue(t, "vmath: lengths 2, 3 and 3 differ", func() { SigmoidBackward(b, a, a) })
 }
 
-func TestNoAllocation(t *testing.T) {
+func TestNoAllocation(t *testing.T) { forEachKernel(t, noAllocation) }
+
+func noAllocation(t *testing.T) {
 	x := benchInput(-5, 5)[:100]
 	dst := make([]float64, len(x))
 	for _, f := range functions {
 		assert.Zero(t, testing.AllocsPerRun(10, func() { f.vec(dst, x) }), f.name)
 	}
+	assert.Zero(t, testing.AllocsPerRun(10, func() { TanhBackward(dst, x, x) }))
+	assert.Zero(t, testing.AllocsPerRun(10, func() { SigmoidBackward(dst, x, x) }))
 }
