@@ -1,7 +1,9 @@
 // Package vmath evaluates the element-wise functions of curvkit's layers
 // and losses on whole slices: Exp, Tanh, Sigmoid (1/(1+e^{−x})) and
-// Softplus (log(1+e^x)), each storing f(x[i]) in dst[i]. dst may be x
-// itself (but no other overlap); a length mismatch panics.
+// Softplus (log(1+e^x)), each storing f(x[i]) in dst[i]; and the simple
+// passes around them, TanhBackward and SigmoidBackward (a vector carried
+// back through the function from its outputs) and Add. dst may be an
+// input itself (but no other overlap); a length mismatch panics.
 //
 // # Accuracy
 //
@@ -61,7 +63,8 @@
 //
 // The Go loop is slower than the math package on amd64 built for the
 // default GOAMD64=v1, where each math.FMA tests the CPU first; it is what
-// the purego build and CPUs without AVX2 and FMA run. TanhBackward and
-// SigmoidBackward, three arithmetic operations an entry, run in AVX2 where
-// there is AVX2 and FMA, and give the bits of the Go loop everywhere.
+// the purego build and CPUs without AVX2 and FMA run. TanhBackward,
+// SigmoidBackward and Add, one to three arithmetic operations an entry,
+// run in AVX2 where there is AVX2 and FMA, and give the bits of their Go
+// loops everywhere.
 package vmath

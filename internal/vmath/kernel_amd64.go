@@ -44,6 +44,9 @@ func sigmoidAVX2(dst, x []float64)
 func softplusAVX2(dst, x []float64)
 
 //go:noescape
+func addAVX2(dst, x []float64)
+
+//go:noescape
 func tanhBackwardAVX2(dst, y, g []float64)
 
 //go:noescape
@@ -95,6 +98,14 @@ func softplus(dst, x []float64) {
 		return
 	}
 	each(dst, x, softplus1)
+}
+
+func add(dst, x []float64) {
+	if useAVX2 {
+		addAVX2(dst, x)
+		return
+	}
+	addGo(dst, x)
 }
 
 func tanhBackward(dst, y, g []float64) {

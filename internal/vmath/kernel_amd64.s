@@ -265,6 +265,33 @@ spdone:
 	VZEROUPPER
 	RET
 
+// func addAVX2(dst, x []float64)
+TEXT ·addAVX2(SB), NOSPLIT, $0-48
+	PROLOGUE
+	TESTQ DX, DX
+	JZ    addtail
+
+addloop:
+	VMOVUPD (DI)(AX*8), Y0
+	VADDPD  (SI)(AX*8), Y0, Y0
+	VMOVUPD Y0, (DI)(AX*8)
+	ADDQ    $4, AX
+	CMPQ    AX, DX
+	JLT     addloop
+
+addtail:
+	CMPQ       AX, CX
+	JEQ        adddone
+	TAILMASK
+	VMASKMOVPD (DI)(AX*8), Y11, Y0
+	VMASKMOVPD (SI)(AX*8), Y11, Y1
+	VADDPD     Y1, Y0, Y0
+	VMASKMOVPD Y0, Y11, (DI)(AX*8)
+
+adddone:
+	VZEROUPPER
+	RET
+
 // func tanhBackwardAVX2(dst, y, g []float64)
 TEXT ·tanhBackwardAVX2(SB), NOSPLIT, $0-72
 	PROLOGUE3

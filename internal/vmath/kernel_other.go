@@ -9,3 +9,4 @@ func softplus(dst, x []float64) { each(dst, x, softplus1) }
 
 func tanhBackward(dst, y, g []float64)    { tanhBackwardGo(dst, y, g) }
 func sigmoidBackward(dst, y, g []float64) { sigmoidBackwardGo(dst, y, g) }
+func add(dst, x []float64)                { addGo(dst, x) }

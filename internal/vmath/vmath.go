@@ -53,6 +53,18 @@ func SigmoidBackward(dst, y, g []float64) {
 	sigmoidBackward(dst, y, g)
 }
 
+// Add adds x[i] to dst[i]. dst may be x.
+func Add(dst, x []float64) {
+	check(dst, x)
+	add(dst, x)
+}
+
+func addGo(dst, x []float64) {
+	for i, v := range x {
+		dst[i] += v
+	}
+}
+
 func check3(dst, y, g []float64) {
 	if len(y) != len(g) || len(dst) != len(y) {
 		panic(fmt.Sprintf("vmath: lengths %d, %d and %d differ", len(dst), len(y), len(g)))

@@ -304,6 +304,31 @@ func backward(t *testing.T) {
 	}
 }
 
+// Add against the sum entry by entry, for every length, in place or not.
+func TestAdd(t *testing.T) { forEachKernel(t, addTest) }
+
+func addTest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 1))
+	for n := 0; n <= 37; n++ {
+		x, d := make([]float64, n), make([]float64, n+8)
+		for i := range x {
+			x[i], d[i] = rng.NormFloat64(), rng.NormFloat64()
+		}
+		want := append([]float64(nil), d...)
+		for i, v := range x {
+			want[i] += v
+		}
+		twice := append([]float64(nil), x...)
+		Add(d[:n], x)
+		Add(twice, twice)
+		for i := range d {
+			if d[i] != want[i] || i < n && twice[i] != x[i]+x[i] {
+				t.Fatalf("length %d, entry %d: %v (in place %v), want %v", n, i, d[i], twice[i], want[i])
+			}
+		}
+	}
+}
+
 func TestLengthMismatch(t *testing.T) {
 	for _, f := range functions {
 		assert.PanicsWithValue(t, "vmath: destination of length 2 for 3 inputs", func() { f.vec(make([]float64, 2), make([]float64, 3)) }, f.name)
@@ -311,6 +336,7 @@ func TestLengthMismatch(t *testing.T) {
 	a, b := make([]float64, 3), make([]float64, 2)
 	assert.PanicsWithValue(t, "vmath: lengths 3, 3 and 2 differ", func() { TanhBackward(a, a, b) })
 	assert.PanicsWithValue(t, "vmath: lengths 2, 3 and 3 differ", func() { SigmoidBackward(b, a, a) })
+	assert.PanicsWithValue(t, "vmath: destination of length 3 for 2 inputs", func() { Add(a, b) })
 }
 
 func TestNoAllocation(t *testing.T) { forEachKernel(t, noAllocation) }
@@ -323,4 +349,5 @@ func noAllocation(t *testing.T) {
 	}
 	assert.Zero(t, testing.AllocsPerRun(10, func() { TanhBackward(dst, x, x) }))
 	assert.Zero(t, testing.AllocsPerRun(10, func() { SigmoidBackward(dst, x, x) }))
+	assert.Zero(t, testing.AllocsPerRun(10, func() { Add(dst, x) }))
 }
