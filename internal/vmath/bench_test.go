@@ -65,3 +65,8 @@ func BenchmarkSigmoid(b *testing.B)      { benchVec(b, Sigmoid, -10, 10) }
 func BenchmarkSigmoidMath(b *testing.B)  { benchMath(b, mathSigmoid, -10, 10) }
 func BenchmarkSoftplus(b *testing.B)     { benchVec(b, Softplus, -10, 10) }
 func BenchmarkSoftplusMath(b *testing.B) { benchMath(b, mathSoftplus, -10, 10) }
+
+// benchEachKernel runs f under each implementation this CPU can run.
+func benchEachKernel(b *testing.B, f func(b *testing.B)) {
+	eachKernel(func(name string) { b.Run(name, f) })
+}

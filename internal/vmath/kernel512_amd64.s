@@ -5,20 +5,17 @@
 // AVX-512 kernels for the functions of scalar.go, instruction for
 // operation in the same order as the AVX2 kernels of kernel_amd64.s, so
 // that they give the same bits. Each loop takes 16 entries at a time as
-// two vectors of 8 whose instructions interleave: the functions are long
+// two vectors of 8 whose instructions interleave (the macros below issue
+// each instruction for chain a, then for chain b): the functions are long
 // chains of dependent operations, and a second chain fills the pipelines
 // while the first waits. The last 1–15 entries go through masked loads
 // and stores. Only AVX-512F instructions are used.
 
 #include "tab_amd64.h"
 
-// EXP2: P = e^x for x in X (clobbered), as exp1, for two chains (a, b);
-// Z30 = expLo, Z31 = expHi.
-#define EXP2(X, T, K, P, Xb, Tb, Kb, Pb) \
-	VMINPD       X, Z31, X; \
-	VMINPD       Xb, Z31, Xb; \
-	VMAXPD       X, Z30, X; \
-	VMAXPD       Xb, Z30, Xb; \
+// REDUCE2: T = x·log2e + magic (k in its low dwords), K = k, X = x − k·ln 2,
+// for two chains (a, b), as reduce.
+#define REDUCE2(X, T, K, Xb, Tb, Kb) \
 	VMOVUPD      MAGIC, T; \
 	VMOVUPD      MAGIC, Tb; \
 	VFMADD231PD  LOG2E, X, T; \
@@ -28,7 +25,10 @@
 	VFNMADD231PD LN2HI, K, X; \
 	VFNMADD231PD LN2HI, Kb, Xb; \
 	VFNMADD231PD LN2LO, K, X; \
-	VFNMADD231PD LN2LO, Kb, Xb; \
+	VFNMADD231PD LN2LO, Kb, Xb
+
+// POLY2: P = P(r) of expPoly, r in X.
+#define POLY2(X, P, Xb, Pb) \
 	VMOVUPD      EXPPOLY(0), P; \
 	VMOVUPD      EXPPOLY(0), Pb; \
 	VFMADD213PD  EXPPOLY(1), X, P; \
@@ -52,7 +52,16 @@
 	VFMADD213PD  EXPPOLY(10), X, P; \
 	VFMADD213PD  EXPPOLY(10), Xb, Pb; \
 	VFMADD213PD  EXPPOLY(11), X, P; \
-	VFMADD213PD  EXPPOLY(11), Xb, Pb; \
+	VFMADD213PD  EXPPOLY(11), Xb, Pb
+
+// EXP2: P = e^x for x in X (clobbered), as exp1; Z30 = expLo, Z31 = expHi.
+#define EXP2(X, T, K, P, Xb, Tb, Kb, Pb) \
+	VMINPD       X, Z31, X; \
+	VMINPD       Xb, Z31, Xb; \
+	VMAXPD       X, Z30, X; \
+	VMAXPD       Xb, Z30, Xb; \
+	REDUCE2(X, T, K, Xb, Tb, Kb); \
+	POLY2(X, P, Xb, Pb); \
 	VFMADD213PD  ONE, X, P; \
 	VFMADD213PD  ONE, Xb, Pb; \
 	VFMADD213PD  ONE, X, P; \
@@ -84,40 +93,8 @@
 	VMINPD       Xb, Z29, Xb; \
 	VADDPD       X, X, X; \
 	VADDPD       Xb, Xb, Xb; \
-	VMOVUPD      MAGIC, T; \
-	VMOVUPD      MAGIC, Tb; \
-	VFMADD231PD  LOG2E, X, T; \
-	VFMADD231PD  LOG2E, Xb, Tb; \
-	VSUBPD       MAGIC, T, K; \
-	VSUBPD       MAGIC, Tb, Kb; \
-	VFNMADD231PD LN2HI, K, X; \
-	VFNMADD231PD LN2HI, Kb, Xb; \
-	VFNMADD231PD LN2LO, K, X; \
-	VFNMADD231PD LN2LO, Kb, Xb; \
-	VMOVUPD      EXPPOLY(0), P; \
-	VMOVUPD      EXPPOLY(0), Pb; \
-	VFMADD213PD  EXPPOLY(1), X, P; \
-	VFMADD213PD  EXPPOLY(1), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(2), X, P; \
-	VFMADD213PD  EXPPOLY(2), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(3), X, P; \
-	VFMADD213PD  EXPPOLY(3), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(4), X, P; \
-	VFMADD213PD  EXPPOLY(4), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(5), X, P; \
-	VFMADD213PD  EXPPOLY(5), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(6), X, P; \
-	VFMADD213PD  EXPPOLY(6), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(7), X, P; \
-	VFMADD213PD  EXPPOLY(7), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(8), X, P; \
-	VFMADD213PD  EXPPOLY(8), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(9), X, P; \
-	VFMADD213PD  EXPPOLY(9), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(10), X, P; \
-	VFMADD213PD  EXPPOLY(10), Xb, Pb; \
-	VFMADD213PD  EXPPOLY(11), X, P; \
-	VFMADD213PD  EXPPOLY(11), Xb, Pb; \
+	REDUCE2(X, T, K, Xb, Tb, Kb); \
+	POLY2(X, P, Xb, Pb); \
 	VMULPD       X, X, K; \
 	VMULPD       Xb, Xb, Kb; \
 	VFMADD213PD  X, K, P; \
@@ -142,64 +119,7 @@
 #define SIGMOID2(X, A, T, K, P, M, Xb, Ab, Tb, Kb, Pb, Mb) \
 	VPORQ        SIGNMASK, X, A; \
 	VPORQ        SIGNMASK, Xb, Ab; \
-	VMINPD       A, Z31, A; \
-	VMINPD       Ab, Z31, Ab; \
-	VMAXPD       A, Z30, A; \
-	VMAXPD       Ab, Z30, Ab; \
-	VMOVUPD      MAGIC, T; \
-	VMOVUPD      MAGIC, Tb; \
-	VFMADD231PD  LOG2E, A, T; \
-	VFMADD231PD  LOG2E, Ab, Tb; \
-	VSUBPD       MAGIC, T, K; \
-	VSUBPD       MAGIC, Tb, Kb; \
-	VFNMADD231PD LN2HI, K, A; \
-	VFNMADD231PD LN2HI, Kb, Ab; \
-	VFNMADD231PD LN2LO, K, A; \
-	VFNMADD231PD LN2LO, Kb, Ab; \
-	VMOVUPD      EXPPOLY(0), P; \
-	VMOVUPD      EXPPOLY(0), Pb; \
-	VFMADD213PD  EXPPOLY(1), A, P; \
-	VFMADD213PD  EXPPOLY(1), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(2), A, P; \
-	VFMADD213PD  EXPPOLY(2), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(3), A, P; \
-	VFMADD213PD  EXPPOLY(3), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(4), A, P; \
-	VFMADD213PD  EXPPOLY(4), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(5), A, P; \
-	VFMADD213PD  EXPPOLY(5), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(6), A, P; \
-	VFMADD213PD  EXPPOLY(6), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(7), A, P; \
-	VFMADD213PD  EXPPOLY(7), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(8), A, P; \
-	VFMADD213PD  EXPPOLY(8), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(9), A, P; \
-	VFMADD213PD  EXPPOLY(9), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(10), A, P; \
-	VFMADD213PD  EXPPOLY(10), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(11), A, P; \
-	VFMADD213PD  EXPPOLY(11), Ab, Pb; \
-	VFMADD213PD  ONE, A, P; \
-	VFMADD213PD  ONE, Ab, Pb; \
-	VFMADD213PD  ONE, A, P; \
-	VFMADD213PD  ONE, Ab, Pb; \
-	VPSRAD       $1, T, K; \
-	VPSRAD       $1, Tb, Kb; \
-	VPSUBQ       K, T, T; \
-	VPSUBQ       Kb, Tb, Tb; \
-	VPADDQ       BIAS, K, K; \
-	VPADDQ       BIAS, Kb, Kb; \
-	VPADDQ       BIAS, T, T; \
-	VPADDQ       BIAS, Tb, Tb; \
-	VPSLLQ       $52, K, K; \
-	VPSLLQ       $52, Kb, Kb; \
-	VPSLLQ       $52, T, T; \
-	VPSLLQ       $52, Tb, Tb; \
-	VMULPD       K, P, P; \
-	VMULPD       Kb, Pb, Pb; \
-	VMULPD       T, P, P; \
-	VMULPD       Tb, Pb, Pb; \
+	EXP2(A, T, K, P, Ab, Tb, Kb, Pb); \
 	VADDPD       ONE, P, K; \
 	VADDPD       ONE, Pb, Kb; \
 	VPCMPQ       $1, Z27, X, M; \
@@ -214,64 +134,7 @@
 #define SOFTPLUS2(X, A, T, K, P, F, H, S, W, M, Xb, Ab, Tb, Kb, Pb, Fb, Hb, Sb, Wb, Mb) \
 	VPORQ        SIGNMASK, X, A; \
 	VPORQ        SIGNMASK, Xb, Ab; \
-	VMINPD       A, Z31, A; \
-	VMINPD       Ab, Z31, Ab; \
-	VMAXPD       A, Z30, A; \
-	VMAXPD       Ab, Z30, Ab; \
-	VMOVUPD      MAGIC, T; \
-	VMOVUPD      MAGIC, Tb; \
-	VFMADD231PD  LOG2E, A, T; \
-	VFMADD231PD  LOG2E, Ab, Tb; \
-	VSUBPD       MAGIC, T, K; \
-	VSUBPD       MAGIC, Tb, Kb; \
-	VFNMADD231PD LN2HI, K, A; \
-	VFNMADD231PD LN2HI, Kb, Ab; \
-	VFNMADD231PD LN2LO, K, A; \
-	VFNMADD231PD LN2LO, Kb, Ab; \
-	VMOVUPD      EXPPOLY(0), P; \
-	VMOVUPD      EXPPOLY(0), Pb; \
-	VFMADD213PD  EXPPOLY(1), A, P; \
-	VFMADD213PD  EXPPOLY(1), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(2), A, P; \
-	VFMADD213PD  EXPPOLY(2), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(3), A, P; \
-	VFMADD213PD  EXPPOLY(3), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(4), A, P; \
-	VFMADD213PD  EXPPOLY(4), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(5), A, P; \
-	VFMADD213PD  EXPPOLY(5), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(6), A, P; \
-	VFMADD213PD  EXPPOLY(6), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(7), A, P; \
-	VFMADD213PD  EXPPOLY(7), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(8), A, P; \
-	VFMADD213PD  EXPPOLY(8), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(9), A, P; \
-	VFMADD213PD  EXPPOLY(9), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(10), A, P; \
-	VFMADD213PD  EXPPOLY(10), Ab, Pb; \
-	VFMADD213PD  EXPPOLY(11), A, P; \
-	VFMADD213PD  EXPPOLY(11), Ab, Pb; \
-	VFMADD213PD  ONE, A, P; \
-	VFMADD213PD  ONE, Ab, Pb; \
-	VFMADD213PD  ONE, A, P; \
-	VFMADD213PD  ONE, Ab, Pb; \
-	VPSRAD       $1, T, K; \
-	VPSRAD       $1, Tb, Kb; \
-	VPSUBQ       K, T, T; \
-	VPSUBQ       Kb, Tb, Tb; \
-	VPADDQ       BIAS, K, K; \
-	VPADDQ       BIAS, Kb, Kb; \
-	VPADDQ       BIAS, T, T; \
-	VPADDQ       BIAS, Tb, Tb; \
-	VPSLLQ       $52, K, K; \
-	VPSLLQ       $52, Kb, Kb; \
-	VPSLLQ       $52, T, T; \
-	VPSLLQ       $52, Tb, Tb; \
-	VMULPD       K, P, P; \
-	VMULPD       Kb, Pb, Pb; \
-	VMULPD       T, P, P; \
-	VMULPD       Tb, Pb, Pb; \
+	EXP2(A, T, K, P, Ab, Tb, Kb, Pb); \
 	VCMPPD       $0x1d, HALF, P, M; \
 	VCMPPD       $0x1d, HALF, Pb, Mb; \
 	VSUBPD       ONE, P, F; \
@@ -333,154 +196,85 @@
 	VADDPD       K, P, P; \
 	VADDPD       Kb, Pb, Pb
 
-// Each kernel: DI = dst, SI = x, R10 = len, AX = index, DX = len rounded
-// down to a multiple of 16.
-#define PROLOGUE512 \
-	MOVQ dst_base+0(FP), DI; \
-	MOVQ x_base+24(FP), SI; \
-	MOVQ x_len+32(FP), R10; \
-	XORQ AX, AX; \
-	MOVQ R10, DX; \
-	ANDQ $-16, DX
+// MAP16 applies BODY, which takes x in Z0 and Z16 and leaves f(x) in OUTA
+// and OUTB, to 16 entries at a time: DI = dst, SI = x, R10 = len, AX =
+// index, DX = len rounded down to a multiple of 16; K1 and K2 select the
+// first and the second 8 of the last R10 − AX < 16 entries.
+#define MAP16(OUTA, OUTB) \
+	MOVQ      dst_base+0(FP), DI; \
+	MOVQ      x_base+24(FP), SI; \
+	MOVQ      x_len+32(FP), R10; \
+	XORQ      AX, AX; \
+	MOVQ      R10, DX; \
+	ANDQ      $-16, DX; \
+	JZ        tail; \
+loop: \
+	VMOVUPD   (SI)(AX*8), Z0; \
+	VMOVUPD   64(SI)(AX*8), Z16; \
+	BODY; \
+	VMOVUPD   OUTA, (DI)(AX*8); \
+	VMOVUPD   OUTB, 64(DI)(AX*8); \
+	ADDQ      $16, AX; \
+	CMPQ      AX, DX; \
+	JLT       loop; \
+tail: \
+	CMPQ      AX, R10; \
+	JEQ       done; \
+	MOVQ      R10, CX; \
+	SUBQ      AX, CX; \
+	MOVQ      $1, R9; \
+	SHLQ      CX, R9; \
+	DECQ      R9; \
+	KMOVW     R9, K1; \
+	SHRQ      $8, R9; \
+	KMOVW     R9, K2; \
+	VMOVUPD.Z (SI)(AX*8), K1, Z0; \
+	VMOVUPD.Z 64(SI)(AX*8), K2, Z16; \
+	BODY; \
+	VMOVUPD   OUTA, K1, (DI)(AX*8); \
+	VMOVUPD   OUTB, K2, 64(DI)(AX*8); \
+done: \
+	VZEROUPPER; \
+	RET
 
-// TAILMASK512: K1 and K2 select the first and the second 8 of the
-// remaining R10 − AX (< 16) entries.
-#define TAILMASK512 \
-	MOVQ  R10, CX; \
-	SUBQ  AX, CX; \
-	MOVQ  $1, R9; \
-	SHLQ  CX, R9; \
-	DECQ  R9; \
-	KMOVW R9, K1; \
-	SHRQ  $8, R9; \
-	KMOVW R9, K2
+#define BODY EXP2(Z0, Z1, Z2, Z3, Z16, Z17, Z18, Z19)
 
 // func expAVX512(dst, x []float64)
 TEXT ·expAVX512(SB), NOSPLIT, $0-48
-	PROLOGUE512
 	VMOVUPD EXPLO, Z30
 	VMOVUPD EXPHI, Z31
-	TESTQ DX, DX
-	JZ    exptail
+	MAP16(Z3, Z19)
 
-exploop:
-	VMOVUPD (SI)(AX*8), Z0
-	VMOVUPD 64(SI)(AX*8), Z16
-	EXP2(Z0, Z1, Z2, Z3, Z16, Z17, Z18, Z19)
-	VMOVUPD Z3, (DI)(AX*8)
-	VMOVUPD Z19, 64(DI)(AX*8)
-	ADDQ    $16, AX
-	CMPQ    AX, DX
-	JLT     exploop
+#undef BODY
 
-exptail:
-	CMPQ      AX, R10
-	JEQ       expdone
-	TAILMASK512
-	VMOVUPD.Z (SI)(AX*8), K1, Z0
-	VMOVUPD.Z 64(SI)(AX*8), K2, Z16
-	EXP2(Z0, Z1, Z2, Z3, Z16, Z17, Z18, Z19)
-	VMOVUPD   Z3, K1, (DI)(AX*8)
-	VMOVUPD   Z19, K2, 64(DI)(AX*8)
-
-expdone:
-	VZEROUPPER
-	RET
+#define BODY TANH2(Z0, Z1, Z2, Z3, Z4, Z16, Z17, Z18, Z19, Z20)
 
 // func tanhAVX512(dst, x []float64)
 TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
-	PROLOGUE512
 	VMOVUPD TANHHI, Z29
-	TESTQ DX, DX
-	JZ    tanhtail
+	MAP16(Z3, Z19)
 
-tanhloop:
-	VMOVUPD (SI)(AX*8), Z0
-	VMOVUPD 64(SI)(AX*8), Z16
-	TANH2(Z0, Z1, Z2, Z3, Z4, Z16, Z17, Z18, Z19, Z20)
-	VMOVUPD Z3, (DI)(AX*8)
-	VMOVUPD Z19, 64(DI)(AX*8)
-	ADDQ    $16, AX
-	CMPQ    AX, DX
-	JLT     tanhloop
+#undef BODY
 
-tanhtail:
-	CMPQ      AX, R10
-	JEQ       tanhdone
-	TAILMASK512
-	VMOVUPD.Z (SI)(AX*8), K1, Z0
-	VMOVUPD.Z 64(SI)(AX*8), K2, Z16
-	TANH2(Z0, Z1, Z2, Z3, Z4, Z16, Z17, Z18, Z19, Z20)
-	VMOVUPD   Z3, K1, (DI)(AX*8)
-	VMOVUPD   Z19, K2, 64(DI)(AX*8)
-
-tanhdone:
-	VZEROUPPER
-	RET
+#define BODY SIGMOID2(Z0, Z1, Z2, Z3, Z4, K3, Z16, Z17, Z18, Z19, Z20, K4)
 
 // func sigmoidAVX512(dst, x []float64)
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
-	PROLOGUE512
 	VMOVUPD EXPLO, Z30
 	VMOVUPD EXPHI, Z31
 	VPXORQ  Z27, Z27, Z27
 	VMOVUPD ONE, Z28
-	TESTQ DX, DX
-	JZ    sigtail
+	MAP16(Z4, Z20)
 
-sigloop:
-	VMOVUPD (SI)(AX*8), Z0
-	VMOVUPD 64(SI)(AX*8), Z16
-	SIGMOID2(Z0, Z1, Z2, Z3, Z4, K3, Z16, Z17, Z18, Z19, Z20, K4)
-	VMOVUPD Z4, (DI)(AX*8)
-	VMOVUPD Z20, 64(DI)(AX*8)
-	ADDQ    $16, AX
-	CMPQ    AX, DX
-	JLT     sigloop
+#undef BODY
 
-sigtail:
-	CMPQ      AX, R10
-	JEQ       sigdone
-	TAILMASK512
-	VMOVUPD.Z (SI)(AX*8), K1, Z0
-	VMOVUPD.Z 64(SI)(AX*8), K2, Z16
-	SIGMOID2(Z0, Z1, Z2, Z3, Z4, K3, Z16, Z17, Z18, Z19, Z20, K4)
-	VMOVUPD   Z4, K1, (DI)(AX*8)
-	VMOVUPD   Z20, K2, 64(DI)(AX*8)
-
-sigdone:
-	VZEROUPPER
-	RET
+#define BODY SOFTPLUS2(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, K3, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, K4)
 
 // func softplusAVX512(dst, x []float64)
 TEXT ·softplusAVX512(SB), NOSPLIT, $0-48
-	PROLOGUE512
 	VMOVUPD EXPLO, Z30
 	VMOVUPD EXPHI, Z31
 	VPXORQ  Z27, Z27, Z27
-	TESTQ DX, DX
-	JZ    sptail
+	MAP16(Z4, Z20)
 
-sploop:
-	VMOVUPD (SI)(AX*8), Z0
-	VMOVUPD 64(SI)(AX*8), Z16
-	SOFTPLUS2(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, K3, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, K4)
-	VMOVUPD Z4, (DI)(AX*8)
-	VMOVUPD Z20, 64(DI)(AX*8)
-	ADDQ    $16, AX
-	CMPQ    AX, DX
-	JLT     sploop
-
-sptail:
-	CMPQ      AX, R10
-	JEQ       spdone
-	TAILMASK512
-	VMOVUPD.Z (SI)(AX*8), K1, Z0
-	VMOVUPD.Z 64(SI)(AX*8), K2, Z16
-	SOFTPLUS2(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, K3, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, K4)
-	VMOVUPD   Z4, K1, (DI)(AX*8)
-	VMOVUPD   Z20, K2, 64(DI)(AX*8)
-
-spdone:
-	VZEROUPPER
-	RET
+#undef BODY

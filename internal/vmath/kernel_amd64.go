@@ -44,13 +44,13 @@ func sigmoidAVX2(dst, x []float64)
 func softplusAVX2(dst, x []float64)
 
 //go:noescape
-func addAVX2(dst, x []float64)
+func addAVX2(dst, x, g []float64) // dst = x + g
 
 //go:noescape
-func tanhBackwardAVX2(dst, y, g []float64)
+func tanhBackwardAVX2(dst, x, g []float64) // dst = (1 − x²)·g
 
 //go:noescape
-func sigmoidBackwardAVX2(dst, y, g []float64)
+func sigmoidBackwardAVX2(dst, x, g []float64) // dst = x(1 − x)·g
 
 func exp(dst, x []float64) {
 	if useAVX512 {
@@ -102,7 +102,7 @@ func softplus(dst, x []float64) {
 
 func add(dst, x []float64) {
 	if useAVX2 {
-		addAVX2(dst, x)
+		addAVX2(dst, dst, x)
 		return
 	}
 	addGo(dst, x)

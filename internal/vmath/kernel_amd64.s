@@ -113,8 +113,10 @@
 	VMAXPD      X, Y12, P; \
 	VADDPD      K, P, P
 
-// Each kernel: DI = dst, SI = x, CX = len, AX = index, DX = len rounded
-// down to a multiple of 4; Y11 holds the tail's lane mask.
+// The loop: MAP loads x (and g) with LOAD, or LOADTAIL for the last 1–3
+// entries, applies BODY, which leaves f in OUT, 4 entries at a time: DI =
+// dst, SI = x, R8 = g, CX = len, AX = index, DX = len rounded down to a
+// multiple of 4, Y11 the tail's lane mask.
 #define PROLOGUE \
 	MOVQ dst_base+0(FP), DI; \
 	MOVQ x_base+24(FP), SI; \
@@ -123,89 +125,55 @@
 	MOVQ CX, DX; \
 	ANDQ $-4, DX
 
-#define TAILMASK \
+#define MAP(OUT) \
+	TESTQ        DX, DX; \
+	JZ           tail; \
+loop: \
+	LOAD; \
+	BODY; \
+	VMOVUPD      OUT, (DI)(AX*8); \
+	ADDQ         $4, AX; \
+	CMPQ         AX, DX; \
+	JLT          loop; \
+tail: \
+	CMPQ         AX, CX; \
+	JEQ          done; \
 	MOVQ         CX, BX; \
 	SUBQ         AX, BX; \
 	MOVQ         BX, X11; \
 	VPBROADCASTQ X11, Y11; \
-	VPCMPGTQ     LANES, Y11, Y11
+	VPCMPGTQ     LANES, Y11, Y11; \
+	LOADTAIL; \
+	BODY; \
+	VMASKMOVPD   OUT, Y11, (DI)(AX*8); \
+done: \
+	VZEROUPPER; \
+	RET
 
-// The backward kernels: DI = dst, SI = y, R8 = g, as PROLOGUE otherwise.
-#define PROLOGUE3 \
-	MOVQ dst_base+0(FP), DI; \
-	MOVQ y_base+24(FP), SI; \
-	MOVQ y_len+32(FP), CX; \
-	MOVQ g_base+48(FP), R8; \
-	XORQ AX, AX; \
-	MOVQ CX, DX; \
-	ANDQ $-4, DX
+// The functions of x.
+#define LOAD VMOVUPD (SI)(AX*8), Y0
+#define LOADTAIL VMASKMOVPD (SI)(AX*8), Y11, Y0
 
-// TANHBACK: P = (1 − Y²)·G, G in a register or memory.
-#define TANHBACK(Y, G, P) \
-	VMULPD Y, Y, P; \
-	VSUBPD P, Y12, P; \
-	VMULPD G, P, P
-
-// SIGBACK: P = Y(1 − Y)·G.
-#define SIGBACK(Y, G, P) \
-	VSUBPD Y, Y12, P; \
-	VMULPD P, Y, P; \
-	VMULPD G, P, P
+#define BODY EXP(Y0, Y1, Y2, Y3)
 
 // func expAVX2(dst, x []float64)
 TEXT ·expAVX2(SB), NOSPLIT, $0-48
 	PROLOGUE
 	VMOVUPD EXPLO, Y13
 	VMOVUPD EXPHI, Y14
-	TESTQ   DX, DX
-	JZ      exptail
+	MAP(Y3)
 
-exploop:
-	VMOVUPD (SI)(AX*8), Y0
-	EXP(Y0, Y1, Y2, Y3)
-	VMOVUPD Y3, (DI)(AX*8)
-	ADDQ    $4, AX
-	CMPQ    AX, DX
-	JLT     exploop
-
-exptail:
-	CMPQ       AX, CX
-	JEQ        expdone
-	TAILMASK
-	VMASKMOVPD (SI)(AX*8), Y11, Y0
-	EXP(Y0, Y1, Y2, Y3)
-	VMASKMOVPD Y3, Y11, (DI)(AX*8)
-
-expdone:
-	VZEROUPPER
-	RET
+#undef BODY
+#define BODY TANH(Y0, Y1, Y2, Y3, Y4)
 
 // func tanhAVX2(dst, x []float64)
 TEXT ·tanhAVX2(SB), NOSPLIT, $0-48
 	PROLOGUE
 	VMOVUPD TANHHI, Y15
-	TESTQ   DX, DX
-	JZ      tanhtail
+	MAP(Y3)
 
-tanhloop:
-	VMOVUPD (SI)(AX*8), Y0
-	TANH(Y0, Y1, Y2, Y3, Y4)
-	VMOVUPD Y3, (DI)(AX*8)
-	ADDQ    $4, AX
-	CMPQ    AX, DX
-	JLT     tanhloop
-
-tanhtail:
-	CMPQ       AX, CX
-	JEQ        tanhdone
-	TAILMASK
-	VMASKMOVPD (SI)(AX*8), Y11, Y0
-	TANH(Y0, Y1, Y2, Y3, Y4)
-	VMASKMOVPD Y3, Y11, (DI)(AX*8)
-
-tanhdone:
-	VZEROUPPER
-	RET
+#undef BODY
+#define BODY SIGMOID(Y0, Y1, Y2, Y3, Y4)
 
 // func sigmoidAVX2(dst, x []float64)
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-48
@@ -213,28 +181,10 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-48
 	VMOVUPD EXPLO, Y13
 	VMOVUPD EXPHI, Y14
 	VMOVUPD ONE, Y12
-	TESTQ   DX, DX
-	JZ      sigtail
+	MAP(Y4)
 
-sigloop:
-	VMOVUPD (SI)(AX*8), Y0
-	SIGMOID(Y0, Y1, Y2, Y3, Y4)
-	VMOVUPD Y4, (DI)(AX*8)
-	ADDQ    $4, AX
-	CMPQ    AX, DX
-	JLT     sigloop
-
-sigtail:
-	CMPQ       AX, CX
-	JEQ        sigdone
-	TAILMASK
-	VMASKMOVPD (SI)(AX*8), Y11, Y0
-	SIGMOID(Y0, Y1, Y2, Y3, Y4)
-	VMASKMOVPD Y4, Y11, (DI)(AX*8)
-
-sigdone:
-	VZEROUPPER
-	RET
+#undef BODY
+#define BODY SOFTPLUS(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8)
 
 // func softplusAVX2(dst, x []float64)
 TEXT ·softplusAVX2(SB), NOSPLIT, $0-48
@@ -242,108 +192,43 @@ TEXT ·softplusAVX2(SB), NOSPLIT, $0-48
 	VMOVUPD EXPLO, Y13
 	VMOVUPD EXPHI, Y14
 	VXORPD  Y12, Y12, Y12
-	TESTQ   DX, DX
-	JZ      sptail
+	MAP(Y4)
 
-sploop:
-	VMOVUPD (SI)(AX*8), Y0
-	SOFTPLUS(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8)
-	VMOVUPD Y4, (DI)(AX*8)
-	ADDQ    $4, AX
-	CMPQ    AX, DX
-	JLT     sploop
+#undef BODY
+#undef LOAD
+#undef LOADTAIL
 
-sptail:
-	CMPQ       AX, CX
-	JEQ        spdone
-	TAILMASK
-	VMASKMOVPD (SI)(AX*8), Y11, Y0
-	SOFTPLUS(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8)
-	VMASKMOVPD Y4, Y11, (DI)(AX*8)
+// The functions of x and g.
+#define LOAD VMOVUPD (SI)(AX*8), Y0; VMOVUPD (R8)(AX*8), Y2
+#define LOADTAIL VMASKMOVPD (SI)(AX*8), Y11, Y0; VMASKMOVPD (R8)(AX*8), Y11, Y2
+#define BODY VADDPD Y2, Y0, Y1
 
-spdone:
-	VZEROUPPER
-	RET
-
-// func addAVX2(dst, x []float64)
-TEXT ·addAVX2(SB), NOSPLIT, $0-48
+// func addAVX2(dst, x, g []float64): dst = x + g.
+TEXT ·addAVX2(SB), NOSPLIT, $0-72
 	PROLOGUE
-	TESTQ DX, DX
-	JZ    addtail
+	MOVQ g_base+48(FP), R8
+	MAP(Y1)
 
-addloop:
-	VMOVUPD (DI)(AX*8), Y0
-	VADDPD  (SI)(AX*8), Y0, Y0
-	VMOVUPD Y0, (DI)(AX*8)
-	ADDQ    $4, AX
-	CMPQ    AX, DX
-	JLT     addloop
+#undef BODY
+#define BODY VMULPD Y0, Y0, Y1; VSUBPD Y1, Y12, Y1; VMULPD Y2, Y1, Y1
 
-addtail:
-	CMPQ       AX, CX
-	JEQ        adddone
-	TAILMASK
-	VMASKMOVPD (DI)(AX*8), Y11, Y0
-	VMASKMOVPD (SI)(AX*8), Y11, Y1
-	VADDPD     Y1, Y0, Y0
-	VMASKMOVPD Y0, Y11, (DI)(AX*8)
-
-adddone:
-	VZEROUPPER
-	RET
-
-// func tanhBackwardAVX2(dst, y, g []float64)
+// func tanhBackwardAVX2(dst, x, g []float64): dst = (1 − x²)·g.
 TEXT ·tanhBackwardAVX2(SB), NOSPLIT, $0-72
-	PROLOGUE3
+	PROLOGUE
+	MOVQ g_base+48(FP), R8
 	VMOVUPD ONE, Y12
-	TESTQ   DX, DX
-	JZ      tbtail
+	MAP(Y1)
 
-tbloop:
-	VMOVUPD (SI)(AX*8), Y0
-	TANHBACK(Y0, (R8)(AX*8), Y1)
-	VMOVUPD Y1, (DI)(AX*8)
-	ADDQ    $4, AX
-	CMPQ    AX, DX
-	JLT     tbloop
+#undef BODY
+#define BODY VSUBPD Y0, Y12, Y1; VMULPD Y1, Y0, Y1; VMULPD Y2, Y1, Y1
 
-tbtail:
-	CMPQ       AX, CX
-	JEQ        tbdone
-	TAILMASK
-	VMASKMOVPD (SI)(AX*8), Y11, Y0
-	VMASKMOVPD (R8)(AX*8), Y11, Y2
-	TANHBACK(Y0, Y2, Y1)
-	VMASKMOVPD Y1, Y11, (DI)(AX*8)
-
-tbdone:
-	VZEROUPPER
-	RET
-
-// func sigmoidBackwardAVX2(dst, y, g []float64)
+// func sigmoidBackwardAVX2(dst, x, g []float64): dst = x(1 − x)·g.
 TEXT ·sigmoidBackwardAVX2(SB), NOSPLIT, $0-72
-	PROLOGUE3
+	PROLOGUE
+	MOVQ g_base+48(FP), R8
 	VMOVUPD ONE, Y12
-	TESTQ   DX, DX
-	JZ      sbtail
+	MAP(Y1)
 
-sbloop:
-	VMOVUPD (SI)(AX*8), Y0
-	SIGBACK(Y0, (R8)(AX*8), Y1)
-	VMOVUPD Y1, (DI)(AX*8)
-	ADDQ    $4, AX
-	CMPQ    AX, DX
-	JLT     sbloop
-
-sbtail:
-	CMPQ       AX, CX
-	JEQ        sbdone
-	TAILMASK
-	VMASKMOVPD (SI)(AX*8), Y11, Y0
-	VMASKMOVPD (R8)(AX*8), Y11, Y2
-	SIGBACK(Y0, Y2, Y1)
-	VMASKMOVPD Y1, Y11, (DI)(AX*8)
-
-sbdone:
-	VZEROUPPER
-	RET
+#undef BODY
+#undef LOAD
+#undef LOADTAIL

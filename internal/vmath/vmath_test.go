@@ -351,3 +351,8 @@ func noAllocation(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(10, func() { SigmoidBackward(dst, x, x) }))
 	assert.Zero(t, testing.AllocsPerRun(10, func() { Add(dst, x) }))
 }
+
+// forEachKernel runs f under each implementation this CPU can run.
+func forEachKernel(t *testing.T, f func(t *testing.T)) {
+	eachKernel(func(name string) { t.Run(name, f) })
+}
