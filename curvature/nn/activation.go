@@ -62,8 +62,8 @@ func (Identity) Apply(a, s []float64)       { copy(a, s) }
 func (Identity) Deriv(dst, _, _ []float64)  { fill(dst, 1) }
 func (Identity) Deriv2(dst, _, _ []float64) { clear(dst) }
 
-// Tanh is φ(s) = tanh(s). Apply and its derivatives are vectorised, and
-// within 2 ulp of the correctly rounded value (see the package doc).
+// Tanh is φ(s) = tanh(s). Apply is vectorised, within 2 ulp of the
+// correctly rounded value (see the package doc).
 type Tanh struct{}
 
 func (Tanh) Name() string         { return "tanh" }

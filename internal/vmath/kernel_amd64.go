@@ -61,7 +61,7 @@ func exp(dst, x []float64) {
 		expAVX2(dst, x)
 		return
 	}
-	each(dst, x, exp1)
+	each(dst, x, expGo)
 }
 
 func tanh(dst, x []float64) {
@@ -73,7 +73,7 @@ func tanh(dst, x []float64) {
 		tanhAVX2(dst, x)
 		return
 	}
-	each(dst, x, tanh1)
+	each(dst, x, math.Tanh)
 }
 
 func sigmoid(dst, x []float64) {
@@ -85,7 +85,7 @@ func sigmoid(dst, x []float64) {
 		sigmoidAVX2(dst, x)
 		return
 	}
-	each(dst, x, sigmoid1)
+	each(dst, x, sigmoidGo)
 }
 
 func softplus(dst, x []float64) {
@@ -97,7 +97,7 @@ func softplus(dst, x []float64) {
 		softplusAVX2(dst, x)
 		return
 	}
-	each(dst, x, softplus1)
+	each(dst, x, softplusGo)
 }
 
 func add(dst, x []float64) {

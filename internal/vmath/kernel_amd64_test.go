@@ -17,3 +17,6 @@ func eachKernel(run func(name string)) {
 	useAVX512, useAVX2 = false, false
 	run("Go")
 }
+
+// usingKernel reports whether an assembly kernel is selected.
+func usingKernel() bool { return useAVX512 || useAVX2 }

@@ -2,10 +2,12 @@
 
 package vmath
 
-func exp(dst, x []float64)      { each(dst, x, exp1) }
-func tanh(dst, x []float64)     { each(dst, x, tanh1) }
-func sigmoid(dst, x []float64)  { each(dst, x, sigmoid1) }
-func softplus(dst, x []float64) { each(dst, x, softplus1) }
+import "math"
+
+func exp(dst, x []float64)      { each(dst, x, expGo) }
+func tanh(dst, x []float64)     { each(dst, x, math.Tanh) }
+func sigmoid(dst, x []float64)  { each(dst, x, sigmoidGo) }
+func softplus(dst, x []float64) { each(dst, x, softplusGo) }
 
 func tanhBackward(dst, y, g []float64)    { tanhBackwardGo(dst, y, g) }
 func sigmoidBackward(dst, y, g []float64) { sigmoidBackwardGo(dst, y, g) }

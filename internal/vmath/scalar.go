@@ -4,9 +4,10 @@ import "math"
 
 // The scalar functions below are the algorithm of the assembly kernels, one
 // operation for one instruction in the same order (math.FMA for a fused
-// multiply-add), so that both give the same bits. They are the pure-Go
-// build's implementation and finish the work of the kernels nowhere else:
-// the kernels handle every length and every input themselves.
+// multiply-add), so that both give the same bits: the specification the
+// tests hold the kernels to. The kernels handle every length and every
+// input themselves; of these functions only exp1 runs outside the tests
+// (in expGo).
 
 // Reduction constants. ln2Hi is ln 2 to 32 significant bits, so k·ln2Hi is
 // exact for |k| < 2²¹ and x − k·ln2Hi is exact (Sterbenz); ln2Lo is the
