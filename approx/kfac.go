@@ -54,15 +54,11 @@ func ParseFactorKind(name string) (FactorKind, error) {
 	return 0, fmt.Errorf("approx: unknown K-FAC factor kind %q (want exact, mc or empirical)", name)
 }
 
-// WeightSharing selects one of the two K-FACs of a layer that applies its
-// weights at R positions of a sample (Eschenhagen et al. 2023), with ā_{n,r}
-// its Kronecker inputs and g_{n,r} the gradients in its outputs:
+// WeightSharing selects one of the two K-FACs (Eschenhagen et al. 2023) of a
+// layer that applies its weights at R positions of a sample:
 //
 //	Expand  A = 1/(N·R) Σ_{n,r} ā ā ᵀ,                G = 1/N Σ_{n,r} g gᵀ
 //	Reduce  A = 1/(N·R²) Σ_n (Σ_r ā)(Σ_r ā)ᵀ,          G = 1/N Σ_n (Σ_r g)(Σ_r g)ᵀ
-//
-// Expand treats positions like samples, Reduce sums them first (for positions
-// pooled before the loss); both are plain K-FAC at R = 1.
 type WeightSharing int
 
 const (
@@ -75,19 +71,15 @@ const (
 type KFACSettings struct {
 	Factors FactorKind // 0: ExactFactors
 	Samples int        // labels per input for MCFactors; 0: 1
-	// Rand draws the MCFactors labels; nil means a generator seeded with
-	// Seed, so the same Seed gives the same factors.
-	Rand *rand.Rand
-	Seed uint64
+	Rand    *rand.Rand // draws the MCFactors labels; nil: seeded with Seed
+	Seed    uint64
 
 	WeightSharing WeightSharing // for layers with several positions
 	Damping       Damping       // what Kronecker blocks invert
 	Solver        FactorSolver  // how; other blocks invert B + λI
-
-	// Budget bounds the floats held, checked before allocating: p² + q²
-	// per Kronecker layer, P_l² or P_l per other layer (EKFAC adds a scale
-	// per Kronecker parameter). 0 means curvature.DefaultBudget, negative
-	// no limit.
+	// Budget bounds the floats held (p² + q² per Kronecker layer, P_l² or
+	// P_l per other), checked before allocating; 0 means
+	// curvature.DefaultBudget, negative no limit.
 	Budget int
 }
 
@@ -108,12 +100,10 @@ func (s *KFACSettings) kron() KronSettings {
 	return KronSettings{Damping: s.Damping, Solver: s.Solver}
 }
 
-// KFAC is Kronecker-factored approximate curvature (Martens & Grosse 2015) of a
-// network: a BlockDiagonal with G⊗A for each nn.Kronecker layer and, for any
-// other layer, the exact block of the matrix the factors estimate, dense or
-// diagonal as its nn.Structure says. Update folds batches into running
-// statistics in place; SolveDampedTo keeps the factorisation Factorize last made
-// (K-FAC's amortisation, §8) while every other method uses the current values.
+// KFAC is Kronecker-factored approximate curvature (Martens & Grosse 2015):
+// a BlockDiagonal of G⊗A per nn.Kronecker layer and the exact block of every
+// other layer. Update folds batches into its statistics in place;
+// SolveDampedTo keeps the factorisation Factorize last made (§8).
 type KFAC struct {
 	*BlockDiagonal
 	set    KFACSettings
@@ -200,8 +190,7 @@ func newKFAC(net *nn.Network, blocks []netBlock, set KFACSettings) (*KFAC, error
 //	A_l = (1/(N·R)) Σ_{n,r} ā ā ᵀ   (q×q, ā the layer's Kronecker inputs)
 //	G_l = (1/N) Σ_{n,r} g gᵀ        (p×p, g = ∂ℓ_n/∂s_r along each output vector)
 //
-// with the eigen solver's eigendecompositions made. For a one-position layer,
-// exact factors and one sample, G_l⊗A_l is the GGN block exactly.
+// exactly the GGN block for one sample, one position and exact factors.
 func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSettings) (*KFAC, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err
@@ -229,13 +218,11 @@ func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSe
 	return k, nil
 }
 
-// Update stores ε·F + (1−ε)·F_batch in every statistic F — factors, dense
-// blocks and diagonals — with F_batch that of the batch a tape has run
-// Forward on (y its targets, read only for EmpiricalFactors), in place:
-// the running averages of Martens & Grosse's K-FAC. With ε = 0 the old
-// values are not read. The tape must be of K-FAC's network. It returns an
-// error for ε outside [0, 1) and, wrapping curvature.ErrNonFinite, when
-// the statistics are not finite (the K-FAC is then unusable until an
+// Update stores ε·F + (1−ε)·F_batch in every statistic F, in place, with
+// F_batch that of the batch the tape of K-FAC's network has run Forward on (y
+// its targets, read for EmpiricalFactors): Martens & Grosse's running
+// averages. It returns an error for ε outside [0, 1) and, wrapping
+// curvature.ErrNonFinite, for non-finite statistics (then unusable until an
 // Update with ε = 0 succeeds).
 func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 	if !(decay >= 0 && decay < 1) {

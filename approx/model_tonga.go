@@ -9,12 +9,9 @@ import (
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// TONGAFeed feeds the per-sample gradients g_i = ∇_θ ℓ_i of a model's
-// batches, in sample order, into a TONGA estimator, batch after batch. One
-// forward and one backward pass per batch give all the gradients (the
-// rows of nn.Tape.Backward's perSample matrix); the tape and the N×P
-// gradient matrix are reused between batches of the same size. Not safe
-// for concurrent use.
+// TONGAFeed feeds the per-sample gradients of a model's batches, in sample
+// order, into a TONGA, from one forward and one backward pass per batch,
+// reusing its tape and gradient matrix. Not safe for concurrent use.
 type TONGAFeed struct {
 	model *curvature.Model
 	tonga *TONGA

@@ -60,6 +60,17 @@
 // Monte-Carlo Fisher (sampled-label gradients), P×(N·c), for low-rank
 // methods that work with G's square root.
 //
+// # Model files and predictions
+//
+// ReadModel reads a model and θ from model.json: its general form is an
+// nn.Description (the input shape and the layers in PyTorch's terms) with
+// the loss's name and θ, its MLP form the widths and activations of an MLP.
+// WriteModel writes the general form and WriteModelMLP the MLP form, θ to
+// the last bit. Model.Outputs gives the network's outputs (logits),
+// Model.Predict the most probable target, Model.Probabilities the label
+// probabilities and Model.Accuracy the fraction of a batch predicted, for
+// losses that implement nn.Predictor and nn.Classifier.
+//
 // # Plain functions
 //
 // Objective is a smooth function with its gradient; Hessianer and HessVecer

@@ -142,30 +142,45 @@ func (o *Options) validate() error {
 // Validate reports what is wrong with θ and the batch for m: a wrong length
 // or shape, an empty batch, NaN or Inf, targets the loss cannot take.
 func (m *Model) Validate(theta []float64, b Batch) error {
+	if err := m.checkParams(theta); err != nil {
+		return err
+	}
+	if b.X == nil || b.Y == nil {
+		return errors.New("curvature: batch needs inputs and targets")
+	}
+	if err := m.checkInputs(b.X); err != nil {
+		return err
+	}
+	n, _ := b.X.Dims()
+	if ny, _ := b.Y.Dims(); ny != n {
+		return fmt.Errorf("curvature: %d inputs but %d targets", n, ny)
+	}
+	return m.Loss.CheckTargets(b.Y, m.Net.OutSize())
+}
+
+// checkParams reports an incomplete model and what is wrong with θ for it.
+func (m *Model) checkParams(theta []float64) error {
 	if err := m.check(); err != nil {
 		return err
 	}
 	if P := m.Net.NumParams(); len(theta) != P {
 		return fmt.Errorf("curvature: θ has length %d, the network has %d parameters", len(theta), P)
 	}
-	if err := checkFinite("θ", theta); err != nil {
-		return err
-	}
-	if b.X == nil || b.Y == nil {
-		return errors.New("curvature: batch needs inputs and targets")
-	}
-	n, c := b.X.Dims()
+	return checkFinite("θ", theta)
+}
+
+// checkInputs reports what is wrong with the inputs x (non-nil) for m's
+// network.
+func (m *Model) checkInputs(x *mat.Dense) error {
+	n, c := x.Dims()
 	if n == 0 {
 		return errors.New("curvature: empty batch")
 	}
 	if c != m.Net.InSize() {
 		return fmt.Errorf("curvature: inputs have %d columns, the network takes %d", c, m.Net.InSize())
 	}
-	if ny, _ := b.Y.Dims(); ny != n {
-		return fmt.Errorf("curvature: %d inputs but %d targets", n, ny)
-	}
 	for i := 0; i < n; i++ {
-		row := b.X.RawRowView(i)
+		row := x.RawRowView(i)
 		if vec.AllFinite(row) {
 			continue
 		}
@@ -175,7 +190,7 @@ func (m *Model) Validate(theta []float64, b Batch) error {
 			}
 		}
 	}
-	return m.Loss.CheckTargets(b.Y, m.Net.OutSize())
+	return nil
 }
 
 // errIncomplete is the error of a model without its network or loss.

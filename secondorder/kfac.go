@@ -15,80 +15,33 @@ import (
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
-// KFACSettings configure the K-FAC optimizer. The zero value is valid: each
-// field's default is documented with it.
+// KFACSettings configure the K-FAC optimizer. The zero value is valid.
 type KFACSettings struct {
-	// Damping is the initial λ of the damped model ½δᵀ(F + (λ+η)I)δ + gᵀδ
-	// and of the factored Tikhonov damping of the factors. If it is 0, it
-	// defaults to 1e-2.
-	Damping float64
-	// MinDamping and MaxDamping bound the adapted λ. If 0 they default to
-	// min(1e-3, Damping) and 1e4; they must be finite, and Damping must
-	// lie between them. A floor matters: without one the
-	// Levenberg–Marquardt rule drives λ to 0 on noisy mini-batches and the
-	// run diverges.
-	MinDamping, MaxDamping float64
-	// FixedDamping keeps λ constant instead of adapting it.
-	FixedDamping bool
-	// DampingInterval is T₃, the steps between Levenberg–Marquardt updates
-	// of λ from the reduction ratio ρ (each costs one extra loss
-	// evaluation). If it is 0, it defaults to 5.
-	DampingInterval int
-	// WeightDecay η adds η/2‖θ‖² to the objective. Default 0.
-	WeightDecay float64
+	Damping                float64 // initial λ; 0: 1e-2
+	MinDamping, MaxDamping float64 // bounds of the adapted λ; 0: min(1e-3, Damping) and 1e4
+	FixedDamping           bool    // keep λ constant
+	DampingInterval        int     // T₃, steps between updates of λ; 0: 5
+	WeightDecay            float64 // η, adding η/2‖θ‖² to the objective
 
-	// Factors selects how G is estimated (approx.FactorKind). If it is 0
-	// (approx.DefaultFactors), it defaults to MCFactors, one sampled label
-	// per input as Martens & Grosse; ExactFactors costs one backward pass
-	// per network output.
-	Factors approx.FactorKind
-	// StatsInterval is T₁, the steps between factor statistics. If it is
-	// 0, it defaults to 1.
-	StatsInterval int
-	// StatsFraction is the fraction of the batch the statistics use (its
-	// first rows: shuffle the batches). If it is 0, it defaults to 0.25,
-	// the setting docs/benchmarks.md measures.
-	StatsFraction float64
-	// Decay is the largest weight ε of the running averages
-	// A ← εA + (1−ε)A_new, ε = min(1 − 1/k, Decay) at the k-th update. If it
-	// is 0, it defaults to 0.95.
-	Decay float64
-	// InverseInterval is T₂, the steps between refactorisations of the
-	// damped factors. If it is 0, it defaults to 20.
-	InverseInterval int
+	Factors         approx.FactorKind    // how G is estimated; 0: approx.MCFactors
+	WeightSharing   approx.WeightSharing // convolutions: approx.Expand (0) or approx.Reduce
+	StatsInterval   int                  // T₁, steps between factor statistics; 0: 1
+	StatsFraction   float64              // fraction of the batch (first rows) for statistics; 0: 0.25
+	Decay           float64              // largest weight ε of the running averages; 0: 0.95
+	InverseInterval int                  // T₂, steps between refactorisations; 0: 20
 
-	// ModelTrust caps the decrease the quadratic model may predict for
-	// one step, as a fraction of the current loss (the losses are
-	// non-negative, so a larger predicted decrease cannot be right): a
-	// longer step is shortened along its direction. If it is 0, it
-	// defaults to 0.5; a negative value turns the cap off.
-	ModelTrust float64
-	// ModelFraction is the fraction of the batch (its first rows) whose
-	// Fisher-vector products define the quadratic model's curvature; the
-	// step's gradient terms always use the whole batch. The reduction
-	// ratio ρ of the damping updates compares the loss and the model on
-	// those rows, with their own gradient (which the products give for
-	// free), so a fraction also cuts the forward pass ρ needs. If it is 0,
-	// it defaults to 0.25, which took 15–35% less time to a target than
-	// the whole batch (Martens & Grosse's choice, 1) on the examples'
-	// tasks.
-	ModelFraction float64
-	// NormConstraint, when positive, scales the step down so that
-	// δᵀFδ ≤ NormConstraint (a trust region in the Fisher norm, the "KL
-	// clipping" of Ba et al. 2017).
-	NormConstraint float64
+	// ModelTrust caps the model's predicted decrease at that fraction of
+	// the loss, shortening the step; 0: 0.5, negative: no cap.
+	ModelTrust     float64
+	ModelFraction  float64 // fraction of the batch (first rows) for the model's curvature and ρ; 0: 0.25
+	NormConstraint float64 // if positive, the bound on δᵀFδ (Ba et al. 2017)
 
-	// Rand draws the Monte-Carlo labels; if nil, a generator seeded with
-	// Seed, whose state Save saves. A Rand of the caller's is not saved
-	// (the optimizer cannot reach its source): for a bit-identical resume
-	// save and restore its source alongside (rand.PCG and rand.ChaCha8
-	// implement encoding.BinaryMarshaler).
+	// Rand draws the Monte-Carlo labels; nil: a generator seeded with
+	// Seed, which Save saves (a caller's Rand is not saved).
 	Rand *rand.Rand
 	Seed uint64
 
-	// Budget bounds the floats of the factors (approx.KFACSettings.Budget):
-	// 0 means curvature.DefaultBudget, a negative budget no limit.
-	Budget int
+	Budget int // floats of the factors; 0: curvature.DefaultBudget, < 0: no limit
 }
 
 func (s *KFACSettings) defaults() error {
@@ -111,6 +64,7 @@ func (s *KFACSettings) defaults() error {
 		check("ModelFraction", s.ModelFraction, s.ModelFraction >= 0 && s.ModelFraction <= 1, "must be in [0, 1]"),
 		check("InverseInterval", float64(s.InverseInterval), s.InverseInterval >= 0, "must be ≥ 0"),
 		check("NormConstraint", s.NormConstraint, s.NormConstraint >= 0, "must be ≥ 0"),
+		check("WeightSharing", float64(s.WeightSharing), s.WeightSharing == approx.Expand || s.WeightSharing == approx.Reduce, "must be approx.Expand or approx.Reduce"),
 	} {
 		if e != nil {
 			return e
@@ -158,32 +112,17 @@ func (s *KFACSettings) defaults() error {
 	return nil
 }
 
-// KFAC is the K-FAC optimizer of Martens & Grosse (2015), "Optimizing
-// neural networks with Kronecker-factored approximate curvature": each step
-// preconditions the gradient with the inverse of a block-diagonal
-// Kronecker-factored Fisher, kron(G_l, A_l) per layer, with factored
-// Tikhonov damping (§6.3),
+// KFAC is the K-FAC optimizer of Martens & Grosse (2015). Each step
+// preconditions the gradient by the Kronecker-factored Fisher of every
+// layer with factored Tikhonov damping,
 //
 //	Δ = −[(G_l + √γ/π_l I) ⊗ (A_l + π_l√γ I)]⁻¹ g,   γ = λ + η,
 //
-// then takes δ = αΔ + μδ_prev with α, μ minimising the damped quadratic
-// model M(δ) = ½δᵀ(F + γI)δ + gᵀδ (a 2×2 solve from two Jacobian-vector
-// products on the batch), and adapts λ every T₃ steps from ρ = (h(θ+δ) −
-// h(θ))/M(δ) by λ ← ω⁻¹λ if ρ < ¼ and λ ← ωλ if ρ > ¾, ω = (19/20)^T₃
-// (h and M on the rows whose curvature the model uses, with their own
-// gradient); a step that raised the loss on those steps is undone, as
-// Levenberg–Marquardt methods reject steps with ρ < 0.
-// The factors are running averages updated every T₁ steps and refactorised
-// every T₂ steps (amortisation is what makes K-FAC pay on small networks),
-// kept in one approx.KFAC that owns the statistics and their damped
-// inverse. Layers without Kronecker structure get the exact block of the
-// same matrix, as approx.KFAC gives them.
-//
-// K-FAC with a fixed learning rate instead of the quadratic model is
-// natural gradient with a K-FAC curvature: NaturalGradient with
-// KFACCurvature.
-//
-// A KFAC is not safe for concurrent use.
+// and takes δ = αΔ + μδ_prev with α, μ minimising the quadratic model
+// ½δᵀ(F + γI)δ + gᵀδ on the batch. Every T₃ steps λ is adapted from ρ and a
+// step that raised the loss is undone. The factors, running averages
+// updated every T₁ steps and refactorised every T₂, live in one approx.KFAC;
+// layers without Kronecker structure get their exact block.
 type KFAC struct {
 	model *curvature.Model
 	set   KFACSettings
@@ -217,7 +156,7 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
 	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand, Seed: set.Seed,
-		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
+		WeightSharing: set.WeightSharing, Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
 	if err != nil {
 		return nil, err
 	}
@@ -231,10 +170,8 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 // Lambda returns the current damping λ.
 func (k *KFAC) Lambda() float64 { return k.lambda }
 
-// Curvature returns the K-FAC approximation the optimizer keeps: its
-// running statistics, and the damped inverse SolveDampedTo applies with
-// damping Gamma (the one the steps use until the next refactorisation).
-// It must not be modified.
+// Curvature returns the K-FAC the optimizer keeps, factorised with damping
+// Gamma. It must not be modified.
 func (k *KFAC) Curvature() *approx.KFAC { return k.curv }
 
 // Gamma returns γ = λ + η, the damping of the last factorisation.
@@ -242,16 +179,8 @@ func (k *KFAC) Gamma() float64 { return k.gamma }
 
 // Step takes one K-FAC step on the batch, updating θ in place. Bad data, or
 // a loss or gradient that is not finite at θ, return an error with θ
-// unchanged; a step that makes θ or the loss NaN or infinite is undone
-// (θ is left as the caller passed it) and reported.
-//
-// In the record, Loss includes η/2‖θ‖²; Predicted is the model change
-// M(δ); on damping-update steps NewLoss, ModelLoss and ModelPredicted are
-// the loss after and before the step and the model's change on the rows of
-// the quadratic model, Rho their ratio, and Accepted is false when the step
-// went uphill there and was undone. Spent counts Func loss evaluations,
-// Grad gradients, Products Fisher-vector (Jacobian) products and
-// Factorizations the damped factors refactorised.
+// unchanged; a step that makes θ or the loss non-finite is undone and
+// returns an error.
 func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 	m := k.model
 	rec := newRecord(k.step + 1)

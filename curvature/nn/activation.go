@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/curvkit/curvkit/internal/vmath"
@@ -43,9 +42,7 @@ func ActivationByName(name string) (Activation, error) {
 	case "gelu":
 		return GELU{}, nil
 	}
-	names := []string{"identity", "tanh", "sigmoid", "relu", "softplus", "elu", "gelu"}
-	sort.Strings(names)
-	return nil, fmt.Errorf("nn: unknown activation %q (want one of %s)", name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("nn: unknown activation %q (want one of %s)", name, strings.Join(activationList(), ", "))
 }
 
 // derivTimeser is an Activation that stores φ'(s) ⊙ v in dst in one pass

@@ -74,13 +74,25 @@
 // KronGrads (the g). Pointwise layers are activations; a Structurer picks
 // a dense or diagonal block.
 //
+// # Descriptions
+//
+// A Description is a network in PyTorch's terms, as model.json's general
+// form holds it: the input's shape ([C, H, W] or [D]) and the layers by
+// type (conv2d, linear, avgpool2d, maxpool2d, flatten, layernorm,
+// residual, activations) with PyTorch's settings. Description.Network
+// propagates the shape through the layers and builds the network, naming
+// the layer and field of anything that does not fit; Describe goes back.
+//
 // # Losses
 //
 // Losses act on the network output z (logits): MSE ½‖z − y‖², softmax
 // cross-entropy −log softmax(z)_y and sigmoid binary cross-entropy summed
 // over the outputs. Each gives its value, ∇_z ℓ, the output Hessian H_z, a
 // factor S with S Sᵀ = H_z, and a sampler y ~ p(y|z) for Monte-Carlo
-// Fisher estimates.
+// Fisher estimates. Each is also a Predictor (the most probable target
+// given z), the two classification losses Classifiers (the label
+// probabilities softmax(z) and σ(z)); both interfaces are optional, so a
+// loss of one's own need not implement them.
 //
 // # Element-wise functions
 //

@@ -1,11 +1,14 @@
 package nn_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"log"
 	"math/rand/v2"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // A gradient, per-sample gradients and a Hessian-vector product on one
@@ -69,4 +72,86 @@ func ExampleConv2d() {
 	// avgpool2d(4×8×8 → 4×4×4, kernel 2×2, stride 2×2)
 	// P = 690; the convolution's K-FAC block is 4×4 ⊗ 10×10 over 64 locations
 	// nn: layer 0: conv2d(1×8×8 → 4×0×0, kernel 9×9, stride 1×1, padding 0×0): kernel 9×9 is larger than the padded input 8×8
+}
+
+// A network described in PyTorch's terms: the shape goes from the input
+// through the layers, so no layer repeats the height and width it gets,
+// and a size that does not match is an error naming the layer and field.
+// Describe gives the description back, with the defaults written out.
+func ExampleDescription_Network() {
+	var d nn.Description
+	err := json.Unmarshal([]byte(`{"input_shape": [1, 6, 6], "layers": [
+		{"type": "conv2d", "in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": 1},
+		{"type": "relu"},
+		{"type": "maxpool2d", "kernel_size": 2},
+		{"type": "flatten"},
+		{"type": "residual", "layers": [{"type": "layernorm", "normalized_shape": 18}, {"type": "linear", "in_features": 18, "out_features": 18}]},
+		{"type": "linear", "in_features": 18, "out_features": 3}]}`), &d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	net, err := d.Network()
+	if err != nil {
+		log.Fatal(err)
+	}
+	for k, l := range net.Layers {
+		fmt.Printf("layer %d: %T, %d→%d, %d parameters\n", k, l, l.InSize(), l.OutSize(), l.NumParams())
+	}
+	fmt.Println("skip edges:", net.Skips())
+
+	back, err := nn.Describe(net)
+	if err != nil {
+		log.Fatal(err)
+	}
+	conv, _ := json.Marshal(back.Layers[0])
+	fmt.Println(string(conv))
+
+	d.Layers[5].InFeatures = new(int)
+	*d.Layers[5].InFeatures = 20
+	_, err = d.Network()
+	fmt.Println(err)
+	// Output:
+	// layer 0: nn.Conv2d, 36→72, 20 parameters
+	// layer 1: nn.Elementwise, 72→72, 0 parameters
+	// layer 2: nn.MaxPool2d, 72→18, 0 parameters
+	// layer 3: nn.Flatten, 18→18, 0 parameters
+	// layer 4: nn.LayerNorm, 18→18, 36 parameters
+	// layer 5: nn.Dense, 18→18, 342 parameters
+	// layer 6: nn.Dense, 18→3, 57 parameters
+	// skip edges: [{4 5}]
+	// {"type":"conv2d","in_channels":1,"out_channels":2,"kernel_size":[3,3],"stride":[1,1],"padding":[1,1]}
+	// nn: layers[5] (linear): "in_features" is 20 but its input is a vector of 18 features
+}
+
+// A residual MLP with LayerNorm inside: New flattens the block into its
+// body's layers with a skip edge, so each body layer keeps its own
+// parameter block — the Dense layers Kronecker blocks for K-FAC, LayerNorm
+// ([γ; β], 2·8 parameters) a dense one.
+func ExampleResidual() {
+	tanh := nn.Elementwise{Size: 8, Act: nn.Tanh{}}
+	net, err := nn.New(
+		nn.Dense{In: 6, Out: 8}, tanh,
+		nn.Residual(nn.Dense{In: 8, Out: 8}, tanh, nn.LayerNorm{Size: 8}, nn.Dense{In: 8, Out: 8}),
+		nn.Dense{In: 8, Out: 3},
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("skip edges:", net.Skips())
+	for k, l := range net.Layers {
+		if lo, hi := net.ParamRange(k); hi > lo {
+			fmt.Printf("layer %d %T: θ[%d:%d], %v block\n", k, l, lo, hi, nn.StructureOf(l))
+		}
+	}
+
+	_, err = nn.New(nn.Residual(nn.Dense{In: 8, Out: 4}))
+	fmt.Println(err)
+	// Output:
+	// skip edges: [{2 5}]
+	// layer 0 nn.Dense: θ[0:56], kronecker block
+	// layer 2 nn.Dense: θ[56:128], kronecker block
+	// layer 4 nn.LayerNorm: θ[128:144], dense block
+	// layer 5 nn.Dense: θ[144:216], kronecker block
+	// layer 6 nn.Dense: θ[216:243], kronecker block
+	// nn: residual block of layer 0 maps 8 inputs to 4 outputs; its body must keep the size
 }

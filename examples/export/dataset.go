@@ -16,7 +16,7 @@ import (
 // values otherwise, in [0, 1] for sigmoid_bce). Errors name the file, and
 // the line and column at fault.
 func loadBatch(path string, lm *loadedModel) (curvature.Batch, error) {
-	in, out := lm.sizes[0], lm.sizes[len(lm.sizes)-1]
+	in, out := lm.model.Net.InSize(), lm.model.Net.OutSize()
 	opt := data.CSVOptions{Inputs: in, Targets: out}
 	if _, ok := lm.model.Loss.(nn.SoftmaxCrossEntropy); ok {
 		opt = data.CSVOptions{Inputs: in, Classes: out}
