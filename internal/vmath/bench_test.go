@@ -44,27 +44,14 @@ func benchMath(b *testing.B, f func(float64) float64, lo, hi float64) {
 	}, lo, hi)
 }
 
-// Reference forms on the math package, as curvature/nn computed them.
-func mathSigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
-func mathSoftplus(x float64) float64 {
-	return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
-}
-
 func BenchmarkExp(b *testing.B)          { benchVec(b, Exp, -10, 10) }
 func BenchmarkExpMath(b *testing.B)      { benchMath(b, math.Exp, -10, 10) }
 func BenchmarkTanh(b *testing.B)         { benchVec(b, Tanh, -3, 3) }
 func BenchmarkTanhMath(b *testing.B)     { benchMath(b, math.Tanh, -3, 3) }
 func BenchmarkSigmoid(b *testing.B)      { benchVec(b, Sigmoid, -10, 10) }
-func BenchmarkSigmoidMath(b *testing.B)  { benchMath(b, mathSigmoid, -10, 10) }
+func BenchmarkSigmoidMath(b *testing.B)  { benchMath(b, sigmoidGo, -10, 10) }
 func BenchmarkSoftplus(b *testing.B)     { benchVec(b, Softplus, -10, 10) }
-func BenchmarkSoftplusMath(b *testing.B) { benchMath(b, mathSoftplus, -10, 10) }
+func BenchmarkSoftplusMath(b *testing.B) { benchMath(b, softplusGo, -10, 10) }
 
 // benchEachKernel runs f under each implementation this CPU can run.
 func benchEachKernel(b *testing.B, f func(b *testing.B)) {

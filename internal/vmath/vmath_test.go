@@ -31,9 +31,9 @@ var functions = []function{
 		[][2]float64{{-1, 1}, {-30, 30}, {-746, -700}, {700, 710}, {-746, 710}}},
 	{"Tanh", Tanh, tanh1, tanhRef, math.Tanh, 2, 1,
 		[][2]float64{{-1, 1}, {-0.05, 0.05}, {-4, 4}, {17, 21}, {-21, -17}}},
-	{"Sigmoid", Sigmoid, sigmoid1, sigmoidRef, mathSigmoid, 2, 2,
+	{"Sigmoid", Sigmoid, sigmoid1, sigmoidRef, sigmoidGo, 2, 2,
 		[][2]float64{{-1, 1}, {-8, 8}, {30, 40}, {-746, -700}, {-746, 40}}},
-	{"Softplus", Softplus, softplus1, softplusRef, mathSoftplus, 1, 2,
+	{"Softplus", Softplus, softplus1, softplusRef, softplusGo, 1, 2,
 		[][2]float64{{-1, 1}, {-8, 8}, {30, 40}, {-746, -700}, {-746, 40}}},
 }
 
@@ -192,8 +192,8 @@ func accuracy(t *testing.T, f function, grid int, rng *rand.Rand) {
 // Against the math package, on 2^20 evenly spaced points of each
 // function's widest range (and 2^20 log-spaced magnitudes): the distance is
 // at most the bound plus the error of the math package's own result (up to
-// 1 ulp for Exp and Tanh, 2 for the compositions mathSigmoid and
-// mathSoftplus), so at most bound+2. math.Exp on amd64 returns +Inf from
+// 1 ulp for Exp and Tanh, 2 for sigmoidGo and softplusGo, the math
+// package's forms), so at most bound+2. math.Exp on amd64 returns +Inf from
 // x = 709.44 on, below the true overflow at 709.78: the Exp sweep stops
 // there.
 func TestAgainstMath(t *testing.T) {
