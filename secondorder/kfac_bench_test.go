@@ -67,10 +67,10 @@ func BenchmarkAdamStep(b *testing.B) {
 // and one Adam step (as BenchmarkAdamStep) and reports the ratio of their
 // total times: both see the same machine load, which on a shared machine
 // moves separate benchmarks by ±20%. Both step from the same parameters,
-// reset before each pair of steps: math.Tanh costs more past |x| = 0.625,
-// so a forward pass at parameters K-FAC has trained (into larger
-// pre-activations) costs up to 60% more than at the start, whatever the
-// optimizer.
+// reset before each pair of steps, so that their forward passes cost the
+// same (with math.Tanh, slower past |x| = 0.625, a forward pass at
+// parameters K-FAC had trained cost up to 60% more than at the start; the
+// vectorised tanh costs the same at every |x|).
 func BenchmarkKFACOverAdam(b *testing.B) { benchKFACOverAdam(b, true) }
 
 // BenchmarkKFACOverAdamTrained is BenchmarkKFACOverAdam with each

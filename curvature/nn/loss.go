@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // Loss is a per-sample loss ℓ(z, y) on the network output z (logits, not
@@ -88,7 +90,7 @@ func LossByName(name string) (Loss, error) {
 // checkTargetShape reports a wrong width, an empty batch and the first
 // non-finite entry of y.
 func checkTargetShape(y *mat.Dense, want int) error {
-	n, c := y.Dims()
+	n, c, stride, data := rowsOf(y)
 	if n == 0 {
 		return fmt.Errorf("nn: no targets")
 	}
@@ -96,14 +98,22 @@ func checkTargetShape(y *mat.Dense, want int) error {
 		return fmt.Errorf("nn: targets have %d columns, want %d", c, want)
 	}
 	for i := 0; i < n; i++ {
-		for j := 0; j < c; j++ {
-			if v := y.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
+		row := data[i*stride : i*stride+c]
+		if vec.AllFinite(row) {
+			continue
+		}
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("nn: target row %d column %d is %v", i, j, v)
 			}
 		}
 	}
 	return nil
 }
+
+// chunk is the length of the stack buffers through which the losses pass
+// a row to internal/vmath, longer rows a piece at a time.
+const chunk = 256
 
 func rowsOf(m *mat.Dense) (n, c, stride int, data []float64) {
 	r := m.RawMatrix()

@@ -214,3 +214,96 @@ func TestLossCheckTargets(t *testing.T) {
 		assert.Equal(t, name, l.Name())
 	}
 }
+
+// Rows longer than the stack buffers the losses evaluate through (and not
+// a multiple of them): value, gradient and Hessian-vector product against
+// the formulas on the math package; SigmoidBCE's HessVec also in place
+// (dst = v), which its stack buffer allows.
+func TestLossLongRows(t *testing.T) {
+	const n, c = 3, 2*chunk + 37
+	rng := rand.New(rand.NewPCG(5, 1))
+	z, v := randomDense(n, c, rng), randomDense(n, c, rng)
+	z.Scale(8, z) // into the tails of the sigmoid and softplus
+	sigmoidMath := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	for _, loss := range []Loss{SigmoidBCE{}, SoftmaxCrossEntropy{}} {
+		t.Run(loss.Name(), func(t *testing.T) {
+			y := randomTargets(loss, n, c, rng)
+			wantValue, wantGrad, wantHv := make([]float64, n), mat.NewDense(n, c, nil), mat.NewDense(n, c, nil)
+			for i := 0; i < n; i++ {
+				zi, vi := z.RawRowView(i), v.RawRowView(i)
+				switch loss.(type) {
+				case SigmoidBCE:
+					for k, zk := range zi {
+						p := sigmoidMath(zk)
+						wantValue[i] += max(zk, 0) + math.Log1p(math.Exp(-math.Abs(zk))) - y.At(i, k)*zk
+						wantGrad.Set(i, k, p-y.At(i, k))
+						wantHv.Set(i, k, p*(1-p)*vi[k])
+					}
+				case SoftmaxCrossEntropy:
+					m := floats.Max(zi)
+					s := 0.0
+					for _, zk := range zi {
+						s += math.Exp(zk - m)
+					}
+					label := int(y.At(i, 0))
+					wantValue[i] = m + math.Log(s) - zi[label]
+					pv := 0.0
+					for k, zk := range zi {
+						pv += math.Exp(zk-m) / s * vi[k]
+					}
+					for k, zk := range zi {
+						p := math.Exp(zk-m) / s
+						g := p
+						if k == label {
+							g--
+						}
+						wantGrad.Set(i, k, g)
+						wantHv.Set(i, k, p*(vi[k]-pv))
+					}
+				}
+			}
+			value := make([]float64, n)
+			total := loss.Value(value, z, y)
+			assert.InDeltaSlice(t, wantValue, value, 1e-12*floats.Norm(wantValue, math.Inf(1)))
+			assert.InDelta(t, floats.Sum(wantValue), total, 1e-12*math.Abs(total))
+			grad, hv := mat.NewDense(n, c, nil), mat.NewDense(n, c, nil)
+			loss.Grad(grad, z, y)
+			assert.True(t, mat.EqualApprox(wantGrad, grad, 1e-15), "gradient")
+			loss.HessVec(hv, z, y, v)
+			assert.True(t, mat.EqualApprox(wantHv, hv, 1e-14), "Hessian-vector product")
+			if _, ok := loss.(SigmoidBCE); ok {
+				inPlace := mat.DenseCopyOf(v)
+				loss.HessVec(inPlace, z, y, inPlace)
+				assert.True(t, mat.Equal(hv, inPlace), "HessVec with dst = v")
+			}
+		})
+	}
+}
+
+// The losses' batch passes and the activation layers' passes allocate
+// nothing.
+func TestNoAllocation(t *testing.T) {
+	const n, c = 16, chunk + 5
+	rng := rand.New(rand.NewPCG(6, 1))
+	z, v, dst := randomDense(n, c, rng), randomDense(n, c, rng), mat.NewDense(n, c, nil)
+	value := make([]float64, n)
+	for _, loss := range append(append([]Loss(nil), losses...), labelled(c)...) {
+		y := randomTargets(loss, n, c, rng)
+		assert.Zero(t, testing.AllocsPerRun(5, func() { loss.Value(value, z, y) }), "%s Value", loss.Name())
+		assert.Zero(t, testing.AllocsPerRun(5, func() { loss.Grad(dst, z, y) }), "%s Grad", loss.Name())
+		assert.Zero(t, testing.AllocsPerRun(5, func() { loss.HessVec(dst, z, y, v) }), "%s HessVec", loss.Name())
+		assert.Zero(t, testing.AllocsPerRun(5, func() { assert.NoError(t, loss.CheckTargets(y, c)) }), "%s CheckTargets", loss.Name())
+		sample := make([]float64, loss.TargetDim(c))
+		assert.Zero(t, testing.AllocsPerRun(5, func() { loss.Sample(sample, z.RawRowView(0), rng) }), "%s Sample", loss.Name())
+	}
+	for _, name := range activationNames {
+		act, err := ActivationByName(name)
+		assert.NoError(t, err)
+		e := Elementwise{Size: c, Act: act}
+		y := mat.NewDense(n, c, nil)
+		e.Forward(y, z, nil)
+		assert.Zero(t, testing.AllocsPerRun(5, func() { e.Forward(y, z, nil) }), "%s Forward", name)
+		assert.Zero(t, testing.AllocsPerRun(5, func() { e.JVP(dst, z, y, nil, v, nil) }), "%s JVP", name)
+		assert.Zero(t, testing.AllocsPerRun(5, func() { e.VJP(dst, nil, z, y, nil, v) }), "%s VJP", name)
+	}
+}

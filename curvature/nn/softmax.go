@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/internal/vmath"
 )
 
 // SoftmaxCrossEntropy is ℓ(z, y) = −log softmax(z)_y for a class index y
@@ -226,23 +228,34 @@ func (SoftmaxCrossEntropy) Sample(dst, z []float64, rng *rand.Rand) {
 
 func softmaxTo(dst, z []float64) {
 	m := maxOf(z)
-	sum := 0.0
+	dst = dst[:len(z)]
 	for k, v := range z {
-		e := math.Exp(v - m)
-		dst[k] = e
+		dst[k] = v - m
+	}
+	vmath.Exp(dst, dst)
+	sum := 0.0
+	for _, e := range dst {
 		sum += e
 	}
 	inv := 1 / sum
-	for k := range dst[:len(z)] {
+	for k := range dst {
 		dst[k] *= inv
 	}
 }
 
 func logSumExp(z []float64) float64 {
 	m := maxOf(z)
+	var buf [chunk]float64
 	s := 0.0
-	for _, v := range z {
-		s += math.Exp(v - m)
+	for k0 := 0; k0 < len(z); k0 += chunk {
+		e := buf[:min(len(z), k0+chunk)-k0]
+		for k := range e {
+			e[k] = z[k0+k] - m
+		}
+		vmath.Exp(e, e)
+		for _, v := range e {
+			s += v
+		}
 	}
 	return m + math.Log(s)
 }
