@@ -22,7 +22,8 @@ type modelFile struct {
 	InputShape  nn.Dims               `json:"input_shape"`
 	Layers      []nn.LayerDescription `json:"layers"`
 	Loss        string                `json:"loss"`
-	Params      []*float64            `json:"params"` // pointers, to tell null from 0
+	Weights     []*float64            `json:"class_weights"` // weighted_softmax_ce's
+	Params      []*float64            `json:"params"`        // pointers, to tell null from 0
 }
 
 // ReadModel reads a model and its parameters θ from model.json, in either
@@ -40,7 +41,9 @@ type modelFile struct {
 //
 //	{"sizes": [4, 6, 3], "activations": ["tanh", "identity"], "loss": "softmax_ce", "params": [...]}
 //
-// "loss" is a name nn.LossByName accepts; "params" is θ in the project's
+// "loss" is a name nn.LossByName accepts; "class_weights", one per output,
+// are the class weights of "weighted_softmax_ce" (every weight 1 without
+// them), and no other loss takes them; "params" is θ in the project's
 // layout (each layer's parameters in order: a linear layer's row-major
 // [W | b], a convolution's kernel (C, kh, kw) then bias per output channel,
 // a layer norm's [γ; β]).
@@ -108,8 +111,8 @@ func parseModel(raw []byte) (*Model, []float64, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf(`"loss": %s`, strings.TrimPrefix(err.Error(), "nn: "))
 	}
-	if _, ok := loss.(nn.SoftmaxCrossEntropy); ok && net.OutSize() < 2 {
-		return nil, nil, fmt.Errorf("softmax_ce needs at least 2 outputs, the network has %d", net.OutSize())
+	if loss, err = mf.lossFor(loss, net.OutSize()); err != nil {
+		return nil, nil, err
 	}
 	P := net.NumParams()
 	if len(mf.Params) != P {
@@ -127,6 +130,37 @@ func parseModel(raw []byte) (*Model, []float64, error) {
 		theta[i] = *p // encoding/json refuses numbers out of float64's range
 	}
 	return &Model{Net: net, Loss: loss}, theta, nil
+}
+
+// lossFor checks that loss takes C outputs and gives it the file's class
+// weights.
+func (mf *modelFile) lossFor(loss nn.Loss, C int) (nn.Loss, error) {
+	if w, ok := loss.(nn.WeightedSoftmaxCrossEntropy); ok && mf.Weights != nil {
+		w.Weights = make([]float64, len(mf.Weights))
+		for i, p := range mf.Weights {
+			if p == nil {
+				return nil, fmt.Errorf("class_weights[%d] is null", i)
+			}
+			w.Weights[i] = *p
+		}
+		if err := w.CheckWeights(C); err != nil {
+			return nil, fmt.Errorf(`"class_weights": %s`, strings.TrimPrefix(err.Error(), "nn: "))
+		}
+		loss = w
+	} else if mf.Weights != nil {
+		return nil, fmt.Errorf(`"class_weights" are weighted_softmax_ce's; the loss is %s`, loss.Name())
+	}
+	switch loss.(type) {
+	case nn.SoftmaxCrossEntropy, nn.WeightedSoftmaxCrossEntropy:
+		if C < 2 {
+			return nil, fmt.Errorf("%s needs at least 2 outputs, the network has %d", loss.Name(), C)
+		}
+	case nn.GaussianNLL:
+		if C%2 != 0 {
+			return nil, fmt.Errorf("gaussian_nll needs an even number of outputs (means then log-variances), the network has %d", C)
+		}
+	}
+	return loss, nil
 }
 
 // mlp returns the network of the MLP form, with errors that name the entry
@@ -204,8 +238,7 @@ func paramCounts(net *nn.Network, ds []nn.LayerDescription) []string {
 // with NaN or Inf. WriteModel panics if θ does not have the network's
 // length.
 func WriteModel(w io.Writer, m *Model, theta []float64) error {
-	loss, err := m.writable(theta)
-	if err != nil {
+	if err := m.writable(theta); err != nil {
 		return err
 	}
 	d, err := nn.Describe(m.Net)
@@ -218,7 +251,7 @@ func WriteModel(w io.Writer, m *Model, theta []float64) error {
 		return err
 	}
 	b.WriteString("  ],\n")
-	return finish(w, &b, loss, theta)
+	return finish(w, &b, m.Loss, theta)
 }
 
 // WriteModelMLP writes m and θ as model.json in the MLP form, for readers
@@ -227,8 +260,7 @@ func WriteModel(w io.Writer, m *Model, theta []float64) error {
 // Elementwise activation (what nn.NewMLP builds), besides WriteModel's
 // errors.
 func WriteModelMLP(w io.Writer, m *Model, theta []float64) error {
-	loss, err := m.writable(theta)
-	if err != nil {
+	if err := m.writable(theta); err != nil {
 		return err
 	}
 	sizes, acts, err := mlpShape(m.Net)
@@ -238,7 +270,7 @@ func WriteModelMLP(w io.Writer, m *Model, theta []float64) error {
 	var b bytes.Buffer
 	names, _ := json.Marshal(acts)
 	fmt.Fprintf(&b, "{\n  \"sizes\": %s,\n  \"activations\": %s,\n", spaced(sizes), spaced(names))
-	return finish(w, &b, loss, theta)
+	return finish(w, &b, m.Loss, theta)
 }
 
 // mlpShape returns the sizes and activations of net in the MLP form, or an
@@ -273,23 +305,31 @@ func mlpShape(net *nn.Network) (sizes []int, acts []string, err error) {
 	return sizes, acts, nil
 }
 
-// writable checks what WriteModel and WriteModelMLP check first, and
-// returns the loss's name.
-func (m *Model) writable(theta []float64) (string, error) {
+// writable checks what WriteModel and WriteModelMLP check first: a loss
+// that nn.LossByName gives back from its name (with the class weights of
+// weighted_softmax_ce, which must fit the network), and θ.
+func (m *Model) writable(theta []float64) error {
 	if err := m.check(); err != nil {
-		return "", err
+		return err
 	}
 	if P := m.Net.NumParams(); len(theta) != P {
 		panic(fmt.Sprintf("curvature: θ has length %d, the network has %d parameters", len(theta), P))
 	}
 	if err := checkFinite("θ", theta); err != nil {
-		return "", err
+		return err
 	}
 	name := m.Loss.Name()
-	if l, err := nn.LossByName(name); err != nil || !reflect.DeepEqual(l, m.Loss) {
-		return "", fmt.Errorf("curvature: the loss %T (named %q) is not one nn.LossByName gives back, so model.json cannot name it", m.Loss, name)
+	named := m.Loss
+	if w, ok := m.Loss.(nn.WeightedSoftmaxCrossEntropy); ok {
+		if err := w.CheckWeights(m.Net.OutSize()); err != nil {
+			return fmt.Errorf("curvature: %s", strings.TrimPrefix(err.Error(), "nn: "))
+		}
+		named = nn.WeightedSoftmaxCrossEntropy{} // the weights are written beside the name
 	}
-	return name, nil
+	if l, err := nn.LossByName(name); err != nil || !reflect.DeepEqual(l, named) {
+		return fmt.Errorf("curvature: the loss %T (named %q) is not one nn.LossByName gives back, so model.json cannot name it", m.Loss, name)
+	}
+	return nil
 }
 
 // writeLayers writes one layer description a line, a residual block's
@@ -324,26 +364,38 @@ func writeLayers(b *bytes.Buffer, ds []nn.LayerDescription, indent string) error
 	return nil
 }
 
-// finish writes the loss and θ after the network, closes the object, and
-// writes b to w in one call.
-func finish(w io.Writer, b *bytes.Buffer, loss string, theta []float64) error {
-	name, _ := json.Marshal(loss)
-	fmt.Fprintf(b, "  \"loss\": %s,\n  \"params\": [", name)
-	buf := b.AvailableBuffer()
-	for i, v := range theta {
-		if i > 0 {
-			buf = append(buf, ", "...)
-		}
-		// The shortest decimal that parses back to v, a JSON number for
-		// every finite v.
-		buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
+// finish writes the loss (and its class weights) and θ after the network,
+// closes the object, and writes b to w in one call.
+func finish(w io.Writer, b *bytes.Buffer, loss nn.Loss, theta []float64) error {
+	name, _ := json.Marshal(loss.Name())
+	fmt.Fprintf(b, "  \"loss\": %s,\n", name)
+	if l, ok := loss.(nn.WeightedSoftmaxCrossEntropy); ok && l.Weights != nil {
+		b.WriteString("  \"class_weights\": ")
+		writeNumbers(b, l.Weights)
+		b.WriteString(",\n")
 	}
-	b.Write(buf)
-	b.WriteString("]\n}\n")
+	b.WriteString("  \"params\": ")
+	writeNumbers(b, theta)
+	b.WriteString("\n}\n")
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("curvature: writing the model: %w", err)
 	}
 	return nil
+}
+
+// writeNumbers writes vs as a JSON array, each value the shortest decimal
+// that parses back to it (a JSON number for every finite value).
+func writeNumbers(b *bytes.Buffer, vs []float64) {
+	buf := b.AvailableBuffer()
+	buf = append(buf, '[')
+	for i, v := range vs {
+		if i > 0 {
+			buf = append(buf, ", "...)
+		}
+		buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
+	}
+	buf = append(buf, ']')
+	b.Write(buf)
 }
 
 // spaced returns v as JSON with a space after each colon and comma outside

@@ -136,12 +136,25 @@ func roundTrip(t *testing.T, m *Model, theta []float64, write func(io *bytes.Buf
 func TestModelRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for name, net := range ioNets(t) {
-		for _, loss := range allLosses {
+		losses := append([]nn.Loss(nil), allLosses...)
+		C := net.OutSize()
+		w := make([]float64, C)
+		for k := range w {
+			w[k] = 0.1 + rng.Float64() // bits that decimals lose
+		}
+		losses = append(losses, nn.WeightedSoftmaxCrossEntropy{}, nn.WeightedSoftmaxCrossEntropy{Weights: w})
+		if C%2 == 0 {
+			losses = append(losses, nn.GaussianNLL{})
+		}
+		for _, loss := range losses {
 			t.Run(name+"/"+loss.Name(), func(t *testing.T) {
 				m := &Model{Net: net, Loss: loss}
 				theta := ioTheta(net, rng)
 				file := roundTrip(t, m, theta, func(w *bytes.Buffer, m *Model, th []float64) error { return WriteModel(w, m, th) })
 				assert.True(t, strings.HasPrefix(file, "{\n  \"input_shape\": ["), file)
+				if l, ok := loss.(nn.WeightedSoftmaxCrossEntropy); ok {
+					assert.Equal(t, l.Weights != nil, strings.Contains(file, `"class_weights": [`), file)
+				}
 				if name != "mlp" {
 					err := WriteModelMLP(new(bytes.Buffer), m, theta)
 					assert.ErrorContains(t, err, "write the general form")
@@ -198,6 +211,12 @@ func TestWriteModelText(t *testing.T) {
 	b.Reset()
 	require.NoError(t, WriteModelMLP(&b, &Model{Net: mlp, Loss: nn.SigmoidBCE{}}, []float64{1, -2, 3}))
 	assert.Equal(t, "{\n  \"sizes\": [2, 1],\n  \"activations\": [\"sigmoid\"],\n  \"loss\": \"sigmoid_bce\",\n  \"params\": [1, -2, 3]\n}\n", b.String())
+
+	two, err := nn.NewMLP([]int{1, 2}, []string{"identity"})
+	require.NoError(t, err)
+	b.Reset()
+	require.NoError(t, WriteModelMLP(&b, &Model{Net: two, Loss: nn.WeightedSoftmaxCrossEntropy{Weights: []float64{0.25, 3}}}, []float64{1, -2, 3, 0.5}))
+	assert.Equal(t, "{\n  \"sizes\": [1, 2],\n  \"activations\": [\"identity\"],\n  \"loss\": \"weighted_softmax_ce\",\n  \"class_weights\": [0.25, 3],\n  \"params\": [1, -2, 3, 0.5]\n}\n", b.String())
 }
 
 // testLayer is a layer type of a test's own: model.json has no
@@ -245,6 +264,10 @@ func TestWriteModelErrors(t *testing.T) {
 			make([]float64, 2), false, "the residual block of layers 1–1 turns a 1×2×2 tensor into a vector of 4 features"},
 		{"loss with a setting", &Model{Net: dense, Loss: weightedLoss{weight: 2}},
 			make([]float64, 8), false, `the loss curvature.weightedLoss (named "mse") is not one nn.LossByName gives back`},
+		{"class weights that do not fit", &Model{Net: dense, Loss: nn.WeightedSoftmaxCrossEntropy{Weights: []float64{1, 2, 3}}},
+			make([]float64, 8), false, "3 class weights for 2 outputs"},
+		{"NaN class weight", &Model{Net: dense, Loss: nn.WeightedSoftmaxCrossEntropy{Weights: []float64{1, math.NaN()}}},
+			make([]float64, 8), true, "class weight 1 is NaN"},
 		{"NaN in θ", &Model{Net: dense, Loss: nn.MSE{}}, []float64{0, 0, 0, 0, 0, math.NaN(), 0, 0}, false, "θ has non-finite value NaN at index 5"},
 		{"no loss", &Model{Net: dense}, make([]float64, 8), false, "model needs a network and a loss"},
 		{"MLP form of a conv net", &Model{Net: must(nn.New(nn.Conv2d{In: 1, Out: 1, H: 2, W: 2, Kernel: [2]int{1, 1}}, nn.Flatten{C: 1, H: 2, W: 2}, nn.Dense{In: 4, Out: 1})), Loss: nn.MSE{}},
@@ -380,6 +403,11 @@ func TestReadModelErrors(t *testing.T) {
 		{"unknown key in a layer", replace(`{"type": "flatten"}`, `{"type": "flatten", "start_dim": 1}`), `unknown field "start_dim"`},
 		{"one output", generalFile(strings.Replace(generalLayers, `"out_features": 3`, `"out_features": 1`, 1), 117),
 			`softmax_ce needs at least 2 outputs, the network has 1`},
+		{"odd outputs for the Gaussian", mlpFile(`"loss": "gaussian_nll"`), `gaussian_nll needs an even number of outputs (means then log-variances), the network has 3`},
+		{"class weights for another loss", mlpFile(`"loss": "softmax_ce", "class_weights": [1, 2, 3]`), `"class_weights" are weighted_softmax_ce's; the loss is softmax_ce`},
+		{"too few class weights", mlpFile(`"loss": "weighted_softmax_ce", "class_weights": [1, 2]`), `"class_weights": 2 class weights for 3 outputs`},
+		{"negative class weight", mlpFile(`"loss": "weighted_softmax_ce", "class_weights": [1, -2, 3]`), `"class_weights": class weight 1 is -2`},
+		{"null class weight", mlpFile(`"loss": "weighted_softmax_ce", "class_weights": [1, null, 3]`), `class_weights[1] is null`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -392,6 +420,11 @@ func TestReadModelErrors(t *testing.T) {
 			assert.NotContains(t, err.Error(), "nn: ")
 		})
 	}
+}
+
+// mlpFile is the MLP form of a 2-3 linear layer with the loss fields given.
+func mlpFile(loss string) string {
+	return `{"sizes": [2, 3], "activations": ["identity"], ` + loss + `, "params": [1, 2, 3, 4, 5, 6, 7, 8, 9]}`
 }
 
 // A reader that fails gives its error.

@@ -44,13 +44,15 @@ func (WeightedSoftmaxCrossEntropy) TargetDim(int) int { return 1 }
 // whose length is not the number of outputs, or with a weight that is
 // negative, NaN or infinite.
 func (l WeightedSoftmaxCrossEntropy) CheckTargets(y *mat.Dense, outputs int) error {
-	if err := l.checkWeights(outputs); err != nil {
+	if err := l.CheckWeights(outputs); err != nil {
 		return err
 	}
 	return SoftmaxCrossEntropy{}.CheckTargets(y, outputs)
 }
 
-func (l WeightedSoftmaxCrossEntropy) checkWeights(outputs int) error {
+// CheckWeights reports Weights that do not fit C outputs: not C long, or
+// with a weight that is negative, NaN or infinite. Nil weights fit.
+func (l WeightedSoftmaxCrossEntropy) CheckWeights(outputs int) error {
 	if l.Weights == nil {
 		return nil
 	}
