@@ -135,3 +135,35 @@ func ExampleModel() {
 	// 2410 2410 330
 	// curvature: hessian needs 5808100 floats (44.3 MiB), over the budget of 1048576 floats (8.0 MiB); raise the Budget setting (negative: no limit) if the machine has the memory
 }
+
+// Sample weights make the batch loss Σ w_i ℓ_i / Σ w_i and every matrix the
+// same weighted mean. PyTorch's CrossEntropyLoss(weight=w) divides by
+// Σ w_{y_i} in its mean reduction: that is softmax cross-entropy with the
+// sample weights w_{y_i}, while class-weighted cross-entropy on an
+// unweighted batch divides by N (PyTorch 1.13 gives 1.2306 and, for its sum
+// reduction over N, 1.6921 on these logits). A weight of 2 counts a sample
+// twice.
+func ExampleBatch_weights() {
+	net, _ := nn.NewMLP([]int{2, 3}, []string{"identity"})
+	theta := []float64{1, 0, 0, 0, 1, 0, -1, -1, 0.5}
+	x := mat.NewDense(4, 2, []float64{0, 0, 1, 0, 0, 1, 1, 1})
+	y := mat.NewDense(4, 1, []float64{0, 1, 1, 2})
+	class := []float64{1, 2, 0.5}
+	w := make([]float64, 4)
+	for i := range w {
+		w[i] = class[int(y.At(i, 0))]
+	}
+	ce := curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}
+	torchMean, _ := ce.Objective(curvature.Batch{X: x, Y: y, W: w})
+	wce := curvature.Model{Net: net, Loss: nn.WeightedSoftmaxCrossEntropy{Weights: class}}
+	perN, _ := wce.Objective(curvature.Batch{X: x, Y: y})
+	fmt.Printf("Σ w_y ℓ / Σ w_y = %.4f, Σ w_y ℓ / N = %.4f\n", torchMean.Func(theta), perN.Func(theta))
+
+	twice := curvature.Batch{X: mat.NewDense(5, 2, append([]float64{0, 0}, x.RawMatrix().Data...)), Y: mat.NewDense(5, 1, []float64{0, 0, 1, 1, 2})}
+	g1, _ := ce.Dense(curvature.GGN, theta, curvature.Batch{X: x, Y: y, W: []float64{2, 1, 1, 1}}, nil)
+	g2, _ := ce.Dense(curvature.GGN, theta, twice, nil)
+	fmt.Printf("GGN of weight 2: trace %.6f; of the sample twice: trace %.6f\n", mat.Trace(g1), mat.Trace(g2))
+	// Output:
+	// Σ w_y ℓ / Σ w_y = 1.2306, Σ w_y ℓ / N = 1.6921
+	// GGN of weight 2: trace 1.005945; of the sample twice: trace 1.005945
+}

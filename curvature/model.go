@@ -40,13 +40,15 @@ func (b Batch) Len() int {
 	return n
 }
 
-// Kind names a curvature matrix.
+// Kind names a curvature matrix. Each is a mean over the batch's samples,
+// written below for uniform weights: with Batch.W, Σ w_i …/Σ w_i in place of
+// (1/N) Σ ….
 type Kind int
 
 const (
 	Hessian            Kind = iota // ∇²_θ L
 	GGN                            // (1/N) Σ J_iᵀ H_z,i J_i
-	Fisher                         // (1/N) Σ E_{y~p(y|z_i)}[∇ℓ ∇ℓᵀ]; equals GGN for the losses of package nn
+	Fisher                         // (1/N) Σ E_{y~p(y|z_i)}[∇ℓ ∇ℓᵀ]; equals GGN unless the loss is an nn.FisherLoss
 	MCFisher                       // Monte-Carlo Fisher: the expectation by sampled labels
 	EmpiricalFisher                // (1/N) Σ g_i g_iᵀ at the true labels
 	GradientCovariance             // (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ

@@ -170,7 +170,10 @@ func (s *HessianFreeSettings) defaults() error {
 // matrix G of the batch (or of its first rows), warm-started from the last
 // step's solution, stopped by Martens' relative-progress rule, and
 // backtracked over its saved iterates; λ is adapted from ρ. A step that does
-// not lower the batch objective is not taken.
+// not lower the batch objective is not taken. G is positive semi-definite
+// for a loss convex in the network's outputs; for one that is not
+// (nn.GaussianNLL) conjugate gradients stop where they meet negative
+// curvature (HFStopCurvature).
 type HessianFree struct {
 	model *curvature.Model
 	set   HessianFreeSettings

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
@@ -154,4 +155,68 @@ func ExampleResidual() {
 	// layer 5 nn.Dense: θ[144:216], kronecker block
 	// layer 6 nn.Dense: θ[216:243], kronecker block
 	// nn: residual block of layer 0 maps 8 inputs to 4 outputs; its body must keep the size
+}
+
+// The Gaussian negative log-likelihood of one target y = 3 given a mean
+// μ = 1 and a log-variance s = ln 4: its output Hessian is indefinite (one
+// negative column in its factor), its output Fisher diag(e^{−s}, ½) is not.
+func ExampleGaussianNLL() {
+	loss := nn.GaussianNLL{}
+	z := mat.NewDense(1, 2, []float64{1, math.Log(4)}) // (μ, s)
+	y := mat.NewDense(1, 1, []float64{3})
+	value := loss.Value(make([]float64, 1), z, y) // ½(s + (y − μ)² e^{−s})
+	grad := mat.NewDense(1, 2, nil)
+	loss.Grad(grad, z, y)
+	H := mat.NewSymDense(2, nil)
+	loss.Hessian(H, z.RawRowView(0), y.RawRowView(0))
+	S := mat.NewDense(2, 2, nil)
+	neg := loss.Factor(S, z.RawRowView(0), y.RawRowView(0))
+	loss.FisherFactor(S, z.RawRowView(0))
+	var F mat.Dense
+	F.Mul(S, S.T())
+	variance := mat.NewDense(1, 1, nil)
+	loss.Variance(variance, z)
+	fmt.Printf("ℓ = %.4f, ∇ℓ = %.4g\n", value, grad.RawRowView(0))
+	fmt.Printf("H_z = %.4g, det %.4g, %d negative column\n", rowsOf(H), mat.Det(H), neg)
+	fmt.Printf("F_z = %.4g\n", rowsOf(&F))
+	fmt.Printf("predicted variance %.4g\n", variance.At(0, 0))
+	// Output:
+	// ℓ = 1.1931, ∇ℓ = [-0.5 0]
+	// H_z = [[0.25 0.5] [0.5 0.5]], det -0.125, 1 negative column
+	// F_z = [[0.25 0] [0 0.5]]
+	// predicted variance 4
+}
+
+// Class-weighted cross-entropy with weights (1, 4) at even logits: the
+// value and output Hessian of label 1 are 4 times cross-entropy's, while
+// the output Fisher averages the squared weights over the labels,
+// Σ_k p_k w_k² (p − e_k)(p − e_k)ᵀ = (½·1 + ½·16)/4 [1 −1; −1 1].
+func ExampleWeightedSoftmaxCrossEntropy() {
+	loss := nn.WeightedSoftmaxCrossEntropy{Weights: []float64{1, 4}}
+	z := mat.NewDense(1, 2, []float64{0, 0})
+	y := mat.NewDense(1, 1, []float64{1})
+	value := loss.Value(make([]float64, 1), z, y)
+	H := mat.NewSymDense(2, nil)
+	loss.Hessian(H, z.RawRowView(0), y.RawRowView(0))
+	S := mat.NewDense(2, 2, nil)
+	loss.FisherFactor(S, z.RawRowView(0))
+	var F mat.Dense
+	F.Mul(S, S.T())
+	fmt.Printf("ℓ = %.4f = 4 ln 2\n", value)
+	fmt.Printf("H_z = %.4g\n", rowsOf(H))
+	fmt.Printf("F_z = %.4g\n", rowsOf(&F))
+	// Output:
+	// ℓ = 2.7726 = 4 ln 2
+	// H_z = [[1 -1] [-1 1]]
+	// F_z = [[2.125 -2.125] [-2.125 2.125]]
+}
+
+// rowsOf returns the rows of m.
+func rowsOf(m mat.Matrix) [][]float64 {
+	r, _ := m.Dims()
+	out := make([][]float64, r)
+	for i := range out {
+		out[i] = mat.Row(nil, i, m)
+	}
+	return out
 }

@@ -19,13 +19,14 @@
 // and the MLP form a multi-layer perceptron,
 //
 //	{"sizes": [4, 6, 3], "activations": ["tanh", "identity"],
-//	 "loss": "mse" | "softmax_ce" | "sigmoid_bce", "params": [...]}
+//	 "loss": "mse" | "softmax_ce" | "sigmoid_bce" | "gaussian_nll" | "weighted_softmax_ce", "params": [...]}
 //
 // with params in the project's layout: each layer's parameters in order (a
 // linear layer's row-major [W | b], out × (in+1); a convolution's kernel in
 // (C, kh, kw) order then its bias, per output channel; a layer norm's
 // [γ; β]). data.csv has no header; a row is the inputs (an image flattened
-// C×H×W) followed by the target (a class index for softmax_ce, the output
-// values otherwise). See README.md for the files written and docs/export.md
+// C×H×W) followed by the target (a class index for softmax_ce and
+// weighted_softmax_ce, whose "class_weights" model.json gives, the D
+// targets of gaussian_nll's 2D outputs, the output values otherwise). See README.md for the files written and docs/export.md
 // for exporting a PyTorch model.
 package main
