@@ -62,6 +62,7 @@ func BenchmarkGGNVec(b *testing.B) {
 	v, gv := randVec(len(f.theta)), make([]float64, len(f.theta))
 	for b.Loop() {
 		t.Forward(f.theta, f.b.X)
+		t.SetTargets(f.b.Y)
 		t.GGNVec(gv, v)
 	}
 }

@@ -113,17 +113,8 @@ func (w classWeights) grad(dst, z, y *mat.Dense) {
 // hessVec stores w_y (diag(p) − ppᵀ) v_i = w_y p ⊙ (v − pᵀv) in row i of
 // dst.
 func (w classWeights) hessVec(dst, z, y, v *mat.Dense) {
-	n, c, zs, zd := rowsOf(z)
-	_, _, ds, dd := rowsOf(dst)
-	_, _, vs, vd := rowsOf(v)
-	for i := 0; i < n; i++ {
-		out := dd[i*ds : i*ds+c]
-		vi := vd[i*vs : i*vs+c]
-		softmaxTo(out, zd[i*zs:i*zs+c]) // out holds p until overwritten
-		pv := 0.0
-		for k, p := range out {
-			pv += p * vi[k]
-		}
+	_, c := z.Dims()
+	softmaxProducts(dst, z, v, func(i int, out, vi []float64, pv float64) {
 		wy := 1.0
 		if w != nil {
 			wy = w[class(y, i, c)]
@@ -131,6 +122,25 @@ func (w classWeights) hessVec(dst, z, y, v *mat.Dense) {
 		for k, p := range out {
 			out[k] = wy * p * (vi[k] - pv)
 		}
+	})
+}
+
+// softmaxProducts calls row(i, out, v_i, pᵀv_i) for each row i, with out
+// the row of dst holding p = softmax(z_i), which row overwrites with the
+// product.
+func softmaxProducts(dst, z, v *mat.Dense, row func(i int, out, vi []float64, pv float64)) {
+	n, c, zs, zd := rowsOf(z)
+	_, _, ds, dd := rowsOf(dst)
+	_, _, vs, vd := rowsOf(v)
+	for i := 0; i < n; i++ {
+		out := dd[i*ds : i*ds+c]
+		vi := vd[i*vs : i*vs+c]
+		softmaxTo(out, zd[i*zs:i*zs+c])
+		pv := 0.0
+		for k, p := range out {
+			pv += p * vi[k]
+		}
+		row(i, out, vi, pv)
 	}
 }
 

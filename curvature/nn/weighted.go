@@ -120,18 +120,9 @@ func (l WeightedSoftmaxCrossEntropy) FisherFactor(dst *mat.Dense, z []float64) {
 // FisherVec stores F_z v = Σ_k p_k w_k² (p − e_k)(pᵀv − v_k) = p Σ_k a_k − a,
 // a_k = p_k w_k² (pᵀv − v_k), in each row of dst.
 func (l WeightedSoftmaxCrossEntropy) FisherVec(dst, z, v *mat.Dense) {
-	n, c, zs, zd := rowsOf(z)
-	_, _, ds, dd := rowsOf(dst)
-	_, _, vs, vd := rowsOf(v)
+	_, c := z.Dims()
 	w := l.weights(c)
-	for i := 0; i < n; i++ {
-		out := dd[i*ds : i*ds+c]
-		vi := vd[i*vs : i*vs+c]
-		softmaxTo(out, zd[i*zs:i*zs+c]) // out holds p until overwritten
-		pv := 0.0
-		for k, p := range out {
-			pv += p * vi[k]
-		}
+	softmaxProducts(dst, z, v, func(_ int, out, vi []float64, pv float64) {
 		sum := 0.0
 		for k, p := range out {
 			wk := w.of(k)
@@ -141,7 +132,7 @@ func (l WeightedSoftmaxCrossEntropy) FisherVec(dst, z, v *mat.Dense) {
 			wk := w.of(k)
 			out[k] = p * (sum - wk*wk*(pv-vi[k]))
 		}
-	}
+	})
 }
 
 // Sample draws a class from softmax(z).
