@@ -9,13 +9,18 @@ import (
 )
 
 // FuzzGemm multiplies random matrices of arbitrary shapes, transposes,
-// strides and scalars with every kernel and compares each entry with the
+// strides and scalars with every kernel (narrow ones on products of any
+// width) and compares each entry with the
 // triple loop (checkGemm); non-finite or huge scalars only must not panic.
+// Each kernel also computes one tile of inner dimension k, as the product
+// reads A, and must give the bits of its pure-Go twin (checkKernel).
 func FuzzGemm(f *testing.F) {
 	f.Add(uint8(5), uint8(13), uint8(3), false, true, uint8(0), 1.0, 0.0, uint64(1))
 	f.Add(uint8(140), uint8(17), uint8(64), true, false, uint8(3), -0.5, 2.0, uint64(2))
 	f.Add(uint8(12), uint8(16), uint8(1), true, true, uint8(1), 0.0, 1.0, uint64(3))
 	f.Add(uint8(1), uint8(200), uint8(255), false, false, uint8(7), math.NaN(), 0.0, uint64(4))
+	f.Add(uint8(26), uint8(6), uint8(200), false, true, uint8(0), 1.0, 1.0, uint64(5)) // narrow: a convolution's weight gradient
+	f.Add(uint8(200), uint8(8), uint8(26), true, true, uint8(2), 1.0, 0.0, uint64(6))  // narrow: a convolution's forward pass
 	f.Fuzz(func(t *testing.T, m, n, k uint8, transA, transB bool, pad uint8, alpha, beta float64, seed uint64) {
 		if m == 0 || n == 0 || k == 0 {
 			return
@@ -29,7 +34,7 @@ func FuzzGemm(f *testing.F) {
 		}
 		saved := active
 		defer func() { active = saved }()
-		for _, tl := range tilings {
+		for _, tl := range allTilings() {
 			active = tl
 			rng := rand.New(rand.NewPCG(seed, 0))
 			if !(math.Abs(alpha) < 1e100 && math.Abs(beta) < 1e100) {
@@ -38,6 +43,7 @@ func FuzzGemm(f *testing.F) {
 				continue
 			}
 			checkGemm(t, rng, tA, tB, int(m), int(n), int(k), int(pad%8), alpha, beta)
+			checkKernel(t, tl, rng, int(k), transA, alpha, beta)
 		}
 	})
 }
