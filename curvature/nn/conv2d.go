@@ -27,8 +27,8 @@ import (
 // at output location r, zero in the padding, then a 1), the output at r is
 // s_r = Θ ā_r: the layer is a Kronecker layer with R = H'·W' positions,
 // whose per-sample gradient is Σ_r g_r ā_rᵀ. All products unfold the
-// patches of one sample at a time into a q×R matrix (im2col) and multiply
-// it with internal/gemm.
+// patches of a few samples at a time into a q×R matrix per sample (im2col)
+// and multiply them with internal/gemm.
 //
 // Build one with NewConv2d, or as a literal that nn.New checks (Validate).
 type Conv2d struct {
@@ -105,12 +105,13 @@ func (c Conv2d) KronInputs(dst, x *mat.Dense) *mat.Dense {
 	n := c.rows(x)
 	R, q := g.positions(), c.q()
 	dst = ensure(dst, n*R, q)
-	col, put := scratch(q * R)
+	w, put := c.work(g, n)
 	defer put()
-	xr, dr := x.RawMatrix(), dst.RawMatrix()
-	for i := 0; i < n; i++ {
-		c.patches(g, col, xr.Data[i*xr.Stride:])
-		transposeTo(blas64.General{Rows: R, Cols: q, Stride: dr.Stride, Data: dr.Data[i*R*dr.Stride:]}, general(col, q, R), false)
+	dr := dst.RawMatrix()
+	for i0 := 0; i0 < n; i0 += w.s {
+		s := min(w.s, n-i0)
+		col := w.patches(c, g, x, i0, s, true)
+		transposeTo(blas64.General{Rows: s * R, Cols: q, Stride: dr.Stride, Data: dr.Data[i0*R*dr.Stride:]}, col, false)
 	}
 	return dst
 }
@@ -187,17 +188,6 @@ func (c Conv2d) checkShape(m *mat.Dense, r, cols int, what string) {
 	}
 }
 
-// patches stores sample x's augmented patches in col (q×R): im2col
-// followed by a row of ones.
-func (c Conv2d) patches(g window, col, x []float64) {
-	R := g.positions()
-	g.im2col(col, x[:g.inSize()])
-	last := col[(c.q()-1)*R : c.q()*R]
-	for r := range last {
-		last[r] = 1
-	}
-}
-
 // views of θ (Out×q, or its Out×(q−1) weights) and of row i of an
 // N×(Out·R) matrix as Out×R.
 func (c Conv2d) theta(theta []float64) blas64.General {
@@ -212,26 +202,71 @@ func (c Conv2d) sampleOut(m blas64.General, i, R int) blas64.General {
 	return blas64.General{Rows: c.Out, Cols: R, Stride: R, Data: m.Data[i*m.Stride : i*m.Stride+c.Out*R]}
 }
 
-// The products keep the patch matrix, the large operand, as the one
-// internal/gemm reads in place (A) and the small one (θ, or a sample's
-// output gradient) as the one it packs (B), and transpose the small
-// results: multiplying the other way round packs the whole patch matrix
-// for one or two row tiles of output, and the forward and backward passes
-// of BenchmarkConv2dLeNet2 took 1.25× as long that way (those of
-// BenchmarkConv2dLeNet1 about as long).
+// The products unfold the patches of a block of samples side by side into
+// one q×(S·R) matrix, sample k of the block in columns [k·R, (k+1)·R)
+// (im2col, with a row of ones for the bias), and keep it as the operand
+// internal/gemm reads in place (A), the small one (θ, or a sample's output
+// gradient) being the one it packs (B). An output is then one product for
+// the whole block, S·R locations by Out channels, transposed into the
+// samples' rows; a parameter gradient sums the products of each sample's
+// q×R patches by its R×Out gradient into q×Out. Multiplying the other way
+// round packs the whole patch matrix for one or two row tiles of output;
+// the forward and backward passes of BenchmarkConv2dLeNet2 took 1.25× as
+// long that way. A block of about blockFloats patch entries stays in the
+// L2 cache: the whole batch at once (15 MB for the first layer of the
+// LeNet-style benchmark network) made its forward product about half as
+// fast, and a block of S = 3 samples made the second layer's 1.3 times as
+// fast as one sample at a time, whose 64 locations fill a sixth row tile
+// to a third (the conv shapes of internal/gemm's BenchmarkGemm).
+const blockFloats = 1 << 15
 
-// work is the per-call work space: the patch matrix col (q×R), an output
-// before it is transposed, tr (R×p), and a parameter gradient before it is
-// transposed, acc (q×p).
+// work is the per-call work space: the patch matrix col (q×(S·R)) of a
+// block of S samples, the output of a block before it is transposed, t
+// ((S·R)×Out), a parameter gradient before it is transposed, acc (q×Out),
+// and the patches of one sample's input gradient, dcol ((q−1)×R).
 type work struct {
-	col, tr, acc []float64
+	s                 int
+	col, t, acc, dcol []float64
 }
 
-func (c Conv2d) work(g window) (work, func()) {
+// work returns work space for a batch of n samples and the function that
+// gives it back.
+func (c Conv2d) work(g window, n int) (work, func()) {
 	R, q, p := g.positions(), c.q(), c.Out
-	nt := R * p
-	buf, put := scratch(q*R + nt + q*p)
-	return work{col: buf[:q*R], tr: buf[q*R : q*R+nt], acc: buf[q*R+nt:]}, put
+	s := max(1, min(n, blockFloats/(q*R)))
+	sizes := [...]int{q * s * R, s * R * p, q * p, (q - 1) * R}
+	buf, put := scratch(sizes[0] + sizes[1] + sizes[2] + sizes[3])
+	var parts [4][]float64
+	for k, sz := range sizes {
+		parts[k], buf = buf[:sz:sz], buf[sz:]
+	}
+	return work{s: s, col: parts[0], t: parts[1], acc: parts[2], dcol: parts[3]}, put
+}
+
+// patches unfolds the patches of the s samples of x from row i0 into w.col
+// and returns them as a q×(s·R) matrix ((q−1)×(s·R) without the row of
+// ones when ones is false, for a direction or gradient in x).
+func (w work) patches(c Conv2d, g window, x *mat.Dense, i0, s int, ones bool) blas64.General {
+	R, q := g.positions(), c.q()
+	ld := s * R
+	xr := x.RawMatrix()
+	for k := 0; k < s; k++ {
+		g.im2col(w.col[k*R:], ld, xr.Data[(i0+k)*xr.Stride:][:g.inSize()])
+	}
+	rows := q - 1
+	if ones {
+		last := w.col[rows*ld : q*ld]
+		for r := range last {
+			last[r] = 1
+		}
+		rows = q
+	}
+	return blas64.General{Rows: rows, Cols: ld, Stride: ld, Data: w.col[:rows*ld]}
+}
+
+// sample returns the patches of sample k of a block, a view of col.
+func sample(col blas64.General, k, R int) blas64.General {
+	return blas64.General{Rows: col.Rows, Cols: R, Stride: col.Stride, Data: col.Data[k*R:]}
 }
 
 // general returns the r×c matrix stored contiguously at the start of data.
@@ -255,18 +290,26 @@ func transposeTo(dst, src blas64.General, add bool) {
 	}
 }
 
+// outputs stores the block's outputs t ((s·R)×Out, by location) in rows
+// i0… of y, channel-major.
+func (c Conv2d) outputs(y *mat.Dense, i0 int, t blas64.General, R int) {
+	yr := y.RawMatrix()
+	for k := 0; k < t.Rows/R; k++ {
+		transposeTo(c.sampleOut(yr, i0+k, R), general(t.Data[k*R*c.Out:], R, c.Out), false)
+	}
+}
+
 // Forward stores Θ ā_r at every output location of every sample in y.
 func (c Conv2d) Forward(y, x *mat.Dense, theta []float64) {
 	g, n := c.begin(x, y, "an output", theta)
-	R, q := g.positions(), c.q()
-	w, put := c.work(g)
+	R := g.positions()
+	w, put := c.work(g, n)
 	defer put()
-	xr, yr := x.RawMatrix(), y.RawMatrix()
-	t := general(w.tr, R, c.Out)
-	for i := 0; i < n; i++ {
-		c.patches(g, w.col, xr.Data[i*xr.Stride:])
-		gemm.Gemm(blas.Trans, blas.Trans, 1, general(w.col, q, R), c.theta(theta), 0, t)
-		transposeTo(c.sampleOut(yr, i, R), t, false)
+	for i0 := 0; i0 < n; i0 += w.s {
+		s := min(w.s, n-i0)
+		t := general(w.t, s*R, c.Out)
+		gemm.Gemm(blas.Trans, blas.Trans, 1, w.patches(c, g, x, i0, s, true), c.theta(theta), 0, t)
+		c.outputs(y, i0, t, R)
 	}
 }
 
@@ -275,29 +318,25 @@ func (c Conv2d) JVP(dy, x, _ *mat.Dense, theta []float64, dx *mat.Dense, dtheta 
 	g, n := c.begin(x, dy, "an output direction", theta)
 	c.checkIn(dx, n, "an input direction")
 	c.checkTheta(dtheta, "dθ")
-	dyr := dy.RawMatrix()
 	if dx == nil && dtheta == nil {
-		zero(dyr)
+		zero(dy.RawMatrix())
 		return
 	}
-	R, q := g.positions(), c.q()
-	w, put := c.work(g)
+	R := g.positions()
+	w, put := c.work(g, n)
 	defer put()
-	xr := x.RawMatrix()
-	t := general(w.tr, R, c.Out)
-	for i := 0; i < n; i++ {
+	for i0 := 0; i0 < n; i0 += w.s {
+		s := min(w.s, n-i0)
+		t := general(w.t, s*R, c.Out)
 		beta := 0.0
 		if dx != nil {
-			dxr := dx.RawMatrix()
-			g.im2col(w.col, dxr.Data[i*dxr.Stride:][:g.inSize()])
-			gemm.Gemm(blas.Trans, blas.Trans, 1, general(w.col, q-1, R), c.weights(theta), 0, t)
+			gemm.Gemm(blas.Trans, blas.Trans, 1, w.patches(c, g, dx, i0, s, false), c.weights(theta), 0, t)
 			beta = 1
 		}
 		if dtheta != nil {
-			c.patches(g, w.col, xr.Data[i*xr.Stride:])
-			gemm.Gemm(blas.Trans, blas.Trans, 1, general(w.col, q, R), c.theta(dtheta), beta, t)
+			gemm.Gemm(blas.Trans, blas.Trans, 1, w.patches(c, g, x, i0, s, true), c.theta(dtheta), beta, t)
 		}
-		transposeTo(c.sampleOut(dyr, i, R), t, false)
+		c.outputs(dy, i0, t, R)
 	}
 }
 
@@ -308,22 +347,26 @@ func (c Conv2d) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []fl
 	c.checkIn(dx, n, "an input gradient")
 	c.checkTheta(dtheta, "dθ")
 	R, q := geo.positions(), c.q()
-	w, put := c.work(geo)
+	w, put := c.work(geo, n)
 	defer put()
-	xr, gr := x.RawMatrix(), g.RawMatrix()
+	gr := g.RawMatrix()
 	acc := general(w.acc, q, c.Out)
 	clear(acc.Data)
-	for i := 0; i < n; i++ {
-		gi := c.sampleOut(gr, i, R)
+	for i0 := 0; i0 < n; i0 += w.s {
+		s := min(w.s, n-i0)
 		if dtheta != nil {
-			c.patches(geo, w.col, xr.Data[i*xr.Stride:])
-			gemm.Gemm(blas.NoTrans, blas.Trans, 1, general(w.col, q, R), gi, 1, acc)
+			col := w.patches(c, geo, x, i0, s, true)
+			for k := 0; k < s; k++ {
+				gemm.Gemm(blas.NoTrans, blas.Trans, 1, sample(col, k, R), c.sampleOut(gr, i0+k, R), 1, acc)
+			}
 		}
 		if dx != nil {
 			dxr := dx.RawMatrix()
-			row := dxr.Data[i*dxr.Stride:][:geo.inSize()]
-			clear(row)
-			c.backInput(geo, w, row, theta, gi)
+			for i := i0; i < i0+s; i++ {
+				row := dxr.Data[i*dxr.Stride:][:geo.inSize()]
+				clear(row)
+				c.backInput(geo, w, row, theta, c.sampleOut(gr, i, R))
+			}
 		}
 	}
 	if dtheta != nil {
@@ -334,9 +377,10 @@ func (c Conv2d) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []fl
 // backInput adds to dx (one sample's input row) the input gradient of the
 // output gradient gi (Out×R) through weights θ: col2im of Wᵀ gi.
 func (c Conv2d) backInput(g window, w work, dx, theta []float64, gi blas64.General) {
-	dcol := general(w.col, c.q()-1, g.positions())
+	R := g.positions()
+	dcol := general(w.dcol, c.q()-1, R)
 	gemm.Gemm(blas.Trans, blas.NoTrans, 1, c.weights(theta), gi, 0, dcol)
-	g.col2imAdd(dx, dcol.Data)
+	g.col2imAdd(dx, dcol.Data, R)
 }
 
 // PerSampleVJP stores Σ_r g_r ā_rᵀ of sample i, flattened row-major like
@@ -345,14 +389,18 @@ func (c Conv2d) PerSampleVJP(dst *mat.Dense, x, _ *mat.Dense, theta []float64, g
 	geo, n := c.begin(x, g, "an output gradient", theta)
 	c.checkShape(dst, n, c.NumParams(), "per-sample gradients")
 	R, q := geo.positions(), c.q()
-	w, put := c.work(geo)
+	w, put := c.work(geo, n)
 	defer put()
-	xr, gr, dr := x.RawMatrix(), g.RawMatrix(), dst.RawMatrix()
+	gr, dr := g.RawMatrix(), dst.RawMatrix()
 	acc := general(w.acc, q, c.Out)
-	for i := 0; i < n; i++ {
-		c.patches(geo, w.col, xr.Data[i*xr.Stride:])
-		gemm.Gemm(blas.NoTrans, blas.Trans, 1, general(w.col, q, R), c.sampleOut(gr, i, R), 0, acc)
-		transposeTo(c.theta(dr.Data[i*dr.Stride:i*dr.Stride+c.NumParams()]), acc, false)
+	for i0 := 0; i0 < n; i0 += w.s {
+		s := min(w.s, n-i0)
+		col := w.patches(c, geo, x, i0, s, true)
+		for k := 0; k < s; k++ {
+			i := i0 + k
+			gemm.Gemm(blas.NoTrans, blas.Trans, 1, sample(col, k, R), c.sampleOut(gr, i, R), 0, acc)
+			transposeTo(c.theta(dr.Data[i*dr.Stride:i*dr.Stride+c.NumParams()]), acc, false)
+		}
 	}
 }
 
@@ -371,21 +419,24 @@ func (c Conv2d) SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, x, _ *mat.Dens
 		return
 	}
 	R, q := geo.positions(), c.q()
-	w, put := c.work(geo)
+	w, put := c.work(geo, n)
 	defer put()
 	gr := g.RawMatrix()
 	acc := general(w.acc, q-1, c.Out)
 	clear(acc.Data)
-	for i := 0; i < n; i++ {
-		gi := c.sampleOut(gr, i, R)
+	for i0 := 0; i0 < n; i0 += w.s {
+		s := min(w.s, n-i0)
 		if doX {
 			rr := rdx.RawMatrix()
-			c.backInput(geo, w, rr.Data[i*rr.Stride:][:geo.inSize()], dtheta, gi)
+			for i := i0; i < i0+s; i++ {
+				c.backInput(geo, w, rr.Data[i*rr.Stride:][:geo.inSize()], dtheta, c.sampleOut(gr, i, R))
+			}
 		}
 		if doTheta {
-			dxr := dx.RawMatrix()
-			geo.im2col(w.col, dxr.Data[i*dxr.Stride:][:geo.inSize()])
-			gemm.Gemm(blas.NoTrans, blas.Trans, 1, general(w.col, q-1, R), gi, 1, acc)
+			col := w.patches(c, geo, dx, i0, s, false)
+			for k := 0; k < s; k++ {
+				gemm.Gemm(blas.NoTrans, blas.Trans, 1, sample(col, k, R), c.sampleOut(gr, i0+k, R), 1, acc)
+			}
 		}
 	}
 	if doTheta {
