@@ -47,3 +47,35 @@ func FuzzGemm(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCorr computes correlations of arbitrary geometry with the assembly
+// kernels and with their pure-Go twins and compares each output and weight
+// gradient entry with the definitions (naiveCorr).
+func FuzzCorr(f *testing.F) {
+	f.Add(uint8(0), uint8(23), uint8(23), uint8(4), uint8(4), uint8(5), uint8(0), uint64(1)) // the first LeNet convolution
+	f.Add(uint8(2), uint8(7), uint8(7), uint8(2), uint8(2), uint8(13), uint8(1), uint64(2))
+	f.Add(uint8(1), uint8(0), uint8(13), uint8(0), uint8(3), uint8(0), uint8(2), uint64(3))
+	f.Fuzz(func(t *testing.T, c, h, w, kh, kw, m, n uint8, seed uint64) {
+		cc := corrCase{c: 1 + int(c%4), kh: 1 + int(kh%5), kw: 1 + int(kw%5), m: 1 + int(m%14), n: 1 + int(n%3), extra: int(seed % 3)}
+		cc.h, cc.w = cc.kh+int(h%12), cc.kw+int(w%24)
+		fwd, dot := corrFwdKernel, corrDotKernel
+		defer func() { corrFwdKernel, corrDotKernel = fwd, dot }()
+		for _, twin := range []bool{false, true} {
+			if twin {
+				corrFwdKernel, corrDotKernel = nil, nil
+			}
+			rng := rand.New(rand.NewPCG(seed, 0))
+			corr, x, wts := cc.corr(rng)
+			oh, ow, k := corr.dims()
+			R := oh * ow
+			g := randGeneral(rng, cc.n, cc.m*R, cc.extra)
+			want, wantD := naiveCorr(corr, wts, k+1, cc.m, true, x, g)
+			y := randGeneral(rng, cc.n, cc.m*R, 0)
+			CorrForward(corr, y, wts, k+1, cc.m, true, false, x)
+			checkClose(t, "forward", want, func(i int) float64 { return y.Data[i] }, k)
+			d := make([]float64, cc.m*k)
+			CorrGrad(corr, d, k, cc.m, false, g, x)
+			checkClose(t, "weight gradient", wantD, func(i int) float64 { return d[i] }, R*cc.n)
+		}
+	})
+}

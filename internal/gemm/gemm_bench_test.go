@@ -81,3 +81,30 @@ func BenchmarkGemmNarrow(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCorr runs CorrForward and CorrGrad on the convolutions of the
+// LeNet-style benchmark network, batch 128: 1×28×28 inputs with 6 kernels
+// of 5×5, then 6×12×12 inputs with 16.
+func BenchmarkCorr(b *testing.B) {
+	for _, cc := range []corrCase{{1, 28, 28, 5, 5, 0, 6, 128, 0}, {6, 12, 12, 5, 5, 0, 16, 128, 0}} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		c, x, w := cc.corr(rng)
+		oh, ow, k := c.dims()
+		R := oh * ow
+		g, y := randGeneral(rng, cc.n, cc.m*R, 0), randGeneral(rng, cc.n, cc.m*R, 0)
+		d := make([]float64, cc.m*(k+1))
+		flops := 2 * float64(cc.n*R*cc.m*k)
+		b.Run(cc.String()+"/forward", func(b *testing.B) {
+			for b.Loop() {
+				CorrForward(c, y, w, k+1, cc.m, true, false, x)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		b.Run(cc.String()+"/weights", func(b *testing.B) {
+			for b.Loop() {
+				CorrGrad(c, d, k+1, cc.m, false, g, x)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
