@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/internal/gemm"
@@ -26,9 +27,9 @@ import (
 // With the augmented patch ā_r (the q = In·kh·kw inputs the kernel meets
 // at output location r, zero in the padding, then a 1), the output at r is
 // s_r = Θ ā_r: the layer is a Kronecker layer with R = H'·W' positions,
-// whose per-sample gradient is Σ_r g_r ā_rᵀ. All products unfold the
-// patches of a few samples at a time into a q×R matrix per sample (im2col)
-// and multiply them with internal/gemm.
+// whose per-sample gradient is Σ_r g_r ā_rᵀ. The products run on
+// internal/gemm: its correlation kernels for stride 1 where the CPU has
+// them, matrix products of the unfolded patches (im2col) otherwise.
 //
 // Build one with NewConv2d, or as a literal that nn.New checks (Validate).
 type Conv2d struct {
@@ -105,7 +106,7 @@ func (c Conv2d) KronInputs(dst, x *mat.Dense) *mat.Dense {
 	n := c.rows(x)
 	R, q := g.positions(), c.q()
 	dst = ensure(dst, n*R, q)
-	w, put := c.work(g, n)
+	w, put := c.work(g, n, true)
 	defer put()
 	dr := dst.RawMatrix()
 	for i0 := 0; i0 < n; i0 += w.s {
@@ -202,45 +203,87 @@ func (c Conv2d) sampleOut(m blas64.General, i, R int) blas64.General {
 	return blas64.General{Rows: c.Out, Cols: R, Stride: R, Data: m.Data[i*m.Stride : i*m.Stride+c.Out*R]}
 }
 
-// The products unfold the patches of a block of samples side by side into
-// one q×(S·R) matrix, sample k of the block in columns [k·R, (k+1)·R)
-// (im2col, with a row of ones for the bias), and keep it as the operand
-// internal/gemm reads in place (A), the small one (θ, or a sample's output
-// gradient) being the one it packs (B). An output is then one product for
-// the whole block, S·R locations by Out channels, transposed into the
-// samples' rows; a parameter gradient sums the products of each sample's
-// q×R patches by its R×Out gradient into q×Out. Multiplying the other way
-// round packs the whole patch matrix for one or two row tiles of output;
-// the forward and backward passes of BenchmarkConv2dLeNet2 took 1.25× as
-// long that way. A block of about blockFloats patch entries stays in the
-// L2 cache: the whole batch at once (15 MB for the first layer of the
-// LeNet-style benchmark network) made its forward product about half as
-// fast, and a block of S = 3 samples made the second layer's 1.3 times as
-// fast as one sample at a time, whose 64 locations fill a sixth row tile
-// to a third (the conv shapes of internal/gemm's BenchmarkGemm).
+// A convolution of stride 1 (the common one) runs on internal/gemm's
+// correlation kernels where the CPU has them (AVX-512): the outputs and the
+// weight gradient come from the input itself, zero-padded if need be,
+// without unfolding its patches, whose copying took as long as the
+// products (BenchmarkConv2dLeNet…; the unfolding path is the one of
+// noDirect). The input gradient, a transposed convolution, is a product
+// Wᵀg per sample whose columns go back to the input entries they came
+// from (col2im) on every CPU.
+//
+// Otherwise the products unfold the patches of a block of samples side by
+// side into one q×(S·R) matrix, sample k of the block in columns
+// [k·R, (k+1)·R) (im2col, with a row of ones for the bias), and keep it as
+// the operand internal/gemm reads in place (A), the small one (θ, or a
+// sample's output gradient) being the one it packs (B). An output is then
+// one product for the whole block, S·R locations by Out channels,
+// transposed into the samples' rows; a parameter gradient sums the products
+// of each sample's q×R patches by its R×Out gradient into q×Out.
+// Multiplying the other way round packs the whole patch matrix for one or
+// two row tiles of output; the forward and backward passes of
+// BenchmarkConv2dLeNet2 took 1.25× as long that way. A block of about
+// blockFloats patch entries stays in the L2 cache: the whole batch at once
+// (15 MB for the first layer of the LeNet-style benchmark network) made its
+// forward product about half as fast, and a block of S = 3 samples made the
+// second layer's 1.3 times as fast as one sample at a time, whose 64
+// locations fill a sixth row tile to a third (the conv shapes of
+// internal/gemm's BenchmarkGemm).
 const blockFloats = 1 << 15
+
+// noDirect turns the correlation kernels off, so that the tests cover the
+// unfolding path on CPUs that have them.
+var noDirect bool
+
+// direct reports whether the products use the correlation kernels.
+func (c Conv2d) direct(g window) bool {
+	return g.sh == 1 && g.sw == 1 && gemm.HasCorr() && !noDirect
+}
+
+// corr returns the correlation of the zero-padded input.
+func (c Conv2d) corr(g window) gemm.Corr {
+	return gemm.Corr{C: c.In, H: c.H + 2*g.ph, W: c.W + 2*g.pw, KH: g.kh, KW: g.kw}
+}
 
 // work is the per-call work space: the patch matrix col (q×(S·R)) of a
 // block of S samples, the output of a block before it is transposed, t
 // ((S·R)×Out), a parameter gradient before it is transposed, acc (q×Out),
-// and the patches of one sample's input gradient, dcol ((q−1)×R).
+// the patches of one sample's input gradient, dcol ((q−1)×R), and, for the
+// correlation kernels, a block of S zero-padded inputs, pad.
 type work struct {
-	s                 int
-	col, t, acc, dcol []float64
+	s                      int
+	col, t, acc, dcol, pad []float64
 }
 
-// work returns work space for a batch of n samples and the function that
-// gives it back.
-func (c Conv2d) work(g window, n int) (work, func()) {
+// work returns work space for a batch of n samples, for the products that
+// unfold patches if unfold is true and for the correlation kernels
+// otherwise, and the function that gives it back.
+func (c Conv2d) work(g window, n int, unfold bool) (work, func()) {
 	R, q, p := g.positions(), c.q(), c.Out
-	s := max(1, min(n, blockFloats/(q*R)))
-	sizes := [...]int{q * s * R, s * R * p, q * p, (q - 1) * R}
-	buf, put := scratch(sizes[0] + sizes[1] + sizes[2] + sizes[3])
-	var parts [4][]float64
+	var s int
+	var sizes [5]int
+	if unfold {
+		s = max(1, min(n, blockFloats/(q*R)))
+		sizes = [5]int{q * s * R, s * R * p, q * p, (q - 1) * R, 0}
+	} else {
+		cg := c.corr(g)
+		per := cg.C * cg.H * cg.W
+		s = max(1, min(n, blockFloats/per))
+		sizes = [5]int{0, 0, 0, (q - 1) * R, 0}
+		if g.ph > 0 || g.pw > 0 {
+			sizes[4] = s * per
+		}
+	}
+	total := 0
+	for _, sz := range sizes {
+		total += sz
+	}
+	buf, put := scratch(total)
+	var parts [5][]float64
 	for k, sz := range sizes {
 		parts[k], buf = buf[:sz:sz], buf[sz:]
 	}
-	return work{s: s, col: parts[0], t: parts[1], acc: parts[2], dcol: parts[3]}, put
+	return work{s: s, col: parts[0], t: parts[1], acc: parts[2], dcol: parts[3], pad: parts[4]}, put
 }
 
 // patches unfolds the patches of the s samples of x from row i0 into w.col
@@ -262,6 +305,52 @@ func (w work) patches(c Conv2d, g window, x *mat.Dense, i0, s int, ones bool) bl
 		rows = q
 	}
 	return blas64.General{Rows: rows, Cols: ld, Stride: ld, Data: w.col[:rows*ld]}
+}
+
+// inputs calls f with the rows of m (x, or a direction or gradient in x)
+// as the correlation kernels read them: m's own rows when there is no
+// padding, else blocks of rows, from row i0, copied zero-padded into w.pad.
+func (w work) inputs(c Conv2d, g window, m *mat.Dense, f func(i0 int, x blas64.General)) {
+	mr := m.RawMatrix()
+	if len(w.pad) == 0 {
+		f(0, blas64.General{Rows: mr.Rows, Cols: mr.Cols, Stride: mr.Stride, Data: mr.Data})
+		return
+	}
+	cg := c.corr(g)
+	per := cg.C * cg.H * cg.W
+	for i0 := 0; i0 < mr.Rows; i0 += w.s {
+		s := min(w.s, mr.Rows-i0)
+		pad := w.pad[:s*per]
+		clear(pad)
+		for k := 0; k < s; k++ {
+			row := mr.Data[(i0+k)*mr.Stride:]
+			for ch := 0; ch < c.In; ch++ {
+				for a := 0; a < c.H; a++ {
+					copy(pad[k*per+(ch*cg.H+a+g.ph)*cg.W+g.pw:][:c.W], row[(ch*c.H+a)*c.W:][:c.W])
+				}
+			}
+		}
+		f(i0, blas64.General{Rows: s, Cols: per, Stride: per, Data: pad})
+	}
+}
+
+// blockRows returns rows [i0, i0+n) of m.
+func blockRows(m *mat.Dense, i0, n int) blas64.General {
+	r := m.RawMatrix()
+	return blas64.General{Rows: n, Cols: r.Cols, Stride: r.Stride, Data: r.Data[i0*r.Stride:]}
+}
+
+// biasGrad stores in the bias entries of d (laid out as θ) the sums over
+// the samples and locations of each channel's output gradient in g.
+func (c Conv2d) biasGrad(d []float64, g blas64.General, R int) {
+	q := c.q()
+	for o := 0; o < c.Out; o++ {
+		s := 0.0
+		for i := 0; i < g.Rows; i++ {
+			s += floats.Sum(g.Data[i*g.Stride+o*R : i*g.Stride+(o+1)*R])
+		}
+		d[o*q+q-1] = s
+	}
 }
 
 // sample returns the patches of sample k of a block, a view of col.
@@ -302,9 +391,16 @@ func (c Conv2d) outputs(y *mat.Dense, i0 int, t blas64.General, R int) {
 // Forward stores Θ ā_r at every output location of every sample in y.
 func (c Conv2d) Forward(y, x *mat.Dense, theta []float64) {
 	g, n := c.begin(x, y, "an output", theta)
-	R := g.positions()
-	w, put := c.work(g, n)
+	direct := c.direct(g)
+	w, put := c.work(g, n, !direct)
 	defer put()
+	if direct {
+		w.inputs(c, g, x, func(i0 int, xb blas64.General) {
+			gemm.CorrForward(c.corr(g), blockRows(y, i0, xb.Rows), theta, c.q(), c.Out, true, false, xb)
+		})
+		return
+	}
+	R := g.positions()
 	for i0 := 0; i0 < n; i0 += w.s {
 		s := min(w.s, n-i0)
 		t := general(w.t, s*R, c.Out)
@@ -322,9 +418,23 @@ func (c Conv2d) JVP(dy, x, _ *mat.Dense, theta []float64, dx *mat.Dense, dtheta 
 		zero(dy.RawMatrix())
 		return
 	}
-	R := g.positions()
-	w, put := c.work(g, n)
+	direct := c.direct(g)
+	w, put := c.work(g, n, !direct)
 	defer put()
+	if direct {
+		if dx != nil {
+			w.inputs(c, g, dx, func(i0 int, xb blas64.General) {
+				gemm.CorrForward(c.corr(g), blockRows(dy, i0, xb.Rows), theta, c.q(), c.Out, false, false, xb)
+			})
+		}
+		if dtheta != nil {
+			w.inputs(c, g, x, func(i0 int, xb blas64.General) {
+				gemm.CorrForward(c.corr(g), blockRows(dy, i0, xb.Rows), dtheta, c.q(), c.Out, true, dx != nil, xb)
+			})
+		}
+		return
+	}
+	R := g.positions()
 	for i0 := 0; i0 < n; i0 += w.s {
 		s := min(w.s, n-i0)
 		t := general(w.t, s*R, c.Out)
@@ -346,31 +456,36 @@ func (c Conv2d) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []fl
 	geo, n := c.begin(x, g, "an output gradient", theta)
 	c.checkIn(dx, n, "an input gradient")
 	c.checkTheta(dtheta, "dθ")
-	R, q := geo.positions(), c.q()
-	w, put := c.work(geo, n)
+	direct := c.direct(geo)
+	w, put := c.work(geo, n, !direct)
 	defer put()
+	R, q := geo.positions(), c.q()
 	gr := g.RawMatrix()
-	acc := general(w.acc, q, c.Out)
-	clear(acc.Data)
-	for i0 := 0; i0 < n; i0 += w.s {
-		s := min(w.s, n-i0)
-		if dtheta != nil {
+	switch {
+	case dtheta != nil && direct:
+		w.inputs(c, geo, x, func(i0 int, xb blas64.General) {
+			gemm.CorrGrad(c.corr(geo), dtheta, q, c.Out, i0 > 0, blockRows(g, i0, xb.Rows), xb)
+		})
+		c.biasGrad(dtheta, gr, R)
+	case dtheta != nil:
+		acc := general(w.acc, q, c.Out)
+		clear(acc.Data)
+		for i0 := 0; i0 < n; i0 += w.s {
+			s := min(w.s, n-i0)
 			col := w.patches(c, geo, x, i0, s, true)
 			for k := 0; k < s; k++ {
 				gemm.Gemm(blas.NoTrans, blas.Trans, 1, sample(col, k, R), c.sampleOut(gr, i0+k, R), 1, acc)
 			}
 		}
-		if dx != nil {
-			dxr := dx.RawMatrix()
-			for i := i0; i < i0+s; i++ {
-				row := dxr.Data[i*dxr.Stride:][:geo.inSize()]
-				clear(row)
-				c.backInput(geo, w, row, theta, c.sampleOut(gr, i, R))
-			}
-		}
-	}
-	if dtheta != nil {
 		transposeTo(c.theta(dtheta), acc, false)
+	}
+	if dx != nil {
+		dxr := dx.RawMatrix()
+		for i := 0; i < n; i++ {
+			row := dxr.Data[i*dxr.Stride:][:geo.inSize()]
+			clear(row)
+			c.backInput(geo, w, row, theta, c.sampleOut(gr, i, R))
+		}
 	}
 }
 
@@ -388,10 +503,23 @@ func (c Conv2d) backInput(g window, w work, dx, theta []float64, gi blas64.Gener
 func (c Conv2d) PerSampleVJP(dst *mat.Dense, x, _ *mat.Dense, theta []float64, g *mat.Dense) {
 	geo, n := c.begin(x, g, "an output gradient", theta)
 	c.checkShape(dst, n, c.NumParams(), "per-sample gradients")
-	R, q := geo.positions(), c.q()
-	w, put := c.work(geo, n)
+	direct := c.direct(geo)
+	w, put := c.work(geo, n, !direct)
 	defer put()
+	R, q := geo.positions(), c.q()
 	gr, dr := g.RawMatrix(), dst.RawMatrix()
+	if direct {
+		w.inputs(c, geo, x, func(i0 int, xb blas64.General) {
+			for k := 0; k < xb.Rows; k++ {
+				i := i0 + k
+				d := dr.Data[i*dr.Stride : i*dr.Stride+c.NumParams()]
+				xi := blas64.General{Rows: 1, Cols: xb.Cols, Stride: xb.Stride, Data: xb.Data[k*xb.Stride:]}
+				gemm.CorrGrad(c.corr(geo), d, q, c.Out, false, blockRows(g, i, 1), xi)
+				c.biasGrad(d, blockRows(g, i, 1), R)
+			}
+		})
+		return
+	}
 	acc := general(w.acc, q, c.Out)
 	for i0 := 0; i0 < n; i0 += w.s {
 		s := min(w.s, n-i0)
@@ -418,28 +546,32 @@ func (c Conv2d) SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, x, _ *mat.Dens
 	if !doX && !doTheta {
 		return
 	}
-	R, q := geo.positions(), c.q()
-	w, put := c.work(geo, n)
+	direct := c.direct(geo)
+	w, put := c.work(geo, n, !direct)
 	defer put()
+	R, q := geo.positions(), c.q()
 	gr := g.RawMatrix()
-	acc := general(w.acc, q-1, c.Out)
-	clear(acc.Data)
-	for i0 := 0; i0 < n; i0 += w.s {
-		s := min(w.s, n-i0)
-		if doX {
-			rr := rdx.RawMatrix()
-			for i := i0; i < i0+s; i++ {
-				c.backInput(geo, w, rr.Data[i*rr.Stride:][:geo.inSize()], dtheta, c.sampleOut(gr, i, R))
-			}
+	if doX {
+		rr := rdx.RawMatrix()
+		for i := 0; i < n; i++ {
+			c.backInput(geo, w, rr.Data[i*rr.Stride:][:geo.inSize()], dtheta, c.sampleOut(gr, i, R))
 		}
-		if doTheta {
+	}
+	switch {
+	case doTheta && direct:
+		w.inputs(c, geo, dx, func(i0 int, xb blas64.General) {
+			gemm.CorrGrad(c.corr(geo), rdtheta, q, c.Out, true, blockRows(g, i0, xb.Rows), xb)
+		})
+	case doTheta:
+		acc := general(w.acc, q-1, c.Out)
+		clear(acc.Data)
+		for i0 := 0; i0 < n; i0 += w.s {
+			s := min(w.s, n-i0)
 			col := w.patches(c, geo, dx, i0, s, false)
 			for k := 0; k < s; k++ {
 				gemm.Gemm(blas.NoTrans, blas.Trans, 1, sample(col, k, R), c.sampleOut(gr, i0+k, R), 1, acc)
 			}
 		}
-	}
-	if doTheta {
 		transposeTo(c.weights(rdtheta), acc, true)
 	}
 }

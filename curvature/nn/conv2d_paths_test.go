@@ -1,0 +1,119 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/internal/gemm"
+)
+
+// A convolution of stride 1 gives the same numbers, to rounding, through
+// internal/gemm's correlation kernels and by unfolding its patches, in
+// every product: shapes with and without padding, with output rows that
+// are not whole vectors of 8 locations and channels that are not whole
+// tiles of 6, and the LeNet-style network's two convolutions.
+func TestConv2dPathsAgree(t *testing.T) {
+	if !gemm.HasCorr() {
+		t.Skip("no correlation kernels on this CPU or build: only the unfolding path runs")
+	}
+	convs := []Conv2d{
+		{In: 1, Out: 6, H: 28, W: 28, Kernel: [2]int{5, 5}},
+		{In: 6, Out: 16, H: 12, W: 12, Kernel: [2]int{5, 5}},
+		{In: 3, Out: 7, H: 9, W: 11, Kernel: [2]int{3, 3}, Padding: [2]int{1, 2}},
+		{In: 2, Out: 13, H: 5, W: 21, Kernel: [2]int{2, 4}, Padding: [2]int{0, 1}},
+		{In: 4, Out: 2, H: 3, W: 3, Kernel: [2]int{3, 3}},
+	}
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, c := range convs {
+		t.Run(fmt.Sprint(c), func(t *testing.T) {
+			const n = 5
+			P := c.NumParams()
+			rnd := func(r, cols int) *mat.Dense {
+				m := mat.NewDense(r, cols, nil)
+				for i := 0; i < r; i++ {
+					for j := 0; j < cols; j++ {
+						m.Set(i, j, rng.NormFloat64())
+					}
+				}
+				return m
+			}
+			vec := func() []float64 { return rnd(1, P).RawRowView(0) }
+			theta, dtheta := vec(), vec()
+			x, dx, g := rnd(n, c.InSize()), rnd(n, c.InSize()), rnd(n, c.OutSize())
+			run := func(unfold bool) []float64 {
+				noDirect = unfold
+				defer func() { noDirect = false }()
+				var out []float64
+				y := mat.NewDense(n, c.OutSize(), nil)
+				c.Forward(y, x, theta)
+				out = append(out, y.RawMatrix().Data...)
+				c.JVP(y, x, nil, theta, dx, dtheta)
+				out = append(out, y.RawMatrix().Data...)
+				c.JVP(y, x, nil, theta, nil, dtheta)
+				out = append(out, y.RawMatrix().Data...)
+				gx, gth := mat.NewDense(n, c.InSize(), nil), make([]float64, P)
+				c.VJP(gx, gth, x, nil, theta, g)
+				out = append(append(out, gx.RawMatrix().Data...), gth...)
+				per := mat.NewDense(n, P, nil)
+				c.PerSampleVJP(per, x, nil, theta, g)
+				out = append(out, per.RawMatrix().Data...)
+				c.SecondOrderVJP(gx, gth, x, nil, theta, g, dx, dtheta)
+				return append(append(out, gx.RawMatrix().Data...), gth...)
+			}
+			direct, unfolded := run(false), run(true)
+			for i, v := range unfolded {
+				if d := direct[i]; !(math.Abs(d-v) <= 1e-12*(1+math.Abs(v))) {
+					t.Fatalf("entry %d: %v through the correlation kernels, %v unfolded", i, d, v)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkConv2dPaths times the forward and backward passes of the
+// LeNet-style network's convolutions (as BenchmarkConv2dLeNet…) through
+// the correlation kernels and by unfolding their patches.
+func BenchmarkConv2dPaths(b *testing.B) {
+	for _, c := range []Conv2d{
+		{In: 1, Out: 6, H: 28, W: 28, Kernel: [2]int{5, 5}},
+		{In: 6, Out: 16, H: 12, W: 12, Kernel: [2]int{5, 5}},
+	} {
+		for _, unfold := range []bool{false, true} {
+			name := "direct"
+			if unfold {
+				name = "unfold"
+			}
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", c.In, c.H, c.W, name), func(b *testing.B) {
+				if !unfold && !gemm.HasCorr() {
+					b.Skip("no correlation kernels on this CPU or build")
+				}
+				noDirect = unfold
+				defer func() { noDirect = false }()
+				const n = 128
+				rng := rand.New(rand.NewPCG(1, 1))
+				rnd := func(r, cols int) *mat.Dense {
+					m := mat.NewDense(r, cols, nil)
+					for i := range m.RawMatrix().Data {
+						m.RawMatrix().Data[i] = rng.NormFloat64()
+					}
+					return m
+				}
+				theta := rnd(1, c.NumParams()).RawRowView(0)
+				x, g := rnd(n, c.InSize()), rnd(n, c.OutSize())
+				y, dx := mat.NewDense(n, c.OutSize(), nil), mat.NewDense(n, c.InSize(), nil)
+				dtheta := make([]float64, c.NumParams())
+				if c.In == 1 {
+					dx = nil // the first layer of a network needs no input gradient
+				}
+				for b.Loop() {
+					c.Forward(y, x, theta)
+					c.VJP(dx, dtheta, x, y, theta, g)
+				}
+			})
+		}
+	}
+}
