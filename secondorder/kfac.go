@@ -41,6 +41,10 @@ type KFACSettings struct {
 	// per input as Martens & Grosse; ExactFactors costs one backward pass
 	// per network output.
 	Factors approx.FactorKind
+	// WeightSharing selects the K-FAC of a layer that shares its weights
+	// over several positions, a convolution's output locations
+	// (approx.WeightSharing): its zero value is approx.Expand.
+	WeightSharing approx.WeightSharing
 	// StatsInterval is T₁, the steps between factor statistics. If it is
 	// 0, it defaults to 1.
 	StatsInterval int
@@ -107,6 +111,7 @@ func (s *KFACSettings) defaults() error {
 		check("ModelFraction", s.ModelFraction, s.ModelFraction >= 0 && s.ModelFraction <= 1, "must be in [0, 1]"),
 		check("InverseInterval", float64(s.InverseInterval), s.InverseInterval >= 0, "must be ≥ 0"),
 		check("NormConstraint", s.NormConstraint, s.NormConstraint >= 0, "must be ≥ 0"),
+		check("WeightSharing", float64(s.WeightSharing), s.WeightSharing == approx.Expand || s.WeightSharing == approx.Reduce, "must be approx.Expand or approx.Reduce"),
 	} {
 		if e != nil {
 			return e
@@ -213,7 +218,7 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
 	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand,
-		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
+		WeightSharing: set.WeightSharing, Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
 	if err != nil {
 		return nil, err
 	}
