@@ -111,7 +111,7 @@ func (c Conv2d) KronInputs(dst, x *mat.Dense) *mat.Dense {
 	dr := dst.RawMatrix()
 	for i0 := 0; i0 < n; i0 += w.s {
 		s := min(w.s, n-i0)
-		col := w.patches(c, g, x, i0, s, true)
+		col := w.patches(c, g, x.RawMatrix(), i0, s, true)
 		transposeTo(blas64.General{Rows: s * R, Cols: q, Stride: dr.Stride, Data: dr.Data[i0*R*dr.Stride:]}, col, false)
 	}
 	return dst
@@ -289,12 +289,11 @@ func (c Conv2d) work(g window, n int, unfold bool) (work, func()) {
 // patches unfolds the patches of the s samples of x from row i0 into w.col
 // and returns them as a q×(s·R) matrix ((q−1)×(s·R) without the row of
 // ones when ones is false, for a direction or gradient in x).
-func (w work) patches(c Conv2d, g window, x *mat.Dense, i0, s int, ones bool) blas64.General {
+func (w work) patches(c Conv2d, g window, x blas64.General, i0, s int, ones bool) blas64.General {
 	R, q := g.positions(), c.q()
 	ld := s * R
-	xr := x.RawMatrix()
 	for k := 0; k < s; k++ {
-		g.im2col(w.col[k*R:], ld, xr.Data[(i0+k)*xr.Stride:][:g.inSize()])
+		g.im2col(w.col[k*R:], ld, x.Data[(i0+k)*x.Stride:][:g.inSize()])
 	}
 	rows := q - 1
 	if ones {
@@ -310,10 +309,9 @@ func (w work) patches(c Conv2d, g window, x *mat.Dense, i0, s int, ones bool) bl
 // inputs calls f with the rows of m (x, or a direction or gradient in x)
 // as the correlation kernels read them: m's own rows when there is no
 // padding, else blocks of rows, from row i0, copied zero-padded into w.pad.
-func (w work) inputs(c Conv2d, g window, m *mat.Dense, f func(i0 int, x blas64.General)) {
-	mr := m.RawMatrix()
+func (w work) inputs(c Conv2d, g window, mr blas64.General, f func(i0 int, x blas64.General)) {
 	if len(w.pad) == 0 {
-		f(0, blas64.General{Rows: mr.Rows, Cols: mr.Cols, Stride: mr.Stride, Data: mr.Data})
+		f(0, mr)
 		return
 	}
 	cg := c.corr(g)
@@ -335,22 +333,48 @@ func (w work) inputs(c Conv2d, g window, m *mat.Dense, f func(i0 int, x blas64.G
 }
 
 // blockRows returns rows [i0, i0+n) of m.
-func blockRows(m *mat.Dense, i0, n int) blas64.General {
-	r := m.RawMatrix()
-	return blas64.General{Rows: n, Cols: r.Cols, Stride: r.Stride, Data: r.Data[i0*r.Stride:]}
+func blockRows(m blas64.General, i0, n int) blas64.General {
+	return blas64.General{Rows: n, Cols: m.Cols, Stride: m.Stride, Data: m.Data[i0*m.Stride:]}
 }
 
-// biasGrad stores in the bias entries of d (laid out as θ) the sums over
-// the samples and locations of each channel's output gradient in g.
-func (c Conv2d) biasGrad(d []float64, g blas64.General, R int) {
-	q := c.q()
-	for o := 0; o < c.Out; o++ {
-		s := 0.0
-		for i := 0; i < g.Rows; i++ {
-			s += floats.Sum(g.Data[i*g.Stride+o*R : i*g.Stride+(o+1)*R])
+// weightGrad stores in d (laid out as θ), or adds to it when add is true,
+// the parameter gradient Σ_i Σ_r g_r ā_rᵀ for the rows of x (the input, or
+// a direction in it) and g: the weights' columns only, or with the bias
+// when bias is true.
+func (c Conv2d) weightGrad(geo window, w work, direct bool, d []float64, add, bias bool, x, g blas64.General) {
+	R, q := geo.positions(), c.q()
+	if direct {
+		w.inputs(c, geo, x, func(i0 int, xb blas64.General) {
+			gemm.CorrGrad(c.corr(geo), d, q, c.Out, add || i0 > 0, blockRows(g, i0, xb.Rows), xb)
+		})
+		if bias {
+			for o := 0; o < c.Out; o++ {
+				s := 0.0
+				for i := 0; i < g.Rows; i++ {
+					s += floats.Sum(g.Data[i*g.Stride+o*R : i*g.Stride+(o+1)*R])
+				}
+				if add {
+					s += d[o*q+q-1]
+				}
+				d[o*q+q-1] = s
+			}
 		}
-		d[o*q+q-1] = s
+		return
 	}
+	rows := q - 1
+	if bias {
+		rows = q
+	}
+	acc := general(w.acc, rows, c.Out)
+	clear(acc.Data)
+	for i0 := 0; i0 < x.Rows; i0 += w.s {
+		s := min(w.s, x.Rows-i0)
+		col := w.patches(c, geo, x, i0, s, bias)
+		for k := 0; k < s; k++ {
+			gemm.Gemm(blas.NoTrans, blas.Trans, 1, sample(col, k, R), c.sampleOut(g, i0+k, R), 1, acc)
+		}
+	}
+	transposeTo(blas64.General{Rows: c.Out, Cols: rows, Stride: q, Data: d}, acc, add)
 }
 
 // sample returns the patches of sample k of a block, a view of col.
@@ -395,8 +419,8 @@ func (c Conv2d) Forward(y, x *mat.Dense, theta []float64) {
 	w, put := c.work(g, n, !direct)
 	defer put()
 	if direct {
-		w.inputs(c, g, x, func(i0 int, xb blas64.General) {
-			gemm.CorrForward(c.corr(g), blockRows(y, i0, xb.Rows), theta, c.q(), c.Out, true, false, xb)
+		w.inputs(c, g, x.RawMatrix(), func(i0 int, xb blas64.General) {
+			gemm.CorrForward(c.corr(g), blockRows(y.RawMatrix(), i0, xb.Rows), theta, c.q(), c.Out, true, false, xb)
 		})
 		return
 	}
@@ -404,7 +428,7 @@ func (c Conv2d) Forward(y, x *mat.Dense, theta []float64) {
 	for i0 := 0; i0 < n; i0 += w.s {
 		s := min(w.s, n-i0)
 		t := general(w.t, s*R, c.Out)
-		gemm.Gemm(blas.Trans, blas.Trans, 1, w.patches(c, g, x, i0, s, true), c.theta(theta), 0, t)
+		gemm.Gemm(blas.Trans, blas.Trans, 1, w.patches(c, g, x.RawMatrix(), i0, s, true), c.theta(theta), 0, t)
 		c.outputs(y, i0, t, R)
 	}
 }
@@ -423,13 +447,13 @@ func (c Conv2d) JVP(dy, x, _ *mat.Dense, theta []float64, dx *mat.Dense, dtheta 
 	defer put()
 	if direct {
 		if dx != nil {
-			w.inputs(c, g, dx, func(i0 int, xb blas64.General) {
-				gemm.CorrForward(c.corr(g), blockRows(dy, i0, xb.Rows), theta, c.q(), c.Out, false, false, xb)
+			w.inputs(c, g, dx.RawMatrix(), func(i0 int, xb blas64.General) {
+				gemm.CorrForward(c.corr(g), blockRows(dy.RawMatrix(), i0, xb.Rows), theta, c.q(), c.Out, false, false, xb)
 			})
 		}
 		if dtheta != nil {
-			w.inputs(c, g, x, func(i0 int, xb blas64.General) {
-				gemm.CorrForward(c.corr(g), blockRows(dy, i0, xb.Rows), dtheta, c.q(), c.Out, true, dx != nil, xb)
+			w.inputs(c, g, x.RawMatrix(), func(i0 int, xb blas64.General) {
+				gemm.CorrForward(c.corr(g), blockRows(dy.RawMatrix(), i0, xb.Rows), dtheta, c.q(), c.Out, true, dx != nil, xb)
 			})
 		}
 		return
@@ -440,11 +464,11 @@ func (c Conv2d) JVP(dy, x, _ *mat.Dense, theta []float64, dx *mat.Dense, dtheta 
 		t := general(w.t, s*R, c.Out)
 		beta := 0.0
 		if dx != nil {
-			gemm.Gemm(blas.Trans, blas.Trans, 1, w.patches(c, g, dx, i0, s, false), c.weights(theta), 0, t)
+			gemm.Gemm(blas.Trans, blas.Trans, 1, w.patches(c, g, dx.RawMatrix(), i0, s, false), c.weights(theta), 0, t)
 			beta = 1
 		}
 		if dtheta != nil {
-			gemm.Gemm(blas.Trans, blas.Trans, 1, w.patches(c, g, x, i0, s, true), c.theta(dtheta), beta, t)
+			gemm.Gemm(blas.Trans, blas.Trans, 1, w.patches(c, g, x.RawMatrix(), i0, s, true), c.theta(dtheta), beta, t)
 		}
 		c.outputs(dy, i0, t, R)
 	}
@@ -459,25 +483,10 @@ func (c Conv2d) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []fl
 	direct := c.direct(geo)
 	w, put := c.work(geo, n, !direct)
 	defer put()
-	R, q := geo.positions(), c.q()
+	R := geo.positions()
 	gr := g.RawMatrix()
-	switch {
-	case dtheta != nil && direct:
-		w.inputs(c, geo, x, func(i0 int, xb blas64.General) {
-			gemm.CorrGrad(c.corr(geo), dtheta, q, c.Out, i0 > 0, blockRows(g, i0, xb.Rows), xb)
-		})
-		c.biasGrad(dtheta, gr, R)
-	case dtheta != nil:
-		acc := general(w.acc, q, c.Out)
-		clear(acc.Data)
-		for i0 := 0; i0 < n; i0 += w.s {
-			s := min(w.s, n-i0)
-			col := w.patches(c, geo, x, i0, s, true)
-			for k := 0; k < s; k++ {
-				gemm.Gemm(blas.NoTrans, blas.Trans, 1, sample(col, k, R), c.sampleOut(gr, i0+k, R), 1, acc)
-			}
-		}
-		transposeTo(c.theta(dtheta), acc, false)
+	if dtheta != nil {
+		c.weightGrad(geo, w, direct, dtheta, false, true, x.RawMatrix(), gr)
 	}
 	if dx != nil {
 		dxr := dx.RawMatrix()
@@ -506,29 +515,10 @@ func (c Conv2d) PerSampleVJP(dst *mat.Dense, x, _ *mat.Dense, theta []float64, g
 	direct := c.direct(geo)
 	w, put := c.work(geo, n, !direct)
 	defer put()
-	R, q := geo.positions(), c.q()
-	gr, dr := g.RawMatrix(), dst.RawMatrix()
-	if direct {
-		w.inputs(c, geo, x, func(i0 int, xb blas64.General) {
-			for k := 0; k < xb.Rows; k++ {
-				i := i0 + k
-				d := dr.Data[i*dr.Stride : i*dr.Stride+c.NumParams()]
-				xi := blas64.General{Rows: 1, Cols: xb.Cols, Stride: xb.Stride, Data: xb.Data[k*xb.Stride:]}
-				gemm.CorrGrad(c.corr(geo), d, q, c.Out, false, blockRows(g, i, 1), xi)
-				c.biasGrad(d, blockRows(g, i, 1), R)
-			}
-		})
-		return
-	}
-	acc := general(w.acc, q, c.Out)
-	for i0 := 0; i0 < n; i0 += w.s {
-		s := min(w.s, n-i0)
-		col := w.patches(c, geo, x, i0, s, true)
-		for k := 0; k < s; k++ {
-			i := i0 + k
-			gemm.Gemm(blas.NoTrans, blas.Trans, 1, sample(col, k, R), c.sampleOut(gr, i, R), 0, acc)
-			transposeTo(c.theta(dr.Data[i*dr.Stride:i*dr.Stride+c.NumParams()]), acc, false)
-		}
+	xr, gr, dr := x.RawMatrix(), g.RawMatrix(), dst.RawMatrix()
+	for i := 0; i < n; i++ {
+		d := dr.Data[i*dr.Stride : i*dr.Stride+c.NumParams()]
+		c.weightGrad(geo, w, direct, d, false, true, blockRows(xr, i, 1), blockRows(gr, i, 1))
 	}
 }
 
@@ -549,7 +539,7 @@ func (c Conv2d) SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, x, _ *mat.Dens
 	direct := c.direct(geo)
 	w, put := c.work(geo, n, !direct)
 	defer put()
-	R, q := geo.positions(), c.q()
+	R := geo.positions()
 	gr := g.RawMatrix()
 	if doX {
 		rr := rdx.RawMatrix()
@@ -557,22 +547,8 @@ func (c Conv2d) SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, x, _ *mat.Dens
 			c.backInput(geo, w, rr.Data[i*rr.Stride:][:geo.inSize()], dtheta, c.sampleOut(gr, i, R))
 		}
 	}
-	switch {
-	case doTheta && direct:
-		w.inputs(c, geo, dx, func(i0 int, xb blas64.General) {
-			gemm.CorrGrad(c.corr(geo), rdtheta, q, c.Out, true, blockRows(g, i0, xb.Rows), xb)
-		})
-	case doTheta:
-		acc := general(w.acc, q-1, c.Out)
-		clear(acc.Data)
-		for i0 := 0; i0 < n; i0 += w.s {
-			s := min(w.s, n-i0)
-			col := w.patches(c, geo, dx, i0, s, false)
-			for k := 0; k < s; k++ {
-				gemm.Gemm(blas.NoTrans, blas.Trans, 1, sample(col, k, R), c.sampleOut(gr, i0+k, R), 1, acc)
-			}
-		}
-		transposeTo(c.weights(rdtheta), acc, true)
+	if doTheta {
+		c.weightGrad(geo, w, direct, rdtheta, true, false, dx.RawMatrix(), gr)
 	}
 }
 

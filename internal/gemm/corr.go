@@ -134,7 +134,7 @@ func CorrForward(c Corr, y blas64.General, w []float64, ldw, m int, bias, add bo
 //
 // for o < m, p < k, adding the sums to what d holds when add is true. The
 // sums are taken in another order than a product of the unfolded patches:
-// 8 running sums over the locations, added at the end.
+// 8 running sums over the locations, added pairwise at the end.
 func CorrGrad(c Corr, d []float64, ldd, m int, add bool, g, x blas64.General) {
 	oh, ow, k := c.dims()
 	R := oh * ow
@@ -197,10 +197,11 @@ func CorrGrad(c Corr, d []float64, ldd, m int, add bool, g, x blas64.General) {
 			tile := lanes[(ot*ptiles+pt)*corrLanes:]
 			for i := 0; i < corrRows && ot*corrRows+i < m; i++ {
 				for j := 0; j < corrCols && pt*corrCols+j < k; j++ {
-					s := 0.0
-					for _, v := range tile[(corrCols*i+j)*8 : (corrCols*i+j)*8+8] {
-						s += v
-					}
+					// Pairwise: the additions of a sequential sum wait on
+					// each other, which took longer than the products on a
+					// sample's 64 locations.
+					l := tile[(corrCols*i+j)*8 : (corrCols*i+j)*8+8 : (corrCols*i+j)*8+8]
+					s := ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
 					at := (ot*corrRows+i)*ldd + pt*corrCols + j
 					if add {
 						s += d[at]
