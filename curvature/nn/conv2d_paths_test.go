@@ -32,37 +32,47 @@ func TestConv2dPathsAgree(t *testing.T) {
 		t.Run(fmt.Sprint(c), func(t *testing.T) {
 			const n = 5
 			P := c.NumParams()
+			// Views into wider matrices, as a tape's per-sample gradients
+			// are column blocks of one N×P matrix.
 			rnd := func(r, cols int) *mat.Dense {
-				m := mat.NewDense(r, cols, nil)
+				m := mat.NewDense(r, cols+3, nil)
 				for i := 0; i < r; i++ {
-					for j := 0; j < cols; j++ {
+					for j := 0; j < cols+3; j++ {
 						m.Set(i, j, rng.NormFloat64())
 					}
 				}
-				return m
+				return m.Slice(0, r, 1, 1+cols).(*mat.Dense)
 			}
-			vec := func() []float64 { return rnd(1, P).RawRowView(0) }
+			vec := func() []float64 { return append([]float64(nil), rnd(1, P).RawRowView(0)...) }
 			theta, dtheta := vec(), vec()
 			x, dx, g := rnd(n, c.InSize()), rnd(n, c.InSize()), rnd(n, c.OutSize())
 			run := func(unfold bool) []float64 {
 				noDirect = unfold
 				defer func() { noDirect = false }()
 				var out []float64
-				y := mat.NewDense(n, c.OutSize(), nil)
+				add := func(m *mat.Dense) {
+					r, cols := m.Dims()
+					for i := 0; i < r; i++ {
+						out = append(out, m.RawRowView(i)[:cols]...)
+					}
+				}
+				y := rnd(n, c.OutSize())
 				c.Forward(y, x, theta)
-				out = append(out, y.RawMatrix().Data...)
+				add(y)
 				c.JVP(y, x, nil, theta, dx, dtheta)
-				out = append(out, y.RawMatrix().Data...)
+				add(y)
 				c.JVP(y, x, nil, theta, nil, dtheta)
-				out = append(out, y.RawMatrix().Data...)
-				gx, gth := mat.NewDense(n, c.InSize(), nil), make([]float64, P)
+				add(y)
+				gx, gth := rnd(n, c.InSize()), make([]float64, P)
 				c.VJP(gx, gth, x, nil, theta, g)
-				out = append(append(out, gx.RawMatrix().Data...), gth...)
-				per := mat.NewDense(n, P, nil)
+				add(gx)
+				out = append(out, gth...)
+				per := rnd(n, P)
 				c.PerSampleVJP(per, x, nil, theta, g)
-				out = append(out, per.RawMatrix().Data...)
+				add(per)
 				c.SecondOrderVJP(gx, gth, x, nil, theta, g, dx, dtheta)
-				return append(append(out, gx.RawMatrix().Data...), gth...)
+				add(gx)
+				return append(out, gth...)
 			}
 			direct, unfolded := run(false), run(true)
 			for i, v := range unfolded {
