@@ -245,14 +245,52 @@ func (c Conv2d) corr(g window) gemm.Corr {
 	return gemm.Corr{C: c.In, H: c.H + 2*g.ph, W: c.W + 2*g.pw, KH: g.kh, KW: g.kw}
 }
 
-// work is the per-call work space: the patch matrix col (q×(S·R)) of a
-// block of S samples, the output of a block before it is transposed, t
-// ((S·R)×Out), a parameter gradient before it is transposed, acc (q×Out),
-// the patches of one sample's input gradient, dcol ((q−1)×R), and, for the
-// correlation kernels, a block of S zero-padded inputs, pad.
+// correlatesInput reports whether the input gradient, on the correlation
+// kernels, is the correlation inputCorr rather than a product and col2im:
+// when the correlation, which multiplies the zeros of its padding and fills
+// tiles of 6 input channels, does at most corrInputWaste times the products
+// of the other. Both LeNet convolutions are unfolded: the first (1 input
+// channel, 24×24 locations of 28×28 inputs) would correlate 8.2 times the
+// products and took 1.8 times as long that way, the second (6 channels,
+// 8×8 locations of 12×12) 2.25 times and 1.1 times as long; 6 channels of
+// 16×16 with 3×3 kernels and padding 1 (1.27 times) took half the time
+// correlated (BenchmarkConv2dInputGrad).
+func (c Conv2d) correlatesInput(g window) bool {
+	if !c.direct(g) {
+		return false
+	}
+	cg := c.inputCorr(g)
+	tiles := (c.In + 5) / 6 * 6
+	return float64(tiles*(cg.H-g.kh+1)*(cg.W-g.kw+1)) <= corrInputWaste*float64(c.In*g.positions())
+}
+
+// corrInputWaste is the most products the correlation for the input
+// gradient may spend per product of the unfolded one (see correlatesInput;
+// a variable for BenchmarkConv2dInputGrad).
+var corrInputWaste = 2.0
+
+// inputCorr returns the correlation that gives the input gradient (of the
+// zero-padded input): of the output gradient zero-padded by the kernel's
+// size less one on each side, with the kernels flipped and their input and
+// output channels swapped,
+//
+//	dx[c, u, v] = Σ_{o,i,j} W[o, c, kh−1−i, kw−1−j]·g[o, u+i−kh+1, v+j−kw+1].
+func (c Conv2d) inputCorr(g window) gemm.Corr {
+	return gemm.Corr{C: c.Out, H: g.oh + 2*(g.kh-1), W: g.ow + 2*(g.kw-1), KH: g.kh, KW: g.kw}
+}
+
+// work is the per-call work space. Unfolding: the patch matrix col
+// (q×(S·R)) of a block of S samples, the output of a block before it is
+// transposed, t ((S·R)×Out), a parameter gradient before it is transposed,
+// acc (q×Out), and the patches of one sample's input gradient, dcol
+// ((q−1)×R). Correlating: a block of S zero-padded inputs, pad; the
+// flipped kernels of the input gradient, flip; a block of Sg output
+// gradients zero-padded for it, gpad, and its outputs before they lose the
+// input's padding, gout.
 type work struct {
-	s                      int
+	s, sg                  int
 	col, t, acc, dcol, pad []float64
+	flip, gpad, gout       []float64
 }
 
 // work returns work space for a batch of n samples, for the products that
@@ -260,18 +298,26 @@ type work struct {
 // otherwise, and the function that gives it back.
 func (c Conv2d) work(g window, n int, unfold bool) (work, func()) {
 	R, q, p := g.positions(), c.q(), c.Out
-	var s int
-	var sizes [5]int
+	var w work
+	var sizes [8]int
 	if unfold {
-		s = max(1, min(n, blockFloats/(q*R)))
-		sizes = [5]int{q * s * R, s * R * p, q * p, (q - 1) * R, 0}
+		w.s = max(1, min(n, blockFloats/(q*R)))
+		sizes = [8]int{q * w.s * R, w.s * R * p, q * p, (q - 1) * R}
 	} else {
-		cg := c.corr(g)
-		per := cg.C * cg.H * cg.W
-		s = max(1, min(n, blockFloats/per))
-		sizes = [5]int{0, 0, 0, (q - 1) * R, 0}
+		cx, cg := c.corr(g), c.inputCorr(g)
+		perX, perG := cx.C*cx.H*cx.W, cg.C*cg.H*cg.W
+		w.s = max(1, min(n, blockFloats/perX))
 		if g.ph > 0 || g.pw > 0 {
-			sizes[4] = s * per
+			sizes[4] = w.s * perX
+		}
+		if c.correlatesInput(g) {
+			w.sg = max(1, min(n, blockFloats/perG))
+			sizes[5], sizes[6] = c.In*cg.C*g.kh*g.kw, w.sg*perG
+			if g.ph > 0 || g.pw > 0 {
+				sizes[7] = w.sg * perX
+			}
+		} else {
+			sizes[3] = (q - 1) * R
 		}
 	}
 	total := 0
@@ -279,11 +325,11 @@ func (c Conv2d) work(g window, n int, unfold bool) (work, func()) {
 		total += sz
 	}
 	buf, put := scratch(total)
-	var parts [5][]float64
+	parts := [8]*[]float64{&w.col, &w.t, &w.acc, &w.dcol, &w.pad, &w.flip, &w.gpad, &w.gout}
 	for k, sz := range sizes {
-		parts[k], buf = buf[:sz:sz], buf[sz:]
+		*parts[k], buf = buf[:sz:sz], buf[sz:]
 	}
-	return work{s: s, col: parts[0], t: parts[1], acc: parts[2], dcol: parts[3], pad: parts[4]}, put
+	return w, put
 }
 
 // patches unfolds the patches of the s samples of x from row i0 into w.col
@@ -483,28 +529,82 @@ func (c Conv2d) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []fl
 	direct := c.direct(geo)
 	w, put := c.work(geo, n, !direct)
 	defer put()
-	R := geo.positions()
 	gr := g.RawMatrix()
 	if dtheta != nil {
 		c.weightGrad(geo, w, direct, dtheta, false, true, x.RawMatrix(), gr)
 	}
 	if dx != nil {
-		dxr := dx.RawMatrix()
-		for i := 0; i < n; i++ {
-			row := dxr.Data[i*dxr.Stride:][:geo.inSize()]
-			clear(row)
-			c.backInput(geo, w, row, theta, c.sampleOut(gr, i, R))
-		}
+		c.inputGrad(geo, w, dx.RawMatrix(), false, theta, gr)
 	}
 }
 
-// backInput adds to dx (one sample's input row) the input gradient of the
-// output gradient gi (Out×R) through weights θ: col2im of Wᵀ gi.
-func (c Conv2d) backInput(g window, w work, dx, theta []float64, gi blas64.General) {
-	R := g.positions()
-	dcol := general(w.dcol, c.q()-1, R)
-	gemm.Gemm(blas.Trans, blas.NoTrans, 1, c.weights(theta), gi, 0, dcol)
-	g.col2imAdd(dx, dcol.Data, R)
+// inputGrad stores in dx, or adds to it when add is true, the input
+// gradient of the output gradients g through the weights of θ: a
+// transposed convolution. On the correlation kernels it is the correlation
+// inputCorr; unfolding, it is Wᵀ g_i per sample, whose columns col2im sends
+// back to the input entries they came from.
+func (c Conv2d) inputGrad(geo window, w work, dx blas64.General, add bool, theta []float64, g blas64.General) {
+	R, q := geo.positions(), c.q()
+	if !c.correlatesInput(geo) {
+		dcol := general(w.dcol, q-1, R)
+		for i := 0; i < dx.Rows; i++ {
+			row := dx.Data[i*dx.Stride:][:geo.inSize()]
+			if !add {
+				clear(row)
+			}
+			gemm.Gemm(blas.Trans, blas.NoTrans, 1, c.weights(theta), c.sampleOut(g, i, R), 0, dcol)
+			geo.col2imAdd(row, dcol.Data, R)
+		}
+		return
+	}
+	kh, kw := geo.kh, geo.kw
+	cg, cx := c.inputCorr(geo), c.corr(geo)
+	k := c.Out * kh * kw
+	for ch := 0; ch < c.In; ch++ {
+		for o := 0; o < c.Out; o++ {
+			for i := 0; i < kh; i++ {
+				for j := 0; j < kw; j++ {
+					w.flip[ch*k+(o*kh+i)*kw+j] = theta[o*q+(ch*kh+kh-1-i)*kw+kw-1-j]
+				}
+			}
+		}
+	}
+	perG, perX := cg.C*cg.H*cg.W, cx.C*cx.H*cx.W
+	for i0 := 0; i0 < dx.Rows; i0 += w.sg {
+		s := min(w.sg, dx.Rows-i0)
+		gp := w.gpad[:s*perG]
+		clear(gp)
+		for k2 := 0; k2 < s; k2++ {
+			src := g.Data[(i0+k2)*g.Stride:]
+			for o := 0; o < c.Out; o++ {
+				for a := 0; a < geo.oh; a++ {
+					copy(gp[k2*perG+(o*cg.H+a+kh-1)*cg.W+kw-1:][:geo.ow], src[(o*geo.oh+a)*geo.ow:][:geo.ow])
+				}
+			}
+		}
+		gb := blas64.General{Rows: s, Cols: perG, Stride: perG, Data: gp}
+		if len(w.gout) == 0 {
+			gemm.CorrForward(cg, blockRows(dx, i0, s), w.flip, k, c.In, false, add, gb)
+			continue
+		}
+		// The gradient of the padded input, whose padding is dropped.
+		out := blas64.General{Rows: s, Cols: perX, Stride: perX, Data: w.gout[:s*perX]}
+		gemm.CorrForward(cg, out, w.flip, k, c.In, false, false, gb)
+		for k2 := 0; k2 < s; k2++ {
+			row := dx.Data[(i0+k2)*dx.Stride:]
+			for ch := 0; ch < c.In; ch++ {
+				for a := 0; a < c.H; a++ {
+					src := out.Data[k2*perX+(ch*cx.H+a+geo.ph)*cx.W+geo.pw:][:c.W]
+					dst := row[(ch*c.H+a)*c.W:][:c.W]
+					if add {
+						floats.Add(dst, src)
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
 }
 
 // PerSampleVJP stores Σ_r g_r ā_rᵀ of sample i, flattened row-major like
@@ -539,13 +639,9 @@ func (c Conv2d) SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, x, _ *mat.Dens
 	direct := c.direct(geo)
 	w, put := c.work(geo, n, !direct)
 	defer put()
-	R := geo.positions()
 	gr := g.RawMatrix()
 	if doX {
-		rr := rdx.RawMatrix()
-		for i := 0; i < n; i++ {
-			c.backInput(geo, w, rr.Data[i*rr.Stride:][:geo.inSize()], dtheta, c.sampleOut(gr, i, R))
-		}
+		c.inputGrad(geo, w, rdx.RawMatrix(), true, dtheta, gr)
 	}
 	if doTheta {
 		c.weightGrad(geo, w, direct, rdtheta, true, false, dx.RawMatrix(), gr)

@@ -15,7 +15,8 @@ import (
 // internal/gemm's correlation kernels and by unfolding its patches, in
 // every product: shapes with and without padding, with output rows that
 // are not whole vectors of 8 locations and channels that are not whole
-// tiles of 6, and the LeNet-style network's two convolutions.
+// tiles of 6, and the LeNet-style network's two convolutions; input
+// gradients through both correlatesInput's choices, with padding or not.
 func TestConv2dPathsAgree(t *testing.T) {
 	if !gemm.HasCorr() {
 		t.Skip("no correlation kernels on this CPU or build: only the unfolding path runs")
@@ -26,9 +27,16 @@ func TestConv2dPathsAgree(t *testing.T) {
 		{In: 3, Out: 7, H: 9, W: 11, Kernel: [2]int{3, 3}, Padding: [2]int{1, 2}},
 		{In: 2, Out: 13, H: 5, W: 21, Kernel: [2]int{2, 4}, Padding: [2]int{0, 1}},
 		{In: 4, Out: 2, H: 3, W: 3, Kernel: [2]int{3, 3}},
+		{In: 6, Out: 5, H: 10, W: 9, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 12, Out: 3, H: 8, W: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+		{In: 6, Out: 4, H: 14, W: 14, Kernel: [2]int{3, 3}},
 	}
 	rng := rand.New(rand.NewPCG(8, 8))
+	correlated := 0
 	for _, c := range convs {
+		if c.correlatesInput(c.geom()) {
+			correlated++
+		}
 		t.Run(fmt.Sprint(c), func(t *testing.T) {
 			const n = 5
 			P := c.NumParams()
@@ -82,6 +90,9 @@ func TestConv2dPathsAgree(t *testing.T) {
 			}
 		})
 	}
+	if correlated < 3 || correlated == len(convs) {
+		t.Errorf("%d of %d input gradients correlated: the cases do not cover both ways", correlated, len(convs))
+	}
 }
 
 // BenchmarkConv2dPaths times the forward and backward passes of the
@@ -122,6 +133,48 @@ func BenchmarkConv2dPaths(b *testing.B) {
 				for b.Loop() {
 					c.Forward(y, x, theta)
 					c.VJP(dx, dtheta, x, y, theta, g)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkConv2dInputGrad times the input gradient of the LeNet-style
+// network's convolutions and of a padded 3×3 convolution, batch 128, as the
+// correlation inputCorr and as a product and col2im (correlatesInput's two
+// ways).
+func BenchmarkConv2dInputGrad(b *testing.B) {
+	if !gemm.HasCorr() {
+		b.Skip("no correlation kernels on this CPU or build")
+	}
+	for _, c := range []Conv2d{
+		{In: 1, Out: 6, H: 28, W: 28, Kernel: [2]int{5, 5}},
+		{In: 6, Out: 16, H: 12, W: 12, Kernel: [2]int{5, 5}},
+		{In: 6, Out: 6, H: 16, W: 16, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}},
+	} {
+		for _, way := range []struct {
+			name  string
+			waste float64
+		}{{"correlated", math.Inf(1)}, {"unfolded", 0}} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", c.In, c.H, c.W, way.name), func(b *testing.B) {
+				saved := corrInputWaste
+				corrInputWaste = way.waste
+				defer func() { corrInputWaste = saved }()
+				const n = 128
+				rng := rand.New(rand.NewPCG(1, 1))
+				theta := make([]float64, c.NumParams())
+				for i := range theta {
+					theta[i] = rng.NormFloat64()
+				}
+				x, g := mat.NewDense(n, c.InSize(), nil), mat.NewDense(n, c.OutSize(), nil)
+				for _, m := range []*mat.Dense{x, g} {
+					for i := range m.RawMatrix().Data {
+						m.RawMatrix().Data[i] = rng.NormFloat64()
+					}
+				}
+				dx := mat.NewDense(n, c.InSize(), nil)
+				for b.Loop() {
+					c.VJP(dx, nil, x, nil, theta, g)
 				}
 			})
 		}
