@@ -252,9 +252,9 @@ func (c Conv2d) corr(g window) gemm.Corr {
 // of the other. Both LeNet convolutions are unfolded: the first (1 input
 // channel, 24×24 locations of 28×28 inputs) would correlate 8.2 times the
 // products and took 1.8 times as long that way, the second (6 channels,
-// 8×8 locations of 12×12) 2.25 times and 1.1 times as long; 6 channels of
-// 16×16 with 3×3 kernels and padding 1 (1.27 times) took half the time
-// correlated (BenchmarkConv2dInputGrad).
+// 8×8 locations of 12×12) 2.25 times and as long, within the noise (0.9–1.1
+// times); 6 channels of 16×16 with 3×3 kernels and padding 1 (1.27 times)
+// took half the time correlated (BenchmarkConv2dInputGrad).
 func (c Conv2d) correlatesInput(g window) bool {
 	if !c.direct(g) {
 		return false

@@ -9,9 +9,9 @@
 // a 12×16 tile in 24 AVX-512 registers, or a 4×12 tile in 12 AVX2
 // registers with fused multiply-adds. A product of at most 8 columns, which
 // would fill the 16-wide tile to half or less (a convolution's 6 output
-// channels), takes a 12×8 AVX-512 tile instead: 1.5–1.9 times as fast on
-// the first LeNet convolution's outputs and twice on its weight gradient
-// (BenchmarkGemmNarrow). op(B) is packed into panels of 16 (or 12, or 8)
+// channels), takes a 12×8 AVX-512 tile instead: 1.5–2.1 times as fast on
+// the first LeNet convolution's outputs and about twice on its weight
+// gradient (BenchmarkGemmNarrow). op(B) is packed into panels of 16 (or 12, or 8)
 // columns in blocks of 256 along the inner dimension, so that a panel stays
 // in L1; op(A) is read in place, its rows (or columns, when
 // transposed) being sequential streams, and only the last partial row tile
@@ -40,7 +40,7 @@
 // through a table of offsets and broadcasts 6 weights) or 6 channels by 4
 // patch entries (the weight gradient: 8 running sums per pair over the
 // locations, the output gradients read whole and the inputs in place). On
-// the LeNet-style benchmark network's convolutions they run at 38–50
+// the LeNet-style benchmark network's convolutions they run at 43–52
 // GFLOP/s (BenchmarkCorr); the first one's forward and backward passes take
 // a quarter of the time they take unfolded and multiplied
 // (BenchmarkConv2dPaths in curvature/nn). Each has a pure-Go twin that
