@@ -206,11 +206,13 @@ func (c Conv2d) sampleOut(m blas64.General, i, R int) blas64.General {
 // A convolution of stride 1 (the common one) runs on internal/gemm's
 // correlation kernels where the CPU has them (AVX-512): the outputs and the
 // weight gradient come from the input itself, zero-padded if need be,
-// without unfolding its patches, whose copying took as long as the
-// products (BenchmarkConv2dLeNet…; the unfolding path is the one of
-// noDirect). The input gradient, a transposed convolution, is a product
-// Wᵀg per sample whose columns go back to the input entries they came
-// from (col2im) on every CPU.
+// without unfolding its patches, whose copying took longer than the
+// products (the first LeNet convolution's passes were 4.3 times as fast
+// this way: BenchmarkConv2dPaths, whose unfolding path is the one of
+// noDirect). The input gradient, a transposed convolution, is the
+// correlation inputCorr where that pays (correlatesInput), and otherwise a
+// product Wᵀg per sample whose columns go back to the input entries they
+// came from (col2im).
 //
 // Otherwise the products unfold the patches of a block of samples side by
 // side into one q×(S·R) matrix, sample k of the block in columns
