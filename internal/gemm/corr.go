@@ -91,7 +91,7 @@ func CorrForward(c Corr, y blas64.General, w []float64, ldw, m int, bias, add bo
 	oh, ow, k := c.dims()
 	R := oh * ow
 	c.check(x, m)
-	if y.Rows != x.Rows || y.Cols < m*R || ldw < k || len(w) < (m-1)*ldw+k+b2i(bias) {
+	if y.Rows != x.Rows || y.Cols < m*R || ldw < k || len(w) < (m-1)*ldw+k+b2i(bias) || short(y) {
 		panic("gemm: bad shapes")
 	}
 	buf := getCorrWork()
@@ -139,7 +139,7 @@ func CorrGrad(c Corr, d []float64, ldd, m int, add bool, g, x blas64.General) {
 	oh, ow, k := c.dims()
 	R := oh * ow
 	c.check(x, m)
-	if g.Rows != x.Rows || g.Cols < m*R || ldd < k || len(d) < (m-1)*ldd+k {
+	if g.Rows != x.Rows || g.Cols < m*R || ldd < k || len(d) < (m-1)*ldd+k || short(g) {
 		panic("gemm: bad shapes")
 	}
 	buf := getCorrWork()
@@ -218,9 +218,15 @@ const blockFloats = 1 << 15
 
 // check panics unless x has rows of C·H·W inputs and m is positive.
 func (c Corr) check(x blas64.General, m int) {
-	if m <= 0 || x.Cols != c.C*c.H*c.W || (x.Rows > 0 && len(x.Data) < (x.Rows-1)*x.Stride+x.Cols) {
+	if m <= 0 || x.Cols != c.C*c.H*c.W || short(x) {
 		panic("gemm: bad shapes")
 	}
+}
+
+// short reports whether a's data is shorter than its shape says: the
+// kernels read and write through pointers.
+func short(a blas64.General) bool {
+	return a.Rows > 0 && (a.Stride < a.Cols || len(a.Data) < (a.Rows-1)*a.Stride+a.Cols)
 }
 
 // groups returns the output locations in tiles of 4 vectors: each row of

@@ -336,3 +336,42 @@ func corrRun(c Corr, w []float64, k, m int, x, g blas64.General) (y, d []float64
 	CorrGrad(c, d, k, m, false, g, x)
 	return yg.Data, d
 }
+
+// Operands that do not fit the correlation, or whose data is shorter than
+// their shape, are refused before any kernel runs.
+func TestCorrBadShapes(t *testing.T) {
+	c := Corr{C: 1, H: 6, W: 6, KH: 3, KW: 3} // 4×4 locations, k = 9
+	x := blas64.General{Rows: 2, Cols: 36, Stride: 36, Data: make([]float64, 72)}
+	y := blas64.General{Rows: 2, Cols: 32, Stride: 32, Data: make([]float64, 64)} // 2 channels
+	w := make([]float64, 20)
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"kernel larger than the input", func() { CorrForward(Corr{C: 1, H: 2, W: 6, KH: 3, KW: 3}, y, w, 10, 2, true, false, x) }},
+		{"input of the wrong width", func() { CorrForward(Corr{C: 1, H: 6, W: 5, KH: 3, KW: 3}, y, w, 10, 2, true, false, x) }},
+		{"short input", func() {
+			CorrForward(c, y, w, 10, 2, true, false, blas64.General{Rows: 2, Cols: 36, Stride: 36, Data: x.Data[:71]})
+		}},
+		{"short output", func() {
+			CorrForward(c, blas64.General{Rows: 2, Cols: 32, Stride: 32, Data: y.Data[:63]}, w, 10, 2, true, false, x)
+		}},
+		{"too few kernels", func() { CorrForward(c, y, w[:19], 10, 2, true, false, x) }},
+		{"rows differ", func() {
+			CorrForward(c, blas64.General{Rows: 1, Cols: 32, Stride: 32, Data: y.Data}, w, 10, 2, true, false, x)
+		}},
+		{"short gradient", func() {
+			CorrGrad(c, w, 10, 2, false, blas64.General{Rows: 2, Cols: 32, Stride: 32, Data: y.Data[:40]}, x)
+		}},
+		{"short destination", func() { CorrGrad(c, w[:18], 10, 2, false, y, x) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
+				}
+			}()
+			tc.f()
+		})
+	}
+}
