@@ -363,21 +363,28 @@ func (w work) inputs(c Conv2d, g window, mr blas64.General, f func(i0 int, x bla
 		return
 	}
 	cg := c.corr(g)
-	per := cg.C * cg.H * cg.W
 	for i0 := 0; i0 < mr.Rows; i0 += w.s {
 		s := min(w.s, mr.Rows-i0)
-		pad := w.pad[:s*per]
-		clear(pad)
-		for k := 0; k < s; k++ {
-			row := mr.Data[(i0+k)*mr.Stride:]
-			for ch := 0; ch < c.In; ch++ {
-				for a := 0; a < c.H; a++ {
-					copy(pad[k*per+(ch*cg.H+a+g.ph)*cg.W+g.pw:][:c.W], row[(ch*c.H+a)*c.W:][:c.W])
-				}
+		f(i0, padPlanes(w.pad, blockRows(mr, i0, s), c.In, c.H, c.W, cg.H, cg.W, g.ph, g.pw))
+	}
+}
+
+// padPlanes stores the rows of m, each of planes h×w planes, in dst as
+// planes of hp×wp whose entries [top, top+h)×[left, left+w) they fill, the
+// others zero, and returns them, a row per row of m.
+func padPlanes(dst []float64, m blas64.General, planes, h, w, hp, wp, top, left int) blas64.General {
+	per := planes * hp * wp
+	dst = dst[:m.Rows*per]
+	clear(dst)
+	for k := 0; k < m.Rows; k++ {
+		row := m.Data[k*m.Stride:]
+		for ch := 0; ch < planes; ch++ {
+			for a := 0; a < h; a++ {
+				copy(dst[k*per+(ch*hp+a+top)*wp+left:][:w], row[(ch*h+a)*w:][:w])
 			}
 		}
-		f(i0, blas64.General{Rows: s, Cols: per, Stride: per, Data: pad})
 	}
+	return blas64.General{Rows: m.Rows, Cols: per, Stride: per, Data: dst}
 }
 
 // blockRows returns rows [i0, i0+n) of m.
@@ -571,20 +578,10 @@ func (c Conv2d) inputGrad(geo window, w work, dx blas64.General, add bool, theta
 			}
 		}
 	}
-	perG, perX := cg.C*cg.H*cg.W, cx.C*cx.H*cx.W
+	perX := cx.C * cx.H * cx.W
 	for i0 := 0; i0 < dx.Rows; i0 += w.sg {
 		s := min(w.sg, dx.Rows-i0)
-		gp := w.gpad[:s*perG]
-		clear(gp)
-		for k2 := 0; k2 < s; k2++ {
-			src := g.Data[(i0+k2)*g.Stride:]
-			for o := 0; o < c.Out; o++ {
-				for a := 0; a < geo.oh; a++ {
-					copy(gp[k2*perG+(o*cg.H+a+kh-1)*cg.W+kw-1:][:geo.ow], src[(o*geo.oh+a)*geo.ow:][:geo.ow])
-				}
-			}
-		}
-		gb := blas64.General{Rows: s, Cols: perG, Stride: perG, Data: gp}
+		gb := padPlanes(w.gpad, blockRows(g, i0, s), c.Out, geo.oh, geo.ow, cg.H, cg.W, kh-1, kw-1)
 		if len(w.gout) == 0 {
 			gemm.CorrForward(cg, blockRows(dx, i0, s), w.flip, k, c.In, false, add, gb)
 			continue
