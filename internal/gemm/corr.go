@@ -150,34 +150,42 @@ func CorrGrad(c Corr, d []float64, ldd, m int, add bool, g, x blas64.General) {
 	if rem > 0 {
 		nv, tail = nfull+1, 1<<rem-1
 	}
-	// The output gradients with each row of locations padded with zeros to
-	// whole vectors and m padded with zero rows to whole tiles, unless they
-	// already are.
+	// The tiles of channels read the output gradients in place, but for
+	// those that must be padded, copied into buf.g: all of them when rows
+	// of locations are not whole vectors (each is padded with zeros), else
+	// a last partial tile (padded with zero rows).
 	ldg, mp := oh*8*nv, (m+corrRows-1)/corrRows*corrRows
-	gsz, block := mp*ldg, x.Rows
-	padded := rem > 0 || mp > m
-	if padded {
+	otiles, ptiles := mp/corrRows, (k+corrCols-1)/corrCols
+	pad0 := otiles
+	switch {
+	case rem > 0:
+		pad0 = 0
+	case mp > m:
+		pad0 = otiles - 1
+	}
+	gsz, block := (otiles-pad0)*corrRows*ldg, x.Rows
+	if gsz > 0 {
 		block = max(1, min(x.Rows, blockFloats/gsz))
 	}
-	otiles, ptiles := mp/corrRows, (k+corrCols-1)/corrCols
 	lanes := grow(&buf.lanes, otiles*ptiles*corrLanes)
 	for s0 := 0; s0 < x.Rows; s0 += block {
 		ns := min(block, x.Rows-s0)
-		gp, gs := g.Data[s0*g.Stride:], g.Stride
-		if padded {
-			gp, gs = grow(&buf.g, ns*gsz), gsz
-			clear(gp)
-			for s := 0; s < ns; s++ {
-				for o := 0; o < m; o++ {
-					src := g.Data[(s0+s)*g.Stride+o*R:]
-					dst := gp[s*gsz+o*ldg:]
-					for a := 0; a < oh; a++ {
-						copy(dst[a*8*nv:a*8*nv+ow], src[a*ow:a*ow+ow])
-					}
+		gp := grow(&buf.g, ns*gsz)
+		clear(gp)
+		for s := 0; s < ns; s++ {
+			for o := pad0 * corrRows; o < m; o++ {
+				src := g.Data[(s0+s)*g.Stride+o*R:]
+				dst := gp[s*gsz+(o-pad0*corrRows)*ldg:]
+				for a := 0; a < oh; a++ {
+					copy(dst[a*8*nv:a*8*nv+ow], src[a*ow:a*ow+ow])
 				}
 			}
 		}
 		for ot := 0; ot < otiles; ot++ {
+			gt, gs := gp[max(0, ot-pad0)*corrRows*ldg:], gsz
+			if ot < pad0 {
+				gt, gs = g.Data[s0*g.Stride+ot*corrRows*ldg:], g.Stride
+			}
 			for pt := 0; pt < ptiles; pt++ {
 				var offs [corrCols]int
 				for j := range offs {
@@ -185,10 +193,10 @@ func CorrGrad(c Corr, d []float64, ldd, m int, add bool, g, x blas64.General) {
 				}
 				tile, xs := lanes[(ot*ptiles+pt)*corrLanes:], x.Data[s0*x.Stride:]
 				if corrDotKernel != nil {
-					corrDotKernel(ns, &gp[ot*corrRows*ldg], gs, ldg, &xs[0], x.Stride, c.W, &offs, oh, nfull, tail, &tile[0], b2i(s0 > 0))
+					corrDotKernel(ns, &gt[0], gs, ldg, &xs[0], x.Stride, c.W, &offs, oh, nfull, tail, &tile[0], b2i(s0 > 0))
 					continue
 				}
-				corrDotGo(ns, gp[ot*corrRows*ldg:], gs, ldg, xs, x.Stride, c.W, offs, oh, nfull, tail, tile, s0 > 0)
+				corrDotGo(ns, gt, gs, ldg, xs, x.Stride, c.W, offs, oh, nfull, tail, tile, s0 > 0)
 			}
 		}
 	}
