@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/internal/tune"
 )
 
 // config is the parsed command line.
@@ -182,7 +183,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			return nil, fmt.Errorf("-%s %v is out of range", p.name, p.v)
 		}
 	}
-	if !c.targetSet && !slices.ContainsFunc(c.optimizers, func(o string) bool { return baselines[o] }) {
+	if !c.targetSet && !slices.ContainsFunc(c.optimizers, func(o string) bool { return tune.IsBaseline(o) }) {
 		return nil, fmt.Errorf("-optimizers %s has no first-order baseline to set the target: add adam or sgd, or give -target", strings.Join(c.optimizers, ","))
 	}
 	return c, nil
@@ -223,6 +224,14 @@ func (c *config) grid(name string) []float64 {
 		return c.ngLRs
 	}
 	return nil
+}
+
+// gridFlag names the flag prefix of optimizer name's grid.
+func gridFlag(name string) string {
+	if strings.HasPrefix(name, "ng-") {
+		return "ng"
+	}
+	return name
 }
 
 func optimizerList() string {
