@@ -41,7 +41,7 @@ func ModelEKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACS
 		grads[blk] = append(grads[blk], mat.DenseCopyOf(g))
 		weight = w
 	})
-	if err := k.finish(); err != nil {
+	if err := k.finish(false); err != nil {
 		return nil, err
 	}
 	scales := make([][]float64, len(k.blocks))

@@ -80,6 +80,13 @@ func BenchmarkKFACOverAdamTrained(b *testing.B) { benchKFACOverAdam(b, false) }
 
 func benchKFACOverAdam(b *testing.B, reset bool) {
 	m, theta0, batch := kfacBenchSetup(b)
+	benchOverAdam(b, m, theta0, batch, reset)
+}
+
+// benchOverAdam alternates a K-FAC step with the default settings and an
+// Adam step on the batch, from theta0 reset before each pair when reset
+// is set, and reports the ratio of their total times.
+func benchOverAdam(b *testing.B, m *curvature.Model, theta0 []float64, batch curvature.Batch, reset bool) {
 	theta, thetaAdam := append([]float64(nil), theta0...), append([]float64(nil), theta0...)
 	opt, err := NewKFAC(m, nil) // the defaults are the settings measured here
 	if err != nil {
