@@ -94,18 +94,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Float64Var(&c.hfFraction, "hf-fraction", 1, "Hessian-free: fraction of the batch for the curvature mini-batch")
 	fs.IntVar(&c.inverseInterval, "inverse-interval", 20, "K-FAC: steps between inversions of the damped factors")
 	fs.IntVar(&c.dampingInterval, "damping-interval", 5, "K-FAC: steps between damping updates")
-	if err := fs.Parse(args); err != nil {
+	var err error
+	if c.seed, c.targetSet, err = tune.ParseFlags(fs, args, &seed); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if seed < 0 {
-		return nil, fmt.Errorf("-seed %d is negative", seed)
-	}
-	c.seed = uint64(seed)
-	fs.Visit(func(f *flag.Flag) { c.targetSet = c.targetSet || f.Name == "target" })
-	var err error
 	if c.task == "" {
 		// A -data file ends in a class label, which an autoencoder would
 		// ignore.

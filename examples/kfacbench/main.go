@@ -49,44 +49,13 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 
 	b := bench(cfg, prob)
 	prog := tune.NewProgress(stdout)
-	var tuned []*tune.Result
-	for _, name := range cfg.optimizers {
-		if grid := cfg.grid(name); len(grid) > 1 || (!cfg.targetSet && tune.IsBaseline(name)) {
-			best, all, err := b.Tune(name, grid, prog)
-			if err != nil {
-				return err
-			}
-			tune.PrintTuning(stdout, name, gridFlag(name)+"-lrs", all, best)
-			tuned = append(tuned, best)
-		}
+	target, results, err := b.Race(stdout, prog, tune.Plan{
+		Optimizers: cfg.optimizers, Grid: cfg.grid, Flag: func(name string) string { return gridFlag(name) + "-lrs" },
+		Target: cfg.target, TargetSet: cfg.targetSet,
+	})
+	if err != nil {
+		return err
 	}
-	target := cfg.target
-	if !cfg.targetSet {
-		var ok bool
-		if target, ok = tune.BestBaseline(tuned); !ok {
-			return errors.New("every first-order baseline diverged at every learning rate, so none sets the target: give -target, or lower -adam-lrs or -sgd-lrs")
-		}
-		fmt.Fprintf(stdout, "target training loss %.6g: the best a tuned first-order baseline reaches in %d steps\n", target, cfg.steps)
-	}
-
-	var results []*tune.Result
-	for _, name := range cfg.optimizers {
-		lr := 0.0
-		if grid := cfg.grid(name); len(grid) == 1 {
-			lr = grid[0]
-		}
-		for _, r := range tuned {
-			if r.Optimizer == name {
-				lr = r.LR
-			}
-		}
-		r, err := b.Run(name, lr, target, prog)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		results = append(results, r)
-	}
-	b.PrintTable(stdout, target, results)
 	files, err := b.Files(target, results)
 	if err != nil {
 		return err

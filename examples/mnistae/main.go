@@ -86,18 +86,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.out, "out", "", "output folder (default: a fresh mnistae-out-N)")
 	fs.BoolVar(&c.force, "force", false, "write into -out even if it holds files")
 	fs.BoolVar(&c.saveParams, "save-params", false, "also write each optimizer's final parameters, params_NAME.csv (one value a line)")
-	if err := fs.Parse(args); err != nil {
+	var err error
+	if c.seed, c.targetSet, err = tune.ParseFlags(fs, args, &seed); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if seed < 0 {
-		return nil, fmt.Errorf("-seed %d is negative", seed)
-	}
-	c.seed = uint64(seed)
-	fs.Visit(func(f *flag.Flag) { c.targetSet = c.targetSet || f.Name == "target" })
-	var err error
 	if c.sizes, err = parseSizes(sizes); err != nil {
 		return nil, fmt.Errorf("-sizes: %w", err)
 	}
@@ -258,46 +250,13 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(stdout, "memory: about %s for the runs\n", curvature.SizeOfFloats(floats))
 
 	prog := tune.NewProgress(stdout)
-	var tuned []*tune.Result
-	for _, name := range c.optimizers {
-		if grid := c.grid(name); len(grid) > 1 || (!c.targetSet && tune.IsBaseline(name)) {
-			best, all, err := b.Tune(name, grid, prog)
-			if err != nil {
-				return err
-			}
-			tune.PrintTuning(stdout, name, name+"-lrs", all, best)
-			tuned = append(tuned, best)
-		}
+	target, results, err := b.Race(stdout, prog, tune.Plan{
+		Optimizers: c.optimizers, Grid: c.grid, Flag: func(name string) string { return name + "-lrs" },
+		Target: c.target, TargetSet: c.targetSet,
+	})
+	if err != nil {
+		return err
 	}
-	target := c.target
-	if !c.targetSet {
-		var ok bool
-		if target, ok = tune.BestBaseline(tuned); !ok {
-			return errors.New("every first-order baseline diverged at every learning rate, so none sets the target: give -target, or lower -adam-lrs or -sgd-lrs")
-		}
-		// Every digit, so that runs.csv can be checked against it.
-		fmt.Fprintf(stdout, "target training loss %s: the best a tuned first-order baseline reaches in %d steps\n",
-			strconv.FormatFloat(target, 'g', -1, 64), c.steps)
-	}
-
-	var results []*tune.Result
-	for _, name := range c.optimizers {
-		lr := 0.0
-		if grid := c.grid(name); len(grid) == 1 {
-			lr = grid[0]
-		}
-		for _, r := range tuned {
-			if r.Optimizer == name {
-				lr = r.LR
-			}
-		}
-		r, err := b.Run(name, lr, target, prog)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		results = append(results, r)
-	}
-	b.PrintTable(stdout, target, results)
 	files, err := b.Files(target, results)
 	if err != nil {
 		return err

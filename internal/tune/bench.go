@@ -1,10 +1,14 @@
 package tune
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -268,4 +272,84 @@ func BestBaseline(tuned []*Result) (float64, bool) {
 		}
 	}
 	return best, ok
+}
+
+// A Plan is what a comparison runs: the optimizers in order, the learning
+// rates of each (a grid of several is tuned; one rate is used as it is; a
+// method without rates finds its own step lengths), and the target, when
+// one is given.
+type Plan struct {
+	Optimizers []string
+	Grid       func(name string) []float64
+	// Flag names the command-line flag of an optimizer's grid, for the
+	// note on a best rate at its edge.
+	Flag      func(name string) string
+	Target    float64
+	TargetSet bool
+}
+
+// Race tunes each optimizer of the plan with a grid of several rates (or
+// any baseline, when the target is not given), printing its grid to w;
+// sets the target to the best training loss a tuned baseline reached,
+// unless the plan gives it, and prints it with every digit, so that
+// runs.csv can be checked against it; then runs every optimizer, at its
+// tuned rate, to the target, and prints the table of the runs
+// (PrintTable).
+func (b *Bench) Race(w io.Writer, prog *Progress, p Plan) (target float64, results []*Result, err error) {
+	var tuned []*Result
+	for _, name := range p.Optimizers {
+		if grid := p.Grid(name); len(grid) > 1 || (!p.TargetSet && IsBaseline(name)) {
+			best, all, err := b.Tune(name, grid, prog)
+			if err != nil {
+				return 0, nil, err
+			}
+			PrintTuning(w, name, p.Flag(name), all, best)
+			tuned = append(tuned, best)
+		}
+	}
+	target = p.Target
+	if !p.TargetSet {
+		var ok bool
+		if target, ok = BestBaseline(tuned); !ok {
+			return 0, nil, errors.New("every first-order baseline diverged at every learning rate, so none sets the target: give -target, or lower -adam-lrs or -sgd-lrs")
+		}
+		fmt.Fprintf(w, "target training loss %s: the best a tuned first-order baseline reaches in %d steps\n",
+			strconv.FormatFloat(target, 'g', -1, 64), b.Steps)
+	}
+	for _, name := range p.Optimizers {
+		lr := 0.0
+		if grid := p.Grid(name); len(grid) == 1 {
+			lr = grid[0]
+		}
+		for _, r := range tuned {
+			if r.Optimizer == name {
+				lr = r.LR
+			}
+		}
+		r, err := b.Run(name, lr, target, prog)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		results = append(results, r)
+	}
+	b.PrintTable(w, target, results)
+	return target, results, nil
+}
+
+// ParseFlags parses args with fs, refusing stray arguments, and returns
+// the value of its -seed flag (given as seed) as a seed, and whether -target
+// was given.
+func ParseFlags(fs *flag.FlagSet, args []string, seed *int64) (uint64, bool, error) {
+	if err := fs.Parse(args); err != nil {
+		return 0, false, err
+	}
+	if fs.NArg() > 0 {
+		return 0, false, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *seed < 0 {
+		return 0, false, fmt.Errorf("-seed %d is negative", *seed)
+	}
+	targetSet := false
+	fs.Visit(func(f *flag.Flag) { targetSet = targetSet || f.Name == "target" })
+	return uint64(*seed), targetSet, nil
 }
