@@ -116,6 +116,10 @@ type KFAC struct {
 	parts  []Approximation
 	dest   []blockDest
 	pass   *statPass
+	// unsure is set when the statistics may not be what finiteSum needs
+	// of old values: after a failed Update, or a load of negative
+	// diagonals.
+	unsure bool
 }
 
 var _ Approximation = (*KFAC)(nil)
@@ -240,13 +244,15 @@ func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 	if err := k.pass.run(k.dest, decay, t, y, &k.set, k.rng, nil); err != nil {
 		return err
 	}
-	return k.finish()
+	return k.finish(decay > 0)
 }
 
 // finish marks the Kronecker factors' lower triangles stale (the
 // statistics were written to the upper ones) and checks that every
-// statistic is finite.
-func (k *KFAC) finish() error {
+// statistic is finite: through the diagonals (finiteSum) when the old
+// values the run folded into (readOld) were such sums, entry by entry
+// otherwise.
+func (k *KFAC) finish(readOld bool) error {
 	for _, kr := range k.krons {
 		if kr != nil {
 			kr.mu.Lock()
@@ -254,7 +260,59 @@ func (k *KFAC) finish() error {
 			kr.mu.Unlock()
 		}
 	}
-	return k.checkStats()
+	var err error
+	if readOld && k.unsure {
+		err = k.checkStats()
+	} else {
+		err = k.checkSums()
+	}
+	k.unsure = err != nil || !k.diagonalsNonNegative()
+	return err
+}
+
+// checkSums is checkStats after a statistics pass into statistics that
+// finiteSum applies to.
+func (k *KFAC) checkSums() error {
+	for i, d := range k.dest {
+		c := k.pass.coef[i]
+		if !finiteSum(d.g, c) || !finiteSum(d.a, c) || !finiteSum(d.m, c) || !vec.AllFinite(d.d) {
+			return fmt.Errorf("approx: %w: K-FAC statistics of layer %d: %s", curvature.ErrNonFinite, k.blocks[i].layer, d.firstNonFinite())
+		}
+	}
+	return nil
+}
+
+// diagonalsNonNegative reports whether the diagonals of the factors and
+// dense blocks are all ≥ 0, as those of sums of outer products are.
+func (k *KFAC) diagonalsNonNegative() bool {
+	for _, d := range k.dest {
+		for _, m := range []blas64.Symmetric{d.g, d.a, d.m} {
+			for i := 0; i < m.N; i++ {
+				if !(m.Data[i*m.Stride+i] >= 0) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// finiteSum reports whether the upper triangle of m = ε·m_old + Σ c_u·S_u
+// is finite, m_old finite with a non-negative diagonal and each S_u =
+// Σ_n x xᵀ a sum of outer products folded in with a coefficient c_u ≥ c >
+// 0, from m's diagonal where that settles it: |Σ_n x_i x_j| ≤ (Σ_n x_i² + Σ_n x_j²)/2, so while every
+// diagonal entry is finite and at most c·MaxFloat64/4, no sum, not even a
+// partial one inside a product, can have overflowed, and a NaN or an
+// infinity among the x shows on the diagonal. Otherwise (or for a negative
+// diagonal, which no such sum has) it scans the whole triangle.
+func finiteSum(m blas64.Symmetric, c float64) bool {
+	limit := c * (math.MaxFloat64 / 4)
+	for i := 0; i < m.N; i++ {
+		if v := m.Data[i*m.Stride+i]; !(v >= 0 && v <= limit) {
+			return finiteUpper(m)
+		}
+	}
+	return true
 }
 
 // checkStats returns an error wrapping curvature.ErrNonFinite that names

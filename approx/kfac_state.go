@@ -67,6 +67,7 @@ func (k *KFAC) UnmarshalBinary(data []byte) error {
 	if err := k.unmarshal(data); err != nil {
 		return fmt.Errorf("approx: loading K-FAC: %w", err)
 	}
+	k.unsure = !k.diagonalsNonNegative()
 	return nil
 }
 

@@ -42,7 +42,7 @@ func ModelEKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACS
 	if err != nil {
 		return nil, err
 	}
-	if err := k.finish(); err != nil {
+	if err := k.finish(false); err != nil {
 		return nil, err
 	}
 	scales := make([][]float64, len(k.blocks))

@@ -86,6 +86,13 @@ type benchSetup func(*testing.B) (*curvature.Model, []float64, curvature.Batch)
 // defaults) and Adam steps on the problem setup returns.
 func benchKFACOverAdam(b *testing.B, setup benchSetup, set *KFACSettings, reset bool) {
 	m, theta0, batch := setup(b)
+	benchOverAdam(b, m, theta0, batch, set, reset)
+}
+
+// benchOverAdam alternates a K-FAC step with settings set (nil: the
+// defaults) and an Adam step on the batch, from theta0 reset before each
+// pair when reset is set, and reports the ratio of their total times.
+func benchOverAdam(b *testing.B, m *curvature.Model, theta0 []float64, batch curvature.Batch, set *KFACSettings, reset bool) {
 	theta, thetaAdam := append([]float64(nil), theta0...), append([]float64(nil), theta0...)
 	opt, err := NewKFAC(m, set)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package tune
 
 import (
 	"fmt"
@@ -9,25 +9,27 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// progress shows runs as they go: a progress bar per run on a terminal,
+// Progress shows runs as they go: a progress bar per run on a terminal,
 // plain log lines otherwise (a log file, a pipe, CI).
-type progress struct {
+type Progress struct {
 	mu  sync.Mutex
 	w   io.Writer
 	tty bool
 }
 
-func newProgress(w io.Writer) *progress {
+// NewProgress returns the progress of runs written to w.
+func NewProgress(w io.Writer) *Progress {
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil {
 			tty = st.Mode()&os.ModeCharDevice != 0
 		}
 	}
-	return &progress{w: w, tty: tty}
+	return &Progress{w: w, tty: tty}
 }
 
-func (p *progress) note(s string) {
+// Note writes a line.
+func (p *Progress) Note(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintln(p.w, s)
@@ -35,14 +37,14 @@ func (p *progress) note(s string) {
 
 // runProgress follows one run.
 type runProgress struct {
-	p     *progress
+	p     *Progress
 	label string
 	total int
 	bar   *progressbar.ProgressBar
 	next  int // the next step at which a log line is due
 }
 
-func (p *progress) start(label string, total int) *runProgress {
+func (p *Progress) start(label string, total int) *runProgress {
 	r := &runProgress{p: p, label: label, total: total}
 	if p.tty {
 		r.bar = progressbar.NewOptions(total,
@@ -64,21 +66,21 @@ func (r *runProgress) update(step int, loss float64) {
 		return
 	}
 	if step >= r.next {
-		r.p.note(fmt.Sprintf("%s: step %d/%d, training loss %.6g", r.label, step, r.total, loss))
+		r.p.Note(fmt.Sprintf("%s: step %d/%d, training loss %.6g", r.label, step, r.total, loss))
 		r.next = step + max(1, r.total/10)
 	}
 }
 
-func (r *runProgress) finish(res *result) {
+func (r *runProgress) finish(res *Result) {
 	if r.bar != nil {
 		_ = r.bar.Finish()
 	}
-	msg := fmt.Sprintf("%s: %d steps in %.2f s, training loss %.6g", r.label, res.steps, res.seconds, res.last().TrainLoss)
-	if res.reached {
-		msg += fmt.Sprintf(", target reached at step %d (%.2f s)", res.stepsToTarget, res.secondsToTarget)
+	msg := fmt.Sprintf("%s: %d steps in %.2f s, training loss %.6g", r.label, res.Steps, res.Seconds, res.Last().TrainLoss)
+	if res.Reached {
+		msg += fmt.Sprintf(", target reached at step %d (%.2f s)", res.StepsToTarget, res.SecondsToTarget)
 	}
-	if res.diverged != "" {
-		msg += ", diverged: " + res.diverged
+	if res.Diverged != "" {
+		msg += ", diverged: " + res.Diverged
 	}
-	r.p.note(msg)
+	r.p.Note(msg)
 }
