@@ -11,11 +11,9 @@ import (
 )
 
 // Approximation is a structured approximation M̃ of a symmetric curvature
-// matrix: a curvature.Operator that also solves damped systems through its
-// structure, so a curvature.DampedSolver for the solvers of package secondorder.
-// It may also have the methods Trace() float64, LogDet(λ) (float64, error),
-// Dense() *mat.SymDense and Floats() int, which Trace, LogDet and Dense use
-// when present; every approximation of this package has all four.
+// matrix: a curvature.DampedSolver. Its optional methods Trace() float64,
+// LogDet(λ) (float64, error), Dense() *mat.SymDense and Floats() int serve
+// Trace, LogDet and Dense; every approximation of this package has them.
 type Approximation interface {
 	curvature.Operator
 

@@ -11,11 +11,8 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 )
 
-// BlockDiagonal is the approximation that keeps the couplings inside the
-// blocks of a partition of the parameters and drops those between blocks:
-// M̃[I_b, I_b] = B_b and M̃[I_b, I_c] = 0 for b ≠ c. Each block is itself an
-// Approximation (a dense SymMatrix, a Kronecker product, a low-rank plus
-// diagonal, …), so every method is the sum or concatenation of the blocks'.
+// BlockDiagonal keeps the couplings inside the blocks of a partition and
+// drops those between: M̃[I_b, I_b] = B_b, each block an Approximation.
 type BlockDiagonal struct {
 	n          int
 	blocks     []Approximation

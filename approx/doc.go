@@ -3,17 +3,13 @@
 // see package curvature) by structured matrices M̃ that are cheap to store,
 // multiply and invert, and measures how far they are from M.
 //
-// # One interface
-//
 // An Approximation is a curvature.Operator that also solves damped systems,
 // (M̃ + λI)⁻¹v, through its structure: the curvature.DampedSolver that the
-// solvers and optimizers of package secondorder take. Trace, LogDet and Dense
-// use an approximation's own methods, computed from the structure in the
-// manner of curvlinops, and products otherwise; Floats is its size in float64
-// values, to compare with n². inverse.Direct wraps (M̃ + λI)⁻¹ as an
-// operator. Constructors check a budget in floats before they allocate and refuse with
-// a *curvature.BudgetError; solves of matrices that are not positive definite
-// return errors wrapping curvature.ErrNotPositiveDefinite.
+// solvers of package secondorder and curvature/inverse take. Trace, LogDet
+// and Dense use an approximation's own methods, computed from the structure,
+// and products otherwise. Constructors check a budget in floats before they
+// allocate (*curvature.BudgetError); solves of matrices that are not positive
+// definite return errors wrapping curvature.ErrNotPositiveDefinite.
 //
 // # The approximations
 //
@@ -34,10 +30,22 @@
 //	TONGA          Le Roux et al. (2008): the discounted gradient covariance
 //	               per block at rank k, plus a residual diagonal
 //
-// Constructors follow one rule: NewX from parts, XOf from a matrix (EKFACOf
-// from a K-FAC basis and a matrix), ModelX from a curvature.Model, parameters
-// and a batch, without forming the P×P matrix. ModelMemory tells what each
-// will hold from the network's shapes alone.
+// Constructors follow one rule: NewX from parts, XOf from a matrix, ModelX
+// from a curvature.Model, parameters and a batch, without forming the P×P
+// matrix. ModelMemory tells what each will hold from the network's shapes.
+//
+// K-FAC is built per layer through package nn: an nn.Kronecker layer gives
+// its inputs ā per weight-sharing position and the gradients g in its
+// outputs, A = E[āāᵀ], G = E[ggᵀ], with g backpropagated from the columns of
+// the output Fisher's factor, from sampled labels or from the true labels
+// (FactorKind); any other layer's block is the exact block of the matrix
+// those statistics estimate, dense or diagonal as nn.StructureOf says.
+// K-FAC approximates the Fisher: its exact factors ("KFLR") take an
+// nn.FisherLoss's FisherFactor, and the output-Hessian factor of any other
+// loss, whose output Fisher it is (then F = GGN); a factor with negative
+// columns, an indefinite output Hessian with no output Fisher of its own,
+// is refused. The expectations are the batch's weighted means when it has
+// sample weights (curvature.Batch.W, nn.Tape.SetWeights).
 //
 // # Damping
 //
@@ -52,22 +60,12 @@
 // factored damping can instead invert the two damped factors
 // (CholeskySolver), which is cheaper to refresh.
 //
-// # From a network
-//
-// K-FAC is built per layer through package nn: an nn.Kronecker layer gives
-// its inputs ā per weight-sharing position and the gradients g in its
-// outputs, A = E[āāᵀ], G = E[ggᵀ], with g backpropagated from the columns of
-// the output-Hessian factor, from sampled labels or from the true labels
-// (FactorKind); any other layer's block is the exact block of the matrix
-// those statistics estimate, dense or diagonal as nn.StructureOf says. One
-// statistics pass serves ModelKFAC, ModelEKFAC and KFAC.Update.
-//
 // # Errors of an approximation
 //
-// Compare measures M̃ against M: ‖M̃−M‖_F/‖M‖_F, ‖M̃−M‖₂/‖M‖₂, the top-k
-// eigenvalues of both, and the damped solve of a gradient, ‖x̃−x‖/‖x‖ and
-// cos∠(x̃, x) for x = (M+λI)⁻¹g, x̃ = (M̃+λI)⁻¹g; Comparison.Records turns
-// them into rows of the tidy table WriteRecords writes.
+// Compare measures M̃ against M: the relative Frobenius and spectral errors,
+// the top-k eigenvalues of both, and the relative error and cosine of the
+// damped solve of a gradient; Comparison.Records and ExactRecords turn them
+// into rows of the tidy table data.WriteRecords writes.
 //
 // # Concurrency
 //

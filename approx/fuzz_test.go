@@ -1,10 +1,8 @@
 package approx
 
 import (
-	"bytes"
 	"errors"
 	"math"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -167,43 +165,6 @@ func FuzzDampedSolves(f *testing.F) {
 				}
 			}
 			checkSolve(t, "tonga", tg.Dense(), x, v, lambda, tg.SolveDampedTo(x, v, lambda))
-		}
-	})
-}
-
-// FuzzReadRecords: any input parses or is refused, and what parses
-// survives a write and a second read unchanged.
-func FuzzReadRecords(f *testing.F) {
-	f.Add("step,matrix,approximation,metric,value\n0,ggn,kfac,rel_frobenius,0.25\n")
-	f.Add("step,matrix,approximation,metric,value\n1,\"a,b\",x,m,NaN\n2,,,m,-Inf\n")
-	f.Add("step,matrix,approximation,metric,value\r\n3,ggn,kfac,m,1e308\r\n")
-	f.Add("")
-	f.Add("a,b\n")
-	f.Fuzz(func(t *testing.T, text string) {
-		recs, err := ReadRecords(strings.NewReader(text))
-		if err != nil {
-			return
-		}
-		var buf bytes.Buffer
-		if err := WriteRecords(&buf, recs); err != nil {
-			t.Fatalf("records that parsed do not write: %v", err)
-		}
-		again, err := ReadRecords(&buf)
-		if err != nil {
-			t.Fatalf("written records do not parse: %v", err)
-		}
-		if len(again) != len(recs) {
-			t.Fatalf("%d records became %d", len(recs), len(again))
-		}
-		for i := range recs {
-			a, b := recs[i], again[i]
-			if !sameFloat(a.Value, b.Value) {
-				t.Fatalf("value %v became %v", a.Value, b.Value)
-			}
-			a.Value, b.Value = 0, 0
-			if a != b {
-				t.Fatalf("record %+v became %+v", a, b)
-			}
 		}
 	})
 }

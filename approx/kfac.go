@@ -23,9 +23,10 @@ type FactorKind int
 const (
 	// DefaultFactors is the user's default.
 	DefaultFactors FactorKind = iota
-	// ExactFactors backpropagates every column of the output-Hessian factor: G
-	// of the GGN (= Fisher), "KFLR" (Botev et al. 2017), one backward pass per
-	// network output.
+	// ExactFactors backpropagates every column of the output Fisher's factor
+	// (nn.FisherLoss's, or the output-Hessian factor, which is the output
+	// Fisher's for other losses): G of the Fisher (= GGN for those), "KFLR"
+	// (Botev et al. 2017), one backward pass per network output.
 	ExactFactors
 	// MCFactors backpropagates gradients at labels sampled from the model
 	// (Martens & Grosse 2015), an unbiased estimate of the exact factor.
@@ -54,15 +55,11 @@ func ParseFactorKind(name string) (FactorKind, error) {
 	return 0, fmt.Errorf("approx: unknown K-FAC factor kind %q (want exact, mc or empirical)", name)
 }
 
-// WeightSharing selects one of the two K-FACs of a layer that applies its
-// weights at R positions of a sample (Eschenhagen et al. 2023), with ā_{n,r}
-// its Kronecker inputs and g_{n,r} the gradients in its outputs:
+// WeightSharing selects one of the two K-FACs (Eschenhagen et al. 2023) of a
+// layer that applies its weights at R positions of a sample:
 //
 //	Expand  A = 1/(N·R) Σ_{n,r} ā ā ᵀ,                G = 1/N Σ_{n,r} g gᵀ
 //	Reduce  A = 1/(N·R²) Σ_n (Σ_r ā)(Σ_r ā)ᵀ,          G = 1/N Σ_n (Σ_r g)(Σ_r g)ᵀ
-//
-// Expand treats positions like samples, Reduce sums them first (for positions
-// pooled before the loss); both are plain K-FAC at R = 1.
 type WeightSharing int
 
 const (
@@ -75,19 +72,15 @@ const (
 type KFACSettings struct {
 	Factors FactorKind // 0: ExactFactors
 	Samples int        // labels per input for MCFactors; 0: 1
-	// Rand draws the MCFactors labels; nil means a generator seeded with
-	// Seed, so the same Seed gives the same factors.
-	Rand *rand.Rand
-	Seed uint64
+	Rand    *rand.Rand // draws the MCFactors labels; nil: seeded with Seed
+	Seed    uint64
 
 	WeightSharing WeightSharing // for layers with several positions
 	Damping       Damping       // what Kronecker blocks invert
 	Solver        FactorSolver  // how; other blocks invert B + λI
-
-	// Budget bounds the floats held, checked before allocating: p² + q²
-	// per Kronecker layer, P_l² or P_l per other layer (EKFAC adds a scale
-	// per Kronecker parameter). 0 means curvature.DefaultBudget, negative
-	// no limit.
+	// Budget bounds the floats held (p² + q² per Kronecker layer, P_l² or
+	// P_l per other), checked before allocating; 0 means
+	// curvature.DefaultBudget, negative no limit.
 	Budget int
 }
 
@@ -108,12 +101,10 @@ func (s *KFACSettings) kron() KronSettings {
 	return KronSettings{Damping: s.Damping, Solver: s.Solver}
 }
 
-// KFAC is Kronecker-factored approximate curvature (Martens & Grosse 2015) of a
-// network: a BlockDiagonal with G⊗A for each nn.Kronecker layer and, for any
-// other layer, the exact block of the matrix the factors estimate, dense or
-// diagonal as its nn.Structure says. Update folds batches into running
-// statistics in place; SolveDampedTo keeps the factorisation Factorize last made
-// (K-FAC's amortisation, §8) while every other method uses the current values.
+// KFAC is Kronecker-factored approximate curvature (Martens & Grosse 2015):
+// a BlockDiagonal of G⊗A per nn.Kronecker layer and the exact block of every
+// other layer. Update folds batches into its statistics in place;
+// SolveDampedTo keeps the factorisation Factorize last made (§8).
 type KFAC struct {
 	*BlockDiagonal
 	set    KFACSettings
@@ -125,6 +116,10 @@ type KFAC struct {
 	parts  []Approximation
 	dest   []blockDest
 	pass   *statPass
+	// unsure is set when the statistics may not be what finiteSum needs
+	// of old values: after a failed Update, or a load of negative
+	// diagonals.
+	unsure bool
 }
 
 var _ Approximation = (*KFAC)(nil)
@@ -200,8 +195,8 @@ func newKFAC(net *nn.Network, blocks []netBlock, set KFACSettings) (*KFAC, error
 //	A_l = (1/(N·R)) Σ_{n,r} ā ā ᵀ   (q×q, ā the layer's Kronecker inputs)
 //	G_l = (1/N) Σ_{n,r} g gᵀ        (p×p, g = ∂ℓ_n/∂s_r along each output vector)
 //
-// with the eigen solver's eigendecompositions made. For a one-position layer,
-// exact factors and one sample, G_l⊗A_l is the GGN block exactly.
+// (Σ_n w_n …/Σ w in place of (1/N) Σ_n … with the batch's sample weights),
+// exactly the Fisher block for one sample, one position and exact factors.
 func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSettings) (*KFAC, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err
@@ -211,6 +206,7 @@ func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSe
 		return nil, err
 	}
 	t := nn.NewTape(m.Net, m.Loss)
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	if err := k.Update(t, b.Y, 0); err != nil {
 		return nil, err
@@ -229,14 +225,15 @@ func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSe
 	return k, nil
 }
 
-// Update stores ε·F + (1−ε)·F_batch in every statistic F — factors, dense
-// blocks and diagonals — with F_batch that of the batch a tape has run
-// Forward on (y its targets, read only for EmpiricalFactors), in place:
-// the running averages of Martens & Grosse's K-FAC. With ε = 0 the old
-// values are not read. The tape must be of K-FAC's network. It returns an
-// error for ε outside [0, 1) and, wrapping curvature.ErrNonFinite, when
-// the statistics are not finite (the K-FAC is then unusable until an
-// Update with ε = 0 succeeds).
+// Update stores ε·F + (1−ε)·F_batch in every statistic F, in place, with
+// F_batch that of the batch the tape of K-FAC's network has run Forward on (y
+// its targets, read by the output-Hessian factors and EmpiricalFactors),
+// weighted by the tape's sample weights: Martens & Grosse's running
+// averages. It returns an error for ε outside [0, 1), for exact factors of
+// a loss whose output-Hessian factor has negative columns and which has no
+// output Fisher (nn.FisherLoss), with the statistics unchanged, and,
+// wrapping curvature.ErrNonFinite, for non-finite statistics (then unusable
+// until an Update with ε = 0 succeeds).
 func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 	if !(decay >= 0 && decay < 1) {
 		return fmt.Errorf("approx: running-average weight %v; want it in [0, 1)", decay)
@@ -244,14 +241,18 @@ func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 	if t.Net != k.net {
 		panic("approx: K-FAC update from a tape of another network")
 	}
-	k.pass.run(k.dest, decay, t, y, &k.set, k.rng, nil)
-	return k.finish()
+	if err := k.pass.run(k.dest, decay, t, y, &k.set, k.rng, nil); err != nil {
+		return err
+	}
+	return k.finish(decay > 0)
 }
 
 // finish marks the Kronecker factors' lower triangles stale (the
 // statistics were written to the upper ones) and checks that every
-// statistic is finite.
-func (k *KFAC) finish() error {
+// statistic is finite: through the diagonals (finiteSum) when the old
+// values the run folded into (readOld) were such sums, entry by entry
+// otherwise.
+func (k *KFAC) finish(readOld bool) error {
 	for _, kr := range k.krons {
 		if kr != nil {
 			kr.mu.Lock()
@@ -259,7 +260,59 @@ func (k *KFAC) finish() error {
 			kr.mu.Unlock()
 		}
 	}
-	return k.checkStats()
+	var err error
+	if readOld && k.unsure {
+		err = k.checkStats()
+	} else {
+		err = k.checkSums()
+	}
+	k.unsure = err != nil || !k.diagonalsNonNegative()
+	return err
+}
+
+// checkSums is checkStats after a statistics pass into statistics that
+// finiteSum applies to.
+func (k *KFAC) checkSums() error {
+	for i, d := range k.dest {
+		c := k.pass.coef[i]
+		if !finiteSum(d.g, c) || !finiteSum(d.a, c) || !finiteSum(d.m, c) || !vec.AllFinite(d.d) {
+			return fmt.Errorf("approx: %w: K-FAC statistics of layer %d: %s", curvature.ErrNonFinite, k.blocks[i].layer, d.firstNonFinite())
+		}
+	}
+	return nil
+}
+
+// diagonalsNonNegative reports whether the diagonals of the factors and
+// dense blocks are all ≥ 0, as those of sums of outer products are.
+func (k *KFAC) diagonalsNonNegative() bool {
+	for _, d := range k.dest {
+		for _, m := range []blas64.Symmetric{d.g, d.a, d.m} {
+			for i := 0; i < m.N; i++ {
+				if !(m.Data[i*m.Stride+i] >= 0) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// finiteSum reports whether the upper triangle of m = ε·m_old + Σ c_u·S_u
+// is finite, m_old finite with a non-negative diagonal and each S_u =
+// Σ_n x xᵀ a sum of outer products folded in with a coefficient c_u ≥ c >
+// 0, from m's diagonal where that settles it: |Σ_n x_i x_j| ≤ (Σ_n x_i² + Σ_n x_j²)/2, so while every
+// diagonal entry is finite and at most c·MaxFloat64/4, no sum, not even a
+// partial one inside a product, can have overflowed, and a NaN or an
+// infinity among the x shows on the diagonal. Otherwise (or for a negative
+// diagonal, which no such sum has) it scans the whole triangle.
+func finiteSum(m blas64.Symmetric, c float64) bool {
+	limit := c * (math.MaxFloat64 / 4)
+	for i := 0; i < m.N; i++ {
+		if v := m.Data[i*m.Stride+i]; !(v >= 0 && v <= limit) {
+			return finiteUpper(m)
+		}
+	}
+	return true
 }
 
 // checkStats returns an error wrapping curvature.ErrNonFinite that names

@@ -20,13 +20,10 @@ const (
 	kfacKind    = "approx.KFAC"
 )
 
-// MarshalBinary returns the K-FAC's state exactly: its statistics, the
-// factorisations SolveDampedTo applies (from the last Factorize), and the
-// generator of its Monte-Carlo labels when it made that from Settings.Seed (a
-// caller's Settings.Rand is not reachable: save its source alongside).
-// UnmarshalBinary into a K-FAC of the same shape and settings then continues
-// exactly as this one would. It returns an error when a statistic is not
-// finite, after a failed Update.
+// MarshalBinary returns the K-FAC's state exactly: statistics, the
+// factorisations in use and its own label generator (save a Settings.Rand's
+// source alongside), so that UnmarshalBinary continues exactly. It returns an
+// error for non-finite statistics.
 func (k *KFAC) MarshalBinary() ([]byte, error) {
 	if err := k.checkStats(); err != nil {
 		return nil, err
@@ -70,6 +67,7 @@ func (k *KFAC) UnmarshalBinary(data []byte) error {
 	if err := k.unmarshal(data); err != nil {
 		return fmt.Errorf("approx: loading K-FAC: %w", err)
 	}
+	k.unsure = !k.diagonalsNonNegative()
 	return nil
 }
 

@@ -30,13 +30,11 @@ const (
 type FactorSolver int
 
 const (
-	// EigenSolver eigendecomposes G and A once; every λ is then a
-	// diagonal rescaling. Exact damping needs it.
+	// EigenSolver eigendecomposes G and A once; every λ is then a diagonal
+	// rescaling. Exact damping needs it.
 	EigenSolver FactorSolver = iota
-	// CholeskySolver inverts the damped factors (a block inverse over
-	// Cholesky factorisations), cached for the last λ, and applies the
-	// inverses by matrix products; it applies to FactoredDamping only, and
-	// is several times cheaper to refresh than an eigendecomposition.
+	// CholeskySolver inverts the damped factors of FactoredDamping for the last
+	// λ, several times cheaper to refresh than eigendecompositions.
 	CholeskySolver
 )
 

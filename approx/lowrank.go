@@ -13,16 +13,14 @@ import (
 	"github.com/curvkit/curvkit/internal/symeig"
 )
 
-// LowRank is the approximation M̃ = c·U Uᵀ + diag(d) with U n×m, m small,
-// c ≥ 0, solved through m×m matrices: with D_λ = diag(d) + λI positive,
-// D_λ^(−1/2) U = Q R (thin QR) and c R Rᵀ = P diag(s) Pᵀ,
+// LowRank is M̃ = c·U Uᵀ + diag(d), U n×m, c ≥ 0, solved through m×m
+// matrices by the Woodbury identity arranged to stay stable when λ ≪ c‖U‖²:
+// with D_λ = diag(d) + λI, D_λ^(−1/2) U = Q R and c R Rᵀ = P diag(s) Pᵀ,
 //
 //	M̃ + λI = D_λ^(1/2) (I + Y diag(s) Yᵀ) D_λ^(1/2),  Y = Q P,
-//	(I + Y S Yᵀ)⁻¹ z = (z − Y Yᵀz) + Y diag(1/(1+s)) Yᵀz,
-//	log det(M̃ + λI) = Σ log(d_i+λ) + Σ log(1+s_k),
+//	log det(M̃ + λI) = Σ log(d_i+λ) + Σ log(1+s_k).
 //
-// Woodbury arranged to stay stable when λ ≪ c‖U‖². Blocks with n ≤ m or some
-// d_i + λ ≤ 0 are factored densely by Cholesky (up to 512 rows).
+// Blocks with n ≤ m or some d_i + λ ≤ 0 are factored densely (n ≤ 512).
 type LowRank struct {
 	u *mat.Dense // n×m; nil when m = 0
 	c float64

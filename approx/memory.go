@@ -7,9 +7,7 @@ import (
 )
 
 // Memory is what each matrix and approximation of a network's curvature
-// holds, in float64 values (×8 for bytes), known before any is built: each
-// figure is what the constructor checks against its budget and, except for
-// TONGA's work space, the built approximation's Floats.
+// holds, in float64 values, as each constructor checks it against its budget.
 type Memory struct {
 	Params       int // P
 	Dense        int // P², curvature.Model.Dense

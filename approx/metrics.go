@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/spectral"
 	"github.com/curvkit/curvkit/internal/symeig"
 )
@@ -22,14 +22,13 @@ import (
 // LanczosSteps steps. A nil *MetricSettings means the defaults.
 type MetricSettings struct {
 	DenseLimit int // the largest order solved densely; 0: 1024, negative: none
-	// LanczosSteps caps the steps of each Lanczos run, and with them its
-	// memory (that many vectors of length n), at no fewer than 2k+40 for
-	// k wanted eigenvalues (42 for one end of the spectrum). If it is 0,
-	// it defaults to 100.
+	// LanczosSteps caps each Lanczos run (and its memory, that many
+	// n-vectors) at no fewer than 2k+40 for k eigenvalues; 0 means 100.
 	LanczosSteps int
-	// Seed seeds the Lanczos start vectors: the same Seed gives the same
-	// numbers.
-	Seed uint64
+	Seed         uint64 // of the Lanczos start vectors
+	// Progress hears of Compare's measurements as they end: the two
+	// errors, the solve and each top-k set (done of 5, or of 3 for k = 0).
+	Progress curvature.Progress
 }
 
 // metricSettings returns s with its defaults filled in, or an error for a
@@ -61,20 +60,14 @@ type Comparison struct {
 	Lambda float64 // damping of the solves
 	Floats int     // the approximation's Floats, −1 when it does not say
 
-	RelFrobenius float64 // ‖M̃−M‖_F/‖M‖_F
-	RelSpectral  float64 // ‖M̃−M‖₂/‖M‖₂
+	RelFrobenius  float64 // ‖M̃−M‖_F/‖M‖_F
+	RelSpectral   float64 // ‖M̃−M‖₂/‖M‖₂
+	SolveRelError float64 // ‖x̃−x‖/‖x‖, x = (M+λI)⁻¹g, x̃ = (M̃+λI)⁻¹g; NaN if a solve failed
+	SolveCosine   float64 // cos∠(x̃, x); NaN if a solve failed
+	SolveErr      error   // why a solve failed
 
-	// x = (M+λI)⁻¹g and x̃ = (M̃+λI)⁻¹g: SolveRelError = ‖x̃−x‖/‖x‖,
-	// SolveCosine = cos∠(x̃, x). Both are NaN when a solve failed, and
-	// SolveErr says why.
-	SolveRelError float64
-	SolveCosine   float64
-	SolveErr      error
-
-	ExactTop  []float64 // the k largest eigenvalues of M, descending
-	ApproxTop []float64 // the k largest eigenvalues of M̃, descending
-
-	DenseSpectral bool // dense eigensolvers, not Lanczos (MetricSettings.DenseLimit)
+	ExactTop, ApproxTop []float64 // the k largest eigenvalues of M and M̃, descending
+	DenseSpectral       bool      // dense eigensolvers, not Lanczos
 }
 
 // Compare measures a against exact: the Frobenius and spectral relative errors,
@@ -100,22 +93,36 @@ func Compare(exact curvature.Operator, a Approximation, g []float64, lambda floa
 	if err := checkFiniteVec("g", g); err != nil {
 		return nil, err
 	}
+	steps := 3
+	if k > 0 {
+		steps = 5
+	}
+	done := 0
+	tick := func() {
+		done++
+		set.Progress.Report(done, steps)
+	}
 	c := &Comparison{N: n, Lambda: lambda, Floats: floatsOf(a)}
 	if c.RelFrobenius, err = RelFrobeniusError(exact, a); err != nil {
 		return nil, err
 	}
+	tick()
 	c.DenseSpectral = set.dense(n)
 	if c.RelSpectral, err = set.relSpectralError(exact, a); err != nil {
 		return nil, err
 	}
+	tick()
 	c.SolveRelError, c.SolveCosine, c.SolveErr = SolveError(exact, a, g, lambda)
+	tick()
 	if k > 0 {
 		if c.ExactTop, err = set.topEigenvalues(exact, k); err != nil {
 			return nil, err
 		}
+		tick()
 		if c.ApproxTop, err = set.topEigenvalues(a, k); err != nil {
 			return nil, err
 		}
+		tick()
 	}
 	return c, nil
 }
@@ -384,37 +391,51 @@ func SolveError(exact curvature.Operator, a Approximation, g []float64, lambda f
 	return rel, cos, nil
 }
 
-// Metric names of Records.
+// Metric names of the records.
 const (
 	MetricRelFrobenius = "rel_frobenius"
 	MetricRelSpectral  = "rel_spectral"
 	MetricSolveRelErr  = "solve_rel_error"
 	MetricSolveCosine  = "solve_cosine"
 	MetricFloats       = "floats"
-	MetricLambda       = "lambda"
-	// The i-th largest eigenvalues (from 1) are "exact_eig_i" and
-	// "approx_eig_i".
+	MetricLambda       = "lambda"     // the exact matrix's damping of the solves
+	MetricEigenvalue   = "eigenvalue" // Index 1, 2, …: the largest first
 )
 
-// Records returns the comparison as tidy CSV rows for one step, matrix and
-// approximation name.
-func (c *Comparison) Records(step int, matrix, approximation string) []Record {
-	r := func(metric string, v float64) Record {
-		return Record{Step: step, Matrix: matrix, Approximation: approximation, Metric: metric, Value: v}
+// Records returns the approximation's measurements as rows of the tidy
+// table of one step, matrix and approximation: its Floats, the four errors
+// and its top eigenvalues. ExactRecords gives the matrix's own rows.
+func (c *Comparison) Records(step int, matrix, approximation string) []data.Record {
+	r := func(metric string, v float64) data.Record {
+		return data.Record{Step: step, Matrix: matrix, Approximation: approximation, Metric: metric, Value: v}
 	}
-	recs := []Record{
-		r(MetricLambda, c.Lambda),
+	recs := []data.Record{
 		r(MetricFloats, float64(c.Floats)),
 		r(MetricRelFrobenius, c.RelFrobenius),
 		r(MetricRelSpectral, c.RelSpectral),
 		r(MetricSolveRelErr, c.SolveRelError),
 		r(MetricSolveCosine, c.SolveCosine),
 	}
-	for i, v := range c.ExactTop {
-		recs = append(recs, r("exact_eig_"+strconv.Itoa(i+1), v))
-	}
-	for i, v := range c.ApproxTop {
-		recs = append(recs, r("approx_eig_"+strconv.Itoa(i+1), v))
+	return appendEigenvalues(recs, r(MetricEigenvalue, 0), c.ApproxTop)
+}
+
+// ExactRecords returns the exact matrix's rows of the tidy table, with the
+// approximation "exact": the damping λ of the solves and its top
+// eigenvalues. They are the same for every approximation compared with the
+// matrix, so a table holds them once per step and matrix.
+func (c *Comparison) ExactRecords(step int, matrix string) []data.Record {
+	r := data.Record{Step: step, Matrix: matrix, Approximation: "exact", Metric: MetricLambda, Value: c.Lambda}
+	e := r
+	e.Metric = MetricEigenvalue
+	return appendEigenvalues([]data.Record{r}, e, c.ExactTop)
+}
+
+// appendEigenvalues appends a record like r for each of vals, indexed
+// from 1.
+func appendEigenvalues(recs []data.Record, r data.Record, vals []float64) []data.Record {
+	for i, v := range vals {
+		r.Index, r.Value = i+1, v
+		recs = append(recs, r)
 	}
 	return recs
 }

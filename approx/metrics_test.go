@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
 )
 
 // opOnly hides every method but the Operator ones, forcing the generic
@@ -66,9 +67,15 @@ func TestCompareScaled(t *testing.T) {
 				}
 			}
 			recs := cmp.Records(7, "ggn", "scaled")
-			assert.Equal(t, 6+3+3, len(recs))
-			assert.Equal(t, Record{Step: 7, Matrix: "ggn", Approximation: "scaled", Metric: MetricRelFrobenius, Value: cmp.RelFrobenius}, recs[2])
-			assert.Equal(t, "approx_eig_3", recs[len(recs)-1].Metric)
+			require.Equal(t, 5+3, len(recs))
+			assert.Equal(t, data.Record{Step: 7, Matrix: "ggn", Approximation: "scaled", Metric: MetricRelFrobenius, Value: cmp.RelFrobenius}, recs[1])
+			assert.Equal(t, data.Record{Step: 7, Matrix: "ggn", Approximation: "scaled", Metric: MetricEigenvalue, Index: 3, Value: cmp.ApproxTop[2]}, recs[7])
+			exact := cmp.ExactRecords(7, "ggn")
+			require.Equal(t, 1+3, len(exact))
+			assert.Equal(t, data.Record{Step: 7, Matrix: "ggn", Approximation: "exact", Metric: MetricLambda, Value: 0}, exact[0])
+			for i, r := range exact[1:] {
+				assert.Equal(t, data.Record{Step: 7, Matrix: "ggn", Approximation: "exact", Metric: MetricEigenvalue, Index: i + 1, Value: cmp.ExactTop[i]}, r)
+			}
 		}
 	}
 }
@@ -232,5 +239,36 @@ func TestSolveDamping(t *testing.T) {
 			require.NoError(t, err)
 			assert.InDelta(t, c.want, got, 1e-12, "%v, %+v", c.d, set)
 		}
+	}
+}
+
+// TestCompareProgress: Compare reports each measurement as it ends, and
+// listening changes no number.
+func TestCompareProgress(t *testing.T) {
+	rnd := newRand(52)
+	m := randSPD(rnd, 12, 0.1)
+	d, err := DiagonalOf(m, 0)
+	require.NoError(t, err)
+	g := randVec(rnd, 12)
+	for _, k := range []int{0, 3} {
+		var done, total []int
+		s := &MetricSettings{Progress: func(d, t int) { done, total = append(done, d), append(total, t) }}
+		c, err := Compare(curvature.NewDense(m), d, g, 0.1, k, s)
+		require.NoError(t, err)
+		steps := 3
+		if k > 0 {
+			steps = 5
+		}
+		want := make([]int, steps)
+		for i := range want {
+			want[i] = i + 1
+		}
+		assert.Equal(t, want, done, "k = %d", k)
+		for _, v := range total {
+			assert.Equal(t, steps, v)
+		}
+		quiet, err := Compare(curvature.NewDense(m), d, g, 0.1, k, nil)
+		require.NoError(t, err)
+		assert.Equal(t, quiet, c)
 	}
 }

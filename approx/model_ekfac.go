@@ -10,18 +10,15 @@ import (
 	"github.com/curvkit/curvkit/internal/gemm"
 )
 
-// ModelEKFAC returns the EKFAC of m's curvature at θ on the batch: the K-FAC of
-// ModelKFAC (same settings and labels, kept as EKFAC.KFAC) with the scales of
-// its Kronecker blocks re-estimated in their eigenbasis from the same forward
-// and backward passes, one matrix product per layer,
+// ModelEKFAC returns the EKFAC of m's curvature at θ on the batch: the K-FAC
+// of ModelKFAC (kept as EKFAC.KFAC) with its Kronecker blocks' scales
+// re-estimated in their eigenbasis from the same passes, per layer
 //
-//	S_l = w Σ_u (Δ_u Q_G)^∘2ᵀ (Ā Q_A)^∘2     (p×q, row-major like the layer)
+//	S_l = w Σ_u (Δ_u Q_G)^∘2ᵀ (Ā Q_A)^∘2     (p×q, w the weight of G),
 //
-// with Δ_u the gradients of output vector u and w the weight of K-FAC's G.
-// These are the diagonal of Q_lᵀ M_ll Q_l for the matrix M the factors estimate
-// (EKFACOf(basis, M) gives the same), so the EKFAC is never farther from M than
-// the K-FAC. It holds N·R·Σp floats per output vector until the scales are
-// formed; s.Budget also bounds the scales.
+// the diagonal of Q_lᵀ M_ll Q_l for the matrix M the factors estimate (as
+// EKFACOf(basis, M)), never farther from M than the K-FAC. s.Budget also
+// bounds the scales.
 func ModelEKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSettings) (*EKFAC, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err
@@ -34,14 +31,18 @@ func ModelEKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACS
 		return nil, err
 	}
 	t := nn.NewTape(m.Net, m.Loss)
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	grads := make([][]*mat.Dense, len(k.blocks))
 	var weight float64
-	k.pass.run(k.dest, 0, t, b.Y, &k.set, k.rng, func(blk int, g *mat.Dense, w float64) {
+	err = k.pass.run(k.dest, 0, t, b.Y, &k.set, k.rng, func(blk int, g *mat.Dense, w float64) {
 		grads[blk] = append(grads[blk], mat.DenseCopyOf(g))
 		weight = w
 	})
-	if err := k.finish(); err != nil {
+	if err != nil {
+		return nil, err
+	}
+	if err := k.finish(false); err != nil {
 		return nil, err
 	}
 	scales := make([][]float64, len(k.blocks))

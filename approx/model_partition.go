@@ -11,13 +11,10 @@ import (
 type Partition int
 
 const (
-	// PerLayer has one block per layer with parameters, the ranges of
-	// curvature.Model.ParamBlocks.
+	// PerLayer has one block per layer with parameters.
 	PerLayer Partition = iota
-	// PerNeuron has one block per output neuron o of each Kronecker layer:
-	// row o of its row-major p×q parameters, for a dense layer its In
-	// incoming weights and its bias (Le Roux et al.'s blocks for TONGA). A
-	// layer with parameters that is not Kronecker is one block.
+	// PerNeuron has one block per output of each Kronecker layer (row o of its
+	// p×q parameters: Le Roux et al.'s blocks for TONGA), and one per other layer.
 	PerNeuron
 )
 

@@ -9,12 +9,9 @@ import (
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// TONGAFeed feeds the per-sample gradients g_i = ∇_θ ℓ_i of a model's
-// batches, in sample order, into a TONGA estimator, batch after batch. One
-// forward and one backward pass per batch give all the gradients (the
-// rows of nn.Tape.Backward's perSample matrix); the tape and the N×P
-// gradient matrix are reused between batches of the same size. Not safe
-// for concurrent use.
+// TONGAFeed feeds the per-sample gradients of a model's batches, in sample
+// order, into a TONGA, from one forward and one backward pass per batch,
+// reusing its tape and gradient matrix. Not safe for concurrent use.
 type TONGAFeed struct {
 	model *curvature.Model
 	tonga *TONGA
@@ -45,11 +42,15 @@ func (f *TONGAFeed) TONGA() *TONGA { return f.tonga }
 
 // Add computes the per-sample gradients of the batch at θ and adds them to
 // the estimator in sample order. It returns an error for an invalid θ or
-// batch, before adding anything, and when a gradient is not finite (the
-// gradients before it stay added).
+// batch, or one with sample weights (TONGA weighs each gradient 1 and
+// discounts the past at each), before adding anything, and when a
+// gradient is not finite (the gradients before it stay added).
 func (f *TONGAFeed) Add(theta []float64, b curvature.Batch) error {
 	if err := f.model.Validate(theta, b); err != nil {
 		return err
+	}
+	if b.W != nil {
+		return fmt.Errorf("approx: TONGA takes every gradient with weight 1; the batch has sample weights")
 	}
 	n, P := b.Len(), f.model.Net.NumParams()
 	if f.per == nil || cap(f.per.RawMatrix().Data) < n*P {

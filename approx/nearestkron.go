@@ -14,12 +14,10 @@ import (
 type NearestKronMethod int
 
 const (
-	// KronPower alternates the two least-squares updates of G and A,
-	// which is power iteration on R(M)ᵀR(M): O(P²) per iteration and
-	// no memory beyond the block.
+	// KronPower is power iteration on R(M)ᵀR(M), alternating least-squares
+	// updates of G and A: O(P²) per iteration, no memory beyond the block.
 	KronPower NearestKronMethod = iota
-	// KronSVD forms R(M) (p²×q², as many floats as the block) and takes
-	// its singular value decomposition: exact, for small blocks.
+	// KronSVD takes the SVD of R(M): exact, for small blocks.
 	KronSVD
 )
 
@@ -46,13 +44,10 @@ func (s *NearestKronSettings) check() error {
 	return s.Kron.check()
 }
 
-// NearestKroneckerOf returns the block diagonal whose block l is the G_l⊗A_l
-// nearest in Frobenius norm to m's diagonal block on layer l (Van Loan &
-// Pitsianis 1993), shapes giving the layers in order: the top singular pair
-// σ u vᵀ of the rearrangement R(B), with ‖B − G⊗A‖_F² = ‖B‖_F² − σ². For
-// symmetric B the factors are symmetric, signed so that tr A ≥ 0 (both positive
-// semi-definite when B is) and scaled so that ‖G‖_F = ‖A‖_F. Entries of m
-// outside the layers' blocks are ignored.
+// NearestKroneckerOf returns the block diagonal of the G_l⊗A_l nearest in
+// Frobenius norm to m's diagonal blocks on the layers of shapes (Van Loan &
+// Pitsianis 1993): ‖B − G⊗A‖_F² = ‖B‖_F² − σ² for the top singular value σ
+// of R(B). Both factors are positive semi-definite when B is, ‖G‖_F = ‖A‖_F.
 func NearestKroneckerOf(m mat.Symmetric, shapes []KronShape, s *NearestKronSettings) (*BlockDiagonal, error) {
 	var set NearestKronSettings
 	if s != nil {

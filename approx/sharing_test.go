@@ -230,7 +230,7 @@ func TestWeightSharing(t *testing.T) {
 	for c := 0; c < C; c++ {
 		u := mat.NewDense(n, C, nil)
 		for i := 0; i < n; i++ {
-			m.Loss.Factor(S, z.RawRowView(i))
+			m.Loss.Factor(S, z.RawRowView(i), nil)
 			for k := 0; k < C; k++ {
 				u.Set(i, k, S.At(k, c))
 			}

@@ -3,6 +3,7 @@ package approx
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas"
@@ -70,11 +71,16 @@ func networkBlocks(net *nn.Network) ([]netBlock, error) {
 }
 
 // outputVectors returns the output-space vectors whose backpropagation gives
-// K-FAC's statistics, and the weight of each: the columns of the
-// output-Hessian factor S_i (weight 1/N), gradients at k sets of labels
-// drawn y ~ p(y|z) one set after another (1/(Nk)), or the gradient at the
-// true labels (1/N). The matrices are taken from us and grown as needed.
-func outputVectors(us []*mat.Dense, t *nn.Tape, y *mat.Dense, kind FactorKind, samples int, rng *rand.Rand) ([]*mat.Dense, float64) {
+// K-FAC's statistics, and the weight of each: the columns of the output
+// Fisher's factor S_i (weight 1/W) — FisherFactor for an nn.FisherLoss, the
+// output-Hessian factor otherwise, which must then have no negative
+// columns — gradients at k sets of labels drawn y ~ p(y|z) one set after
+// another (1/(Wk)), or the gradient at the true labels (1/W). Row i of
+// every vector is multiplied by √w_i, w_i the tape's sample weights and W
+// their sum (N without weights), so that Σ_i over its outer products
+// weighs sample i by w_i. The matrices are taken from us and grown as
+// needed.
+func outputVectors(us []*mat.Dense, t *nn.Tape, y *mat.Dense, kind FactorKind, samples int, rng *rand.Rand) ([]*mat.Dense, float64, error) {
 	z := t.Z()
 	n, C := z.Dims()
 	loss := t.Loss
@@ -92,12 +98,17 @@ func outputVectors(us []*mat.Dense, t *nn.Tape, y *mat.Dense, kind FactorKind, s
 	for i := range us {
 		us[i] = reshape(us[i], n, C)
 	}
-	weight := 1 / float64(n)
+	weight := 1 / t.WeightSum()
 	switch kind {
 	case ExactFactors:
 		sf := mat.NewDense(C, C, nil)
+		f, fisher := loss.(nn.FisherLoss)
 		for i := 0; i < n; i++ {
-			loss.Factor(sf, z.RawRowView(i))
+			if fisher {
+				f.FisherFactor(sf, z.RawRowView(i))
+			} else if neg := loss.Factor(sf, z.RawRowView(i), y.RawRowView(i)); neg > 0 {
+				return us, 0, fmt.Errorf("approx: exact K-FAC factors need the output Fisher: the output Hessian factor of %s has %d negative columns (sample %d) and the loss is no nn.FisherLoss", loss.Name(), neg, i)
+			}
 			for c, u := range us {
 				mat.Col(u.RawRowView(i), c, sf)
 			}
@@ -114,7 +125,14 @@ func outputVectors(us []*mat.Dense, t *nn.Tape, y *mat.Dense, kind FactorKind, s
 	case EmpiricalFactors:
 		loss.Grad(us[0], z, y)
 	}
-	return us, weight
+	if w := t.Weights(); w != nil {
+		for _, u := range us {
+			for i, wi := range w {
+				floats.Scale(math.Sqrt(wi), u.RawRowView(i))
+			}
+		}
+	}
+	return us, weight, nil
 }
 
 // reshape returns m if it is r×c, and otherwise m reshaped to r×c, reusing
@@ -134,31 +152,39 @@ func reshape(m *mat.Dense, r, c int) *mat.Dense {
 // forward pass (the tape's) and one backward pass per output vector — into
 // the running values of the blocks:
 //
-//	Kronecker, Expand  A ← εA + (1−ε)/(N·R) Σ_{n,r} ā ā ᵀ,  G ← εG + (1−ε) w Σ_u Σ_{n,r} g gᵀ
-//	Kronecker, Reduce  A ← εA + (1−ε)/(N·R²) Σ_n ā_n ā_nᵀ,  G ← εG + (1−ε) w Σ_u Σ_n g_n g_nᵀ
+//	Kronecker, Expand  A ← εA + (1−ε)/(W·R) Σ_{n,r} w_n ā ā ᵀ,  G ← εG + (1−ε) w Σ_u Σ_{n,r} g gᵀ
+//	Kronecker, Reduce  A ← εA + (1−ε)/(W·R²) Σ_n w_n ā_n ā_nᵀ,  G ← εG + (1−ε) w Σ_u Σ_n g_n g_nᵀ
 //	                   with ā_n = Σ_r ā_{n,r}, g_n = Σ_r g_{n,r}
 //	dense              B ← εB + (1−ε) w Σ_u Σ_n d dᵀ
 //	diagonal           b ← εb + (1−ε) w Σ_u Σ_n d ⊙ d
 //
-// with g the gradients in the layer's outputs and d the layer's per-sample
-// parameter gradient along the backpropagated output vector u, and w the
-// weight of outputVectors. For the exact factors the dense and diagonal
+// with w_n the tape's sample weights (1 without) and W their sum, g the
+// gradients in the layer's outputs and d the layer's per-sample parameter
+// gradient along the backpropagated output vector u (whose row n carries
+// √w_n), and w the weight of outputVectors. For the exact factors the dense and diagonal
 // blocks are then exactly the GGN's, for sampled or true labels those of the
 // Monte-Carlo or empirical Fisher. It keeps its work matrices between runs.
 type statPass struct {
 	blocks []netBlock
 	index  map[int]int // layer → block
 	abar   []*mat.Dense
+	wabar  []*mat.Dense // per Kronecker block, the weighted copy of abar (or its sums) A takes
 	kgrad  []*mat.Dense
 	per    []*mat.Dense
 	us     []*mat.Dense
 	sum    []*mat.Dense // per Kronecker block, the N×q or N×p sums over positions (Reduce)
+	// coef holds, per block, the smallest coefficient c of the last run's
+	// sums of outer products, c·Σ x xᵀ (see finiteSum); decayed marks the
+	// blocks whose old G (or dense block) the run has already scaled by ε.
+	coef    []float64
+	decayed []bool
 }
 
 func newStatPass(blocks []netBlock) *statPass {
-	s := &statPass{blocks: blocks, index: make(map[int]int, len(blocks)),
-		abar: make([]*mat.Dense, len(blocks)), kgrad: make([]*mat.Dense, len(blocks)), per: make([]*mat.Dense, len(blocks)),
-		sum: make([]*mat.Dense, len(blocks))}
+	n := len(blocks)
+	s := &statPass{blocks: blocks, index: make(map[int]int, n),
+		abar: make([]*mat.Dense, n), wabar: make([]*mat.Dense, n), kgrad: make([]*mat.Dense, n), per: make([]*mat.Dense, n),
+		sum: make([]*mat.Dense, n), coef: make([]float64, n), decayed: make([]bool, n)}
 	for i, b := range blocks {
 		s.index[b.layer] = i
 	}
@@ -177,33 +203,55 @@ type blockDest struct {
 // values (which are not read when ε = 0), with set's factors (defaulted)
 // drawn from rng. visit, when not nil, is called with each Kronecker
 // block's (N·R)×p gradients for each output vector, and the weight w, after
-// they are folded in; the matrix is reused afterwards.
-func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense, set *KFACSettings, rng *rand.Rand, visit func(blk int, g *mat.Dense, w float64)) {
+// they are folded in; the matrix is reused afterwards. It returns the error
+// of outputVectors, before any statistic is changed.
+//
+// The old values are scaled by ε inside the symmetric rank-k updates (their
+// β), the first that reaches each matrix, rather than in a pass of their
+// own: at a quarter of a batch of 256, a pass over the factors cost a
+// tenth of the statistics.
+func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense, set *KFACSettings, rng *rand.Rand, visit func(blk int, g *mat.Dense, w float64)) error {
 	n := t.BatchSize()
 	net := t.Net
 	theta := t.Params()
 	reduce := set.WeightSharing == Reduce
+	var weight float64
+	var err error
+	if s.us, weight, err = outputVectors(s.us, t, y, set.Factors, set.Samples, rng); err != nil {
+		return err
+	}
+	wsum, wts := t.WeightSum(), t.Weights()
+	w := (1 - decay) * weight
+	// syrk folds c·xᵀx into block i's m, scaling the old m by ε the first
+	// time.
+	syrk := func(i int, c float64, x *mat.Dense, m blas64.Symmetric) {
+		beta := 1.0
+		if !s.decayed[i] {
+			beta, s.decayed[i] = decay, true
+		}
+		gemm.Syrk(blas.Trans, c, x.RawMatrix(), beta, m)
+	}
 	for i, b := range s.blocks {
 		d := dst[i]
+		s.decayed[i], s.coef[i] = false, w
 		switch b.structure {
 		case nn.KroneckerBlock:
 			s.abar[i] = b.kron.KronInputs(s.abar[i], t.Input(b.layer))
-			abar, scale := s.abar[i], float64(n*b.r)
+			abar, scale, per := s.abar[i], wsum*float64(b.r), b.r
 			if reduce && b.r > 1 {
 				s.sum[i] = sumPositions(s.sum[i], abar, b.r)
-				abar, scale = s.sum[i], float64(n*b.r*b.r)
+				abar, scale, per = s.sum[i], wsum*float64(b.r*b.r), 1
+			}
+			if wts != nil {
+				s.wabar[i] = sqrtWeighRows(s.wabar[i], abar, wts, per)
+				abar = s.wabar[i]
 			}
 			gemm.Syrk(blas.Trans, (1-decay)/scale, abar.RawMatrix(), decay, d.a)
-			scaleUpper(d.g, decay)
+			s.coef[i] = min(w, (1-decay)/scale)
 		case nn.DiagonalBlock:
 			scaleVec(d.d, decay)
-		default:
-			scaleUpper(d.m, decay)
 		}
 	}
-	var weight float64
-	s.us, weight = outputVectors(s.us, t, y, set.Factors, set.Samples, rng)
-	w := (1 - decay) * weight
 	for _, u := range s.us {
 		t.BackpropOutput(u, func(k int, g *mat.Dense) {
 			i, ok := s.index[k]
@@ -218,7 +266,7 @@ func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense,
 					s.sum[i] = sumPositions(s.sum[i], gs, b.r)
 					gs = s.sum[i]
 				}
-				gemm.Syrk(blas.Trans, w, gs.RawMatrix(), 1, d.g)
+				syrk(i, w, gs, d.g)
 				if visit != nil {
 					visit(i, s.kgrad[i], weight)
 				}
@@ -236,9 +284,34 @@ func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense,
 				}
 				return
 			}
-			gemm.Syrk(blas.Trans, w, s.per[i].RawMatrix(), 1, d.m)
+			syrk(i, w, s.per[i], d.m)
 		})
 	}
+	// Every block is visited once per output vector; this is for a layer
+	// the backward pass would skip.
+	for i, b := range s.blocks {
+		if !s.decayed[i] {
+			switch b.structure {
+			case nn.KroneckerBlock:
+				scaleUpper(dst[i].g, decay)
+			case nn.DenseBlock:
+				scaleUpper(dst[i].m, decay)
+			}
+		}
+	}
+	return nil
+}
+
+// sqrtWeighRows stores in dst (resized to m's shape) m with each group of
+// per consecutive rows — a sample's positions — multiplied by √w of its
+// sample, and returns it.
+func sqrtWeighRows(dst, m *mat.Dense, w []float64, per int) *mat.Dense {
+	r, c := m.Dims()
+	dst = reshape(dst, r, c)
+	for k := 0; k < r; k++ {
+		floats.ScaleTo(dst.RawRowView(k), math.Sqrt(w[k/per]), m.RawRowView(k))
+	}
+	return dst
 }
 
 // sumPositions stores in dst (resized to N×c) the sums over each sample's r

@@ -18,12 +18,10 @@ type Residual int
 const (
 	// NoResidual keeps C̃ = U Uᵀ, as in TONGA; damping supplies the rest.
 	NoResidual Residual = iota
-	// IsotropicResidual adds d·I per block, d the mean variance per
-	// coordinate that the rank truncation has discarded.
+	// IsotropicResidual adds d·I per block, d the mean discarded variance.
 	IsotropicResidual
-	// DiagonalResidual adds diag(r), r_i the variance of coordinate i the
-	// truncation has discarded, so diag(C̃) equals the diagonal of the
-	// untruncated discounted covariance.
+	// DiagonalResidual adds each coordinate's discarded variance, so diag(C̃)
+	// is that of the untruncated covariance.
 	DiagonalResidual
 )
 
@@ -43,18 +41,15 @@ type TONGASettings struct {
 	Budget     int // floats; 0: curvature.DefaultBudget, negative: none
 }
 
-// TONGA is the online low-rank estimate of the gradient covariance of Le Roux,
-// Manzagol & Bengio (2008), block-diagonal over a partition of the parameters.
-// Each gradient arrives with weight 1 while the past is discounted by γ,
-// W_t = γW_{t−1} + 1, and the centered scatter follows the exact recursion
+// TONGA is the online low-rank gradient covariance of Le Roux, Manzagol &
+// Bengio (2008), block-diagonal over a partition. Each gradient comes with
+// weight 1 and discounts the past by γ; the centered scatter follows
 //
-//	S_t = γ S_{t−1} + (γW_{t−1}/W_t) (g_t − μ_{t−1})(g_t − μ_{t−1})ᵀ
+//	S_t = γ S_{t−1} + (γW_{t−1}/W_t) (g_t − μ_{t−1})(g_t − μ_{t−1})ᵀ,  W_t = γW_{t−1} + 1
 //
-// (S_t = γS_{t−1} + g_t g_tᵀ, the paper's, when Uncentered). Per block S = X Xᵀ,
-// and every b gradients X is cut to its top k directions through the
-// eigendecomposition of the small Gram matrix XᵀX. The estimate is C̃ = X Xᵀ/W
-// (+ a residual diagonal), solved through (k+b)×(k+b) matrices as LowRank is.
-// Its Approximation methods describe the current estimate, which Add changes.
+// (γ S_{t−1} + g_t g_tᵀ, the paper's, when Uncentered), S = X Xᵀ per block
+// with X cut to its top k directions every b gradients. C̃ = X Xᵀ/W (+ a
+// residual diagonal) is solved as LowRank is; Add changes it.
 type TONGA struct {
 	*BlockDiagonal
 	set    TONGASettings

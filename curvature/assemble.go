@@ -101,16 +101,68 @@ type assembler struct {
 	pool    pool
 }
 
+// outputCurv gives the per-sample output matrices of the assembly, each
+// weighted by its sample's weight w_i: w_i H_z(z_i, y_i) for the Hessian
+// and the GGN, and for the Fisher w_i F_z(z_i) = w_i S Sᵀ from the factor of
+// an nn.FisherLoss (H_z for any other loss).
+type outputCurv struct {
+	loss   nn.Loss
+	fisher nn.FisherLoss // for the Fisher of a FisherLoss
+	z, y   *mat.Dense
+	w      []float64
+	s      *mat.Dense // the Fisher factor's work space
+}
+
+// newOutputCurv returns the output matrices of kind on the tape's batch
+// (after Forward and Backward).
+func newOutputCurv(kind Kind, loss nn.Loss, t *nn.Tape) *outputCurv {
+	o := &outputCurv{loss: loss, z: t.Z(), y: t.Targets(), w: t.Weights()}
+	if f, ok := loss.(nn.FisherLoss); ok && kind == Fisher {
+		C := t.Net.OutSize()
+		o.fisher, o.s = f, mat.NewDense(C, C, nil)
+	}
+	return o
+}
+
+// at stores sample i's output matrix in dst.
+func (o *outputCurv) at(dst *mat.SymDense, i int) {
+	if o.fisher != nil {
+		o.fisher.FisherFactor(o.s, o.z.RawRowView(i))
+		dst.SymOuterK(1, o.s)
+	} else {
+		o.loss.Hessian(dst, o.z.RawRowView(i), o.y.RawRowView(i))
+	}
+	if o.w != nil {
+		dst.ScaleSym(o.w[i], dst)
+	}
+}
+
+// weighted returns g with row i multiplied by w_i, in (*s)[i] of ws, or g
+// itself for uniform weights or outside the Hessian (whose residual and
+// cross terms alone read g).
+func (o *outputCurv) weighted(ws *workspace, s *[]*mat.Dense, i int, g *mat.Dense, hessian bool) *mat.Dense {
+	if o.w == nil || !hessian {
+		return g
+	}
+	r, c := g.Dims()
+	d := ws.dense(s, i, r, c)
+	for k, w := range o.w {
+		floats.ScaleTo(d.RawRowView(k), w, g.RawRowView(k))
+	}
+	return d
+}
+
 // newAssembler reads the tape (after Forward and Backward) and forms the
-// per-sample second derivatives in every s_l, from the output down:
+// per-sample second derivatives in every s_l, weighted by the sample
+// weights, from the output down:
 //
-//	M_s,L = diag(φ') H_z diag(φ') [+ diag(φ″ ⊙ ∂ℓ/∂z)]
+//	M_s,L = diag(φ') M_z diag(φ') [+ diag(φ″ ⊙ ∂ℓ/∂z)]
 //	M_s,l = diag(φ'_l) W_{l+1}ᵀ M_s,l+1 W_{l+1} diag(φ'_l) [+ diag(φ″_l ⊙ ∂ℓ/∂a_l)]
 //
-// The bracketed residual terms are included for the Hessian only; without
-// them the result is the Gauss-Newton matrix. ws keeps work space between
-// calls.
-func newAssembler(s mlp, t *nn.Tape, loss nn.Loss, hessian bool, down int, p pool, ws *workspace) *assembler {
+// with M_z the output matrix of oc. The bracketed residual terms are
+// included for the Hessian only; without them the result is the
+// Gauss-Newton matrix (or the Fisher). ws keeps work space between calls.
+func newAssembler(s mlp, t *nn.Tape, oc *outputCurv, hessian bool, down int, p pool, ws *workspace) *assembler {
 	n := t.BatchSize()
 	M := len(s.dense)
 	a := &assembler{s: s, layers: make([]layerState, M), n: n, hessian: hessian, pool: p}
@@ -123,12 +175,12 @@ func newAssembler(s mlp, t *nn.Tape, loss nn.Loss, hessian bool, down int, p poo
 		layer := t.Net.Layers[k].(nn.Affine)
 		L.abar = layer.KronInputs(ws.abar[m], t.Input(k))
 		ws.abar[m] = L.abar
-		L.delta = t.OutputGrad(k)
+		L.delta = oc.weighted(ws, &ws.delta, m, t.OutputGrad(k), hessian)
 		L.gradA = L.delta
 		L.dphi = ws.dense(&ws.dphi, m, n, L.out)
 		L.d2phi = ws.dense(&ws.d2phi, m, n, L.out)
 		if s.act[m] >= 0 {
-			L.gradA = t.OutputGrad(s.act[m])
+			L.gradA = oc.weighted(ws, &ws.gradA, m, t.OutputGrad(s.act[m]), hessian)
 			sv, av := t.Output(k), t.Output(s.act[m])
 			for i := 0; i < n; i++ {
 				s.fn[m].Deriv(L.dphi.RawRowView(i), sv.RawRowView(i), av.RawRowView(i))
@@ -144,13 +196,12 @@ func newAssembler(s mlp, t *nn.Tape, loss nn.Loss, hessian bool, down int, p poo
 	}
 
 	// Second derivatives in s, from the top layer down to layer `down`.
-	z := t.Z()
 	C := t.Net.OutSize()
 	hz := mat.NewSymDense(C, nil)
 	top := &a.layers[M-1]
 	top.hs = ws.floats(&ws.hs, M-1, C*n*C)
 	for i := 0; i < n; i++ {
-		loss.Hessian(hz, z.RawRowView(i))
+		oc.at(hz, i)
 		dp := top.dphi.RawRowView(i)
 		for p := 0; p < C; p++ {
 			h := top.hrow(p, i, n)

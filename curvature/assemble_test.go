@@ -2,6 +2,7 @@ package curvature
 
 import (
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 
@@ -185,4 +186,47 @@ func TestDenseTo(t *testing.T) {
 	var be *BudgetError
 	require.ErrorAs(t, f.m.DenseTo(&mat.SymDense{}, GGN, f.theta, f.b, &Options{Budget: P*P - 1}), &be)
 	assert.Equal(t, P*P, be.Floats)
+}
+
+// Chunks of samples that weigh nothing are left out of the dense builds:
+// with the last of two chunks at weight 0, every matrix is that of the
+// first chunk alone (Monte-Carlo labels drawn once, so that the head's
+// labels are the whole batch's), bit for bit with 1 and 3 workers; and the
+// finiteness check, which runs on the last pass, runs on the last chunk
+// that counts: a GGN that overflows in the first chunk (Kronecker route)
+// and an empirical Fisher that does (Gram route) are still errors.
+func TestDenseZeroWeightLastChunk(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	f := newFixture(t, []int{4, 6, 5, 3}, []string{"tanh", "sigmoid", "identity"}, nn.SoftmaxCrossEntropy{}, 300, 44)
+	rng := rand.New(rand.NewPCG(44, 1))
+	f.b.W = make([]float64, 300)
+	for i := range chunk {
+		if i%7 != 3 {
+			f.b.W[i] = 2 * rng.Float64()
+		}
+	}
+	head := rows(f.b, 0, chunk)
+	for _, k := range Kinds {
+		opt := func(w int) *Options { return &Options{Samples: 1, Seed: 5, Workers: w} }
+		got := f.dense(t, k, opt(1))
+		want, err := f.m.Dense(k, f.theta, head, opt(1))
+		require.NoError(t, err)
+		assert.Less(t, relErr(got, want), 1e-13, "%v", k)
+		assert.Equal(t, upperBits(got), upperBits(f.dense(t, k, opt(3))), "%v, 3 workers", k)
+	}
+
+	// One linear layer with MSE: the GGN is Σ w_i ā_i ā_iᵀ ⊗ I, whose
+	// entry (0, 0) overflows with an input of 1e155 on both routes.
+	net, err := nn.NewMLP([]int{2, 2}, []string{"identity"})
+	require.NoError(t, err)
+	g := fixtureOf(t, net, nn.MSE{}, 300, 45)
+	g.b.W = f.b.W
+	g.b.X.Set(5, 0, 1e155)
+	_, err = g.m.Dense(GGN, g.theta, g.b, nil)
+	require.ErrorIs(t, err, ErrNonFinite)
+	h := fixtureOf(t, net, nn.MSE{}, 300, 46)
+	h.b.W = f.b.W
+	h.b.Y.Set(5, 0, 1e200)
+	_, err = h.m.Dense(EmpiricalFisher, h.theta, h.b, nil)
+	require.ErrorIs(t, err, ErrNonFinite)
 }

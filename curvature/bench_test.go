@@ -3,12 +3,14 @@ package curvature
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 	_ "github.com/curvkit/curvkit/curvature/openblas" // OpenBLAS with -tags openblas
+	"github.com/curvkit/curvkit/internal/cputime"
 )
 
 // The benchmark network of docs/benchmarks.md: digits, MLP 64-32-32-10
@@ -34,48 +36,85 @@ func benchFixture(b *testing.B) fixture {
 	return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, batch}
 }
 
-func BenchmarkGradient(b *testing.B) {
-	f := benchFixture(b)
-	t := nn.NewTape(f.m.Net, f.m.Loss)
-	g := make([]float64, len(f.theta))
-	for b.Loop() {
-		t.Forward(f.theta, f.b.X)
-		t.Backward(g, nil, f.b.Y)
-	}
+func BenchmarkGradient(b *testing.B)           { benchProduct(b, benchFixture(b), gradient) }
+func BenchmarkHessVec(b *testing.B)            { benchProduct(b, benchFixture(b), hessVec) }
+func BenchmarkGGNVec(b *testing.B)             { benchProduct(b, benchFixture(b), ggnVec) }
+func BenchmarkPerSampleGradients(b *testing.B) { benchProduct(b, benchFixture(b), perSample) }
+
+// The products the benchmarks time. HVP and GGN·v include their own
+// forward (and, for the HVP, backward) pass, so they compare with a
+// gradient like for like; the per-sample gradients come with the mean
+// gradient, in the same backward pass.
+const (
+	gradient = iota
+	hessVec
+	ggnVec
+	perSample
+	numProducts
+)
+
+var productNames = [numProducts]string{"grad", "hvp", "ggnvp", "per-sample"}
+
+// products holds a tape and the buffers of every product on one fixture.
+type products struct {
+	f        fixture
+	t        *nn.Tape
+	v, g, hv []float64
+	per      *mat.Dense
 }
 
-// HVP and GGN·v include their own forward (and, for the HVP, backward)
-// pass, so they compare with a gradient like for like.
-func BenchmarkHessVec(b *testing.B) {
-	f := benchFixture(b)
-	t := nn.NewTape(f.m.Net, f.m.Loss)
-	v, hv := randVec(len(f.theta)), make([]float64, len(f.theta))
-	for b.Loop() {
-		t.Forward(f.theta, f.b.X)
+func newProducts(f fixture) *products {
+	p := len(f.theta)
+	return &products{f: f, t: nn.NewTape(f.m.Net, f.m.Loss), v: randVec(p), g: make([]float64, p),
+		hv: make([]float64, p), per: mat.NewDense(f.b.Len(), p, nil)}
+}
+
+// run computes product k once, from the forward pass on.
+func (p *products) run(k int) {
+	f, t := p.f, p.t
+	t.Forward(f.theta, f.b.X)
+	switch k {
+	case gradient:
+		t.Backward(p.g, nil, f.b.Y)
+	case hessVec:
 		t.Backward(nil, nil, f.b.Y)
-		t.HessVec(hv, v)
+		t.HessVec(p.hv, p.v)
+	case ggnVec:
+		t.SetTargets(f.b.Y)
+		t.GGNVec(p.hv, p.v)
+	case perSample:
+		t.Backward(p.g, p.per, f.b.Y)
 	}
 }
 
-func BenchmarkGGNVec(b *testing.B) {
-	f := benchFixture(b)
-	t := nn.NewTape(f.m.Net, f.m.Loss)
-	v, gv := randVec(len(f.theta)), make([]float64, len(f.theta))
+// benchProduct times product k, reporting the CPU time per product too.
+func benchProduct(b *testing.B, f fixture, k int) {
+	p := newProducts(f)
+	p.run(k)
+	start := cputime.Process()
 	for b.Loop() {
-		t.Forward(f.theta, f.b.X)
-		t.GGNVec(gv, v)
+		p.run(k)
 	}
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 }
 
-func BenchmarkPerSampleGradients(b *testing.B) {
-	f := benchFixture(b)
-	t := nn.NewTape(f.m.Net, f.m.Loss)
-	g := make([]float64, len(f.theta))
-	per := mat.NewDense(f.b.Len(), len(f.theta), nil)
+// benchRatios runs each product in turn, so that all of them see the same
+// machine load, and reports each one's total time over the gradient's.
+func benchRatios(b *testing.B, f fixture) {
+	p := newProducts(f)
+	var total [numProducts]time.Duration
 	for b.Loop() {
-		t.Forward(f.theta, f.b.X)
-		t.Backward(g, per, f.b.Y)
+		for k := range numProducts {
+			t0 := time.Now()
+			p.run(k)
+			total[k] += time.Since(t0)
+		}
 	}
+	for k := hessVec; k < numProducts; k++ {
+		b.ReportMetric(float64(total[k])/float64(total[gradient]), productNames[k]+"/grad")
+	}
+	b.ReportMetric(float64(total[gradient].Microseconds())/float64(b.N), "grad-µs")
+	b.ReportMetric(0, "ns/op")
 }
 
 func BenchmarkDenseHessian(b *testing.B) { benchDense(b, Hessian) }

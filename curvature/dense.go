@@ -87,8 +87,8 @@ func (m *Model) DenseSum(kind Kind, theta []float64, b Batch, opt *Options) (*Su
 }
 
 // sum builds the whole matrix (block < 0) or one layer block in dst, or in
-// a new matrix when dst is nil: divided by N·Draws as it is built when
-// mean is set, the Sum's S otherwise.
+// a new matrix when dst is nil: divided by W·Draws (W = Σ_i w_i) as it is
+// built when mean is set, the Sum's S otherwise.
 func (m *Model) sum(dst *mat.SymDense, kind Kind, theta []float64, b Batch, opt *Options, block int, mean bool) (*Sum, error) {
 	if err := m.check(); err != nil {
 		return nil, err
@@ -125,11 +125,10 @@ func (m *Model) sum(dst *mat.SymDense, kind Kind, theta []float64, b Batch, opt 
 	if dst == nil {
 		dst = mat.NewSymDense(size, nil)
 	}
-	n := b.Len()
-	s := &Sum{Kind: kind, N: n, Draws: draws, S: dst}
+	s := &Sum{Kind: kind, N: b.Len(), Draws: draws, W: b.weightSum(), S: dst}
 	scale := 1.0
 	if mean {
-		scale = 1 / float64(n*draws)
+		scale = 1 / (s.W * float64(draws))
 	}
 	p := pool{workers: opt.workers()}
 	var finite bool
@@ -137,7 +136,7 @@ func (m *Model) sum(dst *mat.SymDense, kind Kind, theta []float64, b Batch, opt 
 	case Hessian, GGN, Fisher:
 		shape, ok := mlpOf(m.Net)
 		if ok {
-			finite = m.kronecker(dst, shape, kind == Hessian, theta, b, block, scale, p)
+			finite = m.kronecker(dst, shape, kind, theta, b, block, scale, p)
 		}
 		if !finite {
 			if ok {
@@ -162,10 +161,11 @@ func (m *Model) sum(dst *mat.SymDense, kind Kind, theta []float64, b Batch, opt 
 	return s, nil
 }
 
-// kronecker writes the Hessian or GGN of an MLP (or its layer block) into
-// dst from per-sample Kronecker structure, a chunk of samples at a time,
-// and reports whether it is finite.
-func (m *Model) kronecker(dst *mat.SymDense, shape mlp, hessian bool, theta []float64, b Batch, block int, scale float64, p pool) bool {
+// kronecker writes scale·Σ_i w_i M_i, the Hessian, GGN or Fisher of an MLP
+// (or its layer block) unnormalised, into dst from per-sample Kronecker
+// structure, a chunk of samples at a time, and reports whether it is
+// finite.
+func (m *Model) kronecker(dst *mat.SymDense, shape mlp, kind Kind, theta []float64, b Batch, block int, scale float64, p pool) bool {
 	raw := dst.RawSymmetric()
 	var finite atomic.Bool
 	finite.Store(true)
@@ -175,14 +175,14 @@ func (m *Model) kronecker(dst *mat.SymDense, shape mlp, hessian bool, theta []fl
 	}
 	t := nn.NewTape(m.Net, m.Loss)
 	ws := newWorkspace(len(shape.dense))
-	n := b.Len()
-	for c0 := 0; c0 < n; c0 += chunk {
-		c1 := min(c0+chunk, n)
-		part := rows(b, c0, c1)
+	parts := b.chunks()
+	for k, c := range parts {
+		part := rows(b, c[0], c[1])
+		t.SetWeights(part.W)
 		t.Forward(theta, part.X)
 		t.Backward(nil, nil, part.Y)
-		a := newAssembler(shape, t, m.Loss, hessian, first, p, ws)
-		a.assemble(&target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(c0), check: c1 == n, finite: &finite}, first, last, off, ws)
+		a := newAssembler(shape, t, newOutputCurv(kind, m.Loss, t), kind == Hessian, first, p, ws)
+		a.assemble(&target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(k), check: k == len(parts)-1, finite: &finite}, first, last, off, ws)
 	}
 	return finite.Load()
 }
@@ -194,7 +194,7 @@ func (m *Model) kronecker(dst *mat.SymDense, shape mlp, hessian bool, theta []fl
 // samples at a time. It reports whether the result is finite.
 func (m *Model) matrixFree(dst *mat.SymDense, kind Kind, theta []float64, b Batch, lo, hi int, mean bool, p pool) bool {
 	raw := dst.RawSymmetric()
-	size, n := hi-lo, b.Len()
+	size := hi - lo
 	var finite atomic.Bool
 	finite.Store(true)
 	type work struct {
@@ -202,13 +202,13 @@ func (m *Model) matrixFree(dst *mat.SymDense, kind Kind, theta []float64, b Batc
 		e, col []float64
 	}
 	ws := make([]work, p.workers)
-	for c0 := 0; c0 < n; c0 += chunk {
-		c1 := min(c0+chunk, n)
-		part := rows(b, c0, c1)
-		// The operator is the chunk's mean.
-		alpha := float64(c1 - c0)
+	parts := b.chunks()
+	for k, c := range parts {
+		part := rows(b, c[0], c[1])
+		// The operator is the chunk's weighted mean.
+		alpha := part.weightSum()
 		if mean {
-			alpha /= float64(n)
+			alpha /= b.weightSum()
 		}
 		for w := range ws {
 			ws[w].op = nil
@@ -229,12 +229,12 @@ func (m *Model) matrixFree(dst *mat.SymDense, kind Kind, theta []float64, b Batc
 			x.op.MulVecTo(x.col, x.e)
 			x.e[j] = 0
 			row := raw.Data[j*raw.Stride+j : j*raw.Stride+size]
-			if c0 == 0 {
+			if k == 0 {
 				floats.ScaleTo(row, alpha, x.col[j:])
 			} else {
 				floats.AddScaled(row, alpha, x.col[j:])
 			}
-			if c1 == n && !vec.AllFinite(row) {
+			if k == len(parts)-1 && !vec.AllFinite(row) {
 				finite.Store(false)
 			}
 		})
@@ -242,15 +242,15 @@ func (m *Model) matrixFree(dst *mat.SymDense, kind Kind, theta []float64, b Batc
 	return finite.Load()
 }
 
-// gram writes scale·Σ_i g_i g_iᵀ into dst, g_i the per-sample gradients
+// gram writes scale·Σ_i w_i g_i g_iᵀ into dst, g_i the per-sample gradients
 // (parameters [lo, hi)) at the true labels, at the sampled labels ys
 // (MCFisher), or less their mean ḡ (GradientCovariance, whose Σ_i g_i it
-// returns: ḡ comes first, so that the deviations are summed directly, the
-// two-pass algorithm, accurate where the mean gradient is large), a chunk
-// of samples at a time, and reports whether it is finite.
+// returns: ḡ, the weighted mean, comes first, so that the deviations are
+// summed directly, the two-pass algorithm, accurate where the mean
+// gradient is large), a chunk of samples at a time, and reports whether it
+// is finite.
 func (m *Model) gram(dst *mat.SymDense, kind Kind, theta []float64, b Batch, ys []*mat.Dense, lo, hi int, scale float64, p pool) ([]float64, bool) {
 	raw := dst.RawSymmetric()
-	n := b.Len()
 	labels := ys
 	if kind != MCFisher {
 		labels = []*mat.Dense{b.Y}
@@ -259,59 +259,81 @@ func (m *Model) gram(dst *mat.SymDense, kind Kind, theta []float64, b Batch, ys 
 	if kind == GradientCovariance {
 		mean = m.meanGradient(theta, b)[lo:hi]
 		sum = make([]float64, hi-lo)
-		floats.ScaleTo(sum, float64(n), mean)
+		floats.ScaleTo(sum, b.weightSum(), mean)
 	}
-	gtBuf := make([]float64, min(n, chunk)*(hi-lo))
+	gtBuf := make([]float64, min(b.Len(), chunk)*(hi-lo))
 	var finite atomic.Bool
 	finite.Store(true)
-	m.eachPerSample(theta, b, labels, func(c0, d int, g *mat.Dense) {
+	m.eachPerSample(theta, b, labels, func(c0, pass int, last bool, g *mat.Dense) {
 		r, _ := g.Dims()
+		g = g.Slice(0, r, lo, hi).(*mat.Dense)
 		if mean != nil {
 			for i := 0; i < r; i++ {
-				floats.Sub(g.RawRowView(i)[lo:hi], mean)
+				floats.Sub(g.RawRowView(i), mean)
 			}
 		}
-		gt := transpose(p, gtBuf, g.Slice(0, r, lo, hi).(*mat.Dense).RawMatrix())
-		last := c0+r == n && d == len(labels)-1
-		tg := &target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(c0 + d), check: last, finite: &finite}
+		if b.W != nil {
+			sqrtWeigh(g, b.W[c0:c0+r])
+		}
+		gt := transpose(p, gtBuf, g.RawMatrix())
+		tg := &target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(pass), check: last, finite: &finite}
 		tg.gram(p, gt)
 	})
 	return sum, finite.Load()
 }
 
 // eachPerSample calls f with the per-sample gradients (rows of all P
-// parameters) of each chunk of the batch, starting at sample c0, at each
-// set of labels d in turn (N×TargetDim each).
-func (m *Model) eachPerSample(theta []float64, b Batch, labels []*mat.Dense, f func(c0, d int, g *mat.Dense)) {
-	n, P := b.Len(), m.Net.NumParams()
+// parameters, unweighted) of each chunk of the batch that weighs anything,
+// starting at sample c0, at each set of labels in turn (N×TargetDim each):
+// pass counts the calls from 0, and last is set on the last one.
+func (m *Model) eachPerSample(theta []float64, b Batch, labels []*mat.Dense, f func(c0, pass int, last bool, g *mat.Dense)) {
+	P := m.Net.NumParams()
 	t := nn.NewTape(m.Net, m.Loss)
-	per := mat.NewDense(min(n, chunk), P, nil)
-	for c0 := 0; c0 < n; c0 += chunk {
-		c1 := min(c0+chunk, n)
-		part := rows(b, c0, c1)
-		g := per.Slice(0, c1-c0, 0, P).(*mat.Dense)
+	per := mat.NewDense(min(b.Len(), chunk), P, nil)
+	parts := b.chunks()
+	pass := 0
+	for k, c := range parts {
+		part := rows(b, c[0], c[1])
+		g := per.Slice(0, c[1]-c[0], 0, P).(*mat.Dense)
 		t.Forward(theta, part.X)
-		for d, y := range sliceRows(labels, c0, c1) {
+		for d, y := range sliceRows(labels, c[0], c[1]) {
 			t.Backward(nil, g, y)
-			f(c0, d, g)
+			f(c[0], pass, k == len(parts)-1 && d == len(labels)-1, g)
+			pass++
 		}
 	}
 }
 
-// meanGradient returns ḡ, the gradient of the batch loss, a chunk of
-// samples at a time.
+// meanGradient returns ḡ, the gradient of the batch loss (the weighted
+// mean of the per-sample gradients), a chunk of samples at a time.
 func (m *Model) meanGradient(theta []float64, b Batch) []float64 {
-	n, P := b.Len(), m.Net.NumParams()
+	P := m.Net.NumParams()
 	t := nn.NewTape(m.Net, m.Loss)
 	g, mean := make([]float64, P), make([]float64, P)
-	for c0 := 0; c0 < n; c0 += chunk {
-		c1 := min(c0+chunk, n)
-		part := rows(b, c0, c1)
+	W := b.weightSum()
+	for _, c := range b.chunks() {
+		part := rows(b, c[0], c[1])
+		t.SetWeights(part.W)
 		t.Forward(theta, part.X)
 		t.Backward(g, nil, part.Y)
-		floats.AddScaled(mean, float64(c1-c0)/float64(n), g)
+		floats.AddScaled(mean, part.weightSum()/W, g)
 	}
 	return mean
+}
+
+// chunks returns the parts [c0, c1) of at most chunk samples in which the
+// dense builds take the batch, leaving out those whose samples all weigh
+// 0: they add nothing, and have no mean of their own.
+func (b Batch) chunks() [][2]int {
+	n := b.Len()
+	var out [][2]int
+	for c0 := 0; c0 < n; c0 += chunk {
+		c1 := min(c0+chunk, n)
+		if b.W == nil || floats.Sum(b.W[c0:c1]) > 0 {
+			out = append(out, [2]int{c0, c1})
+		}
+	}
+	return out
 }
 
 // transpose stores gᵀ in buf and returns it, in tasks of 64 rows of g.
@@ -430,15 +452,17 @@ func (p pool) gemm(tA, tB blas.Transpose, alpha float64, a, b blas64.General, be
 // space from one chunk of samples to the next.
 type workspace struct {
 	abar, dphi, d2phi []*mat.Dense
-	hs                [][]float64 // per layer
-	tmp               [][]float64 // one
-	dt, jt            [][]float64 // two each: the last and the next
-	k, v              [][]float64 // per worker
+	delta, gradA      []*mat.Dense // weighted copies, per layer
+	hs                [][]float64  // per layer
+	tmp               [][]float64  // one
+	dt, jt            [][]float64  // two each: the last and the next
+	k, v              [][]float64  // per worker
 }
 
 func newWorkspace(layers int) *workspace {
 	return &workspace{
 		abar: make([]*mat.Dense, layers), dphi: make([]*mat.Dense, layers), d2phi: make([]*mat.Dense, layers),
+		delta: make([]*mat.Dense, layers), gradA: make([]*mat.Dense, layers),
 		hs: make([][]float64, layers), tmp: make([][]float64, 1), dt: make([][]float64, 2), jt: make([][]float64, 2),
 	}
 }
@@ -498,7 +522,11 @@ func firstNonFiniteSym(m *mat.SymDense) (i, j int, v float64) {
 func rows(b Batch, i, j int) Batch {
 	_, cx := b.X.Dims()
 	_, cy := b.Y.Dims()
-	return Batch{X: b.X.Slice(i, j, 0, cx).(*mat.Dense), Y: b.Y.Slice(i, j, 0, cy).(*mat.Dense)}
+	part := Batch{X: b.X.Slice(i, j, 0, cx).(*mat.Dense), Y: b.Y.Slice(i, j, 0, cy).(*mat.Dense)}
+	if b.W != nil {
+		part.W = b.W[i:j:j]
+	}
+	return part
 }
 
 func sliceRows(ys []*mat.Dense, i, j int) []*mat.Dense {
@@ -533,4 +561,14 @@ func (m *Model) sampleTargets(theta []float64, b Batch, k int, opt *Options) ([]
 		ys[s] = y
 	}
 	return ys, nil
+}
+
+// sqrtWeigh multiplies row i of g by √w_i (nothing for nil weights), so
+// that the Gram matrix gᵀg is Σ_i w_i g_i g_iᵀ.
+func sqrtWeigh(g *mat.Dense, w []float64) {
+	for i, v := range w {
+		if v != 1 {
+			floats.Scale(math.Sqrt(v), g.RawRowView(i))
+		}
+	}
 }

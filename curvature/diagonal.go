@@ -15,8 +15,8 @@ import (
 // For an MLP (nn.Affine layers, each followed by at most one nn.Pointwise
 // activation, no skip edges), the Hessian, GGN and Fisher diagonals come from the
 // per-sample second derivatives M_s,i in each layer's pre-activations:
-// entry (o, j) of affine layer l is (1/N) Σ_i M_s,i[o,o] ā_i[j]², one matrix
-// product per layer. The empirical Fisher, Monte-Carlo Fisher and gradient
+// entry (o, j) of affine layer l is Σ_i w_i M_s,i[o,o] ā_i[j]² / Σ_i w_i,
+// one matrix product per layer. The empirical Fisher, Monte-Carlo Fisher and gradient
 // covariance diagonals are means of squared per-sample gradients (centred
 // for the covariance). Any other network falls back to P operator
 // products.
@@ -34,7 +34,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 	case Hessian, GGN, Fisher:
 		if shape, ok := mlpOf(m.Net); ok {
 			t, _ := m.tape(theta, b, nil)
-			a := newAssembler(shape, t, m.Loss, kind == Hessian, 0, pool{workers: 1}, newWorkspace(len(shape.dense)))
+			a := newAssembler(shape, t, newOutputCurv(kind, m.Loss, t), kind == Hessian, 0, pool{workers: 1}, newWorkspace(len(shape.dense)))
 			for li := range a.layers {
 				L := &a.layers[li]
 				s := L.q
@@ -53,7 +53,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 				out := mat.NewDense(L.out, s, diag[L.lo:L.lo+L.size])
 				out.Mul(hd.T(), a2)
 			}
-			floats.Scale(1/float64(n), diag)
+			floats.Scale(1/b.weightSum(), diag)
 			if vec.AllFinite(diag) {
 				return diag, nil
 			}
@@ -87,19 +87,20 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 				return nil, err
 			}
 		}
-		m.eachPerSample(theta, b, ys, func(_, _ int, g *mat.Dense) {
+		m.eachPerSample(theta, b, ys, func(c0, _ int, _ bool, g *mat.Dense) {
 			r, _ := g.Dims()
 			for i := 0; i < r; i++ {
 				row := g.RawRowView(i)
 				if mean != nil {
 					floats.Sub(row, mean)
 				}
+				w := b.weight(c0 + i)
 				for j, v := range row {
-					diag[j] += v * v
+					diag[j] += w * v * v
 				}
 			}
 		})
-		floats.Scale(1/float64(n*len(ys)), diag)
+		floats.Scale(1/(b.weightSum()*float64(len(ys))), diag)
 		if err := finiteDiagonal(kind, diag); err != nil {
 			return nil, err
 		}

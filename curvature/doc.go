@@ -14,20 +14,34 @@
 // # The five matrices
 //
 // For a batch of N samples with per-sample loss ℓ_i on the network output
-// z_i (logits), the batch loss is the mean L = (1/N) Σ ℓ_i, and every matrix
-// is a mean over the batch:
+// z_i (logits) and sample weights w_i ≥ 0 (Batch.W; 1 each when nil),
+// W = Σ w_i, the batch loss is the weighted mean L = Σ w_i ℓ_i / W, and
+// every matrix is the same weighted mean over the batch:
 //
 //	Hessian              H  = ∇²_θ L
-//	generalized Gauss-Newton G = (1/N) Σ J_iᵀ H_z,i J_i,   J_i = ∂z_i/∂θ
-//	Fisher               F  = (1/N) Σ E_{y~p(y|z_i)}[∇ℓ ∇ℓᵀ]
-//	empirical Fisher     EF = (1/N) Σ g_i g_iᵀ,  g_i = ∇_θ ℓ_i at the true label
-//	gradient covariance  C  = (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ = EF − ḡḡᵀ
+//	generalized Gauss-Newton G = Σ w_i J_iᵀ H_z,i J_i / W,   J_i = ∂z_i/∂θ
+//	Fisher               F  = Σ w_i J_iᵀ F_z,i J_i / W,   F_z,i = E_{y~p(y|z_i)}[∇_zℓ ∇_zℓᵀ]
+//	empirical Fisher     EF = Σ w_i g_i g_iᵀ / W,  g_i = ∇_θ ℓ_i at the true label
+//	gradient covariance  C  = Σ w_i (g_i − ḡ)(g_i − ḡ)ᵀ / W = EF − ḡḡᵀ,  ḡ = Σ w_i g_i / W
 //
-// For the three losses of package nn (MSE, softmax cross-entropy, sigmoid
-// binary cross-entropy) F = G exactly, since each is the negative
-// log-likelihood of an exponential family in its natural parameter z. The
-// Monte-Carlo Fisher with k sampled labels per input is an unbiased estimate
-// of F. For a linear network with the MSE loss, H = G.
+// With uniform weights these are the plain means (W = N); a weight of 0
+// drops its sample and an integer weight counts it that many times, so
+// every matrix of a weighted batch is that of the batch with its rows
+// repeated. The Monte-Carlo Fisher with k sampled labels per input is an
+// unbiased estimate of F, weighted alike, and so are K-FAC's factors in
+// package approx.
+//
+// The output curvature H_z,i = ∇²_z ℓ(z_i, y_i) may depend on the target.
+// For MSE, softmax cross-entropy and sigmoid binary cross-entropy it does
+// not, and F_z = H_z: each is the negative log-likelihood of an exponential
+// family in its natural parameter z, so F = G exactly. A loss for which
+// this fails says so by implementing nn.FisherLoss, whose output Fisher
+// the Fisher takes (Model.Dense, Operator, Diagonal and GGNFactor):
+// class-weighted cross-entropy (H_z = w_y(diag(p) − ppᵀ), F_z =
+// Σ_k p_k w_k² (p − e_k)(p − e_k)ᵀ) and the Gaussian negative
+// log-likelihood with a learned variance, whose H_z, and so G, is
+// indefinite while F is positive semi-definite. For a linear network with
+// the MSE loss, H = G.
 //
 // # Dense matrices, blocks, diagonals and operators
 //
@@ -57,11 +71,23 @@
 // # Per-sample statistics
 //
 // Model.GradientStats gives BackPACK's first-order statistics from one
-// backward pass: the batch gradient, every sample's ‖g_i‖², Σ g_i ⊙ g_i and
-// the gradient variance per parameter. Model.GGNFactor gives V with
-// V Vᵀ = G (the backpropagated columns of the output-Hessian factors) or the
-// Monte-Carlo Fisher (sampled-label gradients), P×(N·c), for low-rank
-// methods that work with G's square root.
+// backward pass: the batch gradient, every sample's ‖g_i‖², Σ w_i g_i ⊙ g_i
+// and the gradient variance per parameter. Model.GGNFactor gives V with
+// V Vᵀ = G (the backpropagated columns of the output-Hessian factors), F
+// (those of the output Fisher's) or the Monte-Carlo Fisher (sampled-label
+// gradients), P×(N·c), for low-rank methods that work with a square root;
+// an indefinite G has none, and asking for it is an error.
+//
+// # Model files and predictions
+//
+// ReadModel reads a model and θ from model.json: its general form is an
+// nn.Description (the input shape and the layers in PyTorch's terms) with
+// the loss's name and θ, its MLP form the widths and activations of an MLP.
+// WriteModel writes the general form and WriteModelMLP the MLP form, θ to
+// the last bit. Model.Outputs gives the network's outputs (logits),
+// Model.Predict the most probable target, Model.Probabilities the label
+// probabilities and Model.Accuracy the fraction of a batch predicted, for
+// losses that implement nn.Predictor and nn.Classifier.
 //
 // # Plain functions
 //
@@ -88,5 +114,6 @@
 //
 // A shape mismatch between values the caller built panics with a
 // "curvature: " message, as package mat does. Bad data (NaN or Inf, empty
-// batches, labels out of range) and budgets return errors.
+// batches, labels out of range, sample weights that are negative or sum to
+// 0) and budgets return errors.
 package curvature

@@ -19,11 +19,17 @@ type Model struct {
 	Loss nn.Loss
 }
 
-// Batch is N samples: inputs X (N×InSize, one sample a row) and targets Y
+// Batch is N samples: inputs X (N×InSize, one sample a row), targets Y
 // (N×TargetDim: a class index for softmax cross-entropy, the output values
-// otherwise).
+// otherwise) and, optionally, sample weights W.
 type Batch struct {
 	X, Y *mat.Dense
+	// W weighs the samples: the batch loss is L = Σ w_i ℓ_i / Σ w_i, and
+	// every matrix and statistic is the same weighted mean. Nil weighs
+	// every sample 1. The weights must be N, finite and ≥ 0, with a
+	// positive sum; a sample of weight 0 counts as if it were not there,
+	// and integer weights as if each sample were there that many times.
+	W []float64
 }
 
 // Len returns N.
@@ -35,13 +41,15 @@ func (b Batch) Len() int {
 	return n
 }
 
-// Kind names a curvature matrix.
+// Kind names a curvature matrix. Each is a mean over the batch's samples,
+// written below for uniform weights: with Batch.W, Σ w_i …/Σ w_i in place of
+// (1/N) Σ ….
 type Kind int
 
 const (
 	Hessian            Kind = iota // ∇²_θ L
 	GGN                            // (1/N) Σ J_iᵀ H_z,i J_i
-	Fisher                         // (1/N) Σ E_{y~p(y|z_i)}[∇ℓ ∇ℓᵀ]; equals GGN for the losses of package nn
+	Fisher                         // (1/N) Σ E_{y~p(y|z_i)}[∇ℓ ∇ℓᵀ]; equals GGN unless the loss is an nn.FisherLoss
 	MCFisher                       // Monte-Carlo Fisher: the expectation by sampled labels
 	EmpiricalFisher                // (1/N) Σ g_i g_iᵀ at the true labels
 	GradientCovariance             // (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ
@@ -138,30 +146,90 @@ func (o *Options) validate() error {
 // Validate reports what is wrong with θ and the batch for m: a wrong length
 // or shape, an empty batch, NaN or Inf, targets the loss cannot take.
 func (m *Model) Validate(theta []float64, b Batch) error {
+	if err := m.checkParams(theta); err != nil {
+		return err
+	}
+	if b.X == nil || b.Y == nil {
+		return errors.New("curvature: batch needs inputs and targets")
+	}
+	if err := m.checkInputs(b.X); err != nil {
+		return err
+	}
+	n, _ := b.X.Dims()
+	if ny, _ := b.Y.Dims(); ny != n {
+		return fmt.Errorf("curvature: %d inputs but %d targets", n, ny)
+	}
+	if err := checkWeights(b.W, n); err != nil {
+		return err
+	}
+	return m.Loss.CheckTargets(b.Y, m.Net.OutSize())
+}
+
+// checkWeights reports sample weights that are not n, finite and ≥ 0 with
+// a positive sum (nil weights are uniform).
+func checkWeights(w []float64, n int) error {
+	if w == nil {
+		return nil
+	}
+	if len(w) != n {
+		return fmt.Errorf("curvature: %d sample weights for %d samples", len(w), n)
+	}
+	sum := 0.0
+	for i, v := range w {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("curvature: sample weight %d is %v; weights must be finite and ≥ 0", i, v)
+		}
+		sum += v
+	}
+	if !(sum > 0) || math.IsInf(sum, 0) {
+		return fmt.Errorf("curvature: the sample weights sum to %v; they need a positive, finite sum", sum)
+	}
+	return nil
+}
+
+// weightSum returns Σ w_i, N for uniform weights.
+func (b Batch) weightSum() float64 {
+	if b.W == nil {
+		return float64(b.Len())
+	}
+	s := 0.0
+	for _, v := range b.W {
+		s += v
+	}
+	return s
+}
+
+// weight returns w_i, 1 for uniform weights.
+func (b Batch) weight(i int) float64 {
+	if b.W == nil {
+		return 1
+	}
+	return b.W[i]
+}
+
+// checkParams reports an incomplete model and what is wrong with θ for it.
+func (m *Model) checkParams(theta []float64) error {
 	if err := m.check(); err != nil {
 		return err
 	}
 	if P := m.Net.NumParams(); len(theta) != P {
 		return fmt.Errorf("curvature: θ has length %d, the network has %d parameters", len(theta), P)
 	}
-	if err := checkFinite("θ", theta); err != nil {
-		return err
-	}
-	if b.X == nil || b.Y == nil {
-		return errors.New("curvature: batch needs inputs and targets")
-	}
-	n, c := b.X.Dims()
+	return checkFinite("θ", theta)
+}
+
+// checkInputs reports what is wrong with the inputs x (non-nil) for m's
+// network.
+func (m *Model) checkInputs(x *mat.Dense) error {
+	n, c := x.Dims()
 	if n == 0 {
 		return errors.New("curvature: empty batch")
 	}
 	if c != m.Net.InSize() {
 		return fmt.Errorf("curvature: inputs have %d columns, the network takes %d", c, m.Net.InSize())
 	}
-	if ny, _ := b.Y.Dims(); ny != n {
-		return fmt.Errorf("curvature: %d inputs but %d targets", n, ny)
-	}
 	for i := 0; i < n; i++ {
-		row := b.X.RawRowView(i)
+		row := x.RawRowView(i)
 		if vec.AllFinite(row) {
 			continue
 		}
@@ -171,7 +239,7 @@ func (m *Model) Validate(theta []float64, b Batch) error {
 			}
 		}
 	}
-	return m.Loss.CheckTargets(b.Y, m.Net.OutSize())
+	return nil
 }
 
 // errIncomplete is the error of a model without its network or loss.
@@ -192,6 +260,7 @@ func (m *Model) tape(theta []float64, b Batch, perSample *mat.Dense) (*nn.Tape, 
 		return nil, err
 	}
 	t := nn.NewTape(m.Net, m.Loss)
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	t.Backward(nil, perSample, b.Y)
 	return t, nil

@@ -46,7 +46,7 @@ func fixtureOf(t testing.TB, net *nn.Network, loss nn.Loss, n int, seed uint64) 
 	for i := 0; i < n; i++ {
 		for k := 0; k < loss.TargetDim(C); k++ {
 			switch loss.(type) {
-			case nn.SoftmaxCrossEntropy:
+			case nn.SoftmaxCrossEntropy, nn.WeightedSoftmaxCrossEntropy:
 				y.Set(i, k, float64(rng.IntN(C)))
 			case nn.SigmoidBCE:
 				y.Set(i, k, float64(rng.IntN(2)))
@@ -55,7 +55,7 @@ func fixtureOf(t testing.TB, net *nn.Network, loss nn.Loss, n int, seed uint64) 
 			}
 		}
 	}
-	return fixture{Model{net, loss}, theta, Batch{x, y}}
+	return fixture{Model{net, loss}, theta, Batch{X: x, Y: y}}
 }
 
 func (f fixture) dense(t testing.TB, k Kind, opt *Options) *mat.SymDense {
@@ -138,7 +138,7 @@ func TestGGNDefinition(t *testing.T) {
 					copy(z, tp.Forward(th, x).RawRowView(0))
 				}, f.theta, &fd.JacobianSettings{Formula: fd.Central})
 				tp := nn.NewTape(f.m.Net, f.m.Loss)
-				f.m.Loss.Hessian(hz, tp.Forward(f.theta, x).RawRowView(0))
+				f.m.Loss.Hessian(hz, tp.Forward(f.theta, x).RawRowView(0), nil)
 				var tmp, term mat.Dense
 				tmp.Mul(hz, J)
 				term.Mul(J.T(), &tmp)
@@ -258,7 +258,7 @@ func TestBatchIsMeanOfSamples(t *testing.T) {
 		t.Run(k.String(), func(t *testing.T) {
 			sum := mat.NewSymDense(P, nil)
 			for i := 0; i < n; i++ {
-				one := Batch{mat.DenseCopyOf(f.b.X.Slice(i, i+1, 0, 3)), mat.DenseCopyOf(f.b.Y.Slice(i, i+1, 0, 1))}
+				one := Batch{X: mat.DenseCopyOf(f.b.X.Slice(i, i+1, 0, 3)), Y: mat.DenseCopyOf(f.b.Y.Slice(i, i+1, 0, 1))}
 				d, err := f.m.Dense(k, f.theta, one, nil)
 				require.NoError(t, err)
 				sum.AddSym(sum, d)
@@ -340,14 +340,14 @@ func TestBadInput(t *testing.T) {
 		b     Batch
 		opt   *Options
 	}{
-		{"NaN input", f.theta, Batch{nanX, f.b.Y}, nil},
-		{"label out of range", f.theta, Batch{f.b.X, badY}, nil},
-		{"label 1e300", f.theta, Batch{f.b.X, mat.NewDense(3, 1, []float64{0, 1e300, 1})}, nil},
-		{"empty batch", f.theta, Batch{&mat.Dense{}, &mat.Dense{}}, nil},
+		{"NaN input", f.theta, Batch{X: nanX, Y: f.b.Y}, nil},
+		{"label out of range", f.theta, Batch{X: f.b.X, Y: badY}, nil},
+		{"label 1e300", f.theta, Batch{X: f.b.X, Y: mat.NewDense(3, 1, []float64{0, 1e300, 1})}, nil},
+		{"empty batch", f.theta, Batch{X: &mat.Dense{}, Y: &mat.Dense{}}, nil},
 		{"nil batch", f.theta, Batch{}, nil},
 		{"short θ", f.theta[1:], f.b, nil},
 		{"Inf θ", append([]float64{math.Inf(1)}, f.theta[1:]...), f.b, nil},
-		{"wrong input width", f.theta, Batch{mat.NewDense(3, 2, nil), f.b.Y}, nil},
+		{"wrong input width", f.theta, Batch{X: mat.NewDense(3, 2, nil), Y: f.b.Y}, nil},
 		{"negative samples", f.theta, f.b, &Options{Samples: -1}},
 	}
 	for _, c := range cases {

@@ -7,7 +7,7 @@ import (
 )
 
 // NetObjective is the mean loss of a model on a fixed batch as a function of
-// θ: an Objective with the exact Hessian and exact Hessian-vector products,
+// θ (weighted by the batch's sample weights, if any): an Objective with the exact Hessian and exact Hessian-vector products,
 // so every solver for plain functions runs on a network too. It is not safe
 // for concurrent use.
 type NetObjective struct {
@@ -30,7 +30,9 @@ func (m *Model) Objective(b Batch) (*NetObjective, error) {
 	if err := m.Validate(make([]float64, m.Net.NumParams()), b); err != nil {
 		return nil, err
 	}
-	return &NetObjective{Model: *m, Batch: b, tape: nn.NewTape(m.Net, m.Loss)}, nil
+	t := nn.NewTape(m.Net, m.Loss)
+	t.SetWeights(b.W)
+	return &NetObjective{Model: *m, Batch: b, tape: t}, nil
 }
 
 // Dim returns P.

@@ -18,11 +18,12 @@ import (
 // goroutines: its products take turns (they share the passes' work
 // space), so for products in parallel build one operator per goroutine.
 //
-// Hessian products use the R-operator (forward-over-reverse), GGN and Fisher
-// products J_iᵀ H_z,i J_i v; the empirical Fisher, Monte-Carlo Fisher and
+// Hessian products use the R-operator (forward-over-reverse), GGN products
+// J_iᵀ H_z,i J_i v, Fisher products J_iᵀ F_z,i J_i v (the GGN's unless the
+// loss is an nn.FisherLoss); the empirical Fisher, Monte-Carlo Fisher and
 // gradient covariance multiply through the Jacobian by the per-sample
-// output gradients, (1/N) Σ J_iᵀ r_i r_iᵀ J_i v, without forming per-sample
-// gradients.
+// output gradients, Σ w_i J_iᵀ r_i r_iᵀ J_i v / Σ w_i, without forming
+// per-sample gradients.
 func (m *Model) Operator(kind Kind, theta []float64, b Batch, opt *Options) (MatMuler, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
@@ -37,18 +38,21 @@ func (m *Model) Operator(kind Kind, theta []float64, b Batch, opt *Options) (Mat
 	switch kind {
 	case Hessian:
 		return &netOp{tape: t, mul: t.HessVec}, nil
-	case GGN, Fisher:
+	case GGN:
 		return &netOp{tape: t, mul: t.GGNVec}, nil
+	case Fisher:
+		return &netOp{tape: t, mul: t.FisherVec}, nil
 	case EmpiricalFisher, GradientCovariance:
 		r := mat.NewDense(n, C, nil)
 		m.Loss.Grad(r, t.Z(), b.Y)
-		op := &gramOp{netOp: netOp{tape: t}, r: []*mat.Dense{r}, scale: 1 / float64(n)}
+		op := &gramOp{netOp: netOp{tape: t}, r: []*mat.Dense{r}, scale: 1 / b.weightSum()}
 		op.mul = op.gramVec
 		if kind == GradientCovariance {
+			// ḡ = Σ w_i J_iᵀ r_i / Σ w_i, the gradient of the mean loss.
 			op.mean = make([]float64, m.Net.NumParams())
-			t.VJP(op.mean, r)
-			floats.Scale(1/float64(n), op.mean)
+			t.Backward(op.mean, nil, b.Y)
 		}
+		sqrtWeigh(r, b.W)
 		return op, nil
 	case MCFisher:
 		k := opt.samples()
@@ -60,8 +64,9 @@ func (m *Model) Operator(kind Kind, theta []float64, b Batch, opt *Options) (Mat
 		for s, y := range ys {
 			rs[s] = mat.NewDense(n, C, nil)
 			m.Loss.Grad(rs[s], t.Z(), y)
+			sqrtWeigh(rs[s], b.W)
 		}
-		op := &gramOp{netOp: netOp{tape: t}, r: rs, scale: 1 / float64(n*k)}
+		op := &gramOp{netOp: netOp{tape: t}, r: rs, scale: 1 / (b.weightSum() * float64(k))}
 		op.mul = op.gramVec
 		return op, nil
 	}

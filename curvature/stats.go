@@ -12,12 +12,13 @@ import (
 
 // GradientStats are the first-order statistics of a batch that BackPACK's
 // extensions give, with g_i = ∇_θ ℓ_i the per-sample gradients at the true
-// labels and ḡ their mean:
+// labels, w_i the sample weights (1 without), W = Σ_i w_i and ḡ the
+// weighted mean of the g_i:
 //
-//	Grad        ḡ, the gradient of the batch loss
-//	NormsSq     ‖g_i‖², one per sample
-//	SumSquared  Σ_i g_i ⊙ g_i, per parameter (N times the empirical Fisher's diagonal)
-//	Variance    (1/N) Σ_i (g_i − ḡ) ⊙ (g_i − ḡ), per parameter (the gradient covariance's diagonal)
+//	Grad        ḡ = Σ_i w_i g_i / W, the gradient of the batch loss
+//	NormsSq     ‖g_i‖², one per sample, unweighted
+//	SumSquared  Σ_i w_i g_i ⊙ g_i, per parameter (W times the empirical Fisher's diagonal)
+//	Variance    Σ_i w_i (g_i − ḡ) ⊙ (g_i − ḡ) / W, per parameter (the gradient covariance's diagonal)
 type GradientStats struct {
 	Grad, NormsSq, SumSquared, Variance []float64
 }
@@ -40,10 +41,10 @@ func (m *Model) GradientStats(theta []float64, b Batch, opt *Options) (*Gradient
 	t := nn.NewTape(m.Net, m.Loss)
 	per := mat.NewDense(min(n, chunk), P, nil)
 	mean := make([]float64, P)
-	// The variance as a sum of squared deviations M2, per chunk about the
-	// chunk's own mean and merged exactly (Chan, Golub & LeVeque), which
-	// stays accurate where the mean gradient is large.
-	done := 0
+	// The variance as a weighted sum of squared deviations M2, per chunk
+	// about the chunk's own weighted mean and merged exactly (Chan, Golub &
+	// LeVeque), which stays accurate where the mean gradient is large.
+	done := 0.0 // the weight merged so far
 	for c0 := 0; c0 < n; c0 += chunk {
 		c1 := min(c0+chunk, n)
 		part := rows(b, c0, c1)
@@ -53,24 +54,29 @@ func (m *Model) GradientStats(theta []float64, b Batch, opt *Options) (*Gradient
 		clear(mean)
 		for i := 0; i < c1-c0; i++ {
 			row := g.RawRowView(i)
-			floats.Add(mean, row)
+			w := b.weight(c0 + i)
+			floats.AddScaled(mean, w, row)
 			var nsq float64
 			for j, v := range row {
-				s.SumSquared[j] += v * v
+				s.SumSquared[j] += w * v * v
 				nsq += v * v
 			}
 			s.NormsSq[c0+i] = nsq
 		}
-		nb := float64(c1 - c0)
+		nb := part.weightSum()
+		if nb == 0 {
+			continue // the chunk weighs nothing
+		}
 		floats.Scale(1/nb, mean)
 		for i := 0; i < c1-c0; i++ {
+			w := b.weight(c0 + i)
 			for j, v := range g.RawRowView(i) {
 				d := v - mean[j]
-				s.Variance[j] += d * d
+				s.Variance[j] += w * d * d
 			}
 		}
 		if done > 0 {
-			na := float64(done)
+			na := done
 			w := na * nb / (na + nb)
 			for j := range mean {
 				d := mean[j] - s.Grad[j]
@@ -80,22 +86,26 @@ func (m *Model) GradientStats(theta []float64, b Batch, opt *Options) (*Gradient
 		} else {
 			copy(s.Grad, mean)
 		}
-		done = c1
+		done += nb
 	}
-	floats.Scale(1/float64(n), s.Variance)
+	floats.Scale(1/done, s.Variance)
 	if !finiteAll(s.Grad, s.NormsSq, s.SumSquared, s.Variance) {
 		return nil, fmt.Errorf("curvature: gradient statistics: %w", ErrNonFinite)
 	}
 	return s, nil
 }
 
-// GGNFactor returns V with V Vᵀ equal to the GGN (kind GGN or Fisher) or to
-// the Monte-Carlo Fisher of opt's sampled labels (kind MCFisher), P×(N·c):
-// column i·c + k is J_iᵀ u_ik / √(N·draws), with u_ik the k-th column of
-// the output-Hessian factor S_i (S_i S_iᵀ = H_z,i, c = outputs) or the
-// loss gradient at the k-th sampled label (c = opt.Samples), each column
-// backpropagated once. It refuses, before allocating, a factor of more
-// floats than opt.Budget.
+// GGNFactor returns V with V Vᵀ equal to the GGN (kind GGN), the Fisher
+// (kind Fisher) or the Monte-Carlo Fisher of opt's sampled labels (kind
+// MCFisher), P×(N·c): column i·c + k is √(w_i/(W·draws)) J_iᵀ u_ik
+// (W = Σ_i w_i, draws = 1 but for MCFisher), with u_ik the k-th column of
+// the output-Hessian factor S_i (S_i S_iᵀ = H_z,i, c = outputs), of the
+// output Fisher's factor for an nn.FisherLoss's Fisher, or the loss
+// gradient at the k-th sampled label (c = opt.Samples), each column
+// backpropagated once. A GGN whose output Hessian factors have negative
+// columns (a loss that is not convex in z, such as nn.GaussianNLL) is
+// indefinite and has no such V: that is an error. It refuses, before
+// allocating, a factor of more floats than opt.Budget.
 func (m *Model) GGNFactor(kind Kind, theta []float64, b Batch, opt *Options) (*mat.Dense, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
@@ -131,8 +141,14 @@ func (m *Model) GGNFactor(kind Kind, theta []float64, b Batch, opt *Options) (*m
 		for k := range us {
 			us[k] = mat.NewDense(n, C, nil)
 		}
+		f, fisher := m.Loss.(nn.FisherLoss)
+		fisher = fisher && kind == Fisher
 		for i := 0; i < n; i++ {
-			m.Loss.Factor(S, z.RawRowView(i))
+			if fisher {
+				f.FisherFactor(S, z.RawRowView(i))
+			} else if neg := m.Loss.Factor(S, z.RawRowView(i), b.Y.RawRowView(i)); neg > 0 {
+				return nil, fmt.Errorf("curvature: the GGN of %s is indefinite (the output Hessian factor of sample %d has %d negative columns), so no V has V Vᵀ = G; the Fisher has one", m.Loss.Name(), i, neg)
+			}
 			for k, u := range us {
 				mat.Col(u.RawRowView(i), k, S)
 			}
@@ -142,14 +158,16 @@ func (m *Model) GGNFactor(kind Kind, theta []float64, b Batch, opt *Options) (*m
 	// the rows J_iᵀ u_ik of all samples at once.
 	V := mat.NewDense(P, n*c, nil)
 	per := mat.NewDense(n, P, nil)
-	scale := 1 / math.Sqrt(float64(n*c))
-	if kind != MCFisher {
-		scale = 1 / math.Sqrt(float64(n))
+	draws := 1.0
+	if kind == MCFisher {
+		draws = float64(c)
 	}
+	wsum := b.weightSum()
 	for k, u := range us {
 		t.PerSampleVJP(per, u)
 		for i := 0; i < n; i++ {
 			col := i*c + k
+			scale := math.Sqrt(b.weight(i) / (wsum * draws))
 			for j, v := range per.RawRowView(i) {
 				V.Set(j, col, scale*v)
 			}

@@ -11,9 +11,6 @@ import (
 // Alg. 4.2):
 //
 //	p = −τ Δ g/‖g‖,  τ = 1 if gᵀMg ≤ 0, else min(1, ‖g‖³/(Δ gᵀMg)).
-//
-// It costs one product and gives the decrease every other solver must at
-// least match; used alone it is steepest descent with a model-chosen step.
 type Cauchy struct {
 	mg []float64
 }

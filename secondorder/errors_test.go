@@ -44,7 +44,7 @@ func TestErrorsShared(t *testing.T) {
 
 	// A damped Newton step on the same matrix, dense, by Cholesky.
 	m := curvature.NewDense(mat.NewSymDense(2, []float64{1, 0, 0, -2}))
-	_, err = DampedNewtonStep(make([]float64, 2), m, []float64{1, 1}, 1)
+	_, err = newtonStep(make([]float64, 2), m, []float64{1, 1}, 1)
 	if !errors.Is(err, curvature.ErrNotPositiveDefinite) {
 		t.Errorf("damped Newton step on diag(1, −2) + I: %v does not wrap curvature.ErrNotPositiveDefinite", err)
 	}
@@ -85,11 +85,9 @@ func TestMissingArguments(t *testing.T) {
 		_, err = Minimize([]float64{1, 1}, (*curvature.Function)(nil), &DampedNewton{}, nil)
 		wantErr("Minimize with a nil *Function", err, "secondorder: Minimize needs an objective")
 	})
-	noPanic("DampedNewtonStep", func() {
-		_, err := DampedNewtonStep(make([]float64, 2), nil, []float64{1, 1}, 1)
-		wantErr("DampedNewtonStep with a nil operator", err, "secondorder: nil curvature operator")
+	noPanic("Direction", func() {
 		var dn DampedNewton
-		_, err = dn.Direction(make([]float64, 2), nil, []float64{1, 1})
+		_, err := dn.Direction(make([]float64, 2), nil, []float64{1, 1})
 		wantErr("Direction with a nil operator", err, "secondorder: nil curvature operator")
 	})
 	noPanic("OperatorSolver.SolveDampedTo", func() {

@@ -11,94 +11,44 @@ import (
 	"github.com/curvkit/curvkit/internal/symeig"
 )
 
-// Exact solves the trust-region subproblem to a set accuracy, after Moré &
-// Sorensen (1983), through the eigendecomposition M = QΛQᵀ. With
-// ĝ = Qᵀg and λ₁ ≤ … ≤ λₙ, the solution is p = Qy with
+// Exact solves the trust-region subproblem to a set accuracy by the
+// algorithm of Moré & Sorensen (1983), as MINPACK-2's dgqt and SciPy's
+// trust-exact: p(σ) = −(M + σI)⁻¹g for the σ ≥ 0 with M + σI positive
+// semidefinite and σ(Δ − ‖p‖) = 0, by safeguarded Newton iteration on
 //
-//	y_i = −ĝ_i/(λ_i + σ),  σ ≥ max(0, −λ₁),  σ(Δ − ‖y‖) = 0.
+//	1/Δ − 1/‖p(σ)‖ = 0
 //
-// σ comes from Moré & Sorensen's safeguarded Newton iteration on the
-// secular equation 1/Δ − 1/‖y(σ)‖ = 0, started, bounded and stopped as
-// SciPy's trust-exact (scipy.optimize IterativeSubproblem) does, so that
-// with the default tolerances TrustRegion{Solver: &Exact{}} takes SciPy's
-// steps. The eigendecomposition makes an iteration O(n) where SciPy
-// factorises M + σI: ‖y‖ and ‖(Λ+σI)^{-1/2}y‖ come from Λ, and the bottom
-// eigenpair (λ₁, q₁) stands for the LINPACK estimate of the smallest
-// singular value and vector of the Cholesky factor. Where M + σI is not
-// positive definite, the lower bound on σ is raised as Moré & Sorensen
-// and SciPy raise it, from the failed Cholesky factorisation, and not to
-// the −λ₁ the eigendecomposition knows: that weaker bound is what puts the
-// iterates, and so the step the tolerances accept, where SciPy puts them.
-// The iteration stops at the first σ with M + σI positive definite where
-//
-//   - σ = 0 and ‖y(0)‖ ≤ Δ: the interior Newton step, exact;
-//   - ‖y‖ ≥ Δ and ‖y‖ − Δ ≤ EasyTol·Δ (the easy-case test): y is returned
-//     as it is, so the step can be up to (1 + EasyTol)Δ long, outside the
-//     region. It is then the exact minimiser of the model on the ball of
-//     radius ‖y‖, so it decreases the model at least as much as the
-//     optimal step on the ball of radius Δ. SciPy returns it the same way
-//     (Moré & Sorensen accept |‖y‖ − Δ| ≤ σ₁Δ on both sides, and their
-//     convergence theory allows steps up to (1 + σ₁)Δ); TrustRegion
-//     evaluates it unchanged, counts it as reaching the boundary, and
-//     updates Δ, not ‖p‖;
-//   - ‖y‖ < Δ and, with τ the smaller root in magnitude of ‖y + τq₁‖ = Δ,
-//     τ²(λ₁ + σ) ≤ HardTol·(yᵀ(Λ+σI)y + σΔ²) (the hard-case test): the
-//     step y + τq₁, on the boundary, is returned. Since every feasible p
-//     has m(p) ≥ −½(yᵀ(Λ+σI)y + σΔ²) and m(y + τq₁) exceeds that bound
-//     by ½τ²(λ₁ + σ), its model value is at most (1 − HardTol) times the
-//     optimal one. The test ends the hard case (ĝ ⟂ q₁, no root) but also
-//     easy cases whose iterate lands just inside the boundary, and
-//     StepInfo.HardCase then reports a step completed along q₁.
-//
-// So with the defaults a step may be worse than the Cauchy point (by at
-// most the factor 1 − HardTol on the optimum) or longer than Δ. Tight
-// tolerances (1e-10 or below) give the exact solution to about that
-// relative accuracy and an exact path. If the iteration has not stopped
-// after 50 steps (SciPy stops at 25 and returns the last iterate), σ is
-// found to rounding instead: Newton's method from the right with
-// bisection, and the hard case — ĝ vanishing on the eigenspace of
-// λ₁ < 0 with ‖y(−λ₁)‖ < Δ — completed along q₁. A zero gradient gives
-// the zero step, or Δq₁ with σ = −λ₁ when λ₁ < 0.
-//
-// M is materialised when it is matrix-free (n products, within Budget).
-// The decomposition is kept and reused while M is unchanged, so the
-// re-solves of a trust-region method after a rejected step cost O(n²),
-// plus O(n³) for each failed Cholesky factorisation (counted in
-// StepInfo.Factorizations). As in SciPy, the lower bound on σ left by a
-// solve starts the next one when the radius shrinks and M and g are
-// unchanged (σ*(Δ) decreases with Δ).
+// with a Cholesky factorisation per iterate. It returns the interior Newton
+// step; a p with 0 ≤ ‖p‖ − Δ ≤ EasyTol·Δ, so possibly outside the region;
+// or p completed to the boundary along an estimated bottom eigenvector
+// (StepInfo.HardCase) once that is within the fraction HardTol of the
+// optimal decrease. After 50 iterates it solves by an eigendecomposition of
+// M instead. A matrix-free M is materialised (n products).
 type Exact struct {
-	// EasyTol is the relative tolerance of the easy-case test,
-	// ‖p‖ − Δ ≤ EasyTol·Δ: SciPy's k_easy, Moré & Sorensen's σ₁. If it is
-	// 0, it defaults to SciPy's 0.1; it must be in [0, 1). Set 1e-10 or
-	// less (with HardTol) to solve the subproblem to that accuracy.
-	EasyTol float64
-	// HardTol is the relative tolerance of the hard-case test, the
-	// fraction of the optimal model decrease a step completed along q₁
-	// may fall short by: SciPy's k_hard, σ₁(2 − σ₁) in Moré & Sorensen's
-	// test (MINPACK-2's dgqt). If it is 0, it defaults to SciPy's 0.2; it
-	// must be in [0, 1).
-	HardTol float64
-	// Budget caps, in float64 values, the dense matrix a matrix-free M is
-	// materialised into (0: curvature.DefaultBudget; negative: no limit).
-	Budget int
+	EasyTol float64 // the tolerance on ‖p‖ − Δ, in [0, 1); 0: 0.1, SciPy's
+	HardTol float64 // the decrease a boundary step may miss, in [0, 1); 0: 0.5 (SciPy: 0.2)
+	Budget  int     // floats a materialised M may take; 0: curvature.DefaultBudget, < 0: no limit
 
-	a     *mat.SymDense // the matrix the decomposition belongs to
-	eig   symeig.EigenSym
-	vals  []float64
-	vecs  mat.Dense
+	a     *mat.SymDense // the matrix of the last solve
 	valid bool
-	gh, y []float64
+	r     []float64 // n×n, row-major: the (partial) Cholesky factor R
 
-	// Bounds of M's spectrum from its entries (SciPy's starting
-	// interval for σ): Gershgorin, Frobenius and ∞-norm, smallest diagonal.
+	// Bounds of M's spectrum from its entries (the starting interval for
+	// σ): Gershgorin, Frobenius and ∞-norm, smallest diagonal.
 	gershLo, gershHi, fro, inf, minDiag float64
 
 	// The gradient, radius and lower bound on σ of the last solve, reused
 	// when the radius shrinks with M and g unchanged.
 	lastG                 []float64
 	prevRadius, prevLower float64
-	chol                  []float64 // scratch of leadingBound
+
+	// The eigendecomposition of M, formed only for the fallbacks.
+	eig      symeig.EigenSym
+	vals, gh []float64
+	vecs     mat.Dense
+	eigValid bool
+
+	w, z, y []float64 // work space
 }
 
 // Validate checks the tolerances.
@@ -118,15 +68,15 @@ func (e *Exact) tolerances() (easy, hard float64) {
 		easy = 0.1
 	}
 	if hard == 0 {
-		hard = 0.2
+		hard = 0.5
 	}
 	return easy, hard
 }
 
 func (e *Exact) wantsDense() (bool, int) { return true, e.Budget }
 
-// Solve stores the nearly exact minimiser of the model on the ball in
-// dst. Its norm may exceed radius by EasyTol·radius (see Exact).
+// Solve stores the step in dst. Its norm may exceed radius by
+// EasyTol·radius.
 func (e *Exact) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
 	n, err := checkSubproblem(dst, m, g, radius)
 	if err != nil {
@@ -142,27 +92,28 @@ func (e *Exact) Solve(dst []float64, m curvature.Operator, g []float64, radius f
 		return info, err
 	}
 	if !e.same(a) {
-		if err := e.factorize(a); err != nil {
+		if err := e.load(a); err != nil {
 			return info, err
 		}
-		info.Factorizations = 1
 	}
 	if !floats.Equal(e.lastG, g) {
 		e.lastG = append(e.lastG[:0], g...)
 		e.prevRadius = -1
 	}
-	e.gh = resizeVec(e.gh, n)
+	e.w = resizeVec(e.w, n)
+	e.z = resizeVec(e.z, n)
 	e.y = resizeVec(e.y, n)
-	mat.NewVecDense(n, e.gh).MulVec(e.vecs.T(), mat.NewVecDense(n, g))
 	easy, hard := e.tolerances()
-	sec, ok := e.iterate(e.y, radius, easy, hard)
+	sec, ok := e.iterate(dst, g, radius, easy, hard)
 	if !ok {
-		exact := solveSecular(e.y, e.vals, e.gh, radius)
+		exact, err := e.solveEigen(dst, g, radius)
+		if err != nil {
+			return info, err
+		}
 		exact.iters += sec.iters
-		exact.chols = sec.chols
+		exact.chols += sec.chols
 		sec = exact
 	}
-	mat.NewVecDense(n, dst).MulVec(&e.vecs, mat.NewVecDense(n, e.y))
 	nrm := floats.Norm(dst, 2)
 	if !sec.outside && nrm > radius {
 		// A step meant to be on the sphere, off it by rounding.
@@ -171,21 +122,20 @@ func (e *Exact) Solve(dst []float64, m curvature.Operator, g []float64, radius f
 	}
 	// The decrease of the step actually returned, from the dense matrix
 	// (no products).
-	mp := mat.NewVecDense(n, e.y)
-	mp.MulVec(a, mat.NewVecDense(n, dst))
-	dec := -floats.Dot(g, dst) - 0.5*floats.Dot(dst, e.y)
+	mp := mat.NewVecDense(n, e.w)
+	mp.MulVec(e.a, mat.NewVecDense(n, dst))
 	info.Norm = nrm
-	info.Decrease = dec
+	info.Decrease = -floats.Dot(g, dst) - 0.5*floats.Dot(dst, e.w)
 	info.Lambda = sec.sigma
 	info.Boundary = sec.boundary
 	info.HardCase = sec.hard
-	info.NegativeCurvature = e.vals[0] < 0
+	info.NegativeCurvature = sec.indefinite
 	info.Iterations = sec.iters
 	info.Factorizations += sec.chols
 	return info, checkStep(dst, &info)
 }
 
-// same reports whether a equals the matrix of the kept decomposition.
+// same reports whether a equals the matrix of the last solve.
 func (e *Exact) same(a mat.Symmetric) bool {
 	if !e.valid || e.a.SymmetricDim() != a.SymmetricDim() {
 		return false
@@ -201,34 +151,26 @@ func (e *Exact) same(a mat.Symmetric) bool {
 	return true
 }
 
-func (e *Exact) factorize(a mat.Symmetric) error {
+// load keeps a copy of a and its spectral bounds.
+func (e *Exact) load(a mat.Symmetric) error {
 	n := a.SymmetricDim()
-	e.valid = false
+	e.valid, e.eigValid = false, false
 	e.prevRadius = -1
 	if e.a == nil || e.a.SymmetricDim() != n {
 		e.a = mat.NewSymDense(n, nil)
 	}
 	e.a.CopySym(a)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			if v := e.a.At(i, j); !finite(v) {
-				return fmt.Errorf("secondorder: %w: curvature matrix has %v at (%d, %d)", curvature.ErrNonFinite, v, i, j)
-			}
-		}
+	if err := checkFiniteSym(e.a); err != nil {
+		return err
 	}
-	if !e.eig.Factorize(e.a, true) {
-		return fmt.Errorf("secondorder: eigendecomposition of the curvature failed")
-	}
-	e.vals = e.eig.Values(resizeVec(e.vals, n))
-	e.vecs.Reset()
-	e.eig.VectorsTo(&e.vecs)
+	e.r = resizeVec(e.r, n*n)
 	e.bounds()
 	e.valid = true
 	return nil
 }
 
-// bounds computes the spectral bounds SciPy starts σ from (Conn, Gould &
-// Toint 2000, §7.3.8): Gershgorin's interval, ‖M‖_F, ‖M‖_∞ and min M_ii.
+// bounds computes the spectral bounds σ starts from (Conn, Gould & Toint
+// 2000, §7.3.8): Gershgorin's interval, ‖M‖_F, ‖M‖_∞ and min M_ii.
 func (e *Exact) bounds() {
 	n := e.a.SymmetricDim()
 	e.gershLo, e.gershHi = math.Inf(1), math.Inf(-1)
@@ -254,169 +196,280 @@ func (e *Exact) bounds() {
 // secular solve takes over.
 const maxTolerantIters = 50
 
-// iterate runs Moré & Sorensen's iteration in the eigenbasis, with SciPy's
-// starting values, bound updates and stopping tests (see Exact), storing
-// the step in y. It reports false if it did not stop within
-// maxTolerantIters iterations.
-func (e *Exact) iterate(y []float64, delta, easy, hard float64) (secularResult, bool) {
-	lam, gh := e.vals, e.gh
-	n := len(lam)
-	l1 := lam[0]
-	gnorm := floats.Norm(gh, 2)
-	if tiny := float64(n) * 0x1p-52 * e.inf; gnorm <= tiny {
-		// g is zero to rounding: the step is 0 if M ⪰ 0 (to rounding),
-		// else Δ along the bottom eigenvector with σ = −λ₁ (SciPy
-		// iterates towards it).
-		clear(y)
-		if l1 >= -tiny {
-			return secularResult{}, true
+// iterate runs Moré & Sorensen's iteration (docs/secondorder.md), storing the step
+// in p. It reports false if it did not stop within maxTolerantIters
+// iterates, or if g is zero to rounding and M is not positive definite,
+// cases solveEigen settles.
+func (e *Exact) iterate(p, g []float64, delta, easy, hard float64) (secularResult, bool) {
+	n := len(g)
+	gnorm := floats.Norm(g, 2)
+	if gnorm <= float64(n)*0x1p-52*e.inf {
+		// g is zero to rounding: the step is 0 if M is positive definite.
+		if e.cholesky(0) == n {
+			clear(p)
+			return secularResult{chols: 1}, true
 		}
-		y[0] = delta
-		return secularResult{sigma: -l1, hard: true, boundary: true}, true
+		return secularResult{chols: 1, indefinite: true}, false
 	}
 
-	// The starting interval for σ (SciPy's _initial_values).
-	ub := math.Max(0, gnorm/delta+math.Min(-e.gershLo, math.Min(e.fro, e.inf)))
-	lb := math.Max(0, math.Max(-e.minDiag, gnorm/delta-math.Min(e.gershHi, math.Min(e.fro, e.inf))))
+	// The starting interval for σ.
+	hi := math.Max(0, gnorm/delta+math.Min(-e.gershLo, math.Min(e.fro, e.inf)))
+	lo := math.Max(0, math.Max(-e.minDiag, gnorm/delta-math.Min(e.gershHi, math.Min(e.fro, e.inf))))
 	if delta < e.prevRadius {
 		// σ*(Δ) decreases with Δ: a bound for the larger radius holds.
-		lb = math.Max(lb, e.prevLower)
+		lo = math.Max(lo, e.prevLower)
 	}
 	between := func() float64 {
-		return math.Max(math.Sqrt(math.Abs(lb*ub)), lb+0.01*(ub-lb))
+		return math.Max(math.Sqrt(lo*hi), lo+0.01*(hi-lo))
 	}
 	sigma := 0.0
-	if lb > 0 {
+	if lo > 0 {
 		sigma = between()
 	}
 	defer func() {
-		if finite(lb) {
-			e.prevRadius, e.prevLower = delta, lb
+		if finite(lo) {
+			e.prevRadius, e.prevLower = delta, lo
 		}
 	}()
-	chols := 0 // partial Cholesky factorisations spent on bounds
-
-	it := 1
-	for ; it <= maxTolerantIters; it++ {
-		if !(sigma+l1 > 0) {
-			// M + σI is not positive definite: raise the lower bound from
-			// the failed Cholesky factorisation, as Moré & Sorensen and
-			// SciPy do (see leadingBound).
-			lb = math.Max(lb, e.leadingBound(sigma, l1))
-			chols++
-			sigma = between()
-			continue
+	res := secularResult{indefinite: e.minDiag < 0}
+	factored := false // e.r holds the factor of M + σI
+	for res.iters = 1; res.iters <= maxTolerantIters; res.iters++ {
+		if !factored {
+			res.chols++
+			if k := e.cholesky(sigma); k < n {
+				// M + σI is not positive definite: raise the lower bound.
+				res.indefinite = res.indefinite || sigma <= 0
+				lo = math.Max(lo, e.singularBound(sigma, k))
+				sigma = between()
+				continue
+			}
 		}
-		yn, qn := secularNorms(lam, gh, sigma)
-		if sigma == 0 && yn <= delta {
-			fillSecular(y, lam, gh, 0)
-			return secularResult{iters: it, chols: chols}, true
+		factored = false
+		e.solveFactored(p, g)
+		pn := floats.Norm(p, 2)
+		if sigma == 0 && pn <= delta {
+			return res, true
 		}
-		// Newton's step on 1/Δ − 1/‖y(σ)‖ (Nocedal & Wright eq. 4.44).
-		next := sigma + (yn/qn)*(yn/qn)*(yn-delta)/delta
+		// Newton's step on 1/Δ − 1/‖p(σ)‖: with w = R⁻ᵀp,
+		// σ + (‖p‖/‖w‖)²(‖p‖ − Δ)/Δ.
+		copy(e.w, p)
+		e.solveRT(e.w)
+		wn := floats.Norm(e.w, 2)
+		next := sigma + (pn/wn)*(pn/wn)*(pn-delta)/delta
 		if !finite(next) {
 			// Under- or overflow in the norms: leave σ to the exact solve.
-			break
+			return res, false
 		}
-		if yn >= delta {
-			if yn-delta <= easy*delta {
-				fillSecular(y, lam, gh, sigma)
-				return secularResult{sigma: sigma, boundary: true, outside: true, iters: it, chols: chols}, true
+		if pn >= delta {
+			if pn-delta <= easy*delta {
+				res.sigma, res.boundary, res.outside = sigma, true, true
+				return res, true
 			}
-			lb = sigma
+			lo = sigma
 			sigma = next
 			continue
 		}
-		// Inside: try y + τe₁ on the boundary.
-		fillSecular(y, lam, gh, sigma)
-		ry := 0.0 // yᵀ(Λ + σI)y = ‖Ry‖² for the Cholesky factor R
-		for i, v := range y {
-			ry += (lam[i] + sigma) * v * v
-		}
-		neg, pos := boundaryRoots(yn*yn, y[0], 1, delta)
+		// Inside: try p + τz on the boundary, z the estimated bottom
+		// singular vector of R.
+		s := e.estimate(e.z)
+		neg, pos := boundaryRoots(pn*pn, floats.Dot(p, e.z), 1, delta)
 		tau := pos
 		if -neg < pos {
 			tau = neg
 		}
-		smin2 := sigma + l1
-		if tau*tau*smin2 <= hard*(ry+sigma*delta*delta) {
-			y[0] += tau
-			return secularResult{sigma: sigma, boundary: true, hard: true, iters: it, chols: chols}, true
+		rp := e.normRSquared(p) // pᵀ(M + σI)p
+		if tau*tau*s*s <= hard*(rp+sigma*delta*delta) {
+			floats.AddScaled(p, tau, e.z)
+			res.sigma, res.boundary, res.hard = sigma, true, true
+			return res, true
 		}
-		ub = sigma
-		lb = math.Max(lb, sigma-smin2)
-		if next+l1 > 0 {
+		hi = sigma
+		lo = math.Max(lo, sigma-s*s)
+		res.chols++
+		if e.cholesky(next) == n {
 			sigma = next
+			factored = true
 		} else {
-			lb = math.Max(lb, next)
+			lo = math.Max(lo, next)
 			sigma = between()
 		}
 	}
-	return secularResult{iters: min(it, maxTolerantIters), chols: chols}, false
+	res.iters = maxTolerantIters
+	return res, false
 }
 
-// leadingBound returns Moré & Sorensen's lower bound on −λ₁ from the
-// Cholesky factorisation RᵀR of M + σI when it breaks down at pivot k:
-// adding δ to entry (k, k) makes the leading k×k block singular with null
-// vector v = (−R_{1:k−1}⁻¹r_k, 1, 0, …), so vᵀ(M + σI)v = −δ‖…‖ and
-// λ₁ + σ ≤ −δ/‖v‖². The eigendecomposition knows −λ₁ exactly, but this
-// weaker bound is the one that places the iterates — and hence the step
-// the tolerances accept — where SciPy places them. It falls back to −λ₁
-// if the factorisation does not break down in floating point.
-func (e *Exact) leadingBound(sigma, l1 float64) float64 {
+// cholesky factorises M + σI = RᵀR into e.r (upper triangle, row-major)
+// and returns n, or the index k of the pivot at which it breaks down, with
+// rows 0…k−1 of R computed and row k holding the Schur complement.
+func (e *Exact) cholesky(sigma float64) int {
 	n := e.a.SymmetricDim()
 	raw := e.a.RawSymmetric()
-	e.chol = resizeVec(e.chol, n*n)
-	r := e.chol
-	for j := 0; j < n; j++ {
-		d := raw.Data[j*raw.Stride+j] + sigma
-		for i := 0; i < j; i++ {
-			v := raw.Data[i*raw.Stride+j]
-			for k := 0; k < i; k++ {
-				v -= r[k*n+i] * r[k*n+j]
-			}
-			v /= r[i*n+i]
-			r[i*n+j] = v
-			d -= v * v
-		}
-		if d > 0 {
-			r[j*n+j] = math.Sqrt(d)
-			continue
-		}
-		// Back-substitute R_{1:j−1} v = −r_j in place of column j.
-		vv := 1.0
-		for i := j - 1; i >= 0; i-- {
-			x := -r[i*n+j]
-			for k := i + 1; k < j; k++ {
-				x -= r[i*n+k] * r[k*n+j]
-			}
-			x /= r[i*n+i]
-			r[i*n+j] = x
-			vv += x * x
-		}
-		if b := sigma - d/vv; finite(b) {
-			return b
-		}
-		break
+	r := e.r
+	for i := 0; i < n; i++ {
+		copy(r[i*n+i:i*n+n], raw.Data[i*raw.Stride+i:i*raw.Stride+n])
+		r[i*n+i] += sigma
 	}
-	return -l1
+	for i := 0; i < n; i++ {
+		d := r[i*n+i]
+		if !(d > 0) {
+			return i
+		}
+		d = math.Sqrt(d)
+		row := r[i*n+i : i*n+n]
+		row[0] = d
+		floats.Scale(1/d, row[1:])
+		// The Schur complement of the trailing block, row by row.
+		for j := i + 1; j < n; j++ {
+			if c := row[j-i]; c != 0 {
+				floats.AddScaled(r[j*n+j:j*n+n], -c, row[j-i:])
+			}
+		}
+	}
+	return n
 }
 
-// fillSecular stores y_i = −ĝ_i/(λ_i + σ), for σ > −λ₁ or ĝ_i = 0 where
-// λ_i + σ = 0.
-func fillSecular(y, lam, gh []float64, sigma float64) {
-	for i, g := range gh {
-		y[i] = 0
-		if g != 0 {
-			y[i] = -g / (lam[i] + sigma)
+// singularBound returns Moré & Sorensen's lower bound on −λ₁ when the
+// factorisation of M + σI broke down at pivot k: adding δ = −d_k (d_k
+// the pivot) to entry (k, k) makes the leading (k+1)×(k+1) block
+// singular with null vector v = (−R_{0:k}⁻¹r_k, 1, 0, …), r_k the part of
+// column k above the diagonal, so vᵀ(M + σI)v = −δ and λ₁ + σ ≤ −δ/‖v‖².
+func (e *Exact) singularBound(sigma float64, k int) float64 {
+	n := e.a.SymmetricDim()
+	r := e.r
+	v := e.y[:k]
+	// Back-substitute R_{0:k} v = −r_k.
+	for i := k - 1; i >= 0; i-- {
+		x := -r[i*n+k]
+		for j := i + 1; j < k; j++ {
+			x -= r[i*n+j] * v[j]
+		}
+		v[i] = x / r[i*n+i]
+	}
+	vv := 1 + floats.Dot(v, v)
+	return sigma - r[k*n+k]/vv
+}
+
+// solveFactored stores −(RᵀR)⁻¹g in p.
+func (e *Exact) solveFactored(p, g []float64) {
+	floats.ScaleTo(p, -1, g)
+	e.solveRT(p)
+	e.solveR(p)
+}
+
+// solveRT overwrites x with R⁻ᵀx (forward substitution with Rᵀ, lower
+// triangular).
+func (e *Exact) solveRT(x []float64) {
+	n := len(x)
+	r := e.r
+	for i := 0; i < n; i++ {
+		x[i] /= r[i*n+i]
+		if xi := x[i]; xi != 0 {
+			floats.AddScaled(x[i+1:], -xi, r[i*n+i+1:i*n+n])
 		}
 	}
+}
+
+// solveR overwrites x with R⁻¹x (back substitution).
+func (e *Exact) solveR(x []float64) {
+	n := len(x)
+	r := e.r
+	for i := n - 1; i >= 0; i-- {
+		x[i] = (x[i] - floats.Dot(r[i*n+i+1:i*n+n], x[i+1:])) / r[i*n+i]
+	}
+}
+
+// normRSquared returns ‖Rx‖² = xᵀ(M + σI)x.
+func (e *Exact) normRSquared(x []float64) float64 {
+	n := len(x)
+	r := e.r
+	var s float64
+	for i := 0; i < n; i++ {
+		v := floats.Dot(r[i*n+i:i*n+n], x[i:])
+		s += v * v
+	}
+	return s
+}
+
+// estimate returns an estimate of the smallest singular value of R and
+// stores the corresponding unit right singular vector in z, by the
+// estimator of Cline, Moler, Stewart & Wilkinson (1979) in the form of
+// Golub & Van Loan (Alg. 3.5.1): solve Rᵀw = e with the signs e_k = ±1
+// chosen one by one to make w large, looking ahead at the partial sums;
+// then Rv = w, so that ‖w‖/‖v‖ ≈ s and v/‖v‖ ≈ z.
+func (e *Exact) estimate(z []float64) float64 {
+	n := len(z)
+	r := e.r
+	w := e.w
+	sums := e.y // Σ_{i<k} R_ij w_i for j ≥ k
+	clear(sums)
+	for k := 0; k < n; k++ {
+		d := r[k*n+k]
+		wp := (1 - sums[k]) / d
+		wm := (-1 - sums[k]) / d
+		row := r[k*n+k+1 : k*n+n]
+		rest := sums[k+1:]
+		var gp, gm float64
+		for j, c := range row {
+			gp += math.Abs(rest[j] + c*wp)
+			gm += math.Abs(rest[j] + c*wm)
+		}
+		wk := wm
+		if math.Abs(wp)+gp >= math.Abs(wm)+gm {
+			wk = wp
+		}
+		w[k] = wk
+		floats.AddScaled(rest, wk, row)
+	}
+	copy(z, w)
+	e.solveR(z)
+	vn := floats.Norm(z, 2)
+	s := floats.Norm(w, 2) / vn
+	floats.Scale(1/vn, z)
+	return s
+}
+
+// solveEigen solves the subproblem to rounding from the eigendecomposition
+// of M (docs/secondorder.md), forming it once per matrix.
+func (e *Exact) solveEigen(p, g []float64, delta float64) (secularResult, error) {
+	n := len(g)
+	var res secularResult
+	if !e.eigValid {
+		if !e.eig.Factorize(e.a, true) {
+			return res, fmt.Errorf("secondorder: eigendecomposition of the curvature failed")
+		}
+		e.vals = e.eig.Values(resizeVec(e.vals, n))
+		e.vecs.Reset()
+		e.eig.VectorsTo(&e.vecs)
+		e.eigValid = true
+		res.chols = 1
+	}
+	e.gh = resizeVec(e.gh, n)
+	mat.NewVecDense(n, e.gh).MulVec(e.vecs.T(), mat.NewVecDense(n, g))
+	y := e.y
+	var sec secularResult
+	l1 := e.vals[0]
+	if tiny := float64(n) * 0x1p-52 * e.inf; floats.Norm(g, 2) <= tiny {
+		// g is zero to rounding: the step is 0 if M ⪰ 0 (to rounding),
+		// else Δ along the bottom eigenvector with σ = −λ₁.
+		clear(y)
+		if l1 < -tiny {
+			y[0] = delta
+			sec = secularResult{sigma: -l1, hard: true, boundary: true}
+		}
+	} else {
+		sec = solveSecular(y, e.vals, e.gh, delta)
+	}
+	sec.chols = res.chols
+	sec.indefinite = l1 < 0
+	mat.NewVecDense(n, p).MulVec(&e.vecs, mat.NewVecDense(n, y))
+	return sec, nil
 }
 
 type secularResult struct {
 	sigma          float64
 	hard, boundary bool
 	outside        bool // accepted by the easy test outside the sphere
+	indefinite     bool // M was found not positive semidefinite
 	iters, chols   int
 }
 
@@ -472,32 +525,12 @@ func solveSecular(y, lam, gh []float64, delta float64) secularResult {
 	// The root σ* of 1/Δ − 1/‖y(σ)‖ lies in (lo, hi]: at hi every
 	// λ_i + σ ≥ ‖g‖/Δ, so ‖y‖ ≤ Δ.
 	hi := lo + gnorm/delta
-	sigma := hi
 	res := secularResult{boundary: true}
-	for res.iters = 1; res.iters <= 300; res.iters++ {
+	sigma, iters := secularRoot(func(sigma float64) (float64, float64, bool) {
 		yn, qn := secularNorms(lam, gh, sigma)
-		if math.Abs(yn-delta) <= 1e-13*delta {
-			break
-		}
-		if yn > delta {
-			lo = sigma
-		} else {
-			hi = sigma
-		}
-		// σ is only meaningful to about ε·‖M‖, the accuracy of λ_i + σ.
-		if hi-lo <= 4*eps*math.Max(hi, anorm) {
-			sigma = hi
-			break
-		}
-		// Newton's step on 1/Δ − 1/‖y‖ (Nocedal & Wright, Alg. 4.3):
-		// from the left of the root it converges monotonically; from the
-		// right it may overshoot past lo, where bisection takes over.
-		next := sigma + (yn/qn)*(yn/qn)*(yn-delta)/delta
-		if !(next > lo && next < hi) {
-			next = lo + 0.5*(hi-lo)
-		}
-		sigma = next
-	}
+		return yn, qn * qn, finite(yn)
+	}, hi, lo, hi, delta, anorm)
+	res.iters = iters
 	res.sigma = sigma
 	for i := range y {
 		d := lam[i] + sigma

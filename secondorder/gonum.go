@@ -65,10 +65,14 @@ func runMethod(s Stepper, gradStop float64, operation chan<- optimize.Task, resu
 	if err := s.start(n); err != nil {
 		return fail(optimize.Failure, err)
 	}
+	st := s.stats()
+	*st = Stats{}
 	r := newRun(c, loc, make([]float64, n))
 	// InitValues may already give some of f, ∇f and the Hessian.
 	known := tasks[0].Op & evalAll
-	if err := r.accept(known); err != nil {
+	err := r.accept(known)
+	st.Counts.add(r.spent)
+	if err != nil {
 		return fail(optimize.Failure, err)
 	}
 	if gradConverged(r.g, gradStop) {
@@ -81,6 +85,7 @@ func runMethod(s Stepper, gradStop float64, operation chan<- optimize.Task, resu
 	for it := 1; ; it++ {
 		r.spent = Counts{}
 		rec, err := s.step(r)
+		st.addStep(rec, r.spent)
 		if errors.Is(err, errStopped) {
 			return fail(optimize.Failure, err)
 		}
@@ -89,6 +94,9 @@ func runMethod(s Stepper, gradStop float64, operation chan<- optimize.Task, resu
 		rec.F, rec.GradNorm = r.f, gradNorm(r.g)
 		if obs != nil {
 			obs(rec)
+		}
+		if errors.Is(err, errStationary) {
+			return fail(optimize.MethodConverge, nil)
 		}
 		if err != nil {
 			return fail(optimize.Failure, err)

@@ -5,12 +5,14 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // modelValue returns gᵀp + ½pᵀMp with the dense matrix a.
@@ -71,6 +73,13 @@ func randSym(n int, s float64, rnd *rand.Rand) *mat.SymDense {
 	return a
 }
 
+// newtonStep solves (M + λI)d = −g as a damped Newton direction that
+// refuses an indefinite M + λI.
+func newtonStep(d []float64, m curvature.Operator, g []float64, lambda float64) (StepInfo, error) {
+	dn := DampedNewton{Lambda: lambda, Indefinite: FailIndefinite}
+	return dn.Direction(d, m, g)
+}
+
 // hidden wraps a dense operator so that solvers cannot see it is dense and
 // must work from products.
 type hidden struct{ op curvature.Operator }
@@ -92,5 +101,43 @@ func mustDiagonal(t testing.TB, d ...float64) *approx.Diagonal {
 	t.Helper()
 	a, err := approx.NewDiagonal(d, 0)
 	require.NoError(t, err)
+	return a
+}
+
+// diagonalScaling returns the problem a preconditioned solver solves in
+// disguise: with P̃ = diag(dt), M̂ = P̃^{-1/2}MP̃^{-1/2} and ĝ = P̃^{-1/2}g.
+func diagonalScaling(a mat.Symmetric, g, dt []float64) (*mat.SymDense, []float64) {
+	n := len(g)
+	ah := mat.NewSymDense(n, nil)
+	gh := make([]float64, n)
+	for i := 0; i < n; i++ {
+		gh[i] = g[i] / math.Sqrt(dt[i])
+		for j := i; j < n; j++ {
+			ah.SetSym(i, j, a.At(i, j)/math.Sqrt(dt[i]*dt[j]))
+		}
+	}
+	return ah, gh
+}
+
+// checkScaledBack checks p = P̃^{-1/2}y component by component, to relative
+// accuracy tol, and returns ‖p‖_P̃.
+func checkScaledBack(t *testing.T, p, y, dt []float64, tol float64, name string) float64 {
+	t.Helper()
+	pNorm := 0.0
+	for i := range p {
+		assert.InDelta(t, y[i]/math.Sqrt(dt[i]), p[i], tol*(1+math.Abs(p[i])), "%s component %d", name, i)
+		pNorm += dt[i] * p[i] * p[i]
+	}
+	return math.Sqrt(pNorm)
+}
+
+// randSPD returns a random symmetric positive definite n×n matrix with
+// eigenvalues 10^u, u uniform on [lo, hi).
+func randSPD(n int, lo, hi float64, rnd *rand.Rand) *mat.SymDense {
+	vals := make([]float64, n)
+	for i := range vals {
+		vals[i] = math.Pow(10, lo+(hi-lo)*rnd.Float64())
+	}
+	a, _ := randmat.SymFromEig(rnd, vals)
 	return a
 }

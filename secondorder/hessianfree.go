@@ -16,15 +16,9 @@ import (
 type HFBacktracking int
 
 const (
-	// BacktrackMartens searches the saved iterates backwards from the
-	// last, moving to the earlier one while it has a strictly lower batch
-	// objective (Martens 2010, §4.6): few evaluations, a local best.
-	BacktrackMartens HFBacktracking = iota
-	// BacktrackBest evaluates every saved iterate and takes the one with
-	// the lowest batch objective (the later one on ties).
-	BacktrackBest
-	// BacktrackNone takes the last CG iterate.
-	BacktrackNone
+	BacktrackMartens HFBacktracking = iota // backwards from the last while the batch objective falls (Martens 2010, §4.6)
+	BacktrackBest                          // the lowest batch objective of all (the later on ties)
+	BacktrackNone                          // the last
 )
 
 func (b HFBacktracking) String() string {
@@ -43,17 +37,11 @@ func (b HFBacktracking) String() string {
 type HFStop int
 
 const (
-	// HFStopNone: CG did not run (the gradient is zero).
-	HFStopNone HFStop = iota
-	// HFStopMaxCG: the iteration cap was reached.
-	HFStopMaxCG
-	// HFStopResidual: ‖r‖ ≤ Tol·‖g‖.
-	HFStopResidual
-	// HFStopProgress: Martens' relative-progress rule fired.
-	HFStopProgress
-	// HFStopCurvature: a direction with dᵀ(G+λI)d ≤ 0 was met (rounding,
-	// since G is positive semi-definite), and CG kept its last iterate.
-	HFStopCurvature
+	HFStopNone      HFStop = iota // CG did not run: the gradient is zero
+	HFStopMaxCG                   // MaxCG iterations
+	HFStopResidual                // ‖r‖ ≤ Tol·‖g‖
+	HFStopProgress                // Martens' relative-progress rule
+	HFStopCurvature               // dᵀ(G+λI)d ≤ 0 by rounding; the last iterate is kept
 )
 
 func (s HFStop) String() string {
@@ -73,64 +61,34 @@ func (s HFStop) String() string {
 }
 
 // HessianFreeSettings configure the Hessian-free optimizer. The zero value
-// is valid: each field's default is documented with it.
+// is valid.
 type HessianFreeSettings struct {
-	// Damping is the initial λ of (G + λI)d = −g. If it is 0, it defaults
-	// to 1; it must be finite and lie in [MinDamping, MaxDamping].
-	Damping float64
-	// MinDamping and MaxDamping bound the adapted λ. If 0 they default to
-	// min(1e-6, Damping) and 1e4; they must be finite. The floor must be positive: CG needs
-	// G + λI positive definite and G is only semi-definite.
-	MinDamping, MaxDamping float64
-	// FixedDamping keeps λ constant instead of adapting it from ρ.
-	FixedDamping bool
+	Damping                float64 // initial λ; 0: 1
+	MinDamping, MaxDamping float64 // bounds of the adapted λ; 0: min(1e-6, Damping) and 1e4
+	FixedDamping           bool    // keep λ constant
 
-	// MaxCG caps the CG iterations of a step. If it is 0, it defaults to
-	// 250 (Martens 2010).
-	MaxCG int
-	// ProgressTol is ε of Martens' stopping rule: CG stops at iteration i
-	// when i > k, φ_i < 0 and (φ_i − φ_{i−k})/φ_i < k·ε with
-	// k = max(10, ⌈i/10⌉) and φ the damped quadratic model. If it is 0, it
-	// defaults to 5e-4; NaN disables the rule.
-	ProgressTol float64
-	// Tol stops CG at relative residual ‖(G+λI)x + g‖ ≤ Tol·‖g‖. If it is
-	// 0, it defaults to 1e-10; it must be in [0, 1).
-	Tol float64
-	// Decay is ζ: CG starts from ζ times the previous step's last CG
-	// iterate (Martens §4.5). If it is 0, it defaults to 0.95; it must be
-	// in [0, 1]. ColdStart starts every CG run from 0 instead.
-	Decay     float64
-	ColdStart bool
+	MaxCG       int     // CG iterations per step; 0: 250
+	ProgressTol float64 // ε of Martens' stopping rule; 0: 5e-4, NaN: no rule
+	Tol         float64 // CG's relative residual, in [0, 1); 0: 1e-10
+	Decay       float64 // ζ of the warm start, in [0, 1]; 0: 0.95
+	ColdStart   bool    // start CG from 0
 
-	// Backtracking selects the saved iterate taken (see HFBacktracking).
-	Backtracking HFBacktracking
-	// BacktrackFactor is γ: CG saves its iterates at iterations ⌈γʲ⌉,
-	// j = 0, 1, …, and its last. If it is 0, it defaults to 1.3; it must
-	// be greater than 1.
-	BacktrackFactor float64
-	// LineSearch, when set, backtracks along the chosen step p as Martens
-	// & Sutskever (2012): α = 1, 0.8, 0.8², … until
-	// f(θ+αp) ≤ f(θ) + 10⁻²·α·gᵀp, at most 60 trials, else no step. Without
-	// it the step is taken when f(θ+p) < f(θ).
+	Backtracking    HFBacktracking // which saved CG iterate is taken
+	BacktrackFactor float64        // γ > 1, saving iterates ⌈γʲ⌉; 0: 1.3
+	// LineSearch backtracks along the chosen step (Martens & Sutskever
+	// 2012); without it the step is taken only if it lowers the objective.
 	LineSearch bool
 
-	// CurvatureFraction is the fraction of the batch (its first rows:
-	// shuffle the batches) whose GGN products CG uses, Martens' curvature
-	// mini-batch; gradients and objective values use the whole batch. If
-	// it is 0, it defaults to 1; it must be in (0, 1].
+	// CurvatureFraction is the fraction of the batch (its first rows) whose
+	// GGN products CG uses, in (0, 1]; 0: 1.
 	CurvatureFraction float64
 
 	// DiagonalPreconditioner preconditions CG with Martens' diagonal
-	// P = (diag(EF) + λI)^PreconditionerExponent, EF the empirical Fisher
-	// of the batch (curvature.Model.Diagonal), applied as an approx.Diagonal
-	// without further damping. PreconditionerExponent defaults to 0.75 when
-	// 0 and must be in (0, 1].
+	// (diag(EF) + λI)^PreconditionerExponent (0: 0.75).
 	DiagonalPreconditioner bool
 	PreconditionerExponent float64
-	// Preconditioner, if not nil, gives for a step at θ on the batch an
-	// approximation P of the curvature (KFACCurvature, EKFACCurvature, …),
-	// and CG is preconditioned by (P + λI)⁻¹ with the step's λ. It cannot
-	// be combined with DiagonalPreconditioner.
+	// Preconditioner, if not nil, gives the curvature P whose (P + λI)⁻¹
+	// preconditions CG, with the step's λ; not with DiagonalPreconditioner.
 	Preconditioner CurvatureFunc
 }
 
@@ -203,39 +161,19 @@ func (s *HessianFreeSettings) defaults() error {
 	return nil
 }
 
-// HessianFree is the Hessian-free optimizer of Martens (2010), "Deep
-// learning via Hessian-free optimization", ICML. Each step solves
+// HessianFree is the Hessian-free optimizer of Martens (2010). Each step
+// solves
 //
 //	(G + λI) d = −g
 //
-// approximately by (preconditioned) conjugate gradients on products with
-// the generalized Gauss–Newton matrix G of the batch (or of its first rows,
-// Martens' curvature mini-batch), with
-//
-//   - a warm start from ζ times the previous step's last CG iterate (§4.5);
-//   - Martens' stopping rule on the damped model φ(x) = ½xᵀ(G+λI)x + gᵀx:
-//     stop at iteration i when i > k, φ_i < 0 and
-//     (φ_i − φ_{i−k})/φ_i < kε, k = max(10, ⌈i/10⌉), ε = 5·10⁻⁴ (§4.4),
-//     besides MaxCG and a residual tolerance;
-//   - CG backtracking: the iterates at iterations ⌈γʲ⌉ (γ = 1.3) and the
-//     last are kept and searched backwards from the last while the batch
-//     objective improves (§4.6), or all of them for the best (see
-//     HFBacktracking);
-//   - an optional backtracking line search on the chosen step (Martens &
-//     Sutskever 2012);
-//   - Levenberg–Marquardt damping from ρ = (f(θ+p) − f(θ))/(q(p) − q(0))
-//     for the chosen iterate p, with the undamped model
-//     q(p) = f + gᵀp + ½pᵀGp on the curvature mini-batch: λ ← 3λ/2 when
-//     ρ < 1/4, λ ← 2λ/3 when ρ > 3/4, kept within [MinDamping, MaxDamping]
-//     (§4.1);
-//   - an optional diagonal preconditioner (diag(EF) + λI)^0.75 (§4.7), or
-//     (P + λI)⁻¹ for any curvature approximation P (K-FAC, EKFAC, …).
-//
-// Unlike Martens (2010), a step that does not lower the batch objective is
-// not taken (θ stays, λ rises and the warm start is dropped), so no step
-// increases the objective on the batch it was computed on.
-//
-// A HessianFree is not safe for concurrent use.
+// by preconditioned conjugate gradients on products with the Gauss–Newton
+// matrix G of the batch (or of its first rows), warm-started from the last
+// step's solution, stopped by Martens' relative-progress rule, and
+// backtracked over its saved iterates; λ is adapted from ρ. A step that does
+// not lower the batch objective is not taken. G is positive semi-definite
+// for a loss convex in the network's outputs; for one that is not
+// (nn.GaussianNLL) conjugate gradients stop where they meet negative
+// curvature (HFStopCurvature).
 type HessianFree struct {
 	model *curvature.Model
 	set   HessianFreeSettings
@@ -283,26 +221,13 @@ func NewHessianFree(m *curvature.Model, s *HessianFreeSettings) (*HessianFree, e
 // Lambda returns the current damping λ.
 func (h *HessianFree) Lambda() float64 { return h.lambda }
 
-// Solution returns a copy of the last CG iterate of the last step: the
-// approximate solution of (G + λI)d = −g, from which the next CG run starts
-// (scaled by Decay). It is zero after a step that was not taken or failed,
-// as the warm start is then dropped.
+// Solution returns a copy of the last step's last CG iterate, the next
+// step's warm start (zero after a step not taken).
 func (h *HessianFree) Solution() []float64 { return append([]float64(nil), h.x...) }
 
 // Step takes one Hessian-free step on the batch, updating θ in place. Bad
 // data, a non-finite loss, gradient or curvature product, or a
 // preconditioner that fails return an error with θ unchanged.
-//
-// In the record, Rho is (f(θ+p) − f(θ))/(q(p) − q(0)) for the chosen CG
-// iterate p, before any line search, with the undamped model
-// q(p) = f(θ) + gᵀp + ½pᵀGp (NaN when CG made no iteration), Predicted is
-// q(p) − q(0); NewLoss is the loss where the step ends (Loss when it was
-// not taken); Alpha is the line-search step length (1 without a line
-// search) and StepNorm ‖αp‖₂, both 0 when no step was taken. Spent counts
-// Func objective evaluations on the batch, Grad gradient passes (one more
-// for the diagonal preconditioner), Hess the GGN formed (1, at θ), and
-// Products GGN-vector products (CG's, one for a warm start's residual and
-// one for pᵀGp).
 func (h *HessianFree) Step(theta []float64, b curvature.Batch) (Record, error) {
 	m := h.model
 	rec := newRecord(h.step + 1)
@@ -316,6 +241,7 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (Record, error) {
 	rec.Alpha, rec.StepNorm = 0, 0
 
 	t := h.tape
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	f0 := t.LossValue(b.Y)
 	t.Backward(h.grad, nil, b.Y)
@@ -333,11 +259,16 @@ func (h *HessianFree) Step(theta []float64, b curvature.Batch) (Record, error) {
 
 	// GGN products on the curvature mini-batch.
 	ct := t
-	if rows := max(1, int(math.Round(set.CurvatureFraction*float64(b.Len())))); rows < b.Len() {
+	if rows := fractionRows(set.CurvatureFraction, b.Len()); rows < b.Len() {
 		if h.sub == nil {
 			h.sub = nn.NewTape(m.Net, m.Loss)
 		}
+		if err := prefixWeight(b, rows, "CurvatureFraction"); err != nil {
+			return rec, fmt.Errorf("secondorder: Hessian-free step %d: %w", h.step, err)
+		}
+		h.sub.SetWeights(prefixOf(b.W, rows))
 		h.sub.Forward(theta, rowsOf(b.X, rows))
+		h.sub.SetTargets(rowsOf(b.Y, rows))
 		ct = h.sub
 	}
 	rec.Spent.Hess++
@@ -617,6 +548,7 @@ func lossLess(a, b float64) bool {
 // lossAt returns the batch objective at θ + αp.
 func (h *HessianFree) lossAt(theta, p []float64, alpha float64, b curvature.Batch, rec *Record) float64 {
 	floats.AddScaledTo(h.trial, theta, alpha, p)
+	h.eval.SetWeights(b.W)
 	h.eval.Forward(h.trial, b.X)
 	rec.Spent.Func++
 	return h.eval.LossValue(b.Y)

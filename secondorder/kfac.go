@@ -15,80 +15,33 @@ import (
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
-// KFACSettings configure the K-FAC optimizer. The zero value is valid: each
-// field's default is documented with it.
+// KFACSettings configure the K-FAC optimizer. The zero value is valid.
 type KFACSettings struct {
-	// Damping is the initial λ of the damped model ½δᵀ(F + (λ+η)I)δ + gᵀδ
-	// and of the factored Tikhonov damping of the factors. If it is 0, it
-	// defaults to 1e-2.
-	Damping float64
-	// MinDamping and MaxDamping bound the adapted λ. If 0 they default to
-	// min(1e-3, Damping) and 1e4; they must be finite, and Damping must
-	// lie between them. A floor matters: without one the
-	// Levenberg–Marquardt rule drives λ to 0 on noisy mini-batches and the
-	// run diverges.
-	MinDamping, MaxDamping float64
-	// FixedDamping keeps λ constant instead of adapting it.
-	FixedDamping bool
-	// DampingInterval is T₃, the steps between Levenberg–Marquardt updates
-	// of λ from the reduction ratio ρ (each costs one extra loss
-	// evaluation). If it is 0, it defaults to 5.
-	DampingInterval int
-	// WeightDecay η adds η/2‖θ‖² to the objective. Default 0.
-	WeightDecay float64
+	Damping                float64 // initial λ; 0: 1e-2
+	MinDamping, MaxDamping float64 // bounds of the adapted λ; 0: min(1e-3, Damping) and 1e4
+	FixedDamping           bool    // keep λ constant
+	DampingInterval        int     // T₃, steps between updates of λ; 0: 5
+	WeightDecay            float64 // η, adding η/2‖θ‖² to the objective
 
-	// Factors selects how G is estimated (approx.FactorKind). If it is 0
-	// (approx.DefaultFactors), it defaults to MCFactors, one sampled label
-	// per input as Martens & Grosse; ExactFactors costs one backward pass
-	// per network output.
-	Factors approx.FactorKind
-	// StatsInterval is T₁, the steps between factor statistics. If it is
-	// 0, it defaults to 1.
-	StatsInterval int
-	// StatsFraction is the fraction of the batch the statistics use (its
-	// first rows: shuffle the batches). If it is 0, it defaults to 0.25,
-	// the setting docs/benchmarks.md measures.
-	StatsFraction float64
-	// Decay is the largest weight ε of the running averages
-	// A ← εA + (1−ε)A_new, ε = min(1 − 1/k, Decay) at the k-th update. If it
-	// is 0, it defaults to 0.95.
-	Decay float64
-	// InverseInterval is T₂, the steps between refactorisations of the
-	// damped factors. If it is 0, it defaults to 20.
-	InverseInterval int
+	Factors         approx.FactorKind    // how G is estimated; 0: approx.MCFactors
+	WeightSharing   approx.WeightSharing // convolutions: approx.Expand (0) or approx.Reduce
+	StatsInterval   int                  // T₁, steps between factor statistics; 0: 1
+	StatsFraction   float64              // fraction of the batch (first rows) for statistics; 0: 0.25
+	Decay           float64              // largest weight ε of the running averages; 0: 0.95
+	InverseInterval int                  // T₂, steps between refactorisations; 0: 20
 
-	// ModelTrust caps the decrease the quadratic model may predict for
-	// one step, as a fraction of the current loss (the losses are
-	// non-negative, so a larger predicted decrease cannot be right): a
-	// longer step is shortened along its direction. If it is 0, it
-	// defaults to 0.5; a negative value turns the cap off.
-	ModelTrust float64
-	// ModelFraction is the fraction of the batch (its first rows) whose
-	// Fisher-vector products define the quadratic model's curvature; the
-	// step's gradient terms always use the whole batch. The reduction
-	// ratio ρ of the damping updates compares the loss and the model on
-	// those rows, with their own gradient (which the products give for
-	// free), so a fraction also cuts the forward pass ρ needs. If it is 0,
-	// it defaults to 0.25, which took 15–35% less time to a target than
-	// the whole batch (Martens & Grosse's choice, 1) on the examples'
-	// tasks.
-	ModelFraction float64
-	// NormConstraint, when positive, scales the step down so that
-	// δᵀFδ ≤ NormConstraint (a trust region in the Fisher norm, the "KL
-	// clipping" of Ba et al. 2017).
-	NormConstraint float64
+	// ModelTrust caps the model's predicted decrease at that fraction of
+	// the loss, shortening the step; 0: 0.5, negative: no cap.
+	ModelTrust     float64
+	ModelFraction  float64 // fraction of the batch (first rows) for the model's curvature and ρ; 0: 0.25
+	NormConstraint float64 // if positive, the bound on δᵀFδ (Ba et al. 2017)
 
-	// Rand draws the Monte-Carlo labels; if nil, a generator seeded with
-	// Seed, whose state Save saves. A Rand of the caller's is not saved
-	// (the optimizer cannot reach its source): for a bit-identical resume
-	// save and restore its source alongside (rand.PCG and rand.ChaCha8
-	// implement encoding.BinaryMarshaler).
+	// Rand draws the Monte-Carlo labels; nil: a generator seeded with
+	// Seed, which Save saves (a caller's Rand is not saved).
 	Rand *rand.Rand
 	Seed uint64
 
-	// Budget bounds the floats of the factors (approx.KFACSettings.Budget):
-	// 0 means curvature.DefaultBudget, a negative budget no limit.
-	Budget int
+	Budget int // floats of the factors; 0: curvature.DefaultBudget, < 0: no limit
 }
 
 func (s *KFACSettings) defaults() error {
@@ -111,6 +64,7 @@ func (s *KFACSettings) defaults() error {
 		check("ModelFraction", s.ModelFraction, s.ModelFraction >= 0 && s.ModelFraction <= 1, "must be in [0, 1]"),
 		check("InverseInterval", float64(s.InverseInterval), s.InverseInterval >= 0, "must be ≥ 0"),
 		check("NormConstraint", s.NormConstraint, s.NormConstraint >= 0, "must be ≥ 0"),
+		check("WeightSharing", float64(s.WeightSharing), s.WeightSharing == approx.Expand || s.WeightSharing == approx.Reduce, "must be approx.Expand or approx.Reduce"),
 	} {
 		if e != nil {
 			return e
@@ -158,32 +112,17 @@ func (s *KFACSettings) defaults() error {
 	return nil
 }
 
-// KFAC is the K-FAC optimizer of Martens & Grosse (2015), "Optimizing
-// neural networks with Kronecker-factored approximate curvature": each step
-// preconditions the gradient with the inverse of a block-diagonal
-// Kronecker-factored Fisher, kron(G_l, A_l) per layer, with factored
-// Tikhonov damping (§6.3),
+// KFAC is the K-FAC optimizer of Martens & Grosse (2015). Each step
+// preconditions the gradient by the Kronecker-factored Fisher of every
+// layer with factored Tikhonov damping,
 //
 //	Δ = −[(G_l + √γ/π_l I) ⊗ (A_l + π_l√γ I)]⁻¹ g,   γ = λ + η,
 //
-// then takes δ = αΔ + μδ_prev with α, μ minimising the damped quadratic
-// model M(δ) = ½δᵀ(F + γI)δ + gᵀδ (a 2×2 solve from two Jacobian-vector
-// products on the batch), and adapts λ every T₃ steps from ρ = (h(θ+δ) −
-// h(θ))/M(δ) by λ ← ω⁻¹λ if ρ < ¼ and λ ← ωλ if ρ > ¾, ω = (19/20)^T₃
-// (h and M on the rows whose curvature the model uses, with their own
-// gradient); a step that raised the loss on those steps is undone, as
-// Levenberg–Marquardt methods reject steps with ρ < 0.
-// The factors are running averages updated every T₁ steps and refactorised
-// every T₂ steps (amortisation is what makes K-FAC pay on small networks),
-// kept in one approx.KFAC that owns the statistics and their damped
-// inverse. Layers without Kronecker structure get the exact block of the
-// same matrix, as approx.KFAC gives them.
-//
-// K-FAC with a fixed learning rate instead of the quadratic model is
-// natural gradient with a K-FAC curvature: NaturalGradient with
-// KFACCurvature.
-//
-// A KFAC is not safe for concurrent use.
+// and takes δ = αΔ + μδ_prev with α, μ minimising the quadratic model
+// ½δᵀ(F + γI)δ + gᵀδ on the batch. Every T₃ steps λ is adapted from ρ and a
+// step that raised the loss is undone. The factors, running averages
+// updated every T₁ steps and refactorised every T₂, live in one approx.KFAC;
+// layers without Kronecker structure get their exact block.
 type KFAC struct {
 	model *curvature.Model
 	set   KFACSettings
@@ -217,7 +156,7 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
 	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand, Seed: set.Seed,
-		Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
+		WeightSharing: set.WeightSharing, Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
 	if err != nil {
 		return nil, err
 	}
@@ -231,10 +170,8 @@ func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
 // Lambda returns the current damping λ.
 func (k *KFAC) Lambda() float64 { return k.lambda }
 
-// Curvature returns the K-FAC approximation the optimizer keeps: its
-// running statistics, and the damped inverse SolveDampedTo applies with
-// damping Gamma (the one the steps use until the next refactorisation).
-// It must not be modified.
+// Curvature returns the K-FAC the optimizer keeps, factorised with damping
+// Gamma. It must not be modified.
 func (k *KFAC) Curvature() *approx.KFAC { return k.curv }
 
 // Gamma returns γ = λ + η, the damping of the last factorisation.
@@ -242,16 +179,8 @@ func (k *KFAC) Gamma() float64 { return k.gamma }
 
 // Step takes one K-FAC step on the batch, updating θ in place. Bad data, or
 // a loss or gradient that is not finite at θ, return an error with θ
-// unchanged; a step that makes θ or the loss NaN or infinite is undone
-// (θ is left as the caller passed it) and reported.
-//
-// In the record, Loss includes η/2‖θ‖²; Predicted is the model change
-// M(δ); on damping-update steps NewLoss, ModelLoss and ModelPredicted are
-// the loss after and before the step and the model's change on the rows of
-// the quadratic model, Rho their ratio, and Accepted is false when the step
-// went uphill there and was undone. Spent counts Func loss evaluations,
-// Grad gradients, Products Fisher-vector (Jacobian) products and
-// Factorizations the damped factors refactorised.
+// unchanged; a step that makes θ or the loss non-finite is undone and
+// returns an error.
 func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 	m := k.model
 	rec := newRecord(k.step + 1)
@@ -259,12 +188,21 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 		return rec, err
 	}
 	set := &k.set
+	for _, c := range []struct {
+		name string
+		frac float64
+	}{{"StatsFraction", set.StatsFraction}, {"ModelFraction", set.ModelFraction}} {
+		if err := prefixWeight(b, fractionRows(c.frac, b.Len()), c.name); err != nil {
+			return rec, fmt.Errorf("secondorder: K-FAC step %d: %w", k.step+1, err)
+		}
+	}
 	k.step++
 	rec.Lambda = k.lambda
 	eta := set.WeightDecay
 	gamma := k.lambda + eta
 
 	t := k.tape
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	h0 := t.LossValue(b.Y) + k.decayTerm(theta)
 	t.Backward(k.grad, nil, b.Y)
@@ -405,6 +343,7 @@ func (k *KFAC) Step(theta []float64, b curvature.Batch) (Record, error) {
 				k.rhoTape = nn.NewTape(m.Net, m.Loss)
 			}
 			rt, xR = k.rhoTape, rowsOf(b.X, rows)
+			rt.SetWeights(prefixOf(b.W, rows))
 		}
 		rt.Forward(theta, xR)
 		h1 := rt.LossValue(yR) + k.decayTerm(theta)
@@ -447,8 +386,9 @@ func (k *KFAC) decayTerm(theta []float64) float64 {
 }
 
 // fisherQuad returns ΔᵀFΔ, ΔᵀFδ_prev and δ_prevᵀFδ_prev (the last two 0
-// without δ_prev), F = (1/N) Σ J_iᵀ H_z,i J_i from Jacobian-vector
-// products on the tape's batch.
+// without δ_prev), F = Σ w_i J_iᵀ F_z,i J_i / Σ w_i from Jacobian-vector
+// products on the tape's batch, with F_z,i the output Fisher (the output
+// Hessian at the tape's targets unless the loss is an nn.FisherLoss).
 func (k *KFAC) fisherQuad(t *nn.Tape, hasPrev bool) (dd, dp, pp float64) {
 	n := t.BatchSize()
 	C := k.model.Net.OutSize()
@@ -456,34 +396,46 @@ func (k *KFAC) fisherQuad(t *nn.Tape, hasPrev bool) (dd, dp, pp float64) {
 		k.jv, k.jp, k.hv = mat.NewDense(n, C, nil), mat.NewDense(n, C, nil), mat.NewDense(n, C, nil)
 	}
 	z := t.Z()
+	fz := func(dst, v *mat.Dense) { k.model.Loss.HessVec(dst, z, t.Targets(), v) }
+	if f, ok := k.model.Loss.(nn.FisherLoss); ok {
+		fz = func(dst, v *mat.Dense) { f.FisherVec(dst, z, v) }
+	}
 	t.JVP(k.jv, k.delta)
-	k.model.Loss.HessVec(k.hv, z, k.jv)
-	inv := 1 / float64(n)
-	dd = inv * floats.Dot(k.jv.RawMatrix().Data, k.hv.RawMatrix().Data)
+	fz(k.hv, k.jv)
+	dd = rowDot(t, k.jv, k.hv)
 	if !hasPrev {
 		return dd, 0, 0
 	}
 	t.JVP(k.jp, k.prev)
-	dp = inv * floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data)
-	k.model.Loss.HessVec(k.hv, z, k.jp)
-	pp = inv * floats.Dot(k.jp.RawMatrix().Data, k.hv.RawMatrix().Data)
+	dp = rowDot(t, k.jp, k.hv)
+	fz(k.hv, k.jp)
+	pp = rowDot(t, k.jp, k.hv)
 	return dd, dp, pp
+}
+
+// rowDot returns Σ_i w_i a_iᵀb_i / Σ_i w_i over the rows of a and b (N×C),
+// w_i the tape's sample weights (1 without).
+func rowDot(t *nn.Tape, a, b *mat.Dense) float64 {
+	ar, br := a.RawMatrix(), b.RawMatrix()
+	w := t.Weights()
+	var s float64
+	for i := 0; i < ar.Rows; i++ {
+		d := floats.Dot(ar.Data[i*ar.Stride:i*ar.Stride+ar.Cols], br.Data[i*br.Stride:i*br.Stride+br.Cols])
+		if w != nil {
+			d *= w[i]
+		}
+		s += d
+	}
+	return s / t.WeightSum()
 }
 
 // rowGrad returns g_Rᵀ Δ and g_Rᵀ δ_prev (0 without δ_prev) for the
 // gradient g_R of the mean loss plus η/2‖θ‖² over the tape's rows R, from
 // the Jacobian-vector products of fisherQuad and the backward pass's
-// per-sample output gradients u_i: g_Rᵀv = (1/|R|) Σ_i u_iᵀ(J_i v) + ηθᵀv.
+// per-sample output gradients u_i: g_Rᵀv = Σ_i w_i u_iᵀ(J_i v) / Σ_i w_i + ηθᵀv.
 func (k *KFAC) rowGrad(t *nn.Tape, hasPrev bool, eta float64, theta []float64) (gD, gP float64) {
-	u := t.OutputGrad(len(k.model.Net.Layers) - 1).RawMatrix()
-	dot := func(jv *mat.Dense) float64 {
-		j := jv.RawMatrix()
-		var s float64
-		for i := 0; i < u.Rows; i++ {
-			s += floats.Dot(u.Data[i*u.Stride:i*u.Stride+u.Cols], j.Data[i*j.Stride:i*j.Stride+j.Cols])
-		}
-		return s / float64(u.Rows)
-	}
+	u := t.OutputGrad(len(k.model.Net.Layers) - 1)
+	dot := func(jv *mat.Dense) float64 { return rowDot(t, u, jv) }
 	gD = dot(k.jv)
 	if hasPrev {
 		gP = dot(k.jp)
@@ -500,7 +452,7 @@ func (k *KFAC) rowGrad(t *nn.Tape, hasPrev bool, eta float64, theta []float64) (
 // batch cost no second forward pass.
 func (k *KFAC) tapeFor(frac float64) *nn.Tape {
 	n := k.tape.BatchSize()
-	rows := max(1, int(math.Round(frac*float64(n))))
+	rows := fractionRows(frac, n)
 	if rows == n {
 		return k.tape
 	}
@@ -509,6 +461,33 @@ func (k *KFAC) tapeFor(frac float64) *nn.Tape {
 		k.subRows, k.subStep = rows, k.step
 	}
 	return k.sub
+}
+
+// fractionRows returns the rows of a batch of n that a fraction of it
+// takes: round(frac·n), at least 1.
+func fractionRows(frac float64, n int) int { return max(1, int(math.Round(frac*float64(n)))) }
+
+// prefixOf returns the first n sample weights (nil for uniform weights).
+func prefixOf(w []float64, n int) []float64 {
+	if w == nil {
+		return nil
+	}
+	return w[:n:n]
+}
+
+// prefixWeight returns an error when the first rows of the batch, which
+// the setting named what chooses, weigh nothing in all: their means are
+// undefined.
+func prefixWeight(b curvature.Batch, rows int, what string) error {
+	if b.W == nil {
+		return nil
+	}
+	for _, w := range b.W[:rows] {
+		if w > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("the first %d rows of the batch, which %s takes, all have sample weight 0", rows, what)
 }
 
 // rowsOf returns the first n rows of m as a view.

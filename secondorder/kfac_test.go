@@ -68,6 +68,20 @@ func TestKFACTrainsDigits(t *testing.T) {
 func TestKFACQuadraticModel(t *testing.T) {
 	m, theta, set := digitsModel(t, 6, 4)
 	b := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 40, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 40, 0, 1))}
+	checkQuadraticModel(t, m, theta, b)
+}
+
+// The same with the Gaussian negative log-likelihood on a weighted batch:
+// the model's F is the weighted Fisher from the output Fisher diag(e^{−s}, ½),
+// not the GGN, which is indefinite.
+func TestKFACQuadraticModelFisher(t *testing.T) {
+	m, theta, b, _ := weightedProblem(t, nn.GaussianNLL{}, 4)
+	b.W[1] = 0.4
+	checkQuadraticModel(t, m, theta, b)
+}
+
+func checkQuadraticModel(t *testing.T, m *curvature.Model, theta []float64, b curvature.Batch) {
+	t.Helper()
 	opt, err := NewKFAC(m, &KFACSettings{FixedDamping: true, Damping: 0.05, ModelTrust: -1, ModelFraction: 1})
 	require.NoError(t, err)
 	_, err = opt.Step(theta, b)
@@ -176,8 +190,8 @@ type flatLoss struct {
 	c float64
 }
 
-func (l flatLoss) HessVec(dst, z, v *mat.Dense) {
-	l.SoftmaxCrossEntropy.HessVec(dst, z, v)
+func (l flatLoss) HessVec(dst, z, y, v *mat.Dense) {
+	l.SoftmaxCrossEntropy.HessVec(dst, z, y, v)
 	dst.Scale(l.c, dst)
 }
 

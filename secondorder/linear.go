@@ -14,15 +14,11 @@ import (
 type LinearMethod int
 
 const (
-	// AutoLinear factorises M + λI by Cholesky when M is dense
-	// (curvature.Dense, or an operator that is itself a mat.Symmetric) and
-	// runs conjugate gradients on products with M otherwise.
-	AutoLinear LinearMethod = iota
-	// CholeskyLinear always factorises, materialising a matrix-free M
-	// (n products) within Linear.Budget.
-	CholeskyLinear
-	// CGLinear always runs (preconditioned) conjugate gradients.
-	CGLinear
+	// AutoLinear factorises when M is dense (curvature.Dense or a
+	// mat.Symmetric) and runs conjugate gradients otherwise.
+	AutoLinear     LinearMethod = iota
+	CholeskyLinear              // factorise, materialising a matrix-free M within Budget
+	CGLinear                    // (preconditioned) conjugate gradients
 )
 
 func (m LinearMethod) String() string {
@@ -37,26 +33,15 @@ func (m LinearMethod) String() string {
 	return fmt.Sprintf("LinearMethod(%d)", int(m))
 }
 
-// Linear configures the solution of (M + λI)x = b. Its zero value is
-// AutoLinear with CG tolerance 1e-10.
+// Linear configures the solution of (M + λI)x = b.
 type Linear struct {
-	// Method selects Cholesky or conjugate gradients.
-	Method LinearMethod
-	// Tol is the relative residual at which CG stops,
-	// ‖(M+λI)x − b‖ ≤ Tol·‖b‖. If Tol is 0, it defaults to 1e-10; it must
-	// be in [0, 1).
-	Tol float64
-	// MaxIterations caps CG's iterations. If it is 0, it defaults to
-	// max(50, 4n).
-	MaxIterations int
-	// Preconditioner, if not nil, preconditions CG with (P + λI)⁻¹
-	// (P.SolveDampedTo with the λ of the system): P approximates M, as any
-	// approximation of package approx does (approx.Diagonal for Jacobi,
-	// approx.SymMatrix for a dense P, approx.KFAC, …).
+	Method        LinearMethod
+	Tol           float64 // CG's relative residual ‖(M+λI)x − b‖/‖b‖, in [0, 1); 0: 1e-10
+	MaxIterations int     // CG's iterations; 0: max(50, 4n)
+	// Preconditioner, if not nil, preconditions CG with (P + λI)⁻¹, λ the
+	// system's: any approximation of package approx.
 	Preconditioner curvature.DampedSolver
-	// Budget caps, in float64 values, the dense matrix a matrix-free M is
-	// materialised into when a factorisation needs one (0: curvature.DefaultBudget; negative: no limit).
-	Budget int
+	Budget         int // floats a materialised M may take; 0: curvature.DefaultBudget, < 0: no limit
 }
 
 func (l *Linear) validate(prefix string) error {

@@ -15,7 +15,7 @@ import (
 var nan = math.NaN()
 
 // defaultGradThreshold is the gradient threshold of both entry points when
-// theirs is 0 (see Stopping in the package documentation).
+// theirs is 0.
 const defaultGradThreshold = 1e-8
 
 // gradConverged reports whether ‖g‖∞ < thresh, with 0 meaning
@@ -43,25 +43,15 @@ func checkGradThreshold(name string, v float64) error {
 	return nil
 }
 
-// Settings configures Minimize. Its zero value stops at the default
-// gradient threshold (see Stopping in the package documentation) or
+// Settings configures Minimize. The zero value stops at ‖∇f‖∞ < 1e-8 or
 // after 1000 steps.
 type Settings struct {
-	// GradientThreshold stops the run at ‖∇f‖∞ below it (see Stopping in
-	// the package documentation).
-	GradientThreshold float64
-	// MaxIterations caps the steps, rejected trials included. If it is 0,
-	// it defaults to 1000.
-	MaxIterations int
-	// FuncEvaluations, if positive, stops the run once that many objective
-	// evaluations have been made.
-	FuncEvaluations int
-	// Curvature, if not nil, gives the curvature at x: a Hessian, a
-	// Gauss–Newton or Fisher operator, an approximation. If it is nil,
-	// the curvature is the Hessian: formed densely once per point when the
-	// objective is a curvature.Hessianer, as Hessian-vector products when
-	// it is a curvature.HessVecer, and from differences of the gradient
-	// otherwise (curvature.HessianOperator).
+	GradientThreshold float64 // ‖∇f‖∞ that stops the run; 0: 1e-8, NaN: no test
+	MaxIterations     int     // steps, rejected trials included; 0: 1000
+	FuncEvaluations   int     // if positive, objective evaluations that stop the run
+	// Curvature gives the curvature at x. If it is nil, it is the Hessian:
+	// dense for a curvature.Hessianer, else curvature.HessianOperator's
+	// products (differences of the gradient unless obj is a HessVecer).
 	Curvature func(x []float64) (curvature.Operator, error)
 }
 
@@ -77,28 +67,19 @@ func (s *Settings) validate() error {
 
 // Result is the outcome of Minimize.
 type Result struct {
-	// F, Gradient and GradNorm = ‖Gradient‖∞ describe the final point,
-	// which Minimize leaves in its x argument.
-	F        float64
-	Gradient []float64
-	GradNorm float64
-	// Status says why the run stopped: GradientThreshold on convergence,
+	F        float64   // f at the final point, which Minimize leaves in x
+	Gradient []float64 // ∇f there
+	GradNorm float64   // ‖Gradient‖∞
+	// Status is GradientThreshold or MethodConverge on convergence,
 	// IterationLimit, FunctionEvaluationLimit, or Failure with an error.
 	Status optimize.Status
-	// Iterations counts steps (rejected trials included) and Accepted the
-	// steps that moved x.
-	Iterations, Accepted int
-	// Counts is the work of the whole run, the initial evaluation included.
-	Counts
-	// Steps holds one record per step.
-	Steps []StepRecord
+	Stats
+	Steps []StepRecord // one per step
 }
 
 // Minimize minimises obj from x with method, updating x in place. On an
-// error (a NaN objective or gradient, a curvature that cannot be used, a
-// step too small to make progress) the run stops and x holds the last
-// accepted point; Result still describes it. Bad settings return an error
-// before anything is evaluated.
+// error the run stops with x at the last accepted point, which Result
+// describes.
 func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Settings) (*Result, error) {
 	if isNil(method) {
 		return nil, errors.New("secondorder: Minimize needs a method (DampedNewton, TrustRegion), got nil")
@@ -133,7 +114,10 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 	loc := &optimize.Location{X: append([]float64(nil), x...), Gradient: make([]float64, n)}
 	r := newRun(ev, loc, x)
 	res := &Result{}
+	st := method.stats()
+	*st = Stats{}
 	finish := func(status optimize.Status, err error) (*Result, error) {
+		res.Stats = *st
 		res.Status = status
 		res.F = r.f
 		res.Gradient = append([]float64(nil), r.g...)
@@ -141,7 +125,7 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 		return res, err
 	}
 	err := r.accept(0)
-	res.Counts.add(r.spent)
+	st.Counts.add(r.spent)
 	if err != nil {
 		return finish(optimize.Failure, err)
 	}
@@ -150,27 +134,26 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 		switch {
 		case gradConverged(r.g, settings.GradientThreshold):
 			return finish(optimize.GradientThreshold, nil)
-		case res.Iterations >= maxIter:
+		case st.Iterations >= maxIter:
 			return finish(optimize.IterationLimit, nil)
-		case settings.FuncEvaluations > 0 && res.Counts.Func >= settings.FuncEvaluations:
+		case settings.FuncEvaluations > 0 && st.Func >= settings.FuncEvaluations:
 			return finish(optimize.FunctionEvaluationLimit, nil)
 		}
 		r.spent = Counts{}
 		rec, err := method.step(r)
-		res.Iterations++
-		rec.Iteration = res.Iterations
+		st.addStep(rec, r.spent)
+		rec.Iteration = st.Iterations
 		rec.Spent = r.spent
 		rec.F, rec.GradNorm = r.f, gradNorm(r.g)
-		res.Counts.add(r.spent)
 		res.Steps = append(res.Steps, rec)
 		if obs != nil {
 			obs(rec)
 		}
+		if errors.Is(err, errStationary) {
+			return finish(optimize.MethodConverge, nil)
+		}
 		if err != nil {
 			return finish(optimize.Failure, err)
-		}
-		if rec.Accepted {
-			res.Accepted++
 		}
 	}
 }

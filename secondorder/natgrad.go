@@ -13,17 +13,13 @@ import (
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// CurvatureFunc returns a curvature M̃ at θ on a batch as the damped solve
-// (M̃ + λI)⁻¹: the step of NaturalGradient and the preconditioner of
-// HessianFree. It must not keep θ or the batch beyond the call unless it
-// copies them. DenseCurvature, DiagonalCurvature, BlockDiagonalCurvature,
-// KFACCurvature, EKFACCurvature, TONGACurvature and OperatorCurvature build
-// the common ones; any approx.Approximation can be returned.
+// CurvatureFunc returns a curvature M̃ at θ on a batch as its damped solve
+// (M̃ + λI)⁻¹: any approx.Approximation, or an OperatorSolver. It must not
+// keep θ or the batch beyond the call unless it copies them.
 type CurvatureFunc func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error)
 
-// DenseCurvature returns the dense curvature matrix kind of m
-// (curvature.Model.Dense) as an approx.SymMatrix, whose damped solves use a
-// Cholesky factorisation cached per λ. opt.Budget caps the P² floats.
+// DenseCurvature returns the dense matrix kind of m (curvature.Model.Dense)
+// as an approx.SymMatrix.
 func DenseCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options) CurvatureFunc {
 	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		a, err := m.Dense(kind, theta, b, opt)
@@ -34,8 +30,8 @@ func DenseCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Opti
 	}
 }
 
-// DiagonalCurvature returns the exact diagonal of the curvature matrix kind
-// of m (curvature.Model.Diagonal) as an approx.Diagonal.
+// DiagonalCurvature returns the exact diagonal of the matrix kind of m as
+// an approx.Diagonal.
 func DiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options) CurvatureFunc {
 	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		d, err := m.Diagonal(kind, theta, b, opt)
@@ -47,9 +43,7 @@ func DiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.O
 }
 
 // BlockDiagonalCurvature returns the per-layer diagonal blocks of the
-// curvature matrix kind of m (curvature.Model.Block, without forming the
-// rest) as an approx.BlockDiagonal of dense blocks on the layers' parameter
-// ranges.
+// matrix kind of m (curvature.Model.Block) as an approx.BlockDiagonal.
 func BlockDiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options) CurvatureFunc {
 	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		ranges := m.ParamBlocks()
@@ -72,10 +66,8 @@ func BlockDiagonalCurvature(m *curvature.Model, kind curvature.Kind, opt *curvat
 	}
 }
 
-// KFACCurvature returns the K-FAC approximation of m's curvature
-// (approx.ModelKFAC): s selects the statistics (exact, Monte-Carlo or
-// empirical factors) and the damping (exact λ on the Kronecker product by
-// default, or factored Tikhonov damping).
+// KFACCurvature returns the K-FAC approximation of m's curvature,
+// approx.ModelKFAC with settings s.
 func KFACCurvature(m *curvature.Model, s *approx.KFACSettings) CurvatureFunc {
 	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		return approx.ModelKFAC(m, theta, b, s)
@@ -83,21 +75,16 @@ func KFACCurvature(m *curvature.Model, s *approx.KFACSettings) CurvatureFunc {
 }
 
 // EKFACCurvature returns the eigenvalue-corrected K-FAC approximation
-// (George et al. 2018, approx.ModelEKFAC): K-FAC's eigenbasis with the
-// scales re-estimated from the same statistics, so that it approximates
-// the matrix s.Factors estimates (the GGN for exact factors, the empirical
-// Fisher for empirical ones) more closely than K-FAC.
+// (George et al. 2018), approx.ModelEKFAC with settings s.
 func EKFACCurvature(m *curvature.Model, s *approx.KFACSettings) CurvatureFunc {
 	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		return approx.ModelEKFAC(m, theta, b, s)
 	}
 }
 
-// TONGACurvature returns the online low-rank gradient covariance of TONGA
-// (Le Roux, Manzagol & Bengio 2008; approx.TONGA) on partition p of the
-// parameters, fed (approx.TONGAFeed) with every per-sample gradient of
-// each batch it is called on; the estimate is kept across calls,
-// discounted as s says.
+// TONGACurvature returns the low-rank gradient covariance of TONGA (Le Roux
+// et al. 2008) on partition p, fed by an approx.TONGAFeed with each batch it
+// is called on and kept across calls.
 func TONGACurvature(m *curvature.Model, p approx.Partition, s *approx.TONGASettings) (CurvatureFunc, error) {
 	feed, err := approx.NewTONGAFeed(m, p, s)
 	if err != nil {
@@ -111,11 +98,9 @@ func TONGACurvature(m *curvature.Model, p approx.Partition, s *approx.TONGASetti
 	}, nil
 }
 
-// OperatorCurvature returns the curvature matrix kind of m as a
-// matrix-free operator (curvature.Model.Operator) whose damped systems are
-// solved as lin says: conjugate gradients on products by default. The
-// operator works on a copy of the batch, so it stays valid while
-// NaturalGradient reuses it and the caller's batch buffers are refilled.
+// OperatorCurvature returns the matrix kind of m as a matrix-free operator
+// (curvature.Model.Operator, on a copy of the batch) in an OperatorSolver
+// with settings lin (nil: conjugate gradients).
 func OperatorCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.Options, lin *Linear) CurvatureFunc {
 	return func(theta []float64, b curvature.Batch) (curvature.DampedSolver, error) {
 		if b.X != nil && b.Y != nil {
@@ -133,12 +118,10 @@ func OperatorCurvature(m *curvature.Model, kind curvature.Kind, opt *curvature.O
 	}
 }
 
-// OperatorSolver solves damped systems (M + λI)x = v with a
-// curvature.Operator M by Cholesky or conjugate gradients, as Linear says.
-// It keeps its work space between solves and is not safe for concurrent
-// use.
+// OperatorSolver is the curvature.DampedSolver of an operator M: it solves
+// (M + λI)x = v by Cholesky or conjugate gradients, as Linear says.
 type OperatorSolver struct {
-	Op     curvature.Operator
+	Op     curvature.Operator // M
 	Linear Linear
 
 	lin linearSolver
@@ -155,9 +138,8 @@ func (s *OperatorSolver) Dim() int {
 	return s.Op.Dim()
 }
 
-// SolveDampedTo stores (M + λI)⁻¹v in dst. It returns an error wrapping
-// curvature.ErrNotPositiveDefinite when M + λI is found not positive
-// definite, and an error when Op is nil.
+// SolveDampedTo stores (M + λI)⁻¹v in dst. An M + λI found not positive
+// definite is an error wrapping curvature.ErrNotPositiveDefinite.
 func (s *OperatorSolver) SolveDampedTo(dst, v []float64, lambda float64) error {
 	if isNil(s.Op) {
 		return errors.New(errNoOp)
@@ -183,27 +165,13 @@ func (s *OperatorSolver) SolveDampedTo(dst, v []float64, lambda float64) error {
 }
 
 // NaturalGradientSettings configure NaturalGradient. The zero value is
-// valid: each field's default is documented with it.
+// valid.
 type NaturalGradientSettings struct {
-	// LearningRate is η of θ ← θ − η·v. If it is 0, it defaults to 0.1;
-	// it must be finite and positive.
-	LearningRate float64
-	// Damping is λ of (M̃ + λI)⁻¹g. If it is 0, it defaults to 0.1, which
-	// keeps even the diagonal and TONGA estimates, whose small entries
-	// would otherwise blow the step up, stable on small networks; K-FAC
-	// and exact curvatures often allow less. It must be finite and
-	// positive.
-	Damping float64
-	// Curvature returns M̃ at θ on the batch. If it is nil, it is K-FAC with
-	// exact factors and exact damping (KFACCurvature(m, nil)).
-	Curvature CurvatureFunc
-	// UpdateInterval is T: M̃ is recomputed every T steps and reused in
-	// between. If it is 0, it defaults to 1.
-	UpdateInterval int
-	// Momentum is μ of the heavy-ball recursion v ← μv + (M̃ + λI)⁻¹g, as
-	// torch.optim.SGD applies it to the gradient. Default 0; it must be
-	// in [0, 1).
-	Momentum float64
+	LearningRate   float64       // η > 0; 0: 0.1
+	Damping        float64       // λ > 0; 0: 0.1
+	Curvature      CurvatureFunc // M̃; nil: KFACCurvature(m, nil)
+	UpdateInterval int           // T, steps between recomputations of M̃; 0: 1
+	Momentum       float64       // μ in [0, 1), applied as torch.optim.SGD does
 }
 
 func (s *NaturalGradientSettings) defaults() error {
@@ -229,16 +197,13 @@ func (s *NaturalGradientSettings) defaults() error {
 	return nil
 }
 
-// NaturalGradient is preconditioned gradient descent with a curvature
-// matrix M̃ of the user's choice — the Fisher (natural gradient, Amari
-// 1998), the GGN, the empirical Fisher, or one of their approximations
-// (diagonal, block-diagonal, K-FAC, EKFAC, TONGA):
+// NaturalGradient is gradient descent preconditioned by a curvature M̃ —
+// the Fisher (Amari 1998), the GGN, the empirical Fisher or an
+// approximation of one:
 //
 //	v ← μv + (M̃ + λI)⁻¹ g,   θ ← θ − η v,
 //
 // with M̃ recomputed every T steps at the current θ on the current batch.
-//
-// A NaturalGradient is not safe for concurrent use.
 type NaturalGradient struct {
 	model *curvature.Model
 	set   NaturalGradientSettings
@@ -278,11 +243,8 @@ func NewNaturalGradient(m *curvature.Model, s *NaturalGradientSettings) (*Natura
 func (ng *NaturalGradient) Curvature() curvature.DampedSolver { return ng.cur }
 
 // Step takes one step on the batch, updating θ in place. Bad data, a
-// non-finite loss or gradient, a curvature that cannot be built or solved,
-// or a non-finite step return an error with θ unchanged.
-//
-// The record has Loss, GradNorm, StepNorm, Cosine, Updated (M̃ recomputed)
-// and Spent: one loss and one gradient pass, Hess 1 when Updated.
+// non-finite loss, gradient or step, or a curvature that fails return an
+// error with θ unchanged.
 func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (Record, error) {
 	m := ng.model
 	rec := newRecord(ng.step + 1)
@@ -291,6 +253,7 @@ func (ng *NaturalGradient) Step(theta []float64, b curvature.Batch) (Record, err
 	}
 	set := &ng.set
 	t := ng.tape
+	t.SetWeights(b.W)
 	t.Forward(theta, b.X)
 	rec.Loss = t.LossValue(b.Y)
 	t.Backward(ng.grad, nil, b.Y)

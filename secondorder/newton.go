@@ -23,16 +23,13 @@ var (
 type Indefinite int
 
 const (
-	// RaiseLambda raises λ until M + λI is positive definite (the
-	// Cholesky factorisation succeeds, or CG meets no negative curvature):
-	// first to just above the bound the failure gives (the smallest
-	// diagonal entry, or the Rayleigh quotient CG found), then by the
-	// factor Increase (Nocedal & Wright, Alg. 3.3).
+	// RaiseLambda raises λ until M + λI is positive definite: first just
+	// above the bound the failure gives, then by the factor Increase
+	// (Nocedal & Wright, Alg. 3.3).
 	RaiseLambda Indefinite = iota
-	// AbsEigen takes the eigenvalue-modified step
-	// d = −Q(|Λ| + λI)⁻¹Qᵀg from M = QΛQᵀ, with |λ_i| floored at
-	// 1e-8·max|λ_i| (Nocedal & Wright §3.4; Dauphin et al., 2014). M is
-	// materialised when matrix-free.
+	// AbsEigen steps d = −Q(|Λ| + λI)⁻¹Qᵀg with M = QΛQᵀ and |λ_i| floored
+	// at 1e-8·max|λ_i| (Nocedal & Wright §3.4; Dauphin et al. 2014),
+	// materialising a matrix-free M.
 	AbsEigen
 	// FailIndefinite returns an error wrapping curvature.ErrNotPositiveDefinite.
 	FailIndefinite
@@ -50,65 +47,36 @@ func (s Indefinite) String() string {
 	return fmt.Sprintf("Indefinite(%d)", int(s))
 }
 
-// LevenbergMarquardt adapts the damping λ from the reduction ratio ρ, in
-// the form of Nielsen (1999): an accepted step (ρ > Eta) multiplies λ by
-// max(1/3, 1 − (2ρ − 1)³) and resets ν = 2; a rejected one multiplies λ by
-// ν and doubles ν, so repeated rejections raise λ geometrically faster.
+// LevenbergMarquardt adapts the damping λ from ρ as Nielsen (1999): an
+// accepted step multiplies λ by max(1/3, 1 − (2ρ − 1)³), a rejected one by
+// ν, which doubles with each rejection in a row.
 type LevenbergMarquardt struct {
-	// Min is the floor of λ, which keeps the multiplicative updates away
-	// from 0. If it is 0, it defaults to 1e-10; it must be finite.
-	Min float64
-	// Eta is the acceptance threshold: a step is accepted only if ρ > Eta.
-	// 0 accepts any decrease; it must be in [0, 1/4).
-	Eta float64
+	Min float64 // floor of λ; 0: 1e-10
+	Eta float64 // a step is accepted only if ρ > Eta, in [0, 1/4)
 }
 
 // DampedNewton is Newton's method on the damped system
 //
 //	(M + λI) d = −g,
 //
-// with M the curvature at x (the Hessian, or any curvature.Operator),
-// solved by Cholesky or conjugate gradients (see Linear). λ is fixed, or
-// adapted Levenberg–Marquardt style from ρ = actual/predicted decrease when
-// Adaptive is set; an indefinite M is handled as Indefinite says. A
-// direction with gᵀd ≥ 0 is never taken. ρ compares f's decrease with the
-// undamped model's, m(0) − m(d) = −gᵀd − ½dᵀMd, which for M + λI positive
-// definite is ½dᵀ(M + λI)d + ½λ‖d‖² > 0.
-//
-// With a Linesearcher (gonum's Backtracking, MoreThuente, Bisection…) the
-// step is x + αd with α from the line search, starting at α = 1. Without
-// one, an Adaptive method takes the full step when ρ > Adaptive.Eta and
-// otherwise rejects it and raises λ; a fixed-λ method defaults to
-// Backtracking so that no accepted step increases f.
-//
-// DampedNewton is an optimize.Method (it needs Grad and Hess) and a
-// Stepper for Minimize. It keeps λ and storage between steps, so a value
-// serves one run at a time; Damping reports the current λ.
+// with M the curvature at x and λ fixed, or adapted from ρ when Adaptive is
+// set. A direction with gᵀd ≥ 0 is never taken. With a Linesearcher the
+// step is x + αd, α from the line search; without one, an Adaptive method
+// takes the full step when ρ > Adaptive.Eta and otherwise raises λ, and a
+// fixed λ uses gonum's Backtracking, so no accepted step increases f.
+// Raising λ past MaxLambda stops the run with ErrDampingLimit.
 type DampedNewton struct {
-	// Lambda is the damping λ ≥ 0 of the first step; it stays fixed unless
-	// Adaptive is set. 0 gives the undamped Newton step.
-	Lambda float64
-	// Adaptive, if not nil, adapts λ after every step.
-	Adaptive *LevenbergMarquardt
-	// Indefinite selects the handling of an indefinite M + λI.
-	Indefinite Indefinite
-	// Increase is the factor by which RaiseLambda raises λ. If it is 0,
-	// it defaults to 4; it must be greater than 1.
-	Increase float64
-	// MaxLambda caps λ: raising or adapting λ beyond it stops the run
-	// with ErrDampingLimit. If it is 0, it defaults to 1e16; it must be
-	// finite, and Lambda must not exceed it.
-	MaxLambda float64
-	// Linear configures the solves.
-	Linear Linear
+	Lambda     float64             // λ ≥ 0 of the first step; 0: undamped
+	Adaptive   *LevenbergMarquardt // if not nil, adapts λ after every step
+	Indefinite Indefinite          // what to do when M + λI is indefinite
+	Increase   float64             // RaiseLambda's factor, > 1; 0: 4
+	MaxLambda  float64             // cap on λ; 0: 1e16
+	Linear     Linear              // how (M + λI)d = −g is solved
 	// Linesearcher, if not nil, searches along each direction.
 	Linesearcher optimize.Linesearcher
-	// GradStopThreshold stops an optimize.Minimize run at ‖∇f‖∞ below it
-	// (see Stopping in the package documentation); Minimize uses
-	// Settings.GradientThreshold instead.
+	// GradStopThreshold is the gradient test under optimize.Minimize.
 	GradStopThreshold float64
-	// Observe, if not nil, is called with the record of every step.
-	Observe func(StepRecord)
+	Observe           func(StepRecord) // if not nil, called with every step's record
 
 	lambda, nu float64
 	ls         optimize.Linesearcher
@@ -121,6 +89,7 @@ type DampedNewton struct {
 
 	status optimize.Status
 	err    error
+	run    Stats
 }
 
 // Validate checks the settings.
@@ -156,9 +125,6 @@ func (dn *DampedNewton) Validate() error {
 	}
 	return dn.Linear.validate("DampedNewton.")
 }
-
-// Damping returns the current λ.
-func (dn *DampedNewton) Damping() float64 { return dn.lambda }
 
 func (dn *DampedNewton) increase() float64 {
 	if dn.Increase == 0 {
@@ -211,18 +177,9 @@ func (dn *DampedNewton) resize(n int) {
 	dn.gh = resizeVec(dn.gh, n)
 }
 
-// DampedNewtonStep stores in dst the solution d of (M + λI)d = −g, by
-// Cholesky when m is dense and conjugate gradients otherwise. It returns an
-// error wrapping curvature.ErrNotPositiveDefinite when M + λI is not positive
-// definite, and ErrNotDescent if the solve gave gᵀd ≥ 0.
-func DampedNewtonStep(dst []float64, m curvature.Operator, g []float64, lambda float64) (StepInfo, error) {
-	dn := DampedNewton{Lambda: lambda, Indefinite: FailIndefinite}
-	return dn.Direction(dst, m, g)
-}
-
-// Direction stores in dst the damped Newton direction for curvature m and
-// gradient g with the current λ (Lambda before a run), handling an
-// indefinite M as dn.Indefinite says. StepInfo.Lambda is the λ used.
+// Direction stores in dst the solution d of (M + λI)d = −g with the
+// current λ (Lambda before a run), an indefinite M handled as Indefinite
+// says; StepInfo.Lambda is the λ used. A d with gᵀd ≥ 0 is ErrNotDescent.
 func (dn *DampedNewton) Direction(dst []float64, m curvature.Operator, g []float64) (StepInfo, error) {
 	if err := dn.Validate(); err != nil {
 		return StepInfo{}, err
@@ -359,6 +316,22 @@ func (dn *DampedNewton) step(r *run) (StepRecord, error) {
 	rec.Lambda = info.Lambda
 	gd := floats.Dot(r.g, dn.d)
 	pred := func(alpha float64) float64 { return -alpha*gd - 0.5*alpha*alpha*dn.dMd }
+	// Half the full step does not change x when the step is within an
+	// ulp or two of x. If it then solves the Newton system to relative
+	// residual 1/2, ‖Md + g‖ = λ‖d‖ ≤ ½‖g‖, as an interior trust-region
+	// step does, x is stationary to rounding (a line search could only
+	// shuffle x between its neighbours).
+	half := r.setTrial(0.5, dn.d)
+	full := r.setTrial(1, dn.d) // loc.X is x + d from here
+	if !half {
+		rec.StepSize, rec.StepNorm = 1, info.Norm
+		if info.Lambda*info.Norm <= 0.5*floats.Norm(r.g, 2) {
+			return rec, errStationary
+		}
+		if !full {
+			return rec, ErrNoProgress
+		}
+	}
 	if dn.ls != nil {
 		alpha, valid, err := r.linesearch(dn.ls, dn.d, gd)
 		rec.StepSize = alpha
@@ -390,15 +363,18 @@ func (dn *DampedNewton) step(r *run) (StepRecord, error) {
 	// Levenberg–Marquardt trial of the full step.
 	rec.StepSize, rec.StepNorm = 1, info.Norm
 	rec.Predicted = pred(1)
-	if !(rec.Predicted > 0) || !r.setTrial(1, dn.d) {
+	if !(rec.Predicted > 0) {
 		return rec, ErrNoProgress
 	}
-	if err := r.evaluate(evalFunc); err != nil {
+	if err := r.evaluateTrial(evalFunc); err != nil {
 		return rec, err
 	}
 	rec.TrialF = r.loc.F
 	rec.Actual = r.f - r.loc.F
 	rec.Rho = rec.Actual / rec.Predicted
+	if !finite(r.loc.F) {
+		rec.Rho = math.Inf(-1) // no decrease: rejected, λ rises
+	}
 	accept := rec.Rho > dn.Adaptive.Eta
 	if accept {
 		if err := r.accept(evalFunc); err != nil {
@@ -443,6 +419,11 @@ func (dn *DampedNewton) Run(operation chan<- optimize.Task, result <-chan optimi
 func (*DampedNewton) Uses(has optimize.Available) (optimize.Available, error) {
 	return usesHessian(has)
 }
+
+// Stats returns the statistics of the current or last run.
+func (dn *DampedNewton) Stats() Stats { return dn.run }
+
+func (dn *DampedNewton) stats() *Stats { return &dn.run }
 
 // Status implements optimize.Statuser.
 func (dn *DampedNewton) Status() (optimize.Status, error) { return dn.status, dn.err }

@@ -12,10 +12,11 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/testfunc"
 	"github.com/curvkit/curvkit/internal/randmat"
 )
 
-func TestDampedNewtonStepMatchesSolve(t *testing.T) {
+func TestDampedNewtonDirectionMatchesSolve(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(10, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{0.2, 1, 4, 30})
 	g := randVec(4, rnd)
@@ -26,9 +27,9 @@ func TestDampedNewtonStepMatchesSolve(t *testing.T) {
 			name string
 			run  func(d []float64) (StepInfo, error)
 		}{
-			{"cholesky", func(d []float64) (StepInfo, error) { return DampedNewtonStep(d, curvature.NewDense(a), g, lambda) }},
+			{"cholesky", func(d []float64) (StepInfo, error) { return newtonStep(d, curvature.NewDense(a), g, lambda) }},
 			{"cg", func(d []float64) (StepInfo, error) {
-				return DampedNewtonStep(d, hidden{curvature.NewDense(a)}, g, lambda)
+				return newtonStep(d, hidden{curvature.NewDense(a)}, g, lambda)
 			}},
 			{"pcg", func(d []float64) (StepInfo, error) {
 				dn := &DampedNewton{Lambda: lambda, Linear: Linear{Method: CGLinear, Preconditioner: pre}}
@@ -59,12 +60,12 @@ func TestDampedNewtonIndefinite(t *testing.T) {
 	g := randVec(4, rnd)
 	d := make([]float64, 4)
 	for _, op := range []curvature.Operator{curvature.NewDense(a), hidden{curvature.NewDense(a)}} {
-		_, err := DampedNewtonStep(d, op, g, 0)
+		_, err := newtonStep(d, op, g, 0)
 		assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
-		_, err = DampedNewtonStep(d, op, g, 1) // still indefinite
+		_, err = newtonStep(d, op, g, 1) // still indefinite
 		assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
 		// Beyond −λ_min the system is positive definite.
-		_, err = DampedNewtonStep(d, op, g, 3.5)
+		_, err = newtonStep(d, op, g, 3.5)
 		assert.NoError(t, err)
 
 		// RaiseLambda finds a λ > 3 and solves with it.
@@ -93,11 +94,11 @@ func TestDampedNewtonIndefinite(t *testing.T) {
 	}
 	// Bad λ.
 	for _, l := range []float64{-1, math.NaN(), math.Inf(1)} {
-		_, err := DampedNewtonStep(d, curvature.NewDense(a), g, l)
+		_, err := newtonStep(d, curvature.NewDense(a), g, l)
 		var se *SettingError
 		assert.ErrorAs(t, err, &se)
 	}
-	_, err := DampedNewtonStep(d, curvature.NewDense(a), []float64{math.NaN(), 0, 0, 0}, 1)
+	_, err := newtonStep(d, curvature.NewDense(a), []float64{math.NaN(), 0, 0, 0}, 1)
 	assert.ErrorIs(t, err, curvature.ErrNonFinite)
 	// A starting λ above the cap, and a floor above it.
 	for _, dn := range []*DampedNewton{
@@ -164,4 +165,48 @@ func TestDampedNewtonDampingLimit(t *testing.T) {
 	_, err := Minimize(x, &neg, &DampedNewton{MaxLambda: 1}, nil)
 	assert.ErrorIs(t, err, ErrDampingLimit)
 	assert.Equal(t, []float64{1}, x)
+}
+
+// nonFiniteCount wraps an objective and counts the evaluations that gave a
+// non-finite f.
+type nonFiniteCount struct {
+	curvature.Objective
+	bad int
+}
+
+func (o *nonFiniteCount) Func(x []float64) float64 {
+	f := o.Objective.Func(x)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		o.bad++
+	}
+	return f
+}
+
+func (o *nonFiniteCount) Hess(dst *mat.SymDense, x []float64) {
+	o.Objective.(curvature.Hessianer).Hess(dst, x)
+}
+
+// TestDampedNewtonGulf: on the Gulf research and development function
+// from its standard start, full Newton steps land where f is not finite;
+// the line search starts again from half the step, and the run reaches the
+// minimiser gonum lists, (50, 25, 1.5), as gonum's own Newton method does.
+func TestDampedNewtonGulf(t *testing.T) {
+	var gulf testfunc.Instance
+	for _, in := range testfunc.MoreGarbowHillstrom() {
+		if in.Name == "Gulf" {
+			gulf = in
+		}
+	}
+	obj, err := curvature.FromProblem(gulf.Problem(), 3)
+	require.NoError(t, err)
+	counted := &nonFiniteCount{Objective: obj}
+	x := append([]float64(nil), gulf.X0...)
+	res, err := Minimize(x, counted, &DampedNewton{}, &Settings{GradientThreshold: 1e-9})
+	require.NoError(t, err)
+	assert.Equal(t, optimize.GradientThreshold, res.Status)
+	assert.Positive(t, counted.bad, "no trial with a non-finite f: the test proves nothing")
+	assert.InDeltaSlice(t, []float64{50, 25, 1.5}, x, 1e-6)
+	gres, err := optimize.Minimize(gulf.Problem(), gulf.X0, &optimize.Settings{GradientThreshold: 1e-9}, &optimize.Newton{})
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float64{50, 25, 1.5}, gres.X, 1e-6)
 }

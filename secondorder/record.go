@@ -2,16 +2,27 @@ package secondorder
 
 // Counts tallies the work of a run or of one step.
 type Counts struct {
-	// Func and Grad count objective and gradient evaluations.
-	Func, Grad int
-	// Hess counts the points at which the curvature was formed: dense
-	// Hessians, or matrix-free operators whose cost shows in Products.
-	Hess int
-	// Products counts curvature-vector products M·v, including the n
-	// products of materialising a matrix-free M.
-	Products int
-	// Factorizations counts Cholesky and eigen factorisations.
-	Factorizations int
+	Func, Grad     int // objective and gradient evaluations
+	Hess           int // points where the curvature was formed (dense, or an operator)
+	Products       int // curvature-vector products, n per materialised operator
+	Factorizations int // Cholesky and eigen factorisations
+}
+
+// Stats is what a run did, under Minimize or optimize.Minimize: every step,
+// rejected trials included, and the work of the whole run, the starting
+// point's evaluations included.
+type Stats struct {
+	Iterations, Accepted int // steps, and steps that moved x
+	Counts
+}
+
+// addStep counts one step that cost spent.
+func (s *Stats) addStep(rec StepRecord, spent Counts) {
+	s.Iterations++
+	if rec.Accepted {
+		s.Accepted++
+	}
+	s.Counts.add(spent)
 }
 
 func (c *Counts) add(o Counts) {
@@ -23,33 +34,21 @@ func (c *Counts) add(o Counts) {
 }
 
 // StepRecord is what one step of a method did: one trust-region trial, or
-// one damped Newton direction with its line search or its
-// Levenberg–Marquardt trial. Rejected trials are steps too.
+// one damped Newton direction with its line search or Levenberg–Marquardt
+// trial. Rejected trials are steps too.
 type StepRecord struct {
-	// Iteration numbers the steps of a run from 1.
-	Iteration int
-	// Accepted is set when the step moved x.
-	Accepted bool
-	// F and GradNorm are f and ‖∇f‖∞ at the current point after the step
-	// (the new point when accepted, the old one when rejected).
-	F, GradNorm float64
-	// TrialF is f at the (last) trial point x + αp.
-	TrialF float64
-	// StepNorm is ‖αp‖₂ of the trial step; StepSize is α, the line-search
-	// step length (1 without a line search).
-	StepNorm, StepSize float64
-	// Radius is the trust radius the step was solved in and NextRadius
-	// the radius after the update (both 0 for damped Newton).
-	Radius, NextRadius float64
-	// Lambda is the damping of (M + λI)p = −g the step was solved with
-	// (for the trust region, the multiplier σ of the exact solver), and
-	// NextLambda the damping for the next step.
-	Lambda, NextLambda float64
-	// Predicted is the model decrease m(0) − m(αp), Actual the objective
-	// decrease f(x) − f(x + αp) and Rho = Actual/Predicted.
-	Predicted, Actual, Rho float64
-	// Spent is what the step cost.
-	Spent Counts
-	// Solve is what the subproblem or linear solver reported.
-	Solve StepInfo
+	Iteration int  // from 1
+	Accepted  bool // the step moved x
+
+	F, GradNorm        float64 // f and ‖∇f‖∞ at the current point after the step
+	TrialF             float64 // f at the (last) trial point x + αp
+	StepNorm, StepSize float64 // ‖αp‖₂ and α (1 without a line search)
+	Radius, NextRadius float64 // the trust radius before and after (0 for damped Newton)
+	// Lambda is the damping λ of (M + λI)p = −g (for a trust-region step,
+	// its solver's multiplier) and NextLambda the next step's.
+	Lambda, NextLambda     float64
+	Predicted, Actual, Rho float64 // m(0) − m(αp), f(x) − f(x + αp), their ratio
+
+	Spent Counts   // what the step cost
+	Solve StepInfo // what the subproblem or linear solver reported
 }

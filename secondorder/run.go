@@ -18,10 +18,9 @@ const (
 	evalAll  = evalFunc | evalGrad | evalHess
 )
 
-// Stepper is a second-order method of this package: TrustRegion or
-// DampedNewton. Minimize runs one over a curvature.Objective, and
-// optimize.Minimize runs one over a gonum optimize.Problem; both take the
-// same steps.
+// Stepper is TrustRegion or DampedNewton, which Minimize runs on a
+// curvature.Objective and optimize.Minimize on an optimize.Problem, taking
+// the same steps.
 type Stepper interface {
 	optimize.Method
 	// Validate checks the settings.
@@ -29,6 +28,9 @@ type Stepper interface {
 	start(n int) error
 	step(r *run) (StepRecord, error)
 	observer() func(StepRecord)
+	// stats returns the statistics of the current run, which the entry
+	// points keep.
+	stats() *Stats
 }
 
 // evaluator evaluates the objective for a run: directly (Minimize) or by
@@ -62,6 +64,15 @@ func newRun(ev evaluator, loc *optimize.Location, x []float64) *run {
 
 // evaluate evaluates op at loc.X, counts it and rejects non-finite values.
 func (r *run) evaluate(op optimize.Operation) error {
+	if err := r.evaluateTrial(op); err != nil {
+		return err
+	}
+	return r.checkFinite(op)
+}
+
+// evaluateTrial evaluates op at loc.X and counts it, leaving non-finite
+// values to the caller: at a trial point, which it then rejects.
+func (r *run) evaluateTrial(op optimize.Operation) error {
 	if op == 0 {
 		return nil
 	}
@@ -77,7 +88,16 @@ func (r *run) evaluate(op optimize.Operation) error {
 	if op&evalHess != 0 {
 		r.spent.Hess++
 	}
-	return r.checkFinite(op)
+	return nil
+}
+
+// trialFinite reports whether the fields valid names are finite at the
+// trial point.
+func (r *run) trialFinite(valid optimize.Operation) bool {
+	if valid&evalFunc != 0 && !finite(r.loc.F) {
+		return false
+	}
+	return valid&evalGrad == 0 || firstNonFinite(r.loc.Gradient) < 0
 }
 
 func (r *run) checkFinite(op optimize.Operation) error {
@@ -161,7 +181,8 @@ func (r *run) addSolve(info StepInfo) {
 // linesearch runs ls along d from the current point (gonum's
 // reverse-communication protocol, as optimize.LinesearchMethod drives it)
 // and returns the accepted step length, left evaluated in loc, and the
-// fields evaluated there.
+// fields evaluated there. A trial point with a non-finite value starts
+// the search again from half its step.
 func (r *run) linesearch(ls optimize.Linesearcher, d []float64, gd float64) (alpha float64, valid optimize.Operation, err error) {
 	const maxEvals = 200
 	op := ls.Init(r.f, gd, 1)
@@ -174,10 +195,16 @@ func (r *run) linesearch(ls optimize.Linesearcher, d []float64, gd float64) (alp
 			}
 			valid = 0
 		}
-		if err := r.evaluate(op &^ valid); err != nil {
+		if err := r.evaluateTrial(op &^ valid); err != nil {
 			return alpha, valid, err
 		}
 		valid |= op
+		if !r.trialFinite(valid) {
+			alpha /= 2
+			op = ls.Init(r.f, gd, alpha)
+			moved = true
+			continue
+		}
 		fv, dv := nan, nan
 		if valid&evalFunc != 0 {
 			fv = r.loc.F
@@ -209,6 +236,10 @@ func checkFiniteSym(a mat.Symmetric) error {
 	}
 	return nil
 }
+
+// errStationary ends a run whose model minimiser is within rounding of x:
+// the point is stationary to working precision, and the run has converged.
+var errStationary = errors.New("secondorder: stationary to rounding")
 
 // errStopped unwinds a method when optimize.Minimize ends the run.
 var errStopped = errors.New("secondorder: stopped by optimize.Minimize")

@@ -9,8 +9,8 @@ import (
 	"github.com/curvkit/curvkit/internal/binstate"
 )
 
-// The saved-state format of the network optimizers; the package overview
-// documents it.
+// The saved-state format of the network optimizers, which
+// docs/secondorder.md documents.
 const (
 	stateMagic   = "CKSOSTAT"
 	stateVersion = 1
@@ -96,14 +96,9 @@ func readDamping(d *binstate.Decoder, lo, hi float64) float64 {
 	return v
 }
 
-// Save writes the optimizer's state to w, exactly (float64 bits): the
-// step and statistics-update counts, λ, whether and with which γ the
-// factors were last refactorised, δ_prev, and the approx.KFAC of running
-// statistics, with the factorisation in use (which dates from the last
-// refactorisation) and the state of the Monte-Carlo labels' generator
-// (see KFACSettings.Rand). Load into a K-FAC for the same model with the
-// same settings, in this process or another, continues bit for bit as this
-// one would. It returns an error when the statistics are not finite.
+// Save writes the optimizer's state to w exactly, its statistics,
+// factorisation and own generator included, so that Load into a K-FAC for
+// the same model and settings continues bit for bit.
 func (k *KFAC) Save(w io.Writer) error {
 	curv, err := k.curv.MarshalBinary()
 	if err != nil {
@@ -120,12 +115,9 @@ func (k *KFAC) Save(w io.Writer) error {
 	})
 }
 
-// Load reads a state that Save wrote, reading exactly its bytes (more data
-// may follow in r). It returns an error, and changes nothing, when the
-// state is corrupt (its checksum), of another optimizer or network shape
-// (see approx.KFAC.UnmarshalBinary), or holds values no run gives: counts
-// out of range, a λ outside this optimizer's [MinDamping, MaxDamping], a
-// NaN or infinite δ_prev or statistic.
+// Load reads exactly the bytes Save wrote. A corrupt state, one of another
+// optimizer or shape, or values no run gives return an error and change
+// nothing.
 func (k *KFAC) Load(r io.Reader) error {
 	var step, updates int
 	var lambda, gamma float64
@@ -166,11 +158,9 @@ func (k *KFAC) Load(r io.Reader) error {
 	})
 }
 
-// Save writes the optimizer's state to w, exactly (float64 bits): the step
-// count, λ and the last CG iterate, the next step's warm start. Load into a
-// Hessian-free optimizer for the same model with the same settings, in
-// this process or another, continues bit for bit as this one would. A
-// Preconditioner that keeps state of its own between calls is not saved.
+// Save writes the optimizer's state to w exactly, so that Load into a
+// Hessian-free optimizer for the same model and settings continues bit for
+// bit (a Preconditioner's own state excepted).
 func (h *HessianFree) Save(w io.Writer) error {
 	return saveState(w, hfKind, len(h.x), func(e *binstate.Encoder) {
 		e.U64(uint64(h.step))
@@ -179,12 +169,9 @@ func (h *HessianFree) Save(w io.Writer) error {
 	})
 }
 
-// Load reads a state that Save wrote, reading exactly its bytes (more data
-// may follow in r). It returns an error, and changes nothing, when the
-// state is corrupt (its checksum), of another optimizer or number of
-// parameters, or holds values no run gives: a step count out of range, a
-// λ outside this optimizer's [MinDamping, MaxDamping], a NaN or infinite
-// warm start.
+// Load reads exactly the bytes Save wrote. A corrupt state, one of another
+// optimizer or size, or values no run gives return an error and change
+// nothing.
 func (h *HessianFree) Load(r io.Reader) error {
 	var step int
 	var lambda float64
@@ -201,16 +188,9 @@ func (h *HessianFree) Load(r io.Reader) error {
 	})
 }
 
-// Save writes the optimizer's state to w, exactly (float64 bits): the step
-// count, the velocity v and the age of the curvature M̃ in steps. M̃ itself
-// is not saved — a curvature.DampedSolver may be anything — and neither is
-// the state a CurvatureFunc keeps between calls (TONGACurvature's
-// estimate). After Load the first step recomputes M̃ at its θ and batch;
-// later refreshes fall on the steps they would have in an uninterrupted
-// run, since the age is kept. The resumed run is therefore bit-identical
-// to the uninterrupted one when the save falls where a refresh was due
-// (always with the default UpdateInterval of 1), and differs by the early
-// refresh otherwise.
+// Save writes the optimizer's state to w exactly, but for the curvature M̃,
+// which the first step after Load recomputes: the resumed run continues bit
+// for bit when a refresh was due (always with UpdateInterval 1).
 func (ng *NaturalGradient) Save(w io.Writer) error {
 	return saveState(w, ngKind, len(ng.vel), func(e *binstate.Encoder) {
 		e.U64(uint64(ng.step))
@@ -220,11 +200,9 @@ func (ng *NaturalGradient) Save(w io.Writer) error {
 	})
 }
 
-// Load reads a state that Save wrote, reading exactly its bytes (more data
-// may follow in r), and drops the curvature in use (see Save). It returns
-// an error, and changes nothing, when the state is corrupt (its checksum),
-// of another optimizer or number of parameters, or holds values no run
-// gives: counts out of range, a NaN or infinite velocity.
+// Load reads exactly the bytes Save wrote and drops the curvature in use.
+// A corrupt state, one of another optimizer or size, or values no run gives
+// return an error and change nothing.
 func (ng *NaturalGradient) Load(r io.Reader) error {
 	var step, since int
 	var had bool

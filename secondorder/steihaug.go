@@ -11,40 +11,17 @@ import (
 
 // Steihaug solves the trust-region subproblem by the Steihaug–Toint
 // truncated conjugate-gradient method (Nocedal & Wright, Alg. 7.2; Conn,
-// Gould & Toint, Alg. 7.5.1 for the preconditioned form). It needs only
-// products with M, so it runs matrix-free.
-//
-// CG on Mp = −g starts from p = 0 and stops when
-//   - a direction d with dᵀMd ≤ 0 appears: the step leaves along d to the
-//     boundary, at whichever of the two crossings has the lower model value;
-//   - an iterate would leave the region: the step stops where the segment
-//     crosses the boundary;
-//   - the residual is small: ‖r‖ ≤ ε‖g‖ with ε = Tol, or the forcing term
-//     ε = min(1/2, √‖g‖) when Tol is 0 (which gives superlinear convergence
-//     of the outer method).
-//
-// The first iterate is the Cauchy point and the model decreases along the
-// iterates, so the step is never worse than Cauchy's. With a
-// Preconditioner P, the iteration is CG preconditioned by P̃ = P + μI
-// (μ = PreconditionerDamping) and the region is the ellipsoid
-// ‖p‖_P̃ = √(pᵀP̃p) ≤ Δ, whose norms are kept by the recurrences of Conn,
-// Gould & Toint (7.5.5)–(7.5.7), so P̃ is only ever solved with.
+// Gould & Toint 2000, Alg. 7.5.1 preconditioned), from products with M
+// alone. CG on Mp = −g from p = 0 stops at the boundary, following a
+// direction of negative curvature there, or at ‖r‖ ≤ ε‖g‖, ε = Tol or
+// min(Forcing, √‖g‖). With a Preconditioner P the region is the ellipsoid
+// √(pᵀP̃p) ≤ Δ, P̃ = P + μI.
 type Steihaug struct {
-	// Preconditioner, if not nil, preconditions CG with (P + μI)⁻¹
-	// (P.SolveDampedTo with μ = PreconditionerDamping), and P + μI defines
-	// the norm of the trust region: any approximation of package approx.
-	Preconditioner curvature.DampedSolver
-	// PreconditionerDamping is μ ≥ 0, the damping the preconditioner is
-	// applied with. Zero means zero: the subproblem's model is undamped and
-	// has no λ to lend (an approximation of a semi-definite curvature
-	// usually needs μ > 0).
-	PreconditionerDamping float64
-	// Tol is the relative residual at which CG stops. If Tol is 0, the
-	// forcing term min(1/2, √‖g‖) is used. It must be in [0, 1).
-	Tol float64
-	// MaxIterations caps CG's iterations. If it is 0, it defaults to
-	// max(50, 2n).
-	MaxIterations int
+	Preconditioner        curvature.DampedSolver // if not nil, P, applied as (P + μI)⁻¹
+	PreconditionerDamping float64                // μ ≥ 0; zero means zero
+	Tol                   float64                // relative residual in [0, 1); 0: the forcing term
+	Forcing               float64                // cap of the forcing term, in [0, 1); 0: 0.35
+	MaxIterations         int                    // CG's iterations; 0: max(50, 2n)
 
 	cg cg
 }
@@ -53,6 +30,9 @@ type Steihaug struct {
 func (s *Steihaug) Validate() error {
 	if !(s.Tol >= 0 && s.Tol < 1) {
 		return badSetting("Steihaug.Tol", s.Tol, "must be in [0, 1)")
+	}
+	if !(s.Forcing >= 0 && s.Forcing < 1) {
+		return badSetting("Steihaug.Forcing", s.Forcing, "must be in [0, 1)")
 	}
 	if s.MaxIterations < 0 {
 		return badSetting("Steihaug.MaxIterations", float64(s.MaxIterations), "must not be negative")
@@ -82,7 +62,11 @@ func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radiu
 	gn := floats.Norm(g, 2)
 	eps := s.Tol
 	if eps == 0 {
-		eps = math.Min(0.5, math.Sqrt(gn))
+		c := s.Forcing
+		if c == 0 {
+			c = 0.35
+		}
+		eps = math.Min(c, math.Sqrt(gn))
 	}
 	tol := eps * gn
 	maxIter := s.MaxIterations

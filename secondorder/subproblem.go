@@ -12,9 +12,6 @@ import (
 // SubproblemSolver approximately solves the trust-region subproblem
 //
 //	minimise m(p) = gᵀp + ½ pᵀMp  subject to  ‖p‖ ≤ Δ.
-//
-// Cauchy, Dogleg, Steihaug and Exact implement it. A solver keeps storage
-// between calls and is not safe for concurrent use.
 type SubproblemSolver interface {
 	// Solve stores the step p in dst and reports what it did. dst and g
 	// have length m.Dim() and must not alias. Bad input (NaN in g, a
@@ -25,49 +22,25 @@ type SubproblemSolver interface {
 // StepInfo describes a step p computed by a subproblem solver or a damped
 // Newton solve, and what computing it cost.
 type StepInfo struct {
-	// Norm is ‖p‖ in the norm of the constraint: Euclidean, or
-	// √(pᵀPp) for a preconditioned Steihaug–Toint solve.
-	Norm float64
-	// Decrease is the model decrease m(0) − m(p) = −gᵀp − ½pᵀMp predicted
-	// with the undamped M.
-	Decrease float64
-	// Lambda is the multiplier of the step: λ in (M + λI)p = −g for the
-	// exact solver and damped Newton, 0 where the solver has none.
-	Lambda float64
-	// Boundary is set when the step lies on the trust-region boundary.
-	Boundary bool
-	// NegativeCurvature is set when a direction with dᵀMd ≤ 0 was met.
-	NegativeCurvature bool
-	// HardCase is set when the exact solver met the hard case.
-	HardCase bool
-	// Fallback is set when a solver fell back to a simpler step (Dogleg
-	// to the Cauchy point on an indefinite M).
-	Fallback bool
-	// Products counts operator products M·v, Factorizations Cholesky and
-	// eigen factorisations, Iterations CG or secular-equation iterations.
-	Products, Factorizations, Iterations int
+	Norm     float64 // ‖p‖, or √(pᵀP̃p) for a preconditioned solver
+	Decrease float64 // m(0) − m(p) = −gᵀp − ½pᵀMp, with the undamped M
+	// Lambda is the multiplier: λ of (M + λI)p = −g for Exact, GLTR (on
+	// its subspace) and damped Newton, Dogleg's shift of an indefinite M.
+	Lambda            float64
+	Boundary          bool // p is on the trust-region boundary
+	NegativeCurvature bool // a direction with dᵀMd ≤ 0 was met
+	HardCase          bool // Exact completed the step along an estimated eigenvector
+	Fallback          bool // Dogleg returned the Cauchy point
+
+	Products, Factorizations int // operator products, Cholesky and eigen factorisations
+	Iterations               int // CG, Lanczos or secular-equation iterations
 }
 
-// SolveTrustRegion stores in dst the step solver computes for the
-// trust-region subproblem with curvature m, gradient g and radius. A nil
-// solver means Exact when m is dense and Steihaug otherwise.
-func SolveTrustRegion(dst []float64, m curvature.Operator, g []float64, radius float64, solver SubproblemSolver) (StepInfo, error) {
-	if solver == nil {
-		solver = defaultSolver(m)
-	}
-	if v, ok := solver.(interface{ Validate() error }); ok {
-		if err := v.Validate(); err != nil {
-			return StepInfo{}, err
-		}
-	}
-	return solver.Solve(dst, m, g, radius)
-}
-
-func defaultSolver(m curvature.Operator) SubproblemSolver {
-	if _, ok := denseOf(m); ok {
-		return &Exact{}
-	}
-	return &Steihaug{}
+// warmSolver is a SubproblemSolver that solves again at the point of its
+// last solve, with the same curvature and gradient and a smaller radius,
+// from what it kept: TrustRegion calls it after rejecting a step.
+type warmSolver interface {
+	solveAgain(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error)
 }
 
 // checkSubproblem validates the arguments every solver shares.
@@ -100,16 +73,48 @@ func checkStep(p []float64, info *StepInfo) error {
 	return nil
 }
 
-// PredictedDecrease returns m(0) − m(p) = −gᵀp − ½pᵀMp, the decrease the
-// quadratic model with curvature m predicts for the step p.
-func PredictedDecrease(m curvature.Operator, g, p []float64) float64 {
-	mp := make([]float64, len(p))
-	return predicted(mp, m, g, p)
-}
-
+// predicted returns m(0) − m(p) = −gᵀp − ½pᵀMp, with mp the work space for
+// Mp.
 func predicted(mp []float64, m curvature.Operator, g, p []float64) float64 {
 	m.MulVecTo(mp, p)
 	return -floats.Dot(g, p) - 0.5*floats.Dot(p, mp)
+}
+
+// secularRoot finds σ in (lo, hi] with ‖y(σ)‖ = Δ, y(σ) = −(M + σI)⁻¹g,
+// starting from sigma, by Newton's method on 1/Δ − 1/‖y(σ)‖ (Nocedal &
+// Wright, Alg. 4.3) — monotone from the left of the root, and replaced by
+// bisection where a step from the right overshoots out of the interval.
+// norms returns ‖y(σ)‖ and yᵀ(M + σI)⁻¹y, or ok false where M + σI is not
+// positive definite (the root lies above). σ is resolved to ε·max(σ, anorm),
+// the accuracy of M + σI; it returns σ and the iterations.
+func secularRoot(norms func(sigma float64) (yn, q float64, ok bool), sigma, lo, hi, delta, anorm float64) (float64, int) {
+	const eps = 0x1p-52
+	it := 1
+	for ; it <= 300; it++ {
+		yn, q, ok := norms(sigma)
+		if !ok {
+			lo = sigma
+			sigma = lo + 0.5*(hi-lo)
+			continue
+		}
+		if math.Abs(yn-delta) <= 1e-13*delta {
+			break
+		}
+		if yn > delta {
+			lo = sigma
+		} else {
+			hi = sigma
+		}
+		if hi-lo <= 4*eps*math.Max(hi, anorm) {
+			return hi, it
+		}
+		next := sigma + (yn*yn/q)*(yn-delta)/delta
+		if !(next > lo && next < hi) {
+			next = lo + 0.5*(hi-lo)
+		}
+		sigma = next
+	}
+	return sigma, min(it, 300)
 }
 
 // boundaryRoots returns the roots τ₋ ≤ 0 ≤ τ₊ of ‖p + τd‖² = Δ² given

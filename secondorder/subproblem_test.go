@@ -28,6 +28,8 @@ func allSolvers() []namedSolver {
 		{"dogleg-cg", func() SubproblemSolver { return &Dogleg{Linear: Linear{Method: CGLinear}} }},
 		{"steihaug", func() SubproblemSolver { return &Steihaug{} }},
 		{"steihaug-tight", func() SubproblemSolver { return &Steihaug{Tol: 1e-12} }},
+		{"gltr", func() SubproblemSolver { return &GLTR{} }},
+		{"gltr-tight", func() SubproblemSolver { return tightGLTR() }},
 		{"exact", func() SubproblemSolver { return tightExact() }},
 	}
 }
@@ -131,63 +133,61 @@ func TestExactHardCase(t *testing.T) {
 	}
 }
 
-// TestSteihaugPreconditioned checks the preconditioned iteration against
-// its definition: with P̃ = D + μI diagonal (D the preconditioner, μ its
-// damping), Steihaug–Toint on (M, g, ‖·‖_P̃) is plain Steihaug–Toint on
-// M̂ = P̃^{-1/2}MP̃^{-1/2}, ĝ = P̃^{-1/2}g mapped back by p = P̃^{-1/2}y,
-// iterate for iterate.
-func TestSteihaugPreconditioned(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(5, 1))
-	for trial := 0; trial < 40; trial++ {
-		n := 2 + trial%4
-		var a *mat.SymDense
-		if trial%2 == 0 {
-			vals := make([]float64, n)
-			for i := range vals {
-				vals[i] = math.Pow(10, 2*rnd.Float64()-1)
+// TestPreconditionedSolvers checks the preconditioned iterations against
+// their definition: with P̃ = D + μI diagonal (D the preconditioner, μ its
+// damping), Steihaug–Toint and GLTR on (M, g, ‖·‖_P̃) are the plain
+// solvers on M̂ = P̃^{-1/2}MP̃^{-1/2}, ĝ = P̃^{-1/2}g mapped back by
+// p = P̃^{-1/2}y, iterate for iterate.
+func TestPreconditionedSolvers(t *testing.T) {
+	for _, s := range []struct {
+		name string
+		new  func(pre curvature.DampedSolver, mu float64) SubproblemSolver
+		tol  float64
+	}{
+		{"steihaug", func(pre curvature.DampedSolver, mu float64) SubproblemSolver {
+			return &Steihaug{Preconditioner: pre, PreconditionerDamping: mu, Tol: 1e-8}
+		}, 1e-9},
+		{"gltr", func(pre curvature.DampedSolver, mu float64) SubproblemSolver {
+			return &GLTR{Preconditioner: pre, PreconditionerDamping: mu, InteriorTol: 1e-10, BoundaryTol: 1e-10}
+		}, 1e-8},
+	} {
+		rnd := rand.New(rand.NewPCG(5, 1))
+		for trial := 0; trial < 40; trial++ {
+			n := 2 + trial%4
+			var a *mat.SymDense
+			if trial%2 == 0 {
+				a = randSPD(n, -1, 1, rnd)
+			} else {
+				a = randSym(n, 2, rnd)
 			}
-			a, _ = randmat.SymFromEig(rnd, vals)
-		} else {
-			a = randSym(n, 2, rnd)
-		}
-		d := make([]float64, n)
-		for i := range d {
-			d[i] = math.Pow(10, 2*rnd.Float64()-1)
-		}
-		g := randVec(n, rnd)
-		delta := math.Pow(10, 2*rnd.Float64()-1.5)
-		mu := []float64{0, 0.7}[(trial/2)%2]
-
-		p := make([]float64, n)
-		info, err := (&Steihaug{Preconditioner: mustDiagonal(t, d...), PreconditionerDamping: mu, Tol: 1e-8}).Solve(p, curvature.NewDense(a), g, delta)
-		require.NoError(t, err)
-
-		dt := make([]float64, n) // the diagonal of P̃
-		for i := range dt {
-			dt[i] = d[i] + mu
-		}
-		ah := mat.NewSymDense(n, nil)
-		gh := make([]float64, n)
-		for i := 0; i < n; i++ {
-			gh[i] = g[i] / math.Sqrt(dt[i])
-			for j := i; j < n; j++ {
-				ah.SetSym(i, j, a.At(i, j)/math.Sqrt(dt[i]*dt[j]))
+			d := make([]float64, n)
+			for i := range d {
+				d[i] = math.Pow(10, 2*rnd.Float64()-1)
 			}
+			g := randVec(n, rnd)
+			delta := math.Pow(10, 2*rnd.Float64()-1.5)
+			mu := []float64{0, 0.7}[(trial/2)%2]
+			name := fmt.Sprintf("%s trial %d", s.name, trial)
+
+			p := make([]float64, n)
+			info, err := s.new(mustDiagonal(t, d...), mu).Solve(p, curvature.NewDense(a), g, delta)
+			require.NoError(t, err, name)
+
+			dt := make([]float64, n) // the diagonal of P̃
+			for i := range dt {
+				dt[i] = d[i] + mu
+			}
+			ah, gh := diagonalScaling(a, g, dt)
+			y := make([]float64, n)
+			want, err := s.new(nil, 0).Solve(y, curvature.NewDense(ah), gh, delta)
+			require.NoError(t, err, name)
+			pNorm := checkScaledBack(t, p, y, dt, s.tol, name)
+			assert.LessOrEqual(t, pNorm, delta*(1+1e-10), name)
+			assert.InDelta(t, pNorm, info.Norm, 1e-9*delta, name+": reported P-norm")
+			assert.Equal(t, want.Boundary, info.Boundary, name)
+			assert.Equal(t, want.NegativeCurvature, info.NegativeCurvature, name)
+			assert.InDelta(t, -modelValue(a, g, p), info.Decrease, 1e-9*(1+math.Abs(info.Decrease)), name)
 		}
-		y := make([]float64, n)
-		want, err := (&Steihaug{Tol: 1e-8}).Solve(y, curvature.NewDense(ah), gh, delta)
-		require.NoError(t, err)
-		pNorm := 0.0
-		for i := range p {
-			assert.InDelta(t, y[i]/math.Sqrt(dt[i]), p[i], 1e-9*(1+math.Abs(p[i])), "trial %d component %d", trial, i)
-			pNorm += dt[i] * p[i] * p[i]
-		}
-		pNorm = math.Sqrt(pNorm)
-		assert.LessOrEqual(t, pNorm, delta*(1+1e-10))
-		assert.InDelta(t, pNorm, info.Norm, 1e-9*delta, "reported P-norm")
-		assert.Equal(t, want.Boundary, info.Boundary)
-		assert.Equal(t, want.NegativeCurvature, info.NegativeCurvature)
-		assert.InDelta(t, -modelValue(a, g, p), info.Decrease, 1e-9*(1+math.Abs(info.Decrease)))
 	}
 }
 
@@ -304,45 +304,79 @@ func TestDogleg(t *testing.T) {
 			assert.InDelta(t, 1, cos, 1e-8)
 		})
 	}
-	// Indefinite with gᵀMg > 0: the factorisation fails and Dogleg falls
-	// back to the Cauchy point.
+	// Indefinite M = diag(1, −1): the factorisation fails and Dogleg
+	// follows the path of M + λI, λ just above 1. With g = (1, 0.1) and
+	// Δ = 2 the path leaves along the negative curvature, far below the
+	// Cauchy point's model value.
 	ind := mat.NewSymDense(2, []float64{1, 0, 0, -1})
-	g2 := []float64{1, 0.1}
-	p, c := make([]float64, 2), make([]float64, 2)
-	info, err := (&Dogleg{}).Solve(p, curvature.NewDense(ind), g2, 0.3)
-	require.NoError(t, err)
-	assert.True(t, info.Fallback)
-	_, err = (&Cauchy{}).Solve(c, curvature.NewDense(ind), g2, 0.3)
-	require.NoError(t, err)
-	assert.Equal(t, c, p)
+	for _, tc := range []struct {
+		name     string
+		g        []float64
+		delta    float64
+		fallback bool
+	}{
+		{"shifted path", []float64{1, 0.1}, 2, false},
+		// g along the positive eigenvector: the shifted Newton step
+		// −g/(1 + λ) is shorter than the Cauchy point −g, which wins.
+		{"cauchy point", []float64{1, 0}, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, c := make([]float64, 2), make([]float64, 2)
+			info, err := (&Dogleg{}).Solve(p, curvature.NewDense(ind), tc.g, tc.delta)
+			require.NoError(t, err)
+			assert.True(t, info.NegativeCurvature)
+			assert.Greater(t, info.Lambda, 1.0, "M + λI positive definite")
+			assert.Less(t, info.Lambda, 1.01, "λ just above −λ_min")
+			_, err = (&Cauchy{}).Solve(c, curvature.NewDense(ind), tc.g, tc.delta)
+			require.NoError(t, err)
+			assert.Equal(t, tc.fallback, info.Fallback)
+			assert.InDelta(t, -modelValue(ind, tc.g, p), info.Decrease, 1e-14)
+			if tc.fallback {
+				assert.Equal(t, c, p)
+				return
+			}
+			assert.Less(t, modelValue(ind, tc.g, p), modelValue(ind, tc.g, c)-1)
+			// p is where the dogleg path of M + λI leaves the ball: on the
+			// segment from p_U = −(gᵀg/gᵀ(M + λI)g)g to p_B = −(M + λI)⁻¹g.
+			shifted := mat.NewSymDense(2, []float64{1 + info.Lambda, 0, 0, -1 + info.Lambda})
+			pb := newtonBySolve(t, shifted, 0, tc.g)
+			pu := make([]float64, 2)
+			floats.ScaleTo(pu, -floats.Dot(tc.g, tc.g)/(2*modelValue(shifted, make([]float64, 2), tc.g)), tc.g)
+			assert.InDelta(t, tc.delta, floats.Norm(p, 2), 1e-12)
+			u, v := make([]float64, 2), make([]float64, 2)
+			floats.SubTo(u, p, pu)
+			floats.SubTo(v, pb, pu)
+			assert.InDelta(t, 1, floats.Dot(u, v)/(floats.Norm(u, 2)*floats.Norm(v, 2)), 1e-10)
+		})
+	}
 }
 
-func TestExactReusesDecomposition(t *testing.T) {
+// TestExactMatrixFree: Exact materialises a matrix-free M with n products
+// and then solves as it does the dense matrix; it notices a changed
+// matrix; a budget too small for M is an error.
+func TestExactMatrixFree(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(8, 1))
 	a := randSym(4, 1, rnd)
 	g := randVec(4, rnd)
 	e := &Exact{}
-	p1, p2, p3 := make([]float64, 4), make([]float64, 4), make([]float64, 4)
+	p1, p2 := make([]float64, 4), make([]float64, 4)
 	info, err := e.Solve(p1, curvature.NewDense(a), g, 1)
 	require.NoError(t, err)
-	// The eigendecomposition, plus any failed Cholesky factorisations of
-	// an indefinite M + σI.
-	assert.GreaterOrEqual(t, info.Factorizations, 1)
-	info, err = e.Solve(p2, curvature.NewDense(a), g, 0.25)
-	require.NoError(t, err)
-	assert.Equal(t, 0, info.Factorizations, "same matrix: decomposition reused")
-	// The same result from a fresh solver and from products alone.
-	info, err = (&Exact{}).Solve(p3, hidden{curvature.NewDense(a)}, g, 0.25)
+	assert.Positive(t, info.Factorizations)
+	assert.Zero(t, info.Products)
+	info, err = (&Exact{}).Solve(p2, hidden{curvature.NewDense(a)}, g, 1)
 	require.NoError(t, err)
 	assert.Equal(t, 4, info.Products)
-	assert.InDeltaSlice(t, p3, p2, 1e-12)
-	// A changed matrix is noticed.
+	assert.Equal(t, p1, p2)
+	// A changed matrix is noticed: the solve equals a fresh solver's.
 	a.SetSym(0, 0, a.At(0, 0)+1)
-	info, err = e.Solve(p2, curvature.NewDense(a), g, 0.25)
+	_, err = e.Solve(p1, curvature.NewDense(a), g, 1)
 	require.NoError(t, err)
-	assert.Equal(t, 1, info.Factorizations)
+	_, err = (&Exact{}).Solve(p2, curvature.NewDense(a), g, 1)
+	require.NoError(t, err)
+	assert.Equal(t, p2, p1)
 	// A budget too small for the matrix-free operator.
-	_, err = (&Exact{Budget: 10}).Solve(p3, hidden{curvature.NewDense(a)}, g, 1)
+	_, err = (&Exact{Budget: 10}).Solve(p2, hidden{curvature.NewDense(a)}, g, 1)
 	var be *curvature.BudgetError
 	assert.ErrorAs(t, err, &be)
 }
@@ -376,17 +410,33 @@ func TestSubproblemBadInput(t *testing.T) {
 	}
 }
 
-func TestSolveTrustRegionDefaultSolver(t *testing.T) {
+// TestTrustRegionDefaultSolver: without a Solver, the trust region's step
+// is Exact's on a dense curvature and Steihaug's on a matrix-free one.
+func TestTrustRegionDefaultSolver(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{-1, 1, 2})
 	g := randVec(3, rnd)
-	p := make([]float64, 3)
-	info, err := SolveTrustRegion(p, curvature.NewDense(a), g, 0.7, nil)
-	require.NoError(t, err)
-	assert.Equal(t, 1, info.Factorizations, "dense: Exact")
-	info, err = SolveTrustRegion(p, hidden{curvature.NewDense(a)}, g, 0.7, nil)
-	require.NoError(t, err)
-	assert.Zero(t, info.Factorizations, "matrix-free: Steihaug")
-	_, err = SolveTrustRegion(p, curvature.NewDense(a), g, 0.7, &Steihaug{Tol: 2})
-	assert.Error(t, err)
+	for _, tc := range []struct {
+		name   string
+		curv   curvature.Operator
+		solver SubproblemSolver
+	}{
+		{"dense: Exact", curvature.NewDense(a), &Exact{}},
+		{"matrix-free: Steihaug", hidden{curvature.NewDense(a)}, &Steihaug{}},
+	} {
+		p := make([]float64, 3)
+		want, err := tc.solver.Solve(p, tc.curv, g, 0.7)
+		require.NoError(t, err, tc.name)
+		x := make([]float64, 3)
+		res, err := Minimize(x, quadratic{a, g}, &TrustRegion{InitialRadius: 0.7}, &Settings{
+			MaxIterations: 1,
+			Curvature:     func([]float64) (curvature.Operator, error) { return tc.curv, nil },
+		})
+		require.NoError(t, err, tc.name)
+		require.Len(t, res.Steps, 1, tc.name)
+		assert.Equal(t, want, res.Steps[0].Solve, tc.name)
+	}
+	_, err := (&Steihaug{Tol: 2}).Solve(make([]float64, 3), curvature.NewDense(a), g, 0.7)
+	var se *SettingError
+	assert.ErrorAs(t, err, &se)
 }

@@ -14,52 +14,38 @@ var (
 )
 
 // TrustRegion is the trust-region method of Nocedal & Wright, Alg. 4.1.
-// Each step minimises the quadratic model m(p) = f + gᵀp + ½pᵀMp over
-// ‖p‖ ≤ Δ with Solver, evaluates f(x + p) and forms the reduction ratio
+// Each step minimises m(p) = f + gᵀp + ½pᵀMp over ‖p‖ ≤ Δ with Solver and
+// forms the reduction ratio
 //
-//	ρ = (f(x) − f(x + p)) / (m(0) − m(p)).
+//	ρ = (f(x) − f(x + p) + δ) / (m(0) − m(p) + δ),  δ = 10ε|f(x)|,
 //
-// If ρ < 1/4 the radius shrinks to Δ/4; if ρ > 3/4 and the step reached
-// the boundary it doubles, up to MaxRadius. The step is accepted only if
-// ρ > Eta, so no accepted step increases f. A rejected trial costs one
-// function evaluation and a new subproblem solve with the smaller radius.
-//
-// The defaults are SciPy's (initial radius 1, maximum 1000, η = 0.15), so
-// counts compare with scipy.optimize.minimize's trust-exact and trust-ncg.
-//
-// TrustRegion is an optimize.Method (it needs Grad and Hess of the
-// Problem), so optimize.Minimize runs it on any gonum Problem, and a
-// Stepper, so Minimize runs it on any curvature.Objective with any
-// curvature operator. It keeps its radius and storage between steps, so a
-// value serves one run at a time; Radius reports the current radius.
+// δ allowing for the rounding of f (Conn, Gould & Toint 2000, §17.4.2).
+// If ρ < 1/4 the radius shrinks to Δ/4, and by further factors of 4 until
+// it is below ‖p‖; if ρ > 3/4 and p is on the boundary it doubles, up to
+// MaxRadius. The step is accepted only if
+// ρ > Eta. No trial point is evaluated twice. A boundary step that cannot
+// change x is ErrNoProgress.
 type TrustRegion struct {
-	// Solver solves the subproblems. If it is nil, Exact is used when the
-	// curvature is dense and Steihaug otherwise.
-	Solver SubproblemSolver
-	// InitialRadius is Δ₀. If it is 0, it defaults to 1; it must be
-	// positive and finite.
-	InitialRadius float64
-	// MaxRadius caps Δ. If it is 0, it defaults to 1000; it must be finite
-	// and at least InitialRadius.
-	MaxRadius float64
-	// Eta is the acceptance threshold η ∈ [0, 1/4): a step is accepted
-	// only if ρ > η. If it is 0, it defaults to 0.15; to accept any
-	// decrease, set a tiny positive value.
-	Eta float64
-	// GradStopThreshold stops an optimize.Minimize run at ‖∇f‖∞ below it
-	// (see Stopping in the package documentation); Minimize uses
-	// Settings.GradientThreshold instead.
+	// Solver solves the subproblems; nil: Exact for a dense curvature,
+	// Steihaug otherwise.
+	Solver        SubproblemSolver
+	InitialRadius float64 // Δ₀; 0: 1
+	MaxRadius     float64 // cap on Δ, at least Δ₀; 0: 10¹⁰
+	Eta           float64 // acceptance threshold in [0, 1/4); 0: 0.15
+	// GradStopThreshold is the gradient test under optimize.Minimize.
 	GradStopThreshold float64
-	// Observe, if not nil, is called with the record of every step.
-	Observe func(StepRecord)
+	Observe           func(StepRecord) // if not nil, called with every step's record
 
 	radius, maxRadius, eta float64
 	p                      []float64
+	last                   []float64 // the last trial step
+	rejected               bool      // whether it was rejected
 	exact                  Exact
 	steihaug               Steihaug
 
 	status optimize.Status
 	err    error
+	run    Stats
 }
 
 // Validate checks the settings and those of the Solver.
@@ -91,13 +77,10 @@ func (tr *TrustRegion) defaults() (r0, rmax float64) {
 		r0 = 1
 	}
 	if rmax == 0 {
-		rmax = 1000
+		rmax = 1e10
 	}
 	return r0, rmax
 }
-
-// Radius returns the current trust radius.
-func (tr *TrustRegion) Radius() float64 { return tr.radius }
 
 func (tr *TrustRegion) start(n int) error {
 	if err := tr.Validate(); err != nil {
@@ -109,6 +92,7 @@ func (tr *TrustRegion) start(n int) error {
 		tr.eta = 0.15
 	}
 	tr.p = resizeVec(tr.p, n)
+	tr.rejected = false
 	return nil
 }
 
@@ -126,15 +110,28 @@ func (tr *TrustRegion) solver(r *run) SubproblemSolver {
 
 // step makes one trial of Alg. 4.1.
 func (tr *TrustRegion) step(r *run) (StepRecord, error) {
-	rec := StepRecord{Radius: tr.radius, StepSize: 1}
 	solver := tr.solver(r)
 	m, err := r.curvatureFor(solver)
 	if err != nil {
-		return rec, err
+		return StepRecord{Radius: tr.radius, StepSize: 1}, err
 	}
-	info, err := solver.Solve(tr.p, m, r.g, tr.radius)
-	rec.Solve = info
-	r.addSolve(info)
+	var info StepInfo
+	for {
+		if ws, ok := solver.(warmSolver); ok && tr.rejected {
+			info, err = ws.solveAgain(tr.p, m, r.g, tr.radius)
+		} else {
+			info, err = solver.Solve(tr.p, m, r.g, tr.radius)
+		}
+		r.addSolve(info)
+		if err != nil || !tr.rejected || !floats.Equal(tr.p, tr.last) {
+			break
+		}
+		// The step of the trial just rejected, again (an interior step
+		// longer than the shrunk radius allows, or a solver's tolerance):
+		// it is not evaluated twice.
+		tr.radius = tr.shrink(info.Norm)
+	}
+	rec := StepRecord{Radius: tr.radius, StepSize: 1, Solve: info}
 	if err != nil {
 		return rec, err
 	}
@@ -142,29 +139,54 @@ func (tr *TrustRegion) step(r *run) (StepRecord, error) {
 	rec.StepNorm = floats.Norm(tr.p, 2)
 	rec.Predicted = info.Decrease
 	if !(info.Decrease > 0) || !r.setTrial(1, tr.p) {
+		if !info.Boundary {
+			// The model's minimiser is within rounding of x.
+			return rec, errStationary
+		}
 		return rec, ErrNoProgress
 	}
-	if err := r.evaluate(evalFunc); err != nil {
+	if err := r.evaluateTrial(evalFunc); err != nil {
 		return rec, err
 	}
 	rec.TrialF = r.loc.F
 	rec.Actual = r.f - r.loc.F
-	rho := rec.Actual / rec.Predicted
+	// Both decreases are allowed the rounding error of f, so that a step
+	// whose predicted decrease is below it is judged by a ratio near 1,
+	// not by noise (Conn, Gould & Toint 2000, §17.4.2).
+	noise := 10 * 0x1p-52 * math.Abs(r.f)
+	rho := (rec.Actual + noise) / (rec.Predicted + noise)
+	if !finite(r.loc.F) {
+		rho = math.Inf(-1) // no decrease: rejected, the radius shrinks
+	}
 	rec.Rho = rho
 	switch {
 	case rho < 0.25:
-		tr.radius *= 0.25
+		tr.radius = tr.shrink(info.Norm)
 	case rho > 0.75 && info.Boundary:
 		tr.radius = math.Min(2*tr.radius, tr.maxRadius)
 	}
 	rec.NextRadius = tr.radius
-	if rho > tr.eta {
-		if err := r.accept(evalFunc); err != nil {
-			return rec, err
-		}
-		rec.Accepted = true
+	tr.rejected = !(rho > tr.eta)
+	if tr.rejected {
+		tr.last = append(tr.last[:0], tr.p...)
+		return rec, nil
 	}
+	if err := r.accept(evalFunc); err != nil {
+		return rec, err
+	}
+	rec.Accepted = true
 	return rec, nil
+}
+
+// shrink returns the radius after a poor step of length norm: Δ/4, and
+// below norm, by further factors of 4, so that an interior step cannot be
+// proposed again.
+func (tr *TrustRegion) shrink(norm float64) float64 {
+	d := tr.radius / 4
+	for d >= norm && d > 0 {
+		d /= 4
+	}
+	return d
 }
 
 // Init implements optimize.Method.
@@ -183,6 +205,11 @@ func (tr *TrustRegion) Run(operation chan<- optimize.Task, result <-chan optimiz
 func (*TrustRegion) Uses(has optimize.Available) (optimize.Available, error) {
 	return usesHessian(has)
 }
+
+// Stats returns the statistics of the current or last run.
+func (tr *TrustRegion) Stats() Stats { return tr.run }
+
+func (tr *TrustRegion) stats() *Stats { return &tr.run }
 
 // Status implements optimize.Statuser.
 func (tr *TrustRegion) Status() (optimize.Status, error) { return tr.status, tr.err }

@@ -3,8 +3,9 @@ package nn
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
+
+	"github.com/curvkit/curvkit/internal/vmath"
 )
 
 // Activation is an element-wise function φ with its first two derivatives,
@@ -41,9 +42,13 @@ func ActivationByName(name string) (Activation, error) {
 	case "gelu":
 		return GELU{}, nil
 	}
-	names := []string{"identity", "tanh", "sigmoid", "relu", "softplus", "elu", "gelu"}
-	sort.Strings(names)
-	return nil, fmt.Errorf("nn: unknown activation %q (want one of %s)", name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("nn: unknown activation %q (want one of %s)", name, strings.Join(activationList(), ", "))
+}
+
+// derivTimeser is an Activation that stores φ'(s) ⊙ v in dst in one pass
+// (a holds φ(s)), with the same result as Deriv followed by the product.
+type derivTimeser interface {
+	derivTimes(dst, s, a, v []float64)
 }
 
 // Identity is φ(s) = s.
@@ -54,40 +59,35 @@ func (Identity) Apply(a, s []float64)       { copy(a, s) }
 func (Identity) Deriv(dst, _, _ []float64)  { fill(dst, 1) }
 func (Identity) Deriv2(dst, _, _ []float64) { clear(dst) }
 
-// Tanh is φ(s) = tanh(s).
+// Tanh is φ(s) = tanh(s). Apply is vectorised, within 2 ulp of the
+// correctly rounded value (see the package doc).
 type Tanh struct{}
 
-func (Tanh) Name() string { return "tanh" }
-func (Tanh) Apply(a, s []float64) {
-	for i, v := range s {
-		a[i] = math.Tanh(v)
-	}
-}
+func (Tanh) Name() string         { return "tanh" }
+func (Tanh) Apply(a, s []float64) { vmath.Tanh(a, s) }
 func (Tanh) Deriv(dst, _, a []float64) {
 	for i, t := range a {
-		dst[i] = 1 - t*t
+		dst[i] = 1 - float64(t*t) // rounded as vmath.TanhBackward rounds it
 	}
 }
+func (Tanh) derivTimes(dst, _, a, v []float64) { vmath.TanhBackward(dst, a, v) }
 func (Tanh) Deriv2(dst, _, a []float64) {
 	for i, t := range a {
 		dst[i] = -2 * t * (1 - t*t)
 	}
 }
 
-// Sigmoid is the logistic function φ(s) = 1/(1+e^{−s}).
+// Sigmoid is the logistic function φ(s) = 1/(1+e^{−s}), vectorised as Tanh.
 type Sigmoid struct{}
 
-func (Sigmoid) Name() string { return "sigmoid" }
-func (Sigmoid) Apply(a, s []float64) {
-	for i, v := range s {
-		a[i] = sigmoid(v)
-	}
-}
+func (Sigmoid) Name() string         { return "sigmoid" }
+func (Sigmoid) Apply(a, s []float64) { vmath.Sigmoid(a, s) }
 func (Sigmoid) Deriv(dst, _, a []float64) {
 	for i, p := range a {
 		dst[i] = p * (1 - p)
 	}
 }
+func (Sigmoid) derivTimes(dst, _, a, v []float64) { vmath.SigmoidBackward(dst, a, v) }
 func (Sigmoid) Deriv2(dst, _, a []float64) {
 	for i, p := range a {
 		dst[i] = p * (1 - p) * (1 - 2*p)
@@ -114,23 +114,16 @@ func (ReLU) Deriv(dst, s, _ []float64) {
 }
 func (ReLU) Deriv2(dst, _, _ []float64) { clear(dst) }
 
-// Softplus is φ(s) = log(1 + e^s), computed without overflow.
+// Softplus is φ(s) = log(1 + e^s), computed without overflow and
+// vectorised as Tanh; φ' is the sigmoid.
 type Softplus struct{}
 
-func (Softplus) Name() string { return "softplus" }
-func (Softplus) Apply(a, s []float64) {
-	for i, v := range s {
-		a[i] = softplus(v)
-	}
-}
-func (Softplus) Deriv(dst, s, _ []float64) {
-	for i, v := range s {
-		dst[i] = sigmoid(v)
-	}
-}
+func (Softplus) Name() string              { return "softplus" }
+func (Softplus) Apply(a, s []float64)      { vmath.Softplus(a, s) }
+func (Softplus) Deriv(dst, s, _ []float64) { vmath.Sigmoid(dst, s) }
 func (Softplus) Deriv2(dst, s, _ []float64) {
-	for i, v := range s {
-		p := sigmoid(v)
+	vmath.Sigmoid(dst, s)
+	for i, p := range dst {
 		dst[i] = p * (1 - p)
 	}
 }
@@ -194,10 +187,6 @@ func sigmoid(x float64) float64 {
 	}
 	e := math.Exp(x)
 	return e / (1 + e)
-}
-
-func softplus(x float64) float64 {
-	return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
 }
 
 func normCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }

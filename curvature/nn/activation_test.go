@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,4 +66,31 @@ func TestActivationByNameUnknown(t *testing.T) {
 	_, err := ActivationByName("swish")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "swish")
+}
+
+// The one-pass products of the backward passes give the bits of Deriv
+// followed by the product.
+func TestDerivTimes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 1))
+	for _, name := range activationNames {
+		act, err := ActivationByName(name)
+		require.NoError(t, err)
+		fused, ok := act.(derivTimeser)
+		if !ok {
+			continue
+		}
+		s, v := make([]float64, 37), make([]float64, 37)
+		for i := range s {
+			s[i], v[i] = 3*rng.NormFloat64(), rng.NormFloat64()
+		}
+		a := make([]float64, len(s))
+		act.Apply(a, s)
+		got, want := make([]float64, len(s)), make([]float64, len(s))
+		fused.derivTimes(got, s, a, v)
+		act.Deriv(want, s, a)
+		for i := range want {
+			want[i] *= v[i]
+		}
+		assert.Equal(t, want, got, name)
+	}
 }

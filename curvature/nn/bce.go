@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/internal/vmath"
 )
 
 // SigmoidBCE is binary cross-entropy on logits summed over the outputs,
@@ -24,10 +26,10 @@ func (SigmoidBCE) CheckTargets(y *mat.Dense, outputs int) error {
 	if err := checkTargetShape(y, outputs); err != nil {
 		return err
 	}
-	n, c := y.Dims()
+	n, c, stride, data := rowsOf(y)
 	for i := 0; i < n; i++ {
-		for k := 0; k < c; k++ {
-			if v := y.At(i, k); v < 0 || v > 1 {
+		for k, v := range data[i*stride : i*stride+c] {
+			if v < 0 || v > 1 {
 				return fmt.Errorf("nn: binary target %v in row %d column %d is outside [0, 1]", v, i, k)
 			}
 		}
@@ -38,12 +40,18 @@ func (SigmoidBCE) CheckTargets(y *mat.Dense, outputs int) error {
 func (SigmoidBCE) Value(dst []float64, z, y *mat.Dense) float64 {
 	n, c, zs, zd := rowsOf(z)
 	_, _, ys, yd := rowsOf(y)
+	var buf [chunk]float64
 	total := 0.0
 	for i := 0; i < n; i++ {
 		s := 0.0
-		for k := 0; k < c; k++ {
-			zv := zd[i*zs+k]
-			s += softplus(zv) - yd[i*ys+k]*zv
+		for k0 := 0; k0 < c; k0 += chunk {
+			zk := zd[i*zs+k0 : i*zs+min(c, k0+chunk)]
+			yk := yd[i*ys+k0 : i*ys+k0+len(zk)]
+			sp := buf[:len(zk)]
+			vmath.Softplus(sp, zk)
+			for k, v := range sp {
+				s += v - yk[k]*zk[k]
+			}
 		}
 		dst[i] = s
 		total += s
@@ -56,25 +64,33 @@ func (SigmoidBCE) Grad(dst, z, y *mat.Dense) {
 	_, _, ys, yd := rowsOf(y)
 	_, _, ds, dd := rowsOf(dst)
 	for i := 0; i < n; i++ {
-		for k := 0; k < c; k++ {
-			dd[i*ds+k] = sigmoid(zd[i*zs+k]) - yd[i*ys+k]
+		out := dd[i*ds : i*ds+c]
+		vmath.Sigmoid(out, zd[i*zs:i*zs+c])
+		for k, yk := range yd[i*ys : i*ys+c] {
+			out[k] -= yk
 		}
 	}
 }
 
-func (SigmoidBCE) HessVec(dst, z, v *mat.Dense) {
+func (SigmoidBCE) HessVec(dst, z, _, v *mat.Dense) {
 	n, c, zs, zd := rowsOf(z)
 	_, _, vs, vd := rowsOf(v)
 	_, _, ds, dd := rowsOf(dst)
+	var buf [chunk]float64 // dst may be v
 	for i := 0; i < n; i++ {
-		for k := 0; k < c; k++ {
-			p := sigmoid(zd[i*zs+k])
-			dd[i*ds+k] = p * (1 - p) * vd[i*vs+k]
+		for k0 := 0; k0 < c; k0 += chunk {
+			zk := zd[i*zs+k0 : i*zs+min(c, k0+chunk)]
+			p := buf[:len(zk)]
+			vmath.Sigmoid(p, zk)
+			vk, out := vd[i*vs+k0:i*vs+k0+len(zk)], dd[i*ds+k0:i*ds+k0+len(zk)]
+			for k, pk := range p {
+				out[k] = pk * (1 - pk) * vk[k]
+			}
 		}
 	}
 }
 
-func (SigmoidBCE) Hessian(dst *mat.SymDense, z []float64) {
+func (SigmoidBCE) Hessian(dst *mat.SymDense, z, _ []float64) {
 	for i, v := range z {
 		for j := i; j < len(z); j++ {
 			dst.SetSym(i, j, 0)
@@ -84,17 +100,19 @@ func (SigmoidBCE) Hessian(dst *mat.SymDense, z []float64) {
 	}
 }
 
-func (SigmoidBCE) Factor(dst *mat.Dense, z []float64) {
+func (SigmoidBCE) Factor(dst *mat.Dense, z, _ []float64) int {
 	dst.Zero()
 	for i, v := range z {
 		p := sigmoid(v)
 		dst.Set(i, i, math.Sqrt(p*(1-p)))
 	}
+	return 0
 }
 
 func (SigmoidBCE) Sample(dst, z []float64, rng *rand.Rand) {
-	for k, v := range z {
-		if rng.Float64() < sigmoid(v) {
+	vmath.Sigmoid(dst, z)
+	for k, p := range dst {
+		if rng.Float64() < p {
 			dst[k] = 1
 		} else {
 			dst[k] = 0

@@ -49,3 +49,16 @@ func benchLayer(b *testing.B, l nn.Kronecker, inputGrad bool) {
 	}
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkAvgPool2dLeNet is the forward and backward pass of the
+// LeNet-style network's first pooling layer, 6×24×24 to 6×12×12, batch 128.
+func BenchmarkAvgPool2dLeNet(b *testing.B) {
+	p := nn.AvgPool2d{C: 6, H: 24, W: 24, Kernel: [2]int{2, 2}}
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, g := randDense(128, p.InSize(), rng), randDense(128, p.OutSize(), rng)
+	y, dx := mat.NewDense(128, p.OutSize(), nil), mat.NewDense(128, p.InSize(), nil)
+	for b.Loop() {
+		p.Forward(y, x, nil)
+		p.VJP(dx, nil, x, y, nil, g)
+	}
+}

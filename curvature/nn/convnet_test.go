@@ -178,7 +178,7 @@ func TestConvNetApprox(t *testing.T) {
 	}
 	exactG := factorG(func(_ int, z []float64) [][]float64 {
 		S := mat.NewDense(C, C, nil)
-		loss.Factor(S, z)
+		loss.Factor(S, z, nil)
 		cols := make([][]float64, C)
 		for c := range cols {
 			cols[c] = mat.Col(nil, c, S)

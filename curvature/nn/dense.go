@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/internal/gemm"
+	"github.com/curvkit/curvkit/internal/vmath"
 )
 
 // Dense is the affine layer s = W a + b mapping In inputs to Out outputs.
@@ -112,13 +113,25 @@ func (d Dense) Forward(y, x *mat.Dense, theta []float64) {
 }
 
 func (d Dense) addBias(y blas64.General, theta []float64) {
-	s := d.In + 1
-	for i := 0; i < y.Rows; i++ {
-		row := y.Data[i*y.Stride : i*y.Stride+d.Out]
-		for o := range row {
-			row[o] += theta[o*s+d.In]
+	// The biases lie In+1 apart in θ: gather a chunk once, then add it to
+	// each row contiguously.
+	var bias [chunk]float64
+	for o0 := 0; o0 < d.Out; o0 += chunk {
+		b := d.gatherBias(bias[:min(chunk, d.Out-o0)], theta, o0)
+		for i := 0; i < y.Rows; i++ {
+			vmath.Add(y.Data[i*y.Stride+o0:i*y.Stride+o0+len(b)], b)
 		}
 	}
+}
+
+// gatherBias stores the biases of neurons o0, o0+1, … in dst and returns
+// it.
+func (d Dense) gatherBias(dst, theta []float64, o0 int) []float64 {
+	s := d.In + 1
+	for o := range dst {
+		dst[o] = theta[(o0+o)*s+d.In]
+	}
+	return dst
 }
 
 // JVP stores dx Wᵀ + x dWᵀ + 1 dbᵀ in dy.
@@ -155,18 +168,23 @@ func (d Dense) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []flo
 	}
 }
 
-// biasGrad stores (or adds) the column sums of g into the bias entries.
+// biasGrad stores (or adds) the column sums of g into the bias entries,
+// summing a chunk of columns in a stack buffer, row by row in order.
 func (d Dense) biasGrad(dtheta []float64, g blas64.General, add bool) {
+	var sum [chunk]float64
 	s := d.In + 1
-	if !add {
-		for o := 0; o < d.Out; o++ {
-			dtheta[o*s+d.In] = 0
+	for o0 := 0; o0 < d.Out; o0 += chunk {
+		acc := sum[:min(chunk, d.Out-o0)]
+		if add {
+			d.gatherBias(acc, dtheta, o0)
+		} else {
+			clear(acc)
 		}
-	}
-	for i := 0; i < g.Rows; i++ {
-		row := g.Data[i*g.Stride : i*g.Stride+d.Out]
-		for o, v := range row {
-			dtheta[o*s+d.In] += v
+		for i := 0; i < g.Rows; i++ {
+			vmath.Add(acc, g.Data[i*g.Stride+o0:i*g.Stride+o0+len(acc)])
+		}
+		for o, v := range acc {
+			dtheta[(o0+o)*s+d.In] = v
 		}
 	}
 }

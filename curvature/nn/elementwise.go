@@ -42,13 +42,13 @@ func (e Elementwise) JVP(dy, x, y *mat.Dense, _ []float64, dx *mat.Dense, _ []fl
 		dy.Zero()
 		return
 	}
-	e.derivTimes(dy, x, y, dx, e.Act.Deriv)
+	e.derivTimes(dy, x, y, dx)
 }
 
 // VJP stores φ'(x) ⊙ g in dx.
 func (e Elementwise) VJP(dx *mat.Dense, _ []float64, x, y *mat.Dense, _ []float64, g *mat.Dense) {
 	if dx != nil {
-		e.derivTimes(dx, x, y, g, e.Act.Deriv)
+		e.derivTimes(dx, x, y, g)
 	}
 }
 
@@ -74,14 +74,20 @@ func (e Elementwise) SecondOrderVJP(rdx *mat.Dense, _ []float64, x, y *mat.Dense
 	}
 }
 
-// derivTimes stores deriv(x) ⊙ v in dst, row by row; dst must not alias v.
-func (e Elementwise) derivTimes(dst, x, y, v *mat.Dense, deriv func(dst, s, a []float64)) {
+// derivTimes stores φ'(x) ⊙ v in dst, row by row; dst must not alias v.
+func (e Elementwise) derivTimes(dst, x, y, v *mat.Dense) {
+	fused, _ := e.Act.(derivTimeser)
 	n, _ := x.Dims()
 	dr, xr, yr, vr := dst.RawMatrix(), x.RawMatrix(), y.RawMatrix(), v.RawMatrix()
 	for i := 0; i < n; i++ {
 		out := row(dr.Data, dr.Stride, i, e.Size)
-		deriv(out, row(xr.Data, xr.Stride, i, e.Size), row(yr.Data, yr.Stride, i, e.Size))
+		xi, yi := row(xr.Data, xr.Stride, i, e.Size), row(yr.Data, yr.Stride, i, e.Size)
 		vi := row(vr.Data, vr.Stride, i, e.Size)
+		if fused != nil {
+			fused.derivTimes(out, xi, yi, vi)
+			continue
+		}
+		e.Act.Deriv(out, xi, yi)
 		for k, vk := range vi {
 			out[k] *= vk
 		}

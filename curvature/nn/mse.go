@@ -37,9 +37,9 @@ func (MSE) Value(dst []float64, z, y *mat.Dense) float64 {
 
 func (MSE) Grad(dst, z, y *mat.Dense) { dst.Sub(z, y) }
 
-func (MSE) HessVec(dst, _, v *mat.Dense) { dst.Copy(v) }
+func (MSE) HessVec(dst, _, _, v *mat.Dense) { dst.Copy(v) }
 
-func (MSE) Hessian(dst *mat.SymDense, z []float64) {
+func (MSE) Hessian(dst *mat.SymDense, z, _ []float64) {
 	for i := range z {
 		for j := i; j < len(z); j++ {
 			dst.SetSym(i, j, 0)
@@ -48,11 +48,12 @@ func (MSE) Hessian(dst *mat.SymDense, z []float64) {
 	}
 }
 
-func (MSE) Factor(dst *mat.Dense, z []float64) {
+func (MSE) Factor(dst *mat.Dense, z, _ []float64) int {
 	dst.Zero()
 	for i := range z {
 		dst.Set(i, i, 1)
 	}
+	return 0
 }
 
 func (MSE) Sample(dst, z []float64, rng *rand.Rand) {

@@ -50,7 +50,7 @@ func netProblem(t *testing.T, layers []Layer, loss Loss, n int, seed uint64) pro
 	}
 	x := randomDense(n, net.InSize(), rng)
 	y := randomTargets(loss, n, net.OutSize(), rng)
-	return problem{net, loss, theta, x, y}
+	return problem{net, loss, theta, x, y, nil}
 }
 
 // New flattens residual blocks into their bodies' layers, in order, with a

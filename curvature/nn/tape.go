@@ -18,18 +18,28 @@ import (
 // the gradient in the block's output to the gradient in its input in every
 // backward pass; the sum is linear, so it adds no second-order term.
 //
-// The batch loss is the mean L = (1/N) Σ ℓ_i. Gradient and HessVec are
-// for L; PerSample rows are the unscaled g_i = ∇_θ ℓ_i.
+// The batch loss is the weighted mean L = Σ w_i ℓ_i / Σ w_i, the plain mean
+// (1/N) Σ ℓ_i unless SetWeights gave weights. LossValue, Backward's
+// gradient, GGNVec, FisherVec and HessVec are for L; per-sample quantities
+// (PerSampleLoss, Backward's per-sample rows g_i = ∇_θ ℓ_i, OutputGrad, VJP,
+// PerSampleVJP, BackpropOutput) are neither weighted nor scaled.
+//
+// The output curvature of a loss may depend on the targets, so the
+// products take the targets of the last LossValue, Backward or SetTargets
+// call; Forward forgets them.
 type Tape struct {
 	Net  *Network
 	Loss Loss
 
 	theta []float64
 	n     int
+	y     *mat.Dense // targets, nil until given after the last Forward
+	w     []float64  // sample weights, nil for uniform
 
 	acts    []*mat.Dense // acts[k] = input of layer k, acts[L] = Z
 	outs    []*mat.Dense // outs[k] = output of layer k where skip edges end (acts[k+1] adds them), else nil
 	grads   []*mat.Dense // grads[k] = ∂ℓ_i/∂acts[k], per sample, unscaled
+	wgrads  []*mat.Dense // wgrads[k] = w_i·grads[k] row by row, when weighted
 	r, rg   []*mat.Dense // forward and backward directional derivatives, per acts[k]
 	losses  []float64
 	hasGrad bool
@@ -39,18 +49,84 @@ type Tape struct {
 func NewTape(net *Network, loss Loss) *Tape {
 	L := len(net.Layers)
 	return &Tape{
-		Net:   net,
-		Loss:  loss,
-		acts:  make([]*mat.Dense, L+1),
-		outs:  make([]*mat.Dense, L),
-		grads: make([]*mat.Dense, L+1),
-		r:     make([]*mat.Dense, L+1),
-		rg:    make([]*mat.Dense, L+1),
+		Net:    net,
+		Loss:   loss,
+		acts:   make([]*mat.Dense, L+1),
+		outs:   make([]*mat.Dense, L),
+		grads:  make([]*mat.Dense, L+1),
+		wgrads: make([]*mat.Dense, L+1),
+		r:      make([]*mat.Dense, L+1),
+		rg:     make([]*mat.Dense, L+1),
 	}
 }
 
 // BatchSize returns N of the last Forward.
 func (t *Tape) BatchSize() int { return t.n }
+
+// SetWeights weighs sample i by w[i] in every mean the tape takes from then
+// on: L = Σ w_i ℓ_i / Σ w_i, and its gradient, Hessian, GGN and Fisher are
+// the same weighted means. Nil, the default, weighs every sample 1. The
+// weights are kept, not copied, and must be as many as the samples of each
+// later pass, finite and ≥ 0 with a positive sum (package curvature's
+// Batch validation reports what is wrong with user weights); a wrong
+// length panics.
+func (t *Tape) SetWeights(w []float64) { t.w = w }
+
+// Weights returns the weights of SetWeights (nil for uniform).
+func (t *Tape) Weights() []float64 { return t.w }
+
+// WeightSum returns Σ w_i over the last Forward's batch: N without weights.
+func (t *Tape) WeightSum() float64 {
+	if t.w == nil {
+		return float64(t.n)
+	}
+	t.checkWeights()
+	s := 0.0
+	for _, v := range t.w {
+		s += v
+	}
+	return s
+}
+
+// checkWeights panics unless the weights, if any, fit the batch.
+func (t *Tape) checkWeights() {
+	if t.w != nil && len(t.w) != t.n {
+		panic(fmt.Sprintf("nn: %d sample weights for a batch of %d", len(t.w), t.n))
+	}
+}
+
+// weigh multiplies row i of m by w_i (nothing without weights).
+func (t *Tape) weigh(m *mat.Dense) {
+	if t.w == nil {
+		return
+	}
+	t.checkWeights()
+	raw := m.RawMatrix()
+	for i, w := range t.w {
+		row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
+		for j := range row {
+			row[j] *= w
+		}
+	}
+}
+
+// SetTargets sets the targets y (N×TargetDim) whose output curvature
+// GGNVec and HessVec take, as LossValue and Backward do. y is kept, not
+// copied.
+func (t *Tape) SetTargets(y *mat.Dense) { t.y = y }
+
+// Targets returns the targets of the last LossValue, Backward or
+// SetTargets since the last Forward, or nil.
+func (t *Tape) Targets() *mat.Dense { return t.y }
+
+// targets returns the targets of the products, and panics with a message
+// when none was given since the last Forward.
+func (t *Tape) targets(what string) *mat.Dense {
+	if t.y == nil {
+		panic(fmt.Sprintf("nn: %s needs the targets: call LossValue, Backward or SetTargets after Forward", what))
+	}
+	return t.y
+}
 
 // Params returns the θ of the last Forward.
 func (t *Tape) Params() []float64 { return t.theta }
@@ -113,7 +189,7 @@ func (t *Tape) Forward(theta []float64, x *mat.Dense) *mat.Dense {
 	if c != net.InSize() {
 		panic(fmt.Sprintf("nn: batch has %d columns, network takes %d inputs", c, net.InSize()))
 	}
-	t.theta, t.n, t.hasGrad = theta, n, false
+	t.theta, t.n, t.hasGrad, t.y = theta, n, false, nil
 	t.acts[0] = x
 	for k, l := range net.Layers {
 		t.acts[k+1] = ensure(t.acts[k+1], n, l.OutSize())
@@ -133,23 +209,35 @@ func (t *Tape) Forward(theta []float64, x *mat.Dense) *mat.Dense {
 func (t *Tape) Z() *mat.Dense { return t.acts[len(t.Net.Layers)] }
 
 // LossValue returns the mean loss of the last Forward's output against the
-// targets y (N×TargetDim).
+// targets y (N×TargetDim), weighted by the sample weights if any, and keeps
+// y as the products' targets.
 func (t *Tape) LossValue(y *mat.Dense) float64 {
 	if cap(t.losses) < t.n {
 		t.losses = make([]float64, t.n)
 	}
 	t.losses = t.losses[:t.n]
-	return t.Loss.Value(t.losses, t.Z(), y) / float64(t.n)
+	t.y = y
+	sum := t.Loss.Value(t.losses, t.Z(), y)
+	if t.w == nil {
+		return sum / float64(t.n)
+	}
+	t.checkWeights()
+	sum = 0
+	for i, w := range t.w {
+		sum += w * t.losses[i]
+	}
+	return sum / t.WeightSum()
 }
 
 // PerSampleLoss returns ℓ_i of the last LossValue call; the tape owns it.
 func (t *Tape) PerSampleLoss() []float64 { return t.losses }
 
 // Backward backpropagates the loss against targets y through the last
-// Forward. It stores the gradient of the mean loss in grad (P long) unless
-// grad is nil, and, when perSample is not nil (N×P), the per-sample
-// gradients g_i = ∇_θ ℓ_i in its rows — in the same pass, as outer products
-// of the saved inputs and output gradients.
+// Forward, and keeps y as the products' targets. It stores the gradient of
+// the (weighted) mean loss in grad (P long) unless grad is nil, and, when
+// perSample is not nil (N×P), the per-sample gradients g_i = ∇_θ ℓ_i,
+// unweighted, in its rows — in the same pass, as outer products of the
+// saved inputs and output gradients.
 func (t *Tape) Backward(grad []float64, perSample *mat.Dense, y *mat.Dense) {
 	net := t.Net
 	L := len(net.Layers)
@@ -162,8 +250,14 @@ func (t *Tape) Backward(grad []float64, perSample *mat.Dense, y *mat.Dense) {
 			panic(fmt.Sprintf("nn: per-sample gradients are %d×%d, want %d×%d", r, c, t.n, P))
 		}
 	}
+	t.checkWeights()
+	t.y = y
 	t.grads[L] = ensure(t.grads[L], t.n, net.OutSize())
 	t.Loss.Grad(t.grads[L], t.Z(), y)
+	weighted := t.w != nil
+	if weighted {
+		t.weighCopy(L)
+	}
 	for k := L - 1; k >= 0; k-- {
 		l := net.Layers[k]
 		var dx *mat.Dense
@@ -177,18 +271,47 @@ func (t *Tape) Backward(grad []float64, perSample *mat.Dense, y *mat.Dense) {
 			dtheta = grad[lo:hi]
 		}
 		th, y := net.LayerParams(t.theta, k), t.Output(k)
-		l.VJP(dx, dtheta, t.acts[k], y, th, t.grads[k+1])
+		if weighted {
+			// The input gradients per sample, unweighted, and the
+			// parameter gradient from the weighted output gradients.
+			l.VJP(dx, nil, t.acts[k], y, th, t.grads[k+1])
+			if dtheta != nil {
+				l.VJP(nil, dtheta, t.acts[k], y, th, t.wgrads[k+1])
+			}
+		} else {
+			l.VJP(dx, dtheta, t.acts[k], y, th, t.grads[k+1])
+		}
 		if perSample != nil && hi > lo {
 			l.PerSampleVJP(perSample.Slice(0, t.n, lo, hi).(*mat.Dense), t.acts[k], y, th, t.grads[k+1])
 		}
 		if k > 0 {
 			t.fork(t.grads, t.grads[L], k)
+			if weighted {
+				t.weighCopy(k)
+			}
 		}
 	}
 	if grad != nil {
-		floats.Scale(1/float64(t.n), grad)
+		floats.Scale(1/t.WeightSum(), grad)
 	}
 	t.hasGrad = true
+}
+
+// weighCopy stores w_i·grads[k] in wgrads[k].
+func (t *Tape) weighCopy(k int) {
+	r, c := t.grads[k].Dims()
+	t.wgrads[k] = ensure(t.wgrads[k], r, c)
+	t.wgrads[k].Copy(t.grads[k])
+	t.weigh(t.wgrads[k])
+}
+
+// curvGrads returns the output gradients the second-order terms of the
+// mean's Hessian take: grads weighted sample by sample.
+func (t *Tape) curvGrads() []*mat.Dense {
+	if t.w != nil {
+		return t.wgrads
+	}
+	return t.grads
 }
 
 // JVP stores J v in dz (N×OutSize), J_i = ∂z_i/∂θ, at the last Forward.
@@ -243,20 +366,40 @@ func (t *Tape) VJP(dst []float64, u *mat.Dense) {
 	}
 }
 
-// GGNVec stores G v in dst, G = (1/N) Σ J_iᵀ H_z,i J_i the generalized
-// Gauss-Newton matrix of the mean loss at the last Forward. It needs no
-// targets: the output Hessians of these losses do not depend on them.
+// GGNVec stores G v in dst, G = Σ w_i J_iᵀ H_z,i J_i / Σ w_i the
+// generalized Gauss-Newton matrix of the mean loss at the last Forward,
+// with H_z,i at the targets of the last LossValue, Backward or SetTargets.
 func (t *Tape) GGNVec(dst, v []float64) {
+	t.outputCurvVec(dst, v, func(hv, z, jv *mat.Dense) { t.Loss.HessVec(hv, z, t.targets("GGNVec"), jv) })
+}
+
+// FisherVec stores F v in dst, F = Σ w_i J_iᵀ F_z,i J_i / Σ w_i the Fisher
+// of the mean loss at the last Forward: with the loss's output Fisher F_z
+// for a FisherLoss, which needs no targets, and otherwise GGNVec, the
+// output Fisher being the output Hessian.
+func (t *Tape) FisherVec(dst, v []float64) {
+	f, ok := t.Loss.(FisherLoss)
+	if !ok {
+		t.GGNVec(dst, v)
+		return
+	}
+	t.outputCurvVec(dst, v, f.FisherVec)
+}
+
+// outputCurvVec stores Σ w_i J_iᵀ M_i J_i v / Σ w_i in dst, with mul
+// storing the rows M_i (J v)_i.
+func (t *Tape) outputCurvVec(dst, v []float64, mul func(mv, z, jv *mat.Dense)) {
 	L := len(t.Net.Layers)
 	t.forwardDir(v)
 	t.rg[L] = ensure(t.rg[L], t.n, t.Net.OutSize())
-	t.Loss.HessVec(t.rg[L], t.Z(), t.r[L])
+	mul(t.rg[L], t.Z(), t.r[L])
+	t.weigh(t.rg[L])
 	t.VJP(dst, t.rg[L])
-	floats.Scale(1/float64(t.n), dst)
+	floats.Scale(1/t.WeightSum(), dst)
 }
 
-// HessVec stores H v in dst, H the Hessian of the mean loss at the last
-// Forward and Backward, by the R-operator: a forward pass of directional
+// HessVec stores H v in dst, H the Hessian of the (weighted) mean loss at
+// the last Forward and Backward, by the R-operator: a forward pass of directional
 // derivatives, then the backward pass differentiated along v
 // (forward-over-reverse). It is exact, not a finite difference.
 func (t *Tape) HessVec(dst, v []float64) {
@@ -270,7 +413,9 @@ func (t *Tape) HessVec(dst, v []float64) {
 	}
 	t.forwardDir(v)
 	t.rg[L] = ensure(t.rg[L], t.n, net.OutSize())
-	t.Loss.HessVec(t.rg[L], t.Z(), t.r[L])
+	t.Loss.HessVec(t.rg[L], t.Z(), t.targets("HessVec"), t.r[L])
+	t.weigh(t.rg[L])
+	grads := t.curvGrads()
 	for k := L - 1; k >= 0; k-- {
 		l := net.Layers[k]
 		var rdx, dx *mat.Dense
@@ -284,12 +429,12 @@ func (t *Tape) HessVec(dst, v []float64) {
 		}
 		th, y := net.LayerParams(t.theta, k), t.Output(k)
 		l.VJP(rdx, rdtheta, t.acts[k], y, th, t.rg[k+1])
-		l.SecondOrderVJP(rdx, rdtheta, t.acts[k], y, th, t.grads[k+1], dx, vk)
+		l.SecondOrderVJP(rdx, rdtheta, t.acts[k], y, th, grads[k+1], dx, vk)
 		if k > 0 {
 			t.fork(t.rg, t.rg[L], k)
 		}
 	}
-	floats.Scale(1/float64(t.n), dst)
+	floats.Scale(1/t.WeightSum(), dst)
 }
 
 // ensure returns m if it is r×c and contiguous, and otherwise a matrix of
@@ -372,10 +517,17 @@ func (t *Tape) PrefixTo(dst *Tape, n int) *Tape {
 	}
 	p.Loss = t.Loss
 	p.theta, p.n, p.hasGrad = t.theta, n, t.hasGrad
+	p.y, p.w = rowsView(t.y, n), nil
+	if t.w != nil {
+		p.w = t.w[:n:n]
+	}
 	for k, a := range t.acts {
 		p.acts[k] = rowsView(a, n)
 		if t.hasGrad && k > 0 {
 			p.grads[k] = rowsView(t.grads[k], n)
+			if t.w != nil {
+				p.wgrads[k] = rowsView(t.wgrads[k], n)
+			}
 		}
 	}
 	for k, o := range t.outs {

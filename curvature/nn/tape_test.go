@@ -13,12 +13,14 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// problem is a small random network, loss and batch for derivative checks.
+// problem is a small random network, loss and batch for derivative checks,
+// with sample weights w (nil: uniform).
 type problem struct {
 	net   *Network
 	loss  Loss
 	theta []float64
 	x, y  *mat.Dense
+	w     []float64
 }
 
 func newProblem(t *testing.T, sizes []int, acts []string, loss Loss, n int, seed uint64) problem {
@@ -33,17 +35,34 @@ func newProblem(t *testing.T, sizes []int, acts []string, loss Loss, n int, seed
 	}
 	x := randomDense(n, sizes[0], rng)
 	y := randomTargets(loss, n, sizes[len(sizes)-1], rng)
-	return problem{net, loss, theta, x, y}
+	return problem{net, loss, theta, x, y, nil}
+}
+
+// weighted returns p with sample weights: 0 for the first sample, then
+// 0.5, 1.5, 3, 0.5, 1.5, 3, ….
+func (p problem) weighted() problem {
+	n, _ := p.x.Dims()
+	p.w = make([]float64, n)
+	for i := 1; i < n; i++ {
+		p.w[i] = []float64{0.5, 1.5, 3}[(i-1)%3]
+	}
+	return p
+}
+
+func (p problem) tape() *Tape {
+	tp := NewTape(p.net, p.loss)
+	tp.SetWeights(p.w)
+	return tp
 }
 
 func (p problem) meanLoss(theta []float64) float64 {
-	tp := NewTape(p.net, p.loss)
+	tp := p.tape()
 	tp.Forward(theta, p.x)
 	return tp.LossValue(p.y)
 }
 
 func (p problem) grad(dst, theta []float64) {
-	tp := NewTape(p.net, p.loss)
+	tp := p.tape()
 	tp.Forward(theta, p.x)
 	tp.Backward(dst, nil, p.y)
 }
@@ -59,13 +78,22 @@ func relClose(t *testing.T, want, got []float64, tol float64, msg string) {
 
 // Gradient, per-sample gradients, JVP, VJP, Hessian-vector and GGN-vector
 // products on every activation and loss, against finite differences (gonum
-// diff/fd) and the adjoint identity ⟨u, Jv⟩ = ⟨Jᵀu, v⟩.
+// diff/fd) and the adjoint identity ⟨u, Jv⟩ = ⟨Jᵀu, v⟩; and for the losses
+// whose curvature depends on the targets, and with sample weights (one of
+// them 0), the same against differences of the weighted mean loss.
 func TestTapeDerivatives(t *testing.T) {
 	for _, act := range activationNames {
 		for _, loss := range losses {
 			t.Run(act+"/"+loss.Name(), func(t *testing.T) {
 				checkTape(t, newProblem(t, []int{3, 5, 4, 3}, []string{act, act, "identity"}, loss, 6, 3))
 			})
+		}
+	}
+	for _, act := range []string{"tanh", "softplus"} {
+		for _, loss := range append(append([]Loss(nil), losses...), labelled(4)...) {
+			p := newProblem(t, []int{3, 5, 4}, []string{act, "identity"}, loss, 7, 5)
+			t.Run(act+"/"+loss.Name(), func(t *testing.T) { checkTape(t, p) })
+			t.Run(act+"/weighted/"+loss.Name(), func(t *testing.T) { checkTape(t, p.weighted()) })
 		}
 	}
 }
@@ -77,8 +105,15 @@ func checkTape(t *testing.T, p problem) {
 	n, in := p.x.Dims()
 	P := p.net.NumParams()
 	rng := rand.New(rand.NewPCG(4, 4))
-	tp := NewTape(p.net, p.loss)
+	tp := p.tape()
 	tp.Forward(p.theta, p.x)
+	w := make([]float64, n) // the weights, 1 without
+	floats.AddConst(1, w)
+	if p.w != nil {
+		copy(w, p.w)
+	}
+	wsum := floats.Sum(w)
+	assert.Equal(t, wsum, tp.WeightSum())
 
 	grad := make([]float64, P)
 	per := mat.NewDense(n, P, nil)
@@ -86,14 +121,14 @@ func checkTape(t *testing.T, p problem) {
 	want := fd.Gradient(nil, p.meanLoss, p.theta, &fd.Settings{Formula: fd.Central})
 	relClose(t, want, grad, 1e-7, "gradient")
 
-	// The mean of per-sample gradients is the gradient, and each row
-	// is the gradient of its own sample's loss.
+	// The weighted mean of per-sample gradients is the gradient, and each
+	// row is the gradient of its own sample's loss, unweighted.
 	mean := make([]float64, P)
 	for i := 0; i < n; i++ {
-		floats.AddScaled(mean, 1/float64(n), per.RawRowView(i))
+		floats.AddScaled(mean, w[i]/wsum, per.RawRowView(i))
 	}
 	relClose(t, grad, mean, 1e-13, "mean of per-sample gradients")
-	one := problem{p.net, p.loss, p.theta, mat.DenseCopyOf(p.x.Slice(2, 3, 0, in)), mat.DenseCopyOf(p.y.Slice(2, 3, 0, p.y.RawMatrix().Cols))}
+	one := problem{p.net, p.loss, p.theta, mat.DenseCopyOf(p.x.Slice(2, 3, 0, in)), mat.DenseCopyOf(p.y.Slice(2, 3, 0, p.y.RawMatrix().Cols)), nil}
 	g2 := make([]float64, P)
 	one.grad(g2, p.theta)
 	relClose(t, g2, per.RawRowView(2), 1e-13, "per-sample gradient of sample 2")
@@ -139,15 +174,37 @@ func checkTape(t *testing.T, p problem) {
 	floats.Scale(1/(2*h), fdHv)
 	relClose(t, fdHv, hv, 1e-6, "HVP")
 
-	// GGN·v = (1/N) Σ J_iᵀ H_z,i J_i v from the pieces checked above.
-	hz := mat.NewDense(n, C, nil)
-	p.loss.HessVec(hz, tp.Z(), jv)
-	wantG := make([]float64, P)
-	tp.VJP(wantG, hz)
-	floats.Scale(1/float64(n), wantG)
-	gv := make([]float64, P)
-	tp.GGNVec(gv, v)
-	relClose(t, wantG, gv, 1e-13, "GGN-vector product")
+	// GGN·v = Σ w_i J_iᵀ H_z,i J_i v / Σ w_i from the pieces checked
+	// above, and F·v the same with F_z,i (H_z,i unless the loss has an
+	// output Fisher of its own).
+	for _, c := range []struct {
+		name string
+		mul  func(dst, v []float64)
+		outV func(dst, z, v *mat.Dense)
+	}{
+		{"GGN", tp.GGNVec, func(dst, z, v *mat.Dense) { p.loss.HessVec(dst, z, p.y, v) }},
+		{"Fisher", tp.FisherVec, fisherVec(p.loss, p.y)},
+	} {
+		hz := mat.NewDense(n, C, nil)
+		c.outV(hz, tp.Z(), jv)
+		for i := 0; i < n; i++ {
+			floats.Scale(w[i]/wsum, hz.RawRowView(i))
+		}
+		wantG := make([]float64, P)
+		tp.VJP(wantG, hz)
+		gv := make([]float64, P)
+		c.mul(gv, v)
+		relClose(t, wantG, gv, 1e-13, c.name+"-vector product")
+	}
+}
+
+// fisherVec returns the output Fisher's product of loss: FisherVec for a
+// FisherLoss, the output Hessian's at the targets y otherwise.
+func fisherVec(loss Loss, y *mat.Dense) func(dst, z, v *mat.Dense) {
+	if f, ok := loss.(FisherLoss); ok {
+		return f.FisherVec
+	}
+	return func(dst, z, v *mat.Dense) { loss.HessVec(dst, z, y, v) }
 }
 
 // H = G for a network linear in θ with the MSE loss (one affine layer), at

@@ -146,7 +146,7 @@ func TestResidualDenseCurvature(t *testing.T) {
 	ggn := mat.NewDense(P, P, nil)
 	hz := mat.NewSymDense(C, nil)
 	for i := 0; i < n; i++ {
-		m.Loss.Hessian(hz, z.RawRowView(i))
+		m.Loss.Hessian(hz, z.RawRowView(i), b.Y.RawRowView(i))
 		ji := jac.Slice(i*C, (i+1)*C, 0, P)
 		var hj, jhj mat.Dense
 		hj.Mul(hz, ji)

@@ -1,10 +1,6 @@
 package nn
 
-import (
-	"fmt"
-
-	"gonum.org/v1/gonum/floats"
-)
+import "fmt"
 
 // window is the geometry of a two-dimensional sliding window over a C×H×W
 // input (one sample a row, C×H×W row-major as PyTorch stores it): kernel
@@ -79,43 +75,32 @@ func span(k, s, p, n, out int) (lo, hi int) {
 }
 
 // im2col stores the patches of one sample x (C·H·W long) in col as the
-// (C·kh·kw)×R matrix, R = oh·ow, whose row (c·kh + i)·kw + j holds, for
-// each output location r = a·ow + b, the input x[c, a·sh + i − ph, b·sw + j − pw]
-// (zero in the padding).
-func (g window) im2col(col, x []float64) {
+// (C·kh·kw)×R matrix, R = oh·ow, with rows ld apart, whose row
+// (c·kh + i)·kw + j holds, for each output location r = a·ow + b, the input
+// x[c, a·sh + i − ph, b·sw + j − pw] (zero in the padding).
+func (g window) im2col(col []float64, ld int, x []float64) {
 	if g.ph > 0 || g.pw > 0 {
-		clear(col[:g.c*g.kh*g.kw*g.positions()])
+		R := g.positions()
+		for k := 0; k < g.c*g.kh*g.kw; k++ {
+			clear(col[k*ld : k*ld+R])
+		}
 	}
-	g.runs(col, x, func(c, in []float64, inc int) {
-		if inc == 1 {
-			copy(c, in)
-			return
-		}
-		for b := range c {
-			c[b] = in[b*inc]
-		}
-	})
+	g.runs(col, ld, x, false)
 }
 
 // col2imAdd adds to dx (C·H·W long) the adjoint of im2col applied to col,
-// (C·kh·kw)×R: every entry of col goes back to the input entry it was
-// copied from, entries in the padding are dropped.
-func (g window) col2imAdd(dx, col []float64) {
-	g.runs(col, dx, func(c, in []float64, inc int) {
-		if inc == 1 {
-			floats.Add(in[:len(c)], c)
-			return
-		}
-		for b, v := range c {
-			in[b*inc] += v
-		}
-	})
-}
+// (C·kh·kw)×R with rows ld apart: every entry of col goes back to the input
+// entry it was copied from, entries in the padding are dropped.
+func (g window) col2imAdd(dx, col []float64, ld int) { g.runs(col, ld, dx, true) }
 
-// runs calls f for every run of a row of the patch matrix col that lies
-// inside the input x (outside the padding): c is the run, one output row
-// a of patch row (ch, i, j), and in[b·inc] the input entry c[b] reads.
-func (g window) runs(col, x []float64, f func(c, in []float64, inc int)) {
+// runs copies every run of a row of the patch matrix col that lies inside
+// the input x (outside the padding) from x, or adds it to x when add is
+// true: the run of patch row (ch, i, j) and output row a is col[b] ↔
+// x[ch, a·sh + i − ph, b·sw + j − pw] for the b whose input lies inside.
+// The runs are short (a row of output locations), so they are copied four
+// entries at a time inline: copy's call to memmove, or a call to a loop,
+// cost more than the copying.
+func (g window) runs(col []float64, ld int, x []float64, add bool) {
 	R := g.positions()
 	for ch := 0; ch < g.c; ch++ {
 		plane := x[ch*g.h*g.w : (ch+1)*g.h*g.w]
@@ -126,10 +111,45 @@ func (g window) runs(col, x []float64, f func(c, in []float64, inc int)) {
 				if blo == bhi {
 					continue
 				}
-				row := col[((ch*g.kh+i)*g.kw+j)*R:][:R]
+				row := col[((ch*g.kh+i)*g.kw+j)*ld:][:R]
+				n := bhi - blo
 				for a := alo; a < ahi; a++ {
+					c := row[a*g.ow+blo:][:n]
 					in := plane[(a*g.sh+i-g.ph)*g.w+blo*g.sw+j-g.pw:]
-					f(row[a*g.ow+blo:a*g.ow+bhi], in, g.sw)
+					if g.sw != 1 {
+						if add {
+							for b, v := range c {
+								in[b*g.sw] += v
+							}
+						} else {
+							for b := range c {
+								c[b] = in[b*g.sw]
+							}
+						}
+						continue
+					}
+					in = in[:n]
+					b := 0
+					if add {
+						for ; b+4 <= n; b += 4 {
+							d, s := in[b:b+4:b+4], c[b:b+4:b+4]
+							d[0] += s[0]
+							d[1] += s[1]
+							d[2] += s[2]
+							d[3] += s[3]
+						}
+						for ; b < n; b++ {
+							in[b] += c[b]
+						}
+						continue
+					}
+					for ; b+4 <= n; b += 4 {
+						d, s := c[b:b+4:b+4], in[b:b+4:b+4]
+						d[0], d[1], d[2], d[3] = s[0], s[1], s[2], s[3]
+					}
+					for ; b < n; b++ {
+						c[b] = in[b]
+					}
 				}
 			}
 		}

@@ -117,7 +117,8 @@
 // Budget. Randomness comes from Rand, or from a generator seeded with
 // Seed, so a seed fixes every result. Bad settings return an error; a
 // product with NaN or Inf returns curvature.ErrNonFinite; a destination of the
-// wrong length is a programming error and panics.
+// wrong length is a programming error and panics. Lanczos and SLQ, the
+// long runs, report their steps to a curvature.Progress when given one.
 //
 // # Concurrency
 //

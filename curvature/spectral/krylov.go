@@ -30,6 +30,10 @@ type krylov struct {
 	steps       int     // α computed: the order of T
 	scale       float64 // the largest |α_j|, β_j seen, an estimate of ‖M‖
 	products    int
+
+	// progress, if not nil, hears of every step: done steps of total.
+	progress    curvature.Progress
+	done, total int
 }
 
 // krylovFloats is the storage of a krylov of m steps in dimension n.
@@ -95,6 +99,8 @@ func (k *krylov) step(op curvature.Operator) (broke, full bool, err error) {
 	a := floats.Dot(qj, k.w)
 	k.alpha[j] = a
 	k.steps++
+	k.done++
+	k.progress.Report(min(k.done, k.total), k.total)
 	k.scale = math.Max(k.scale, math.Abs(a))
 	// Full reorthogonalisation subsumes the three-term recurrence.
 	k.orthogonalise(k.w)
@@ -111,6 +117,14 @@ func (k *krylov) step(op curvature.Operator) (broke, full bool, err error) {
 	floats.ScaleTo(k.row(k.vecs), 1/b, k.w)
 	k.vecs++
 	return false, false, nil
+}
+
+// finish reports the end of the computation the steps served.
+func (k *krylov) finish() {
+	if k.done < k.total {
+		k.done = k.total
+		k.progress.Report(k.total, k.total)
+	}
 }
 
 // ritz computes the eigenvalues and eigenvectors of T, the tridiagonal of

@@ -46,6 +46,8 @@ type Lanczos struct {
 	// Budget caps the memory, in float64 values (see Floats): 0 means
 	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
+	// Progress, if not nil, hears of every step: done of MaxSteps.
+	Progress curvature.Progress
 }
 
 // EigenSolver computes eigenpairs of an operator. Lanczos and Power
@@ -114,6 +116,8 @@ func (l *Lanczos) Eigen(op curvature.Operator) (*Eigenpairs, error) {
 	}
 	rnd := source(l.Rand, l.Seed)
 	kr := newKrylov(n, m)
+	kr.progress, kr.total = l.Progress, m
+	defer kr.finish()
 	v := make([]float64, n)
 	starts := []int{0} // the first step of each Krylov block
 	// restart pushes a random vector orthogonal to the basis; false when

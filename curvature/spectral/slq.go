@@ -42,6 +42,9 @@ type SLQ struct {
 	// Budget caps the memory, in float64 values (see Floats): 0 means
 	// curvature.DefaultBudget, a negative budget no limit.
 	Budget int
+	// Progress, if not nil, hears of every Lanczos step: done of
+	// Probes·Steps.
+	Progress curvature.Progress
 }
 
 // Density is a spectral density estimate: a weighted set of nodes and its
@@ -114,8 +117,11 @@ func (s *SLQ) Density(op curvature.Operator) (*Density, error) {
 		Weights: make([]float64, 0, steps*probes),
 	}
 	kr := newKrylov(n, steps)
+	kr.progress, kr.total = s.Progress, probes*steps
+	defer kr.finish()
 	for p := 0; p < probes; p++ {
 		kr.vecs, kr.steps, kr.scale = 0, 0, 0
+		kr.done = p * steps // a probe that broke down early skips its rest
 		rademacher(v, rnd)
 		kr.push(v)
 		for kr.steps < steps {

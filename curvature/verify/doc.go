@@ -3,10 +3,12 @@
 // toolkit's own are: its Jacobian products against finite differences, the
 // transposed products against the adjoint identity, the second-order term
 // against differences of the first-order one, a loss's output Hessian and
-// factor against S Sᵀ = H_z and its sampler against the Fisher identity
-// E_y[∇ℓ ∇ℓᵀ] = H_z, and a model's matrices against the identities that
-// must hold between them (GGN = Fisher, EF − ḡḡᵀ = C, symmetry,
-// positive semi-definiteness, K-FAC exact on one sample).
+// signed factor against S₊S₊ᵀ − S₋S₋ᵀ = H_z and its output Fisher
+// E_y[∇ℓ ∇ℓᵀ] — exactly, by enumerating labels or Gauss–Hermite quadrature,
+// and through its sampler — against the factor of an nn.FisherLoss or H_z,
+// and a model's matrices against the identities that must hold between
+// them (the Fisher through sampled labels and its factor, EF − ḡḡᵀ = C,
+// symmetry, positive semi-definiteness, K-FAC exact on one sample).
 //
 // Each function returns a Report: one Check per property with the measured
 // error and its tolerance, printable as a table, and Report.Err is non-nil

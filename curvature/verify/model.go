@@ -15,19 +15,24 @@ import (
 )
 
 // Model checks a model on a batch at θ, with the dense matrices of package
-// curvature (so keep P small: the checks form P×P matrices):
+// curvature (so keep P small: the checks form P×P matrices). A batch with
+// sample weights is checked as the weighted means it defines.
 //
 //   - the gradient against central differences of the loss, and the
 //     Hessian-vector product against central differences of the gradient;
-//   - GGN = Fisher through the loss's sampler: for random v, the
-//     Monte-Carlo mean of (g̃ᵀv)² over sampled labels is within six
-//     standard errors of vᵀGv;
+//   - the Fisher through the loss's sampler: for random v, the
+//     Monte-Carlo mean of Σ_i w_i (g̃_iᵀv)²/Σ_i w_i over sampled labels is
+//     within six standard errors of vᵀFv (F = G for losses that are not an
+//     nn.FisherLoss);
+//   - the Fisher equals V Vᵀ for the factor V of Model.GGNFactor;
 //   - EF − ḡḡᵀ = C;
-//   - symmetry of every matrix, and positive semi-definiteness of GGN,
-//     Fisher, empirical Fisher and gradient covariance;
+//   - symmetry of every matrix, and positive semi-definiteness of Fisher,
+//     empirical Fisher and gradient covariance, and of the GGN where the
+//     output Hessian factors of the batch have no negative columns;
 //   - for every nn.Kronecker layer with one position, on one sample,
-//     kron(G, A) from the backpropagated output-Hessian factor equals the
-//     GGN block: the Kronecker structure K-FAC relies on.
+//     kron(G, A) from the backpropagated columns of the output-Hessian
+//     factor (its negative columns subtracted) equals the GGN block: the
+//     Kronecker structure K-FAC relies on.
 func Model(m *curvature.Model, theta []float64, b curvature.Batch, rng *rand.Rand, opt *Options) (*Report, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err
@@ -65,7 +70,14 @@ func Model(m *curvature.Model, theta []float64, b curvature.Batch, rng *rand.Ran
 		}
 		dense[k] = d
 	}
-	rep.add("GGN = Fisher through sampled labels (standard errors)", sampledFisher(m, theta, b, dense[curvature.GGN], opt.samples(), rng), 6)
+	rep.add("Fisher through sampled labels (standard errors)", sampledFisher(m, theta, b, dense[curvature.Fisher], opt.samples(), rng), 6)
+	V, err := m.GGNFactor(curvature.Fisher, theta, b, nil)
+	if err != nil {
+		return nil, err
+	}
+	var vvt mat.Dense
+	vvt.Mul(V, V.T())
+	rep.add("Fisher = V Vᵀ of its factor", relErr(vvt.RawMatrix().Data, mat.DenseCopyOf(dense[curvature.Fisher]).RawMatrix().Data), exactTol)
 
 	var c mat.SymDense
 	c.SymRankOne(dense[curvature.EmpiricalFisher], -1, mat.NewVecDense(P, g))
@@ -77,12 +89,12 @@ func Model(m *curvature.Model, theta []float64, b curvature.Batch, rng *rand.Ran
 			return nil, err
 		}
 		rep.add(fmt.Sprintf("%v products symmetric, uᵀ(Mv) = vᵀ(Mu)", k), symmetry(op, rng), exactTol)
-		if k != curvature.Hessian {
+		if k != curvature.Hessian && (k != curvature.GGN || convex(m, theta, b)) {
 			rep.add(fmt.Sprintf("%v positive semi-definite (−λ_min/λ_max)", k), negativeEigen(dense[k]), 1e-10)
 		}
 	}
 
-	one := curvature.Batch{X: rowCopy(b.X, 0), Y: rowCopy(b.Y, 0)}
+	one := curvature.Batch{X: rowCopy(b.X, 0), Y: rowCopy(b.Y, 0)} // unweighted
 	kf, err := kroneckerOnOneSample(m, theta, one)
 	if err != nil {
 		return nil, err
@@ -91,12 +103,33 @@ func Model(m *curvature.Model, theta []float64, b curvature.Batch, rng *rand.Ran
 	return rep, nil
 }
 
+// convex reports whether the output Hessian factor of every sample of the
+// batch has no negative column, so that the GGN is positive semi-definite.
+func convex(m *curvature.Model, theta []float64, b curvature.Batch) bool {
+	z := nn.NewTape(m.Net, m.Loss).Forward(theta, b.X)
+	n, C := z.Dims()
+	S := mat.NewDense(C, C, nil)
+	for i := 0; i < n; i++ {
+		if m.Loss.Factor(S, z.RawRowView(i), b.Y.RawRowView(i)) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // sampledFisher returns the largest deviation, in standard errors, of the
-// Monte-Carlo estimate of vᵀFv from vᵀGv over three random directions.
-func sampledFisher(m *curvature.Model, theta []float64, b curvature.Batch, ggn mat.Symmetric, draws int, rng *rand.Rand) float64 {
+// Monte-Carlo estimate of vᵀFv from the Fisher's over three random
+// directions.
+func sampledFisher(m *curvature.Model, theta []float64, b curvature.Batch, fisher mat.Symmetric, draws int, rng *rand.Rand) float64 {
 	t := nn.NewTape(m.Net, m.Loss)
 	z := t.Forward(theta, b.X)
 	n, C := z.Dims()
+	w := b.W
+	if w == nil {
+		w = make([]float64, n)
+		floats.AddConst(1, w)
+	}
+	wsum := floats.Sum(w)
 	P := len(theta)
 	T := m.Loss.TargetDim(C)
 	jv := mat.NewDense(n, C, nil)
@@ -107,10 +140,10 @@ func sampledFisher(m *curvature.Model, theta []float64, b curvature.Batch, ggn m
 	for range 3 {
 		v := randVec(P, rng, 1)
 		t.JVP(jv, v)
-		want := mat.Inner(mat.NewVecDense(P, v), ggn, mat.NewVecDense(P, v))
-		// vᵀFv = (1/N) Σ_i E_y[(∇_zℓ_iᵀ J_i v)²]; one sample of the mean over
-		// i per draw, so the draws are independent and identically
-		// distributed.
+		want := mat.Inner(mat.NewVecDense(P, v), fisher, mat.NewVecDense(P, v))
+		// vᵀFv = Σ_i w_i E_y[(∇_zℓ_iᵀ J_i v)²]/Σ_i w_i; one sample of the
+		// mean over i per draw, so the draws are independent and
+		// identically distributed.
 		var sum, sum2 float64
 		for range perSample {
 			s := 0.0
@@ -118,9 +151,9 @@ func sampledFisher(m *curvature.Model, theta []float64, b curvature.Batch, ggn m
 				m.Loss.Sample(y.RawRowView(0), z.RawRowView(i), rng)
 				m.Loss.Grad(gz, mat.NewDense(1, C, z.RawRowView(i)), y)
 				d := floats.Dot(gz.RawRowView(0), jv.RawRowView(i))
-				s += d * d
+				s += w[i] * d * d
 			}
-			s /= float64(n)
+			s /= wsum
 			sum += s
 			sum2 += s * s
 		}
@@ -140,8 +173,8 @@ func sampledFisher(m *curvature.Model, theta []float64, b curvature.Batch, ggn m
 
 // kroneckerOnOneSample returns the largest relative difference between
 // each one-position Kronecker layer's GGN block on a one-sample batch and
-// kron(G, A), with A = āāᵀ and G = Σ_c b_c b_cᵀ from the backpropagated
-// columns of the output-Hessian factor. Layers with several positions
+// kron(G, A), with A = āāᵀ and G = Σ_c ±b_c b_cᵀ from the backpropagated
+// columns of the output-Hessian factor, the last neg with a minus sign. Layers with several positions
 // (weight sharing) are skipped: K-FAC is not exact for them even on one
 // sample.
 func kroneckerOnOneSample(m *curvature.Model, theta []float64, one curvature.Batch) (float64, error) {
@@ -157,9 +190,13 @@ func kroneckerOnOneSample(m *curvature.Model, theta []float64, one curvature.Bat
 	z := t.Forward(theta, one.X)
 	C := m.Net.OutSize()
 	S := mat.NewDense(C, C, nil)
-	m.Loss.Factor(S, z.RawRowView(0))
+	neg := m.Loss.Factor(S, z.RawRowView(0), one.Y.RawRowView(0))
 	G := map[int]*mat.Dense{}
 	for c := 0; c < C; c++ {
+		sign := 1.0
+		if c >= C-neg {
+			sign = -1
+		}
 		u := mat.NewDense(1, C, mat.Col(nil, c, S))
 		t.BackpropOutput(u, func(k int, gk *mat.Dense) {
 			kl, ok := kron[k]
@@ -173,6 +210,7 @@ func kroneckerOnOneSample(m *curvature.Model, theta []float64, one curvature.Bat
 			}
 			var o mat.Dense
 			o.Mul(d.T(), d)
+			o.Scale(sign, &o)
 			G[k].Add(G[k], &o)
 		})
 	}

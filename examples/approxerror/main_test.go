@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/internal/killtest"
 )
 
@@ -36,7 +37,7 @@ func TestRunTiny(t *testing.T) {
 	f, err := os.Open(filepath.Join(s.Out, "errors.csv"))
 	require.NoError(t, err)
 	defer f.Close()
-	recs, err := approx.ReadRecords(f)
+	recs, err := data.ReadRecords(f)
 	require.NoError(t, err)
 	frob := map[string]float64{}
 	pairs := map[string]int{}
@@ -62,7 +63,10 @@ func TestRunTiny(t *testing.T) {
 			want = append(want, "empirical_fisher/tonga")
 		}
 		for _, w := range want {
-			assert.Equal(t, 6, pairs[fmt.Sprintf("%d/%s", step, w)], "step %d %s: lambda, floats and 4 metrics", step, w)
+			assert.Equal(t, 5, pairs[fmt.Sprintf("%d/%s", step, w)], "step %d %s: floats and 4 metrics", step, w)
+		}
+		for _, m := range []string{"hessian", "ggn", "empirical_fisher"} {
+			assert.Equal(t, 1, pairs[fmt.Sprintf("%d/%s/exact", step, m)], "step %d %s: λ once", step, m)
 		}
 		f := func(p string) float64 { return frob[fmt.Sprintf("%d/%s", step, p)] }
 		const tol = 1e-9
@@ -80,7 +84,7 @@ func TestRunTiny(t *testing.T) {
 		assert.LessOrEqual(t, f(ef+"block_diagonal"), f(ef+"neuron_block_diagonal")+tol)
 		assert.LessOrEqual(t, f(ef+"neuron_block_diagonal"), f(ef+"diagonal")+tol)
 	}
-	assert.Len(t, pairs, 3*14+2)
+	assert.Len(t, pairs, 3*(14+3)+2) // 14 approximations and 3 exact matrices a step, TONGA twice
 
 	lf, err := os.Open(filepath.Join(s.Out, "loss.csv"))
 	require.NoError(t, err)
@@ -142,14 +146,14 @@ func TestKillLoop(t *testing.T) {
 		require.Len(t, ref, len(outputs))
 		want[i] = killtest.Exact(ref)
 		full[i] = ref["errors.csv"]
-		recs, err := approx.ReadRecords(bytes.NewReader(full[i]))
+		recs, err := data.ReadRecords(bytes.NewReader(full[i]))
 		require.NoError(t, err)
 		// The table after each evaluation: the records up to its step.
 		var tables [][]byte
 		for k, r := range recs {
 			if k+1 == len(recs) || recs[k+1].Step != r.Step {
 				var b bytes.Buffer
-				require.NoError(t, approx.WriteRecords(&b, recs[:k+1]))
+				require.NoError(t, data.WriteRecords(&b, recs[:k+1]))
 				tables = append(tables, b.Bytes())
 			}
 		}

@@ -123,8 +123,8 @@ func run(s settings, w io.Writer) error {
 	// replaces the previous run's files as a set (data.WriteFiles): its
 	// table, and its loss.csv and errors.png go, so a directory never
 	// mixes two runs; loss.csv and errors.png come at the end, together.
-	var table []approx.Record
-	writeTable := func(w io.Writer) error { return approx.WriteRecords(w, table) }
+	var table []data.Record
+	writeTable := func(w io.Writer) error { return data.WriteRecords(w, table) }
 
 	tape := nn.NewTape(net, m.Loss)
 	grad := make([]float64, P)
@@ -185,7 +185,7 @@ var outputs = []string{"errors.csv", "loss.csv", "errors.png"}
 
 // evaluate builds the exact matrices and every approximation at θ on the
 // evaluation batch and measures them.
-func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch, tonga *approx.TONGA) ([]approx.Record, point, error) {
+func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch, tonga *approx.TONGA) ([]data.Record, point, error) {
 	pt := point{step: step, frob: map[string]map[string]float64{}}
 	P := len(theta)
 	tape := nn.NewTape(m.Net, m.Loss)
@@ -217,7 +217,7 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 	}
 	kExact, kEmp := ekExact.KFAC(), ekEmp.KFAC()
 
-	var recs []approx.Record
+	var recs []data.Record
 	for _, kind := range matrices {
 		M, err := m.Dense(kind, theta, eb, nil)
 		if err != nil {
@@ -266,10 +266,13 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 			}
 		}
 		pt.frob[kind.String()] = map[string]float64{}
-		for _, c := range cands {
+		for i, c := range cands {
 			cmp, err := approx.Compare(exact, c.a, grad, lambda, 0, &metricSettings)
 			if err != nil {
 				return nil, pt, fmt.Errorf("%s against %v: %w", c.name, kind, err)
+			}
+			if i == 0 {
+				recs = append(recs, cmp.ExactRecords(step, kind.String())...)
 			}
 			recs = append(recs, cmp.Records(step, kind.String(), c.name)...)
 			pt.frob[kind.String()][c.name] = cmp.RelFrobenius

@@ -9,21 +9,16 @@ import (
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
 )
 
-// The metrics of errors.csv, in order, and approx's names for them.
-var metrics = []struct{ name, approx string }{
-	{"relative_frobenius", approx.MetricRelFrobenius},
-	{"relative_spectral", approx.MetricRelSpectral},
-	{"solve_relative_error", approx.MetricSolveRelErr},
-	{"solve_cosine", approx.MetricSolveCosine},
-}
+// topK is the number of largest eigenvalues errors.csv holds of each
+// matrix and approximation.
+const topK = 5
 
-// errorRow is one line of errors.csv.
-type errorRow struct {
-	matrix, approximation, metric string
-	value                         float64
-}
+// errorMetrics are the metrics errors.csv holds for each approximation
+// besides its eigenvalues, NaN when they cannot be computed.
+var errorMetrics = []string{approx.MetricFloats, approx.MetricRelFrobenius, approx.MetricRelSpectral, approx.MetricSolveRelErr, approx.MetricSolveCosine}
 
 // candidate is an approximation of one matrix, or the error that kept it
 // from being built.
@@ -43,11 +38,13 @@ type networkApprox struct {
 }
 
 // candidates returns the approximations compared with matrix kind: the
-// diagonal, the per-layer block-diagonal and the Kronecker-optimal layer
-// blocks of that matrix itself; K-FAC and EKFAC where their factor kind
+// diagonal and the per-layer block-diagonal of that matrix itself; nearest,
+// the Kronecker-optimal layer blocks of the same matrix
+// (approx.ModelNearestKronecker, which keeps the exact block of a layer
+// without a Kronecker form); K-FAC and EKFAC where their factor kind
 // approximates kind; TONGA for the gradient covariance (centered) and the
 // empirical Fisher (uncentered).
-func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, shapes []approx.KronShape, na networkApprox) []candidate {
+func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, nearest candidate, na networkApprox) []candidate {
 	var cs []candidate
 	d, err := approx.DiagonalOf(M, 0)
 	cs = append(cs, candidate{"diagonal", d, err})
@@ -58,8 +55,7 @@ func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, shapes []a
 			cs = append(cs, candidate{"kfac", na.kfac, nil}, candidate{"ekfac", na.ekfac, nil})
 		}
 	}
-	nk, err := approx.NearestKroneckerOf(M, shapes, nil)
-	cs = append(cs, candidate{"kronecker_optimal", nk, err})
+	cs = append(cs, nearest)
 	switch kind {
 	case curvature.GradientCovariance:
 		cs = append(cs, candidate{"tonga", na.tonga, nil})
@@ -70,47 +66,52 @@ func candidates(kind curvature.Kind, M *mat.SymDense, layers [][]int, shapes []a
 }
 
 // compare measures every candidate against M with the damped solve of
-// grad, and returns the rows of errors.csv. Metrics that cannot be
+// grad, and returns the rows of errors.csv: M's own (λ and its top
+// eigenvalues) once, then each candidate's. Metrics that cannot be
 // computed (a zero matrix, a solve that fails) are NaN, and a note goes to
-// log.
-func compare(kind curvature.Kind, M *mat.SymDense, lambda float64, grad []float64, cs []candidate, log io.Writer) ([]errorRow, error) {
+// log. done is called after each candidate.
+func compare(kind curvature.Kind, M *mat.SymDense, lambda float64, grad []float64, cs []candidate, log io.Writer, done func()) ([]data.Record, error) {
 	exact, err := approx.NewSymMatrix(M, 0) // caches the exact solve's Cholesky factor
 	if err != nil {
 		return nil, err
 	}
+	matrix := kind.String()
 	if lambda == 0 {
 		fmt.Fprintf(log, "note: %v is zero; relative errors against it are NaN\n", kind)
 	}
-	var rows []errorRow
+	k := min(topK, M.SymmetricDim())
+	var rows []data.Record
+	exactRows := false
 	for _, c := range cs {
-		vals := make([]float64, len(metrics))
-		for i := range vals {
-			vals[i] = math.NaN()
-		}
+		var cmp *approx.Comparison
 		switch {
 		case c.err != nil:
 			fmt.Fprintf(log, "note: %s of %v: %v; its metrics are NaN\n", c.name, kind, c.err)
 		case lambda == 0:
 		default:
-			cmp, err := approx.Compare(exact, c.a, grad, lambda, 0, nil)
+			cmp, err = approx.Compare(exact, c.a, grad, lambda, k, nil)
 			if err != nil {
 				fmt.Fprintf(log, "note: %s against %v: %v; its metrics are NaN\n", c.name, kind, err)
-				break
-			}
-			if cmp.SolveErr != nil {
+				cmp = nil
+			} else if cmp.SolveErr != nil {
 				fmt.Fprintf(log, "note: %s against %v: %v; solve metrics are NaN\n", c.name, kind, cmp.SolveErr)
 			}
-			byName := map[string]float64{}
-			for _, r := range cmp.Records(0, "", "") {
-				byName[r.Metric] = r.Value
-			}
-			for i, m := range metrics {
-				vals[i] = byName[m.approx]
-			}
 		}
-		for i, m := range metrics {
-			rows = append(rows, errorRow{kind.String(), c.name, m.name, vals[i]})
+		if cmp == nil {
+			for _, m := range errorMetrics {
+				rows = append(rows, data.Record{Matrix: matrix, Approximation: c.name, Metric: m, Value: math.NaN()})
+			}
+		} else {
+			if !exactRows {
+				rows = append(rows, cmp.ExactRecords(0, matrix)...)
+				exactRows = true
+			}
+			rows = append(rows, cmp.Records(0, matrix, c.name)...)
 		}
+		done()
+	}
+	if !exactRows {
+		rows = append(rows, data.Record{Matrix: matrix, Approximation: "exact", Metric: approx.MetricLambda, Value: lambda})
 	}
 	return rows, nil
 }

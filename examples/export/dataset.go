@@ -12,13 +12,14 @@ import (
 )
 
 // loadBatch reads the data file at path for model lm: no header, each row
-// the inputs then the target (one class index for softmax_ce, the output
-// values otherwise, in [0, 1] for sigmoid_bce). Errors name the file, and
-// the line and column at fault.
+// the inputs then the target (one class index for softmax_ce and
+// weighted_softmax_ce, the D target values of gaussian_nll's 2D outputs,
+// the output values otherwise, in [0, 1] for sigmoid_bce). Errors name the
+// file, and the line and column at fault.
 func loadBatch(path string, lm *loadedModel) (curvature.Batch, error) {
-	in, out := lm.sizes[0], lm.sizes[len(lm.sizes)-1]
-	opt := data.CSVOptions{Inputs: in, Targets: out}
-	if _, ok := lm.model.Loss.(nn.SoftmaxCrossEntropy); ok {
+	in, out := lm.model.Net.InSize(), lm.model.Net.OutSize()
+	opt := data.CSVOptions{Inputs: in, Targets: lm.model.Loss.TargetDim(out)}
+	if _, ok := lm.model.Loss.(nn.Classifier); ok && opt.Targets == 1 && out > 1 {
 		opt = data.CSVOptions{Inputs: in, Classes: out}
 	}
 	set, err := data.LoadCSV(path, opt)

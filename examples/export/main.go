@@ -8,7 +8,7 @@ import (
 
 func main() {
 	var c config
-	flag.StringVar(&c.Model, "model", "", "model `file` (JSON: sizes, activations, loss, params)")
+	flag.StringVar(&c.Model, "model", "", "model `file` (JSON: input_shape and layers, or sizes and activations; loss, params)")
 	flag.StringVar(&c.Data, "data", "", "data `file` (CSV without header: inputs then target per row)")
 	flag.StringVar(&c.Out, "out", "", "output `directory` (created if missing)")
 	flag.StringVar(&c.KFAC, "kfac", "exact", "K-FAC factor `kind`: exact, mc or empirical")

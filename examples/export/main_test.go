@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -23,6 +21,14 @@ import (
 	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/internal/killtest"
 )
+
+// modelFile is model.json in the MLP form, for writing test models.
+type modelFile struct {
+	Sizes       []int      `json:"sizes"`
+	Activations []string   `json:"activations"`
+	Loss        string     `json:"loss"`
+	Params      []*float64 `json:"params"` // pointers, for null
+}
 
 // tinyModel is a 3-4-2 tanh network with fixed parameters.
 func tinyModel(loss string) modelFile {
@@ -137,7 +143,7 @@ func TestRunWritesFiles(t *testing.T) {
 
 			entries, err := os.ReadDir(out)
 			require.NoError(t, err)
-			assert.Len(t, entries, 1+len(exported)+4+2, "grad, matrices, 4 factors, errors, lambda; no temporary files")
+			assert.Len(t, entries, 1+len(exported)+4+1, "grad, matrices, 4 factors, errors; no temporary files")
 		})
 	}
 }
@@ -149,35 +155,54 @@ func checkErrorsCSV(t *testing.T, path string, m *curvature.Model, theta []float
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := data.ReadRecords(f)
 	require.NoError(t, err)
-	require.Equal(t, []string{"matrix", "approximation", "metric", "value"}, recs[0])
 	values := map[string]float64{}
 	pairs := map[string]int{}
-	for _, r := range recs[1:] {
-		require.Len(t, r, 4)
-		v, err := strconv.ParseFloat(r[3], 64)
-		require.NoError(t, err, "value %q", r[3])
-		values[r[0]+"/"+r[1]+"/"+r[2]] = v
-		pairs[r[0]+"/"+r[1]]++
+	eigen := map[string][]float64{}
+	for _, r := range recs {
+		require.Equal(t, 0, r.Step)
+		key := r.Matrix + "/" + r.Approximation
+		if r.Metric == approx.MetricEigenvalue {
+			require.Equal(t, len(eigen[key])+1, r.Index, "%s: eigenvalues in order", key)
+			eigen[key] = append(eigen[key], r.Value)
+		} else {
+			require.Zero(t, r.Index)
+			values[key+"/"+r.Metric] = r.Value
+		}
+		pairs[key]++
 	}
-	want := map[string]bool{}
+	k := min(topK, len(theta))
+	want := map[string]int{}
 	for _, kind := range exported {
+		want[kind.String()+"/exact"] = 1 + k
 		for _, a := range []string{"diagonal", "block_diagonal", "kronecker_optimal"} {
-			want[kind.String()+"/"+a] = true
+			want[kind.String()+"/"+a] = len(errorMetrics) + k
 		}
 	}
 	targets := []string{"ggn", "fisher"}
 	if kfac == "empirical" {
 		targets = []string{"empirical_fisher"}
 	}
-	for _, k := range targets {
-		want[k+"/kfac"], want[k+"/ekfac"] = true, true
+	for _, t := range targets {
+		want[t+"/kfac"], want[t+"/ekfac"] = len(errorMetrics)+k, len(errorMetrics)+k
 	}
-	want["gradient_covariance/tonga"], want["empirical_fisher/tonga"] = true, true
-	require.Len(t, pairs, len(want))
-	for p := range want {
-		assert.Equal(t, 4, pairs[p], "rows of %s", p)
+	want["gradient_covariance/tonga"], want["empirical_fisher/tonga"] = len(errorMetrics)+k, len(errorMetrics)+k
+	assert.Equal(t, want, pairs)
+
+	// Each matrix's top eigenvalues are those of the dense symmetric
+	// eigensolver on the matrix as computed here.
+	for _, kind := range exported {
+		M, err := m.Dense(kind, theta, b, nil)
+		require.NoError(t, err)
+		var es mat.EigenSym
+		require.True(t, es.Factorize(M, false))
+		vals := es.Values(nil)
+		scale := math.Max(math.Abs(vals[0]), math.Abs(vals[len(vals)-1]))
+		got := eigen[kind.String()+"/exact"]
+		for i := range got {
+			assert.InDelta(t, vals[len(vals)-1-i], got[i], 1e-10*scale, "%v eigenvalue %d", kind, i+1)
+		}
 	}
 
 	// The diagonal's relative Frobenius error is the off-diagonal mass.
@@ -193,18 +218,18 @@ func checkErrorsCSV(t *testing.T, path string, m *curvature.Model, theta []float
 			}
 		}
 	}
-	assert.InDelta(t, math.Sqrt(off/all), values["hessian/diagonal/relative_frobenius"], 1e-12)
+	assert.InDelta(t, math.Sqrt(off/all), values["hessian/diagonal/"+approx.MetricRelFrobenius], 1e-12)
 	// Guaranteed for the matrix the factors estimate exactly (not for the
 	// GGN against Monte-Carlo factors, which estimate it with noise).
 	if kfac != "mc" {
 		for _, k := range targets {
-			kf := values[k+"/kfac/relative_frobenius"]
-			assert.LessOrEqual(t, values[k+"/ekfac/relative_frobenius"], kf*(1+1e-9), "%s: EKFAC no worse than K-FAC", k)
-			assert.LessOrEqual(t, values[k+"/kronecker_optimal/relative_frobenius"], kf*(1+1e-6), "%s: Kronecker-optimal no worse", k)
+			kf := values[k+"/kfac/"+approx.MetricRelFrobenius]
+			assert.LessOrEqual(t, values[k+"/ekfac/"+approx.MetricRelFrobenius], kf*(1+1e-9), "%s: EKFAC no worse than K-FAC", k)
+			assert.LessOrEqual(t, values[k+"/kronecker_optimal/"+approx.MetricRelFrobenius], kf*(1+1e-6), "%s: Kronecker-optimal no worse", k)
 		}
 	}
 	for key, v := range values {
-		if strings.HasSuffix(key, "/solve_cosine") {
+		if strings.HasSuffix(key, "/"+approx.MetricSolveCosine) {
 			assert.LessOrEqual(t, math.Abs(v), 1+1e-12, key)
 		}
 	}
@@ -220,12 +245,10 @@ func TestRunTestdata(t *testing.T) {
 	f, err := os.Open(filepath.Join(out, "errors.csv"))
 	require.NoError(t, err)
 	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := data.ReadRecords(f)
 	require.NoError(t, err)
-	for _, r := range recs[1:] {
-		v, err := strconv.ParseFloat(r[3], 64)
-		require.NoError(t, err)
-		assert.False(t, math.IsNaN(v) || math.IsInf(v, 0), "%v", r)
+	for _, r := range recs {
+		assert.False(t, math.IsNaN(r.Value) || math.IsInf(r.Value, 0), "%+v", r)
 	}
 }
 
@@ -234,34 +257,16 @@ func TestRunTestdata(t *testing.T) {
 func TestModelBOM(t *testing.T) {
 	raw, err := json.Marshal(tinyModel("mse"))
 	require.NoError(t, err)
-	plain, err := parseModel(raw)
+	dir := t.TempDir()
+	plainPath, bomPath := filepath.Join(dir, "plain.json"), filepath.Join(dir, "bom.json")
+	require.NoError(t, os.WriteFile(plainPath, raw, 0o644))
+	require.NoError(t, os.WriteFile(bomPath, append([]byte("\ufeff"), raw...), 0o644))
+	plain, err := loadModel(plainPath)
 	require.NoError(t, err)
-	bom, err := parseModel(append([]byte("\ufeff"), raw...))
+	bom, err := loadModel(bomPath)
 	require.NoError(t, err)
 	assert.Equal(t, plain.theta, bom.theta)
-	assert.Equal(t, plain.sizes, bom.sizes)
-	// Only at the start: a mark inside the JSON is a syntax error.
-	_, err = parseModel(append(append([]byte(nil), raw[:1]...), append([]byte("\ufeff"), raw[1:]...)...))
-	assert.ErrorContains(t, err, "invalid JSON")
-}
-
-// duplicateKey finds a key repeated in any object, at any depth, and only
-// within one object.
-func TestDuplicateKey(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{`{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}`, ""},
-		{`[{"a": 1}, {"b": [1, {"c": 2, "c": 3}]}]`, `line 1, column 30: duplicate key "c"`},
-		{"{\"a\": {\"x\": 1},\n\"a\": 2}", `line 2, column 1: duplicate key "a"`},
-		{`{"K": 1, "\u212a": 2}`, "duplicate key \"\u212a\" (the same field as \"K\")"}, // the Kelvin sign folds to k
-		{`{"a": [], "b": {}, "c": null, "d": "a", "a": 0}`, `duplicate key "a"`},
-	} {
-		err := duplicateKey([]byte(c.in))
-		if c.want == "" {
-			assert.NoError(t, err, c.in)
-		} else {
-			assert.ErrorContains(t, err, c.want, c.in)
-		}
-	}
+	assert.Equal(t, plain.model, bom.model)
 }
 
 // Bad input gives an error that names the file and says what is wrong,
@@ -308,6 +313,12 @@ func TestRunBadInput(t *testing.T) {
 			[]string{"model.json", "line 2", `"loss"`}},
 		{"unknown field", `{"size": [3, 4, 2]}`, gooddata, nil,
 			[]string{"model.json", `unknown field "size"`}},
+		{"general form, linear size", `{"input_shape": [3], "layers": [{"type": "linear", "in_features": 3, "out_features": 4}, {"type": "tanh"},
+			{"type": "linear", "in_features": 5, "out_features": 2}], "loss": "softmax_ce", "params": []}`, gooddata, nil,
+			[]string{"model.json", `layers[2] (linear): "in_features" is 5 but its input is a vector of 4 features`}},
+		{"general form, params", `{"input_shape": [3], "layers": [{"type": "linear", "in_features": 3, "out_features": 4}, {"type": "tanh"},
+			{"type": "linear", "in_features": 4, "out_features": 2}], "loss": "softmax_ce", "params": [1, 2]}`, gooddata, nil,
+			[]string{"model.json", `"params" has 2 values but the layers need 26 (layers[0] linear: 16, layers[2] linear: 10)`}},
 		{"empty model", "", gooddata, nil, []string{"model.json", "empty"}},
 		{"trailing data", `{"sizes": [3, 2]} {}`, gooddata, nil, []string{"model.json", "after the JSON object"}},
 		{"duplicate key", "{\"loss\": \"mse\",\n \"sizes\": [3, 4, 2], \"loss\": \"softmax_ce\"}", gooddata, nil,
@@ -381,15 +392,16 @@ func TestRunOneSample(t *testing.T) {
 	f, err := os.Open(filepath.Join(out, "errors.csv"))
 	require.NoError(t, err)
 	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := data.ReadRecords(f)
 	require.NoError(t, err)
-	for _, r := range recs[1:] {
-		v, err := strconv.ParseFloat(r[3], 64)
-		require.NoError(t, err)
-		if r[0] == "gradient_covariance" {
-			assert.True(t, math.IsNaN(v), "%v", r)
-		} else if r[2] == "relative_frobenius" {
-			assert.False(t, math.IsNaN(v), "%v", r)
+	for _, r := range recs {
+		switch {
+		case r.Matrix == "gradient_covariance" && r.Approximation == "exact":
+			assert.Equal(t, data.Record{Matrix: r.Matrix, Approximation: "exact", Metric: approx.MetricLambda}, r, "λ of a zero matrix")
+		case r.Matrix == "gradient_covariance":
+			assert.True(t, math.IsNaN(r.Value), "%+v", r)
+		case r.Metric == approx.MetricRelFrobenius:
+			assert.False(t, math.IsNaN(r.Value), "%+v", r)
 		}
 	}
 }
@@ -403,7 +415,7 @@ func TestRunFailsWritingNothing(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
 	before := killtest.Snapshot(t, out)
-	require.Len(t, before, 1+len(exported)+4+2)
+	require.Len(t, before, 1+len(exported)+4+1)
 
 	huge := tinyData("mse") + "1e200,1e200,1e200,1e200,1e200\n"
 	require.NoError(t, os.WriteFile(dataPath, []byte(huge), 0o644))
@@ -428,7 +440,7 @@ func TestRunRemovesOtherRunsFactors(t *testing.T) {
 	model, dataPath = writeInputs(t, tinyModel("mse"), tinyData("mse"))
 	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, io.Discard))
 	files := killtest.Snapshot(t, out)
-	assert.Len(t, files, 1+len(exported)+4+2)
+	assert.Len(t, files, 1+len(exported)+4+1)
 	assert.NotContains(t, files, "kfac_A_2.csv")
 	assert.NotContains(t, files, "kfac_G_2.csv")
 }
@@ -478,8 +490,60 @@ func TestKillLoop(t *testing.T) {
 	const runs = 30
 	completed := killtest.Loop{
 		Dir: t.TempDir(), Variants: variants, Runs: runs, Seed: 4,
-		Outputs: append(matrixFiles(), "grad.csv", kfacFiles, "errors.csv", "lambda.csv"),
+		Outputs: append(matrixFiles(), "grad.csv", kfacFiles, "errors.csv"),
 		Check:   killtest.CheckFiles(want, nil),
 	}.Run(t)
 	t.Logf("%d of %d runs completed", completed, runs)
+}
+
+// A convolutional network with pooling, a residual block and a layer norm,
+// in model.json's general form as the PyTorch exporter of docs/export.md
+// writes it (testdata/conv_model.json: 1×8×8 digits, conv 3×3 → tanh →
+// average and max pooling → flatten → residual (layernorm, linear) →
+// linear, 198 parameters, after 20 SGD steps on the 40 digits of
+// conv_data.csv): the gradient and the Hessian's product with a vector v
+// equal PyTorch's autograd values (conv_torch.json: torch.autograd.grad,
+// and a second backward pass for H v), and each layer with a Kronecker
+// form has its K-FAC factors, the layer norm none.
+func TestRunConvModel(t *testing.T) {
+	out := t.TempDir()
+	var log strings.Builder
+	require.NoError(t, run(config{Model: "testdata/conv_model.json", Data: "testdata/conv_data.csv", Out: out, KFAC: "exact", Samples: 1}, &log))
+	assert.Contains(t, log.String(), "198 parameters, 40 samples, loss 2.13874")
+
+	raw, err := os.ReadFile("testdata/conv_torch.json")
+	require.NoError(t, err)
+	var torch struct {
+		Loss        float64
+		Grad, V, Hv []float64
+	}
+	require.NoError(t, json.Unmarshal(raw, &torch))
+	relErr := func(got, want []float64) float64 {
+		d := make([]float64, len(got))
+		for i := range d {
+			d[i] = got[i] - want[i]
+		}
+		return mat.Norm(mat.NewVecDense(len(d), d), 2) / mat.Norm(mat.NewVecDense(len(want), want), 2)
+	}
+	g := readMatrix(t, filepath.Join(out, "grad.csv"))
+	require.Equal(t, 198, len(torch.Grad))
+	assert.Less(t, relErr(g.RawRowView(0), torch.Grad), 1e-14, "gradient against PyTorch's")
+	H := readMatrix(t, filepath.Join(out, "hessian.csv"))
+	var hv mat.VecDense
+	hv.MulVec(H, mat.NewVecDense(198, torch.V))
+	assert.Less(t, relErr(hv.RawVector().Data, torch.Hv), 1e-13, "H v against PyTorch's")
+
+	for _, f := range []struct {
+		name string
+		n    int
+	}{
+		{"kfac_A_0.csv", 1*3*3 + 1}, {"kfac_G_0.csv", 2}, // conv: patches of 1×3×3, 2 channels
+		{"kfac_A_2.csv", 8 + 1}, {"kfac_G_2.csv", 8}, // the residual body's linear layer
+		{"kfac_A_3.csv", 8 + 1}, {"kfac_G_3.csv", 10},
+	} {
+		r, c := readMatrix(t, filepath.Join(out, f.name)).Dims()
+		assert.Equal(t, []int{f.n, f.n}, []int{r, c}, f.name)
+	}
+	_, err = os.Stat(filepath.Join(out, "kfac_A_1.csv"))
+	assert.True(t, os.IsNotExist(err), "the layer norm has no Kronecker factors")
 }

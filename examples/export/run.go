@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/progress"
 )
 
 // config holds the command-line settings.
@@ -106,11 +109,13 @@ func run(c config, w io.Writer) error {
 		return err
 	}
 	kfac := ekfac.KFAC()
+	var kronBlocks []string // the blocks with factor files
 	for l := 0; l < kfac.NumBlocks(); l++ {
 		kr := kfac.Kron(l)
 		if kr == nil {
 			continue
 		}
+		kronBlocks = append(kronBlocks, strconv.Itoa(l))
 		g, a := kr.Factors()
 		files = append(files, matrixFile(fmt.Sprintf("kfac_A_%d.csv", l), a), matrixFile(fmt.Sprintf("kfac_G_%d.csv", l), g))
 	}
@@ -128,37 +133,38 @@ func run(c config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	shapes, err := approx.NetworkShapes(m.Net)
-	if err != nil {
-		return err
-	}
 
-	var rows []errorRow
-	var lambdas [][]string
-	for _, kind := range exported {
+	// The candidates of every matrix first, so that the bar knows the
+	// number of comparisons.
+	cands := make([][]candidate, len(exported))
+	lambdas := make([]float64, len(exported))
+	total := 0
+	for i, kind := range exported {
 		M := matrices[kind]
-		lambda, err := approx.SolveDamping(curvature.NewDense(M), nil)
-		if err != nil {
+		if lambdas[i], err = approx.SolveDamping(curvature.NewDense(M), nil); err != nil {
 			return fmt.Errorf("%v: %w", kind, err)
 		}
-		lambdas = append(lambdas, []string{kind.String(), formatFloat(lambda)})
-		r, err := compare(kind, M, lambda, grad, candidates(kind, M, layers, shapes, na), w)
+		nk, nkErr := approx.ModelNearestKronecker(m, kind, theta, b, nil, nil)
+		cands[i] = candidates(kind, M, layers, candidate{"kronecker_optimal", nk, nkErr}, na)
+		total += len(cands[i])
+	}
+	bar := progress.New(os.Stderr, "comparisons")
+	var rows []data.Record
+	done := 0
+	for i, kind := range exported {
+		r, err := compare(kind, matrices[kind], lambdas[i], grad, cands[i], w, func() { done++; bar.Report(done, total) })
 		if err != nil {
+			bar.Finish()
 			return fmt.Errorf("%v: %w", kind, err)
 		}
 		rows = append(rows, r...)
 	}
-	table := make([][]string, len(rows))
-	for i, r := range rows {
-		table[i] = []string{r.matrix, r.approximation, r.metric, formatFloat(r.value)}
-	}
-	files = append(files,
-		csvFile("errors.csv", []string{"matrix", "approximation", "metric", "value"}, table),
-		csvFile("lambda.csv", []string{"matrix", "lambda"}, lambdas))
+	bar.Finish()
+	files = append(files, data.File{Name: "errors.csv", Write: func(w io.Writer) error { return data.WriteRecords(w, rows) }})
 	if err := writeOutputs(c.Out, files); err != nil {
 		return err
 	}
-	summarize(w, c, P, b.Len(), loss, kfac.NumBlocks(), rows)
+	summarize(w, c, P, b.Len(), loss, kronBlocks, rows)
 	return nil
 }
 
@@ -173,10 +179,18 @@ func kfacTargets(k approx.FactorKind) []curvature.Kind {
 }
 
 // summarize prints what was written and the relative Frobenius errors.
-func summarize(w io.Writer, c config, P, N int, loss float64, layers int, rows []errorRow) {
+func summarize(w io.Writer, c config, P, N int, loss float64, kronBlocks []string, rows []data.Record) {
 	fmt.Fprintf(w, "%s on %s: %d parameters, %d samples, loss %.6g\n", c.Model, c.Data, P, N, loss)
-	fmt.Fprintf(w, "wrote %s: grad.csv, %s, kfac_{A,G}_0..%d.csv (%s factors), errors.csv, lambda.csv\n",
-		c.Out, strings.Join(matrixFiles(), ", "), layers-1, c.KFAC)
+	var factors string
+	switch len(kronBlocks) {
+	case 0:
+		factors = "no K-FAC factors (no layer has a Kronecker form)"
+	case 1:
+		factors = fmt.Sprintf("kfac_{A,G}_%s.csv (%s factors)", kronBlocks[0], c.KFAC)
+	default:
+		factors = fmt.Sprintf("kfac_{A,G}_{%s}.csv (%s factors)", strings.Join(kronBlocks, ","), c.KFAC)
+	}
+	fmt.Fprintf(w, "wrote %s: grad.csv, %s, %s, errors.csv\n", c.Out, strings.Join(matrixFiles(), ", "), factors)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "relative Frobenius error\tdiagonal\tblock_diagonal\tkfac\tekfac\tkronecker_optimal\ttonga\t")
 	names := []string{"diagonal", "block_diagonal", "kfac", "ekfac", "kronecker_optimal", "tonga"}
@@ -185,8 +199,8 @@ func summarize(w io.Writer, c config, P, N int, loss float64, layers int, rows [
 		for _, a := range names {
 			cell := "-"
 			for _, r := range rows {
-				if r.matrix == kind.String() && r.approximation == a && r.metric == "relative_frobenius" {
-					cell = fmt.Sprintf("%.3g", r.value)
+				if r.Matrix == kind.String() && r.Approximation == a && r.Metric == approx.MetricRelFrobenius {
+					cell = fmt.Sprintf("%.3g", r.Value)
 				}
 			}
 			fmt.Fprintf(tw, "%s\t", cell)

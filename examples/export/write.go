@@ -1,14 +1,11 @@
 package main
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 
 	"github.com/curvkit/curvkit/curvature/data"
 )
@@ -51,21 +48,3 @@ func writeOutputs(dir string, files []data.File) (err error) {
 	}
 	return data.RemoveStaleTemps(dir, names...)
 }
-
-// csvFile is the output file that holds a header and rows.
-func csvFile(name string, header []string, rows [][]string) data.File {
-	return data.File{Name: name, Write: func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		if err := cw.Write(header); err != nil {
-			return err
-		}
-		if err := cw.WriteAll(rows); err != nil {
-			return err
-		}
-		return cw.Error()
-	}}
-}
-
-// formatFloat writes v with the fewest digits that parse back to the same
-// float64 (NaN as NaN), as the matrix files do.
-func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -44,43 +44,15 @@ type trace struct {
 const evalEvery = 10
 
 func run(w io.Writer, steps int, seed uint64) error {
-	// The 1,797 embedded digits (64 pixels in [0, 1]): 1,500 rows to train
-	// on, 297 held out. An autoencoder's targets are its inputs.
-	digits, err := data.Digits()
+	model, theta0, train, test, err := problem(seed)
 	if err != nil {
 		return err
 	}
-	train, test, err := digits.Split(1500.0/1797, rand.New(rand.NewPCG(seed, 1)))
+	kfac, adam, err := optimizers(model, seed)
 	if err != nil {
 		return err
 	}
-	train, test = &data.Set{X: train.X, Y: train.X}, &data.Set{X: test.X, Y: test.X}
-
-	// 64-48-32-16-32-48-64, tanh, linear output; the loss is the sigmoid
-	// cross-entropy summed over the 64 outputs, averaged over rows.
-	net, err := nn.NewMLP([]int{64, 48, 32, 16, 32, 48, 64}, []string{"tanh", "tanh", "tanh", "tanh", "tanh", "identity"})
-	if err != nil {
-		return err
-	}
-	model := &curvature.Model{Net: net, Loss: nn.SigmoidBCE{}}
-	theta0 := make([]float64, net.NumParams())
-	net.Init(theta0, rand.New(rand.NewPCG(seed, 2)))
-
-	// K-FAC with its defaults; Adam at the rate that tuning found best.
-	kfac, err := secondorder.NewKFAC(model, &secondorder.KFACSettings{Seed: seed})
-	if err != nil {
-		return err
-	}
-	settings := firstorder.DefaultAdamSettings()
-	settings.LR = 1e-2
-	adamOpt, err := firstorder.NewAdam(net.NumParams(), settings)
-	if err != nil {
-		return err
-	}
-	adam, err := secondorder.NewFirstOrder(model, adamOpt)
-	if err != nil {
-		return err
-	}
+	net := model.Net
 	fmt.Fprintf(w, "digits autoencoder 64-48-32-16-32-48-64 (%d parameters), %d training and %d held-out rows, batch 256, %d steps\n",
 		net.NumParams(), train.Len(), test.Len(), steps)
 
@@ -163,4 +135,50 @@ func optimize(name string, opt secondorder.Optimizer, m *curvature.Model, theta0
 	}
 	t.final, t.test = t.losses[len(t.losses)-1], loss(test)
 	return t, nil
+}
+
+// problem returns the example's model, its initialisation and the
+// training and held-out sets for seed.
+func problem(seed uint64) (m *curvature.Model, theta0 []float64, train, test *data.Set, err error) {
+	// The 1,797 embedded digits (64 pixels in [0, 1]): 1,500 rows to train
+	// on, 297 held out. An autoencoder's targets are its inputs.
+	digits, err := data.Digits()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	train, test, err = digits.Split(1500.0/1797, rand.New(rand.NewPCG(seed, 1)))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	train, test = &data.Set{X: train.X, Y: train.X}, &data.Set{X: test.X, Y: test.X}
+
+	// 64-48-32-16-32-48-64, tanh, linear output; the loss is the sigmoid
+	// cross-entropy summed over the 64 outputs, averaged over rows.
+	net, err := nn.NewMLP([]int{64, 48, 32, 16, 32, 48, 64}, []string{"tanh", "tanh", "tanh", "tanh", "tanh", "identity"})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	theta0 = make([]float64, net.NumParams())
+	net.Init(theta0, rand.New(rand.NewPCG(seed, 2)))
+	return &curvature.Model{Net: net, Loss: nn.SigmoidBCE{}}, theta0, train, test, nil
+}
+
+// optimizers returns K-FAC with its defaults and Adam at the rate that
+// tuning found best.
+func optimizers(m *curvature.Model, seed uint64) (kfac, adam secondorder.Optimizer, err error) {
+	kfac, err = secondorder.NewKFAC(m, &secondorder.KFACSettings{Seed: seed})
+	if err != nil {
+		return nil, nil, err
+	}
+	settings := firstorder.DefaultAdamSettings()
+	settings.LR = 1e-2
+	adamOpt, err := firstorder.NewAdam(m.Net.NumParams(), settings)
+	if err != nil {
+		return nil, nil, err
+	}
+	adam, err = secondorder.NewFirstOrder(m, adamOpt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return kfac, adam, nil
 }

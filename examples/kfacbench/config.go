@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/curvkit/curvkit/approx"
+	"github.com/curvkit/curvkit/internal/tune"
 )
 
 // config is the parsed command line.
@@ -93,18 +94,10 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Float64Var(&c.hfFraction, "hf-fraction", 1, "Hessian-free: fraction of the batch for the curvature mini-batch")
 	fs.IntVar(&c.inverseInterval, "inverse-interval", 20, "K-FAC: steps between inversions of the damped factors")
 	fs.IntVar(&c.dampingInterval, "damping-interval", 5, "K-FAC: steps between damping updates")
-	if err := fs.Parse(args); err != nil {
+	var err error
+	if c.seed, c.targetSet, err = tune.ParseFlags(fs, args, &seed); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if seed < 0 {
-		return nil, fmt.Errorf("-seed %d is negative", seed)
-	}
-	c.seed = uint64(seed)
-	fs.Visit(func(f *flag.Flag) { c.targetSet = c.targetSet || f.Name == "target" })
-	var err error
 	if c.task == "" {
 		// A -data file ends in a class label, which an autoencoder would
 		// ignore.
@@ -182,7 +175,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			return nil, fmt.Errorf("-%s %v is out of range", p.name, p.v)
 		}
 	}
-	if !c.targetSet && !slices.ContainsFunc(c.optimizers, func(o string) bool { return baselines[o] }) {
+	if !c.targetSet && !slices.ContainsFunc(c.optimizers, func(o string) bool { return tune.IsBaseline(o) }) {
 		return nil, fmt.Errorf("-optimizers %s has no first-order baseline to set the target: add adam or sgd, or give -target", strings.Join(c.optimizers, ","))
 	}
 	return c, nil
@@ -223,6 +216,14 @@ func (c *config) grid(name string) []float64 {
 		return c.ngLRs
 	}
 	return nil
+}
+
+// gridFlag names the flag prefix of optimizer name's grid.
+func gridFlag(name string) string {
+	if strings.HasPrefix(name, "ng-") {
+		return "ng"
+	}
+	return name
 }
 
 func optimizerList() string {

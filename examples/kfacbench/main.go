@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/curvkit/curvkit/internal/tune"
 )
 
 func main() {
@@ -29,7 +31,7 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	out, undo, err := prepareOut(cfg.out, cfg.force)
+	out, undo, err := tune.PrepareOut(cfg.out, cfg.force, "kfacbench", outputNames)
 	if err != nil {
 		return err
 	}
@@ -45,49 +47,26 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	fmt.Fprintln(stdout, memoryNote(prob, cfg.maxMemory))
 
-	prog := newProgress(stdout)
-	var tuned []*result
-	for _, name := range cfg.optimizers {
-		if grid := cfg.grid(name); len(grid) > 1 || (!cfg.targetSet && baselines[name]) {
-			best, all, err := tune(cfg, prob, name, grid, prog)
-			if err != nil {
-				return err
-			}
-			printTuning(stdout, name, all, best)
-			tuned = append(tuned, best)
-		}
-	}
-	target := cfg.target
-	if !cfg.targetSet {
-		var ok bool
-		if target, ok = bestBaseline(tuned); !ok {
-			return errors.New("every first-order baseline diverged at every learning rate, so none sets the target: give -target, or lower -adam-lrs or -sgd-lrs")
-		}
-		fmt.Fprintf(stdout, "target training loss %.6g: the best a tuned first-order baseline reaches in %d steps\n", target, cfg.steps)
-	}
-
-	var results []*result
-	for _, name := range cfg.optimizers {
-		lr := 0.0
-		if grid := cfg.grid(name); len(grid) == 1 {
-			lr = grid[0]
-		}
-		for _, r := range tuned {
-			if r.optimizer == name {
-				lr = r.lr
-			}
-		}
-		r, err := train(cfg, prob, name, lr, target, prog)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		results = append(results, r)
-	}
-	printTable(stdout, prob, target, results)
-	files, err := writeOutputs(out, prob, target, results)
+	b := bench(cfg, prob)
+	prog := tune.NewProgress(stdout)
+	target, results, err := b.Race(stdout, prog, tune.Plan{
+		Optimizers: cfg.optimizers, Grid: cfg.grid, Flag: func(name string) string { return gridFlag(name) + "-lrs" },
+		Target: cfg.target, TargetSet: cfg.targetSet,
+	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s\n", strings.Join(files, ", "))
+	files, err := b.Files(target, results)
+	if err != nil {
+		return err
+	}
+	paths, err := tune.Write(out, files, nil, outputNames)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", strings.Join(paths, ", "))
 	return nil
 }
+
+// outputNames are the files a run writes into its folder.
+var outputNames = tune.Outputs

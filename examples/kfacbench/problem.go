@@ -229,14 +229,9 @@ func minMaxScale(train, test *mat.Dense) {
 	}
 }
 
-// loss returns the mean loss of θ on a set, and the accuracy when
-// classifying (NaN otherwise).
-func (p *problem) loss(t *nn.Tape, theta []float64, s *data.Set) (loss, acc float64) {
-	z := t.Forward(theta, s.X)
-	loss = t.LossValue(s.Y)
-	if !p.classify {
-		return loss, math.NaN()
-	}
+// correct returns the number of rows of the logits z whose largest entry
+// is at the class index of y.
+func correct(z, y *mat.Dense) float64 {
 	n, _ := z.Dims()
 	right := 0
 	for i := 0; i < n; i++ {
@@ -247,11 +242,11 @@ func (p *problem) loss(t *nn.Tape, theta []float64, s *data.Set) (loss, acc floa
 				best = k
 			}
 		}
-		if best == int(s.Y.At(i, 0)) {
+		if best == int(y.At(i, 0)) {
 			right++
 		}
 	}
-	return loss, float64(right) / float64(n)
+	return float64(right)
 }
 
 // memory is an estimate, in bytes, of what the runs hold at once that

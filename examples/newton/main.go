@@ -96,7 +96,7 @@ func compare(x0 []float64, maxIter int) ([]row, error) {
 		{"trust region, Cauchy point", &secondorder.TrustRegion{Solver: &secondorder.Cauchy{}}},
 		{"trust region, dogleg", &secondorder.TrustRegion{Solver: &secondorder.Dogleg{}}},
 		{"trust region, Steihaug–Toint CG", &secondorder.TrustRegion{Solver: &secondorder.Steihaug{}}},
-		{"trust region, exact, SciPy tolerances", &secondorder.TrustRegion{Solver: &secondorder.Exact{}}},
+		{"trust region, exact, default tolerances", &secondorder.TrustRegion{Solver: &secondorder.Exact{}}},
 		{"trust region, exact, tolerances 1e-10", &secondorder.TrustRegion{Solver: &secondorder.Exact{EasyTol: 1e-10, HardTol: 1e-10}}},
 	}
 	for _, o := range ours {

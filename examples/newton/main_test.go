@@ -36,7 +36,7 @@ func TestCompare(t *testing.T) {
 
 // TestExact5D: from SciPy's 5-D start the exact trust region needs at most
 // the 14 evaluations of SciPy 1.10.1's trust-exact with its default
-// tolerances (issue 5), and the 16 of trust-exact patched to tolerances
+// tolerances, and the 16 of trust-exact patched to tolerances
 // 1e-10 with tight ones.
 func TestExact5D(t *testing.T) {
 	x0 := []float64{1.3, 0.7, 0.8, 1.9, 1.2}
@@ -45,7 +45,7 @@ func TestExact5D(t *testing.T) {
 		e    *secondorder.Exact
 		want int
 	}{
-		{"scipy-tolerances", &secondorder.Exact{}, 14},
+		{"default-tolerances", &secondorder.Exact{}, 14},
 		{"tight", &secondorder.Exact{EasyTol: 1e-10, HardTol: 1e-10}, 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

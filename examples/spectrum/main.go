@@ -21,6 +21,7 @@ import (
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/curvature/spectral"
+	"github.com/curvkit/curvkit/internal/progress"
 )
 
 // settings of a run; the flags set them.
@@ -73,8 +74,10 @@ func run(s settings, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		slq := &spectral.SLQ{Steps: s.Steps, Probes: s.Probes, Seed: s.Seed}
+		bar := progress.New(os.Stderr, kind.String())
+		slq := &spectral.SLQ{Steps: s.Steps, Probes: s.Probes, Seed: s.Seed, Progress: bar.Report}
 		d, err := slq.Density(op)
+		bar.Finish()
 		if err != nil {
 			return fmt.Errorf("%v: %w", kind, err)
 		}

@@ -19,9 +19,12 @@ const kc = 256
 // panel of B and the mr×kc block of op(A) read in place, a[i·rs + p·ks]
 // (rows of A, or columns when transposed, are streams the prefetcher
 // follows, so only B needs packing); mc and nc are multiples of mr and nr.
+// A tiling may name a narrow one that products of at most narrow.nr
+// columns use instead.
 type tiling struct {
 	mr, nr, mc, nc int
 	kernel         func(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+	narrow         *tiling
 }
 
 // active is the tiling in use, the first of tilings (nil without one).
@@ -79,6 +82,9 @@ func mul(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64
 	t := active
 	if t == nil || !gonumBLAS() {
 		return false
+	}
+	if t.narrow != nil && n <= t.narrow.nr {
+		t = t.narrow
 	}
 	if alpha == 0 {
 		scale(beta, c)

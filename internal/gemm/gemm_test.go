@@ -94,8 +94,9 @@ func checkGemm(t *testing.T, rng *rand.Rand, tA, tB blas.Transpose, m, n, k, pad
 	}
 }
 
-// eachTiling runs f with every micro-kernel this CPU has, and once with
-// none (blas64's products).
+// eachTiling runs f with every micro-kernel this CPU has (a narrow one in
+// the products of at most its width, which the tiling hands it), and once
+// with none (blas64's products).
 func eachTiling(t *testing.T, f func(t *testing.T)) {
 	saved := active
 	defer func() { active = saved }()
@@ -117,6 +118,7 @@ func testGemm(t *testing.T) {
 		{1, 1, 1}, {4, 12, 1}, {4, 12, 7}, {5, 13, 3}, {3, 11, 9}, {8, 24, 16},
 		{17, 29, 31}, {64, 128, 64}, {130, 10, 129}, {129, 37, 300}, {7, 1100, 5},
 		{256, 64, 513}, {12, 16, 2}, {13, 17, 5}, {25, 33, 11}, {133, 20, 7}, {9, 1030, 3},
+		{26, 6, 300}, {300, 8, 26}, {13, 3, 5}, // at most 8 columns: the narrow tile where there is one
 	}
 	trans := []blas.Transpose{blas.NoTrans, blas.Trans}
 	for _, s := range shapes {

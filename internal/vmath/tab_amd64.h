@@ -1,0 +1,18 @@
+// Rows of ·tab (kernel_amd64.go), 64 bytes each: one constant in 8 lanes.
+
+#define LOG2E ·tab+0(SB)
+#define MAGIC ·tab+64(SB)
+#define LN2HI ·tab+128(SB)
+#define LN2LO ·tab+192(SB)
+#define EXPLO ·tab+256(SB)
+#define EXPHI ·tab+320(SB)
+#define ONE ·tab+384(SB)
+#define TWO ·tab+448(SB)
+#define HALF ·tab+512(SB)
+#define TANHHI ·tab+576(SB)
+#define ABSMASK ·tab+640(SB)
+#define SIGNMASK ·tab+704(SB)
+#define BIAS ·tab+768(SB)
+#define LANES ·tab+832(SB)
+#define EXPPOLY(i) ·tab+(896+64*(i))(SB)
+#define LOGPOLY(i) ·tab+(1664+64*(i))(SB)
