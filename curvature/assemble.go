@@ -263,6 +263,8 @@ type target struct {
 	// at the first NaN or Inf; the last pass over the samples sets it.
 	check  bool
 	finite *atomic.Bool
+	// tally counts the products written, one a call to mulInto.
+	tally *tally
 }
 
 // sub returns the r×c submatrix of t at (i, j).
@@ -299,6 +301,7 @@ func (t *target) mulInto(tA, tB blas.Transpose, a, b blas64.General, i, j int) {
 			}
 		}
 	}
+	t.tally.add(1)
 }
 
 // assemble writes the dense matrix of layers [first, last] into dst, layer
@@ -377,24 +380,13 @@ func (a *assembler) scaleRows(x []float64, L *layerState, c int) {
 func (a *assembler) pair(dst *target, l, m int, dt, jt []float64, off []int, ws *workspace) {
 	n := a.n
 	Ll, Lm := &a.layers[l], &a.layers[m]
-	ol, om, qm, in := Ll.out, Lm.out, Lm.q, Lm.in
+	om, qm, in := Lm.out, Lm.q, Lm.in
 	cross := a.hessian && l < m
 	var prev *layerState // the activation between the layers, for the cross term
 	if cross {
 		prev = &a.layers[m-1]
 	}
-	// Tasks: neuron o₂ of layer l, columns [c0, c0+cols) of layer m.
-	type task struct{ o2, c0 int }
-	var tasks []task
-	for o2 := 0; o2 < ol; o2++ {
-		start := 0
-		if l == m {
-			start = o2 * qm
-		}
-		for c0 := start; c0 < Lm.size; c0 += taskCols {
-			tasks = append(tasks, task{o2, c0})
-		}
-	}
+	tasks := a.s.pairTasks(l, m)
 	ws.grow(a.pool.workers, n*taskCols, in)
 	a.pool.run(len(tasks), func(w, t int) {
 		o2, c0 := tasks[t].o2, tasks[t].c0
@@ -439,6 +431,39 @@ func (a *assembler) pair(dst *target, l, m int, dt, jt []float64, off []int, ws 
 		}
 		dst.mulInto(blas.Trans, blas.NoTrans, Ll.abar.RawMatrix(), gen(n, cols, K), off[l]+o2*Ll.q, off[m]+c0)
 	})
+}
+
+// pairTask is a task of block (l, m) of the assembly: neuron o2 of layer l,
+// columns [c0, c0+taskCols) of layer m.
+type pairTask struct{ o2, c0 int }
+
+// pairTasks lists the tasks of block (l, m), l ≤ m: for l = m only the
+// columns from neuron o₂'s own on.
+func (s mlp) pairTasks(l, m int) []pairTask {
+	var tasks []pairTask
+	size := s.out[m] * s.q[m]
+	for o2 := 0; o2 < s.out[l]; o2++ {
+		start := 0
+		if l == m {
+			start = o2 * s.q[m]
+		}
+		for c0 := start; c0 < size; c0 += taskCols {
+			tasks = append(tasks, pairTask{o2, c0})
+		}
+	}
+	return tasks
+}
+
+// tasks returns the number of tasks of the blocks of layers [first, last]
+// that write the result, for one chunk of samples.
+func (s mlp) tasks(first, last int) int {
+	n := 0
+	for m := first; m <= last; m++ {
+		for l := first; l <= m; l++ {
+			n += len(s.pairTasks(l, m))
+		}
+	}
+	return n
 }
 
 // taskCols is the number of columns of one task's product: its K (N×240,

@@ -131,15 +131,26 @@ func (m *Model) sum(dst *mat.SymDense, kind Kind, theta []float64, b Batch, opt 
 		scale = 1 / (s.W * float64(draws))
 	}
 	p := pool{workers: opt.workers()}
+	parts := b.chunks()
 	var finite bool
 	switch kind {
 	case Hessian, GGN, Fisher:
 		shape, ok := mlpOf(m.Net)
+		free := len(parts) * size // the matrix-free route's tasks
+		var tl *tally
 		if ok {
-			finite = m.kronecker(dst, shape, kind, theta, b, block, scale, p)
+			first, last := 0, len(shape.dense)-1
+			if block >= 0 {
+				first, last = block, block
+			}
+			tl = newTally(opt.progress(), len(parts)*shape.tasks(first, last))
+			finite = m.kronecker(dst, shape, kind, theta, b, block, scale, p, tl)
+		} else {
+			tl = newTally(opt.progress(), free)
 		}
 		if !finite {
 			if ok {
+				tl.grow(free)
 				// The Kronecker route overflowed (products of inputs, ā āᵀ
 				// with ā ~ 1e155, can where the matrix is finite): start
 				// again from matrix-free products, so that every route gives
@@ -149,10 +160,14 @@ func (m *Model) sum(dst *mat.SymDense, kind Kind, theta []float64, b Batch, opt 
 					clear(raw.Data[i*raw.Stride : i*raw.Stride+size])
 				}
 			}
-			finite = m.matrixFree(dst, kind, theta, b, lo, hi, mean, p)
+			finite = m.matrixFree(dst, kind, theta, b, lo, hi, mean, p, tl)
 		}
 	case EmpiricalFisher, GradientCovariance, MCFisher:
-		s.G, finite = m.gram(dst, kind, theta, b, ys, lo, hi, scale, p)
+		total := 0
+		for _, c := range parts {
+			total += draws * len(gramTasks(size, c[1]-c[0]))
+		}
+		s.G, finite = m.gram(dst, kind, theta, b, ys, lo, hi, scale, p, newTally(opt.progress(), total))
 	}
 	if !finite {
 		i, j, v := firstNonFiniteSym(dst)
@@ -164,8 +179,8 @@ func (m *Model) sum(dst *mat.SymDense, kind Kind, theta []float64, b Batch, opt 
 // kronecker writes scale·Σ_i w_i M_i, the Hessian, GGN or Fisher of an MLP
 // (or its layer block) unnormalised, into dst from per-sample Kronecker
 // structure, a chunk of samples at a time, and reports whether it is
-// finite.
-func (m *Model) kronecker(dst *mat.SymDense, shape mlp, kind Kind, theta []float64, b Batch, block int, scale float64, p pool) bool {
+// finite. tl counts the tasks.
+func (m *Model) kronecker(dst *mat.SymDense, shape mlp, kind Kind, theta []float64, b Batch, block int, scale float64, p pool, tl *tally) bool {
 	raw := dst.RawSymmetric()
 	var finite atomic.Bool
 	finite.Store(true)
@@ -182,7 +197,7 @@ func (m *Model) kronecker(dst *mat.SymDense, shape mlp, kind Kind, theta []float
 		t.Forward(theta, part.X)
 		t.Backward(nil, nil, part.Y)
 		a := newAssembler(shape, t, newOutputCurv(kind, m.Loss, t), kind == Hessian, first, p, ws)
-		a.assemble(&target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(k), check: k == len(parts)-1, finite: &finite}, first, last, off, ws)
+		a.assemble(&target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(k), check: k == len(parts)-1, finite: &finite, tally: tl}, first, last, off, ws)
 	}
 	return finite.Load()
 }
@@ -191,8 +206,9 @@ func (m *Model) kronecker(dst *mat.SymDense, shape mlp, kind Kind, theta []float
 // operator products, for networks outside the MLP pattern and where the
 // Kronecker route overflowed: row j of the upper triangle from M e_j, one
 // task per j, each worker multiplying by operators of its own, a chunk of
-// samples at a time. It reports whether the result is finite.
-func (m *Model) matrixFree(dst *mat.SymDense, kind Kind, theta []float64, b Batch, lo, hi int, mean bool, p pool) bool {
+// samples at a time. It reports whether the result is finite; tl counts
+// the tasks.
+func (m *Model) matrixFree(dst *mat.SymDense, kind Kind, theta []float64, b Batch, lo, hi int, mean bool, p pool, tl *tally) bool {
 	raw := dst.RawSymmetric()
 	size := hi - lo
 	var finite atomic.Bool
@@ -237,6 +253,7 @@ func (m *Model) matrixFree(dst *mat.SymDense, kind Kind, theta []float64, b Batc
 			if k == len(parts)-1 && !vec.AllFinite(row) {
 				finite.Store(false)
 			}
+			tl.add(1)
 		})
 	}
 	return finite.Load()
@@ -248,8 +265,8 @@ func (m *Model) matrixFree(dst *mat.SymDense, kind Kind, theta []float64, b Batc
 // returns: ḡ, the weighted mean, comes first, so that the deviations are
 // summed directly, the two-pass algorithm, accurate where the mean
 // gradient is large), a chunk of samples at a time, and reports whether it
-// is finite.
-func (m *Model) gram(dst *mat.SymDense, kind Kind, theta []float64, b Batch, ys []*mat.Dense, lo, hi int, scale float64, p pool) ([]float64, bool) {
+// is finite. tl counts the tasks.
+func (m *Model) gram(dst *mat.SymDense, kind Kind, theta []float64, b Batch, ys []*mat.Dense, lo, hi int, scale float64, p pool, tl *tally) ([]float64, bool) {
 	raw := dst.RawSymmetric()
 	labels := ys
 	if kind != MCFisher {
@@ -276,7 +293,7 @@ func (m *Model) gram(dst *mat.SymDense, kind Kind, theta []float64, b Batch, ys 
 			sqrtWeigh(g, b.W[c0:c0+r])
 		}
 		gt := transpose(p, gtBuf, g.RawMatrix())
-		tg := &target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(pass), check: last, finite: &finite}
+		tg := &target{data: raw.Data, stride: raw.Stride, alpha: scale, beta: beta(pass), check: last, finite: &finite, tally: tl}
 		tg.gram(p, gt)
 	})
 	return sum, finite.Load()
@@ -369,14 +386,8 @@ func beta(pass int) float64 {
 // slice of the columns right of its diagonal.
 func (t *target) gram(p pool, gt blas64.General) {
 	size, k := gt.Rows, gt.Cols
-	slab := min(gramSlab, rowsPerProduct(gramCols, k))
-	type task struct{ r0, c0 int }
-	var tasks []task
-	for r0 := 0; r0 < size; r0 += slab {
-		for c0 := r0; c0 < size; c0 += gramCols {
-			tasks = append(tasks, task{r0, c0})
-		}
-	}
+	slab := gramSlabOf(k)
+	tasks := gramTasks(size, k)
 	p.run(len(tasks), func(_, i int) {
 		r0, c0 := tasks[i].r0, tasks[i].c0
 		r1, c1 := min(r0+slab, size), min(c0+gramCols, size)
@@ -385,6 +396,26 @@ func (t *target) gram(p pool, gt blas64.General) {
 		t.mulInto(blas.NoTrans, blas.Trans, a, b, r0, c0)
 	})
 }
+
+// gramTask is a task of a Gram matrix: the rows [r0, r0+slab) by the
+// columns [c0, c0+gramCols).
+type gramTask struct{ r0, c0 int }
+
+// gramTasks lists the tasks of a Gram matrix of order size from k samples:
+// each slab of rows, from its diagonal on.
+func gramTasks(size, k int) []gramTask {
+	slab := gramSlabOf(k)
+	var tasks []gramTask
+	for r0 := 0; r0 < size; r0 += slab {
+		for c0 := r0; c0 < size; c0 += gramCols {
+			tasks = append(tasks, gramTask{r0, c0})
+		}
+	}
+	return tasks
+}
+
+// gramSlabOf returns the rows of a Gram slab from k samples.
+func gramSlabOf(k int) int { return min(gramSlab, rowsPerProduct(gramCols, k)) }
 
 // gramCols is the number of columns of one task of a Gram matrix, and
 // gramSlab the most rows: as tall as maxWork allows at N = 256, so that the

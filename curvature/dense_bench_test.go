@@ -137,7 +137,7 @@ func assemblyFlops(net *nn.Network, n int, kind Kind) float64 {
 		}
 	default:
 		size := net.NumParams()
-		slab := min(gramSlab, rowsPerProduct(gramCols, n))
+		slab := gramSlabOf(n)
 		for r0 := 0; r0 < size; r0 += slab {
 			f += float64(2 * n * min(slab, size-r0) * (size - r0))
 		}

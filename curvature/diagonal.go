@@ -32,7 +32,9 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 	diag := make([]float64, P)
 	switch kind {
 	case Hessian, GGN, Fisher:
+		var tl *tally
 		if shape, ok := mlpOf(m.Net); ok {
+			tl = newTally(opt.progress(), len(shape.dense))
 			t, _ := m.tape(theta, b, nil)
 			a := newAssembler(shape, t, newOutputCurv(kind, m.Loss, t), kind == Hessian, 0, pool{workers: 1}, newWorkspace(len(shape.dense)))
 			for li := range a.layers {
@@ -52,11 +54,15 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 				}
 				out := mat.NewDense(L.out, s, diag[L.lo:L.lo+L.size])
 				out.Mul(hd.T(), a2)
+				tl.add(1)
 			}
 			floats.Scale(1/b.weightSum(), diag)
 			if vec.AllFinite(diag) {
 				return diag, nil
 			}
+			tl.grow(P)
+		} else {
+			tl = newTally(opt.progress(), P)
 		}
 		// Matrix-free products: for networks outside the MLP pattern, and
 		// where the Kronecker route overflowed (see Model.Dense).
@@ -70,6 +76,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 			op.MulVecTo(col, e)
 			diag[j] = col[j]
 			e[j] = 0
+			tl.add(1)
 		}
 		if err := finiteDiagonal(kind, diag); err != nil {
 			return nil, err
@@ -87,6 +94,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 				return nil, err
 			}
 		}
+		tl := newTally(opt.progress(), len(b.chunks())*len(ys))
 		m.eachPerSample(theta, b, ys, func(c0, _ int, _ bool, g *mat.Dense) {
 			r, _ := g.Dims()
 			for i := 0; i < r; i++ {
@@ -99,6 +107,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 					diag[j] += w * v * v
 				}
 			}
+			tl.add(1)
 		})
 		floats.Scale(1/(b.weightSum()*float64(len(ys))), diag)
 		if err := finiteDiagonal(kind, diag); err != nil {

@@ -98,6 +98,14 @@ type Options struct {
 	// grow with Workers and the result is the same, bit for bit, whatever
 	// their number. If Workers is 0, it defaults to 2.
 	Workers int
+	// Progress, if not nil, hears of the dense builds (Dense, DenseTo,
+	// DenseSum, Block and Diagonal) as their parts complete: for a matrix,
+	// the products that write a part of the result from one chunk of at
+	// most 256 samples; for a diagonal, its layers, chunks or columns.
+	// Reports come at each thousandth of the total and at the end. When an
+	// MLP's assembly overflows and the matrix is built again from
+	// matrix-free products, the total grows by theirs and done carries on.
+	Progress Progress
 }
 
 func (o *Options) samples() int {
@@ -131,6 +139,14 @@ func (o *Options) workers() int {
 		w = o.Workers
 	}
 	return min(w, runtime.GOMAXPROCS(0))
+}
+
+// progress returns o.Progress, nil for nil options.
+func (o *Options) progress() Progress {
+	if o == nil {
+		return nil
+	}
+	return o.Progress
 }
 
 func (o *Options) validate() error {
