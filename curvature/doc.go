@@ -55,7 +55,8 @@
 // products with inner dimension N written straight into the result.
 // Options.Workers goroutines share the result, each filling parts of it: the
 // memory is the result's plus per-layer work space, and the numbers are the
-// same bit for bit whatever the number of workers. Model.DenseSum returns
+// same bit for bit whatever the number of workers. Options.Progress, if set,
+// hears of the parts of a build as they complete. Model.DenseSum returns
 // the unnormalised Sum over the samples, which merges exactly with sums over
 // other samples.
 //
