@@ -15,11 +15,7 @@ import (
 // 129 (or 65) inputs of a layer by 240 columns of K with inner dimension
 // 256, and a 504-row slab of a Gram matrix of per-sample gradients by 64
 // of its columns.
-var curvatureShapes = []struct {
-	name    string
-	tA, tB  blas.Transpose
-	m, n, k int
-}{
+var curvatureShapes = []benchShape{
 	{"kronecker/129x240x256", blas.Trans, blas.NoTrans, 129, 240, 256},
 	{"kronecker/65x240x256", blas.Trans, blas.NoTrans, 65, 240, 256},
 	{"gram/504x64x256", blas.NoTrans, blas.Trans, 504, 64, 256},
