@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -78,35 +79,47 @@ func TestDenseWorkersBitForBit(t *testing.T) {
 	}
 }
 
-// A four-layer MLP on a batch of two chunks: the Kronecker assembly (the
-// Hessian's cross terms between layers three apart, sums over chunks, the
-// covariance's mean over both) against the matrix-free operators'
-// columns, and DenseSum's S and Σ g against their definitions.
+// A four-layer MLP on a batch of two chunks, without and with sample
+// weights (every tenth 0): the Kronecker assembly (the Hessian's cross
+// terms between layers three apart, sums over chunks, the covariance's
+// mean over both) against the matrix-free operators' columns, and
+// DenseSum's S and Σ w_i g_i against their definitions.
 func TestDenseDeepMultiChunk(t *testing.T) {
 	net, err := nn.NewMLP([]int{4, 6, 5, 7, 3}, []string{"tanh", "softplus", "sigmoid", "identity"})
 	require.NoError(t, err)
 	f := fixtureOf(t, net, nn.SoftmaxCrossEntropy{}, 300, 41)
-	n := float64(f.b.Len())
-	for _, k := range Kinds {
-		t.Run(k.String(), func(t *testing.T) {
-			opt := &Options{Samples: 2, Seed: 3}
-			want := f.fromOperator(t, k, opt)
-			assert.Less(t, relErr(f.dense(t, k, opt), want), 1e-12)
+	rng := rand.New(rand.NewPCG(41, 1))
+	w := make([]float64, f.b.Len())
+	for i := range w {
+		if i%10 != 0 {
+			w[i] = 2 * rng.Float64()
+		}
+	}
+	for _, weights := range [][]float64{nil, w} {
+		f.b.W = weights
+		W := f.b.weightSum()
+		for _, k := range Kinds {
+			t.Run(fmt.Sprintf("%v/weighted=%t", k, weights != nil), func(t *testing.T) {
+				opt := &Options{Samples: 2, Seed: 3}
+				want := f.fromOperator(t, k, opt)
+				assert.Less(t, relErr(f.dense(t, k, opt), want), 1e-12)
 
-			s, err := f.m.DenseSum(k, f.theta, f.b, opt)
-			require.NoError(t, err)
-			var mean mat.SymDense
-			mean.ScaleSym(1/(n*float64(s.Draws)), s.S)
-			assert.Less(t, relErr(&mean, want), 1e-12)
-			if k == GradientCovariance {
-				tp := nn.NewTape(f.m.Net, f.m.Loss)
-				tp.Forward(f.theta, f.b.X)
-				g := make([]float64, len(f.theta))
-				tp.Backward(g, nil, f.b.Y)
-				floats.Scale(n, g)
-				assert.InDeltaSlice(t, g, s.G, 1e-12*floats.Norm(g, math.Inf(1)))
-			}
-		})
+				s, err := f.m.DenseSum(k, f.theta, f.b, opt)
+				require.NoError(t, err)
+				var mean mat.SymDense
+				mean.ScaleSym(1/(W*float64(s.Draws)), s.S)
+				assert.Less(t, relErr(&mean, want), 1e-12)
+				if k == GradientCovariance {
+					tp := nn.NewTape(f.m.Net, f.m.Loss)
+					tp.SetWeights(weights)
+					tp.Forward(f.theta, f.b.X)
+					g := make([]float64, len(f.theta))
+					tp.Backward(g, nil, f.b.Y)
+					floats.Scale(W, g)
+					assert.InDeltaSlice(t, g, s.G, 1e-12*floats.Norm(g, math.Inf(1)))
+				}
+			})
+		}
 	}
 }
 
