@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -119,9 +120,7 @@ func (gl *GLTR) start(m curvature.Operator, g []float64) (StepInfo, error) {
 	gl.diag = gl.diag[:0]
 	gl.off = append(gl.off[:0], 0)
 	gl.maxIter = gl.MaxIterations
-	if gl.maxIter == 0 {
-		gl.maxIter = n
-	}
+	gl.maxIter = cmp.Or(gl.maxIter, n)
 	per := n
 	if gl.Preconditioner != nil {
 		per = 2 * n
@@ -133,12 +132,8 @@ func (gl *GLTR) start(m curvature.Operator, g []float64) (StepInfo, error) {
 		gl.maxIter = min(gl.maxIter, max(1, budget/per))
 	}
 	gl.tolI, gl.tolB = gl.InteriorTol, gl.BoundaryTol
-	if gl.tolI == 0 {
-		gl.tolI = math.Min(0.5, gamma)
-	}
-	if gl.tolB == 0 {
-		gl.tolB = math.Max(1e-6, math.Min(0.5, math.Sqrt(gamma)))
-	}
+	gl.tolI = cmp.Or(gl.tolI, math.Min(0.5, gamma))
+	gl.tolB = cmp.Or(gl.tolB, math.Max(1e-6, math.Min(0.5, math.Sqrt(gamma))))
 	gl.tolI *= gamma
 	gl.tolB *= gamma
 	gl.warm = true
