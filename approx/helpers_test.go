@@ -10,6 +10,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // randSym returns a symmetric n×n matrix with standard normal entries.
@@ -58,13 +59,8 @@ func randVec(rnd *rand.Rand, n int) []float64 {
 func denseSolve(t testing.TB, m mat.Symmetric, v []float64, lambda float64) []float64 {
 	t.Helper()
 	n := m.SymmetricDim()
-	s := mat.NewSymDense(n, nil)
-	s.CopySym(m)
-	for i := 0; i < n; i++ {
-		s.SetSym(i, i, s.At(i, i)+lambda)
-	}
 	var c mat.Cholesky
-	if !c.Factorize(s) {
+	if !c.Factorize(randmat.Shifted(m, lambda)) {
 		t.Fatalf("oracle: matrix + %v·I is not positive definite", lambda)
 	}
 	x := mat.NewVecDense(n, nil)
@@ -75,14 +71,8 @@ func denseSolve(t testing.TB, m mat.Symmetric, v []float64, lambda float64) []fl
 // denseLogDet returns log det(m + λI) by dense Cholesky.
 func denseLogDet(t testing.TB, m mat.Symmetric, lambda float64) float64 {
 	t.Helper()
-	n := m.SymmetricDim()
-	s := mat.NewSymDense(n, nil)
-	s.CopySym(m)
-	for i := 0; i < n; i++ {
-		s.SetSym(i, i, s.At(i, i)+lambda)
-	}
 	var c mat.Cholesky
-	if !c.Factorize(s) {
+	if !c.Factorize(randmat.Shifted(m, lambda)) {
 		t.Fatalf("oracle: matrix + %v·I is not positive definite", lambda)
 	}
 	return c.LogDet()

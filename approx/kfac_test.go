@@ -14,6 +14,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/curvature/verify"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // denseKron returns kron(g, a) built by mat.Dense.Kronecker, the oracle.
@@ -28,15 +29,6 @@ func denseKron(g, a mat.Symmetric) *mat.SymDense {
 		}
 	}
 	return s
-}
-
-func shifted(m *mat.SymDense, s float64) *mat.SymDense {
-	d := mat.NewSymDense(m.SymmetricDim(), nil)
-	d.CopySym(m)
-	for i := 0; i < d.SymmetricDim(); i++ {
-		d.SetSym(i, i, d.At(i, i)+s)
-	}
-	return d
 }
 
 func TestKronAgainstDense(t *testing.T) {
@@ -77,7 +69,7 @@ func TestKronAgainstDense(t *testing.T) {
 						wantLD = denseLogDet(t, dense, lambda)
 					} else {
 						r := math.Sqrt(lambda)
-						fd := denseKron(shifted(g, r/pi), shifted(a, pi*r))
+						fd := denseKron(randmat.Shifted(g, r/pi), randmat.Shifted(a, pi*r))
 						want = denseSolve(t, fd, v, 0)
 						wantLD = denseLogDet(t, fd, 0)
 					}
@@ -133,7 +125,7 @@ func TestKFACAgainstDense(t *testing.T) {
 			for l := range shapes {
 				kr := k.Kron(l)
 				sg, sa := kr.factoredShifts(0.3)
-				fd := denseKron(shifted(kr.g, sg), shifted(kr.a, sa))
+				fd := denseKron(randmat.Shifted(kr.g, sg), randmat.Shifted(kr.a, sa))
 				off := 0
 				for _, s := range sizes[:l] {
 					off += s

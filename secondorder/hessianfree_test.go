@@ -15,6 +15,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // firstRows returns a copy of the first n samples of set as a batch.
@@ -29,13 +30,8 @@ func firstRows(set *data.Set, n int) curvature.Batch {
 func dampedDenseSolve(t testing.TB, m mat.Symmetric, lambda float64, v []float64) []float64 {
 	t.Helper()
 	n := m.SymmetricDim()
-	a := mat.NewSymDense(n, nil)
-	a.CopySym(m)
-	for i := 0; i < n; i++ {
-		a.SetSym(i, i, a.At(i, i)+lambda)
-	}
 	var c mat.Cholesky
-	require.True(t, c.Factorize(a), "M + λI is positive definite")
+	require.True(t, c.Factorize(randmat.Shifted(m, lambda)), "M + λI is positive definite")
 	x := mat.NewVecDense(n, nil)
 	require.NoError(t, c.SolveVecTo(x, mat.NewVecDense(n, append([]float64(nil), v...))))
 	return x.RawVector().Data

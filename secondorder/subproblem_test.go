@@ -469,7 +469,7 @@ func TestSteihaugKFACBoundary(t *testing.T) {
 		require.True(t, info.Boundary, "Δ = %v", radius)
 		assert.InDelta(t, radius, pNorm(p), 1e-9*radius, "Δ = %v", radius)
 		assert.Equal(t, radius, info.Norm)
-		want := -modelValue(shiftDiag(G, lambda), g, p)
+		want := -modelValue(randmat.Shifted(G, lambda), g, p)
 		assert.InDelta(t, want, info.Decrease, 1e-9*want, "Δ = %v", radius)
 		assert.Greater(t, info.Decrease, 0.0)
 	}
