@@ -14,17 +14,17 @@ import (
 	"gonum.org/v1/gonum/floats"
 
 	"github.com/curvkit/curvkit/curvature/nn"
-	"github.com/curvkit/curvkit/internal/lenet"
+	"github.com/curvkit/curvkit/internal/benchnet"
 )
 
-// The LeNet-style network of docs/benchmarks.md (internal/lenet), the one
+// The LeNet-style network of docs/benchmarks.md (internal/benchnet), the one
 // docs/bench/torch_lenet.py times in PyTorch, with the softmax
 // cross-entropy, float64, on the first 128 MNIST training images. It skips
 // when MNIST is not in the module cache, with the error that says how to
 // get it.
 func lenetFixture(b *testing.B) fixture {
 	b.Helper()
-	net, batch := lenetBatch(b, 128)
+	net, batch := lenet(b, 128)
 	theta := make([]float64, net.NumParams())
 	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
 	// The other 59,872 images (376 MB) are garbage: collect them now, not
@@ -35,13 +35,13 @@ func lenetFixture(b *testing.B) fixture {
 
 // lenet returns the LeNet-style network and the first n MNIST training
 // images with their labels, or skips.
-func lenetBatch(t testing.TB, n int) (*nn.Network, Batch) {
+func lenet(t testing.TB, n int) (*nn.Network, Batch) {
 	t.Helper()
-	x, y, err := lenet.MNIST(n)
+	x, y, err := benchnet.MNIST(n)
 	if err != nil {
 		t.Skip(err)
 	}
-	net, err := lenet.Network()
+	net, err := benchnet.LeNet()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestLeNetAgainstTorch(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(raw, &ref))
 	require.True(t, strings.HasPrefix(ref.Inputs, "mnist"), "the reference was computed on %s, not MNIST", ref.Inputs)
-	net, batch := lenetBatch(t, ref.Batch)
+	net, batch := lenet(t, ref.Batch)
 	require.Len(t, ref.Theta, net.NumParams())
 	tape := nn.NewTape(net, nn.SoftmaxCrossEntropy{})
 	tape.Forward(ref.Theta, batch.X)

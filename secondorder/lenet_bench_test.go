@@ -8,19 +8,19 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
-	"github.com/curvkit/curvkit/internal/lenet"
+	"github.com/curvkit/curvkit/internal/benchnet"
 )
 
 // lenetBenchSetup returns the LeNet-style network of docs/benchmarks.md
-// (internal/lenet; curvature's BenchmarkLeNet… time its products) on the
+// (internal/benchnet; curvature's BenchmarkLeNet… time its products) on the
 // first 128 MNIST training images, softmax cross-entropy. It skips when
 // MNIST is not in the module cache, with the error that says how to get it.
 func lenetBenchSetup(b *testing.B) (*curvature.Model, []float64, curvature.Batch) {
-	x, y, err := lenet.MNIST(128)
+	x, y, err := benchnet.MNIST(128)
 	if err != nil {
 		b.Skip(err)
 	}
-	net, err := lenet.Network()
+	net, err := benchnet.LeNet()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,16 +1,35 @@
-package lenet
+package benchnet
 
 import (
+	"math/rand/v2"
+
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// Network returns the network on 28×28 inputs: conv 5×5 ×6 → tanh → 2×2
-// average pooling → conv 5×5 ×16 → tanh → pooling → 120 → 84 → 10, tanh
-// between the dense layers (44,426 parameters).
-func Network() (*nn.Network, error) {
+// DigitsMLP returns the perceptron of the given layer sizes and
+// activations, its parameters drawn by Init from rand.NewPCG(1, 1), and
+// the first n digits (n×64) with their labels (n×1).
+func DigitsMLP(sizes []int, acts []string, n int) (net *nn.Network, theta []float64, x, y *mat.Dense, err error) {
+	set, err := data.Digits()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	net, err = nn.NewMLP(sizes, acts)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	theta = make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
+	return net, theta, mat.DenseCopyOf(set.X.Slice(0, n, 0, 64)), mat.DenseCopyOf(set.Y.Slice(0, n, 0, 1)), nil
+}
+
+// LeNet returns the LeNet-style network on 28×28 inputs: conv 5×5 ×6 →
+// tanh → 2×2 average pooling → conv 5×5 ×16 → tanh → pooling → 120 → 84 →
+// 10, tanh between the dense layers (44,426 parameters).
+func LeNet() (*nn.Network, error) {
 	tanh := func(n int) nn.Layer { return nn.Elementwise{Size: n, Act: nn.Tanh{}} }
 	return nn.New(
 		nn.Conv2d{In: 1, Out: 6, H: 28, W: 28, Kernel: [2]int{5, 5}}, tanh(6*24*24),
