@@ -13,6 +13,8 @@ import (
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/curvature/testfunc"
 	"github.com/curvkit/curvkit/internal/randmat"
 )
@@ -189,4 +191,38 @@ func (t *tracked) Grad(g, x []float64) {
 func (t *tracked) Hess(dst *mat.SymDense, x []float64) {
 	t.hessians++
 	t.Objective.(curvature.Hessianer).Hess(dst, x)
+}
+
+// digitsModel returns a small classifier on the embedded digits, its
+// initial parameters and the data.
+func digitsModel(t testing.TB, hidden int, seed uint64) (*curvature.Model, []float64, *data.Set) {
+	t.Helper()
+	set, err := data.Digits()
+	require.NoError(t, err)
+	net, err := nn.NewMLP([]int{64, hidden, 10}, []string{"tanh", "identity"})
+	require.NoError(t, err)
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(seed, 1)))
+	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, set
+}
+
+func fullLoss(m *curvature.Model, theta []float64, set *data.Set) float64 {
+	t := nn.NewTape(m.Net, m.Loss)
+	t.Forward(theta, set.X)
+	return t.LossValue(set.Y)
+}
+
+// eachBatch calls step on steps mini-batches of size from set, drawn in
+// the order rand.NewPCG(3, 3) gives, starting a new epoch when one runs out:
+// the loop of the training tests.
+func eachBatch(t *testing.T, set *data.Set, size, steps int, step func(curvature.Batch)) {
+	t.Helper()
+	batches, err := data.NewBatches(set, size, rand.New(rand.NewPCG(3, 3)))
+	require.NoError(t, err)
+	for i := 0; i < steps; i++ {
+		if !batches.Next() {
+			require.True(t, batches.Next())
+		}
+		step(curvature.Batch{X: batches.X(), Y: batches.Y()})
+	}
 }

@@ -330,14 +330,9 @@ func TestHessianFreeTrainsDigits(t *testing.T) {
 			}
 			h, err := NewHessianFree(m, &c.set)
 			require.NoError(t, err)
-			batches, err := data.NewBatches(set, 256, rand.New(rand.NewPCG(3, 3)))
-			require.NoError(t, err)
 			start := fullLoss(m, theta, set)
-			for step := 0; step < 30; step++ {
-				if !batches.Next() {
-					require.True(t, batches.Next())
-				}
-				rec, err := h.Step(theta, curvature.Batch{X: batches.X(), Y: batches.Y()})
+			eachBatch(t, set, 256, 30, func(b curvature.Batch) {
+				rec, err := h.Step(theta, b)
 				require.NoError(t, err)
 				assert.LessOrEqual(t, rec.Chosen, rec.CGIterations)
 				assert.Less(t, rec.Predicted, 0.0, "CG iterates predict a decrease")
@@ -354,7 +349,7 @@ func TestHessianFreeTrainsDigits(t *testing.T) {
 				} else {
 					assert.Equal(t, rec.Loss, rec.NewLoss)
 				}
-			}
+			})
 			end := fullLoss(m, theta, set)
 			t.Logf("loss %.4f → %.4f, λ = %.3g", start, end, h.Lambda())
 			assert.Greater(t, start, 2.0)

@@ -16,25 +16,6 @@ import (
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// digitsModel returns a small classifier on the embedded digits, its
-// initial parameters and the data.
-func digitsModel(t testing.TB, hidden int, seed uint64) (*curvature.Model, []float64, *data.Set) {
-	t.Helper()
-	set, err := data.Digits()
-	require.NoError(t, err)
-	net, err := nn.NewMLP([]int{64, hidden, 10}, []string{"tanh", "identity"})
-	require.NoError(t, err)
-	theta := make([]float64, net.NumParams())
-	net.Init(theta, rand.New(rand.NewPCG(seed, 1)))
-	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, set
-}
-
-func fullLoss(m *curvature.Model, theta []float64, set *data.Set) float64 {
-	t := nn.NewTape(m.Net, m.Loss)
-	t.Forward(theta, set.X)
-	return t.LossValue(set.Y)
-}
-
 // K-FAC trains a digits classifier: 150 mini-batch steps take the
 // full-data training loss from above 2 to below 0.05, with every setting
 // at its default (Monte-Carlo factors as Martens & Grosse, statistics and
@@ -43,18 +24,13 @@ func TestKFACTrainsDigits(t *testing.T) {
 	m, theta, set := digitsModel(t, 16, 1)
 	opt, err := NewKFAC(m, &KFACSettings{Seed: 2})
 	require.NoError(t, err)
-	batches, err := data.NewBatches(set, 128, rand.New(rand.NewPCG(3, 3)))
-	require.NoError(t, err)
 	start := fullLoss(m, theta, set)
-	for step := 0; step < 150; step++ {
-		if !batches.Next() {
-			require.True(t, batches.Next())
-		}
-		rec, err := opt.Step(theta, curvature.Batch{X: batches.X(), Y: batches.Y()})
+	eachBatch(t, set, 128, 150, func(b curvature.Batch) {
+		rec, err := opt.Step(theta, b)
 		require.NoError(t, err)
 		assert.LessOrEqual(t, rec.Predicted, 0.0, "the model step never predicts an increase")
 		assert.GreaterOrEqual(t, rec.NextLambda, 1e-3)
-	}
+	})
 	end := fullLoss(m, theta, set)
 	t.Logf("loss %.4f → %.4f, λ = %.3g", start, end, opt.Lambda())
 	assert.Greater(t, start, 2.0)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
-	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/internal/randmat"
 )
 
@@ -306,17 +305,12 @@ func TestNaturalGradientTrainsDigits(t *testing.T) {
 				LearningRate: c.lr, Damping: c.damp, UpdateInterval: c.interval, Curvature: c.cur(m),
 			})
 			require.NoError(t, err)
-			batches, err := data.NewBatches(set, 128, rand.New(rand.NewPCG(3, 3)))
-			require.NoError(t, err)
 			start := fullLoss(m, theta, set)
-			for step := 0; step < 30; step++ {
-				if !batches.Next() {
-					require.True(t, batches.Next())
-				}
-				rec, err := ng.Step(theta, curvature.Batch{X: batches.X(), Y: batches.Y()})
+			eachBatch(t, set, 128, 30, func(b curvature.Batch) {
+				rec, err := ng.Step(theta, b)
 				require.NoError(t, err)
 				assert.Greater(t, rec.Cosine, 0.0, "descent step")
-			}
+			})
 			end := fullLoss(m, theta, set)
 			t.Logf("loss %.4f → %.4f", start, end)
 			assert.Greater(t, start, 2.0)
