@@ -79,11 +79,11 @@ func (p *products) run(k int) {
 func benchProduct(b *testing.B, f fixture, k int) {
 	p := newProducts(f)
 	p.run(k)
-	start := cpuTime()
+	start := benchnet.CPUTime()
 	for b.Loop() {
 		p.run(k)
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(benchnet.CPUTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // benchRatios runs each product in turn, so that all of them see the same

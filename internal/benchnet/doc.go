@@ -3,5 +3,6 @@
 // curvature's, approx's and secondorder's benchmarks share, and the
 // LeNet-style network on MNIST that curvature and secondorder time and
 // docs/bench/torch_lenet.py times in PyTorch. Built once here, every
-// package times the same network.
+// package times the same network. CPUTime is the clock of the cpu-ns/op
+// the benchmarks report beside ns/op.
 package benchnet

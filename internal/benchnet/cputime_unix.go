@@ -1,16 +1,17 @@
 //go:build unix
 
-package approx
+package benchnet
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the CPU time this process has used. The machines these
+// CPUTime returns the CPU time this process has used. The machines the
 // benchmarks run on are shared, so wall-clock ns/op can be inflated by
-// other load; cpu-ns/op (reported by cpuTimer) is the steadier figure.
-func cpuTime() time.Duration {
+// other load; cpu-ns/op, the difference of two CPUTimes over b.N, is the
+// steadier figure.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
