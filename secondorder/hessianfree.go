@@ -123,14 +123,8 @@ func (s *HessianFreeSettings) defaults() error {
 	if s.DiagonalPreconditioner && s.Preconditioner != nil {
 		return errors.New("secondorder: HessianFreeSettings: DiagonalPreconditioner and Preconditioner are both set")
 	}
-	s.Damping = cmp.Or(s.Damping, 1)
-	s.MinDamping = cmp.Or(s.MinDamping, math.Min(1e-6, s.Damping))
-	s.MaxDamping = cmp.Or(s.MaxDamping, 1e4)
-	if s.MinDamping > s.MaxDamping {
-		return badSetting("HessianFreeSettings.MinDamping", s.MinDamping, "must not exceed MaxDamping")
-	}
-	if s.Damping < s.MinDamping || s.Damping > s.MaxDamping {
-		return badSetting("HessianFreeSettings.Damping", s.Damping, "must lie in [MinDamping, MaxDamping]")
+	if err := dampingRange("HessianFreeSettings", &s.Damping, &s.MinDamping, &s.MaxDamping, 1, 1e-6); err != nil {
+		return err
 	}
 	s.MaxCG = cmp.Or(s.MaxCG, 250)
 	s.ProgressTol = cmp.Or(s.ProgressTol, 5e-4)

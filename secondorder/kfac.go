@@ -71,14 +71,8 @@ func (s *KFACSettings) defaults() error {
 			return e
 		}
 	}
-	s.Damping = cmp.Or(s.Damping, 1e-2)
-	s.MinDamping = cmp.Or(s.MinDamping, math.Min(1e-3, s.Damping))
-	s.MaxDamping = cmp.Or(s.MaxDamping, 1e4)
-	if s.MinDamping > s.MaxDamping {
-		return badSetting("KFACSettings.MinDamping", s.MinDamping, "must not exceed MaxDamping")
-	}
-	if s.Damping < s.MinDamping || s.Damping > s.MaxDamping {
-		return badSetting("KFACSettings.Damping", s.Damping, "must lie in [MinDamping, MaxDamping]")
+	if err := dampingRange("KFACSettings", &s.Damping, &s.MinDamping, &s.MaxDamping, 1e-2, 1e-3); err != nil {
+		return err
 	}
 	s.DampingInterval = cmp.Or(s.DampingInterval, 5)
 	s.StatsInterval = cmp.Or(s.StatsInterval, 1)
