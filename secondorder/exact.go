@@ -72,11 +72,8 @@ func (e *Exact) wantsDense() (bool, int) { return true, e.Budget }
 // Solve stores the step in dst. Its norm may exceed radius by
 // EasyTol·radius.
 func (e *Exact) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
-	n, err := checkSubproblem(dst, m, g, radius)
+	n, err := checkSubproblem(dst, m, g, radius, e)
 	if err != nil {
-		return StepInfo{}, err
-	}
-	if err := e.Validate(); err != nil {
 		return StepInfo{}, err
 	}
 	var info StepInfo

@@ -68,10 +68,7 @@ func (gl *GLTR) Validate() error {
 
 // Solve stores the GLTR step in dst.
 func (gl *GLTR) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
-	if _, err := checkSubproblem(dst, m, g, radius); err != nil {
-		return StepInfo{}, err
-	}
-	if err := gl.Validate(); err != nil {
+	if _, err := checkSubproblem(dst, m, g, radius, gl); err != nil {
 		return StepInfo{}, err
 	}
 	gl.warm = false
@@ -89,7 +86,7 @@ func (gl *GLTR) solveAgain(dst []float64, m curvature.Operator, g []float64, rad
 	if !gl.warm || gl.n != len(g) {
 		return gl.Solve(dst, m, g, radius)
 	}
-	if _, err := checkSubproblem(dst, m, g, radius); err != nil {
+	if _, err := checkSubproblem(dst, m, g, radius, nil); err != nil {
 		return StepInfo{}, err
 	}
 	if gl.gamma0 == 0 {

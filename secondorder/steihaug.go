@@ -46,11 +46,8 @@ func (s *Steihaug) Validate() error {
 
 // Solve stores the truncated-CG step in dst.
 func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
-	n, err := checkSubproblem(dst, m, g, radius)
+	n, err := checkSubproblem(dst, m, g, radius, s)
 	if err != nil {
-		return StepInfo{}, err
-	}
-	if err := s.Validate(); err != nil {
 		return StepInfo{}, err
 	}
 	pre := s.Preconditioner
