@@ -140,7 +140,6 @@ func (s *state) check(x, grad []float64) error {
 	return checkFinite(s.kind, grad)
 }
 
-// checkLen panics unless x and grad both have length n.
 // begin checks x and grad and counts the step an update is about to take.
 func (s *state) begin(x, grad []float64) error {
 	if err := s.check(x, grad); err != nil {
@@ -150,6 +149,7 @@ func (s *state) begin(x, grad []float64) error {
 	return nil
 }
 
+// checkLen panics unless x and grad both have length n.
 func checkLen(kind string, n int, x, grad []float64) {
 	if len(x) != n || len(grad) != n {
 		panic(fmt.Sprintf("firstorder: %s: built for %d parameters, len(x) = %d, len(grad) = %d", kind, n, len(x), len(grad)))
