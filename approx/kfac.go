@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -153,9 +154,7 @@ func newKFAC(net *nn.Network, blocks []netBlock, set KFACSettings) (*KFAC, error
 	if err := curvature.CheckFloats("K-FAC", floats, set.Budget); err != nil {
 		return nil, err
 	}
-	if set.Samples == 0 {
-		set.Samples = 1
-	}
+	set.Samples = cmp.Or(set.Samples, 1)
 	if set.Factors == DefaultFactors {
 		set.Factors = ExactFactors
 	}
