@@ -23,6 +23,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/tune"
 )
 
 // TestMain runs the command itself when a test starts this binary as a
@@ -577,9 +578,46 @@ func TestEstimateMemory(t *testing.T) {
 	require.NoError(t, err)
 	c.optimizers = []string{"kfac-reduce"}
 	m = estimateMemory(c, net, 100, 50)
-	// Factors 4² + 19² + 2² + 37² + 4²; units: 50 inputs, 9·19 patch
-	// entries, the outputs of conv, flatten, dense and layer norm.
+	// Factors 4² + 19² + 2² + 37² + 4²; units: 50 inputs, the outputs of
+	// conv, flatten, dense and layer norm; in the batch tapes 9·19 patch
+	// entries too.
 	assert.Equal(t, 8*2*4*(16+361+4+1369+16.0), m.factors)
-	assert.Equal(t, 8*2*(50+9*19+36+36+2+2)*(2*100+8*10.0), m.activations)
+	units := 50 + 36 + 36 + 2 + 2.0
+	assert.Equal(t, 8*2*(units*2*100+(units+9*19)*8*10), m.activations)
+	// Evaluations take at most tune.EvalRows rows at once.
+	assert.Equal(t, 8*2*(units*2*tune.EvalRows+(units+9*19)*8*10), estimateMemory(c, net, 60000, 100).activations)
 	assert.Equal(t, 8*2*16*(4*19+2*37+4.0), m.params)
+}
+
+// Each task takes its own grids and K-FAC settings; a flag given
+// overrides its setting and no other.
+func TestTaskSettings(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		spec    taskSpec
+		damping float64
+	}{
+		{nil, tasks["autoencode"], 1e-2},
+		{[]string{"-task", "classify"}, tasks["classify"], 1e-2},
+		{[]string{"-task", "cnn"}, tasks["cnn"], 1e-3},
+		{[]string{"-task", "cnn", "-mnist"}, tasks["cnn-mnist"], 1e-3},
+		{[]string{"-task", "resmlp"}, tasks["resmlp"], 1e-2},
+		{[]string{"-task", "cnn", "-damping", "0.05"}, tasks["cnn"], 0.05},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			cfg, err := parseFlags(c.args, io.Discard)
+			require.NoError(t, err)
+			k := c.spec.kfac
+			assert.Equal(t, c.damping, cfg.damping)
+			assert.Equal(t, []any{k.factors, k.decay, k.statsInterval, k.statsFraction, k.modelFraction, k.inverseInterval, k.dampingInterval},
+				[]any{cfg.factors.String(), cfg.decay, cfg.statsInterval, cfg.statsFraction, cfg.modelFraction, cfg.inverseInterval, cfg.dampingInterval})
+			assert.Equal(t, splitList(c.spec.optimizers), cfg.optimizers)
+			lrs, err := parseFloats(c.spec.adamLRs)
+			require.NoError(t, err)
+			assert.Equal(t, lrs, cfg.adamLRs)
+			lrs, err = parseFloats(c.spec.sgdLRs)
+			require.NoError(t, err)
+			assert.Equal(t, lrs, cfg.sgdLRs)
+		})
+	}
 }

@@ -63,31 +63,46 @@ func tanh(n int) nn.Layer { return nn.Elementwise{Size: n, Act: nn.Tanh{}} }
 // Tanh and average pooling keep every layer smooth, so the curvature the
 // optimizers see is the loss's, not a kink's.
 func convNet(d int) (*nn.Network, string, error) {
+	var layers []nn.Layer
+	var desc string
 	switch d {
 	case 64:
-		net, err := nn.New(
-			nn.Conv2d{In: 1, Out: 8, H: 8, W: 8, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, tanh(8*8*8),
-			nn.AvgPool2d{C: 8, H: 8, W: 8, Kernel: [2]int{2, 2}},
-			nn.Conv2d{In: 8, Out: 16, H: 4, W: 4, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}, tanh(16*4*4),
-			nn.AvgPool2d{C: 16, H: 4, W: 4, Kernel: [2]int{2, 2}},
-			nn.Flatten{C: 16, H: 2, W: 2},
-			nn.Dense{In: 64, Out: 10},
-		)
-		return net, "1×8×8 conv3×3×8-tanh-avgpool2 conv3×3×16-tanh-avgpool2 linear 64→10", err
+		layers = convStages(1, 8, 8, []stage{{8, 3, 1}, {16, 3, 1}}, []int{10})
+		desc = "1×8×8 conv3×3×8-tanh-avgpool2 conv3×3×16-tanh-avgpool2 linear 64→10"
 	case 784:
-		net, err := nn.New(
-			nn.Conv2d{In: 1, Out: 6, H: 28, W: 28, Kernel: [2]int{5, 5}}, tanh(6*24*24),
-			nn.AvgPool2d{C: 6, H: 24, W: 24, Kernel: [2]int{2, 2}},
-			nn.Conv2d{In: 6, Out: 16, H: 12, W: 12, Kernel: [2]int{5, 5}}, tanh(16*8*8),
-			nn.AvgPool2d{C: 16, H: 8, W: 8, Kernel: [2]int{2, 2}},
-			nn.Flatten{C: 16, H: 4, W: 4},
-			nn.Dense{In: 256, Out: 120}, tanh(120),
-			nn.Dense{In: 120, Out: 84}, tanh(84),
-			nn.Dense{In: 84, Out: 10},
-		)
-		return net, "1×28×28 conv5×5×6-tanh-avgpool2 conv5×5×16-tanh-avgpool2 256-120-84-10 tanh (LeNet-style)", err
+		layers = convStages(1, 28, 28, []stage{{6, 5, 0}, {16, 5, 0}}, []int{120, 84, 10})
+		desc = "1×28×28 conv5×5×6-tanh-avgpool2 conv5×5×16-tanh-avgpool2 256-120-84-10 tanh (LeNet-style)"
+	default:
+		return nil, "", fmt.Errorf("-task cnn takes 8×8 or 28×28 images, not %d inputs", d)
 	}
-	return nil, "", fmt.Errorf("-task cnn takes 8×8 or 28×28 images, not %d inputs", d)
+	net, err := nn.New(layers...)
+	return net, desc, err
+}
+
+// stage is a convolution with out channels and a square kernel and
+// padding, followed by tanh and 2×2 average pooling.
+type stage struct{ out, kernel, padding int }
+
+// convStages returns the layers of the stages on a c×h×w input, then a
+// flatten and dense layers of the given widths with tanh between them.
+func convStages(c, h, w int, stages []stage, widths []int) []nn.Layer {
+	var layers []nn.Layer
+	for _, s := range stages {
+		conv := nn.Conv2d{In: c, Out: s.out, H: h, W: w, Kernel: [2]int{s.kernel, s.kernel}, Padding: [2]int{s.padding, s.padding}}
+		c, h, w = conv.OutShape()
+		layers = append(layers, conv, tanh(c*h*w), nn.AvgPool2d{C: c, H: h, W: w, Kernel: [2]int{2, 2}})
+		h, w = h/2, w/2
+	}
+	layers = append(layers, nn.Flatten{C: c, H: h, W: w})
+	in := c * h * w
+	for i, out := range widths {
+		if i > 0 {
+			layers = append(layers, tanh(in))
+		}
+		layers = append(layers, nn.Dense{In: in, Out: out})
+		in = out
+	}
+	return layers
 }
 
 // resWidth is the width of the residual MLP's stream.

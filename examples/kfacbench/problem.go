@@ -18,6 +18,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/tune"
 )
 
 // problem is the data, the network and the loss every optimizer trains,
@@ -282,10 +283,10 @@ type memory struct {
 	// blocks: ng-block's per-layer blocks and their Cholesky factors,
 	// 2 × Σ P_l² over the layers' parameter counts.
 	blocks float64
-	// activations: the evaluation of the training and held-out loss, and
-	// the batch tapes, allowing two values a unit (outputs and
-	// derivatives, a convolution's unfolded patches counted as units)
-	// and eight tapes a batch.
+	// activations: the evaluation of the training and held-out loss (in
+	// chunks of tune.EvalRows rows), and the batch tapes, allowing two
+	// values a unit (outputs and derivatives) and eight tapes a batch,
+	// each with a convolution's unfolded patches.
 	activations float64
 }
 
@@ -309,7 +310,8 @@ func (m memory) String() string {
 func estimateMemory(c *config, net *nn.Network, rows, test int) memory {
 	const runs, f = 2, 8 // runs at a time, bytes a float
 	var blocks float64
-	kron, units := curvatureFloats(net)
+	kron, patches := curvatureFloats(net)
+	units := float64(net.InSize())
 	for _, l := range net.Layers {
 		P := float64(l.NumParams())
 		blocks += P * P
@@ -319,9 +321,12 @@ func estimateMemory(c *config, net *nn.Network, rows, test int) memory {
 			units += float64(l.OutSize())
 		}
 	}
+	// Evaluations take the rows in chunks; K-FAC's statistics unfold a
+	// batch's patches.
+	eval := float64(min(max(rows, test), tune.EvalRows))
 	m := memory{
 		params:      f * runs * 16 * float64(net.NumParams()),
-		activations: f * runs * units * (2*float64(max(rows, test)) + 8*float64(c.batch)),
+		activations: f * runs * (units*2*eval + (units+patches)*8*float64(c.batch)),
 	}
 	for _, o := range c.optimizers {
 		switch o {
@@ -336,10 +341,9 @@ func estimateMemory(c *config, net *nn.Network, rows, test int) memory {
 
 // curvatureFloats returns the floats of K-FAC's factors of net, Σ p² + q²
 // over its Kronecker layers and the exact blocks of the others, and the
-// floats a sample's unfolded patches take beyond the activations (those
-// of the layers with several weight-sharing positions) plus the input.
-func curvatureFloats(net *nn.Network) (kron, units float64) {
-	units = float64(net.InSize())
+// floats a sample's unfolded patches take (those of the layers with several
+// weight-sharing positions).
+func curvatureFloats(net *nn.Network) (kron, patches float64) {
 	for _, l := range net.Layers {
 		P := float64(l.NumParams())
 		switch nn.StructureOf(l) {
@@ -347,7 +351,7 @@ func curvatureFloats(net *nn.Network) (kron, units float64) {
 			p, q, R := l.(nn.Kronecker).KronShape()
 			kron += float64(p)*float64(p) + float64(q)*float64(q)
 			if R > 1 {
-				units += float64(R) * float64(q)
+				patches += float64(R) * float64(q)
 			}
 		case nn.DiagonalBlock:
 			kron += P
@@ -355,7 +359,7 @@ func curvatureFloats(net *nn.Network) (kron, units float64) {
 			kron += P * P
 		}
 	}
-	return kron, units
+	return kron, patches
 }
 
 // mib formats a number of bytes.
