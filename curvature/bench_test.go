@@ -5,10 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/curvkit/curvkit/curvature/data"
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/curvkit/curvkit/curvature/nn"
 	_ "github.com/curvkit/curvkit/curvature/openblas" // OpenBLAS with -tags openblas
-	"gonum.org/v1/gonum/mat"
+	"github.com/curvkit/curvkit/internal/benchnet"
+	"github.com/curvkit/curvkit/internal/cputime"
 )
 
 // The benchmark network of docs/benchmarks.md: digits, MLP 64-32-32-10
@@ -16,22 +18,11 @@ import (
 // same network ../shared/bench/torch_peer.py times in PyTorch.
 func benchFixture(b *testing.B) fixture {
 	b.Helper()
-	set, err := data.Digits()
+	net, theta, x, y, err := benchnet.DigitsMLP([]int{64, 32, 32, 10}, []string{"tanh", "tanh", "identity"}, 256)
 	if err != nil {
 		b.Fatal(err)
 	}
-	net, err := nn.NewMLP([]int{64, 32, 32, 10}, []string{"tanh", "tanh", "identity"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	theta := make([]float64, net.NumParams())
-	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
-	const n = 256
-	batch := Batch{
-		X: mat.DenseCopyOf(set.X.Slice(0, n, 0, 64)),
-		Y: mat.DenseCopyOf(set.Y.Slice(0, n, 0, 1)),
-	}
-	return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, batch}
+	return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, Batch{X: x, Y: y}}
 }
 
 func BenchmarkGradient(b *testing.B)           { benchProduct(b, benchFixture(b), gradient) }
@@ -89,11 +80,11 @@ func (p *products) run(k int) {
 func benchProduct(b *testing.B, f fixture, k int) {
 	p := newProducts(f)
 	p.run(k)
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		p.run(k)
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // benchRatios runs each product in turn, so that all of them see the same

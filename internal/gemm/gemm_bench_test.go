@@ -9,6 +9,13 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
+// benchShape is a product C = op(A) op(B), C m×n, inner dimension k.
+type benchShape struct {
+	name    string
+	tA, tB  blas.Transpose
+	m, n, k int
+}
+
 // The shapes of one training step of the 64-128-128-10 benchmark network
 // on a batch of 256 (forward x·Wᵀ, backward g·W and gᵀ·x), of K-FAC's
 // preconditioning (G⁻¹·X, then ·A⁻¹), and of the convolutions of the
@@ -17,11 +24,7 @@ import (
 // batch of 128 at once, and its weight gradient (products of 6 columns,
 // which the narrow tile computes); the second one's outputs at its 64
 // locations from 151-entry patches, for one sample and for a block of 3.
-var benchShapes = []struct {
-	name    string
-	tA, tB  blas.Transpose
-	m, n, k int
-}{
+var benchShapes = []benchShape{
 	{"forward/256x128x128", blas.NoTrans, blas.Trans, 256, 128, 128},
 	{"backward-dx/256x128x128", blas.NoTrans, blas.NoTrans, 256, 128, 128},
 	{"backward-dW/128x128x256", blas.Trans, blas.NoTrans, 128, 128, 256},
