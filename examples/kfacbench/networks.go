@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/benchnet"
 )
 
 // mlp returns the MLP of -sizes and -activations (or the task's default
@@ -58,25 +59,22 @@ func tanh(n int) nn.Layer { return nn.Elementwise{Size: n, Act: nn.Tanh{}} }
 // (8 and 16 channels, padding 1, so that the 8×8 and 4×4 maps keep their
 // size), each followed by tanh and 2×2 average pooling, then a linear layer
 // from the 16×2×2 features to the 10 classes; on MNIST's 28×28, the
-// LeNet-style net of docs/benchmarks.md (conv 5×5 ×6 → tanh → pool → conv
-// 5×5 ×16 → tanh → pool → 120 → 84 → 10, tanh between the dense layers).
+// LeNet-style net of docs/benchmarks.md (benchnet.LeNet: conv 5×5 ×6 → tanh
+// → pool → conv 5×5 ×16 → tanh → pool → 120 → 84 → 10, tanh between the
+// dense layers).
 // Tanh and average pooling keep every layer smooth, so the curvature the
 // optimizers see is the loss's, not a kink's.
 func convNet(d int) (*nn.Network, string, error) {
-	var layers []nn.Layer
-	var desc string
 	switch d {
 	case 64:
-		layers = convStages(1, 8, 8, []stage{{8, 3, 1}, {16, 3, 1}}, []int{10})
-		desc = "1×8×8 conv3×3×8-tanh-avgpool2 conv3×3×16-tanh-avgpool2 linear 64→10"
+		layers, n := convStages(1, 8, 8, stage{8, 3, 1}, stage{16, 3, 1})
+		net, err := nn.New(append(layers, nn.Dense{In: n, Out: 10})...)
+		return net, "1×8×8 conv3×3×8-tanh-avgpool2 conv3×3×16-tanh-avgpool2 linear 64→10", err
 	case 784:
-		layers = convStages(1, 28, 28, []stage{{6, 5, 0}, {16, 5, 0}}, []int{120, 84, 10})
-		desc = "1×28×28 conv5×5×6-tanh-avgpool2 conv5×5×16-tanh-avgpool2 256-120-84-10 tanh (LeNet-style)"
-	default:
-		return nil, "", fmt.Errorf("-task cnn takes 8×8 or 28×28 images, not %d inputs", d)
+		net, err := benchnet.LeNet()
+		return net, "1×28×28 conv5×5×6-tanh-avgpool2 conv5×5×16-tanh-avgpool2 256-120-84-10 tanh (LeNet-style)", err
 	}
-	net, err := nn.New(layers...)
-	return net, desc, err
+	return nil, "", fmt.Errorf("-task cnn takes 8×8 or 28×28 images, not %d inputs", d)
 }
 
 // stage is a convolution with out channels and a square kernel and
@@ -84,8 +82,8 @@ func convNet(d int) (*nn.Network, string, error) {
 type stage struct{ out, kernel, padding int }
 
 // convStages returns the layers of the stages on a c×h×w input, then a
-// flatten and dense layers of the given widths with tanh between them.
-func convStages(c, h, w int, stages []stage, widths []int) []nn.Layer {
+// flatten, and the size of its output.
+func convStages(c, h, w int, stages ...stage) ([]nn.Layer, int) {
 	var layers []nn.Layer
 	for _, s := range stages {
 		conv := nn.Conv2d{In: c, Out: s.out, H: h, W: w, Kernel: [2]int{s.kernel, s.kernel}, Padding: [2]int{s.padding, s.padding}}
@@ -93,16 +91,7 @@ func convStages(c, h, w int, stages []stage, widths []int) []nn.Layer {
 		layers = append(layers, conv, tanh(c*h*w), nn.AvgPool2d{C: c, H: h, W: w, Kernel: [2]int{2, 2}})
 		h, w = h/2, w/2
 	}
-	layers = append(layers, nn.Flatten{C: c, H: h, W: w})
-	in := c * h * w
-	for i, out := range widths {
-		if i > 0 {
-			layers = append(layers, tanh(in))
-		}
-		layers = append(layers, nn.Dense{In: in, Out: out})
-		in = out
-	}
-	return layers
+	return append(layers, nn.Flatten{C: c, H: h, W: w}), c * h * w
 }
 
 // resWidth is the width of the residual MLP's stream.
