@@ -621,3 +621,26 @@ func TestTaskSettings(t *testing.T) {
 		})
 	}
 }
+
+// Without a convolution every layer has one position (R = 1), where the
+// expanded and the reduced factors are the same: kfac and kfac-reduce take
+// the same steps on the residual MLP, to the bit. On the CNN they differ.
+func TestReduceWithoutConvolutions(t *testing.T) {
+	losses := func(task string) map[string][]string {
+		dir := filepath.Join(t.TempDir(), "out")
+		require.NoError(t, run([]string{"-task", task, "-optimizers", "kfac,kfac-reduce", "-target", "0", "-steps", "20", "-eval-every", "5",
+			"-train", "300", "-out", dir}, io.Discard, io.Discard))
+		out := map[string][]string{}
+		for _, r := range readRuns(t, filepath.Join(dir, "runs.csv")) {
+			out[r[0]] = append(out[r[0]], r[3], r[4], r[8])
+		}
+		return out
+	}
+	res := losses("resmlp")
+	require.Len(t, res["kfac"], 15)
+	assert.Equal(t, res["kfac"], res["kfac-reduce"])
+	cnn := losses("cnn")
+	require.Len(t, cnn["kfac"], 15)
+	assert.Equal(t, cnn["kfac"][:3], cnn["kfac-reduce"][:3], "the same start")
+	assert.NotEqual(t, cnn["kfac"][3:], cnn["kfac-reduce"][3:])
+}
