@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/curvkit/curvkit/internal/tune"
@@ -46,6 +47,9 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 		fmt.Fprintln(stdout, prob.scaling)
 	}
 	fmt.Fprintln(stdout, memoryNote(prob, cfg.maxMemory))
+	if slices.ContainsFunc(cfg.optimizers, func(o string) bool { return strings.HasPrefix(o, "kfac") }) {
+		fmt.Fprintln(stdout, cfg.kfacNote())
+	}
 
 	b := bench(cfg, prob)
 	prog := tune.NewProgress(stdout)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"image/png"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/tune"
 )
 
 // TestMain runs the command itself when a test starts this binary as a
@@ -59,37 +63,48 @@ func parse(t *testing.T, s string) float64 {
 
 // A short run of each task writes the table, runs.csv with a row per
 // evaluation of each optimizer, and both plots; the numbers in runs.csv
-// are the ones the table prints. A value a run does not have (accuracy
-// when autoencoding, a first-order method's damping) is NaN, not 0.
+// are the ones the table prints (checkTable). A value a run does not have
+// (accuracy when autoencoding, a first-order method's damping) is NaN, not
+// 0. The convolutional task runs both K-FACs by default.
 func TestRun(t *testing.T) {
-	for _, task := range []string{"autoencode", "classify"} {
-		t.Run(task, func(t *testing.T) {
+	for _, c := range []struct {
+		task       string
+		optimizers []string
+	}{
+		{"autoencode", []string{"kfac", "adam", "sgd"}},
+		{"classify", []string{"kfac", "adam", "sgd"}},
+		{"cnn", []string{"kfac", "kfac-reduce", "adam", "sgd"}},
+		{"resmlp", []string{"kfac", "adam", "sgd"}},
+	} {
+		t.Run(c.task, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "out")
 			var stdout, stderr bytes.Buffer
-			err := run([]string{"-task", task, "-steps", "40", "-eval-every", "10", "-train", "300",
+			err := run([]string{"-task", c.task, "-steps", "40", "-eval-every", "10", "-train", "300",
 				"-adam-lrs", "0.003,0.01", "-sgd-lrs", "0.03", "-out", dir}, &stdout, &stderr)
 			require.NoError(t, err, stderr.String())
 			out := stdout.String()
 			assert.Contains(t, out, "target training loss")
 			assert.Contains(t, out, "steps to target")
+			assert.Contains(t, out, "task "+c.task)
 			for _, f := range outputNames {
 				st, err := os.Stat(filepath.Join(dir, f))
 				require.NoError(t, err)
 				assert.Positive(t, st.Size())
 			}
+			rows := readRuns(t, filepath.Join(dir, "runs.csv"))
 			seen := map[string]int{}
-			for _, r := range readRuns(t, filepath.Join(dir, "runs.csv")) {
+			for _, r := range rows {
 				seen[r[0]]++
 				assert.Positive(t, parse(t, r[3]))
 				for _, acc := range r[5:7] {
-					if task == "classify" {
+					if c.task != "autoencode" {
 						a := parse(t, acc)
 						assert.True(t, a >= 0 && a <= 1, acc)
 					} else {
 						assert.Equal(t, "NaN", acc)
 					}
 				}
-				if r[0] == "kfac" {
+				if strings.HasPrefix(r[0], "kfac") {
 					assert.Positive(t, parse(t, r[8]))
 					assert.Equal(t, "NaN", r[7], "K-FAC has no learning rate")
 				} else {
@@ -97,10 +112,89 @@ func TestRun(t *testing.T) {
 					assert.Positive(t, parse(t, r[7]))
 				}
 			}
-			for _, o := range []string{"kfac", "adam", "sgd"} {
+			assert.Len(t, seen, len(c.optimizers))
+			for _, o := range c.optimizers {
 				assert.GreaterOrEqual(t, seen[o], 2, o)
 			}
+			checkTable(t, out, rows, c.task != "autoencode")
 		})
+	}
+}
+
+// checkTable checks the table a run printed against its runs.csv: the
+// target, printed with every digit, is the lowest training loss of a
+// baseline's run (its tuned run, repeated with the same batches, meets
+// it to the bit); each optimizer's steps and seconds to the target are
+// those of its first evaluation at or below it, its steps run, final
+// losses and accuracies those of its last evaluation, its ms/step its
+// seconds over its steps; and the ratios printed for K-FAC are those of
+// these figures against the fastest baseline.
+func checkTable(t *testing.T, out string, rows [][]string, metric bool) {
+	t.Helper()
+	_, rest, ok := strings.Cut(out, "target training loss ")
+	require.True(t, ok, out)
+	target := parse(t, strings.Fields(strings.TrimSuffix(rest[:strings.Index(rest, " ")], ":"))[0])
+	byOpt := map[string][][]string{}
+	var order []string
+	for _, r := range rows {
+		if byOpt[r[0]] == nil {
+			order = append(order, r[0])
+		}
+		byOpt[r[0]] = append(byOpt[r[0]], r)
+	}
+	bestBaseline := math.Inf(1)
+	for _, o := range []string{"adam", "sgd"} {
+		for _, r := range byOpt[o] {
+			bestBaseline = min(bestBaseline, parse(t, r[3]))
+		}
+	}
+	assert.Equal(t, bestBaseline, target, "the target is a baseline's best training loss")
+
+	_, table, ok := strings.Cut(out, "steps to target")
+	require.True(t, ok)
+	lines := strings.Split(table, "\n")[1:]
+	type reached struct{ steps, secs float64 }
+	first := map[string]reached{}
+	for i, o := range order {
+		runs := byOpt[o]
+		f := strings.Fields(lines[i])
+		label := f[0]
+		if strings.HasPrefix(f[1], "lr=") {
+			label, f = f[0]+" "+f[1], append(f[:1:1], f[2:]...)
+			assert.Equal(t, "lr="+runs[0][7], strings.Fields(label)[1])
+		}
+		require.Equal(t, o, strings.Fields(label)[0], lines[i])
+		last := runs[len(runs)-1]
+		steps := parse(t, last[1])
+		want := []string{fmt.Sprintf("%.2f", 1000*parse(t, last[2])/steps), last[1],
+			fmt.Sprintf("%.6g", parse(t, last[3])), fmt.Sprintf("%.6g", parse(t, last[4]))}
+		if metric {
+			want = append(want, fmt.Sprintf("%.3f", parse(t, last[5])), fmt.Sprintf("%.3f", parse(t, last[6])))
+		}
+		hit := slices.IndexFunc(runs, func(r []string) bool { return parse(t, r[3]) <= target })
+		if hit < 0 {
+			want = append([]string{"never", "–"}, want...)
+		} else {
+			first[o] = reached{parse(t, runs[hit][1]), parse(t, runs[hit][2])}
+			want = append([]string{runs[hit][1], fmt.Sprintf("%.2f", first[o].secs)}, want...)
+		}
+		assert.Equal(t, want, f[1:], "table row of %s", o)
+	}
+	var base string
+	for _, o := range []string{"adam", "sgd"} {
+		if r, ok := first[o]; ok && (base == "" || r.secs < first[base].secs) {
+			base = o
+		}
+	}
+	for _, o := range order {
+		name, ok := map[string]string{"kfac": "K-FAC", "kfac-reduce": "K-FAC (reduce)"}[o]
+		r, reachedIt := first[o]
+		if !ok || !reachedIt || base == "" || r.steps == 0 {
+			continue
+		}
+		line := fmt.Sprintf("%s reached the target in %.1f× fewer steps and %.1f× less time than %s lr=",
+			name, first[base].steps/r.steps, first[base].secs/r.secs, base)
+		assert.Contains(t, out, line)
 	}
 }
 
@@ -151,6 +245,16 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-data", filepath.Join(dir, "missing.csv")}, "missing.csv"},
 		{[]string{"-out", nonEmpty}, "-force"},
 		{[]string{"-adam-lrs", "0.1,-1"}, "-adam-lrs"},
+		{[]string{"-optimizers", "kfac,adam,kfac"}, "twice"},
+		{[]string{"-task", "classify", "-mnist"}, "-mnist trains -task cnn"},
+		{[]string{"-task", "cnn", "-mnist", "-data", bad}, "give one"},
+		{[]string{"-task", "cnn", "-data", bad}, "not on -data"},
+		{[]string{"-task", "cnn", "-sizes", "64,10"}, "fixed network"},
+		{[]string{"-task", "resmlp", "-activations", "relu"}, "fixed network"},
+		{[]string{"-task", "cnn", "-test", "100"}, "for -mnist"},
+		{[]string{"-task", "cnn", "-mnist", "-test", "0"}, "-test 0"},
+		{[]string{"-task", "cnn", "-mnist", "-mnist-dir", filepath.Join(dir, "none")}, "go mod download"},
+		{[]string{"-task", "cnn", "-decay", "1"}, "-decay"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -160,6 +264,59 @@ func TestBadFlags(t *testing.T) {
 			assert.Contains(t, err.Error(), c.want)
 		})
 	}
+}
+
+// writeMNIST writes the first n of the digits as MNIST's four idx files
+// (both parts the same images), each 8×8 digit drawn 3× larger in the
+// middle of a 28×28 image, and returns their folder.
+func writeMNIST(t *testing.T, n int) string {
+	t.Helper()
+	digits, err := data.Digits()
+	require.NoError(t, err)
+	idx := func(dims []int, b []byte) []byte {
+		out := []byte{0, 0, 8, byte(len(dims))} // unsigned bytes
+		for _, d := range dims {
+			out = binary.BigEndian.AppendUint32(out, uint32(d))
+		}
+		return append(out, b...)
+	}
+	img, lab := make([]byte, n*28*28), make([]byte, n)
+	for i := range n {
+		lab[i] = byte(digits.Label(i))
+		for y := range 24 {
+			for x := range 24 {
+				img[i*784+(y+2)*28+x+2] = byte(255 * digits.X.At(i, (y/3)*8+x/3))
+			}
+		}
+	}
+	dir := t.TempDir()
+	for _, part := range []string{"train", "t10k"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, part+"-images-idx3-ubyte"), idx([]int{n, 28, 28}, img), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, part+"-labels-idx1-ubyte"), idx([]int{n}, lab), 0o644))
+	}
+	return dir
+}
+
+// -task cnn -mnist trains the LeNet-style net on 28×28 images through
+// data.MNIST (here a folder of 300 digits drawn as MNIST images, so that
+// the test needs neither MNIST nor its 60,000 images' time): both K-FACs
+// and the tuned baselines, the table agreeing with runs.csv.
+func TestRunMNIST(t *testing.T) {
+	dir := writeMNIST(t, 300)
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run([]string{"-task", "cnn", "-mnist", "-mnist-dir", dir, "-train", "200", "-test", "100", "-steps", "20", "-batch", "64",
+		"-adam-lrs", "0.003,0.01", "-sgd-lrs", "0.1", "-out", out}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "MNIST: 200 training and 100 held-out samples, network 1×28×28 conv5×5×6")
+	assert.Contains(t, stdout.String(), "(44426 parameters)") // docs/benchmarks.md's count
+	rows := readRuns(t, filepath.Join(out, "runs.csv"))
+	checkTable(t, stdout.String(), rows, true)
+	assert.Equal(t, "kfac-reduce", rows[slices.IndexFunc(rows, func(r []string) bool { return r[0] != "kfac" })][0])
+
+	var errOut bytes.Buffer
+	err := run([]string{"-task", "cnn", "-mnist", "-mnist-dir", dir, "-steps", "2"}, io.Discard, &errOut)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-train 10000: MNIST has 300 training images")
 }
 
 // writeSet writes a data set as a CSV file with the given first line (a
@@ -388,11 +545,18 @@ func TestKilledRuns(t *testing.T) {
 
 // The memory estimate counts what grows with the network: doubling the
 // hidden layer of a one-hidden-layer net doubles the parameters' share,
-// and the per-layer blocks only count for ng-block.
+// and the per-layer blocks only count for ng-block. A convolution's
+// factors are over its patches, and its unfolded patches count with the
+// activations.
 func TestEstimateMemory(t *testing.T) {
 	c := &config{batch: 10, optimizers: []string{"adam"}}
-	small := estimateMemory(c, []int{4, 10, 3}, 100, 50)
-	large := estimateMemory(c, []int{4, 20, 3}, 100, 50)
+	estimate := func(sizes []int) memory {
+		net, err := nn.NewMLP(sizes, []string{"tanh", "identity"})
+		require.NoError(t, err)
+		return estimateMemory(c, net, 100, 50)
+	}
+	small := estimate([]int{4, 10, 3})
+	large := estimate([]int{4, 20, 3})
 	// P = 10·5 + 3·11 = 83 and 20·5 + 3·21 = 163; 16 vectors, 2 runs, 8 bytes.
 	assert.Equal(t, 8*2*16*83.0, small.params)
 	assert.Equal(t, 8*2*16*163.0, large.params)
@@ -400,9 +564,83 @@ func TestEstimateMemory(t *testing.T) {
 	assert.Equal(t, 8*2*17*(2*100+8*10.0), small.activations)
 	assert.Zero(t, small.factors+small.blocks)
 	c.optimizers = []string{"kfac", "ng-block"}
-	m := estimateMemory(c, []int{4, 10, 3}, 100, 50)
+	m := estimate([]int{4, 10, 3})
 	// Σ out² + (in+1)² = 100 + 25 + 9 + 121; Σ (out(in+1))² = 50² + 33².
 	assert.Equal(t, 8*2*4*255.0, m.factors)
 	assert.Equal(t, 8*2*2*(50*50+33*33.0), m.blocks)
 	assert.False(t, math.IsNaN(m.total()))
+
+	// A 2×5×5 input, conv 3×3 → 4×3×3 (R = 9 positions, q = 19), tanh,
+	// flatten, then 36 → 2; a residual block whose LayerNorm has 4
+	// parameters, an exact 4×4 block.
+	net, err := nn.New(nn.Conv2d{In: 2, Out: 4, H: 5, W: 5, Kernel: [2]int{3, 3}}, nn.Elementwise{Size: 36, Act: nn.Tanh{}},
+		nn.Flatten{C: 4, H: 3, W: 3}, nn.Dense{In: 36, Out: 2}, nn.Residual(nn.LayerNorm{Size: 2}))
+	require.NoError(t, err)
+	c.optimizers = []string{"kfac-reduce"}
+	m = estimateMemory(c, net, 100, 50)
+	// Factors 4² + 19² + 2² + 37² + 4²; units: 50 inputs, the outputs of
+	// conv, flatten, dense and layer norm; in the batch tapes 9·19 patch
+	// entries too.
+	assert.Equal(t, 8*2*4*(16+361+4+1369+16.0), m.factors)
+	units := 50 + 36 + 36 + 2 + 2.0
+	assert.Equal(t, 8*2*(units*2*100+(units+9*19)*8*10), m.activations)
+	// Evaluations take at most tune.EvalRows rows at once.
+	assert.Equal(t, 8*2*(units*2*tune.EvalRows+(units+9*19)*8*10), estimateMemory(c, net, 60000, 100).activations)
+	assert.Equal(t, 8*2*16*(4*19+2*37+4.0), m.params)
+}
+
+// Each task takes its own grids and K-FAC settings; a flag given
+// overrides its setting and no other.
+func TestTaskSettings(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		spec    taskSpec
+		damping float64
+	}{
+		{nil, tasks["autoencode"], 1e-2},
+		{[]string{"-task", "classify"}, tasks["classify"], 1e-2},
+		{[]string{"-task", "cnn"}, tasks["cnn"], 1e-3},
+		{[]string{"-task", "cnn", "-mnist"}, tasks["cnn-mnist"], 1e-3},
+		{[]string{"-task", "resmlp"}, tasks["resmlp"], 1e-2},
+		{[]string{"-task", "cnn", "-damping", "0.05"}, tasks["cnn"], 0.05},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			cfg, err := parseFlags(c.args, io.Discard)
+			require.NoError(t, err)
+			k := c.spec.kfac
+			assert.Equal(t, c.damping, cfg.damping)
+			assert.Equal(t, []any{k.factors, k.decay, k.statsInterval, k.statsFraction, k.modelFraction, k.inverseInterval, k.dampingInterval},
+				[]any{cfg.factors.String(), cfg.decay, cfg.statsInterval, cfg.statsFraction, cfg.modelFraction, cfg.inverseInterval, cfg.dampingInterval})
+			assert.Equal(t, splitList(c.spec.optimizers), cfg.optimizers)
+			lrs, err := parseFloats(c.spec.adamLRs)
+			require.NoError(t, err)
+			assert.Equal(t, lrs, cfg.adamLRs)
+			lrs, err = parseFloats(c.spec.sgdLRs)
+			require.NoError(t, err)
+			assert.Equal(t, lrs, cfg.sgdLRs)
+		})
+	}
+}
+
+// Without a convolution every layer has one position (R = 1), where the
+// expanded and the reduced factors are the same: kfac and kfac-reduce take
+// the same steps on the residual MLP, to the bit. On the CNN they differ.
+func TestReduceWithoutConvolutions(t *testing.T) {
+	losses := func(task string) map[string][]string {
+		dir := filepath.Join(t.TempDir(), "out")
+		require.NoError(t, run([]string{"-task", task, "-optimizers", "kfac,kfac-reduce", "-target", "0", "-steps", "20", "-eval-every", "5",
+			"-train", "300", "-out", dir}, io.Discard, io.Discard))
+		out := map[string][]string{}
+		for _, r := range readRuns(t, filepath.Join(dir, "runs.csv")) {
+			out[r[0]] = append(out[r[0]], r[3], r[4], r[8])
+		}
+		return out
+	}
+	res := losses("resmlp")
+	require.Len(t, res["kfac"], 15)
+	assert.Equal(t, res["kfac"], res["kfac-reduce"])
+	cnn := losses("cnn")
+	require.Len(t, cnn["kfac"], 15)
+	assert.Equal(t, cnn["kfac"][:3], cnn["kfac-reduce"][:3], "the same start")
+	assert.NotEqual(t, cnn["kfac"][3:], cnn["kfac-reduce"][3:])
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -17,117 +18,134 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/tune"
 )
 
 // problem is the data, the network and the loss every optimizer trains,
 // from the same initial parameters.
 type problem struct {
-	name        string
-	classify    bool
-	model       *curvature.Model
-	sizes       []int
-	activations []string
+	name     string
+	classify bool
+	model    *curvature.Model
+	// network describes the network: an MLP's sizes and activations, or
+	// a fixed task's layers.
+	network     string
 	train, test *data.Set // targets are the inputs when autoencoding
 	theta0      []float64
 	scaling     string // how a -data file's inputs were scaled
 	memory      memory
 }
 
-func (p *problem) describe() string {
-	s := make([]string, len(p.sizes))
-	for i, v := range p.sizes {
-		s[i] = strconv.Itoa(v)
-	}
-	return strings.Join(s, "-") + " " + strings.Join(p.activations, ",")
-}
+func (p *problem) describe() string { return p.network }
 
 func loadProblem(c *config, stdout io.Writer) (*problem, error) {
-	var set *data.Set
+	p := &problem{classify: c.task != "autoencode"}
 	var err error
-	name := "digits"
-	if c.dataPath == "" {
-		set, err = data.Digits()
-	} else {
-		name = c.dataPath
-		set, err = loadLabelled(c.dataPath, stdout)
+	if c.mnist {
+		if p.train, p.test, err = loadMNIST(c); err != nil {
+			return nil, err
+		}
+		p.name = "MNIST"
+		p.model = &curvature.Model{Loss: nn.SoftmaxCrossEntropy{}}
+	} else if p.train, p.test, err = splitData(c, p, stdout); err != nil {
+		return nil, err
+	}
+	d := p.train.InputDim()
+	var net *nn.Network
+	switch c.task {
+	case "cnn":
+		net, p.network, err = convNet(d)
+	case "resmlp":
+		net, p.network, err = residualMLP(d, p.train.Classes)
+	default:
+		net, p.network, err = mlp(c, d, p.train.Classes, p.classify)
 	}
 	if err != nil {
 		return nil, err
 	}
+	p.model.Net = net
+	// Check the memory before anything sized by the network is allocated
+	// (a network holds its shape only).
+	p.memory = estimateMemory(c, net, p.train.Len(), p.test.Len())
+	if limit := c.maxMemory * (1 << 20); p.memory.total() > limit {
+		return nil, fmt.Errorf("network %s on %d rows needs about %s (%s), more than -max-memory %g MiB; check -sizes and the data, or raise -max-memory",
+			p.describe(), p.train.Len()+p.test.Len(), mib(p.memory.total()), p.memory, c.maxMemory)
+	}
+	p.theta0 = make([]float64, net.NumParams())
+	net.Init(p.theta0, rand.New(rand.NewPCG(c.seed, 2)))
+	return p, nil
+}
+
+// splitData splits the embedded digits or a -data file into training and
+// held-out rows, scales a file's inputs for p's task and sets p's name,
+// loss and scaling note.
+func splitData(c *config, p *problem, stdout io.Writer) (train, test *data.Set, err error) {
+	var set *data.Set
+	p.name = "digits"
+	if c.dataPath == "" {
+		set, err = data.Digits()
+	} else {
+		p.name = c.dataPath
+		set, err = loadLabelled(c.dataPath, stdout)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
 	frac := c.trainFrac
 	if c.trainRows > 0 {
 		if c.trainRows >= set.Len() {
-			return nil, fmt.Errorf("-train %d leaves no held-out rows of %d; give fewer rows or a fraction such as -train 0.8", c.trainRows, set.Len())
+			return nil, nil, fmt.Errorf("-train %d leaves no held-out rows of %d; give fewer rows or a fraction such as -train 0.8", c.trainRows, set.Len())
 		}
 		frac = float64(c.trainRows) / float64(set.Len())
 	}
 	rng := rand.New(rand.NewPCG(c.seed, 1))
-	train, test, err := set.Split(frac, rng)
-	if err != nil {
-		return nil, fmt.Errorf("-train: %w", err)
+	if train, test, err = set.Split(frac, rng); err != nil {
+		return nil, nil, fmt.Errorf("-train: %w", err)
 	}
-	p := &problem{name: name, classify: c.task == "classify"}
-	d := set.InputDim()
 	if p.classify {
 		if c.dataPath != "" { // the digits are already in [0, 1]
 			data.Standardize(train, test)
 			p.scaling = "inputs standardised to the training rows' mean and standard deviation"
 		}
-		p.train, p.test = train, test
 		p.model = &curvature.Model{Loss: nn.SoftmaxCrossEntropy{}}
-		p.sizes = c.sizes
-		if p.sizes == nil {
-			p.sizes = []int{d, 32, set.Classes}
-		}
-		if last := p.sizes[len(p.sizes)-1]; last != set.Classes {
-			return nil, fmt.Errorf("-sizes ends in %d outputs but the data has %d classes", last, set.Classes)
-		}
-	} else {
-		if c.dataPath != "" {
-			minMaxScale(train.X, test.X)
-			p.scaling = "inputs scaled to [0, 1] by the training rows' minimum and maximum, the class labels ignored"
-		}
-		p.train = &data.Set{X: train.X, Y: train.X}
-		p.test = &data.Set{X: test.X, Y: test.X}
-		p.model = &curvature.Model{Loss: nn.SigmoidBCE{}}
-		p.sizes = c.sizes
-		if p.sizes == nil {
-			p.sizes = []int{d, 48, 32, 16, 32, 48, d}
-		}
-		if last := p.sizes[len(p.sizes)-1]; last != d {
-			return nil, fmt.Errorf("-sizes ends in %d outputs but an autoencoder of %d inputs needs %d", last, d, d)
-		}
+		return train, test, nil
 	}
-	if p.sizes[0] != d {
-		return nil, fmt.Errorf("-sizes starts at %d inputs but the data has %d", p.sizes[0], d)
+	if c.dataPath != "" {
+		minMaxScale(train.X, test.X)
+		p.scaling = "inputs scaled to [0, 1] by the training rows' minimum and maximum, the class labels ignored"
 	}
-	L := len(p.sizes) - 1
-	switch len(c.activations) {
-	case 1:
-		p.activations = make([]string, L)
-		for l := range p.activations {
-			p.activations[l] = c.activations[0]
-		}
-		p.activations[L-1] = "identity"
-	case L:
-		p.activations = c.activations
-	default:
-		return nil, fmt.Errorf("-activations: %d names for %d layers; give one, or one per layer", len(c.activations), L)
-	}
-	// Check the memory before anything sized by the network is allocated.
-	p.memory = estimateMemory(c, p.sizes, p.train.Len(), p.test.Len())
-	if limit := c.maxMemory * (1 << 20); p.memory.total() > limit {
-		return nil, fmt.Errorf("network %s on %d rows needs about %s (%s), more than -max-memory %g MiB; check -sizes and the data, or raise -max-memory",
-			p.describe(), set.Len(), mib(p.memory.total()), p.memory, c.maxMemory)
-	}
-	net, err := nn.NewMLP(p.sizes, p.activations)
+	p.model = &curvature.Model{Loss: nn.SigmoidBCE{}}
+	return &data.Set{X: train.X, Y: train.X}, &data.Set{X: test.X, Y: test.X}, nil
+}
+
+// loadMNIST returns the first -train of MNIST's training images and the
+// first -test of its test images.
+func loadMNIST(c *config) (train, test *data.Set, err error) {
+	all, allTest, err := data.MNIST(c.mnistDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p.model.Net = net
-	p.theta0 = make([]float64, net.NumParams())
-	net.Init(p.theta0, rand.New(rand.NewPCG(c.seed, 2)))
-	return p, nil
+	n := c.trainRows
+	if n == 0 {
+		n = int(c.trainFrac * float64(all.Len()))
+	}
+	if n < 1 || n > all.Len() {
+		return nil, nil, fmt.Errorf("-train %d: MNIST has %d training images", n, all.Len())
+	}
+	train, test = all.Subset(firstRows(n)), allTest.Subset(firstRows(c.testRows))
+	// The images not used: returned to the system now, not while the
+	// runs are timed.
+	all, allTest = nil, nil
+	debug.FreeOSMemory()
+	return train, test, nil
+}
+
+func firstRows(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
 }
 
 // loadLabelled reads a CSV whose last column is a class index, inferring
@@ -258,14 +276,17 @@ type memory struct {
 	// scratch; Hessian-free's CG keeps the most).
 	params float64
 	// factors: K-FAC's and EKFAC's factors, their running averages and
-	// damped inverses or eigenbases, 4 copies of Σ out² + (in+1)².
+	// damped inverses or eigenbases, 4 copies of Σ p² + q² over the
+	// Kronecker layers (out² + (in+1)² for a dense layer) and of the
+	// other layers' exact blocks.
 	factors float64
 	// blocks: ng-block's per-layer blocks and their Cholesky factors,
-	// 2 × Σ (out(in+1))².
+	// 2 × Σ P_l² over the layers' parameter counts.
 	blocks float64
-	// activations: the evaluation of the training and held-out loss, and
-	// the batch tapes, allowing two values a unit (outputs and
-	// derivatives) and eight tapes a batch.
+	// activations: the evaluation of the training and held-out loss (in
+	// chunks of tune.EvalRows rows), and the batch tapes, allowing two
+	// values a unit (outputs and derivatives) and eight tapes a batch,
+	// each with a convolution's unfolded patches.
 	activations float64
 }
 
@@ -282,34 +303,63 @@ func (m memory) String() string {
 	return s + fmt.Sprintf(", activations %s", mib(m.activations))
 }
 
-// estimateMemory estimates the memory of c's runs of a network of the
-// given layer sizes on rows training and test held-out rows, in float64
-// arithmetic so that an absurd size cannot overflow.
-func estimateMemory(c *config, sizes []int, rows, test int) memory {
+// estimateMemory estimates the memory of c's runs of net on rows training
+// and test held-out rows, in float64 arithmetic so that an absurd size
+// cannot overflow. A network holds its shape only, so it can be built
+// before this check.
+func estimateMemory(c *config, net *nn.Network, rows, test int) memory {
 	const runs, f = 2, 8 // runs at a time, bytes a float
-	var P, kron, blocks, units float64
-	for l := 1; l < len(sizes); l++ {
-		in, out := float64(sizes[l-1]), float64(sizes[l])
-		P += out * (in + 1)
-		kron += out*out + (in+1)*(in+1)
-		blocks += (out * (in + 1)) * (out * (in + 1))
+	var blocks float64
+	kron, patches := curvatureFloats(net)
+	units := float64(net.InSize())
+	for _, l := range net.Layers {
+		P := float64(l.NumParams())
+		blocks += P * P
+		// An activation's output is counted as its input's: the unit
+		// before it.
+		if _, ok := l.(nn.Pointwise); !ok {
+			units += float64(l.OutSize())
+		}
 	}
-	for _, s := range sizes {
-		units += float64(s)
-	}
+	// Evaluations take the rows in chunks; K-FAC's statistics unfold a
+	// batch's patches.
+	eval := float64(min(max(rows, test), tune.EvalRows))
 	m := memory{
-		params:      f * runs * 16 * P,
-		activations: f * runs * units * (2*float64(max(rows, test)) + 8*float64(c.batch)),
+		params:      f * runs * 16 * float64(net.NumParams()),
+		activations: f * runs * (units*2*eval + (units+patches)*8*float64(c.batch)),
 	}
 	for _, o := range c.optimizers {
 		switch o {
-		case "kfac", "ng-kfac", "ng-ekfac":
+		case "kfac", "kfac-reduce", "ng-kfac", "ng-ekfac":
 			m.factors = f * runs * 4 * kron
 		case "ng-block":
 			m.blocks = f * runs * 2 * blocks
 		}
 	}
 	return m
+}
+
+// curvatureFloats returns the floats of K-FAC's factors of net, Σ p² + q²
+// over its Kronecker layers and the exact blocks of the others, and the
+// floats a sample's unfolded patches take (those of the layers with several
+// weight-sharing positions).
+func curvatureFloats(net *nn.Network) (kron, patches float64) {
+	for _, l := range net.Layers {
+		P := float64(l.NumParams())
+		switch nn.StructureOf(l) {
+		case nn.KroneckerBlock:
+			p, q, R := l.(nn.Kronecker).KronShape()
+			kron += float64(p)*float64(p) + float64(q)*float64(q)
+			if R > 1 {
+				patches += float64(R) * float64(q)
+			}
+		case nn.DiagonalBlock:
+			kron += P
+		default:
+			kron += P * P
+		}
+	}
+	return kron, patches
 }
 
 // mib formats a number of bytes.
@@ -326,11 +376,7 @@ func mib(b float64) string {
 // memoryNote tells what the runs hold, and what K-FAC's factors hold
 // against one dense P×P curvature matrix (never built here).
 func memoryNote(p *problem, limit float64) string {
-	kron := 0.0
-	for l := 1; l < len(p.sizes); l++ {
-		out, in := float64(p.sizes[l]), float64(p.sizes[l-1])
-		kron += out*out + (in+1)*(in+1)
-	}
+	kron, _ := curvatureFloats(p.model.Net)
 	P := float64(p.model.Net.NumParams())
 	dense := P * P
 	return fmt.Sprintf("memory: about %s for the runs (-max-memory %g MiB); K-FAC factors %.0f floats (%s); a dense curvature matrix would take %.0f floats (%s), %.0f× more",

@@ -31,10 +31,16 @@ func newOptimizer(c *config, p *problem, name string, lr float64) (secondorder.O
 			return nil, err
 		}
 		return optimizer(secondorder.NewFirstOrder(p.model, opt))
-	case "kfac":
+	case "kfac", "kfac-reduce":
+		sharing := approx.Expand
+		if name == "kfac-reduce" {
+			sharing = approx.Reduce
+		}
 		return optimizer(secondorder.NewKFAC(p.model, &secondorder.KFACSettings{
 			Damping:         c.damping,
 			Factors:         c.factors,
+			WeightSharing:   sharing,
+			Decay:           c.decay,
 			StatsInterval:   c.statsInterval,
 			StatsFraction:   c.statsFraction,
 			ModelFraction:   c.modelFraction,

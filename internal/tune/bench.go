@@ -108,23 +108,23 @@ func (r *Result) Last() Row { return r.Rows[len(r.Rows)-1] }
 // costs several steps.
 const TuneEvalEvery = 50
 
-// evalRows is the most rows an evaluation pushes through the network at
+// EvalRows is the most rows an evaluation pushes through the network at
 // once: larger sets are evaluated in chunks, so that a 60,000-row
 // training set does not take gigabytes of activations.
-const evalRows = 2048
+const EvalRows = 2048
 
 // Evaluate returns the mean loss and the mean metric (NaN without one) of
 // θ on set s, through the tape t.
 func (b *Bench) Evaluate(t *nn.Tape, theta []float64, s *data.Set) (loss, metric float64) {
 	n := s.Len()
-	if n <= evalRows {
+	if n <= EvalRows {
 		return b.evaluateRows(t, theta, s.X, s.Y, n)
 	}
 	var sumLoss, sumMetric float64
 	_, dx := s.X.Dims()
 	_, dy := s.Y.Dims()
-	for i := 0; i < n; i += evalRows {
-		j := min(i+evalRows, n)
+	for i := 0; i < n; i += EvalRows {
+		j := min(i+EvalRows, n)
 		l, m := b.evaluateRows(t, theta, s.X.Slice(i, j, 0, dx).(*mat.Dense), s.Y.Slice(i, j, 0, dy).(*mat.Dense), j-i)
 		sumLoss += l * float64(j-i)
 		sumMetric += m * float64(j-i)

@@ -140,7 +140,7 @@ func TestTune(t *testing.T) {
 func TestEvaluateChunks(t *testing.T) {
 	b := testBench(t)
 	rnd := rand.New(rand.NewPCG(1, 2))
-	n := 2*evalRows + 77
+	n := 2*EvalRows + 77
 	x := mat.NewDense(n, 64, nil)
 	for i := range x.RawMatrix().Data {
 		x.RawMatrix().Data[i] = rnd.Float64()
@@ -204,4 +204,31 @@ func TestGridEdge(t *testing.T) {
 	}
 	PrintTuning(&w, "adam", "adam-lrs", runs, best)
 	assert.Contains(t, w.String(), "note: adam's best rate 0.03 is the largest of its grid; a better one may lie beyond it (widen -adam-lrs)")
+}
+
+// The table compares every K-FAC run, "kfac" and its variants
+// "kfac-…", with the fastest other run that reached the target, in the
+// ratios of their steps and seconds; a run at the target at step 0 or one
+// that never reached it gets no line.
+func TestPrintTableRatios(t *testing.T) {
+	b := testBench(t)
+	row := []Row{{Step: 0, TrainLoss: 1, TestLoss: 1}}
+	res := func(name string, lr float64, reached bool, steps int, secs float64) *Result {
+		return &Result{Optimizer: name, LR: lr, Rows: row, Reached: reached, StepsToTarget: steps, SecondsToTarget: secs, Steps: max(steps, 1), Seconds: secs}
+	}
+	var buf bytes.Buffer
+	b.PrintTable(&buf, 0.5, []*Result{
+		res("kfac", 0, true, 300, 1.5),
+		res("kfac-reduce", 0, true, 200, 0.75),
+		res("kfac-other", 0, true, 0, 0),
+		res("adam", 0.01, true, 1800, 6),
+		res("sgd", 0.1, true, 1500, 7.5),
+		res("hf", 0, false, 10, 1),
+	})
+	out := buf.String()
+	// Adam is the faster baseline: 1800/300 = 6 and 6/1.5 = 4; 1800/200 = 9, 6/0.75 = 8.
+	assert.Contains(t, out, "K-FAC reached the target in 6.0× fewer steps and 4.0× less time than adam lr=0.01\n")
+	assert.Contains(t, out, "K-FAC (reduce) reached the target in 9.0× fewer steps and 8.0× less time than adam lr=0.01\n")
+	assert.NotContains(t, out, "K-FAC (other)")
+	assert.Equal(t, 2, strings.Count(out, "reached the target"))
 }

@@ -3,6 +3,7 @@ package tune
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -48,8 +49,8 @@ func GridEdge(runs []*Result, best *Result) string {
 
 // PrintTable prints, per run, the steps and optimizer seconds to the
 // target, the milliseconds a step, the steps run and the final losses (and
-// metric, if shown), then how K-FAC compares with the fastest baseline
-// that reached the target.
+// metric, if shown), then how each K-FAC run compares with the fastest
+// other run that reached the target.
 func (b *Bench) PrintTable(w io.Writer, target float64, results []*Result) {
 	fmt.Fprintf(w, "\ntarget training loss %.6g\n", target)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -73,18 +74,31 @@ func (b *Bench) PrintTable(w io.Writer, target float64, results []*Result) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-	var kfac, base *Result
+	var base *Result
 	for _, r := range results {
-		switch {
-		case r.Optimizer == "kfac":
-			kfac = r
-		case r.Reached && (base == nil || r.SecondsToTarget < base.SecondsToTarget):
+		if _, kfac := kfacName(r.Optimizer); !kfac && r.Reached && (base == nil || r.SecondsToTarget < base.SecondsToTarget) {
 			base = r
 		}
 	}
-	// A target met at step 0 leaves no ratio.
-	if kfac != nil && kfac.Reached && kfac.StepsToTarget > 0 && base != nil {
-		fmt.Fprintf(w, "K-FAC reached the target in %.1f× fewer steps and %.1f× less time than %s\n",
-			float64(base.StepsToTarget)/float64(kfac.StepsToTarget), base.SecondsToTarget/kfac.SecondsToTarget, base.Label())
+	for _, r := range results {
+		// A target met at step 0 leaves no ratio.
+		name, ok := kfacName(r.Optimizer)
+		if !ok || !r.Reached || r.StepsToTarget == 0 || base == nil {
+			continue
+		}
+		fmt.Fprintf(w, "%s reached the target in %.1f× fewer steps and %.1f× less time than %s\n",
+			name, float64(base.StepsToTarget)/float64(r.StepsToTarget), base.SecondsToTarget/r.SecondsToTarget, base.Label())
 	}
+}
+
+// kfacName returns the name to print of a K-FAC optimizer, "kfac" or a
+// variant "kfac-variant" (K-FAC (variant)), and false for any other.
+func kfacName(optimizer string) (string, bool) {
+	if optimizer == "kfac" {
+		return "K-FAC", true
+	}
+	if v, ok := strings.CutPrefix(optimizer, "kfac-"); ok {
+		return "K-FAC (" + v + ")", true
+	}
+	return "", false
 }
