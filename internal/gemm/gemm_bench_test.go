@@ -16,7 +16,9 @@ import (
 // locations from their 26-entry patches, for one sample and for the whole
 // batch of 128 at once, and its weight gradient (products of 6 columns,
 // which the narrow tile computes); the second one's outputs at its 64
-// locations from 151-entry patches, for one sample and for a block of 3.
+// locations from 151-entry patches, for one sample and for a block of 3;
+// and those of the 784-512-512-10 network at batch 256 (the 512-wide
+// activations' rows alias in L1: a stride of 4 KiB).
 var benchShapes = []struct {
 	name    string
 	tA, tB  blas.Transpose
@@ -34,6 +36,11 @@ var benchShapes = []struct {
 	{"conv1-weights/26x6x576", blas.NoTrans, blas.Trans, 26, 6, 576},
 	{"conv2-forward/64x16x151", blas.Trans, blas.Trans, 64, 16, 151},
 	{"conv2-forward-block/192x16x151", blas.Trans, blas.Trans, 3 * 64, 16, 151},
+	{"mnist-forward1/256x512x784", blas.NoTrans, blas.Trans, 256, 512, 784},
+	{"mnist-forward2/256x512x512", blas.NoTrans, blas.Trans, 256, 512, 512},
+	{"mnist-backward2-dx/256x512x512", blas.NoTrans, blas.NoTrans, 256, 512, 512},
+	{"mnist-backward1-dW/512x784x256", blas.Trans, blas.NoTrans, 512, 784, 256},
+	{"mnist-forward3/256x10x512", blas.NoTrans, blas.Trans, 256, 10, 512},
 }
 
 func BenchmarkGemm(b *testing.B) {
