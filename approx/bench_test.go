@@ -5,16 +5,18 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/internal/cputime"
 )
 
 // cpuTimer reports the CPU time per operation of the timed loop when its
 // result is called after the loop.
 func cpuTimer(b *testing.B) func() {
 	b.ResetTimer()
-	start := cpuTime()
+	start := cputime.Process()
 	return func() {
 		b.StopTimer()
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
 

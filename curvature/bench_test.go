@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 	_ "github.com/curvkit/curvkit/curvature/openblas" // OpenBLAS with -tags openblas
-	"gonum.org/v1/gonum/mat"
+	"github.com/curvkit/curvkit/internal/cputime"
 )
 
 // The benchmark network of docs/benchmarks.md: digits, MLP 64-32-32-10
@@ -154,11 +156,11 @@ func (p *products) run(k int) {
 func benchProduct(b *testing.B, f fixture, k int) {
 	p := newProducts(f)
 	p.run(k)
-	start := cpuTime()
+	start := cputime.Process()
 	for b.Loop() {
 		p.run(k)
 	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // benchRatios runs each product in turn, so that all of them see the same

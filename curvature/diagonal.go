@@ -3,7 +3,6 @@ package curvature
 import (
 	"fmt"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/internal/vec"
 
 	"gonum.org/v1/gonum/floats"
@@ -33,9 +32,11 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 	diag := make([]float64, P)
 	switch kind {
 	case Hessian, GGN, Fisher:
+		var tl *tally
 		if shape, ok := mlpOf(m.Net); ok {
+			tl = newTally(opt.progress(), len(shape.dense))
 			t, _ := m.tape(theta, b, nil)
-			a := newAssembler(shape, t, newOutputCurv(kind, m.Loss, t), kind == Hessian, 0)
+			a := newAssembler(shape, t, newOutputCurv(kind, m.Loss, t), kind == Hessian, 0, pool{workers: 1}, newWorkspace(len(shape.dense)))
 			for li := range a.layers {
 				L := &a.layers[li]
 				s := L.q
@@ -44,7 +45,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 				for i := 0; i < n; i++ {
 					row := hd.RawRowView(i)
 					for o := range row {
-						row[o] = L.hs[i][o*L.out+o]
+						row[o] = L.hrow(o, i, n)[o]
 					}
 					ar := a2.RawRowView(i)
 					for j, v := range L.abar.RawRowView(i) {
@@ -53,11 +54,15 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 				}
 				out := mat.NewDense(L.out, s, diag[L.lo:L.lo+L.size])
 				out.Mul(hd.T(), a2)
+				tl.add(1)
 			}
 			floats.Scale(1/b.weightSum(), diag)
 			if vec.AllFinite(diag) {
 				return diag, nil
 			}
+			tl.grow(P)
+		} else {
+			tl = newTally(opt.progress(), P)
 		}
 		// Matrix-free products: for networks outside the MLP pattern, and
 		// where the Kronecker route overflowed (see Model.Dense).
@@ -71,6 +76,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 			op.MulVecTo(col, e)
 			diag[j] = col[j]
 			e[j] = 0
+			tl.add(1)
 		}
 		if err := finiteDiagonal(kind, diag); err != nil {
 			return nil, err
@@ -79,9 +85,7 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 	case EmpiricalFisher, GradientCovariance, MCFisher:
 		var mean []float64
 		if kind == GradientCovariance {
-			mean = make([]float64, P)
-			t, _ := m.tape(theta, b, nil)
-			t.Backward(mean, nil, b.Y)
+			mean = m.meanGradient(theta, b)
 		}
 		ys := []*mat.Dense{b.Y}
 		if kind == MCFisher {
@@ -90,27 +94,21 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 				return nil, err
 			}
 		}
-		t := nn.NewTape(m.Net, m.Loss)
-		per := mat.NewDense(min(n, chunk), P, nil)
-		for c0 := 0; c0 < n; c0 += chunk {
-			c1 := min(c0+chunk, n)
-			part := rows(b, c0, c1)
-			g := per.Slice(0, c1-c0, 0, P).(*mat.Dense)
-			t.Forward(theta, part.X)
-			for _, y := range sliceRows(ys, c0, c1) {
-				t.Backward(nil, g, y)
-				for i := 0; i < c1-c0; i++ {
-					row := g.RawRowView(i)
-					if mean != nil {
-						floats.Sub(row, mean)
-					}
-					w := b.weight(c0 + i)
-					for j, v := range row {
-						diag[j] += w * v * v
-					}
+		tl := newTally(opt.progress(), len(b.chunks())*len(ys))
+		m.eachPerSample(theta, b, ys, func(c0, _ int, _ bool, g *mat.Dense) {
+			r, _ := g.Dims()
+			for i := 0; i < r; i++ {
+				row := g.RawRowView(i)
+				if mean != nil {
+					floats.Sub(row, mean)
+				}
+				w := b.weight(c0 + i)
+				for j, v := range row {
+					diag[j] += w * v * v
 				}
 			}
-		}
+			tl.add(1)
+		})
 		floats.Scale(1/(b.weightSum()*float64(len(ys))), diag)
 		if err := finiteDiagonal(kind, diag); err != nil {
 			return nil, err

@@ -3,10 +3,11 @@ package curvature
 import (
 	"testing"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // The diagonal of every kind equals the diagonal of the dense matrix, on an

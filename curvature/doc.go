@@ -45,16 +45,20 @@
 //
 // # Dense matrices, blocks, diagonals and operators
 //
-// Model.Dense returns a matrix as a *mat.SymDense, Model.Block one layer's
-// diagonal block and Model.Diagonal its diagonal, none of them forming more
-// than it returns. For an MLP the Hessian and GGN are assembled from
-// per-sample Kronecker structure: the block of layers (m, l) is
+// Model.Dense returns a matrix as a *mat.SymDense (Model.DenseTo builds it
+// into one the caller holds), Model.Block one layer's diagonal block and
+// Model.Diagonal its diagonal, none of them forming more than it returns.
+// For an MLP the Hessian and GGN are assembled from per-sample Kronecker
+// structure: the block of layers (m, l) is
 // Σ_i (M_s,m J_{m←l})_i ⊗ ā_m,i ā_l,iᵀ (plus, for the Hessian, a cross term),
-// M_s the per-sample second derivative in the pre-activations, one matrix
-// product with inner dimension N per pair of layers. Model.DenseSum returns
+// M_s the per-sample second derivative in the pre-activations, matrix
+// products with inner dimension N written straight into the result.
+// Options.Workers goroutines share the result, each filling parts of it: the
+// memory is the result's plus per-layer work space, and the numbers are the
+// same bit for bit whatever the number of workers. Options.Progress, if set,
+// hears of the parts of a build as they complete. Model.DenseSum returns
 // the unnormalised Sum over the samples, which merges exactly with sums over
-// other samples; Dense splits a batch over Options.Workers goroutines that
-// way.
+// other samples.
 //
 // Model.Operator returns the same matrices matrix-free: they satisfy
 // Operator (Dim, MulVecTo), and MatMuler for blocks of vectors, so a solver

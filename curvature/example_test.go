@@ -136,6 +136,37 @@ func ExampleModel() {
 	// curvature: hessian needs 5808100 floats (44.3 MiB), over the budget of 1048576 floats (8.0 MiB); raise the Budget setting (negative: no limit) if the machine has the memory
 }
 
+// A long dense build can report how far it has come. The GGN of the digits
+// classifier is built from 8 chunks of at most 256 samples, each in 236
+// products that write parts of the result (159 + 64 + 13 for the three
+// pairs of layers): 1,888 parts, reported at each thousandth of them and
+// at the end, one report at a time whatever the number of workers.
+func ExampleOptions_progress() {
+	net, _ := nn.NewMLP([]int{64, 32, 10}, []string{"tanh", "identity"})
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
+	digits, _ := data.Digits()
+	m := curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}
+	b := curvature.Batch{X: digits.X, Y: digits.Y}
+
+	reports, last := 0, 0
+	opt := &curvature.Options{Progress: func(done, total int) {
+		reports++
+		if done < last {
+			fmt.Println("done fell")
+		}
+		last = done
+		if done == total {
+			fmt.Printf("%d of %d parts, %d reports\n", done, total, reports)
+		}
+	}}
+	_, err := m.Dense(curvature.GGN, theta, b, opt)
+	fmt.Println(err)
+	// Output:
+	// 1888 of 1888 parts, 1001 reports
+	// <nil>
+}
+
 // Sample weights make the batch loss Σ w_i ℓ_i / Σ w_i and every matrix the
 // same weighted mean. PyTorch's CrossEntropyLoss(weight=w) divides by
 // Σ w_{y_i} in its mean reduction: that is softmax cross-entropy with the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -91,12 +92,20 @@ type Options struct {
 	// Budget is the largest dense result, in float64 values, the caller
 	// accepts: 0 means DefaultBudget, a negative budget no limit.
 	Budget int
-	// Workers is the number of goroutines a dense matrix is built on, each
-	// summing a contiguous part of the batch into its own P×P sum. If
-	// Workers is 0, it defaults to 2; fewer are used when the batch is
-	// small or the budget cannot hold the extra sums. Results depend on the
-	// worker count only through rounding.
+	// Workers is the number of goroutines a dense matrix is built on, at
+	// most GOMAXPROCS (more would only wait). They share the result, each
+	// writing parts of it that no other writes, so the memory does not
+	// grow with Workers and the result is the same, bit for bit, whatever
+	// their number. If Workers is 0, it defaults to 2.
 	Workers int
+	// Progress, if not nil, hears of the dense builds (Dense, DenseTo,
+	// DenseSum, Block and Diagonal) as their parts complete: for a matrix,
+	// the products that write a part of the result from one chunk of at
+	// most 256 samples; for a diagonal, its layers, chunks or columns.
+	// Reports come at each thousandth of the total and at the end. When an
+	// MLP's assembly overflows and the matrix is built again from
+	// matrix-free products, the total grows by theirs and done carries on.
+	Progress Progress
 }
 
 func (o *Options) samples() int {
@@ -123,18 +132,21 @@ func (o *Options) budget() int {
 	return o.Budget
 }
 
-// workers returns how many goroutines sum n samples into matrices of
-// floats values each.
-func (o *Options) workers(n, floats int) int {
+// workers returns the number of goroutines that build a dense matrix.
+func (o *Options) workers() int {
 	w := 2
 	if o != nil && o.Workers > 0 {
 		w = o.Workers
 	}
-	w = min(w, max(1, n/32))
-	if b := o.budget(); b > 0 {
-		w = min(w, max(1, b/max(1, floats)))
+	return min(w, runtime.GOMAXPROCS(0))
+}
+
+// progress returns o.Progress, nil for nil options.
+func (o *Options) progress() Progress {
+	if o == nil {
+		return nil
 	}
-	return w
+	return o.Progress
 }
 
 func (o *Options) validate() error {

@@ -5,12 +5,13 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 var allLosses = []nn.Loss{nn.MSE{}, nn.SoftmaxCrossEntropy{}, nn.SigmoidBCE{}}
@@ -64,6 +65,17 @@ func (f fixture) dense(t testing.TB, k Kind, opt *Options) *mat.SymDense {
 	return d
 }
 
+// fromOperator returns the matrix kind materialised from the products of
+// its operator, the oracle of the dense assembly.
+func (f fixture) fromOperator(t testing.TB, k Kind, opt *Options) *mat.SymDense {
+	t.Helper()
+	op, err := f.m.Operator(k, f.theta, f.b, opt)
+	require.NoError(t, err)
+	d, err := Materialize(op, 0)
+	require.NoError(t, err)
+	return d
+}
+
 // relErr returns ‖a − b‖_F / max(‖b‖_F, tiny).
 func relErr(a, b mat.Matrix) float64 {
 	var d mat.Dense
@@ -109,12 +121,7 @@ func TestDenseEqualsOperator(t *testing.T) {
 		for _, k := range Kinds {
 			t.Run(loss.Name()+"/"+k.String(), func(t *testing.T) {
 				opt := &Options{Samples: 3, Seed: 5}
-				d := f.dense(t, k, opt)
-				op, err := f.m.Operator(k, f.theta, f.b, opt)
-				require.NoError(t, err)
-				fromOp, err := Materialize(op, 0)
-				require.NoError(t, err)
-				assert.Less(t, relErr(d, fromOp), 1e-12)
+				assert.Less(t, relErr(f.dense(t, k, opt), f.fromOperator(t, k, opt)), 1e-12)
 			})
 		}
 	}

@@ -1,8 +1,9 @@
 package curvature
 
 import (
-	"github.com/curvkit/curvkit/curvature/nn"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // NetObjective is the mean loss of a model on a fixed batch as a function of
@@ -52,11 +53,9 @@ func (o *NetObjective) Grad(grad, theta []float64) {
 // Hess stores the exact Hessian at θ in dst. It panics if θ holds NaN or
 // Inf; use Model.Dense for an error instead.
 func (o *NetObjective) Hess(dst *mat.SymDense, theta []float64) {
-	h, err := o.Model.Dense(Hessian, theta, o.Batch, nil)
-	if err != nil {
+	if err := o.Model.DenseTo(dst, Hessian, theta, o.Batch, nil); err != nil {
 		panic(err)
 	}
-	dst.CopySym(h)
 }
 
 // HessVec stores H(θ)·v in dst by the R-operator.

@@ -5,12 +5,13 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 	"gonum.org/v1/gonum/optimize/functions"
+
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // gonum's test functions plug in with their exact Hessians; without a

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // Operator returns the curvature matrix kind of m at θ on the batch as a

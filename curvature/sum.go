@@ -3,15 +3,12 @@ package curvature
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
-
-	"github.com/curvkit/curvkit/internal/gemm"
 )
 
 // Sum is a curvature matrix kept as a sum over samples, so that sums over
-// parts of a batch — on other goroutines now, on other machines later —
+// parts of a batch — batches that arrive one at a time, or other machines —
 // merge into the sum over the whole batch without changing the maths.
 //
 // For every kind but GradientCovariance, S = Σ_i w_i M_i over the N inputs
@@ -62,9 +59,4 @@ func (s *Sum) Mean() *mat.SymDense {
 	var m mat.SymDense
 	m.ScaleSym(1/(s.W*float64(s.Draws)), s.S)
 	return &m
-}
-
-// addGram adds rowsᵀ rows to dst in one symmetric rank-k update.
-func addGram(dst *mat.SymDense, rows *mat.Dense) {
-	gemm.Syrk(blas.Trans, 1, rows.RawMatrix(), 1, dst.RawSymmetric())
 }

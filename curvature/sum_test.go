@@ -3,9 +3,10 @@ package curvature
 import (
 	"testing"
 
-	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/curvkit/curvkit/curvature/nn"
 )
 
 // Sums over two parts of a batch merge into the sum over the whole batch,

@@ -16,6 +16,7 @@ import (
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/firstorder"
+	"github.com/curvkit/curvkit/internal/progress"
 )
 
 // settings of a run; the flags set the first four.
@@ -219,7 +220,9 @@ func evaluate(step int, m *curvature.Model, theta []float64, eb curvature.Batch,
 
 	var recs []data.Record
 	for _, kind := range matrices {
-		M, err := m.Dense(kind, theta, eb, nil)
+		bar := progress.New(os.Stderr, kind.String())
+		M, err := m.Dense(kind, theta, eb, &curvature.Options{Progress: bar.Report})
+		bar.Finish()
 		if err != nil {
 			return nil, pt, err
 		}

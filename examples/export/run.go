@@ -96,7 +96,9 @@ func run(c config, w io.Writer) error {
 
 	matrices := make(map[curvature.Kind]*mat.SymDense, len(exported))
 	for _, kind := range exported {
-		M, err := m.Dense(kind, theta, b, nil)
+		bar := progress.New(os.Stderr, kind.String())
+		M, err := m.Dense(kind, theta, b, &curvature.Options{Progress: bar.Report})
+		bar.Finish()
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package approx
-
-import "time"
-
-// cpuTime is not measured where getrusage is missing: cpu-ns/op reads 0.
-func cpuTime() time.Duration { return 0 }
