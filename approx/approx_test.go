@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
 )
@@ -56,29 +55,5 @@ func TestOptionalMethodsFallBack(t *testing.T) {
 	_, err = LogDet(bare{neg}, 0)
 	assert.ErrorIs(t, err, curvature.ErrNotPositiveDefinite)
 	_, err = LogDet(b, -1)
-	assert.Error(t, err)
-}
-
-// The Frobenius error of a dense exact matrix against an approximation
-// with a dense form (entry by entry) equals the one from products with
-// unit vectors (the same operators without their dense forms).
-func TestRelFrobeniusRoutes(t *testing.T) {
-	rnd := newRand(83)
-	M := randSPD(rnd, 45, 0.1)
-	exact, err := NewSymMatrix(M, 0)
-	require.NoError(t, err)
-	k := randKFAC(t, 84, []KronShape{{G: 5, A: 9}}, nil)
-	dense, err := RelFrobeniusError(exact, k)
-	require.NoError(t, err)
-	other, err := NewSymMatrix(Dense(k), 0)
-	require.NoError(t, err)
-	products, err := RelFrobeniusError(bare{exact}, bare{other})
-	require.NoError(t, err)
-	assert.InDelta(t, products, dense, 1e-13*products)
-	_, err = RelFrobeniusError(exact, &Diagonal{d: make([]float64, 45)})
-	require.NoError(t, err)
-	zero, err := NewSymMatrix(mat.NewSymDense(45, nil), 0)
-	require.NoError(t, err)
-	_, err = RelFrobeniusError(zero, k)
 	assert.Error(t, err)
 }

@@ -34,18 +34,12 @@
 // from a curvature.Model, parameters and a batch, without forming the P×P
 // matrix. ModelMemory tells what each will hold from the network's shapes.
 //
-// K-FAC is built per layer through package nn: an nn.Kronecker layer gives
-// its inputs ā per weight-sharing position and the gradients g in its
-// outputs, A = E[āāᵀ], G = E[ggᵀ], with g backpropagated from the columns of
-// the output Fisher's factor, from sampled labels or from the true labels
+// K-FAC approximates the Fisher per layer: an nn.Kronecker layer gives its
+// inputs ā per weight-sharing position and the gradients g in its outputs,
+// A = E[āāᵀ], G = E[ggᵀ] (weighted means with sample weights), g from the
+// columns of the output Fisher's factor, sampled labels or true labels
 // (FactorKind); any other layer's block is the exact block of the matrix
 // those statistics estimate, dense or diagonal as nn.StructureOf says.
-// K-FAC approximates the Fisher: its exact factors ("KFLR") take an
-// nn.FisherLoss's FisherFactor, and the output-Hessian factor of any other
-// loss, whose output Fisher it is (then F = GGN); a factor with negative
-// columns, an indefinite output Hessian with no output Fisher of its own,
-// is refused. The expectations are the batch's weighted means when it has
-// sample weights (curvature.Batch.W, nn.Tape.SetWeights).
 //
 // # Damping
 //

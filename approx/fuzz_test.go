@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // fuzzSym builds a symmetric n×n matrix, n in 1..6, from bytes: entries
@@ -50,11 +51,7 @@ func checkSolve(t *testing.T, what string, a mat.Symmetric, x, v []float64, lamb
 			t.Fatalf("%s: non-finite solution %v", what, x)
 		}
 	}
-	s := mat.NewSymDense(n, nil)
-	s.CopySym(a)
-	for i := 0; i < n; i++ {
-		s.SetSym(i, i, s.At(i, i)+lambda)
-	}
+	s := randmat.Shifted(a, lambda)
 	r := mat.NewVecDense(n, nil)
 	r.MulVec(s, mat.NewVecDense(n, x))
 	r.SubVec(r, mat.NewVecDense(n, v))

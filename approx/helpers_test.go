@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // randSym returns a symmetric n×n matrix with standard normal entries.
@@ -57,13 +59,8 @@ func randVec(rnd *rand.Rand, n int) []float64 {
 func denseSolve(t testing.TB, m mat.Symmetric, v []float64, lambda float64) []float64 {
 	t.Helper()
 	n := m.SymmetricDim()
-	s := mat.NewSymDense(n, nil)
-	s.CopySym(m)
-	for i := 0; i < n; i++ {
-		s.SetSym(i, i, s.At(i, i)+lambda)
-	}
 	var c mat.Cholesky
-	if !c.Factorize(s) {
+	if !c.Factorize(randmat.Shifted(m, lambda)) {
 		t.Fatalf("oracle: matrix + %v·I is not positive definite", lambda)
 	}
 	x := mat.NewVecDense(n, nil)
@@ -74,14 +71,8 @@ func denseSolve(t testing.TB, m mat.Symmetric, v []float64, lambda float64) []fl
 // denseLogDet returns log det(m + λI) by dense Cholesky.
 func denseLogDet(t testing.TB, m mat.Symmetric, lambda float64) float64 {
 	t.Helper()
-	n := m.SymmetricDim()
-	s := mat.NewSymDense(n, nil)
-	s.CopySym(m)
-	for i := 0; i < n; i++ {
-		s.SetSym(i, i, s.At(i, i)+lambda)
-	}
 	var c mat.Cholesky
-	if !c.Factorize(s) {
+	if !c.Factorize(randmat.Shifted(m, lambda)) {
 		t.Fatalf("oracle: matrix + %v·I is not positive definite", lambda)
 	}
 	return c.LogDet()
@@ -173,4 +164,58 @@ func kronEigenvalues(t testing.TB, k *KFAC) [][]float64 {
 func kronAt(bd *BlockDiagonal, l int) *Kron {
 	b, _ := bd.Block(l)
 	return b.(*Kron)
+}
+
+// netFixture is a random MLP, loss and batch.
+func netFixture(t testing.TB, sizes []int, acts []string, loss nn.Loss, n int, seed uint64) (*curvature.Model, []float64, curvature.Batch) {
+	t.Helper()
+	net, err := nn.NewMLP(sizes, acts)
+	require.NoError(t, err)
+	rnd := newRand(seed)
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rnd)
+	for i := range theta {
+		theta[i] += 0.2 * rnd.NormFloat64()
+	}
+	C := sizes[len(sizes)-1]
+	x := randDense(rnd, n, sizes[0])
+	y := mat.NewDense(n, loss.TargetDim(C), nil)
+	for i := 0; i < n; i++ {
+		for k := 0; k < loss.TargetDim(C); k++ {
+			switch loss.(type) {
+			case nn.SoftmaxCrossEntropy:
+				y.Set(i, k, float64(rnd.IntN(C)))
+			case nn.SigmoidBCE:
+				y.Set(i, k, float64(rnd.IntN(2)))
+			default:
+				y.Set(i, k, rnd.NormFloat64())
+			}
+		}
+	}
+	return &curvature.Model{Net: net, Loss: loss}, theta, curvature.Batch{X: x, Y: y}
+}
+
+// kronBlock returns kron(G, A) of a Kronecker block as a dense matrix.
+func kronBlock(k *Kron) *mat.Dense {
+	g, a := k.Factors()
+	var d mat.Dense
+	d.Kronecker(g, a)
+	return &d
+}
+
+// labelled are the losses whose output Fisher is not their output Hessian,
+// for networks of 4 outputs.
+var labelled = []nn.Loss{nn.GaussianNLL{}, nn.WeightedSoftmaxCrossEntropy{Weights: []float64{0.5, 2, 0.25, 1.5}}}
+
+// labelledFixture is netFixture for the labelled losses: class labels for
+// the weighted cross-entropy, real targets for the Gaussian.
+func labelledFixture(t testing.TB, sizes []int, acts []string, loss nn.Loss, n int, seed uint64) (*curvature.Model, []float64, curvature.Batch) {
+	m, theta, b := netFixture(t, sizes, acts, loss, n, seed)
+	if _, ok := loss.(nn.WeightedSoftmaxCrossEntropy); ok {
+		rnd := newRand(seed + 1)
+		for i := 0; i < n; i++ {
+			b.Y.Set(i, 0, float64(rnd.IntN(sizes[len(sizes)-1])))
+		}
+	}
+	return m, theta, b
 }

@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,9 +25,8 @@ const (
 	// DefaultFactors is the user's default.
 	DefaultFactors FactorKind = iota
 	// ExactFactors backpropagates every column of the output Fisher's factor
-	// (nn.FisherLoss's, or the output-Hessian factor, which is the output
-	// Fisher's for other losses): G of the Fisher (= GGN for those), "KFLR"
-	// (Botev et al. 2017), one backward pass per network output.
+	// (nn.FisherLoss's, else the output-Hessian factor): "KFLR" (Botev et
+	// al. 2017), one backward pass per network output.
 	ExactFactors
 	// MCFactors backpropagates gradients at labels sampled from the model
 	// (Martens & Grosse 2015), an unbiased estimate of the exact factor.
@@ -153,9 +153,7 @@ func newKFAC(net *nn.Network, blocks []netBlock, set KFACSettings) (*KFAC, error
 	if err := curvature.CheckFloats("K-FAC", floats, set.Budget); err != nil {
 		return nil, err
 	}
-	if set.Samples == 0 {
-		set.Samples = 1
-	}
+	set.Samples = cmp.Or(set.Samples, 1)
 	if set.Factors == DefaultFactors {
 		set.Factors = ExactFactors
 	}
@@ -195,8 +193,8 @@ func newKFAC(net *nn.Network, blocks []netBlock, set KFACSettings) (*KFAC, error
 //	A_l = (1/(N·R)) Σ_{n,r} ā ā ᵀ   (q×q, ā the layer's Kronecker inputs)
 //	G_l = (1/N) Σ_{n,r} g gᵀ        (p×p, g = ∂ℓ_n/∂s_r along each output vector)
 //
-// (Σ_n w_n …/Σ w in place of (1/N) Σ_n … with the batch's sample weights),
-// exactly the Fisher block for one sample, one position and exact factors.
+// (weighted means with sample weights), exactly the Fisher block for one
+// sample, one position and exact factors.
 func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSettings) (*KFAC, error) {
 	if err := m.Validate(theta, b); err != nil {
 		return nil, err
@@ -226,14 +224,12 @@ func ModelKFAC(m *curvature.Model, theta []float64, b curvature.Batch, s *KFACSe
 }
 
 // Update stores ε·F + (1−ε)·F_batch in every statistic F, in place, with
-// F_batch that of the batch the tape of K-FAC's network has run Forward on (y
-// its targets, read by the output-Hessian factors and EmpiricalFactors),
-// weighted by the tape's sample weights: Martens & Grosse's running
-// averages. It returns an error for ε outside [0, 1), for exact factors of
-// a loss whose output-Hessian factor has negative columns and which has no
-// output Fisher (nn.FisherLoss), with the statistics unchanged, and,
-// wrapping curvature.ErrNonFinite, for non-finite statistics (then unusable
-// until an Update with ε = 0 succeeds).
+// F_batch that of the batch (weighted by its sample weights) the tape of
+// K-FAC's network has run Forward on, y its targets: Martens & Grosse's
+// running averages. It returns an error for ε outside [0, 1) and for an
+// output factor with negative columns (statistics unchanged), and, wrapping
+// curvature.ErrNonFinite, for non-finite statistics (then unusable until
+// an Update with ε = 0 succeeds).
 func (k *KFAC) Update(t *nn.Tape, y *mat.Dense, decay float64) error {
 	if !(decay >= 0 && decay < 1) {
 		return fmt.Errorf("approx: running-average weight %v; want it in [0, 1)", decay)

@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -38,9 +39,7 @@ func metricSettings(s *MetricSettings) (MetricSettings, error) {
 	if s != nil {
 		set = *s
 	}
-	if set.DenseLimit == 0 {
-		set.DenseLimit = 1024
-	}
+	set.DenseLimit = cmp.Or(set.DenseLimit, 1024)
 	switch {
 	case set.LanczosSteps < 0:
 		return set, fmt.Errorf("approx: MetricSettings.LanczosSteps = %d: must be ≥ 0", set.LanczosSteps)

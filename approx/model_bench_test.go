@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/curvkit/curvkit/curvature"
-	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/benchnet"
 )
 
 // The network benchmarks run on the 64-128-128-10 tanh perceptron with the
@@ -20,21 +18,11 @@ import (
 // benchNet returns the model, a fixed θ and the batch.
 func benchNet(b *testing.B) (*curvature.Model, []float64, curvature.Batch) {
 	b.Helper()
-	digits, err := data.Digits()
+	net, theta, x, y, err := benchnet.DigitsMLP([]int{64, 128, 128, 10}, []string{"tanh", "tanh", "identity"}, 256)
 	if err != nil {
 		b.Fatal(err)
 	}
-	net, err := nn.NewMLP([]int{64, 128, 128, 10}, []string{"tanh", "tanh", "identity"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	theta := make([]float64, net.NumParams())
-	net.Init(theta, newRand(1))
-	batch := curvature.Batch{
-		X: mat.DenseCopyOf(digits.X.Slice(0, 256, 0, 64)),
-		Y: mat.DenseCopyOf(digits.Y.Slice(0, 256, 0, 1)),
-	}
-	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, batch
+	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, curvature.Batch{X: x, Y: y}
 }
 
 // benchmarkNetGradient: one forward and backward pass for the mean

@@ -153,3 +153,32 @@ func TestModelEKFACErrors(t *testing.T) {
 	_, err := ModelEKFAC(m, theta, b, &KFACSettings{Budget: 87})
 	assert.NoError(t, err)
 }
+
+// The weighted EKFAC's scales are the diagonal of QᵀMQ for the weighted
+// matrix its factors approximate (EKFACOf from the dense matrix, another
+// route), for the losses whose exact factors take the output Fisher.
+func TestModelEKFACWeighted(t *testing.T) {
+	for _, loss := range labelled {
+		m, theta, b := labelledFixture(t, []int{3, 5, 4}, []string{"tanh", "identity"}, loss, 9, 6)
+		b.W = []float64{0.5, 2, 0, 1, 1.5, 0.25, 3, 1, 0.75}
+		for _, c := range []ekfacCase{
+			{KFACSettings{Factors: ExactFactors}, curvature.Fisher, nil},
+			{KFACSettings{Factors: MCFactors, Samples: 2, Seed: 7}, curvature.MCFisher, &curvature.Options{Samples: 2, Seed: 7}},
+			{KFACSettings{Factors: EmpiricalFactors}, curvature.EmpiricalFisher, nil},
+		} {
+			t.Run(fmt.Sprintf("%s/%v", loss.Name(), c.ks.Factors), func(t *testing.T) {
+				ek, err := ModelEKFAC(m, theta, b, &c.ks)
+				require.NoError(t, err)
+				M, err := m.Dense(c.matrix, theta, b, c.opt)
+				require.NoError(t, err)
+				best, err := EKFACOf(ek.KFAC(), M)
+				require.NoError(t, err)
+				for l := 0; l < ek.NumBlocks(); l++ {
+					got, _ := ek.Block(l)
+					want, _ := best.Block(l)
+					assert.Less(t, relDiff(got.(*EigenKron).Scaling(), want.(*EigenKron).Scaling()), 1e-11, "layer %d scales", l)
+				}
+			})
+		}
+	}
+}

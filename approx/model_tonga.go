@@ -41,10 +41,9 @@ func NewTONGAFeed(m *curvature.Model, p Partition, s *TONGASettings) (*TONGAFeed
 func (f *TONGAFeed) TONGA() *TONGA { return f.tonga }
 
 // Add computes the per-sample gradients of the batch at θ and adds them to
-// the estimator in sample order. It returns an error for an invalid θ or
-// batch, or one with sample weights (TONGA weighs each gradient 1 and
-// discounts the past at each), before adding anything, and when a
-// gradient is not finite (the gradients before it stay added).
+// the estimator in sample order. It returns an error, adding nothing, for
+// an invalid θ or batch or one with sample weights (TONGA weighs each
+// gradient 1), and when a gradient is not finite (those before it stay).
 func (f *TONGAFeed) Add(theta []float64, b curvature.Batch) error {
 	if err := f.model.Validate(theta, b); err != nil {
 		return err

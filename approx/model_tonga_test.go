@@ -87,3 +87,12 @@ func TestTONGAFeedErrors(t *testing.T) {
 	assert.Error(t, f.Add(theta, bad), "3 targets for 4 inputs")
 	assert.Equal(t, 0, f.TONGA().Count())
 }
+
+// TONGA weighs every gradient 1: a weighted batch is refused.
+func TestTONGARefusesWeights(t *testing.T) {
+	m, theta, b := netFixture(t, []int{3, 4, 3}, []string{"tanh", "identity"}, nn.MSE{}, 4, 7)
+	b.W = []float64{1, 2, 1, 1}
+	_, err := ModelTONGA(m, theta, b, PerLayer, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "sample weights")
+}

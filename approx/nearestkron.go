@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -126,12 +127,8 @@ func nearestKron(m mat.Symmetric, off int, sh KronShape, set *NearestKronSetting
 // B_oo' the q×q sub-block, from A = Σ_o B_oo (the partial trace, which is
 // K-FAC-like and positive semi-definite when B is).
 func nearestKronPower(b []float64, p, q, maxIter int, tol float64) (*mat.SymDense, *mat.SymDense) {
-	if maxIter == 0 {
-		maxIter = 500
-	}
-	if tol == 0 {
-		tol = 1e-13
-	}
+	maxIter = cmp.Or(maxIter, 500)
+	tol = cmp.Or(tol, 1e-13)
 	n := p * q
 	g := make([]float64, p*p)
 	a := make([]float64, q*q)

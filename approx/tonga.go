@@ -1,6 +1,7 @@
 package approx
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -89,15 +90,9 @@ func tongaSettings(s *TONGASettings) (TONGASettings, error) {
 	case set.Residual < NoResidual || set.Residual > DiagonalResidual:
 		return set, fmt.Errorf("approx: unknown TONGA residual %d", set.Residual)
 	}
-	if set.Rank == 0 {
-		set.Rank = 5
-	}
-	if set.Refresh == 0 {
-		set.Refresh = 5
-	}
-	if set.Discount == 0 {
-		set.Discount = 0.995
-	}
+	set.Rank = cmp.Or(set.Rank, 5)
+	set.Refresh = cmp.Or(set.Refresh, 5)
+	set.Discount = cmp.Or(set.Discount, 0.995)
 	return set, nil
 }
 

@@ -9,9 +9,9 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 	_ "github.com/curvkit/curvkit/curvature/openblas" // OpenBLAS with -tags openblas
+	"github.com/curvkit/curvkit/internal/benchnet"
 	"github.com/curvkit/curvkit/internal/cputime"
 )
 
@@ -20,22 +20,11 @@ import (
 // same network ../shared/bench/torch_peer.py times in PyTorch.
 func benchFixture(b *testing.B) fixture {
 	b.Helper()
-	set, err := data.Digits()
+	net, theta, x, y, err := benchnet.DigitsMLP([]int{64, 32, 32, 10}, []string{"tanh", "tanh", "identity"}, 256)
 	if err != nil {
 		b.Fatal(err)
 	}
-	net, err := nn.NewMLP([]int{64, 32, 32, 10}, []string{"tanh", "tanh", "identity"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	theta := make([]float64, net.NumParams())
-	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
-	const n = 256
-	batch := Batch{
-		X: mat.DenseCopyOf(set.X.Slice(0, n, 0, 64)),
-		Y: mat.DenseCopyOf(set.Y.Slice(0, n, 0, 1)),
-	}
-	return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, batch}
+	return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, Batch{X: x, Y: y}}
 }
 
 func BenchmarkGradient(b *testing.B)           { benchProduct(b, benchFixture(b), gradient) }
@@ -53,10 +42,10 @@ var productSizes = [][]int{
 	{784, 512, 512, 10},
 }
 
-// sizedFixture is the peer's network of the given sizes: tanh hidden
-// layers, a linear output, softmax cross-entropy, batch 256; the digits
-// when the input is 64 wide (labels modulo the outputs), else seeded
-// standard-normal inputs and uniform labels.
+// sizedFixture is the peer's network of the given sizes (10 outputs):
+// tanh hidden layers, a linear output, softmax cross-entropy, batch 256;
+// the digits when the input is 64 wide, else seeded standard-normal inputs
+// and uniform labels, as the peer draws them.
 func sizedFixture(b *testing.B, sizes []int) fixture {
 	b.Helper()
 	acts := make([]string, len(sizes)-1)
@@ -64,6 +53,14 @@ func sizedFixture(b *testing.B, sizes []int) fixture {
 		acts[i] = "tanh"
 	}
 	acts[len(acts)-1] = "identity"
+	const n = 256
+	if sizes[0] == 64 {
+		net, theta, x, y, err := benchnet.DigitsMLP(sizes, acts, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, Batch{X: x, Y: y}}
+	}
 	net, err := nn.NewMLP(sizes, acts)
 	if err != nil {
 		b.Fatal(err)
@@ -71,25 +68,13 @@ func sizedFixture(b *testing.B, sizes []int) fixture {
 	rng := rand.New(rand.NewPCG(1, 1))
 	theta := make([]float64, net.NumParams())
 	net.Init(theta, rng)
-	const n = 256
 	in, out := sizes[0], sizes[len(sizes)-1]
 	batch := Batch{X: mat.NewDense(n, in, nil), Y: mat.NewDense(n, 1, nil)}
-	if in == 64 {
-		set, err := data.Digits()
-		if err != nil {
-			b.Fatal(err)
+	for i := range n {
+		for j := range in {
+			batch.X.Set(i, j, rng.NormFloat64())
 		}
-		batch.X.Copy(set.X.Slice(0, n, 0, 64))
-		for i := range n {
-			batch.Y.Set(i, 0, float64(int(set.Y.At(i, 0))%out))
-		}
-	} else {
-		for i := range n {
-			for j := range in {
-				batch.X.Set(i, j, rng.NormFloat64())
-			}
-			batch.Y.Set(i, 0, float64(rng.IntN(out)))
-		}
+		batch.Y.Set(i, 0, float64(rng.IntN(out)))
 	}
 	return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, batch}
 }

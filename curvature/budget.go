@@ -1,6 +1,9 @@
 package curvature
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+)
 
 // Every allocation whose size follows from the user's network or data is
 // checked against a budget in float64 values before it is made. One rule
@@ -44,9 +47,7 @@ func CheckBudget(what string, n, budget int) error {
 // CheckFloats returns a *BudgetError when floats exceeds budget (0:
 // DefaultBudget; negative: no limit).
 func CheckFloats(what string, floats, budget int) error {
-	if budget == 0 {
-		budget = DefaultBudget
-	}
+	budget = cmp.Or(budget, DefaultBudget)
 	if budget > 0 && floats > budget {
 		return &BudgetError{What: what, Floats: floats, Budget: budget}
 	}

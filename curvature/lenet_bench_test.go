@@ -12,18 +12,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/floats"
-	"gonum.org/v1/gonum/mat"
 
-	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/benchnet"
 )
 
-// The LeNet-style network of docs/benchmarks.md on 28×28 inputs, the one
-// docs/bench/torch_lenet.py times in PyTorch: conv 5×5 ×6 → tanh → 2×2
-// average pooling → conv 5×5 ×16 → tanh → pooling → 120 → 84 → 10, tanh
-// between the dense layers, softmax cross-entropy, float64 (44,426
-// parameters), on the first 128 MNIST training images. It skips when MNIST
-// is not in the module cache, with the error that says how to get it.
+// The LeNet-style network of docs/benchmarks.md (internal/benchnet), the one
+// docs/bench/torch_lenet.py times in PyTorch, with the softmax
+// cross-entropy, float64, on the first 128 MNIST training images. It skips
+// when MNIST is not in the module cache, with the error that says how to
+// get it.
 func lenetFixture(b *testing.B) fixture {
 	b.Helper()
 	net, batch := lenet(b, 128)
@@ -39,28 +37,15 @@ func lenetFixture(b *testing.B) fixture {
 // images with their labels, or skips.
 func lenet(t testing.TB, n int) (*nn.Network, Batch) {
 	t.Helper()
-	train, _, err := data.MNIST("")
+	x, y, err := benchnet.MNIST(n)
 	if err != nil {
 		t.Skip(err)
 	}
-	tanh := func(n int) nn.Layer { return nn.Elementwise{Size: n, Act: nn.Tanh{}} }
-	net, err := nn.New(
-		nn.Conv2d{In: 1, Out: 6, H: 28, W: 28, Kernel: [2]int{5, 5}}, tanh(6*24*24),
-		nn.AvgPool2d{C: 6, H: 24, W: 24, Kernel: [2]int{2, 2}},
-		nn.Conv2d{In: 6, Out: 16, H: 12, W: 12, Kernel: [2]int{5, 5}}, tanh(16*8*8),
-		nn.AvgPool2d{C: 16, H: 8, W: 8, Kernel: [2]int{2, 2}},
-		nn.Flatten{C: 16, H: 4, W: 4},
-		nn.Dense{In: 256, Out: 120}, tanh(120),
-		nn.Dense{In: 120, Out: 84}, tanh(84),
-		nn.Dense{In: 84, Out: 10},
-	)
+	net, err := benchnet.LeNet()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return net, Batch{
-		X: mat.DenseCopyOf(train.X.Slice(0, n, 0, 784)),
-		Y: mat.DenseCopyOf(train.Y.Slice(0, n, 0, 1)),
-	}
+	return net, Batch{X: x, Y: y}
 }
 
 func BenchmarkLeNetGradient(b *testing.B)           { benchProduct(b, lenetFixture(b), gradient) }

@@ -92,10 +92,7 @@ func NewAdaBelief(n int, s AdaBeliefSettings) (*AdaBelief, error) {
 	const kind = "AdaBelief"
 	s.LR = withDefault(s.LR, 1e-3)
 	s.Eps = withDefault(s.Eps, 1e-16)
-	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
-		return nil, err
-	}
-	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 0, adamBufs(s.AMSGrad)...)
+	st, err := adamLikeState(kind, s.AMSGrad, n, s.LR, s.Beta1, s.Beta2, s.Eps, s.WeightDecay)
 	if err != nil {
 		return nil, err
 	}
@@ -107,10 +104,9 @@ func (o *AdaBelief) Reset() { o.reset() }
 
 // Step takes one step; see Optimizer.
 func (o *AdaBelief) Step(x, grad []float64) error {
-	if err := o.check(x, grad); err != nil {
+	if err := o.begin(x, grad); err != nil {
 		return err
 	}
-	o.steps++
 	t := float64(o.steps)
 	b2 := o.s.Beta2
 	bc1 := 1 - math.Pow(o.s.Beta1, t)
@@ -178,9 +174,9 @@ func (o *AdaBelief) update(x, grad, m, sv, smax []float64, lr, wd, c, r float64,
 		} else {
 			xi *= decay
 		}
-		mi := float64(m[i]*b1) + float64(c1*g)
+		mi := ema(m[i], b1, c1, g)
 		res := g - mi
-		si := float64(sv[i]*b2) + float64(float64(c2*res)*res)
+		si := emaSq(sv[i], b2, c2, res)
 		si += eps
 		m[i], sv[i] = mi, si
 		sd := si // what the unrectified step divides by

@@ -80,23 +80,19 @@ func (o *Adadelta) Reset() { o.reset() }
 
 // Step takes one step; see Optimizer.
 func (o *Adadelta) Step(x, grad []float64) error {
-	if err := o.check(x, grad); err != nil {
+	if err := o.begin(x, grad); err != nil {
 		return err
 	}
-	o.steps++
 	rho, c, eps, sg := o.s.Rho, 1-o.s.Rho, o.s.Eps, sign(o.s.Maximize)
 	for _, r := range o.runs {
 		nlr, wd := -(o.lr * r.lrScale), o.s.WeightDecay*r.wdScale
 		x, grad, v, u := r.of(x), r.of(grad), r.of(o.bufs[0]), r.of(o.bufs[1])
 		for i, g := range grad {
-			g *= sg
-			if wd != 0 {
-				g += float64(wd * x[i])
-			}
-			vi := float64(v[i]*rho) + float64(float64(c*g)*g)
+			g = penalized(g, sg, wd, x[i])
+			vi := emaSq(v[i], rho, c, g)
 			v[i] = vi
 			d := float64(math.Sqrt(u[i]+eps)/math.Sqrt(vi+eps)) * g
-			u[i] = float64(u[i]*rho) + float64(float64(c*d)*d)
+			u[i] = emaSq(u[i], rho, c, d)
 			x[i] += float64(nlr * d)
 		}
 	}

@@ -82,20 +82,16 @@ func (o *Adagrad) Reset() {
 
 // Step takes one step; see Optimizer.
 func (o *Adagrad) Step(x, grad []float64) error {
-	if err := o.check(x, grad); err != nil {
+	if err := o.begin(x, grad); err != nil {
 		return err
 	}
-	o.steps++
 	decay := 1 + float64(float64(o.steps-1)*o.s.LRDecay)
 	eps, sg := o.s.Eps, sign(o.s.Maximize)
 	for _, r := range o.runs {
 		nclr, wd := -(o.lr * r.lrScale / decay), o.s.WeightDecay*r.wdScale
 		x, grad, sum := r.of(x), r.of(grad), r.of(o.bufs[0])
 		for i, g := range grad {
-			g *= sg
-			if wd != 0 {
-				g += float64(wd * x[i])
-			}
+			g = penalized(g, sg, wd, x[i])
 			si := sum[i] + float64(g*g)
 			sum[i] = si
 			x[i] += float64(nclr*g) / (math.Sqrt(si) + eps)

@@ -90,36 +90,16 @@ func DefaultAdamWSettings() AdamWSettings {
 // correction; t starts at 1 here, so the first step has size lr·|g|/(|g|+ε)
 // ≈ lr in every coordinate.
 type Adam struct {
-	state
-	s AdamSettings
+	adamBase
 }
 
 // NewAdam returns Adam for n parameters, or an error if a setting is invalid.
 func NewAdam(n int, s AdamSettings) (*Adam, error) {
-	const kind = "Adam"
-	s.LR = withDefault(s.LR, 1e-3)
-	s.Eps = withDefault(s.Eps, 1e-8)
-	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
-		return nil, err
-	}
-	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 0, adamBufs(s.AMSGrad)...)
+	b, err := newAdamBase("Adam", n, s, false)
 	if err != nil {
 		return nil, err
 	}
-	return &Adam{state: st, s: s}, nil
-}
-
-// Reset returns the optimizer to its initial state.
-func (o *Adam) Reset() { o.reset() }
-
-// Step takes one step; see Optimizer.
-func (o *Adam) Step(x, grad []float64) error {
-	if err := o.check(x, grad); err != nil {
-		return err
-	}
-	s := o.s
-	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, false, s.AMSGrad, s.Maximize)
-	return nil
+	return &Adam{b}, nil
 }
 
 // AdamW is Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as
@@ -127,43 +107,51 @@ func (o *Adam) Step(x, grad []float64) error {
 // step with the plain gradient. Unlike Adam's L2 penalty, the decay is not
 // divided by √v̂, so every weight decays at the same relative rate.
 type AdamW struct {
-	state
-	s AdamWSettings
+	adamBase
 }
 
 // NewAdamW returns AdamW for n parameters, or an error if a setting is
 // invalid.
 func NewAdamW(n int, s AdamWSettings) (*AdamW, error) {
-	const kind = "AdamW"
-	s.LR = withDefault(s.LR, 1e-3)
-	s.Eps = withDefault(s.Eps, 1e-8)
-	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
-		return nil, err
-	}
-	st, err := newState(kind+variant(s.AMSGrad, "-amsgrad"), n, s.LR, 0, adamBufs(s.AMSGrad)...)
+	b, err := newAdamBase("AdamW", n, AdamSettings(s), true)
 	if err != nil {
 		return nil, err
 	}
-	return &AdamW{state: st, s: s}, nil
+	return &AdamW{b}, nil
+}
+
+// adamBase is the state and the update of Adam and AdamW, whose settings
+// have the same fields; decoupled selects AdamW's weight decay.
+type adamBase struct {
+	state
+	s         AdamSettings
+	decoupled bool
+}
+
+func newAdamBase(kind string, n int, s AdamSettings, decoupled bool) (adamBase, error) {
+	s.LR = withDefault(s.LR, 1e-3)
+	s.Eps = withDefault(s.Eps, 1e-8)
+	st, err := adamLikeState(kind, s.AMSGrad, n, s.LR, s.Beta1, s.Beta2, s.Eps, s.WeightDecay)
+	return adamBase{state: st, s: s, decoupled: decoupled}, err
 }
 
 // Reset returns the optimizer to its initial state.
-func (o *AdamW) Reset() { o.reset() }
+func (o *adamBase) Reset() { o.reset() }
 
 // Step takes one step; see Optimizer.
-func (o *AdamW) Step(x, grad []float64) error {
-	if err := o.check(x, grad); err != nil {
+func (o *adamBase) Step(x, grad []float64) error {
+	if err := o.begin(x, grad); err != nil {
 		return err
 	}
 	s := o.s
-	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, true, s.AMSGrad, s.Maximize)
+	adamStep(&o.state, x, grad, s.Beta1, s.Beta2, s.Eps, s.WeightDecay, o.decoupled, s.AMSGrad, s.Maximize)
 	return nil
 }
 
 // adamStep is the update shared by Adam (L2 penalty wd) and AdamW (θ scaled
-// by 1 − lr·wd, decoupled); bufs are m, v and, with AMSGrad, v_max.
+// by 1 − lr·wd, decoupled); bufs are m, v and, with AMSGrad, v_max. The
+// caller has counted the step.
 func adamStep(st *state, x, grad []float64, b1, b2, eps, wd float64, decoupled, amsgrad, maximize bool) {
-	st.steps++
 	t := float64(st.steps)
 	bc1, ibc2s := 1-math.Pow(b1, t), 1/math.Sqrt(1-math.Pow(b2, t))
 	sg := sign(maximize)
@@ -201,12 +189,9 @@ func adamLoop(x, grad, m, v, vmax []float64, k *adamCoef, wd, sg float64) {
 	grad, m, v = grad[:len(x)], m[:len(x)], v[:len(x)]
 	c1 := sg * k.c1 // the plain c₁: g carries the sign here
 	for i, g := range grad {
-		g *= sg
-		if wd != 0 {
-			g += float64(wd * x[i])
-		}
-		mi := float64(m[i]*k.b1) + float64(c1*g)
-		vi := float64(v[i]*k.b2) + float64(float64(k.c2*g)*g)
+		g = penalized(g, sg, wd, x[i])
+		mi := ema(m[i], k.b1, c1, g)
+		vi := emaSq(v[i], k.b2, k.c2, g)
 		m[i], v[i] = mi, vi
 		if vmax != nil {
 			vi = max(vmax[i], vi)
@@ -214,6 +199,15 @@ func adamLoop(x, grad, m, v, vmax []float64, k *adamCoef, wd, sg float64) {
 		}
 		x[i] = float64(x[i]*k.decay) + float64(k.nstep*mi)/(float64(math.Sqrt(vi)*k.ibc2s)+k.eps)
 	}
+}
+
+// adamLikeState checks the settings the Adam family shares and returns the
+// state of kind with the buffers adamBufs(amsgrad).
+func adamLikeState(kind string, amsgrad bool, n int, lr, b1, b2, eps, wd float64) (state, error) {
+	if err := checkAdamLike(kind, b1, b2, eps, wd); err != nil {
+		return state{}, err
+	}
+	return newState(kind+variant(amsgrad, "-amsgrad"), n, lr, 0, adamBufs(amsgrad)...)
 }
 
 // checkAdamLike checks the settings the Adam family shares.

@@ -57,10 +57,7 @@ func NewAdamax(n int, s AdamaxSettings) (*Adamax, error) {
 	const kind = "Adamax"
 	s.LR = withDefault(s.LR, 2e-3)
 	s.Eps = withDefault(s.Eps, 1e-8)
-	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
-		return nil, err
-	}
-	st, err := newState(kind, n, s.LR, 0, signed, square)
+	st, err := adamLikeState(kind, false, n, s.LR, s.Beta1, s.Beta2, s.Eps, s.WeightDecay)
 	if err != nil {
 		return nil, err
 	}
@@ -72,10 +69,9 @@ func (o *Adamax) Reset() { o.reset() }
 
 // Step takes one step; see Optimizer.
 func (o *Adamax) Step(x, grad []float64) error {
-	if err := o.check(x, grad); err != nil {
+	if err := o.begin(x, grad); err != nil {
 		return err
 	}
-	o.steps++
 	b1, c1, b2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2
 	eps, sg := o.s.Eps, sign(o.s.Maximize)
 	bc1 := 1 - math.Pow(b1, float64(o.steps))
@@ -83,11 +79,8 @@ func (o *Adamax) Step(x, grad []float64) error {
 		nclr, wd := -(o.lr * r.lrScale / bc1), o.s.WeightDecay*r.wdScale
 		x, grad, m, u := r.of(x), r.of(grad), r.of(o.bufs[0]), r.of(o.bufs[1])
 		for i, g := range grad {
-			g *= sg
-			if wd != 0 {
-				g += float64(wd * x[i])
-			}
-			mi := float64(m[i]*b1) + float64(c1*g)
+			g = penalized(g, sg, wd, x[i])
+			mi := ema(m[i], b1, c1, g)
 			ui := max(u[i]*b2, math.Abs(g)+eps)
 			m[i], u[i] = mi, ui
 			x[i] += float64(nclr*mi) / ui

@@ -21,7 +21,7 @@ func sgdMomentumGo(x, g, b []float64, mom, c, nlr float64) {
 	g = g[:len(x)]
 	b = b[:len(x)]
 	for i := range x {
-		bi := float64(b[i]*mom) + float64(c*g[i])
+		bi := ema(b[i], mom, c, g[i])
 		b[i] = bi
 		x[i] += float64(nlr * bi)
 	}
@@ -53,8 +53,8 @@ func adamGo(x, g, m, v []float64, k *adamCoef) {
 	v = v[:len(x)]
 	for i := range x {
 		gi := g[i]
-		mi := float64(m[i]*k.b1) + float64(k.c1*gi)
-		vi := float64(v[i]*k.b2) + float64(float64(k.c2*gi)*gi)
+		mi := ema(m[i], k.b1, k.c1, gi)
+		vi := emaSq(v[i], k.b2, k.c2, gi)
 		m[i] = mi
 		v[i] = vi
 		x[i] = float64(x[i]*k.decay) + float64(k.nstep*mi)/(float64(math.Sqrt(vi)*k.ibc2s)+k.eps)

@@ -87,10 +87,9 @@ func (o *NAdam) Reset() {
 
 // Step takes one step; see Optimizer.
 func (o *NAdam) Step(x, grad []float64) error {
-	if err := o.check(x, grad); err != nil {
+	if err := o.begin(x, grad); err != nil {
 		return err
 	}
-	o.steps++
 	t := float64(o.steps)
 	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
 	eps, psi, sg := o.s.Eps, o.s.MomentumDecay, sign(o.s.Maximize)
@@ -105,12 +104,9 @@ func (o *NAdam) Step(x, grad []float64) error {
 		cm := -lr * muNext / (1 - float64(prod*muNext))
 		x, grad, m, v := r.of(x), r.of(grad), r.of(o.bufs[0]), r.of(o.bufs[1])
 		for i, g := range grad {
-			g *= sg
-			if wd != 0 {
-				g += float64(wd * x[i])
-			}
-			mi := float64(m[i]*b1) + float64(c1*g)
-			vi := float64(v[i]*b2) + float64(float64(c2*g)*g)
+			g = penalized(g, sg, wd, x[i])
+			mi := ema(m[i], b1, c1, g)
+			vi := emaSq(v[i], b2, c2, g)
 			m[i], v[i] = mi, vi
 			d := math.Sqrt(vi/bc2) + eps
 			xi := x[i] + float64(cg*g)/d

@@ -140,6 +140,15 @@ func (s *state) check(x, grad []float64) error {
 	return checkFinite(s.kind, grad)
 }
 
+// begin checks x and grad and counts the step an update is about to take.
+func (s *state) begin(x, grad []float64) error {
+	if err := s.check(x, grad); err != nil {
+		return err
+	}
+	s.steps++
+	return nil
+}
+
 // checkLen panics unless x and grad both have length n.
 func checkLen(kind string, n int, x, grad []float64) {
 	if len(x) != n || len(grad) != n {
@@ -199,6 +208,29 @@ func sign(maximize bool) float64 {
 		return -1
 	}
 	return 1
+}
+
+// penalized returns the gradient entry an update takes: g times the sign
+// sg (see sign), plus the L2 penalty wd·x where wd is not 0.
+func penalized(g, sg, wd, x float64) float64 {
+	g *= sg
+	if wd != 0 {
+		g += float64(wd * x)
+	}
+	return g
+}
+
+// ema returns a·b + c·g, one step of a moving average a with decay b and
+// weight c, each product rounded (no fused multiply-add), as torch's
+// mul_ then add_.
+func ema(a, b, c, g float64) float64 {
+	return float64(a*b) + float64(c*g)
+}
+
+// emaSq returns a·b + (c·g)·g, one step of a moving average of g², rounded
+// as torch's mul_ then addcmul_.
+func emaSq(a, b, c, g float64) float64 {
+	return float64(a*b) + float64(float64(c*g)*g)
 }
 
 // withDefault returns def if v is 0 and v otherwise. It is the rule of the

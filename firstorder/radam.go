@@ -56,10 +56,7 @@ func NewRAdam(n int, s RAdamSettings) (*RAdam, error) {
 	const kind = "RAdam"
 	s.LR = withDefault(s.LR, 1e-3)
 	s.Eps = withDefault(s.Eps, 1e-8)
-	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
-		return nil, err
-	}
-	st, err := newState(kind, n, s.LR, 0, signed, square)
+	st, err := adamLikeState(kind, false, n, s.LR, s.Beta1, s.Beta2, s.Eps, s.WeightDecay)
 	if err != nil {
 		return nil, err
 	}
@@ -71,10 +68,9 @@ func (o *RAdam) Reset() { o.reset() }
 
 // Step takes one step; see Optimizer.
 func (o *RAdam) Step(x, grad []float64) error {
-	if err := o.check(x, grad); err != nil {
+	if err := o.begin(x, grad); err != nil {
 		return err
 	}
-	o.steps++
 	t := float64(o.steps)
 	b1, c1, b2, c2 := o.s.Beta1, 1-o.s.Beta1, o.s.Beta2, 1-o.s.Beta2
 	eps, sg := o.s.Eps, sign(o.s.Maximize)
@@ -92,12 +88,9 @@ func (o *RAdam) Step(x, grad []float64) error {
 		lr, wd := o.lr*r.lrScale, o.s.WeightDecay*r.wdScale
 		x, grad, m, v := r.of(x), r.of(grad), r.of(o.bufs[0]), r.of(o.bufs[1])
 		for i, g := range grad {
-			g *= sg
-			if wd != 0 {
-				g += float64(wd * x[i])
-			}
-			mi := float64(m[i]*b1) + float64(c1*g)
-			vi := float64(v[i]*b2) + float64(float64(c2*g)*g)
+			g = penalized(g, sg, wd, x[i])
+			mi := ema(m[i], b1, c1, g)
+			vi := emaSq(v[i], b2, c2, g)
 			m[i], v[i] = mi, vi
 			u := float64(mi/bc1) * lr
 			if rectified {

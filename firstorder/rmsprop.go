@@ -102,10 +102,9 @@ func (o *RMSprop) Reset() { o.reset() }
 
 // Step takes one step; see Optimizer.
 func (o *RMSprop) Step(x, grad []float64) error {
-	if err := o.check(x, grad); err != nil {
+	if err := o.begin(x, grad); err != nil {
 		return err
 	}
-	o.steps++
 	for _, r := range o.runs {
 		var avg, buf []float64
 		k := 1
@@ -128,14 +127,11 @@ func (o *RMSprop) update(x, grad, sq, avg, buf []float64, nlr, wd float64) {
 	eps, mom, sg := o.s.Eps, o.s.Momentum, sign(o.s.Maximize)
 	grad, sq = grad[:len(x)], sq[:len(x)]
 	for i, g := range grad {
-		g *= sg
-		if wd != 0 {
-			g += float64(wd * x[i])
-		}
-		si := float64(sq[i]*alpha) + float64(float64(c*g)*g)
+		g = penalized(g, sg, wd, x[i])
+		si := emaSq(sq[i], alpha, c, g)
 		sq[i] = si
 		if avg != nil {
-			ai := float64(avg[i]*alpha) + float64(c*g)
+			ai := ema(avg[i], alpha, c, g)
 			avg[i] = ai
 			si = max(si-float64(ai*ai), 0)
 		}

@@ -136,13 +136,10 @@ func (o *SGD) update(x, grad, b []float64, nlr, wd, sg float64) {
 		c := 1 - o.s.Dampening
 		first := o.steps == 0
 		for i, g := range grad {
-			g *= sg
-			if wd != 0 {
-				g += float64(wd * x[i])
-			}
+			g = penalized(g, sg, wd, x[i])
 			bi := g
 			if !first {
-				bi = float64(b[i]*mom) + float64(c*g)
+				bi = ema(b[i], mom, c, g)
 			}
 			b[i] = bi
 			if o.s.Nesterov {

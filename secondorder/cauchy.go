@@ -17,7 +17,7 @@ type Cauchy struct {
 
 // Solve stores the Cauchy point in dst.
 func (c *Cauchy) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
-	n, err := checkSubproblem(dst, m, g, radius)
+	n, err := checkSubproblem(dst, m, g, radius, nil)
 	if err != nil {
 		return StepInfo{}, err
 	}

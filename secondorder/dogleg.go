@@ -30,11 +30,8 @@ func (dl *Dogleg) wantsDense() (bool, int) {
 
 // Solve stores the dogleg step in dst.
 func (dl *Dogleg) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
-	n, err := checkSubproblem(dst, m, g, radius)
+	n, err := checkSubproblem(dst, m, g, radius, dl)
 	if err != nil {
-		return StepInfo{}, err
-	}
-	if err := dl.Validate(); err != nil {
 		return StepInfo{}, err
 	}
 	dl.pb = resizeVec(dl.pb, n)

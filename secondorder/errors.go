@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -36,6 +37,22 @@ func (e *SettingError) Error() string {
 
 func badSetting(setting string, v float64, reason string) error {
 	return &SettingError{Setting: setting, Value: v, Reason: reason}
+}
+
+// dampingRange defaults the Levenberg–Marquardt damping of the settings
+// named owner (HessianFreeSettings, KFACSettings): λ to lambda0, its floor
+// to min(floor0, λ), its ceiling to 10⁴; and checks floor ≤ λ ≤ ceiling.
+func dampingRange(owner string, lambda, floor, ceiling *float64, lambda0, floor0 float64) error {
+	*lambda = cmp.Or(*lambda, lambda0)
+	*floor = cmp.Or(*floor, math.Min(floor0, *lambda))
+	*ceiling = cmp.Or(*ceiling, 1e4)
+	if *floor > *ceiling {
+		return badSetting(owner+".MinDamping", *floor, "must not exceed MaxDamping")
+	}
+	if *lambda < *floor || *lambda > *ceiling {
+		return badSetting(owner+".Damping", *lambda, "must lie in [MinDamping, MaxDamping]")
+	}
+	return nil
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -63,14 +64,7 @@ func (e *Exact) Validate() error {
 }
 
 func (e *Exact) tolerances() (easy, hard float64) {
-	easy, hard = e.EasyTol, e.HardTol
-	if easy == 0 {
-		easy = 0.1
-	}
-	if hard == 0 {
-		hard = 0.5
-	}
-	return easy, hard
+	return cmp.Or(e.EasyTol, 0.1), cmp.Or(e.HardTol, 0.5)
 }
 
 func (e *Exact) wantsDense() (bool, int) { return true, e.Budget }
@@ -78,11 +72,8 @@ func (e *Exact) wantsDense() (bool, int) { return true, e.Budget }
 // Solve stores the step in dst. Its norm may exceed radius by
 // EasyTol·radius.
 func (e *Exact) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
-	n, err := checkSubproblem(dst, m, g, radius)
+	n, err := checkSubproblem(dst, m, g, radius, e)
 	if err != nil {
-		return StepInfo{}, err
-	}
-	if err := e.Validate(); err != nil {
 		return StepInfo{}, err
 	}
 	var info StepInfo

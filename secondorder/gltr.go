@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -67,10 +68,7 @@ func (gl *GLTR) Validate() error {
 
 // Solve stores the GLTR step in dst.
 func (gl *GLTR) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
-	if _, err := checkSubproblem(dst, m, g, radius); err != nil {
-		return StepInfo{}, err
-	}
-	if err := gl.Validate(); err != nil {
+	if _, err := checkSubproblem(dst, m, g, radius, gl); err != nil {
 		return StepInfo{}, err
 	}
 	gl.warm = false
@@ -88,7 +86,7 @@ func (gl *GLTR) solveAgain(dst []float64, m curvature.Operator, g []float64, rad
 	if !gl.warm || gl.n != len(g) {
 		return gl.Solve(dst, m, g, radius)
 	}
-	if _, err := checkSubproblem(dst, m, g, radius); err != nil {
+	if _, err := checkSubproblem(dst, m, g, radius, nil); err != nil {
 		return StepInfo{}, err
 	}
 	if gl.gamma0 == 0 {
@@ -119,9 +117,7 @@ func (gl *GLTR) start(m curvature.Operator, g []float64) (StepInfo, error) {
 	gl.diag = gl.diag[:0]
 	gl.off = append(gl.off[:0], 0)
 	gl.maxIter = gl.MaxIterations
-	if gl.maxIter == 0 {
-		gl.maxIter = n
-	}
+	gl.maxIter = cmp.Or(gl.maxIter, n)
 	per := n
 	if gl.Preconditioner != nil {
 		per = 2 * n
@@ -133,12 +129,8 @@ func (gl *GLTR) start(m curvature.Operator, g []float64) (StepInfo, error) {
 		gl.maxIter = min(gl.maxIter, max(1, budget/per))
 	}
 	gl.tolI, gl.tolB = gl.InteriorTol, gl.BoundaryTol
-	if gl.tolI == 0 {
-		gl.tolI = math.Min(0.5, gamma)
-	}
-	if gl.tolB == 0 {
-		gl.tolB = math.Max(1e-6, math.Min(0.5, math.Sqrt(gamma)))
-	}
+	gl.tolI = cmp.Or(gl.tolI, math.Min(0.5, gamma))
+	gl.tolB = cmp.Or(gl.tolB, math.Max(1e-6, math.Min(0.5, math.Sqrt(gamma))))
 	gl.tolI *= gamma
 	gl.tolB *= gamma
 	gl.warm = true

@@ -113,9 +113,24 @@ func runMethod(s Stepper, gradStop float64, operation chan<- optimize.Task, resu
 	}
 }
 
-// usesHessian is Method.Uses for the methods here: they need the gradient
-// and the Hessian of an optimize.Problem.
-func usesHessian(has optimize.Available) (optimize.Available, error) {
+// method is the optimize.Method bookkeeping that DampedNewton and
+// TrustRegion share: the status of the last run and its statistics. Run,
+// which needs the method itself, is each one's own.
+type method struct {
+	status optimize.Status
+	err    error
+	run    Stats
+}
+
+// Init implements optimize.Method.
+func (m *method) Init(dim, tasks int) int {
+	m.status, m.err = optimize.NotTerminated, nil
+	return 1
+}
+
+// Uses implements optimize.Method: the method needs the gradient and the
+// Hessian of an optimize.Problem.
+func (*method) Uses(has optimize.Available) (optimize.Available, error) {
 	if !has.Grad {
 		return optimize.Available{}, optimize.ErrMissingGrad
 	}
@@ -124,3 +139,11 @@ func usesHessian(has optimize.Available) (optimize.Available, error) {
 	}
 	return optimize.Available{Grad: true, Hess: true}, nil
 }
+
+// Stats returns the statistics of the current or last run.
+func (m *method) Stats() Stats { return m.run }
+
+func (m *method) stats() *Stats { return &m.run }
+
+// Status implements optimize.Statuser.
+func (m *method) Status() (optimize.Status, error) { return m.status, m.err }

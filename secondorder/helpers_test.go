@@ -9,9 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/curvature/testfunc"
 	"github.com/curvkit/curvkit/internal/randmat"
 )
 
@@ -140,4 +144,85 @@ func randSPD(n int, lo, hi float64, rnd *rand.Rand) *mat.SymDense {
 	}
 	a, _ := randmat.SymFromEig(rnd, vals)
 	return a
+}
+
+// rosen is gonum's ExtendedRosenbrock with its Hessian.
+var rosen = testfunc.ExtendedRosenbrock{}
+
+func rosenProblem() optimize.Problem { return rosen.Problem() }
+
+func rosenObjective(n int) *curvature.Function {
+	obj, err := curvature.FromProblem(rosenProblem(), n)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// The starting point of SciPy's tutorial for the 5-D Rosenbrock function.
+var scipyX0 = []float64{1.3, 0.7, 0.8, 1.9, 1.2}
+
+// tracked wraps an objective and keeps the points at which the gradient
+// was evaluated — for the methods here, exactly the accepted points — and
+// can inject NaN.
+type tracked struct {
+	curvature.Objective
+	points   [][]float64
+	nanFunc  func(x []float64) bool
+	nanGrad  func(x []float64) bool
+	hessians int
+}
+
+func (t *tracked) Func(x []float64) float64 {
+	if t.nanFunc != nil && t.nanFunc(x) {
+		return math.NaN()
+	}
+	return t.Objective.Func(x)
+}
+
+func (t *tracked) Grad(g, x []float64) {
+	t.Objective.Grad(g, x)
+	if t.nanGrad != nil && t.nanGrad(x) {
+		g[0] = math.NaN()
+	}
+	t.points = append(t.points, append([]float64(nil), x...))
+}
+
+func (t *tracked) Hess(dst *mat.SymDense, x []float64) {
+	t.hessians++
+	t.Objective.(curvature.Hessianer).Hess(dst, x)
+}
+
+// digitsModel returns a small classifier on the embedded digits, its
+// initial parameters and the data.
+func digitsModel(t testing.TB, hidden int, seed uint64) (*curvature.Model, []float64, *data.Set) {
+	t.Helper()
+	set, err := data.Digits()
+	require.NoError(t, err)
+	net, err := nn.NewMLP([]int{64, hidden, 10}, []string{"tanh", "identity"})
+	require.NoError(t, err)
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(seed, 1)))
+	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, set
+}
+
+func fullLoss(m *curvature.Model, theta []float64, set *data.Set) float64 {
+	t := nn.NewTape(m.Net, m.Loss)
+	t.Forward(theta, set.X)
+	return t.LossValue(set.Y)
+}
+
+// eachBatch calls step on steps mini-batches of size from set, drawn in
+// the order rand.NewPCG(3, 3) gives, starting a new epoch when one runs out:
+// the loop of the training tests.
+func eachBatch(t *testing.T, set *data.Set, size, steps int, step func(curvature.Batch)) {
+	t.Helper()
+	batches, err := data.NewBatches(set, size, rand.New(rand.NewPCG(3, 3)))
+	require.NoError(t, err)
+	for i := 0; i < steps; i++ {
+		if !batches.Next() {
+			require.True(t, batches.Next())
+		}
+		step(curvature.Batch{X: batches.X(), Y: batches.Y()})
+	}
 }

@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -122,42 +123,16 @@ func (s *HessianFreeSettings) defaults() error {
 	if s.DiagonalPreconditioner && s.Preconditioner != nil {
 		return errors.New("secondorder: HessianFreeSettings: DiagonalPreconditioner and Preconditioner are both set")
 	}
-	if s.Damping == 0 {
-		s.Damping = 1
+	if err := dampingRange("HessianFreeSettings", &s.Damping, &s.MinDamping, &s.MaxDamping, 1, 1e-6); err != nil {
+		return err
 	}
-	if s.MinDamping == 0 {
-		s.MinDamping = math.Min(1e-6, s.Damping)
-	}
-	if s.MaxDamping == 0 {
-		s.MaxDamping = 1e4
-	}
-	if s.MinDamping > s.MaxDamping {
-		return badSetting("HessianFreeSettings.MinDamping", s.MinDamping, "must not exceed MaxDamping")
-	}
-	if s.Damping < s.MinDamping || s.Damping > s.MaxDamping {
-		return badSetting("HessianFreeSettings.Damping", s.Damping, "must lie in [MinDamping, MaxDamping]")
-	}
-	if s.MaxCG == 0 {
-		s.MaxCG = 250
-	}
-	if s.ProgressTol == 0 {
-		s.ProgressTol = 5e-4
-	}
-	if s.Tol == 0 {
-		s.Tol = 1e-10
-	}
-	if s.Decay == 0 {
-		s.Decay = 0.95
-	}
-	if s.BacktrackFactor == 0 {
-		s.BacktrackFactor = 1.3
-	}
-	if s.CurvatureFraction == 0 {
-		s.CurvatureFraction = 1
-	}
-	if s.PreconditionerExponent == 0 {
-		s.PreconditionerExponent = 0.75
-	}
+	s.MaxCG = cmp.Or(s.MaxCG, 250)
+	s.ProgressTol = cmp.Or(s.ProgressTol, 5e-4)
+	s.Tol = cmp.Or(s.Tol, 1e-10)
+	s.Decay = cmp.Or(s.Decay, 0.95)
+	s.BacktrackFactor = cmp.Or(s.BacktrackFactor, 1.3)
+	s.CurvatureFraction = cmp.Or(s.CurvatureFraction, 1)
+	s.PreconditionerExponent = cmp.Or(s.PreconditionerExponent, 0.75)
 	return nil
 }
 

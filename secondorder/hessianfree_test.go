@@ -15,6 +15,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // firstRows returns a copy of the first n samples of set as a batch.
@@ -29,13 +30,8 @@ func firstRows(set *data.Set, n int) curvature.Batch {
 func dampedDenseSolve(t testing.TB, m mat.Symmetric, lambda float64, v []float64) []float64 {
 	t.Helper()
 	n := m.SymmetricDim()
-	a := mat.NewSymDense(n, nil)
-	a.CopySym(m)
-	for i := 0; i < n; i++ {
-		a.SetSym(i, i, a.At(i, i)+lambda)
-	}
 	var c mat.Cholesky
-	require.True(t, c.Factorize(a), "M + λI is positive definite")
+	require.True(t, c.Factorize(randmat.Shifted(m, lambda)), "M + λI is positive definite")
 	x := mat.NewVecDense(n, nil)
 	require.NoError(t, c.SolveVecTo(x, mat.NewVecDense(n, append([]float64(nil), v...))))
 	return x.RawVector().Data
@@ -334,14 +330,9 @@ func TestHessianFreeTrainsDigits(t *testing.T) {
 			}
 			h, err := NewHessianFree(m, &c.set)
 			require.NoError(t, err)
-			batches, err := data.NewBatches(set, 256, rand.New(rand.NewPCG(3, 3)))
-			require.NoError(t, err)
 			start := fullLoss(m, theta, set)
-			for step := 0; step < 30; step++ {
-				if !batches.Next() {
-					require.True(t, batches.Next())
-				}
-				rec, err := h.Step(theta, curvature.Batch{X: batches.X(), Y: batches.Y()})
+			eachBatch(t, set, 256, 30, func(b curvature.Batch) {
+				rec, err := h.Step(theta, b)
 				require.NoError(t, err)
 				assert.LessOrEqual(t, rec.Chosen, rec.CGIterations)
 				assert.Less(t, rec.Predicted, 0.0, "CG iterates predict a decrease")
@@ -358,7 +349,7 @@ func TestHessianFreeTrainsDigits(t *testing.T) {
 				} else {
 					assert.Equal(t, rec.Loss, rec.NewLoss)
 				}
-			}
+			})
 			end := fullLoss(m, theta, set)
 			t.Logf("loss %.4f → %.4f, λ = %.3g", start, end, h.Lambda())
 			assert.Greater(t, start, 2.0)

@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -70,45 +71,19 @@ func (s *KFACSettings) defaults() error {
 			return e
 		}
 	}
-	if s.Damping == 0 {
-		s.Damping = 1e-2
+	if err := dampingRange("KFACSettings", &s.Damping, &s.MinDamping, &s.MaxDamping, 1e-2, 1e-3); err != nil {
+		return err
 	}
-	if s.MinDamping == 0 {
-		s.MinDamping = math.Min(1e-3, s.Damping)
-	}
-	if s.MaxDamping == 0 {
-		s.MaxDamping = 1e4
-	}
-	if s.MinDamping > s.MaxDamping {
-		return badSetting("KFACSettings.MinDamping", s.MinDamping, "must not exceed MaxDamping")
-	}
-	if s.Damping < s.MinDamping || s.Damping > s.MaxDamping {
-		return badSetting("KFACSettings.Damping", s.Damping, "must lie in [MinDamping, MaxDamping]")
-	}
-	if s.DampingInterval == 0 {
-		s.DampingInterval = 5
-	}
-	if s.StatsInterval == 0 {
-		s.StatsInterval = 1
-	}
-	if s.StatsFraction == 0 {
-		s.StatsFraction = 0.25
-	}
-	if s.Decay == 0 {
-		s.Decay = 0.95
-	}
-	if s.ModelFraction == 0 {
-		s.ModelFraction = 0.25
-	}
+	s.DampingInterval = cmp.Or(s.DampingInterval, 5)
+	s.StatsInterval = cmp.Or(s.StatsInterval, 1)
+	s.StatsFraction = cmp.Or(s.StatsFraction, 0.25)
+	s.Decay = cmp.Or(s.Decay, 0.95)
+	s.ModelFraction = cmp.Or(s.ModelFraction, 0.25)
 	if s.Factors == approx.DefaultFactors {
 		s.Factors = approx.MCFactors
 	}
-	if s.ModelTrust == 0 {
-		s.ModelTrust = 0.5
-	}
-	if s.InverseInterval == 0 {
-		s.InverseInterval = 20
-	}
+	s.ModelTrust = cmp.Or(s.ModelTrust, 0.5)
+	s.InverseInterval = cmp.Or(s.InverseInterval, 20)
 	return nil
 }
 

@@ -1,35 +1,25 @@
 package secondorder
 
 import (
-	"math/rand/v2"
 	"testing"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/curvkit/curvkit/curvature"
-	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 	_ "github.com/curvkit/curvkit/curvature/openblas" // OpenBLAS with -tags openblas
 	"github.com/curvkit/curvkit/firstorder"
+	"github.com/curvkit/curvkit/internal/benchnet"
 )
 
 // The K-FAC benchmark network: digits, 64-128-128-10 tanh, softmax
 // cross-entropy, batch 256. Both benchmarks include the forward and backward
 // pass, so they compare whole training steps.
 func kfacBenchSetup(b *testing.B) (*curvature.Model, []float64, curvature.Batch) {
-	set, err := data.Digits()
+	net, theta, x, y, err := benchnet.DigitsMLP([]int{64, 128, 128, 10}, []string{"tanh", "tanh", "identity"}, 256)
 	if err != nil {
 		b.Fatal(err)
 	}
-	net, err := nn.NewMLP([]int{64, 128, 128, 10}, []string{"tanh", "tanh", "identity"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	theta := make([]float64, net.NumParams())
-	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
-	batch := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 256, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 256, 0, 1))}
-	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, batch
+	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, curvature.Batch{X: x, Y: y}
 }
 
 // BenchmarkKFACStep is one K-FAC step amortised over its schedule:

@@ -16,25 +16,6 @@ import (
 	"github.com/curvkit/curvkit/curvature/nn"
 )
 
-// digitsModel returns a small classifier on the embedded digits, its
-// initial parameters and the data.
-func digitsModel(t testing.TB, hidden int, seed uint64) (*curvature.Model, []float64, *data.Set) {
-	t.Helper()
-	set, err := data.Digits()
-	require.NoError(t, err)
-	net, err := nn.NewMLP([]int{64, hidden, 10}, []string{"tanh", "identity"})
-	require.NoError(t, err)
-	theta := make([]float64, net.NumParams())
-	net.Init(theta, rand.New(rand.NewPCG(seed, 1)))
-	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, set
-}
-
-func fullLoss(m *curvature.Model, theta []float64, set *data.Set) float64 {
-	t := nn.NewTape(m.Net, m.Loss)
-	t.Forward(theta, set.X)
-	return t.LossValue(set.Y)
-}
-
 // K-FAC trains a digits classifier: 150 mini-batch steps take the
 // full-data training loss from above 2 to below 0.05, with every setting
 // at its default (Monte-Carlo factors as Martens & Grosse, statistics and
@@ -43,18 +24,13 @@ func TestKFACTrainsDigits(t *testing.T) {
 	m, theta, set := digitsModel(t, 16, 1)
 	opt, err := NewKFAC(m, &KFACSettings{Seed: 2})
 	require.NoError(t, err)
-	batches, err := data.NewBatches(set, 128, rand.New(rand.NewPCG(3, 3)))
-	require.NoError(t, err)
 	start := fullLoss(m, theta, set)
-	for step := 0; step < 150; step++ {
-		if !batches.Next() {
-			require.True(t, batches.Next())
-		}
-		rec, err := opt.Step(theta, curvature.Batch{X: batches.X(), Y: batches.Y()})
+	eachBatch(t, set, 128, 150, func(b curvature.Batch) {
+		rec, err := opt.Step(theta, b)
 		require.NoError(t, err)
 		assert.LessOrEqual(t, rec.Predicted, 0.0, "the model step never predicts an increase")
 		assert.GreaterOrEqual(t, rec.NextLambda, 1e-3)
-	}
+	})
 	end := fullLoss(m, theta, set)
 	t.Logf("loss %.4f → %.4f, λ = %.3g", start, end, opt.Lambda())
 	assert.Greater(t, start, 2.0)
@@ -347,4 +323,54 @@ func TestKFACBudget(t *testing.T) {
 	_, err = NewKFAC(&curvature.Model{Net: net, Loss: nn.MSE{}}, nil)
 	var be *curvature.BudgetError
 	require.ErrorAs(t, err, &be)
+}
+
+// K-FAC forms a convolution's factors with the weight sharing its settings
+// name: after the first step (whose running average is the statistics
+// alone), the factors of every Kronecker layer are those approx.ModelKFAC
+// gives on the same rows, and they differ between Expand and Reduce on the
+// convolution, which shares its weights over 36 locations. A value that is
+// neither is refused as a setting.
+func TestKFACWeightSharing(t *testing.T) {
+	set, err := data.Digits()
+	require.NoError(t, err)
+	net, err := nn.New(
+		nn.Conv2d{In: 1, Out: 3, H: 8, W: 8, Kernel: [2]int{3, 3}}, // the digits as 1×8×8 images
+		nn.Elementwise{Size: 3 * 6 * 6, Act: nn.Tanh{}},
+		nn.AvgPool2d{C: 3, H: 6, W: 6, Kernel: [2]int{2, 2}},
+		nn.Flatten{C: 3, H: 3, W: 3},
+		nn.Dense{In: 27, Out: 10},
+	)
+	require.NoError(t, err)
+	m := &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}
+	theta0 := make([]float64, net.NumParams())
+	net.Init(theta0, rand.New(rand.NewPCG(1, 1)))
+	batch := curvature.Batch{X: mat.DenseCopyOf(set.X.Slice(0, 32, 0, 64)), Y: mat.DenseCopyOf(set.Y.Slice(0, 32, 0, 1))}
+
+	convG := map[approx.WeightSharing]*mat.SymDense{}
+	for _, ws := range []approx.WeightSharing{approx.Expand, approx.Reduce} {
+		opt, err := NewKFAC(m, &KFACSettings{Factors: approx.ExactFactors, WeightSharing: ws, StatsFraction: 1})
+		require.NoError(t, err)
+		assert.Equal(t, ws, opt.Curvature().Settings().WeightSharing)
+		theta := append([]float64(nil), theta0...)
+		_, err = opt.Step(theta, batch)
+		require.NoError(t, err)
+		want, err := approx.ModelKFAC(m, theta0, batch, &approx.KFACSettings{Factors: approx.ExactFactors, WeightSharing: ws})
+		require.NoError(t, err)
+		// The blocks are the layers with parameters: the convolution, then
+		// the dense layer.
+		for b := range 2 {
+			g, a := opt.Curvature().Kron(b).Factors()
+			wg, wa := want.Kron(b).Factors()
+			// The same sums, up to the running average's arithmetic.
+			assert.True(t, mat.EqualApprox(g, wg, 1e-12), "%v: G of block %d", ws, b)
+			assert.True(t, mat.EqualApprox(a, wa, 1e-12), "%v: A of block %d", ws, b)
+		}
+		convG[ws], _ = opt.Curvature().Kron(0).Factors()
+	}
+	assert.False(t, mat.EqualApprox(convG[approx.Expand], convG[approx.Reduce], 1e-3), "Expand and Reduce give the convolution the same G")
+
+	_, err = NewKFAC(m, &KFACSettings{WeightSharing: 7})
+	var se *SettingError
+	assert.ErrorAs(t, err, &se)
 }

@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -25,9 +26,7 @@ func gradConverged(g []float64, thresh float64) bool {
 	if math.IsNaN(thresh) {
 		return false
 	}
-	if thresh == 0 {
-		thresh = defaultGradThreshold
-	}
+	thresh = cmp.Or(thresh, defaultGradThreshold)
 	return gradNorm(g) < thresh
 }
 
@@ -106,10 +105,7 @@ func Minimize(x []float64, obj curvature.Objective, method Stepper, settings *Se
 	if err := method.start(n); err != nil {
 		return nil, err
 	}
-	maxIter := settings.MaxIterations
-	if maxIter == 0 {
-		maxIter = 1000
-	}
+	maxIter := cmp.Or(settings.MaxIterations, 1000)
 	ev := &directEval{obj: obj, curv: settings.Curvature}
 	loc := &optimize.Location{X: append([]float64(nil), x...), Gradient: make([]float64, n)}
 	r := newRun(ev, loc, x)

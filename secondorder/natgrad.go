@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -185,15 +186,9 @@ func (s *NaturalGradientSettings) defaults() error {
 	case !(s.Momentum >= 0 && s.Momentum < 1):
 		return badSetting("NaturalGradientSettings.Momentum", s.Momentum, "must be in [0, 1)")
 	}
-	if s.LearningRate == 0 {
-		s.LearningRate = 0.1
-	}
-	if s.Damping == 0 {
-		s.Damping = 0.1
-	}
-	if s.UpdateInterval == 0 {
-		s.UpdateInterval = 1
-	}
+	s.LearningRate = cmp.Or(s.LearningRate, 0.1)
+	s.Damping = cmp.Or(s.Damping, 0.1)
+	s.UpdateInterval = cmp.Or(s.UpdateInterval, 1)
 	return nil
 }
 

@@ -13,20 +13,8 @@ import (
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
-	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/internal/randmat"
 )
-
-// shiftDiag returns a copy of m with s added to its diagonal.
-func shiftDiag(m mat.Symmetric, s float64) *mat.SymDense {
-	n := m.SymmetricDim()
-	a := mat.NewSymDense(n, nil)
-	a.CopySym(m)
-	for i := 0; i < n; i++ {
-		a.SetSym(i, i, a.At(i, i)+s)
-	}
-	return a
-}
 
 // kronDense returns the dense kron(G, A) in the project's layout: entry
 // ((o,j),(o',j')) at (o·q + j, o'·q + j') is G[o,o']·A[j,j'].
@@ -109,12 +97,12 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 		oracle func() *mat.SymDense // the damped matrix the step inverts
 	}{
 		{"dense-fisher", func() CurvatureFunc { return DenseCurvature(m, curvature.Fisher, nil) },
-			func() *mat.SymDense { return shiftDiag(dense(curvature.GGN), lambda) }},
+			func() *mat.SymDense { return randmat.Shifted(dense(curvature.GGN), lambda) }},
 		{"dense-empirical-fisher", func() CurvatureFunc { return DenseCurvature(m, curvature.EmpiricalFisher, nil) },
-			func() *mat.SymDense { return shiftDiag(dense(curvature.EmpiricalFisher), lambda) }},
+			func() *mat.SymDense { return randmat.Shifted(dense(curvature.EmpiricalFisher), lambda) }},
 		{"operator-ggn-cg", func() CurvatureFunc {
 			return OperatorCurvature(m, curvature.GGN, nil, &Linear{Method: CGLinear, Tol: 1e-13, MaxIterations: 5000})
-		}, func() *mat.SymDense { return shiftDiag(dense(curvature.GGN), lambda) }},
+		}, func() *mat.SymDense { return randmat.Shifted(dense(curvature.GGN), lambda) }},
 		{"diagonal-fisher", func() CurvatureFunc { return DiagonalCurvature(m, curvature.Fisher, nil) },
 			func() *mat.SymDense {
 				f, a := dense(curvature.GGN), mat.NewSymDense(P, nil)
@@ -137,11 +125,11 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 				for _, r := range m.ParamBlocks() {
 					setBlock(a, r[0], f.SliceSym(r[0], r[1]))
 				}
-				return shiftDiag(a, lambda)
+				return randmat.Shifted(a, lambda)
 			}},
 		{"kfac", func() CurvatureFunc { return KFACCurvature(m, nil) },
 			func() *mat.SymDense {
-				return shiftDiag(kfacDense(func(g, a mat.Symmetric) (mat.Symmetric, mat.Symmetric) { return g, a }), lambda)
+				return randmat.Shifted(kfacDense(func(g, a mat.Symmetric) (mat.Symmetric, mat.Symmetric) { return g, a }), lambda)
 			}},
 		{"kfac-factored-damping", func() CurvatureFunc {
 			return KFACCurvature(m, &approx.KFACSettings{Damping: approx.FactoredDamping})
@@ -150,7 +138,7 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 			return kfacDense(func(g, a mat.Symmetric) (mat.Symmetric, mat.Symmetric) {
 				p, q := float64(g.SymmetricDim()), float64(a.SymmetricDim())
 				pi := math.Sqrt((mat.Trace(a) / q) / (mat.Trace(g) / p))
-				return shiftDiag(g, math.Sqrt(lambda)/pi), shiftDiag(a, pi*math.Sqrt(lambda))
+				return randmat.Shifted(g, math.Sqrt(lambda)/pi), randmat.Shifted(a, pi*math.Sqrt(lambda))
 			})
 		}},
 		{"ekfac-empirical", func() CurvatureFunc {
@@ -187,7 +175,7 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 					}
 				}
 			}
-			return shiftDiag(a, lambda)
+			return randmat.Shifted(a, lambda)
 		}},
 		{"tonga-untruncated", func() CurvatureFunc {
 			f, err := TONGACurvature(m, approx.PerLayer, &approx.TONGASettings{Rank: 40, Discount: 1})
@@ -200,7 +188,7 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 				require.NoError(t, err)
 				setBlock(a, r[0], blk)
 			}
-			return shiftDiag(a, lambda)
+			return randmat.Shifted(a, lambda)
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -317,17 +305,12 @@ func TestNaturalGradientTrainsDigits(t *testing.T) {
 				LearningRate: c.lr, Damping: c.damp, UpdateInterval: c.interval, Curvature: c.cur(m),
 			})
 			require.NoError(t, err)
-			batches, err := data.NewBatches(set, 128, rand.New(rand.NewPCG(3, 3)))
-			require.NoError(t, err)
 			start := fullLoss(m, theta, set)
-			for step := 0; step < 30; step++ {
-				if !batches.Next() {
-					require.True(t, batches.Next())
-				}
-				rec, err := ng.Step(theta, curvature.Batch{X: batches.X(), Y: batches.Y()})
+			eachBatch(t, set, 128, 30, func(b curvature.Batch) {
+				rec, err := ng.Step(theta, b)
 				require.NoError(t, err)
 				assert.Greater(t, rec.Cosine, 0.0, "descent step")
-			}
+			})
 			end := fullLoss(m, theta, set)
 			t.Logf("loss %.4f → %.4f", start, end)
 			assert.Greater(t, start, 2.0)

@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -87,9 +88,7 @@ type DampedNewton struct {
 	md, gh     []float64
 	dMd        float64
 
-	status optimize.Status
-	err    error
-	run    Stats
+	method
 }
 
 // Validate checks the settings.
@@ -194,10 +193,7 @@ func (dn *DampedNewton) Direction(dst []float64, m curvature.Operator, g []float
 	if err := nonFiniteVec("gradient", g); err != nil {
 		return StepInfo{}, err
 	}
-	lambda := dn.lambda
-	if lambda == 0 {
-		lambda = dn.Lambda
-	}
+	lambda := cmp.Or(dn.lambda, dn.Lambda)
 	return dn.direction(dst, m, g, lambda)
 }
 
@@ -284,10 +280,7 @@ func (dn *DampedNewton) absEigen(dst []float64, m curvature.Operator, lambda flo
 	vals := dn.eig.Values(nil)
 	dn.vecs.Reset()
 	dn.eig.VectorsTo(&dn.vecs)
-	floor := 1e-8 * math.Max(math.Abs(vals[0]), math.Abs(vals[n-1]))
-	if floor == 0 {
-		floor = 1
-	}
+	floor := cmp.Or(1e-8*math.Max(math.Abs(vals[0]), math.Abs(vals[n-1])), 1)
 	mat.NewVecDense(n, dn.gh).MulVec(dn.vecs.T(), mat.NewVecDense(n, dn.negG))
 	for i, v := range vals {
 		info.NegativeCurvature = info.NegativeCurvature || v < 0
@@ -403,27 +396,8 @@ func (dn *DampedNewton) adapt(rho float64, accepted bool) {
 	dn.lambda = math.Max(dn.lambda, dn.minLambda())
 }
 
-// Init implements optimize.Method.
-func (dn *DampedNewton) Init(dim, tasks int) int {
-	dn.status, dn.err = optimize.NotTerminated, nil
-	return 1
-}
-
 // Run implements optimize.Method.
 func (dn *DampedNewton) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
 	dn.status, dn.err = runMethod(dn, dn.GradStopThreshold, operation, result, tasks)
 	close(operation)
 }
-
-// Uses implements optimize.Method: DampedNewton needs Grad and Hess.
-func (*DampedNewton) Uses(has optimize.Available) (optimize.Available, error) {
-	return usesHessian(has)
-}
-
-// Stats returns the statistics of the current or last run.
-func (dn *DampedNewton) Stats() Stats { return dn.run }
-
-func (dn *DampedNewton) stats() *Stats { return &dn.run }
-
-// Status implements optimize.Statuser.
-func (dn *DampedNewton) Status() (optimize.Status, error) { return dn.status, dn.err }

@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -45,11 +46,8 @@ func (s *Steihaug) Validate() error {
 
 // Solve stores the truncated-CG step in dst.
 func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error) {
-	n, err := checkSubproblem(dst, m, g, radius)
+	n, err := checkSubproblem(dst, m, g, radius, s)
 	if err != nil {
-		return StepInfo{}, err
-	}
-	if err := s.Validate(); err != nil {
 		return StepInfo{}, err
 	}
 	pre := s.Preconditioner
@@ -62,17 +60,11 @@ func (s *Steihaug) Solve(dst []float64, m curvature.Operator, g []float64, radiu
 	gn := floats.Norm(g, 2)
 	eps := s.Tol
 	if eps == 0 {
-		c := s.Forcing
-		if c == 0 {
-			c = 0.35
-		}
+		c := cmp.Or(s.Forcing, 0.35)
 		eps = math.Min(c, math.Sqrt(gn))
 	}
 	tol := eps * gn
-	maxIter := s.MaxIterations
-	if maxIter == 0 {
-		maxIter = max(50, 2*n)
-	}
+	maxIter := cmp.Or(s.MaxIterations, max(50, 2*n))
 
 	// CG on Mp = −g: the core's residual r = −g − Mp is minus the model's
 	// gradient Mp + g, and its direction d is the descent direction of

@@ -43,8 +43,9 @@ type warmSolver interface {
 	solveAgain(dst []float64, m curvature.Operator, g []float64, radius float64) (StepInfo, error)
 }
 
-// checkSubproblem validates the arguments every solver shares.
-func checkSubproblem(dst []float64, m curvature.Operator, g []float64, radius float64) (int, error) {
+// checkSubproblem validates the arguments every solver shares, then the
+// solver's settings s (nil for a solver without any).
+func checkSubproblem(dst []float64, m curvature.Operator, g []float64, radius float64, s interface{ Validate() error }) (int, error) {
 	n := m.Dim()
 	if len(dst) != n || len(g) != n {
 		panic(fmt.Sprintf("secondorder: step length %d, gradient length %d, operator dimension %d", len(dst), len(g), n))
@@ -57,6 +58,9 @@ func checkSubproblem(dst []float64, m curvature.Operator, g []float64, radius fl
 	}
 	if err := nonFiniteVec("gradient", g); err != nil {
 		return n, err
+	}
+	if s != nil {
+		return n, s.Validate()
 	}
 	return n, nil
 }

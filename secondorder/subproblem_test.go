@@ -440,3 +440,37 @@ func TestTrustRegionDefaultSolver(t *testing.T) {
 	var se *SettingError
 	assert.ErrorAs(t, err, &se)
 }
+
+// On the trust-region boundary, K-FAC-preconditioned Steihaug–Toint keeps
+// its step on the ellipsoid ‖p‖_P̃ = Δ of P̃ = K + μI, measured here from
+// products with K, and reports the model decrease the dense GGN gives.
+func TestSteihaugKFACBoundary(t *testing.T) {
+	const lambda, mu = 1e-2, 1e-2
+	m, theta, set := digitsModel(t, 6, 31)
+	b := firstRows(set, 100)
+	G, err := m.Dense(curvature.GGN, theta, b, nil)
+	require.NoError(t, err)
+	op, err := m.Operator(curvature.GGN, theta, b, nil)
+	require.NoError(t, err)
+	g := batchGradient(t, m, theta, b)
+	k, err := KFACCurvature(m, nil)(theta, b)
+	require.NoError(t, err)
+	kop := k.(curvature.Operator)
+	pNorm := func(p []float64) float64 {
+		kp := make([]float64, len(p))
+		kop.MulVecTo(kp, p)
+		return math.Sqrt(floats.Dot(p, kp) + mu*floats.Dot(p, p))
+	}
+	for _, radius := range []float64{0.01, 0.1, 1} {
+		s := &Steihaug{Preconditioner: k, PreconditionerDamping: mu, Tol: 1e-10}
+		p := make([]float64, len(g))
+		info, err := s.Solve(p, shifted{op, lambda}, g, radius)
+		require.NoError(t, err)
+		require.True(t, info.Boundary, "Δ = %v", radius)
+		assert.InDelta(t, radius, pNorm(p), 1e-9*radius, "Δ = %v", radius)
+		assert.Equal(t, radius, info.Norm)
+		want := -modelValue(randmat.Shifted(G, lambda), g, p)
+		assert.InDelta(t, want, info.Decrease, 1e-9*want, "Δ = %v", radius)
+		assert.Greater(t, info.Decrease, 0.0)
+	}
+}

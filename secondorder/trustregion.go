@@ -1,6 +1,7 @@
 package secondorder
 
 import (
+	"cmp"
 	"math"
 
 	"gonum.org/v1/gonum/floats"
@@ -43,9 +44,7 @@ type TrustRegion struct {
 	exact                  Exact
 	steihaug               Steihaug
 
-	status optimize.Status
-	err    error
-	run    Stats
+	method
 }
 
 // Validate checks the settings and those of the Solver.
@@ -72,14 +71,7 @@ func (tr *TrustRegion) Validate() error {
 }
 
 func (tr *TrustRegion) defaults() (r0, rmax float64) {
-	r0, rmax = tr.InitialRadius, tr.MaxRadius
-	if r0 == 0 {
-		r0 = 1
-	}
-	if rmax == 0 {
-		rmax = 1e10
-	}
-	return r0, rmax
+	return cmp.Or(tr.InitialRadius, 1), cmp.Or(tr.MaxRadius, 1e10)
 }
 
 func (tr *TrustRegion) start(n int) error {
@@ -88,9 +80,7 @@ func (tr *TrustRegion) start(n int) error {
 	}
 	tr.radius, tr.maxRadius = tr.defaults()
 	tr.eta = tr.Eta
-	if tr.eta == 0 {
-		tr.eta = 0.15
-	}
+	tr.eta = cmp.Or(tr.eta, 0.15)
 	tr.p = resizeVec(tr.p, n)
 	tr.rejected = false
 	return nil
@@ -189,27 +179,8 @@ func (tr *TrustRegion) shrink(norm float64) float64 {
 	return d
 }
 
-// Init implements optimize.Method.
-func (tr *TrustRegion) Init(dim, tasks int) int {
-	tr.status, tr.err = optimize.NotTerminated, nil
-	return 1
-}
-
 // Run implements optimize.Method.
 func (tr *TrustRegion) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
 	tr.status, tr.err = runMethod(tr, tr.GradStopThreshold, operation, result, tasks)
 	close(operation)
 }
-
-// Uses implements optimize.Method: TrustRegion needs Grad and Hess.
-func (*TrustRegion) Uses(has optimize.Available) (optimize.Available, error) {
-	return usesHessian(has)
-}
-
-// Stats returns the statistics of the current or last run.
-func (tr *TrustRegion) Stats() Stats { return tr.run }
-
-func (tr *TrustRegion) stats() *Stats { return &tr.run }
-
-// Status implements optimize.Statuser.
-func (tr *TrustRegion) Status() (optimize.Status, error) { return tr.status, tr.err }

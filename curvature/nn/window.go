@@ -1,6 +1,9 @@
 package nn
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+)
 
 // window is the geometry of a two-dimensional sliding window over a C×H×W
 // input (one sample a row, C×H×W row-major as PyTorch stores it): kernel
@@ -20,12 +23,8 @@ type window struct {
 // does not fit the padded input.
 func newWindow(c, h, w int, kernel, stride, padding [2]int, defStride [2]int) window {
 	g := window{c: c, h: h, w: w, kh: kernel[0], kw: kernel[1], sh: stride[0], sw: stride[1], ph: padding[0], pw: padding[1]}
-	if g.sh == 0 {
-		g.sh = defStride[0]
-	}
-	if g.sw == 0 {
-		g.sw = defStride[1]
-	}
+	g.sh = cmp.Or(g.sh, defStride[0])
+	g.sw = cmp.Or(g.sw, defStride[1])
 	g.oh, g.ow = outLen(h, g.kh, g.sh, g.ph), outLen(w, g.kw, g.sw, g.pw)
 	return g
 }

@@ -4,10 +4,15 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/internal/randmat"
 )
 
@@ -87,4 +92,58 @@ func maxAbs(vals []float64) float64 {
 		m = math.Max(m, math.Abs(v))
 	}
 	return m
+}
+
+// digitsGGN returns a digits classifier with the given layer sizes at a
+// seeded random θ, and a batch of the first n digits.
+func digitsGGN(tb testing.TB, sizes []int, n int) (*curvature.Model, []float64, curvature.Batch) {
+	tb.Helper()
+	set, err := data.Digits()
+	require.NoError(tb, err)
+	acts := make([]string, len(sizes)-1)
+	for i := range acts {
+		acts[i] = "tanh"
+	}
+	acts[len(acts)-1] = "identity"
+	net, err := nn.NewMLP(sizes, acts)
+	require.NoError(tb, err)
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
+	b := curvature.Batch{
+		X: set.X.Slice(0, n, 0, set.X.RawMatrix().Cols).(*mat.Dense),
+		Y: set.Y.Slice(0, n, 0, 1).(*mat.Dense),
+	}
+	return &curvature.Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}, theta, b
+}
+
+// progressLog records the reports of a curvature.Progress.
+type progressLog struct{ done, total []int }
+
+func (l *progressLog) report(done, total int) {
+	l.done = append(l.done, done)
+	l.total = append(l.total, total)
+}
+
+// check asserts that the reports count up by one step at a time (or jump
+// to the end), share one total and end at it, and returns the steps
+// reported before any final jump.
+func (l *progressLog) check(t *testing.T, total int) int {
+	t.Helper()
+	require.NotEmpty(t, l.done)
+	steps := 0
+	for i, d := range l.done {
+		assert.Equal(t, total, l.total[i])
+		prev := 0
+		if i > 0 {
+			prev = l.done[i-1]
+		}
+		if d != prev+1 {
+			assert.Equal(t, total, d, "report %d: %d after %d", i, d, prev)
+			assert.Equal(t, len(l.done)-1, i, "a jump to the end is the last report")
+			continue
+		}
+		steps++
+	}
+	assert.Equal(t, total, l.done[len(l.done)-1])
+	return steps
 }

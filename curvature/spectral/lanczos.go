@@ -1,6 +1,7 @@
 package spectral
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -67,9 +68,7 @@ var (
 
 func (l *Lanczos) settings(n int) (k, m int, tol float64, err error) {
 	k = l.K
-	if k == 0 {
-		k = 1
-	}
+	k = cmp.Or(k, 1)
 	if k < 0 || k > n {
 		return 0, 0, 0, badSetting("Lanczos.K", l.K, fmt.Sprintf("must be in [1, %d], the dimension", n))
 	}

@@ -227,3 +227,47 @@ func TestLanczosErrorMessage(t *testing.T) {
 	}
 	_ = floats.Sum
 }
+
+// TestLanczosNetworkGGN runs Lanczos on the matrix-free GGN of a real
+// network (64-6-10 on 100 digits, 460 parameters) and compares with the
+// eigendecomposition of the dense GGN the curvature package assembles
+// independently.
+func TestLanczosNetworkGGN(t *testing.T) {
+	m, theta, b := digitsGGN(t, []int{64, 6, 10}, 100)
+	op, err := m.Operator(curvature.GGN, theta, b, nil)
+	require.NoError(t, err)
+	dense, err := m.Dense(curvature.GGN, theta, b, nil)
+	require.NoError(t, err)
+	vals := denseEig(dense)
+	top := vals[len(vals)-1]
+
+	res, err := (&Lanczos{K: 5, Tol: 1e-10, Seed: 2}).Eigen(op)
+	require.NoError(t, err)
+	for i, want := range wanted(vals, 5, Largest) {
+		assert.InDelta(t, want, res.Values[i], 1e-8*top, "eigenvalue %d", i)
+		assert.InDelta(t, residual(dense, res.Vectors, i, res.Values[i]), res.Residuals[i], 1e-10*top)
+	}
+	t.Logf("top-5 GGN eigenvalues %.6g in %d products (P = %d); bottom %.3g", res.Values, res.Products, op.Dim(), vals[:3])
+
+	// The GGN is positive semidefinite and here singular: its bottom
+	// eigenvalues are 0 to rounding (about 1e-16 in the dense solve).
+	bot, err := (&Lanczos{K: 2, Which: Smallest, Tol: 1e-6, MaxSteps: 460, Seed: 3}).Eigen(op)
+	require.NoError(t, err)
+	for i, want := range wanted(vals, 2, Smallest) {
+		assert.InDelta(t, want, bot.Values[i], 1e-9*top, "bottom eigenvalue %d", i)
+	}
+}
+
+// TestLanczosProgress: one report per Lanczos step, then the end, whether
+// the run converges early or uses every step.
+func TestLanczosProgress(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 5))
+	a := curvature.NewDense(decaying(120, 2)(rnd))
+	for _, maxSteps := range []int{60, 8} {
+		var log progressLog
+		l := Lanczos{K: 2, MaxSteps: maxSteps, Progress: log.report}
+		res, _ := l.Eigen(a)
+		require.NotNil(t, res)
+		assert.Equal(t, res.Steps, log.check(t, maxSteps), "MaxSteps %d", maxSteps)
+	}
+}

@@ -1,6 +1,7 @@
 package spectral
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -42,9 +43,7 @@ type Power struct {
 
 func (p *Power) settings(n int) (k, maxIter int, tol float64, err error) {
 	k = p.K
-	if k == 0 {
-		k = 1
-	}
+	k = cmp.Or(k, 1)
 	if k < 0 || k > n {
 		return 0, 0, 0, badSetting("Power.K", p.K, fmt.Sprintf("must be in [1, %d], the dimension", n))
 	}
@@ -52,9 +51,7 @@ func (p *Power) settings(n int) (k, maxIter int, tol float64, err error) {
 		return 0, 0, 0, err
 	}
 	maxIter = p.MaxIter
-	if maxIter == 0 {
-		maxIter = 1000
-	}
+	maxIter = cmp.Or(maxIter, 1000)
 	if maxIter < 0 {
 		return 0, 0, 0, badSetting("Power.MaxIter", p.MaxIter, "must not be negative")
 	}

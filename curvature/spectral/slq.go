@@ -1,6 +1,7 @@
 package spectral
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -62,16 +63,7 @@ type Density struct {
 }
 
 func (s *SLQ) settings(n int) (steps, probes, points int, err error) {
-	steps, probes, points = s.Steps, s.Probes, s.Points
-	if steps == 0 {
-		steps = min(n, 80)
-	}
-	if probes == 0 {
-		probes = 10
-	}
-	if points == 0 {
-		points = 1000
-	}
+	steps, probes, points = cmp.Or(s.Steps, min(n, 80)), cmp.Or(s.Probes, 10), cmp.Or(s.Points, 1000)
 	switch {
 	case steps < 1:
 		return 0, 0, 0, badSetting("SLQ.Steps", s.Steps, "must be positive")
@@ -146,16 +138,9 @@ func (s *SLQ) Density(op curvature.Operator) (*Density, error) {
 	d.Products = kr.products
 	sort.Sort(byNode{d.Nodes, d.Weights})
 	lo, hi := d.Nodes[0], d.Nodes[len(d.Nodes)-1]
-	d.Sigma = s.Sigma
-	if d.Sigma == 0 {
-		d.Sigma = 0.01 * (hi - lo)
-		if d.Sigma == 0 {
-			d.Sigma = 0.01 * math.Max(math.Abs(lo), math.Abs(hi))
-		}
-		if d.Sigma == 0 {
-			d.Sigma = 1
-		}
-	}
+	// The first of these that is not 0: the setting, a hundredth of the
+	// spectrum's width, of its largest magnitude, 1.
+	d.Sigma = cmp.Or(s.Sigma, 0.01*(hi-lo), 0.01*math.Max(math.Abs(lo), math.Abs(hi)), 1)
 	d.X = make([]float64, points)
 	d.Y = make([]float64, points)
 	a, b := lo-6*d.Sigma, hi+6*d.Sigma

@@ -149,3 +149,40 @@ func TestSLQBadInputAndBudget(t *testing.T) {
 	var be *curvature.BudgetError
 	assert.ErrorAs(t, err, &be)
 }
+
+// TestSLQProgress: one report per Lanczos step of every probe, a probe
+// that breaks down early skipping the rest of its steps.
+func TestSLQProgress(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(6, 6))
+	// A diagonal matrix with two distinct eigenvalues: every probe's Krylov
+	// space is invariant after two steps of the ten asked for.
+	two := mat.NewSymDense(30, nil)
+	for i := range 30 {
+		two.SetSym(i, i, float64(1+i%2))
+	}
+	for _, c := range []struct {
+		a     mat.Symmetric
+		steps int // per probe
+	}{{randSym(40, rnd), 10}, {two, 2}} {
+		var log progressLog
+		s := SLQ{Steps: 10, Probes: 4, Progress: log.report}
+		d, err := s.Density(curvature.NewDense(c.a))
+		require.NoError(t, err)
+		require.Equal(t, 4*c.steps, d.Products)
+		// Reports rise by one within a probe and jump to the next probe's
+		// start after a breakdown; the last is 40 of 40.
+		want := []int{}
+		for p := range 4 {
+			for j := 1; j <= c.steps; j++ {
+				want = append(want, 10*p+j)
+			}
+		}
+		if c.steps < 10 {
+			want = append(want, 40)
+		}
+		assert.Equal(t, want, log.done)
+		for _, tot := range log.total {
+			assert.Equal(t, 40, tot)
+		}
+	}
+}

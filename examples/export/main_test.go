@@ -235,6 +235,17 @@ func checkErrorsCSV(t *testing.T, path string, m *curvature.Model, theta []float
 	}
 }
 
+// readErrors returns the records of errors.csv in out.
+func readErrors(t *testing.T, out string) []data.Record {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, "errors.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	recs, err := data.ReadRecords(f)
+	require.NoError(t, err)
+	return recs
+}
+
 // The example model and data under testdata, which the README's command
 // uses, run and give finite errors.
 func TestRunTestdata(t *testing.T) {
@@ -242,12 +253,7 @@ func TestRunTestdata(t *testing.T) {
 	var log strings.Builder
 	require.NoError(t, run(config{Model: "testdata/model.json", Data: "testdata/data.csv", Out: out, Samples: 1}, &log))
 	assert.Contains(t, log.String(), "51 parameters, 150 samples")
-	f, err := os.Open(filepath.Join(out, "errors.csv"))
-	require.NoError(t, err)
-	defer f.Close()
-	recs, err := data.ReadRecords(f)
-	require.NoError(t, err)
-	for _, r := range recs {
+	for _, r := range readErrors(t, out) {
 		assert.False(t, math.IsNaN(r.Value) || math.IsInf(r.Value, 0), "%+v", r)
 	}
 }
@@ -389,12 +395,7 @@ func TestRunOneSample(t *testing.T) {
 	var log strings.Builder
 	require.NoError(t, run(config{Model: model, Data: dataPath, Out: out, KFAC: "exact", Samples: 1}, &log))
 	assert.Contains(t, log.String(), "gradient_covariance is zero")
-	f, err := os.Open(filepath.Join(out, "errors.csv"))
-	require.NoError(t, err)
-	defer f.Close()
-	recs, err := data.ReadRecords(f)
-	require.NoError(t, err)
-	for _, r := range recs {
+	for _, r := range readErrors(t, out) {
 		switch {
 		case r.Matrix == "gradient_covariance" && r.Approximation == "exact":
 			assert.Equal(t, data.Record{Matrix: r.Matrix, Approximation: "exact", Metric: approx.MetricLambda}, r, "λ of a zero matrix")

@@ -39,3 +39,15 @@ func SymFromEig(rnd *rand.Rand, vals []float64) (*mat.SymDense, *mat.Dense) {
 	}
 	return a, q
 }
+
+// Shifted returns a new M + sI: the damped matrix the tests' dense
+// references factorise or multiply by.
+func Shifted(m mat.Symmetric, s float64) *mat.SymDense {
+	n := m.SymmetricDim()
+	a := mat.NewSymDense(n, nil)
+	a.CopySym(m)
+	for i := 0; i < n; i++ {
+		a.SetSym(i, i, a.At(i, i)+s)
+	}
+	return a
+}
