@@ -257,6 +257,15 @@ func TestPackedSameBits(t *testing.T) {
 	eachTiling(t, testPackedSameBits)
 }
 
+// padded returns a copy of g with rows one value longer apart.
+func padded(g blas64.General) blas64.General {
+	p := blas64.General{Rows: g.Rows, Cols: g.Cols, Stride: g.Stride + 1, Data: make([]float64, g.Rows*(g.Stride+1))}
+	for i := 0; i < g.Rows; i++ {
+		copy(p.Data[i*p.Stride:i*p.Stride+g.Cols], g.Data[i*g.Stride:i*g.Stride+g.Cols])
+	}
+	return p
+}
+
 func testPackedSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	// Row counts that end in whole tiles, an edge tile and a tail, within
@@ -267,10 +276,7 @@ func testPackedSameBits(t *testing.T) {
 		if !aliasedA(blas.NoTrans, aliased) || n < packWidth {
 			t.Fatalf("%v: not read packed", s)
 		}
-		inPlace := randGeneral(rng, m, k, 1)
-		for i := 0; i < m; i++ {
-			copy(inPlace.Data[i*inPlace.Stride:i*inPlace.Stride+k], aliased.Data[i*k:(i+1)*k])
-		}
+		inPlace := padded(aliased)
 		for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			_, b, c := operands(rng, blas.NoTrans, tB, m, n, k, 2)
 			want := copyGeneral(c)
@@ -291,10 +297,7 @@ func testPackedSameBits(t *testing.T) {
 	// Syrk of AAᵀ with n ≥ packWidth rows: the upper triangle's tiles.
 	const n, k = packWidth + 7, 256
 	aliased := randGeneral(rng, n, k, 0)
-	inPlace := randGeneral(rng, n, k, 1)
-	for i := 0; i < n; i++ {
-		copy(inPlace.Data[i*inPlace.Stride:i*inPlace.Stride+k], aliased.Data[i*k:(i+1)*k])
-	}
+	inPlace := padded(aliased)
 	c := randGeneral(rng, n, n, 0)
 	packed, read := copyGeneral(c), copyGeneral(c)
 	Syrk(blas.NoTrans, 0.5, aliased, 2, blas64.Symmetric{N: n, Stride: n, Data: packed.Data, Uplo: blas.Upper})

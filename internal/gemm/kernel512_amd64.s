@@ -10,6 +10,8 @@
 // ks (R9 = rs and R10 = 3rs in bytes). Every entry is summed in the same
 // order by each tile, so a row's bits do not depend on the tile it falls
 // in. C's rows are prefetched first: the loop's time hides their latency.
+// The macros work on groups of four rows, acc0..acc7 holding them in
+// turn.
 
 // ARGS loads the arguments and points R11 and R12 at rows 4 and 8 of A.
 #define ARGS \
@@ -36,17 +38,75 @@
 	PREFETCHT0 127(AX); \
 	ADDQ       R8, AX
 
+#define PREFETCH4 PREFETCHC; PREFETCHC; PREFETCHC; PREFETCHC
+
+#define ZERO4(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	VPXORQ acc0, acc0, acc0; \
+	VPXORQ acc1, acc1, acc1; \
+	VPXORQ acc2, acc2, acc2; \
+	VPXORQ acc3, acc3, acc3; \
+	VPXORQ acc4, acc4, acc4; \
+	VPXORQ acc5, acc5, acc5; \
+	VPXORQ acc6, acc6, acc6; \
+	VPXORQ acc7, acc7, acc7
+
 // ROW multiplies the broadcast entry of A at addr by the two vectors of B.
 #define ROW(addr, t, acc0, acc1) \
 	VBROADCASTSD addr, t; \
 	VFMADD231PD  Z0, t, acc0; \
 	VFMADD231PD  Z1, t, acc1
 
+// FMA4 takes one step for the four rows of A from row base.
+#define FMA4(base, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	ROW((base), Z2, acc0, acc1); \
+	ROW((base)(R9*1), Z3, acc2, acc3); \
+	ROW((base)(R9*2), Z2, acc4, acc5); \
+	ROW((base)(R10*1), Z3, acc6, acc7)
+
+// LOADB loads the step's 16 entries of B; NEXTB moves on to the next step
+// and loops to label while steps are left.
+#define LOADB \
+	VMOVUPD 0(DI), Z0; \
+	VMOVUPD 64(DI), Z1
+
+#define NEXTB(label) \
+	ADDQ $128, DI; \
+	DECQ CX; \
+	JNZ  label
+
+// SCALE4 multiplies four rows by α (in Z0).
+#define SCALE4(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	VMULPD Z0, acc0, acc0; \
+	VMULPD Z0, acc1, acc1; \
+	VMULPD Z0, acc2, acc2; \
+	VMULPD Z0, acc3, acc3; \
+	VMULPD Z0, acc4, acc4; \
+	VMULPD Z0, acc5, acc5; \
+	VMULPD Z0, acc6, acc6; \
+	VMULPD Z0, acc7, acc7
+
+// ALPHA loads α into Z0; BETANZ jumps to label unless β = 0 (a NaN β reads
+// C, as BLAS does).
+#define ALPHA VBROADCASTSD alpha+56(FP), Z0
+
+#define BETANZ(label) \
+	MOVSD   beta+64(FP), X1; \
+	VXORPD  X2, X2, X2; \
+	UCOMISD X2, X1; \
+	JNE     label; \
+	JPS     label
+
 // STORE writes one row of the tile to C (β = 0) and moves to the next.
 #define STORE(acc0, acc1) \
 	VMOVUPD acc0, 0(DX); \
 	VMOVUPD acc1, 64(DX); \
 	ADDQ    R8, DX
+
+#define STORE4(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	STORE(acc0, acc1); \
+	STORE(acc2, acc3); \
+	STORE(acc4, acc5); \
+	STORE(acc6, acc7)
 
 // UPDATE stores α·tile + βC in one row of C (Z1 = β) and moves on.
 #define UPDATE(acc0, acc1) \
@@ -56,275 +116,104 @@
 	VMOVUPD     acc1, 64(DX); \
 	ADDQ        R8, DX
 
+#define UPDATE4(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	UPDATE(acc0, acc1); \
+	UPDATE(acc2, acc3); \
+	UPDATE(acc4, acc5); \
+	UPDATE(acc6, acc7)
+
 // func kernel12x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
 TEXT ·kernel12x16(SB), NOSPLIT, $0-72
 	ARGS
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	VPXORQ Z8, Z8, Z8
-	VPXORQ Z9, Z9, Z9
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-	VPXORQ Z12, Z12, Z12
-	VPXORQ Z13, Z13, Z13
-	VPXORQ Z14, Z14, Z14
-	VPXORQ Z15, Z15, Z15
-	VPXORQ Z16, Z16, Z16
-	VPXORQ Z17, Z17, Z17
-	VPXORQ Z18, Z18, Z18
-	VPXORQ Z19, Z19, Z19
-	VPXORQ Z20, Z20, Z20
-	VPXORQ Z21, Z21, Z21
-	VPXORQ Z22, Z22, Z22
-	VPXORQ Z23, Z23, Z23
-	VPXORQ Z24, Z24, Z24
-	VPXORQ Z25, Z25, Z25
-	VPXORQ Z26, Z26, Z26
-	VPXORQ Z27, Z27, Z27
-	VPXORQ Z28, Z28, Z28
-	VPXORQ Z29, Z29, Z29
-	VPXORQ Z30, Z30, Z30
-	VPXORQ Z31, Z31, Z31
+	PREFETCH4
+	PREFETCH4
+	PREFETCH4
+	ZERO4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ZERO4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	ZERO4(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 	TESTQ CX, CX
 	JZ    store12
 loop12:
-	VMOVUPD 0(DI), Z0
-	VMOVUPD 64(DI), Z1
-	ROW((SI), Z2, Z8, Z9)
-	ROW((SI)(R9*1), Z3, Z10, Z11)
-	ROW((SI)(R9*2), Z2, Z12, Z13)
-	ROW((SI)(R10*1), Z3, Z14, Z15)
-	ROW((R11), Z2, Z16, Z17)
-	ROW((R11)(R9*1), Z3, Z18, Z19)
-	ROW((R11)(R9*2), Z2, Z20, Z21)
-	ROW((R11)(R10*1), Z3, Z22, Z23)
-	ROW((R12), Z2, Z24, Z25)
-	ROW((R12)(R9*1), Z3, Z26, Z27)
-	ROW((R12)(R9*2), Z2, Z28, Z29)
-	ROW((R12)(R10*1), Z3, Z30, Z31)
-	ADDQ R13, SI
-	ADDQ R13, R11
-	ADDQ R13, R12
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  loop12
+	LOADB
+	FMA4(SI, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	FMA4(R11, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	FMA4(R12, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	ADDQ  R13, SI
+	ADDQ  R13, R11
+	ADDQ  R13, R12
+	NEXTB(loop12)
 store12:
-	VBROADCASTSD alpha+56(FP), Z0
-	VMULPD Z0, Z8, Z8
-	VMULPD Z0, Z9, Z9
-	VMULPD Z0, Z10, Z10
-	VMULPD Z0, Z11, Z11
-	VMULPD Z0, Z12, Z12
-	VMULPD Z0, Z13, Z13
-	VMULPD Z0, Z14, Z14
-	VMULPD Z0, Z15, Z15
-	VMULPD Z0, Z16, Z16
-	VMULPD Z0, Z17, Z17
-	VMULPD Z0, Z18, Z18
-	VMULPD Z0, Z19, Z19
-	VMULPD Z0, Z20, Z20
-	VMULPD Z0, Z21, Z21
-	VMULPD Z0, Z22, Z22
-	VMULPD Z0, Z23, Z23
-	VMULPD Z0, Z24, Z24
-	VMULPD Z0, Z25, Z25
-	VMULPD Z0, Z26, Z26
-	VMULPD Z0, Z27, Z27
-	VMULPD Z0, Z28, Z28
-	VMULPD Z0, Z29, Z29
-	VMULPD Z0, Z30, Z30
-	VMULPD Z0, Z31, Z31
-	MOVSD beta+64(FP), X1
-	VXORPD X2, X2, X2
-	UCOMISD X2, X1
-	JNE  scaled12
-	JPS  scaled12 // β is NaN: read C as BLAS does
-	STORE(Z8, Z9)
-	STORE(Z10, Z11)
-	STORE(Z12, Z13)
-	STORE(Z14, Z15)
-	STORE(Z16, Z17)
-	STORE(Z18, Z19)
-	STORE(Z20, Z21)
-	STORE(Z22, Z23)
-	STORE(Z24, Z25)
-	STORE(Z26, Z27)
-	STORE(Z28, Z29)
-	STORE(Z30, Z31)
+	ALPHA
+	SCALE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	SCALE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	SCALE4(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	BETANZ(scaled12)
+	STORE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	STORE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	STORE4(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 	VZEROUPPER
 	RET
 scaled12:
 	VBROADCASTSD beta+64(FP), Z1
-	UPDATE(Z8, Z9)
-	UPDATE(Z10, Z11)
-	UPDATE(Z12, Z13)
-	UPDATE(Z14, Z15)
-	UPDATE(Z16, Z17)
-	UPDATE(Z18, Z19)
-	UPDATE(Z20, Z21)
-	UPDATE(Z22, Z23)
-	UPDATE(Z24, Z25)
-	UPDATE(Z26, Z27)
-	UPDATE(Z28, Z29)
-	UPDATE(Z30, Z31)
+	UPDATE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	UPDATE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	UPDATE4(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 	VZEROUPPER
 	RET
 
 // func kernel8x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
 TEXT ·kernel8x16(SB), NOSPLIT, $0-72
 	ARGS
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	VPXORQ Z8, Z8, Z8
-	VPXORQ Z9, Z9, Z9
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-	VPXORQ Z12, Z12, Z12
-	VPXORQ Z13, Z13, Z13
-	VPXORQ Z14, Z14, Z14
-	VPXORQ Z15, Z15, Z15
-	VPXORQ Z16, Z16, Z16
-	VPXORQ Z17, Z17, Z17
-	VPXORQ Z18, Z18, Z18
-	VPXORQ Z19, Z19, Z19
-	VPXORQ Z20, Z20, Z20
-	VPXORQ Z21, Z21, Z21
-	VPXORQ Z22, Z22, Z22
-	VPXORQ Z23, Z23, Z23
+	PREFETCH4
+	PREFETCH4
+	ZERO4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ZERO4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 	TESTQ CX, CX
 	JZ    store8
 loop8:
-	VMOVUPD 0(DI), Z0
-	VMOVUPD 64(DI), Z1
-	ROW((SI), Z2, Z8, Z9)
-	ROW((SI)(R9*1), Z3, Z10, Z11)
-	ROW((SI)(R9*2), Z2, Z12, Z13)
-	ROW((SI)(R10*1), Z3, Z14, Z15)
-	ROW((R11), Z2, Z16, Z17)
-	ROW((R11)(R9*1), Z3, Z18, Z19)
-	ROW((R11)(R9*2), Z2, Z20, Z21)
-	ROW((R11)(R10*1), Z3, Z22, Z23)
-	ADDQ R13, SI
-	ADDQ R13, R11
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  loop8
+	LOADB
+	FMA4(SI, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	FMA4(R11, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	ADDQ  R13, SI
+	ADDQ  R13, R11
+	NEXTB(loop8)
 store8:
-	VBROADCASTSD alpha+56(FP), Z0
-	VMULPD Z0, Z8, Z8
-	VMULPD Z0, Z9, Z9
-	VMULPD Z0, Z10, Z10
-	VMULPD Z0, Z11, Z11
-	VMULPD Z0, Z12, Z12
-	VMULPD Z0, Z13, Z13
-	VMULPD Z0, Z14, Z14
-	VMULPD Z0, Z15, Z15
-	VMULPD Z0, Z16, Z16
-	VMULPD Z0, Z17, Z17
-	VMULPD Z0, Z18, Z18
-	VMULPD Z0, Z19, Z19
-	VMULPD Z0, Z20, Z20
-	VMULPD Z0, Z21, Z21
-	VMULPD Z0, Z22, Z22
-	VMULPD Z0, Z23, Z23
-	MOVSD beta+64(FP), X1
-	VXORPD X2, X2, X2
-	UCOMISD X2, X1
-	JNE  scaled8
-	JPS  scaled8 // β is NaN: read C as BLAS does
-	STORE(Z8, Z9)
-	STORE(Z10, Z11)
-	STORE(Z12, Z13)
-	STORE(Z14, Z15)
-	STORE(Z16, Z17)
-	STORE(Z18, Z19)
-	STORE(Z20, Z21)
-	STORE(Z22, Z23)
+	ALPHA
+	SCALE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	SCALE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	BETANZ(scaled8)
+	STORE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	STORE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 	VZEROUPPER
 	RET
 scaled8:
 	VBROADCASTSD beta+64(FP), Z1
-	UPDATE(Z8, Z9)
-	UPDATE(Z10, Z11)
-	UPDATE(Z12, Z13)
-	UPDATE(Z14, Z15)
-	UPDATE(Z16, Z17)
-	UPDATE(Z18, Z19)
-	UPDATE(Z20, Z21)
-	UPDATE(Z22, Z23)
+	UPDATE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	UPDATE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 	VZEROUPPER
 	RET
 
 // func kernel4x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
 TEXT ·kernel4x16(SB), NOSPLIT, $0-72
 	ARGS
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	PREFETCHC
-	VPXORQ Z8, Z8, Z8
-	VPXORQ Z9, Z9, Z9
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-	VPXORQ Z12, Z12, Z12
-	VPXORQ Z13, Z13, Z13
-	VPXORQ Z14, Z14, Z14
-	VPXORQ Z15, Z15, Z15
+	PREFETCH4
+	ZERO4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	TESTQ CX, CX
 	JZ    store4
 loop4:
-	VMOVUPD 0(DI), Z0
-	VMOVUPD 64(DI), Z1
-	ROW((SI), Z2, Z8, Z9)
-	ROW((SI)(R9*1), Z3, Z10, Z11)
-	ROW((SI)(R9*2), Z2, Z12, Z13)
-	ROW((SI)(R10*1), Z3, Z14, Z15)
-	ADDQ R13, SI
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  loop4
+	LOADB
+	FMA4(SI, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ADDQ  R13, SI
+	NEXTB(loop4)
 store4:
-	VBROADCASTSD alpha+56(FP), Z0
-	VMULPD Z0, Z8, Z8
-	VMULPD Z0, Z9, Z9
-	VMULPD Z0, Z10, Z10
-	VMULPD Z0, Z11, Z11
-	VMULPD Z0, Z12, Z12
-	VMULPD Z0, Z13, Z13
-	VMULPD Z0, Z14, Z14
-	VMULPD Z0, Z15, Z15
-	MOVSD beta+64(FP), X1
-	VXORPD X2, X2, X2
-	UCOMISD X2, X1
-	JNE  scaled4
-	JPS  scaled4 // β is NaN: read C as BLAS does
-	STORE(Z8, Z9)
-	STORE(Z10, Z11)
-	STORE(Z12, Z13)
-	STORE(Z14, Z15)
+	ALPHA
+	SCALE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	BETANZ(scaled4)
+	STORE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	VZEROUPPER
 	RET
 scaled4:
 	VBROADCASTSD beta+64(FP), Z1
-	UPDATE(Z8, Z9)
-	UPDATE(Z10, Z11)
-	UPDATE(Z12, Z13)
-	UPDATE(Z14, Z15)
+	UPDATE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	VZEROUPPER
 	RET
