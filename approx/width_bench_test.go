@@ -176,3 +176,32 @@ func BenchmarkWidthStats(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWidthFactorDepth folds 256 rows into the first layer's factor A
+// (1001×1001, upper triangle, ε = 0.95 on the old values) as four rank-64
+// updates, what four steps' statistics on a quarter of a batch of 256 do,
+// and as one rank-256 update, alternately in one loop: the same flops,
+// with a quarter of the passes over the factor. It reports both rates and
+// the second's over the first's ("gain").
+func BenchmarkWidthFactorDepth(b *testing.B) {
+	const rows, q = 256, 1001
+	x := randDense(newRand(5), rows, q)
+	c := mat.NewSymDense(q, nil)
+	fold := func(k int) time.Duration {
+		t0 := time.Now()
+		for r := 0; r < rows; r += k {
+			gemm.Syrk(blas.Trans, 1, x.Slice(r, r+k, 0, q).(*mat.Dense).RawMatrix(), 0.95, c.RawSymmetric())
+		}
+		return time.Since(t0)
+	}
+	var t64, t256 time.Duration
+	for b.Loop() {
+		t64 += fold(64)
+		t256 += fold(256)
+	}
+	flops := float64(rows*q*(q+1)) * float64(b.N)
+	b.ReportMetric(flops/t64.Seconds()/1e9, "rank64-GFLOP/s")
+	b.ReportMetric(flops/t256.Seconds()/1e9, "rank256-GFLOP/s")
+	b.ReportMetric(t64.Seconds()/t256.Seconds(), "gain")
+	b.ReportMetric(0, "ns/op")
+}

@@ -108,7 +108,7 @@ func (d Dense) checkParams(theta []float64) {
 func (d Dense) Forward(y, x *mat.Dense, theta []float64) {
 	d.checkParams(theta)
 	yr := y.RawMatrix()
-	gemm.Gemm(blas.NoTrans, blas.Trans, 1, x.RawMatrix(), d.w(theta), 0, yr)
+	mulWeights(blas.Trans, x.RawMatrix(), d.w(theta), 0, yr)
 	d.addBias(yr, theta)
 }
 
@@ -140,12 +140,12 @@ func (d Dense) JVP(dy, x, _ *mat.Dense, theta []float64, dx *mat.Dense, dtheta [
 	dyr := dy.RawMatrix()
 	beta := 0.0
 	if dx != nil {
-		gemm.Gemm(blas.NoTrans, blas.Trans, 1, dx.RawMatrix(), d.w(theta), 0, dyr)
+		mulWeights(blas.Trans, dx.RawMatrix(), d.w(theta), 0, dyr)
 		beta = 1
 	}
 	if dtheta != nil {
 		d.checkParams(dtheta)
-		gemm.Gemm(blas.NoTrans, blas.Trans, 1, x.RawMatrix(), d.w(dtheta), beta, dyr)
+		mulWeights(blas.Trans, x.RawMatrix(), d.w(dtheta), beta, dyr)
 		d.addBias(dyr, dtheta)
 		return
 	}
@@ -159,7 +159,7 @@ func (d Dense) VJP(dx *mat.Dense, dtheta []float64, x, _ *mat.Dense, theta []flo
 	d.checkParams(theta)
 	gr := g.RawMatrix()
 	if dx != nil {
-		gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, gr, d.w(theta), 0, dx.RawMatrix())
+		mulWeights(blas.NoTrans, gr, d.w(theta), 0, dx.RawMatrix())
 	}
 	if dtheta != nil {
 		d.checkParams(dtheta)
@@ -216,7 +216,7 @@ func (d Dense) SecondOrderVJP(rdx *mat.Dense, rdtheta []float64, _, _ *mat.Dense
 	gr := g.RawMatrix()
 	if rdx != nil && dtheta != nil {
 		d.checkParams(dtheta)
-		gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, gr, d.w(dtheta), 1, rdx.RawMatrix())
+		mulWeights(blas.NoTrans, gr, d.w(dtheta), 1, rdx.RawMatrix())
 	}
 	if rdtheta != nil && dx != nil {
 		d.checkParams(rdtheta)

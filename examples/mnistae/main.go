@@ -218,7 +218,7 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 	theta0 := make([]float64, net.NumParams())
 	rng := rand.New(rand.NewPCG(c.seed, 2))
 	if c.init == "sparse" {
-		sparseInit(net, theta0, rng)
+		sparseInit(c.sizes, theta0, rng)
 	} else {
 		net.Init(theta0, rng)
 	}
@@ -367,31 +367,30 @@ func newOptimizer(c *config, m *curvature.Model, name string, lr float64) (secon
 	return nil, fmt.Errorf("unknown optimizer %q", name)
 }
 
-// sparseInit sets θ as the "sparse initialisation" of Martens (2010)
-// that Martens & Grosse (2015) use: each unit of each layer has
-// min(15, inputs) incoming weights drawn from N(0, 1), the others 0, and
-// a bias of 0.
-func sparseInit(net *nn.Network, theta []float64, rng *rand.Rand) {
+// sparseInit sets θ, the parameters of the MLP of the given layer sizes,
+// as the "sparse initialisation" of Martens (2010) that Martens & Grosse
+// (2015) use: each unit of each layer has min(15, inputs) incoming weights
+// drawn from N(0, 1), the others 0, and a bias of 0. θ holds the layers'
+// row-major out × (in+1) blocks [W | b] in turn.
+func sparseInit(sizes []int, theta []float64, rng *rand.Rand) {
 	clear(theta)
-	for k, l := range net.Layers {
-		d, ok := l.(nn.Dense)
-		if !ok {
-			continue
-		}
-		w := net.LayerParams(theta, k)
-		idx := make([]int, d.In)
-		for o := 0; o < d.Out; o++ {
+	off := 0
+	for l := 1; l < len(sizes); l++ {
+		in, out := sizes[l-1], sizes[l]
+		idx := make([]int, in)
+		for o := 0; o < out; o++ {
 			for i := range idx {
 				idx[i] = i
 			}
-			row := w[o*(d.In+1) : (o+1)*(d.In+1)]
+			row := theta[off+o*(in+1) : off+(o+1)*(in+1)]
 			// The first 15 of a partial Fisher–Yates shuffle.
-			for j := 0; j < min(15, d.In); j++ {
-				r := j + rng.IntN(d.In-j)
+			for j := 0; j < min(15, in); j++ {
+				r := j + rng.IntN(in-j)
 				idx[j], idx[r] = idx[r], idx[j]
 				row[idx[j]] = rng.NormFloat64()
 			}
 		}
+		off += out * (in + 1)
 	}
 }
 

@@ -205,29 +205,33 @@ func TestSparseInit(t *testing.T) {
 	for i := range theta {
 		theta[i] = math.NaN() // every entry must be written
 	}
-	sparseInit(net, theta, newRand())
+	sparseInit(sizes, theta, newRand())
 	var ws []float64
-	for k, l := range net.Layers {
-		d, ok := l.(nn.Dense)
-		if !ok {
+	l := 0 // the parameterised layers are the MLP's affine maps, in order
+	for k := range net.Layers {
+		w := net.LayerParams(theta, k)
+		if len(w) == 0 {
 			continue
 		}
-		w := net.LayerParams(theta, k)
-		for o := 0; o < d.Out; o++ {
-			row := w[o*(d.In+1) : (o+1)*(d.In+1)]
+		l++
+		in, out := sizes[l-1], sizes[l]
+		require.Len(t, w, out*(in+1), "layer %d", k)
+		for o := 0; o < out; o++ {
+			row := w[o*(in+1) : (o+1)*(in+1)]
 			nz := 0
-			for _, v := range row[:d.In] {
+			for _, v := range row[:in] {
 				if v != 0 {
 					nz++
-					if k == 0 {
+					if l == 1 {
 						ws = append(ws, v)
 					}
 				}
 			}
-			require.Equal(t, min(15, d.In), nz, "layer %d unit %d", k, o)
-			require.Zero(t, row[d.In], "bias of layer %d unit %d", k, o)
+			require.Equal(t, min(15, in), nz, "layer %d unit %d", k, o)
+			require.Zero(t, row[in], "bias of layer %d unit %d", k, o)
 		}
 	}
+	require.Equal(t, len(sizes)-1, l)
 	require.Len(t, ws, 15000)
 	var mean, sq float64
 	for _, v := range ws {
