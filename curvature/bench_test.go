@@ -1,7 +1,9 @@
 package curvature
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +31,65 @@ func BenchmarkGradient(b *testing.B)           { benchProduct(b, benchFixture(b)
 func BenchmarkHessVec(b *testing.B)            { benchProduct(b, benchFixture(b), hessVec) }
 func BenchmarkGGNVec(b *testing.B)             { benchProduct(b, benchFixture(b), ggnVec) }
 func BenchmarkPerSampleGradients(b *testing.B) { benchProduct(b, benchFixture(b), perSample) }
+
+// productSizes are the networks of ../shared/bench/torch_peer.py's
+// comparisons, from the benchmark network to MNIST width.
+var productSizes = [][]int{
+	{64, 32, 32, 10},
+	{64, 128, 128, 10},
+	{64, 512, 512, 10},
+	{784, 256, 10},
+	{784, 512, 512, 10},
+}
+
+// sizedFixture is the peer's network of the given sizes (10 outputs):
+// tanh hidden layers, a linear output, softmax cross-entropy, batch 256;
+// the digits when the input is 64 wide, else seeded standard-normal inputs
+// and uniform labels, as the peer draws them.
+func sizedFixture(b *testing.B, sizes []int) fixture {
+	b.Helper()
+	acts := make([]string, len(sizes)-1)
+	for i := range acts {
+		acts[i] = "tanh"
+	}
+	acts[len(acts)-1] = "identity"
+	const n = 256
+	if sizes[0] == 64 {
+		net, theta, x, y, err := benchnet.DigitsMLP(sizes, acts, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, Batch{X: x, Y: y}}
+	}
+	net, err := nn.NewMLP(sizes, acts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rng)
+	in, out := sizes[0], sizes[len(sizes)-1]
+	batch := Batch{X: mat.NewDense(n, in, nil), Y: mat.NewDense(n, 1, nil)}
+	for i := range n {
+		for j := range in {
+			batch.X.Set(i, j, rng.NormFloat64())
+		}
+		batch.Y.Set(i, 0, float64(rng.IntN(out)))
+	}
+	return fixture{Model{net, nn.SoftmaxCrossEntropy{}}, theta, batch}
+}
+
+// BenchmarkProducts times every product on each network of productSizes,
+// named by its sizes (64-512-512-10/hvp).
+func BenchmarkProducts(b *testing.B) {
+	for _, sizes := range productSizes {
+		f := sizedFixture(b, sizes)
+		name := strings.Trim(strings.ReplaceAll(fmt.Sprint(sizes), " ", "-"), "[]")
+		for k := range numProducts {
+			b.Run(name+"/"+productNames[k], func(b *testing.B) { benchProduct(b, f, k) })
+		}
+	}
+}
 
 // The products the benchmarks time. HVP and GGN·v include their own
 // forward (and, for the HVP, backward) pass, so they compare with a

@@ -14,17 +14,45 @@ import (
 // KiB) stays in L1 while the rows of A stream by from an mc×kc block in L2.
 const kc = 256
 
+// packWidth is the number of columns of C from which a block of op(A) whose
+// rows alias in L1 (aliasedA) is packed: each packed block serves
+// packWidth/nr panels of B or more, which repay the copy.
+const packWidth = 256
+
+// aliasedA reports whether the rows of A fall into at most two sets of L1
+// (a stride of a multiple of 2 KiB, as a batch of 512-wide activations
+// has): read in place, the tile's 12 rows then evict one another and the
+// panel of B. Transposed, a tile's rows are consecutive and each step reads
+// one new line: packing those was 5% slower (512×512×256, A transposed).
+func aliasedA(tA blas.Transpose, a blas64.General) bool {
+	return tA == blas.NoTrans && a.Stride%256 == 0
+}
+
+// A microKernel stores α·op(A)·B + βC in an mr×nr tile of C from a packed
+// kc×nr panel of B and mr rows of op(A) read at a[i·rs + p·ks] (see
+// kernelGo).
+type microKernel func(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+
 // A tiling is a micro-kernel and the block sizes that go with it: the
 // kernel computes an mr×nr tile of C in registers from a packed kc×nr
 // panel of B and the mr×kc block of op(A) read in place, a[i·rs + p·ks]
 // (rows of A, or columns when transposed, are streams the prefetcher
-// follows, so only B needs packing); mc and nc are multiples of mr and nr.
-// A tiling may name a narrow one that products of at most narrow.nr
-// columns use instead.
+// follows, so only B needs packing, but for rows that alias in L1); mc
+// and nc are multiples of mr and nr. A tiling may name a narrow one that
+// products of at most narrow.nr columns use instead, and edge kernels of
+// fewer rows (most first) for the last rows of a block, which it would
+// otherwise compute whole into a scratch tile.
 type tiling struct {
 	mr, nr, mc, nc int
-	kernel         func(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+	kernel         microKernel
 	narrow         *tiling
+	edges          []edge
+}
+
+// An edge is a kernel for a tile of fewer rows than its tiling's.
+type edge struct {
+	rows   int
+	kernel microKernel
 }
 
 // active is the tiling in use, the first of tilings (nil without one).
@@ -170,24 +198,57 @@ func putPack(p *pack) {
 }
 
 type pack struct {
-	a, b []float64        // a holds the last, partial row tile of a block
+	a, b []float64        // a holds op(A)'s block, packed, where it is read packed
+	tail []float64        // the last rows of a block, fewer than any kernel's
 	tile [12 * 16]float64 // a partial tile, computed whole
 }
 
-// grow makes room for na and nb values in a and b.
-func (p *pack) grow(na, nb int) {
+// grow makes room for na, nb and nt values in a, b and tail.
+func (p *pack) grow(na, nb, nt int) {
 	if cap(p.a) < na {
 		p.a = make([]float64, na)
 	}
 	if cap(p.b) < nb {
 		p.b = make([]float64, nb)
 	}
-	p.a, p.b = p.a[:cap(p.a)], p.b[:cap(p.b)]
+	if cap(p.tail) < nt {
+		p.tail = make([]float64, nt)
+	}
+	p.a, p.b, p.tail = p.a[:cap(p.a)], p.b[:cap(p.b)], p.tail[:cap(p.tail)]
+}
+
+// kernelFor returns the kernel for the next tile of a row tile with left
+// rows (at most mr) to compute and the rows it computes: the tiling's own
+// for a whole tile, else the largest edge kernel that fits, else nil (the
+// tail, which the tiling's kernel computes from a packed copy into a
+// scratch tile).
+func (t *tiling) kernelFor(left int) (microKernel, int) {
+	if left == t.mr {
+		return t.kernel, t.mr
+	}
+	for _, e := range t.edges {
+		if left >= e.rows {
+			return e.kernel, e.rows
+		}
+	}
+	return nil, left
+}
+
+// tailRows returns how many of r < mr rows the edge kernels leave over.
+func (t *tiling) tailRows(r int) int {
+	for r > 0 {
+		k, rows := t.kernelFor(r)
+		if k == nil {
+			break
+		}
+		r -= rows
+	}
+	return r
 }
 
 // rows computes rows [i0, i1) of C (their upper-triangle tiles if upper).
 func (t *tiling) rows(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64, c blas64.General, i0, i1 int, upper bool) {
-	mc, nc := t.mc, t.nc
+	mr, mc, nc := t.mr, t.mc, t.nc
 	n := c.Cols
 	k := a.Cols
 	if tA != blas.NoTrans {
@@ -196,7 +257,12 @@ func (t *tiling) rows(tA, tB blas.Transpose, alpha float64, a, b blas64.General,
 	buf := getPack()
 	defer putPack(buf)
 	kbMax := min(kc, k)
-	buf.grow(t.mr*kbMax, kbMax*((min(nc, n)+t.nr-1)/t.nr*t.nr))
+	packed := n >= packWidth && aliasedA(tA, a)
+	na := 0
+	if packed {
+		na = (min(mc, i1-i0) + mr - 1) / mr * mr * kbMax
+	}
+	buf.grow(na, kbMax*((min(nc, n)+t.nr-1)/t.nr*t.nr), mr*kbMax)
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -211,49 +277,62 @@ func (t *tiling) rows(tA, tB blas.Transpose, alpha float64, a, b blas64.General,
 					break // this and the later row blocks lie below the diagonal
 				}
 				mb := min(mc, i1-ic)
-				if full := mb / t.mr * t.mr; full < mb {
-					packA(buf.a, t.mr, tA, a, ic+full, mb-full, pc, kb)
+				if packed {
+					for ir := 0; ir < mb; ir += mr {
+						packA(buf.a[ir*kb:], mr, tA, a, ic+ir, min(mr, mb-ir), pc, kb)
+					}
 				}
-				t.block(buf, tA, a, pc, kb, mb, nb, alpha, bet, c, ic, jc, upper)
+				if tail := t.tailRows(mb % mr); tail > 0 {
+					packA(buf.tail, mr, tA, a, ic+mb-tail, tail, pc, kb)
+				}
+				t.block(buf, packed, tA, a, pc, kb, mb, nb, alpha, bet, c, ic, jc, upper)
 			}
 		}
 	}
 }
 
-// block multiplies the mb×kb block of op(A) at (ic, pc), read in place
-// but for a partial last row tile packed in buf.a, by the packed kb×nb
-// block of op(B) into C[ic:ic+mb, jc:jc+nb], tile by tile (those meeting
-// the upper triangle if upper).
-func (t *tiling) block(buf *pack, tA blas.Transpose, a blas64.General, pc, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int, upper bool) {
-	mr, nr, kernel := t.mr, t.nr, t.kernel
+// block multiplies the mb×kb block of op(A) at (ic, pc), read in place or
+// packed in buf.a, by the packed kb×nb block of op(B) into
+// C[ic:ic+mb, jc:jc+nb], tile by tile (those meeting the upper triangle if
+// upper). The rows of a last partial row tile go through the edge kernels,
+// and those they leave, packed in buf.tail, through the tiling's kernel.
+func (t *tiling) block(buf *pack, packed bool, tA blas.Transpose, a blas64.General, pc, kb, mb, nb int, alpha, beta float64, c blas64.General, ic, jc int, upper bool) {
+	mr, nr := t.mr, t.nr
 	for jr := 0; jr < nb; jr += nr {
 		bp := &buf.b[jr*kb]
 		cols := min(nr, nb-jr)
-		for ir := 0; ir < mb; ir += mr {
-			if upper && ic+ir >= jc+jr+cols {
+		for i := ic; i < ic+mb; {
+			if upper && i >= jc+jr+cols {
 				break // every entry of this tile and those below is in the lower triangle
 			}
-			rows := min(mr, mb-ir)
-			ap, rs, ks := &buf.a[0], 1, mr // the packed partial tile
-			if rows == mr {
-				if tA == blas.NoTrans {
-					ap, rs, ks = &a.Data[(ic+ir)*a.Stride+pc], a.Stride, 1
-				} else {
-					ap, rs, ks = &a.Data[pc*a.Stride+ic+ir], 1, a.Stride
-				}
+			kernel, rows := t.kernelFor(min(mr, ic+mb-i))
+			var ap *float64
+			rs, ks := 1, mr
+			switch r := i - ic; {
+			case kernel == nil:
+				ap = &buf.tail[0]
+			case packed:
+				ap = &buf.a[r/mr*mr*kb+r%mr]
+			case tA == blas.NoTrans:
+				ap, rs, ks = &a.Data[i*a.Stride+pc], a.Stride, 1
+			default:
+				ap, rs, ks = &a.Data[pc*a.Stride+i], 1, a.Stride
 			}
-			off := (ic+ir)*c.Stride + jc + jr
-			if rows == mr && cols == nr {
+			off := i*c.Stride + jc + jr
+			if kernel == nil {
+				kernel = t.kernel
+			} else if cols == nr {
 				kernel(kb, ap, rs, ks, bp, &c.Data[off], c.Stride, alpha, beta)
+				i += rows
 				continue
 			}
 			// A partial tile: compute it whole into the scratch tile, then
 			// copy out the part that exists.
 			tile := buf.tile[:mr*nr]
 			kernel(kb, ap, rs, ks, bp, &tile[0], nr, alpha, 0)
-			for i := 0; i < rows; i++ {
-				dst := c.Data[off+i*c.Stride : off+i*c.Stride+cols]
-				src := tile[i*nr : i*nr+cols]
+			for r := 0; r < rows; r++ {
+				dst := c.Data[off+r*c.Stride : off+r*c.Stride+cols]
+				src := tile[r*nr : r*nr+cols]
 				if beta == 0 {
 					copy(dst, src)
 					continue
@@ -262,17 +341,20 @@ func (t *tiling) block(buf *pack, tA blas.Transpose, a blas64.General, pc, kb, m
 					dst[j] = math.FMA(beta, dst[j], v) // as the kernel rounds
 				}
 			}
+			i += rows
 		}
 	}
 }
 
-// packA stores rows [i0, i0+rows) and columns [p0, p0+kb) of op(A), rows <
+// packA stores rows [i0, i0+rows) and columns [p0, p0+kb) of op(A), rows ≤
 // mr, in dst as one panel of mr rows, each column contiguous, zero-padded:
-// the last row tile of a block, which the kernel cannot read in place
-// without running off the end of A.
+// a row tile of a block whose rows alias, or the last rows of one, which
+// the kernel cannot read in place without running off the end of A.
 func packA(dst []float64, mr int, t blas.Transpose, a blas64.General, i0, rows, p0, kb int) {
 	panel := dst[:mr*kb]
-	clear(panel)
+	if rows < mr {
+		clear(panel)
+	}
 	if t == blas.NoTrans {
 		for r := 0; r < rows; r++ {
 			o := (i0+r)*a.Stride + p0
@@ -295,27 +377,39 @@ func packA(dst []float64, mr int, t blas.Transpose, a blas64.General, i0, rows, 
 // panels of nr columns (a multiple of 4), each row of a panel contiguous,
 // zero-padded.
 func packB(dst []float64, nr int, t blas.Transpose, b blas64.General, p0, kb, j0, nb int) {
-	for jr := 0; jr < nb; jr += nr {
-		panel := dst[jr*kb : jr*kb+nr*kb]
-		cols := min(nr, nb-jr)
-		if t == blas.NoTrans {
-			if cols == nr {
-				// Element by element: an array assignment between slices
-				// may overlap, so it compiles to a call to memmove.
-				for p := 0; p < kb; p++ {
-					o := (p0+p)*b.Stride + j0 + jr
-					src := b.Data[o : o+nr : o+nr]
-					d := panel[p*nr : p*nr+nr : p*nr+nr]
-					for j, v := range src {
-						d[j] = v
-					}
+	if t == blas.NoTrans {
+		// Row by row of B, each read once from start to end into every
+		// full panel: panel by panel, the rows' short pieces, a stride
+		// apart, would each load new lines.
+		full := nb / nr * nr
+		for p := 0; p < kb; p++ {
+			o := (p0+p)*b.Stride + j0
+			row := b.Data[o : o+full : o+full]
+			if nr == 16 {
+				// Through a value: an array assignment between slices may
+				// overlap, so it compiles to a call to memmove; this one
+				// to eight 16-byte loads and stores (15% faster than
+				// element by element).
+				for jr := 0; jr < full; jr += 16 {
+					v := *(*[16]float64)(row[jr:])
+					*(*[16]float64)(dst[jr*kb+p*16:]) = v
 				}
 				continue
 			}
+			for jr := 0; jr < full; jr += nr {
+				src := row[jr : jr+nr : jr+nr]
+				d := dst[jr*kb+p*nr : jr*kb+p*nr+nr : jr*kb+p*nr+nr]
+				for j, v := range src {
+					d[j] = v
+				}
+			}
+		}
+		if cols := nb - full; cols > 0 {
 			// A partial panel: plain loops, as copy and clear would make
 			// two calls per row for a few values.
+			panel := dst[full*kb : full*kb+nr*kb]
 			for p := 0; p < kb; p++ {
-				src := b.Data[(p0+p)*b.Stride+j0+jr : (p0+p)*b.Stride+j0+jr+cols]
+				src := b.Data[(p0+p)*b.Stride+j0+full : (p0+p)*b.Stride+j0+nb]
 				d := panel[p*nr : p*nr+nr]
 				for j, v := range src {
 					d[j] = v
@@ -324,8 +418,12 @@ func packB(dst []float64, nr int, t blas.Transpose, b blas64.General, p0, kb, j0
 					d[j] = 0
 				}
 			}
-			continue
 		}
+		return
+	}
+	for jr := 0; jr < nb; jr += nr {
+		panel := dst[jr*kb : jr*kb+nr*kb]
+		cols := min(nr, nb-jr)
 		// op(B) = Bᵀ: row p of the panel gathers column p0+p of B's rows,
 		// four rows of B at a time.
 		j := 0

@@ -224,18 +224,94 @@ func TestGemmRowsAlone(t *testing.T) {
 
 func testGemmRowsAlone(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	const m, n, k = 37, 29, 300
-	a, b := randGeneral(rng, m, k, 0), randGeneral(rng, n, k, 0)
-	c := randGeneral(rng, m, n, 0)
-	whole := copyGeneral(c)
-	Gemm(blas.NoTrans, blas.Trans, 1.5, a, b, 0.5, whole)
-	for i := 0; i < m; i++ {
-		ai := blas64.General{Rows: 1, Cols: k, Stride: k, Data: a.Data[i*k : (i+1)*k]}
-		ci := blas64.General{Rows: 1, Cols: n, Stride: n, Data: append([]float64(nil), c.Data[i*n:(i+1)*n]...)}
-		Gemm(blas.NoTrans, blas.Trans, 1.5, ai, b, 0.5, ci)
-		for j := range ci.Data {
-			if ci.Data[j] != whole.Data[i*n+j] {
-				t.Fatalf("row %d alone: C[%d] = %v, in the product %v", i, j, ci.Data[j], whole.Data[i*n+j])
+	// 37 rows end in a tail of one row; 47 in an edge tile of 8 and a
+	// tail of 3; 44 in an edge tile of 8 after rows packed because they
+	// alias (stride 256, 300 columns).
+	for _, s := range [][3]int{{37, 29, 300}, {47, 29, 300}, {44, 300, 256}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randGeneral(rng, m, k, 0), randGeneral(rng, n, k, 0)
+		c := randGeneral(rng, m, n, 0)
+		whole := copyGeneral(c)
+		Gemm(blas.NoTrans, blas.Trans, 1.5, a, b, 0.5, whole)
+		for i := 0; i < m; i++ {
+			ai := blas64.General{Rows: 1, Cols: k, Stride: k, Data: a.Data[i*k : (i+1)*k]}
+			ci := blas64.General{Rows: 1, Cols: n, Stride: n, Data: append([]float64(nil), c.Data[i*n:(i+1)*n]...)}
+			Gemm(blas.NoTrans, blas.Trans, 1.5, ai, b, 0.5, ci)
+			for j := range ci.Data {
+				if ci.Data[j] != whole.Data[i*n+j] {
+					t.Fatalf("%v: row %d alone: C[%d] = %v, in the product %v", s, i, j, ci.Data[j], whole.Data[i*n+j])
+				}
+			}
+		}
+	}
+}
+
+// TestPackedSameBits checks that a product whose rows of A alias in L1,
+// which the kernels read packed, has the bits of the same product with A
+// at a stride one longer, read in place, and is the triple loop's to
+// rounding; Syrk too.
+func TestPackedSameBits(t *testing.T) {
+	if active == nil {
+		t.Skip("no kernel: nothing is packed")
+	}
+	eachTiling(t, testPackedSameBits)
+}
+
+// padded returns a copy of g with rows one value longer apart.
+func padded(g blas64.General) blas64.General {
+	p := blas64.General{Rows: g.Rows, Cols: g.Cols, Stride: g.Stride + 1, Data: make([]float64, g.Rows*(g.Stride+1))}
+	for i := 0; i < g.Rows; i++ {
+		copy(p.Data[i*p.Stride:i*p.Stride+g.Cols], g.Data[i*g.Stride:i*g.Stride+g.Cols])
+	}
+	return p
+}
+
+func testPackedSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	// Row counts that end in whole tiles, an edge tile and a tail, within
+	// one row block and over two; inner dimensions of one and three blocks.
+	for _, s := range [][3]int{{24, packWidth, 256}, {150, packWidth + 5, 512}, {45, 300, 768}} {
+		m, n, k := s[0], s[1], s[2]
+		aliased := randGeneral(rng, m, k, 0)
+		if !aliasedA(blas.NoTrans, aliased) || n < packWidth {
+			t.Fatalf("%v: not read packed", s)
+		}
+		inPlace := padded(aliased)
+		for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			_, b, c := operands(rng, blas.NoTrans, tB, m, n, k, 2)
+			want := copyGeneral(c)
+			naive(blas.NoTrans, tB, 1.5, aliased, b, 0.5, want)
+			packed, read := copyGeneral(c), copyGeneral(c)
+			Gemm(blas.NoTrans, tB, 1.5, aliased, b, 0.5, packed)
+			Gemm(blas.NoTrans, tB, 1.5, inPlace, b, 0.5, read)
+			for i, v := range packed.Data {
+				if math.Float64bits(v) != math.Float64bits(read.Data[i]) {
+					t.Fatalf("%v %c: C[%d] = %v packed, %v in place", s, tB, i, v, read.Data[i])
+				}
+				if w := want.Data[i]; !(math.Abs(v-w) <= 1e-13*float64(k+1)*(1+math.Abs(w))) {
+					t.Fatalf("%v %c: C[%d] = %v, want %v", s, tB, i, v, w)
+				}
+			}
+		}
+	}
+	// Syrk of AAᵀ with n ≥ packWidth rows: the upper triangle's tiles.
+	const n, k = packWidth + 7, 256
+	aliased := randGeneral(rng, n, k, 0)
+	inPlace := padded(aliased)
+	c := randGeneral(rng, n, n, 0)
+	packed, read := copyGeneral(c), copyGeneral(c)
+	Syrk(blas.NoTrans, 0.5, aliased, 2, blas64.Symmetric{N: n, Stride: n, Data: packed.Data, Uplo: blas.Upper})
+	Syrk(blas.NoTrans, 0.5, inPlace, 2, blas64.Symmetric{N: n, Stride: n, Data: read.Data, Uplo: blas.Upper})
+	want := copyGeneral(c)
+	naive(blas.NoTrans, blas.Trans, 0.5, aliased, aliased, 2, want)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			v, w := packed.Data[i*n+j], want.Data[i*n+j]
+			if math.Float64bits(v) != math.Float64bits(read.Data[i*n+j]) {
+				t.Fatalf("Syrk: C[%d,%d] = %v packed, %v in place", i, j, v, read.Data[i*n+j])
+			}
+			if !(math.Abs(v-w) <= 1e-13*float64(k+1)*(1+math.Abs(w))) {
+				t.Fatalf("Syrk: C[%d,%d] = %v, want %v", i, j, v, w)
 			}
 		}
 	}

@@ -2,225 +2,218 @@
 
 #include "textflag.h"
 
-// func kernel12x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
-//
-// The AVX-512 tile: Z8..Z31 hold the 12×16 tile, row i in Z(8+2i) and
-// Z(9+2i). Each step of the inner dimension loads 16 entries of B into Z0,
-// Z1 and broadcasts the 12 entries of A, a[i·rs] for row i, into Z2 or Z3
-// in turn; SI, R11 and R12 point at rows 0, 4 and 8 and move on by ks.
-TEXT ·kernel12x16(SB), NOSPLIT, $0-72
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ rs+16(FP), R9
-	SHLQ $3, R9
-	LEAQ (R9)(R9*2), R10
-	MOVQ ks+24(FP), R13
-	SHLQ $3, R13
-	MOVQ b+32(FP), DI
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R8
-	SHLQ $3, R8
-	LEAQ (SI)(R9*4), R11
-	LEAQ (R11)(R9*4), R12
-	VPXORQ Z8, Z8, Z8
-	VPXORQ Z9, Z9, Z9
-	VPXORQ Z10, Z10, Z10
-	VPXORQ Z11, Z11, Z11
-	VPXORQ Z12, Z12, Z12
-	VPXORQ Z13, Z13, Z13
-	VPXORQ Z14, Z14, Z14
-	VPXORQ Z15, Z15, Z15
-	VPXORQ Z16, Z16, Z16
-	VPXORQ Z17, Z17, Z17
-	VPXORQ Z18, Z18, Z18
-	VPXORQ Z19, Z19, Z19
-	VPXORQ Z20, Z20, Z20
-	VPXORQ Z21, Z21, Z21
-	VPXORQ Z22, Z22, Z22
-	VPXORQ Z23, Z23, Z23
-	VPXORQ Z24, Z24, Z24
-	VPXORQ Z25, Z25, Z25
-	VPXORQ Z26, Z26, Z26
-	VPXORQ Z27, Z27, Z27
-	VPXORQ Z28, Z28, Z28
-	VPXORQ Z29, Z29, Z29
-	VPXORQ Z30, Z30, Z30
-	VPXORQ Z31, Z31, Z31
-	TESTQ CX, CX
-	JZ   store
-loop:
-	VMOVUPD 0(DI), Z0
+// The AVX-512 tiles: func kernelRx16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+// for R = 12, 8 and 4 rows of 16 columns. Row i of the tile is held in
+// Z(8+2i) and Z(9+2i). Each step of the inner dimension loads 16 entries of
+// B into Z0, Z1 and broadcasts the R entries of A, a[i·rs] for row i, into
+// Z2 or Z3 in turn; SI, R11 and R12 point at rows 0, 4 and 8 and move on by
+// ks (R9 = rs and R10 = 3rs in bytes). Every entry is summed in the same
+// order by each tile, so a row's bits do not depend on the tile it falls
+// in. C's rows are prefetched first: the loop's time hides their latency.
+// The macros work on groups of four rows, acc0..acc7 holding them in
+// turn.
+
+// ARGS loads the arguments and points R11 and R12 at rows 4 and 8 of A.
+#define ARGS \
+	MOVQ kc+0(FP), CX; \
+	MOVQ a+8(FP), SI; \
+	MOVQ rs+16(FP), R9; \
+	SHLQ $3, R9; \
+	LEAQ (R9)(R9*2), R10; \
+	MOVQ ks+24(FP), R13; \
+	SHLQ $3, R13; \
+	MOVQ b+32(FP), DI; \
+	MOVQ c+40(FP), DX; \
+	MOVQ ldc+48(FP), R8; \
+	SHLQ $3, R8; \
+	LEAQ (SI)(R9*4), R11; \
+	LEAQ (R11)(R9*4), R12; \
+	MOVQ DX, AX
+
+// PREFETCHC prefetches the row of C at AX, 16 values on two or three cache
+// lines, and moves AX to the next.
+#define PREFETCHC \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 64(AX); \
+	PREFETCHT0 127(AX); \
+	ADDQ       R8, AX
+
+#define PREFETCH4 PREFETCHC; PREFETCHC; PREFETCHC; PREFETCHC
+
+#define ZERO4(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	VPXORQ acc0, acc0, acc0; \
+	VPXORQ acc1, acc1, acc1; \
+	VPXORQ acc2, acc2, acc2; \
+	VPXORQ acc3, acc3, acc3; \
+	VPXORQ acc4, acc4, acc4; \
+	VPXORQ acc5, acc5, acc5; \
+	VPXORQ acc6, acc6, acc6; \
+	VPXORQ acc7, acc7, acc7
+
+// ROW multiplies the broadcast entry of A at addr by the two vectors of B.
+#define ROW(addr, t, acc0, acc1) \
+	VBROADCASTSD addr, t; \
+	VFMADD231PD  Z0, t, acc0; \
+	VFMADD231PD  Z1, t, acc1
+
+// FMA4 takes one step for the four rows of A from row base.
+#define FMA4(base, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	ROW((base), Z2, acc0, acc1); \
+	ROW((base)(R9*1), Z3, acc2, acc3); \
+	ROW((base)(R9*2), Z2, acc4, acc5); \
+	ROW((base)(R10*1), Z3, acc6, acc7)
+
+// LOADB loads the step's 16 entries of B; NEXTB moves on to the next step
+// and loops to label while steps are left.
+#define LOADB \
+	VMOVUPD 0(DI), Z0; \
 	VMOVUPD 64(DI), Z1
-	VBROADCASTSD (SI), Z2
-	VFMADD231PD Z0, Z2, Z8
-	VFMADD231PD Z1, Z2, Z9
-	VBROADCASTSD (SI)(R9*1), Z3
-	VFMADD231PD Z0, Z3, Z10
-	VFMADD231PD Z1, Z3, Z11
-	VBROADCASTSD (SI)(R9*2), Z2
-	VFMADD231PD Z0, Z2, Z12
-	VFMADD231PD Z1, Z2, Z13
-	VBROADCASTSD (SI)(R10*1), Z3
-	VFMADD231PD Z0, Z3, Z14
-	VFMADD231PD Z1, Z3, Z15
-	VBROADCASTSD (R11), Z2
-	VFMADD231PD Z0, Z2, Z16
-	VFMADD231PD Z1, Z2, Z17
-	VBROADCASTSD (R11)(R9*1), Z3
-	VFMADD231PD Z0, Z3, Z18
-	VFMADD231PD Z1, Z3, Z19
-	VBROADCASTSD (R11)(R9*2), Z2
-	VFMADD231PD Z0, Z2, Z20
-	VFMADD231PD Z1, Z2, Z21
-	VBROADCASTSD (R11)(R10*1), Z3
-	VFMADD231PD Z0, Z3, Z22
-	VFMADD231PD Z1, Z3, Z23
-	VBROADCASTSD (R12), Z2
-	VFMADD231PD Z0, Z2, Z24
-	VFMADD231PD Z1, Z2, Z25
-	VBROADCASTSD (R12)(R9*1), Z3
-	VFMADD231PD Z0, Z3, Z26
-	VFMADD231PD Z1, Z3, Z27
-	VBROADCASTSD (R12)(R9*2), Z2
-	VFMADD231PD Z0, Z2, Z28
-	VFMADD231PD Z1, Z2, Z29
-	VBROADCASTSD (R12)(R10*1), Z3
-	VFMADD231PD Z0, Z3, Z30
-	VFMADD231PD Z1, Z3, Z31
-	ADDQ R13, SI
-	ADDQ R13, R11
-	ADDQ R13, R12
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  loop
-store:
-	VBROADCASTSD alpha+56(FP), Z0
-	VMULPD Z0, Z8, Z8
-	VMULPD Z0, Z9, Z9
-	VMULPD Z0, Z10, Z10
-	VMULPD Z0, Z11, Z11
-	VMULPD Z0, Z12, Z12
-	VMULPD Z0, Z13, Z13
-	VMULPD Z0, Z14, Z14
-	VMULPD Z0, Z15, Z15
-	VMULPD Z0, Z16, Z16
-	VMULPD Z0, Z17, Z17
-	VMULPD Z0, Z18, Z18
-	VMULPD Z0, Z19, Z19
-	VMULPD Z0, Z20, Z20
-	VMULPD Z0, Z21, Z21
-	VMULPD Z0, Z22, Z22
-	VMULPD Z0, Z23, Z23
-	VMULPD Z0, Z24, Z24
-	VMULPD Z0, Z25, Z25
-	VMULPD Z0, Z26, Z26
-	VMULPD Z0, Z27, Z27
-	VMULPD Z0, Z28, Z28
-	VMULPD Z0, Z29, Z29
-	VMULPD Z0, Z30, Z30
-	VMULPD Z0, Z31, Z31
-	MOVSD beta+64(FP), X1
-	VXORPD X2, X2, X2
-	UCOMISD X2, X1
-	JNE  scaled
-	JPS  scaled // β is NaN: read C as BLAS does
-	VMOVUPD Z8, 0(DX)
-	VMOVUPD Z9, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z10, 0(DX)
-	VMOVUPD Z11, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z12, 0(DX)
-	VMOVUPD Z13, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z14, 0(DX)
-	VMOVUPD Z15, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z16, 0(DX)
-	VMOVUPD Z17, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z18, 0(DX)
-	VMOVUPD Z19, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z20, 0(DX)
-	VMOVUPD Z21, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z22, 0(DX)
-	VMOVUPD Z23, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z24, 0(DX)
-	VMOVUPD Z25, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z26, 0(DX)
-	VMOVUPD Z27, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z28, 0(DX)
-	VMOVUPD Z29, 64(DX)
-	ADDQ R8, DX
-	VMOVUPD Z30, 0(DX)
-	VMOVUPD Z31, 64(DX)
+
+#define NEXTB(label) \
+	ADDQ $128, DI; \
+	DECQ CX; \
+	JNZ  label
+
+// SCALE4 multiplies four rows by α (in Z0).
+#define SCALE4(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	VMULPD Z0, acc0, acc0; \
+	VMULPD Z0, acc1, acc1; \
+	VMULPD Z0, acc2, acc2; \
+	VMULPD Z0, acc3, acc3; \
+	VMULPD Z0, acc4, acc4; \
+	VMULPD Z0, acc5, acc5; \
+	VMULPD Z0, acc6, acc6; \
+	VMULPD Z0, acc7, acc7
+
+// ALPHA loads α into Z0; BETANZ jumps to label unless β = 0 (a NaN β reads
+// C, as BLAS does).
+#define ALPHA VBROADCASTSD alpha+56(FP), Z0
+
+#define BETANZ(label) \
+	MOVSD   beta+64(FP), X1; \
+	VXORPD  X2, X2, X2; \
+	UCOMISD X2, X1; \
+	JNE     label; \
+	JPS     label
+
+// STORE writes one row of the tile to C (β = 0) and moves to the next.
+#define STORE(acc0, acc1) \
+	VMOVUPD acc0, 0(DX); \
+	VMOVUPD acc1, 64(DX); \
+	ADDQ    R8, DX
+
+#define STORE4(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	STORE(acc0, acc1); \
+	STORE(acc2, acc3); \
+	STORE(acc4, acc5); \
+	STORE(acc6, acc7)
+
+// UPDATE stores α·tile + βC in one row of C (Z1 = β) and moves on.
+#define UPDATE(acc0, acc1) \
+	VFMADD231PD 0(DX), Z1, acc0; \
+	VMOVUPD     acc0, 0(DX); \
+	VFMADD231PD 64(DX), Z1, acc1; \
+	VMOVUPD     acc1, 64(DX); \
+	ADDQ        R8, DX
+
+#define UPDATE4(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
+	UPDATE(acc0, acc1); \
+	UPDATE(acc2, acc3); \
+	UPDATE(acc4, acc5); \
+	UPDATE(acc6, acc7)
+
+// func kernel12x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+TEXT ·kernel12x16(SB), NOSPLIT, $0-72
+	ARGS
+	PREFETCH4
+	PREFETCH4
+	PREFETCH4
+	ZERO4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ZERO4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	ZERO4(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	TESTQ CX, CX
+	JZ    store12
+loop12:
+	LOADB
+	FMA4(SI, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	FMA4(R11, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	FMA4(R12, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	ADDQ  R13, SI
+	ADDQ  R13, R11
+	ADDQ  R13, R12
+	NEXTB(loop12)
+store12:
+	ALPHA
+	SCALE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	SCALE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	SCALE4(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	BETANZ(scaled12)
+	STORE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	STORE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	STORE4(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 	VZEROUPPER
 	RET
-scaled:
+scaled12:
 	VBROADCASTSD beta+64(FP), Z1
-	VFMADD231PD 0(DX), Z1, Z8
-	VMOVUPD Z8, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z9
-	VMOVUPD Z9, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z10
-	VMOVUPD Z10, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z11
-	VMOVUPD Z11, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z12
-	VMOVUPD Z12, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z13
-	VMOVUPD Z13, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z14
-	VMOVUPD Z14, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z15
-	VMOVUPD Z15, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z16
-	VMOVUPD Z16, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z17
-	VMOVUPD Z17, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z18
-	VMOVUPD Z18, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z19
-	VMOVUPD Z19, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z20
-	VMOVUPD Z20, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z21
-	VMOVUPD Z21, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z22
-	VMOVUPD Z22, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z23
-	VMOVUPD Z23, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z24
-	VMOVUPD Z24, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z25
-	VMOVUPD Z25, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z26
-	VMOVUPD Z26, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z27
-	VMOVUPD Z27, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z28
-	VMOVUPD Z28, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z29
-	VMOVUPD Z29, 64(DX)
-	ADDQ R8, DX
-	VFMADD231PD 0(DX), Z1, Z30
-	VMOVUPD Z30, 0(DX)
-	VFMADD231PD 64(DX), Z1, Z31
-	VMOVUPD Z31, 64(DX)
+	UPDATE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	UPDATE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	UPDATE4(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
+	VZEROUPPER
+	RET
+
+// func kernel8x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+TEXT ·kernel8x16(SB), NOSPLIT, $0-72
+	ARGS
+	PREFETCH4
+	PREFETCH4
+	ZERO4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ZERO4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	TESTQ CX, CX
+	JZ    store8
+loop8:
+	LOADB
+	FMA4(SI, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	FMA4(R11, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	ADDQ  R13, SI
+	ADDQ  R13, R11
+	NEXTB(loop8)
+store8:
+	ALPHA
+	SCALE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	SCALE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	BETANZ(scaled8)
+	STORE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	STORE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+scaled8:
+	VBROADCASTSD beta+64(FP), Z1
+	UPDATE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	UPDATE4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+// func kernel4x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+TEXT ·kernel4x16(SB), NOSPLIT, $0-72
+	ARGS
+	PREFETCH4
+	ZERO4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	TESTQ CX, CX
+	JZ    store4
+loop4:
+	LOADB
+	FMA4(SI, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	ADDQ  R13, SI
+	NEXTB(loop4)
+store4:
+	ALPHA
+	SCALE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	BETANZ(scaled4)
+	STORE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	VZEROUPPER
+	RET
+scaled4:
+	VBROADCASTSD beta+64(FP), Z1
+	UPDATE4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	VZEROUPPER
 	RET

@@ -5,16 +5,18 @@ package gemm
 import "golang.org/x/sys/cpu"
 
 // tilings lists the micro-kernels this CPU runs, fastest first: the
-// 12×16 AVX-512 tile of kernel512_amd64.s, with the 12×8 tile of
-// kernel12x8_amd64.s for products of at most 8 columns (which it would
-// fill to half or less), and the 4×12 AVX2 tile of kernel_amd64.s.
+// 12×16 AVX-512 tile of kernel512_amd64.s, with its 8×16 and 4×16 tiles
+// for a block's last rows and the 12×8 tile of kernel12x8_amd64.s for
+// products of at most 8 columns (which it would fill to half or less), and
+// the 4×12 AVX2 tile of kernel_amd64.s.
 var tilings = available()
 
 func available() []*tiling {
 	var t []*tiling
 	if cpu.X86.HasAVX512F {
 		narrow := &tiling{mr: 12, nr: 8, mc: 132, nc: 1024, kernel: kernel12x8}
-		t = append(t, &tiling{mr: 12, nr: 16, mc: 132, nc: 1024, kernel: kernel12x16, narrow: narrow})
+		t = append(t, &tiling{mr: 12, nr: 16, mc: 132, nc: 1024, kernel: kernel12x16, narrow: narrow,
+			edges: []edge{{8, kernel8x16}, {4, kernel4x16}}})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		t = append(t, &tiling{mr: 4, nr: 12, mc: 128, nc: 1020, kernel: kernel4x12})
@@ -38,3 +40,13 @@ func kernel12x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, 
 //
 //go:noescape
 func kernel12x8(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+
+// kernel8x16 is kernel4x12 for an 8×16 tile.
+//
+//go:noescape
+func kernel8x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+
+// kernel4x16 is kernel4x12 for a 4×16 tile.
+//
+//go:noescape
+func kernel4x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
