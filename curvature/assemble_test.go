@@ -225,12 +225,14 @@ func TestDenseZeroWeightLastChunk(t *testing.T) {
 	}
 
 	// One linear layer with MSE: the GGN is Σ w_i ā_i ā_iᵀ ⊗ I, whose
-	// entry (0, 0) overflows with an input of 1e155 on both routes.
+	// entry (0, 0) overflows with an input of 1e160 on both routes (x²/N
+	// overflows whichever factor a product scales first; 1e155 did not
+	// where gonum's Dsyrk scales by α/N before squaring).
 	net, err := nn.NewMLP([]int{2, 2}, []string{"identity"})
 	require.NoError(t, err)
 	g := fixtureOf(t, net, nn.MSE{}, 300, 45)
 	g.b.W = f.b.W
-	g.b.X.Set(5, 0, 1e155)
+	g.b.X.Set(5, 0, 1e160)
 	_, err = g.m.Dense(GGN, g.theta, g.b, nil)
 	require.ErrorIs(t, err, ErrNonFinite)
 	h := fixtureOf(t, net, nn.MSE{}, 300, 46)

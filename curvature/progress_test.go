@@ -117,7 +117,7 @@ func TestDenseProgress(t *testing.T) {
 // end; DenseTo and DenseSum report as Dense does; a Kronecker assembly
 // that overflows and is built again from matrix-free products raises the
 // total by theirs, done carrying on, and still ends at the total (here
-// with an error: the GGN of one linear layer on an input of 1e155
+// with an error: the GGN of one linear layer on an input of 1e160
 // overflows on both routes).
 func TestDenseProgressLong(t *testing.T) {
 	f := newFixture(t, []int{64, 24, 24, 10}, []string{"tanh", "tanh", "identity"}, nn.MSE{}, 4*chunk, 49) // 4 chunks of 316 products
@@ -141,7 +141,7 @@ func TestDenseProgressLong(t *testing.T) {
 	net, err := nn.NewMLP([]int{2, 2}, []string{"identity"})
 	require.NoError(t, err)
 	h := fixtureOf(t, net, nn.MSE{}, 300, 50)
-	h.b.X.Set(5, 0, 1e155)
+	h.b.X.Set(5, 0, 1e160)
 	log = progressLog{}
 	_, err = h.m.Dense(GGN, h.theta, h.b, &Options{Progress: log.report})
 	require.ErrorIs(t, err, ErrNonFinite)
