@@ -123,15 +123,41 @@ func mul(tA, tB blas.Transpose, alpha float64, a, b blas64.General, beta float64
 		t.rows(tA, tB, alpha, a, b, beta, c, 0, m, upper)
 		return true
 	}
-	// Split the rows of C into p chunks of whole tiles.
-	chunk := ((m+p-1)/p + t.mr - 1) / t.mr * t.mr
 	var wg sync.WaitGroup
-	for i0 := 0; i0 < m; i0 += chunk {
-		i1 := min(i0+chunk, m)
+	for i0, i1 := range rowChunks(m, n, p, t.mr, upper) {
 		wg.Go(func() { t.rows(tA, tB, alpha, a, b, beta, c, i0, i1, upper) })
 	}
 	wg.Wait()
 	return true
+}
+
+// rowChunks yields p ranges [i0, i1) of C's m rows, in whole tiles of mr
+// rows, that hold equal shares of the work: equal numbers of rows for a
+// full product, and for the upper triangle (m = n) the boundaries
+// i_j = m − m·√(1 − j/p), where the rows below i_j hold (1 − j/p) of the
+// triangle's entries (equal rows gave the first of two goroutines 3/4 of
+// the work).
+func rowChunks(m, n, p, mr int, upper bool) func(yield func(int, int) bool) {
+	return func(yield func(int, int) bool) {
+		i0 := 0
+		for j := 1; j <= p && i0 < m; j++ {
+			f := float64(j) / float64(p)
+			if upper && m == n {
+				f = 1 - math.Sqrt(1-f)
+			}
+			i1 := min((int(f*float64(m))+mr-1)/mr*mr, m)
+			if j == p {
+				i1 = m
+			}
+			if i1 <= i0 {
+				continue
+			}
+			if !yield(i0, i1) {
+				return
+			}
+			i0 = i1
+		}
+	}
 }
 
 // gonumBLAS reports whether blas64 uses gonum's own implementation, the one

@@ -150,6 +150,42 @@ func testGemmParallel(t *testing.T) {
 	}
 }
 
+// TestRowChunks checks the split of C's rows: contiguous ranges of whole
+// tiles that cover every row, each with its share of the work to within
+// a tile's rows (for the upper triangle, counted entry by entry).
+func TestRowChunks(t *testing.T) {
+	for _, upper := range []bool{false, true} {
+		for _, m := range []int{1, 13, 24, 300, 1000, 1001} {
+			for _, p := range []int{1, 2, 3, 4} {
+				const mr = 12
+				work := func(i0, i1 int) int {
+					if !upper {
+						return (i1 - i0) * m
+					}
+					w := 0
+					for i := i0; i < i1; i++ {
+						w += m - i
+					}
+					return w
+				}
+				next := 0
+				for i0, i1 := range rowChunks(m, m, p, mr, upper) {
+					if i0 != next || i1 <= i0 || (i1 < m && i1%mr != 0) {
+						t.Fatalf("upper %v, m %d, p %d: rows [%d, %d) after %d", upper, m, p, i0, i1, next)
+					}
+					if d := math.Abs(float64(work(i0, i1) - work(0, m)/p)); d > float64(mr*m) {
+						t.Errorf("upper %v, m %d, p %d: rows [%d, %d) are %d from an equal share", upper, m, p, i0, i1, int(d))
+					}
+					next = i1
+				}
+				if next != m {
+					t.Fatalf("upper %v, m %d, p %d: the chunks end at row %d", upper, m, p, next)
+				}
+			}
+		}
+	}
+}
+
 func TestGemmBadShapes(t *testing.T) {
 	a := blas64.General{Rows: 20, Cols: 30, Stride: 30, Data: make([]float64, 600)}
 	b := blas64.General{Rows: 30, Cols: 40, Stride: 40, Data: make([]float64, 1200)}
