@@ -75,9 +75,6 @@ func NewAdadelta(n int, s AdadeltaSettings) (*Adadelta, error) {
 	return &Adadelta{state: st, s: s}, nil
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *Adadelta) Reset() { o.reset() }
-
 // Step takes one step; see Optimizer.
 func (o *Adadelta) Step(x, grad []float64) error {
 	if err := o.begin(x, grad); err != nil {

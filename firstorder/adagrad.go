@@ -74,7 +74,7 @@ func NewAdagrad(n int, s AdagradSettings) (*Adagrad, error) {
 
 // Reset returns the optimizer to its initial state.
 func (o *Adagrad) Reset() {
-	o.reset()
+	o.state.Reset()
 	for i := range o.bufs[0] {
 		o.bufs[0][i] = o.s.InitialAccumulator
 	}

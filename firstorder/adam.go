@@ -135,9 +135,6 @@ func newAdamBase(kind string, n int, s AdamSettings, decoupled bool) (adamBase, 
 	return adamBase{state: st, s: s, decoupled: decoupled}, err
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *adamBase) Reset() { o.reset() }
-
 // Step takes one step; see Optimizer.
 func (o *adamBase) Step(x, grad []float64) error {
 	if err := o.begin(x, grad); err != nil {

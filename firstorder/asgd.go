@@ -81,9 +81,6 @@ func NewASGD(n int, s ASGDSettings) (*ASGD, error) {
 	return &ASGD{state: st, s: s}, nil
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *ASGD) Reset() { o.reset() }
-
 // AverageTo copies the averaged parameters θ̄, torch's state["ax"], into
 // dst, which must have length Len. The entries of parameters in no group (see
 // SetGroups) are left as they are: start from a copy of θ to have their

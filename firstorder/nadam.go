@@ -81,7 +81,7 @@ func NewNAdam(n int, s NAdamSettings) (*NAdam, error) {
 
 // Reset returns the optimizer to its initial state.
 func (o *NAdam) Reset() {
-	o.reset()
+	o.state.Reset()
 	o.scalars[0] = 1 // the empty product Π₀
 }
 

@@ -122,9 +122,11 @@ func (s *core) SetLearningRate(lr float64) error {
 	return nil
 }
 
-// reset zeroes the step count and the buffers and restores the learning rate;
-// optimizers whose initial state is not zero fix it up afterwards.
-func (s *state) reset() {
+// Reset returns the optimizer to its initial state: step count and buffers
+// zero, learning rate from the settings.
+func (s *state) Reset() {
+	// Optimizers whose initial state is not zero (Adagrad, NAdam) define
+	// their own Reset, which calls this one first.
 	s.steps = 0
 	s.lr = s.lr0
 	for _, b := range s.bufs {

@@ -97,9 +97,6 @@ func NewRMSprop(n int, s RMSpropSettings) (*RMSprop, error) {
 	return &RMSprop{state: st, s: s}, nil
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *RMSprop) Reset() { o.reset() }
-
 // Step takes one step; see Optimizer.
 func (o *RMSprop) Step(x, grad []float64) error {
 	if err := o.begin(x, grad); err != nil {

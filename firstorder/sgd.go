@@ -88,9 +88,6 @@ func NewSGD(n int, s SGDSettings) (*SGD, error) {
 	return &SGD{state: st, s: s}, nil
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *SGD) Reset() { o.reset() }
-
 // Step takes one step; see Optimizer.
 func (o *SGD) Step(x, grad []float64) error {
 	if err := o.check(x, grad); err != nil {
