@@ -168,15 +168,9 @@ type HessianFree struct {
 
 // NewHessianFree returns a Hessian-free optimizer for m.
 func NewHessianFree(m *curvature.Model, s *HessianFreeSettings) (*HessianFree, error) {
-	var set HessianFreeSettings
-	if s != nil {
-		set = *s
-	}
-	if err := set.defaults(); err != nil {
+	set, err := optimizerSettings("Hessian-free", m, s)
+	if err != nil {
 		return nil, err
-	}
-	if m == nil || m.Net == nil || m.Loss == nil {
-		return nil, errors.New("secondorder: Hessian-free needs a model with a network and a loss")
 	}
 	P := m.Net.NumParams()
 	if P == 0 {

@@ -2,7 +2,6 @@ package secondorder
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -120,15 +119,9 @@ type KFAC struct {
 
 // NewKFAC returns a K-FAC optimizer for m.
 func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
-	var set KFACSettings
-	if s != nil {
-		set = *s
-	}
-	if err := set.defaults(); err != nil {
+	set, err := optimizerSettings("K-FAC", m, s)
+	if err != nil {
 		return nil, err
-	}
-	if m == nil || m.Net == nil || m.Loss == nil {
-		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
 	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand, Seed: set.Seed,
 		WeightSharing: set.WeightSharing, Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})
