@@ -39,6 +39,27 @@ func badSetting(setting string, v float64, reason string) error {
 	return &SettingError{Setting: setting, Value: v, Reason: reason}
 }
 
+// settingCheck returns the check of a field of the settings named owner: a
+// *SettingError giving reason unless ok holds and v is not NaN.
+func settingCheck(owner string) func(field string, v float64, ok bool, reason string) error {
+	return func(field string, v float64, ok bool, reason string) error {
+		if !ok || math.IsNaN(v) {
+			return badSetting(owner+"."+field, v, reason)
+		}
+		return nil
+	}
+}
+
+// firstError returns the first error of errs that is not nil, or nil.
+func firstError(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
 // dampingRange defaults the Levenberg–Marquardt damping of the settings
 // named owner (HessianFreeSettings, KFACSettings): λ to lambda0, its floor
 // to min(floor0, λ), its ceiling to 10⁴; and checks floor ≤ λ ≤ ceiling.

@@ -94,13 +94,8 @@ type HessianFreeSettings struct {
 }
 
 func (s *HessianFreeSettings) defaults() error {
-	check := func(name string, v float64, ok bool, reason string) error {
-		if !ok || math.IsNaN(v) {
-			return badSetting("HessianFreeSettings."+name, v, reason)
-		}
-		return nil
-	}
-	for _, e := range []error{
+	check := settingCheck("HessianFreeSettings")
+	if err := firstError(
 		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
 		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
 		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0 && !math.IsInf(s.MaxDamping, 0), "must be finite and ≥ 0"),
@@ -111,10 +106,8 @@ func (s *HessianFreeSettings) defaults() error {
 		check("BacktrackFactor", s.BacktrackFactor, s.BacktrackFactor == 0 || (s.BacktrackFactor > 1 && !math.IsInf(s.BacktrackFactor, 0)), "must be finite and > 1"),
 		check("CurvatureFraction", s.CurvatureFraction, s.CurvatureFraction >= 0 && s.CurvatureFraction <= 1, "must be in (0, 1]"),
 		check("PreconditionerExponent", s.PreconditionerExponent, s.PreconditionerExponent >= 0 && s.PreconditionerExponent <= 1, "must be in (0, 1]"),
-	} {
-		if e != nil {
-			return e
-		}
+	); err != nil {
+		return err
 	}
 	// ProgressTol: NaN disables the rule; otherwise finite and ≥ 0.
 	if !math.IsNaN(s.ProgressTol) && !(s.ProgressTol >= 0 && !math.IsInf(s.ProgressTol, 0)) {

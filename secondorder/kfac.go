@@ -45,13 +45,8 @@ type KFACSettings struct {
 }
 
 func (s *KFACSettings) defaults() error {
-	check := func(name string, v float64, ok bool, reason string) error {
-		if !ok || math.IsNaN(v) {
-			return badSetting("KFACSettings."+name, v, reason)
-		}
-		return nil
-	}
-	for _, e := range []error{
+	check := settingCheck("KFACSettings")
+	if err := firstError(
 		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
 		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
 		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0 && !math.IsInf(s.MaxDamping, 0), "must be finite and ≥ 0"),
@@ -65,10 +60,8 @@ func (s *KFACSettings) defaults() error {
 		check("InverseInterval", float64(s.InverseInterval), s.InverseInterval >= 0, "must be ≥ 0"),
 		check("NormConstraint", s.NormConstraint, s.NormConstraint >= 0, "must be ≥ 0"),
 		check("WeightSharing", float64(s.WeightSharing), s.WeightSharing == approx.Expand || s.WeightSharing == approx.Reduce, "must be approx.Expand or approx.Reduce"),
-	} {
-		if e != nil {
-			return e
-		}
+	); err != nil {
+		return err
 	}
 	if err := dampingRange("KFACSettings", &s.Damping, &s.MinDamping, &s.MaxDamping, 1e-2, 1e-3); err != nil {
 		return err

@@ -65,6 +65,19 @@ func checkSubproblem(dst []float64, m curvature.Operator, g []float64, radius fl
 	return n, nil
 }
 
+// checkTruncated checks the settings of the truncated Krylov solvers of the
+// type named owner (Steihaug, GLTR) beside their tolerances: the iteration
+// cap and the damping of the preconditioner.
+func checkTruncated(owner string, maxIter int, precondDamping float64) error {
+	if maxIter < 0 {
+		return badSetting(owner+".MaxIterations", float64(maxIter), "must not be negative")
+	}
+	if !(precondDamping >= 0) || math.IsInf(precondDamping, 1) {
+		return badSetting(owner+".PreconditionerDamping", precondDamping, "must be finite and ≥ 0")
+	}
+	return nil
+}
+
 // checkStep rejects a step with non-finite entries, which overflowing or
 // NaN curvature products produce.
 func checkStep(p []float64, info *StepInfo) error {
