@@ -51,13 +51,7 @@ type GLTR struct {
 
 // Validate checks the settings.
 func (gl *GLTR) Validate() error {
-	if !(gl.InteriorTol >= 0 && gl.InteriorTol < 1) {
-		return badSetting("GLTR.InteriorTol", gl.InteriorTol, "must be in [0, 1)")
-	}
-	if !(gl.BoundaryTol >= 0 && gl.BoundaryTol < 1) {
-		return badSetting("GLTR.BoundaryTol", gl.BoundaryTol, "must be in [0, 1)")
-	}
-	return checkTruncated("GLTR", gl.MaxIterations, gl.PreconditionerDamping)
+	return checkTruncated("GLTR", "InteriorTol", gl.InteriorTol, "BoundaryTol", gl.BoundaryTol, gl.MaxIterations, gl.PreconditionerDamping)
 }
 
 // Solve stores the GLTR step in dst.

@@ -29,13 +29,7 @@ type Steihaug struct {
 
 // Validate checks the settings.
 func (s *Steihaug) Validate() error {
-	if !(s.Tol >= 0 && s.Tol < 1) {
-		return badSetting("Steihaug.Tol", s.Tol, "must be in [0, 1)")
-	}
-	if !(s.Forcing >= 0 && s.Forcing < 1) {
-		return badSetting("Steihaug.Forcing", s.Forcing, "must be in [0, 1)")
-	}
-	return checkTruncated("Steihaug", s.MaxIterations, s.PreconditionerDamping)
+	return checkTruncated("Steihaug", "Tol", s.Tol, "Forcing", s.Forcing, s.MaxIterations, s.PreconditionerDamping)
 }
 
 // Solve stores the truncated-CG step in dst.

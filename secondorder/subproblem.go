@@ -66,9 +66,17 @@ func checkSubproblem(dst []float64, m curvature.Operator, g []float64, radius fl
 }
 
 // checkTruncated checks the settings of the truncated Krylov solvers of the
-// type named owner (Steihaug, GLTR) beside their tolerances: the iteration
-// cap and the damping of the preconditioner.
-func checkTruncated(owner string, maxIter int, precondDamping float64) error {
+// type named owner (Steihaug, GLTR): their two tolerances, named tol1 and
+// tol2, in [0, 1), the iteration cap and the damping of the preconditioner.
+func checkTruncated(owner, tol1 string, v1 float64, tol2 string, v2 float64, maxIter int, precondDamping float64) error {
+	for _, t := range []struct {
+		name string
+		v    float64
+	}{{tol1, v1}, {tol2, v2}} {
+		if !(t.v >= 0 && t.v < 1) {
+			return badSetting(owner+"."+t.name, t.v, "must be in [0, 1)")
+		}
+	}
 	if maxIter < 0 {
 		return badSetting(owner+".MaxIterations", float64(maxIter), "must not be negative")
 	}
