@@ -39,13 +39,10 @@ func (dl *Dogleg) Solve(dst []float64, m curvature.Operator, g []float64, radius
 	dl.mp = resizeVec(dl.mp, n)
 	dl.negG = resizeVec(dl.negG, n)
 	dl.cp = resizeVec(dl.cp, n)
-	gn := floats.Norm(g, 2)
+	gn, gMg := gradientCurvature(dst, dl.mg, m, g)
 	if gn == 0 {
-		clear(dst)
 		return StepInfo{}, nil
 	}
-	m.MulVecTo(dl.mg, g)
-	gMg := floats.Dot(g, dl.mg)
 	info := StepInfo{Products: 1}
 	floats.ScaleTo(dl.negG, -1, g)
 	lambda := 0.0
