@@ -45,20 +45,25 @@ func sampleCov(rnd *rand.Rand, n, N int) *mat.SymDense {
 	return s
 }
 
-func benchmarkKFACPrecondition(b *testing.B, s KFACSettings) {
-	k := benchKFAC(b, 1, &s)
-	g := randVec(newRand(2), k.Dim())
-	dst := make([]float64, k.Dim())
-	if err := k.SolveDampedTo(dst, g, 1e-2); err != nil { // caches Cholesky factors
+// benchSolve times k's damped solve of g at λ = lambda, in CPU time per
+// solve, after a first solve that caches the factorisations.
+func benchSolve(b *testing.B, k *KFAC, g []float64, lambda float64) {
+	dst := make([]float64, len(g))
+	if err := k.SolveDampedTo(dst, g, lambda); err != nil {
 		b.Fatal(err)
 	}
 	done := cpuTimer(b)
 	for i := 0; i < b.N; i++ {
-		if err := k.SolveDampedTo(dst, g, 1e-2); err != nil {
+		if err := k.SolveDampedTo(dst, g, lambda); err != nil {
 			b.Fatal(err)
 		}
 	}
 	done()
+}
+
+func benchmarkKFACPrecondition(b *testing.B, s KFACSettings) {
+	k := benchKFAC(b, 1, &s)
+	benchSolve(b, k, randVec(newRand(2), k.Dim()), 1e-2)
 	b.ReportMetric(float64(k.Dim()*k.Dim())/float64(k.Floats()), "dense/kfac-floats")
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 
@@ -218,4 +219,37 @@ func labelledFixture(t testing.TB, sizes []int, acts []string, loss nn.Loss, n i
 		}
 	}
 	return m, theta, b
+}
+
+// checkDense checks a's product with v, and its damped solve and
+// log-determinant at each λ of lambdas, against those of dense, the matrix
+// a stands for: the product and the solve to the relative tolerances mulTol
+// and solveTol, the log-determinant to logTol.
+func checkDense(t *testing.T, a interface {
+	Approximation
+	LogDet(lambda float64) (float64, error)
+}, dense mat.Symmetric, v, lambdas []float64, mulTol, solveTol, logTol float64) {
+	t.Helper()
+	got := make([]float64, len(v))
+	a.MulVecTo(got, v)
+	assert.Less(t, relDiff(got, denseMulVec(dense, v)), mulTol)
+	for _, lambda := range lambdas {
+		require.NoError(t, a.SolveDampedTo(got, v, lambda))
+		assert.Less(t, relDiff(got, denseSolve(t, dense, v, lambda)), solveTol, "λ = %v", lambda)
+		ld, err := a.LogDet(lambda)
+		require.NoError(t, err)
+		assert.InDelta(t, denseLogDet(t, dense, lambda), ld, logTol, "λ = %v", lambda)
+	}
+}
+
+// frobeniusErrors returns the relative Frobenius errors of a and b as
+// approximations of m.
+func frobeniusErrors(t *testing.T, m mat.Symmetric, a, b curvature.Operator) (float64, float64) {
+	t.Helper()
+	exact := curvature.NewDense(m)
+	aErr, err := RelFrobeniusError(exact, a)
+	require.NoError(t, err)
+	bErr, err := RelFrobeniusError(exact, b)
+	require.NoError(t, err)
+	return aErr, bErr
 }
