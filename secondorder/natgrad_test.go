@@ -305,13 +305,9 @@ func TestNaturalGradientTrainsDigits(t *testing.T) {
 				LearningRate: c.lr, Damping: c.damp, UpdateInterval: c.interval, Curvature: c.cur(m),
 			})
 			require.NoError(t, err)
-			start := fullLoss(m, theta, set)
-			eachBatch(t, set, 128, 30, func(b curvature.Batch) {
-				rec, err := ng.Step(theta, b)
-				require.NoError(t, err)
+			start, end := train(t, m, ng, theta, set, 128, 30, func(rec Record) {
 				assert.Greater(t, rec.Cosine, 0.0, "descent step")
 			})
-			end := fullLoss(m, theta, set)
 			t.Logf("loss %.4f → %.4f", start, end)
 			assert.Greater(t, start, 2.0)
 			assert.Less(t, end, 0.4*start)
@@ -377,13 +373,7 @@ func TestNaturalGradientErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ng, err := NewNaturalGradient(m, &NaturalGradientSettings{Curvature: c.cur, Momentum: 0.5})
 			require.NoError(t, err)
-			before := append([]float64(nil), theta...)
-			_, err = ng.Step(theta, c.batch)
-			require.Error(t, err)
-			if c.target != nil {
-				assert.ErrorIs(t, err, c.target)
-			}
-			assert.Equal(t, before, theta, "θ unchanged after an error")
+			requireStepFails(t, ng, theta, c.batch, c.target)
 		})
 	}
 }
@@ -471,11 +461,7 @@ func benchNaturalGradient(b *testing.B, cur func(m *curvature.Model) CurvatureFu
 	if err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
-		if _, err := ng.Step(theta, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSteps(b, ng, theta, batch)
 }
 
 func BenchmarkNaturalGradientKFAC(b *testing.B) {
