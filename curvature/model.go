@@ -246,13 +246,8 @@ func (m *Model) checkInputs(x *mat.Dense) error {
 	}
 	for i := 0; i < n; i++ {
 		row := x.RawRowView(i)
-		if vec.AllFinite(row) {
-			continue
-		}
-		for j, v := range row {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("curvature: input row %d column %d is %v", i, j, v)
-			}
+		if j := vec.FirstNonFinite(row); j >= 0 {
+			return fmt.Errorf("curvature: input row %d column %d is %v", i, j, row[j])
 		}
 	}
 	return nil

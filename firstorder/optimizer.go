@@ -160,21 +160,11 @@ func checkLen(kind string, n int, x, grad []float64) {
 
 // checkFinite returns an error naming the first NaN or infinity in grad.
 func checkFinite(kind string, grad []float64) error {
-	if vec.AllFinite(grad) {
+	i := vec.FirstNonFinite(grad)
+	if i < 0 {
 		return nil
 	}
-	i := firstNotFinite(grad)
 	return fmt.Errorf("firstorder: %s: grad[%d] = %v: %w", kind, i, grad[i], ErrNonFinite)
-}
-
-// firstNotFinite returns the index of the first NaN or infinity in g, or -1.
-func firstNotFinite(g []float64) int {
-	for i, v := range g {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return i
-		}
-	}
-	return -1
 }
 
 func checkLR(kind string, lr float64) error {

@@ -6,6 +6,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // Dogleg solves the trust-region subproblem along the dogleg path from the
@@ -59,7 +60,7 @@ func (dl *Dogleg) Solve(dst []float64, m curvature.Operator, g []float64, radius
 		if err != nil {
 			return info, err
 		}
-		if !li.notPD && firstNonFinite(dl.pb) < 0 && floats.Dot(g, dl.pb) < 0 {
+		if !li.notPD && vec.FirstNonFinite(dl.pb) < 0 && floats.Dot(g, dl.pb) < 0 {
 			break
 		}
 		info.NegativeCurvature = true

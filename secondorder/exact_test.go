@@ -13,6 +13,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/randmat"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // tightExact solves subproblems to about 1e-12 relative accuracy, for
@@ -142,7 +143,7 @@ func FuzzExactTolerances(f *testing.F) {
 		if err != nil {
 			t.Fatalf("default solve: %v", err)
 		}
-		if i := firstNonFinite(p); i >= 0 {
+		if i := vec.FirstNonFinite(p); i >= 0 {
 			t.Fatalf("step has %v", p[i])
 		}
 		if math.Abs(-modelValue(a, g, p)-info.Decrease) > 1e-9*(math.Abs(info.Decrease)+floats.Norm(g, 2)*radius)+1e-300 {

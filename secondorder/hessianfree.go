@@ -11,6 +11,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // HFBacktracking selects which saved CG iterate Hessian-free takes.
@@ -439,7 +440,7 @@ func (h *HessianFree) cg(lambda float64, pre curvature.DampedSolver, preLambda f
 			break
 		}
 	}
-	if firstNonFinite(x) >= 0 {
+	if vec.FirstNonFinite(x) >= 0 {
 		return fmt.Errorf("secondorder: %w: CG iterate", curvature.ErrNonFinite)
 	}
 	switch {

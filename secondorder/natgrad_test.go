@@ -14,6 +14,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/randmat"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // kronDense returns the dense kron(G, A) in the project's layout: entry
@@ -440,7 +441,7 @@ func FuzzOperatorSolver(f *testing.F) {
 			if err := s.SolveDampedTo(x, v, lambda); err != nil {
 				continue
 			}
-			require.Equal(t, -1, firstNonFinite(x))
+			require.Equal(t, -1, vec.FirstNonFinite(x))
 			if _, dense := s.Op.(curvature.Dense); dense && floats.Norm(v, 2) > 0 {
 				r := make([]float64, n)
 				s.Op.MulVecTo(r, x)

@@ -14,6 +14,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/randmat"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 type namedSolver struct {
@@ -405,7 +406,7 @@ func TestSubproblemBadInput(t *testing.T) {
 	for _, s := range allSolvers() {
 		_, err := s.new().Solve(p, huge, []float64{1e10, -1e10}, 1e300)
 		if err == nil {
-			assert.Zero(t, firstNonFinite(p)+1, s.name)
+			assert.Zero(t, vec.FirstNonFinite(p)+1, s.name)
 		}
 	}
 }
