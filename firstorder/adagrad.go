@@ -52,15 +52,12 @@ func NewAdagrad(n int, s AdagradSettings) (*Adagrad, error) {
 	const kind = "Adagrad"
 	s.LR = withDefault(s.LR, 1e-2)
 	s.Eps = withDefault(s.Eps, 1e-10)
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"LRDecay", s.LRDecay}, {"WeightDecay", s.WeightDecay}, {"InitialAccumulator", s.InitialAccumulator}} {
-		if err := checkNonNeg(kind, f.name, f.v); err != nil {
-			return nil, err
-		}
-	}
-	if err := checkEps(kind, s.Eps); err != nil {
+	if err := firstErr(
+		checkNonNeg(kind, "LRDecay", s.LRDecay),
+		checkNonNeg(kind, "WeightDecay", s.WeightDecay),
+		checkNonNeg(kind, "InitialAccumulator", s.InitialAccumulator),
+		checkEps(kind, s.Eps),
+	); err != nil {
 		return nil, err
 	}
 	st, err := newState(kind, n, s.LR, 0, square)

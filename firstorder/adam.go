@@ -209,16 +209,12 @@ func adamLikeState(kind string, amsgrad bool, n int, lr, b1, b2, eps, wd float64
 
 // checkAdamLike checks the settings the Adam family shares.
 func checkAdamLike(kind string, b1, b2, eps, wd float64) error {
-	if err := checkBeta(kind, "Beta1", b1); err != nil {
-		return err
-	}
-	if err := checkBeta(kind, "Beta2", b2); err != nil {
-		return err
-	}
-	if err := checkEps(kind, eps); err != nil {
-		return err
-	}
-	return checkNonNeg(kind, "WeightDecay", wd)
+	return firstErr(
+		checkBeta(kind, "Beta1", b1),
+		checkBeta(kind, "Beta2", b2),
+		checkEps(kind, eps),
+		checkNonNeg(kind, "WeightDecay", wd),
+	)
 }
 
 // adamBufs returns the buffer kinds of Adam, AdamW and AdaBelief: the first

@@ -66,13 +66,13 @@ type ASGD struct {
 func NewASGD(n int, s ASGDSettings) (*ASGD, error) {
 	const kind = "ASGD"
 	s.LR = withDefault(s.LR, 1e-2)
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"Lambda", s.Lambda}, {"Alpha", s.Alpha}, {"T0", s.T0}, {"WeightDecay", s.WeightDecay}} {
-		if err := checkNonNeg(kind, f.name, f.v); err != nil {
-			return nil, err
-		}
+	if err := firstErr(
+		checkNonNeg(kind, "Lambda", s.Lambda),
+		checkNonNeg(kind, "Alpha", s.Alpha),
+		checkNonNeg(kind, "T0", s.T0),
+		checkNonNeg(kind, "WeightDecay", s.WeightDecay),
+	); err != nil {
+		return nil, err
 	}
 	st, err := newState(kind, n, s.LR, 0, signed)
 	if err != nil {

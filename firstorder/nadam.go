@@ -64,10 +64,10 @@ func NewNAdam(n int, s NAdamSettings) (*NAdam, error) {
 	const kind = "NAdam"
 	s.LR = withDefault(s.LR, 2e-3)
 	s.Eps = withDefault(s.Eps, 1e-8)
-	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
-		return nil, err
-	}
-	if err := checkNonNeg(kind, "MomentumDecay", s.MomentumDecay); err != nil {
+	if err := firstErr(
+		checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay),
+		checkNonNeg(kind, "MomentumDecay", s.MomentumDecay),
+	); err != nil {
 		return nil, err
 	}
 	st, err := newState(kind, n, s.LR, 1, signed, square)

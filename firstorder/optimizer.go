@@ -182,6 +182,14 @@ func checkBeta(kind, field string, b float64) error {
 	return nil
 }
 
+// checkUnit reports a rate outside [0, 1].
+func checkUnit(kind, field string, v float64) error {
+	if !(v >= 0 && v <= 1) {
+		return fmt.Errorf("firstorder: %s: %s = %v is outside [0, 1]", kind, field, v)
+	}
+	return nil
+}
+
 // isNil reports whether v is nil or holds a nil pointer, such as the *Adam
 // that a failed NewAdam returns.
 func isNil(v any) bool {
@@ -241,6 +249,17 @@ func withDefault(v, def float64) float64 {
 func checkEps(kind string, eps float64) error {
 	if !(eps > 0) || math.IsInf(eps, 1) {
 		return fmt.Errorf("firstorder: %s: Eps = %v is not a finite number > 0", kind, eps)
+	}
+	return nil
+}
+
+// firstErr returns the first of errs that is not nil, or nil: the settings
+// checks of a constructor, in the order it reports them.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

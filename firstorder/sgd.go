@@ -65,13 +65,11 @@ type SGD struct {
 func NewSGD(n int, s SGDSettings) (*SGD, error) {
 	const kind = "SGD"
 	s.LR = withDefault(s.LR, 1e-3)
-	if err := checkBeta(kind, "Momentum", s.Momentum); err != nil {
-		return nil, err
-	}
-	if !(s.Dampening >= 0 && s.Dampening <= 1) {
-		return nil, fmt.Errorf("firstorder: SGD: Dampening = %v is outside [0, 1]", s.Dampening)
-	}
-	if err := checkNonNeg(kind, "WeightDecay", s.WeightDecay); err != nil {
+	if err := firstErr(
+		checkBeta(kind, "Momentum", s.Momentum),
+		checkUnit(kind, "Dampening", s.Dampening),
+		checkNonNeg(kind, "WeightDecay", s.WeightDecay),
+	); err != nil {
 		return nil, err
 	}
 	if s.Nesterov && (s.Momentum == 0 || s.Dampening != 0) {
