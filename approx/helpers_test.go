@@ -241,15 +241,3 @@ func checkDense(t *testing.T, a interface {
 		assert.InDelta(t, denseLogDet(t, dense, lambda), ld, logTol, "λ = %v", lambda)
 	}
 }
-
-// frobeniusErrors returns the relative Frobenius errors of a and b as
-// approximations of m.
-func frobeniusErrors(t *testing.T, m mat.Symmetric, a, b curvature.Operator) (float64, float64) {
-	t.Helper()
-	exact := curvature.NewDense(m)
-	aErr, err := RelFrobeniusError(exact, a)
-	require.NoError(t, err)
-	bErr, err := RelFrobeniusError(exact, b)
-	require.NoError(t, err)
-	return aErr, bErr
-}

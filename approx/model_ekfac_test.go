@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
@@ -173,4 +174,16 @@ func TestModelEKFACWeighted(t *testing.T) {
 			})
 		}
 	}
+}
+
+// frobeniusErrors returns the relative Frobenius errors of a and b as
+// approximations of m.
+func frobeniusErrors(t *testing.T, m mat.Symmetric, a, b curvature.Operator) (float64, float64) {
+	t.Helper()
+	exact := curvature.NewDense(m)
+	aErr, err := RelFrobeniusError(exact, a)
+	require.NoError(t, err)
+	bErr, err := RelFrobeniusError(exact, b)
+	require.NoError(t, err)
+	return aErr, bErr
 }
