@@ -2,6 +2,8 @@ package firstorder
 
 import (
 	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
 )
 
 var _ Optimizer = (*Adadelta)(nil)
@@ -58,7 +60,7 @@ func NewAdadelta(n int, s AdadeltaSettings) (*Adadelta, error) {
 	const kind = "Adadelta"
 	s.LR = withDefault(s.LR, 1)
 	s.Eps = withDefault(s.Eps, 1e-6)
-	if err := firstErr(
+	if err := numerr.First(
 		checkUnit(kind, "Rho", s.Rho),
 		checkEps(kind, s.Eps),
 		checkNonNeg(kind, "WeightDecay", s.WeightDecay),

@@ -1,6 +1,10 @@
 package firstorder
 
-import "math"
+import (
+	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
+)
 
 var _ Optimizer = (*Adagrad)(nil)
 
@@ -52,7 +56,7 @@ func NewAdagrad(n int, s AdagradSettings) (*Adagrad, error) {
 	const kind = "Adagrad"
 	s.LR = withDefault(s.LR, 1e-2)
 	s.Eps = withDefault(s.Eps, 1e-10)
-	if err := firstErr(
+	if err := numerr.First(
 		checkNonNeg(kind, "LRDecay", s.LRDecay),
 		checkNonNeg(kind, "WeightDecay", s.WeightDecay),
 		checkNonNeg(kind, "InitialAccumulator", s.InitialAccumulator),

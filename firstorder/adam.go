@@ -2,6 +2,8 @@ package firstorder
 
 import (
 	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
 )
 
 var (
@@ -209,7 +211,7 @@ func adamLikeState(kind string, amsgrad bool, n int, lr, b1, b2, eps, wd float64
 
 // checkAdamLike checks the settings the Adam family shares.
 func checkAdamLike(kind string, b1, b2, eps, wd float64) error {
-	return firstErr(
+	return numerr.First(
 		checkBeta(kind, "Beta1", b1),
 		checkBeta(kind, "Beta2", b2),
 		checkEps(kind, eps),

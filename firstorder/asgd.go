@@ -3,6 +3,8 @@ package firstorder
 import (
 	"fmt"
 	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
 )
 
 var _ Optimizer = (*ASGD)(nil)
@@ -66,7 +68,7 @@ type ASGD struct {
 func NewASGD(n int, s ASGDSettings) (*ASGD, error) {
 	const kind = "ASGD"
 	s.LR = withDefault(s.LR, 1e-2)
-	if err := firstErr(
+	if err := numerr.First(
 		checkNonNeg(kind, "Lambda", s.Lambda),
 		checkNonNeg(kind, "Alpha", s.Alpha),
 		checkNonNeg(kind, "T0", s.T0),

@@ -1,6 +1,10 @@
 package firstorder
 
-import "math"
+import (
+	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
+)
 
 var _ Optimizer = (*NAdam)(nil)
 
@@ -64,7 +68,7 @@ func NewNAdam(n int, s NAdamSettings) (*NAdam, error) {
 	const kind = "NAdam"
 	s.LR = withDefault(s.LR, 2e-3)
 	s.Eps = withDefault(s.Eps, 1e-8)
-	if err := firstErr(
+	if err := numerr.First(
 		checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay),
 		checkNonNeg(kind, "MomentumDecay", s.MomentumDecay),
 	); err != nil {

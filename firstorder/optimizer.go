@@ -253,17 +253,6 @@ func checkEps(kind string, eps float64) error {
 	return nil
 }
 
-// firstErr returns the first of errs that is not nil, or nil: the settings
-// checks of a constructor, in the order it reports them.
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // checkNonNeg reports a value that is negative, NaN or infinite.
 func checkNonNeg(kind, field string, v float64) error {
 	if !(v >= 0) || math.IsInf(v, 1) {

@@ -1,6 +1,10 @@
 package firstorder
 
-import "math"
+import (
+	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
+)
 
 var _ Optimizer = (*RMSprop)(nil)
 
@@ -70,7 +74,7 @@ func NewRMSprop(n int, s RMSpropSettings) (*RMSprop, error) {
 	const kind = "RMSprop"
 	s.LR = withDefault(s.LR, 1e-2)
 	s.Eps = withDefault(s.Eps, 1e-8)
-	if err := firstErr(
+	if err := numerr.First(
 		checkBeta(kind, "Alpha", s.Alpha),
 		checkEps(kind, s.Eps),
 		checkNonNeg(kind, "WeightDecay", s.WeightDecay),

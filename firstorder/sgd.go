@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"gonum.org/v1/gonum/floats"
+
+	"github.com/curvkit/curvkit/internal/numerr"
 )
 
 var _ Optimizer = (*SGD)(nil)
@@ -65,7 +67,7 @@ type SGD struct {
 func NewSGD(n int, s SGDSettings) (*SGD, error) {
 	const kind = "SGD"
 	s.LR = withDefault(s.LR, 1e-3)
-	if err := firstErr(
+	if err := numerr.First(
 		checkBeta(kind, "Momentum", s.Momentum),
 		checkUnit(kind, "Dampening", s.Dampening),
 		checkNonNeg(kind, "WeightDecay", s.WeightDecay),

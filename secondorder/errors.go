@@ -51,16 +51,6 @@ func settingCheck(owner string) func(field string, v float64, ok bool, reason st
 	}
 }
 
-// firstError returns the first error of errs that is not nil, or nil.
-func firstError(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
 // dampingRange defaults the Levenberg–Marquardt damping of the settings
 // named owner (HessianFreeSettings, KFACSettings): λ to lambda0, its floor
 // to min(floor0, λ), its ceiling to 10⁴; and checks floor ≤ λ ≤ ceiling.

@@ -11,6 +11,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/numerr"
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
@@ -96,7 +97,7 @@ type HessianFreeSettings struct {
 
 func (s *HessianFreeSettings) defaults() error {
 	check := settingCheck("HessianFreeSettings")
-	if err := firstError(
+	if err := numerr.First(
 		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
 		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
 		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0 && !math.IsInf(s.MaxDamping, 0), "must be finite and ≥ 0"),

@@ -12,6 +12,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/numerr"
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
@@ -46,7 +47,7 @@ type KFACSettings struct {
 
 func (s *KFACSettings) defaults() error {
 	check := settingCheck("KFACSettings")
-	if err := firstError(
+	if err := numerr.First(
 		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
 		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
 		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0 && !math.IsInf(s.MaxDamping, 0), "must be finite and ≥ 0"),
