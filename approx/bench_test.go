@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/internal/cputime"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // cpuTimer reports the CPU time per operation of the timed loop when its
@@ -63,7 +64,7 @@ func benchSolve(b *testing.B, k *KFAC, g []float64, lambda float64) {
 
 func benchmarkKFACPrecondition(b *testing.B, s KFACSettings) {
 	k := benchKFAC(b, 1, &s)
-	benchSolve(b, k, randVec(newRand(2), k.Dim()), 1e-2)
+	benchSolve(b, k, randmat.Vec(newRand(2), k.Dim()), 1e-2)
 	b.ReportMetric(float64(k.Dim()*k.Dim())/float64(k.Floats()), "dense/kfac-floats")
 }
 
@@ -79,7 +80,7 @@ func BenchmarkKFACPreconditionFactoredCholesky(b *testing.B) {
 
 func benchmarkKFACMulVec(b *testing.B) {
 	k := benchKFAC(b, 1, nil)
-	v := randVec(newRand(2), k.Dim())
+	v := randmat.Vec(newRand(2), k.Dim())
 	dst := make([]float64, k.Dim())
 	done := cpuTimer(b)
 	for i := 0; i < b.N; i++ {
@@ -129,7 +130,7 @@ func benchmarkTONGA(b *testing.B) {
 	n := t.Dim()
 	grads := make([][]float64, 16)
 	for i := range grads {
-		grads[i] = randVec(rnd, n)
+		grads[i] = randmat.Vec(rnd, n)
 	}
 	dst := make([]float64, n)
 	done := cpuTimer(b)
@@ -155,7 +156,7 @@ func benchmarkSymMatrixMulVec(b *testing.B, ours bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	v, dst := randVec(newRand(2), 1058), make([]float64, 1058)
+	v, dst := randmat.Vec(newRand(2), 1058), make([]float64, 1058)
 	for b.Loop() {
 		if ours {
 			s.MulVecTo(dst, v)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/inverse"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 func TestBlockDiagonalKeepsBlocks(t *testing.T) {
@@ -53,7 +54,7 @@ func TestBlockDiagonalKeepsBlocks(t *testing.T) {
 			assert.Equal(t, nnz, sp.NNZ())
 			assert.Equal(t, nnz, bd.Floats())
 
-			v := randVec(rnd, n)
+			v := randmat.Vec(rnd, n)
 			// Repeat λ: the second solve uses the cached factorisations.
 			checkDense(t, bd, dense, v, []float64{0, 0.5, 0.5}, 1e-14, 1e-12, 1e-10)
 			assert.InDelta(t, mat.Trace(dense), bd.Trace(), 1e-12)

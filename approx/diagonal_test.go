@@ -11,6 +11,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 func TestDiagonalOfEqualsDiag(t *testing.T) {
@@ -28,7 +29,7 @@ func TestDiagonalOfEqualsDiag(t *testing.T) {
 			assert.Equal(t, want, dense.At(i, j), "entry %d,%d", i, j)
 		}
 	}
-	checkDense(t, d, dense, randVec(rnd, 12), []float64{0, 0.3}, 1e-15, 1e-13, 1e-12)
+	checkDense(t, d, dense, randmat.Vec(rnd, 12), []float64{0, 0.3}, 1e-15, 1e-13, 1e-12)
 	assert.InDelta(t, mat.Trace(m), d.Trace(), 1e-12)
 	assert.Equal(t, 12, d.Floats())
 }

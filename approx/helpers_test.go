@@ -47,14 +47,6 @@ func randDense(rnd *rand.Rand, r, c int) *mat.Dense {
 	return m
 }
 
-func randVec(rnd *rand.Rand, n int) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = rnd.NormFloat64()
-	}
-	return v
-}
-
 // denseSolve returns (m + λI)⁻¹ v by a dense Cholesky factorisation, the
 // oracle for every structured solve.
 func denseSolve(t testing.TB, m mat.Symmetric, v []float64, lambda float64) []float64 {

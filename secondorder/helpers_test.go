@@ -91,14 +91,6 @@ type hidden struct{ op curvature.Operator }
 func (h hidden) Dim() int                  { return h.op.Dim() }
 func (h hidden) MulVecTo(dst, v []float64) { h.op.MulVecTo(dst, v) }
 
-func randVec(n int, rnd *rand.Rand) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = rnd.NormFloat64()
-	}
-	return v
-}
-
 // mustDiagonal returns diag(d) as an approx.Diagonal, a Jacobi
 // preconditioner.
 func mustDiagonal(t testing.TB, d ...float64) *approx.Diagonal {

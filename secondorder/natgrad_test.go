@@ -384,7 +384,7 @@ func TestNaturalGradientErrors(t *testing.T) {
 func TestOperatorSolver(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 5))
 	a, _ := randmat.SymFromEig(rnd, []float64{0.1, 1, 3, 7, 20})
-	v := randVec(5, rnd)
+	v := randmat.Vec(rnd, 5)
 	want := dampedDenseSolve(t, a, 0.3, v)
 	for _, c := range []struct {
 		name string
@@ -420,7 +420,7 @@ func TestOperatorCurvatureOwnsItsBatch(t *testing.T) {
 	s, err := OperatorCurvature(m, curvature.GGN, nil, &Linear{Tol: 1e-13, MaxIterations: 5000})(theta, b)
 	require.NoError(t, err)
 	b.X.Copy(set.X.Slice(100, 130, 0, 64)) // the caller's buffers move on
-	v := randVec(len(theta), rand.New(rand.NewPCG(6, 6)))
+	v := randmat.Vec(rand.New(rand.NewPCG(6, 6)), len(theta))
 	x := make([]float64, len(theta))
 	require.NoError(t, s.SolveDampedTo(x, v, 0.1))
 	assert.Less(t, relDiff(x, dampedDenseSolve(t, want, 0.1, v)), 1e-8)
