@@ -92,6 +92,14 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 		}
 		return a
 	}
+	// dampedDiagonal is diag(M) + λI for the dense M of kind.
+	dampedDiagonal := func(kind curvature.Kind) *mat.SymDense {
+		f, a := dense(kind), mat.NewSymDense(P, nil)
+		for i := 0; i < P; i++ {
+			a.SetSym(i, i, f.At(i, i)+lambda)
+		}
+		return a
+	}
 	for _, c := range []struct {
 		name   string
 		cur    func() CurvatureFunc
@@ -105,21 +113,9 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 			return OperatorCurvature(m, curvature.GGN, nil, &Linear{Method: CGLinear, Tol: 1e-13, MaxIterations: 5000})
 		}, func() *mat.SymDense { return randmat.Shifted(dense(curvature.GGN), lambda) }},
 		{"diagonal-fisher", func() CurvatureFunc { return DiagonalCurvature(m, curvature.Fisher, nil) },
-			func() *mat.SymDense {
-				f, a := dense(curvature.GGN), mat.NewSymDense(P, nil)
-				for i := 0; i < P; i++ {
-					a.SetSym(i, i, f.At(i, i)+lambda)
-				}
-				return a
-			}},
+			func() *mat.SymDense { return dampedDiagonal(curvature.GGN) }},
 		{"diagonal-empirical-fisher", func() CurvatureFunc { return DiagonalCurvature(m, curvature.EmpiricalFisher, nil) },
-			func() *mat.SymDense {
-				f, a := dense(curvature.EmpiricalFisher), mat.NewSymDense(P, nil)
-				for i := 0; i < P; i++ {
-					a.SetSym(i, i, f.At(i, i)+lambda)
-				}
-				return a
-			}},
+			func() *mat.SymDense { return dampedDiagonal(curvature.EmpiricalFisher) }},
 		{"block-diagonal-ggn", func() CurvatureFunc { return BlockDiagonalCurvature(m, curvature.GGN, nil) },
 			func() *mat.SymDense {
 				f, a := dense(curvature.GGN), mat.NewSymDense(P, nil)
