@@ -292,16 +292,8 @@ func printMemory(w io.Writer, m *curvature.Model) error {
 	if err != nil {
 		return err
 	}
-	return command.PrintMemory(w, []command.Memory{
-		{Name: fmt.Sprintf("dense P² (each of %d matrices)", len(matrices)), Floats: mem.Dense},
-		{Name: "diagonal", Floats: mem.Diagonal},
-		{Name: "block_diagonal", Floats: mem.LayerBlocks},
-		{Name: "neuron_block_diagonal", Floats: mem.NeuronBlocks},
-		{Name: "kronecker_optimal", Floats: mem.KFAC},
-		{Name: "kfac (each of 2)", Floats: mem.KFAC},
-		{Name: "ekfac (each of 2)", Floats: mem.EKFAC},
-		{Name: "tonga", Floats: mem.TONGA},
-	})
+	return command.PrintMemory(w, mem, len(matrices), "diagonal", "block_diagonal", "neuron_block_diagonal",
+		"kronecker_optimal", "kfac (each of 2)", "ekfac (each of 2)", "tonga")
 }
 
 // report prints one line per measurement.

@@ -221,15 +221,7 @@ func printMemory(w io.Writer, m *curvature.Model, matrices int) error {
 	if err != nil {
 		return err
 	}
-	return command.PrintMemory(w, []command.Memory{
-		{Name: fmt.Sprintf("dense P² (each of %d matrices)", matrices), Floats: mem.Dense},
-		{Name: "diagonal", Floats: mem.Diagonal},
-		{Name: "block_diagonal", Floats: mem.LayerBlocks},
-		{Name: "kronecker_optimal", Floats: mem.KFAC},
-		{Name: "kfac", Floats: mem.KFAC},
-		{Name: "ekfac", Floats: mem.EKFAC},
-		{Name: "tonga (each of 2)", Floats: mem.TONGA},
-	})
+	return command.PrintMemory(w, mem, matrices, "diagonal", "block_diagonal", "kronecker_optimal", "kfac", "ekfac", "tonga (each of 2)")
 }
 
 // matrixFiles returns the names of the matrix files.

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
+	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 )
 
@@ -50,20 +52,36 @@ func noArgs(fs *flag.FlagSet, name string) bool {
 	return false
 }
 
-// Memory is a row of a memory table: what is built, and the float64 values
-// it holds.
-type Memory struct {
-	Name   string
-	Floats int
-}
-
-// PrintMemory writes the table of rows, the floats and their size in bytes
-// right-aligned, under the heading "memory before building".
-func PrintMemory(w io.Writer, rows []Memory) error {
+// PrintMemory writes, under the heading "memory before building", the
+// float64 values and bytes that mem gives for each of the dense matrices,
+// dense of them, and for the approximations named in rows, right-aligned.
+// A row is an approximation's name as the examples' CSV files write it
+// (diagonal, block_diagonal, neuron_block_diagonal, kronecker_optimal,
+// kfac, ekfac, tonga), optionally followed by a note such as
+// "(each of 2)"; a name outside that list panics.
+func PrintMemory(w io.Writer, mem approx.Memory, dense int, rows ...string) error {
+	floats := map[string]int{
+		"diagonal":              mem.Diagonal,
+		"block_diagonal":        mem.LayerBlocks,
+		"neuron_block_diagonal": mem.NeuronBlocks,
+		"kronecker_optimal":     mem.KFAC,
+		"kfac":                  mem.KFAC,
+		"ekfac":                 mem.EKFAC,
+		"tonga":                 mem.TONGA,
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "memory before building\tfloats\tbytes\t")
+	line := func(name string, n int) {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", name, n, curvature.SizeOfFloats(n))
+	}
+	line(fmt.Sprintf("dense P² (each of %d matrices)", dense), mem.Dense)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", r.Name, r.Floats, curvature.SizeOfFloats(r.Floats))
+		name, _, _ := strings.Cut(r, " ")
+		n, ok := floats[name]
+		if !ok {
+			panic(fmt.Sprintf("command: no memory for %q", name))
+		}
+		line(r, n)
 	}
 	return tw.Flush()
 }

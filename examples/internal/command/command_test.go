@@ -3,8 +3,11 @@ package command
 import (
 	"bytes"
 	"flag"
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/curvkit/curvkit/approx"
 )
 
 func TestParse(t *testing.T) {
@@ -44,22 +47,31 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// The table has the dense matrices first, then a row for each name, with
+// the floats of its field of Memory and any note the name carries.
 func TestPrintMemory(t *testing.T) {
+	mem := approx.Memory{Dense: 128 << 10, Diagonal: 3, LayerBlocks: 5, NeuronBlocks: 7, KFAC: 11, EKFAC: 13, TONGA: 17}
 	var out bytes.Buffer
-	err := PrintMemory(&out, []Memory{
-		{Name: "diagonal", Floats: 3},
-		{Name: "kfac", Floats: 128 << 10},
-	})
-	if err != nil {
+	if err := PrintMemory(&out, mem, 2, "diagonal", "neuron_block_diagonal", "kronecker_optimal", "kfac (each of 2)", "tonga"); err != nil {
 		t.Fatal(err)
 	}
-	// 3 floats are 24 bytes, 128·1024 floats 1 MiB; each cell is right
+	// 128·1024 floats are 1 MiB, 3 floats 24 bytes; each cell is right
 	// aligned in a column two wider than its widest cell.
 	want := "" +
-		"  memory before building  floats    bytes\n" +
-		"                diagonal       3   24.0 B\n" +
-		"                    kfac  131072  1.0 MiB\n"
+		"         memory before building  floats    bytes\n" +
+		"  dense P² (each of 2 matrices)  131072  1.0 MiB\n" +
+		"                       diagonal       3   24.0 B\n" +
+		"          neuron_block_diagonal       7   56.0 B\n" +
+		"              kronecker_optimal      11   88.0 B\n" +
+		"               kfac (each of 2)      11   88.0 B\n" +
+		"                          tonga      17  136.0 B\n"
 	if got := out.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
+	defer func() {
+		if recover() == nil {
+			t.Error("an unknown name did not panic")
+		}
+	}()
+	PrintMemory(io.Discard, mem, 2, "lanczos")
 }
