@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/internal/cputime"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // cpuTimer reports the CPU time per operation of the timed loop when its
@@ -45,20 +46,25 @@ func sampleCov(rnd *rand.Rand, n, N int) *mat.SymDense {
 	return s
 }
 
-func benchmarkKFACPrecondition(b *testing.B, s KFACSettings) {
-	k := benchKFAC(b, 1, &s)
-	g := randVec(newRand(2), k.Dim())
-	dst := make([]float64, k.Dim())
-	if err := k.SolveDampedTo(dst, g, 1e-2); err != nil { // caches Cholesky factors
+// benchSolve times k's damped solve of g at λ = lambda, in CPU time per
+// solve, after a first solve that caches the factorisations.
+func benchSolve(b *testing.B, k *KFAC, g []float64, lambda float64) {
+	dst := make([]float64, len(g))
+	if err := k.SolveDampedTo(dst, g, lambda); err != nil {
 		b.Fatal(err)
 	}
 	done := cpuTimer(b)
 	for i := 0; i < b.N; i++ {
-		if err := k.SolveDampedTo(dst, g, 1e-2); err != nil {
+		if err := k.SolveDampedTo(dst, g, lambda); err != nil {
 			b.Fatal(err)
 		}
 	}
 	done()
+}
+
+func benchmarkKFACPrecondition(b *testing.B, s KFACSettings) {
+	k := benchKFAC(b, 1, &s)
+	benchSolve(b, k, randmat.Vec(newRand(2), k.Dim()), 1e-2)
 	b.ReportMetric(float64(k.Dim()*k.Dim())/float64(k.Floats()), "dense/kfac-floats")
 }
 
@@ -74,7 +80,7 @@ func BenchmarkKFACPreconditionFactoredCholesky(b *testing.B) {
 
 func benchmarkKFACMulVec(b *testing.B) {
 	k := benchKFAC(b, 1, nil)
-	v := randVec(newRand(2), k.Dim())
+	v := randmat.Vec(newRand(2), k.Dim())
 	dst := make([]float64, k.Dim())
 	done := cpuTimer(b)
 	for i := 0; i < b.N; i++ {
@@ -124,7 +130,7 @@ func benchmarkTONGA(b *testing.B) {
 	n := t.Dim()
 	grads := make([][]float64, 16)
 	for i := range grads {
-		grads[i] = randVec(rnd, n)
+		grads[i] = randmat.Vec(rnd, n)
 	}
 	dst := make([]float64, n)
 	done := cpuTimer(b)
@@ -150,7 +156,7 @@ func benchmarkSymMatrixMulVec(b *testing.B, ours bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	v, dst := randVec(newRand(2), 1058), make([]float64, 1058)
+	v, dst := randmat.Vec(newRand(2), 1058), make([]float64, 1058)
 	for b.Loop() {
 		if ours {
 			s.MulVecTo(dst, v)

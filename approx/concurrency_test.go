@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // TestConcurrentUse calls products and solves of approximations with
@@ -21,7 +23,7 @@ func TestConcurrentUse(t *testing.T) {
 	lr, err := NewLowRank(randDense(rnd, n, 3), nil, 0)
 	require.NoError(t, err)
 	for _, a := range []Approximation{k, bd, lr} {
-		v := randVec(rnd, n)
+		v := randmat.Vec(rnd, n)
 		wantMul, wantSolve := make([]float64, n), make([]float64, n)
 		a.MulVecTo(wantMul, v)
 		require.NoError(t, a.SolveDampedTo(wantSolve, v, 0.3))

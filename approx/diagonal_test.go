@@ -11,6 +11,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 func TestDiagonalOfEqualsDiag(t *testing.T) {
@@ -28,17 +29,7 @@ func TestDiagonalOfEqualsDiag(t *testing.T) {
 			assert.Equal(t, want, dense.At(i, j), "entry %d,%d", i, j)
 		}
 	}
-	v := randVec(rnd, 12)
-	got := make([]float64, 12)
-	d.MulVecTo(got, v)
-	assert.InDelta(t, 0, relDiff(got, denseMulVec(dense, v)), 1e-15)
-	for _, lambda := range []float64{0, 0.3} {
-		require.NoError(t, d.SolveDampedTo(got, v, lambda))
-		assert.InDelta(t, 0, relDiff(got, denseSolve(t, dense, v, lambda)), 1e-13)
-		ld, err := d.LogDet(lambda)
-		require.NoError(t, err)
-		assert.InDelta(t, denseLogDet(t, dense, lambda), ld, 1e-12)
-	}
+	checkDense(t, d, dense, randmat.Vec(rnd, 12), []float64{0, 0.3}, 1e-15, 1e-13, 1e-12)
 	assert.InDelta(t, mat.Trace(m), d.Trace(), 1e-12)
 	assert.Equal(t, 12, d.Floats())
 }

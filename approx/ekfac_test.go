@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 func TestEKFACWithKFACEigenvaluesIsKFAC(t *testing.T) {
@@ -17,7 +18,7 @@ func TestEKFACWithKFACEigenvaluesIsKFAC(t *testing.T) {
 	require.NoError(t, err)
 	assert.Less(t, relDiffMat(e.Dense(), k.Dense()), 1e-13)
 	rnd := newRand(22)
-	v := randVec(rnd, k.Dim())
+	v := randmat.Vec(rnd, k.Dim())
 	got, want := make([]float64, k.Dim()), make([]float64, k.Dim())
 	e.MulVecTo(got, v)
 	k.MulVecTo(want, v)
@@ -132,7 +133,7 @@ func TestEKFACSolveAgainstDense(t *testing.T) {
 	e, err := newEKFAC(k, s, nil)
 	require.NoError(t, err)
 	dense := e.Dense()
-	v := randVec(rnd, k.Dim())
+	v := randmat.Vec(rnd, k.Dim())
 	got := make([]float64, k.Dim())
 	for _, lambda := range []float64{0, 0.05} {
 		require.NoError(t, e.SolveDampedTo(got, v, lambda))

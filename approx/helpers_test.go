@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/mat"
 
@@ -44,14 +45,6 @@ func randDense(rnd *rand.Rand, r, c int) *mat.Dense {
 		}
 	}
 	return m
-}
-
-func randVec(rnd *rand.Rand, n int) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = rnd.NormFloat64()
-	}
-	return v
 }
 
 // denseSolve returns (m + λI)⁻¹ v by a dense Cholesky factorisation, the
@@ -218,4 +211,25 @@ func labelledFixture(t testing.TB, sizes []int, acts []string, loss nn.Loss, n i
 		}
 	}
 	return m, theta, b
+}
+
+// checkDense checks a's product with v, and its damped solve and
+// log-determinant at each λ of lambdas, against those of dense, the matrix
+// a stands for: the product and the solve to the relative tolerances mulTol
+// and solveTol, the log-determinant to logTol.
+func checkDense(t *testing.T, a interface {
+	Approximation
+	LogDet(lambda float64) (float64, error)
+}, dense mat.Symmetric, v, lambdas []float64, mulTol, solveTol, logTol float64) {
+	t.Helper()
+	got := make([]float64, len(v))
+	a.MulVecTo(got, v)
+	assert.Less(t, relDiff(got, denseMulVec(dense, v)), mulTol)
+	for _, lambda := range lambdas {
+		require.NoError(t, a.SolveDampedTo(got, v, lambda))
+		assert.Less(t, relDiff(got, denseSolve(t, dense, v, lambda)), solveTol, "λ = %v", lambda)
+		ld, err := a.LogDet(lambda)
+		require.NoError(t, err)
+		assert.InDelta(t, denseLogDet(t, dense, lambda), ld, logTol, "λ = %v", lambda)
+	}
 }

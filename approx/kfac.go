@@ -13,6 +13,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/enum"
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
@@ -38,19 +39,13 @@ const (
 
 var factorKindNames = [...]string{"default", "exact", "mc", "empirical"}
 
-func (k FactorKind) String() string {
-	if k < 0 || int(k) >= len(factorKindNames) {
-		return fmt.Sprintf("FactorKind(%d)", int(k))
-	}
-	return factorKindNames[k]
-}
+func (k FactorKind) String() string { return enum.Name(k, factorKindNames[:], "FactorKind") }
 
 // ParseFactorKind returns the FactorKind named exact, mc or empirical.
 func ParseFactorKind(name string) (FactorKind, error) {
-	for k, s := range factorKindNames[1:] {
-		if s == name {
-			return FactorKind(k + 1), nil
-		}
+	// "default" is not a kind a user names.
+	if k, ok := enum.Parse(name, factorKindNames[:], ExactFactors); ok {
+		return k, nil
 	}
 	return 0, fmt.Errorf("approx: unknown K-FAC factor kind %q (want exact, mc or empirical)", name)
 }

@@ -54,7 +54,7 @@ func TestKronAgainstDense(t *testing.T) {
 				require.Equal(t, n, k.Dim())
 				assert.Equal(t, 0.0, relDiffMat(k.Dense(), dense))
 
-				v := randVec(rnd, n)
+				v := randmat.Vec(rnd, n)
 				got := make([]float64, n)
 				k.MulVecTo(got, v)
 				assert.InDelta(t, 0, relDiff(got, denseMulVec(dense, v)), 1e-13)
@@ -109,7 +109,7 @@ func TestKFACAgainstDense(t *testing.T) {
 		k := kfacOfFactors(t, gs, as, &KFACSettings{Damping: damping})
 		n := k.Dim()
 		assert.Equal(t, 0.0, relDiffMat(k.Dense(), dense))
-		v := randVec(rnd, n)
+		v := randmat.Vec(rnd, n)
 		got := make([]float64, n)
 		k.MulVecTo(got, v)
 		assert.InDelta(t, 0, relDiff(got, denseMulVec(dense, v)), 1e-13)
@@ -267,7 +267,7 @@ func TestModelKFACSolve(t *testing.T) {
 			}
 		}
 	}
-	v := randVec(newRand(6), m.Net.NumParams())
+	v := randmat.Vec(newRand(6), m.Net.NumParams())
 	got := make([]float64, len(v))
 	require.NoError(t, k.SolveDampedTo(got, v, 0.1))
 	assert.Less(t, relDiff(got, denseSolve(t, dense, v, 0.1)), 1e-10)
@@ -332,7 +332,7 @@ func TestKFACUpdate(t *testing.T) {
 			}
 			// Products after an update see it (the factors' lower
 			// triangles follow the statistics written to the upper ones).
-			v := randVec(newRand(13), run.Dim())
+			v := randmat.Vec(newRand(13), run.Dim())
 			got := make([]float64, len(v))
 			run.MulVecTo(got, v)
 			assert.Less(t, relDiff(got, denseMulVec(run.Dense(), v)), 1e-13)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // Each approximation's Floats against a hand count.
@@ -54,7 +55,7 @@ func TestFloats(t *testing.T) {
 			return nk
 		}},
 		{"low_rank", 9*3 + 9, func(t *testing.T) interface{ Floats() int } {
-			lr, err := NewLowRank(randDense(rnd, 9, 3), randVec(rnd, 9), 0)
+			lr, err := NewLowRank(randDense(rnd, 9, 3), randmat.Vec(rnd, 9), 0)
 			require.NoError(t, err)
 			return lr
 		}},
@@ -99,7 +100,7 @@ func TestTONGAFloats(t *testing.T) {
 			assert.Equal(t, 15, tg.Floats(), "empty estimate")
 			rnd := newRand(5)
 			for i := 0; i < 23; i++ {
-				require.NoError(t, tg.Add(randVec(rnd, 15)))
+				require.NoError(t, tg.Add(randmat.Vec(rnd, 15)))
 				assert.LessOrEqual(t, tg.Floats(), got)
 			}
 			require.NoError(t, tg.Compress())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // opOnly hides every method but the Operator ones, forcing the generic
@@ -24,7 +25,7 @@ func TestCompareIdentical(t *testing.T) {
 	m := randSPD(rnd, 15, 0.1)
 	a, err := NewSymMatrix(m, 0)
 	require.NoError(t, err)
-	g := randVec(rnd, 15)
+	g := randmat.Vec(rnd, 15)
 	for _, exact := range []curvature.Operator{curvature.NewDense(m), opOnly{curvature.NewDense(m)}, a} {
 		c, err := Compare(exact, a, g, 0.1, 4, nil)
 		require.NoError(t, err)
@@ -51,7 +52,7 @@ func TestCompareScaled(t *testing.T) {
 		var cm mat.SymDense
 		cm.ScaleSym(c, m)
 		a, _ := NewSymMatrix(&cm, 0)
-		g := randVec(rnd, 12)
+		g := randmat.Vec(rnd, 12)
 		for _, set := range []*MetricSettings{nil, {DenseLimit: -1}} {
 			cmp, err := Compare(curvature.NewDense(m), a, g, 0, 3, set)
 			require.NoError(t, err)
@@ -95,7 +96,7 @@ func TestCompareDiagonal(t *testing.T) {
 			}
 		}
 	}
-	g := randVec(rnd, 10)
+	g := randmat.Vec(rnd, 10)
 	c, err := Compare(curvature.NewDense(m), d, g, 0.2, 2, nil)
 	require.NoError(t, err)
 	assert.InDelta(t, math.Sqrt(off)/mat.Norm(m, 2), c.RelFrobenius, 1e-14)
@@ -136,7 +137,7 @@ func TestCompareLanczos(t *testing.T) {
 		m.SymRankOne(m, eig[i], qm.ColView(i))
 	}
 	a, _ := BlockDiagonalOf(m, Ranges(40, 40, 40, 40), 0)
-	g := randVec(rnd, n)
+	g := randmat.Vec(rnd, n)
 	dense, err := Compare(curvature.NewDense(m), a, g, 0.01, 5, nil)
 	require.NoError(t, err)
 	assert.True(t, dense.DenseSpectral)
@@ -249,7 +250,7 @@ func TestCompareProgress(t *testing.T) {
 	m := randSPD(rnd, 12, 0.1)
 	d, err := DiagonalOf(m, 0)
 	require.NoError(t, err)
-	g := randVec(rnd, 12)
+	g := randmat.Vec(rnd, 12)
 	for _, k := range []int{0, 3} {
 		var done, total []int
 		s := &MetricSettings{Progress: func(d, t int) { done, total = append(done, d), append(total, t) }}

@@ -92,17 +92,7 @@ func benchNetKFAC(b *testing.B, s KFACSettings) (*KFAC, []float64) {
 // inverse applied to the gradient, the factors already decomposed.
 func benchmarkNetKFACPrecondition(b *testing.B, s KFACSettings) {
 	k, grad := benchNetKFAC(b, s)
-	dst := make([]float64, len(grad))
-	if err := k.SolveDampedTo(dst, grad, 1e-3); err != nil { // caches the factorisations
-		b.Fatal(err)
-	}
-	done := cpuTimer(b)
-	for i := 0; i < b.N; i++ {
-		if err := k.SolveDampedTo(dst, grad, 1e-3); err != nil {
-			b.Fatal(err)
-		}
-	}
-	done()
+	benchSolve(b, k, grad, 1e-3)
 }
 
 // benchmarkNetKFACEigen: the eigendecompositions of all factors, which

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
@@ -55,11 +56,7 @@ func TestModelEKFAC(t *testing.T) {
 					want, _ := best.Block(l)
 					assert.Less(t, relDiff(got.(*EigenKron).Scaling(), want.(*EigenKron).Scaling()), 1e-11, "layer %d scales", l)
 				}
-				exact := curvature.NewDense(M)
-				eErr, err := RelFrobeniusError(exact, ek)
-				require.NoError(t, err)
-				kErr, err := RelFrobeniusError(exact, kf)
-				require.NoError(t, err)
+				eErr, kErr := frobeniusErrors(t, M, ek, kf)
 				assert.LessOrEqual(t, eErr, kErr*(1+1e-12))
 				assert.Greater(t, kErr-eErr, 1e-6, "EKFAC should improve on K-FAC of a nonlinear net")
 			})
@@ -98,11 +95,7 @@ func TestModelNearestKronecker(t *testing.T) {
 
 			kf, err := ModelKFAC(m, theta, b, &c.ks)
 			require.NoError(t, err)
-			exact := curvature.NewDense(M)
-			nErr, err := RelFrobeniusError(exact, nk)
-			require.NoError(t, err)
-			kErr, err := RelFrobeniusError(exact, kf)
-			require.NoError(t, err)
+			nErr, kErr := frobeniusErrors(t, M, nk, kf)
 			assert.LessOrEqual(t, nErr, kErr*(1+1e-12))
 		})
 	}
@@ -181,4 +174,16 @@ func TestModelEKFACWeighted(t *testing.T) {
 			})
 		}
 	}
+}
+
+// frobeniusErrors returns the relative Frobenius errors of a and b as
+// approximations of m.
+func frobeniusErrors(t *testing.T, m mat.Symmetric, a, b curvature.Operator) (float64, float64) {
+	t.Helper()
+	exact := curvature.NewDense(m)
+	aErr, err := RelFrobeniusError(exact, a)
+	require.NoError(t, err)
+	bErr, err := RelFrobeniusError(exact, b)
+	require.NoError(t, err)
+	return aErr, bErr
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/enum"
 )
 
 // Partition selects how a network's parameters are split into the blocks
@@ -21,19 +22,12 @@ const (
 var partitionNames = [...]string{"layer", "neuron"}
 
 // String returns "layer" or "neuron".
-func (p Partition) String() string {
-	if p < 0 || int(p) >= len(partitionNames) {
-		return fmt.Sprintf("Partition(%d)", int(p))
-	}
-	return partitionNames[p]
-}
+func (p Partition) String() string { return enum.Name(p, partitionNames[:], "Partition") }
 
 // ParsePartition returns the Partition whose String is name.
 func ParsePartition(name string) (Partition, error) {
-	for p, s := range partitionNames {
-		if s == name {
-			return Partition(p), nil
-		}
+	if p, ok := enum.Parse(name, partitionNames[:], PerLayer); ok {
+		return p, nil
 	}
 	return 0, fmt.Errorf("approx: unknown partition %q (want layer or neuron)", name)
 }

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 func TestLowRankAgainstDense(t *testing.T) {
@@ -36,18 +37,8 @@ func TestLowRankAgainstDense(t *testing.T) {
 				dense.SetSym(i, i, dense.At(i, i)+x)
 			}
 			assert.Less(t, relDiffMat(lr.Dense(), dense), 1e-15)
-			v := randVec(rnd, n)
-			got := make([]float64, n)
-			lr.MulVecTo(got, v)
-			assert.Less(t, relDiff(got, denseMulVec(dense, v)), 1e-14)
+			checkDense(t, lr, dense, randmat.Vec(rnd, n), c.lambdas, 1e-14, 1e-11, 1e-10)
 			assert.InDelta(t, mat.Trace(dense), lr.Trace(), 1e-12)
-			for _, lambda := range c.lambdas {
-				require.NoError(t, lr.SolveDampedTo(got, v, lambda))
-				assert.Less(t, relDiff(got, denseSolve(t, dense, v, lambda)), 1e-11, "λ=%v", lambda)
-				ld, err := lr.LogDet(lambda)
-				require.NoError(t, err)
-				assert.InDelta(t, denseLogDet(t, dense, lambda), ld, 1e-10)
-			}
 			assert.Equal(t, n*m+n, lr.Floats())
 		})
 	}
@@ -132,7 +123,7 @@ func TestTONGAUntruncated(t *testing.T) {
 			require.NoError(t, err)
 			var gs [][]float64
 			for i := 0; i < 7; i++ {
-				g := randVec(rnd, 9)
+				g := randmat.Vec(rnd, 9)
 				for j := range g {
 					g[j] += float64(j) // a non-zero mean
 				}
@@ -186,7 +177,7 @@ func TestTONGATruncated(t *testing.T) {
 		cols := 0
 		var gs [][]float64
 		for it := 0; it < 17; it++ {
-			g := randVec(rnd, 11)
+			g := randmat.Vec(rnd, 11)
 			gs = append(gs, g)
 			require.NoError(t, tg.Add(g))
 			// The oracle's centered column, then its truncations.
@@ -252,7 +243,7 @@ func TestTONGATruncated(t *testing.T) {
 		assert.Equal(t, 11*cols+11, tg.Floats(), "n·columns + n")
 
 		// The direction through the Woodbury core equals the dense solve.
-		v := randVec(rnd, 11)
+		v := randmat.Vec(rnd, 11)
 		x := make([]float64, 11)
 		for _, lambda := range []float64{1e-3, 0.5} {
 			require.NoError(t, tg.SolveDampedTo(x, v, lambda))
@@ -302,7 +293,7 @@ func TestLowRankTinyDamping(t *testing.T) {
 		lr, err := NewLowRank(u, d, 0)
 		require.NoError(t, err)
 		dense := lr.Dense()
-		v := randVec(rnd, n)
+		v := randmat.Vec(rnd, n)
 		x := make([]float64, n)
 		for _, lambda := range []float64{1e-14, 1e-9} {
 			require.NoError(t, lr.SolveDampedTo(x, v, lambda))

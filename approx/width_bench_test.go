@@ -11,6 +11,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/internal/gemm"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // The width benchmarks time K-FAC's preconditioning and statistics on
@@ -111,7 +112,7 @@ func BenchmarkWidthPrecondition(b *testing.B) {
 		prods = append(prods, newProduct(blas.NoTrans, blas.NoTrans, sh.G, sh.A, sh.G), newProduct(blas.NoTrans, blas.NoTrans, sh.G, sh.A, sh.A))
 	}
 	k := kfacOfFactors(b, gs, as, &KFACSettings{Damping: FactoredDamping, Solver: CholeskySolver})
-	g := randVec(newRand(2), k.Dim())
+	g := randmat.Vec(newRand(2), k.Dim())
 	dst := make([]float64, k.Dim())
 	if err := k.SolveDampedTo(dst, g, 1e-2); err != nil { // inverts the damped factors
 		b.Fatal(err)

@@ -537,13 +537,8 @@ func firstNonFiniteSym(m *mat.SymDense) (i, j int, v float64) {
 	raw := m.RawSymmetric()
 	for i := 0; i < raw.N; i++ {
 		row := raw.Data[i*raw.Stride+i : i*raw.Stride+raw.N]
-		if vec.AllFinite(row) {
-			continue
-		}
-		for j, v := range row {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return i, i + j, v
-			}
+		if j := vec.FirstNonFinite(row); j >= 0 {
+			return i, i + j, row[j]
 		}
 	}
 	return -1, -1, 0

@@ -122,9 +122,9 @@ func (m *Model) Diagonal(kind Kind, theta []float64, b Batch, opt *Options) ([]f
 // first entry of diag that is NaN or infinite, as Dense does for the whole
 // matrix.
 func finiteDiagonal(kind Kind, diag []float64) error {
-	if vec.AllFinite(diag) {
+	i := vec.FirstNonFinite(diag)
+	if i < 0 {
 		return nil
 	}
-	i := firstNonFinite(diag)
 	return fmt.Errorf("curvature: %v diagonal: %w: entry %d is %v", kind, ErrNonFinite, i, diag[i])
 }

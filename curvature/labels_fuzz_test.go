@@ -2,7 +2,6 @@ package curvature
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -30,13 +29,7 @@ func FuzzLabels(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, y0, y1, y2, y3, x0 float64) {
 		losses := []nn.Loss{nn.MSE{}, nn.SoftmaxCrossEntropy{}, nn.SigmoidBCE{}}
 		loss := losses[int(which)%len(losses)]
-		net, err := nn.NewMLP([]int{2, 3, 2}, []string{"tanh", "identity"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		theta := make([]float64, net.NumParams())
-		net.Init(theta, rand.New(rand.NewPCG(1, 1)))
-		m := &Model{Net: net, Loss: loss}
+		m, theta := tinyModel(t, loss, 1)
 		x := mat.NewDense(2, 2, []float64{x0, 1, 0.5, -0.5})
 		var y *mat.Dense
 		if loss.TargetDim(2) == 1 {

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/enum"
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
@@ -62,19 +63,12 @@ var kindNames = [...]string{"hessian", "ggn", "fisher", "mc_fisher", "empirical_
 
 // String returns the kind's name as used in file names and CSV columns:
 // hessian, ggn, fisher, mc_fisher, empirical_fisher, gradient_covariance.
-func (k Kind) String() string {
-	if k < 0 || int(k) >= len(kindNames) {
-		return fmt.Sprintf("Kind(%d)", int(k))
-	}
-	return kindNames[k]
-}
+func (k Kind) String() string { return enum.Name(k, kindNames[:], "Kind") }
 
 // ParseKind returns the Kind whose String is name.
 func ParseKind(name string) (Kind, error) {
-	for k, s := range kindNames {
-		if s == name {
-			return Kind(k), nil
-		}
+	if k, ok := enum.Parse(name, kindNames[:], Hessian); ok {
+		return k, nil
 	}
 	return 0, fmt.Errorf("curvature: unknown matrix %q", name)
 }
@@ -246,13 +240,8 @@ func (m *Model) checkInputs(x *mat.Dense) error {
 	}
 	for i := 0; i < n; i++ {
 		row := x.RawRowView(i)
-		if vec.AllFinite(row) {
-			continue
-		}
-		for j, v := range row {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("curvature: input row %d column %d is %v", i, j, v)
-			}
+		if j := vec.FirstNonFinite(row); j >= 0 {
+			return fmt.Errorf("curvature: input row %d column %d is %v", i, j, row[j])
 		}
 	}
 	return nil

@@ -22,6 +22,17 @@ type fixture struct {
 	b     Batch
 }
 
+// tinyModel returns the 2-3-2 tanh network with loss, and its parameters as
+// Init draws them from the seed (seed, seed).
+func tinyModel(t testing.TB, loss nn.Loss, seed uint64) (*Model, []float64) {
+	t.Helper()
+	net, err := nn.NewMLP([]int{2, 3, 2}, []string{"tanh", "identity"})
+	require.NoError(t, err)
+	theta := make([]float64, net.NumParams())
+	net.Init(theta, rand.New(rand.NewPCG(seed, seed)))
+	return &Model{Net: net, Loss: loss}, theta
+}
+
 func newFixture(t testing.TB, sizes []int, acts []string, loss nn.Loss, n int, seed uint64) fixture {
 	t.Helper()
 	net, err := nn.NewMLP(sizes, acts)
@@ -380,11 +391,7 @@ func TestBadInput(t *testing.T) {
 // assembly must not turn Inf·0 into NaN: Dense, Block and Diagonal give
 // the operator's numbers.
 func TestDenseHugeInputs(t *testing.T) {
-	net, err := nn.NewMLP([]int{2, 3, 2}, []string{"tanh", "identity"})
-	require.NoError(t, err)
-	theta := make([]float64, net.NumParams())
-	net.Init(theta, rand.New(rand.NewPCG(1, 1)))
-	m := &Model{Net: net, Loss: nn.SoftmaxCrossEntropy{}}
+	m, theta := tinyModel(t, nn.SoftmaxCrossEntropy{}, 1)
 	b := Batch{X: mat.NewDense(2, 2, []float64{1e155, 1, 0.5, 0.5}), Y: mat.NewDense(2, 1, []float64{0, 1})}
 	for _, k := range []Kind{Hessian, GGN} {
 		op, err := m.Operator(k, theta, b, nil)
@@ -480,13 +487,9 @@ func TestIncompleteModel(t *testing.T) {
 // entry and its value (+Inf, not "NaN"), by Dense, Block and Diagonal
 // alike (the diagonal returned +Inf with a nil error).
 func TestNonFiniteNamesValue(t *testing.T) {
-	net, err := nn.NewMLP([]int{2, 3, 2}, []string{"tanh", "identity"})
-	require.NoError(t, err)
-	theta := make([]float64, net.NumParams())
-	net.Init(theta, rand.New(rand.NewPCG(2, 2)))
-	m := &Model{Net: net, Loss: nn.MSE{}}
+	m, theta := tinyModel(t, nn.MSE{}, 2)
 	b := Batch{X: mat.NewDense(2, 2, []float64{1, 0.5, -0.5, 1}), Y: mat.NewDense(2, 2, []float64{1e200, 0, 1, 1})}
-	_, err = m.Dense(EmpiricalFisher, theta, b, nil)
+	_, err := m.Dense(EmpiricalFisher, theta, b, nil)
 	require.ErrorIs(t, err, ErrNonFinite)
 	assert.Regexp(t, `empirical_fisher: non-finite value: entry \(\d+, \d+\) is \+Inf`, err.Error())
 	_, err = m.Block(EmpiricalFisher, 1, theta, b, nil)

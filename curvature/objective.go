@@ -237,20 +237,9 @@ func (h hessVecOp) Dim() int                  { return h.o.Dim() }
 func (h hessVecOp) MulVecTo(dst, v []float64) { h.o.HessVec(dst, h.x, v) }
 
 func checkFinite(what string, x []float64) error {
-	if vec.AllFinite(x) {
+	i := vec.FirstNonFinite(x)
+	if i < 0 {
 		return nil
 	}
-	i := firstNonFinite(x)
 	return fmt.Errorf("curvature: %s has non-finite value %v at index %d", what, x[i], i)
-}
-
-// firstNonFinite returns the index of the first NaN or infinity in x, or
-// -1.
-func firstNonFinite(x []float64) int {
-	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return i
-		}
-	}
-	return -1
 }

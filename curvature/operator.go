@@ -46,15 +46,7 @@ type MatMuler interface {
 // or empty, in which case it is resized.
 func MulMatTo(dst *mat.Dense, op Operator, v mat.Matrix) {
 	n := op.Dim()
-	r, k := v.Dims()
-	if r != n {
-		panic("curvature: operator and matrix dimension mismatch")
-	}
-	if dst.IsEmpty() {
-		dst.ReuseAs(n, k)
-	} else if dr, dc := dst.Dims(); dr != n || dc != k {
-		panic("curvature: destination dimension mismatch")
-	}
+	k := mulMatDims(dst, n, v)
 	if mm, ok := op.(MatMuler); ok {
 		mm.MulMatTo(dst, v)
 		return
@@ -66,6 +58,22 @@ func MulMatTo(dst *mat.Dense, op Operator, v mat.Matrix) {
 		op.MulVecTo(out, col)
 		dst.SetCol(j, out)
 	}
+}
+
+// mulMatDims panics unless V has the n rows of an operator of dimension n
+// and dst is n×k for V's k columns, or empty, in which case it is resized;
+// it returns k.
+func mulMatDims(dst *mat.Dense, n int, v mat.Matrix) int {
+	r, k := v.Dims()
+	if r != n {
+		panic("curvature: operator and matrix dimension mismatch")
+	}
+	if dst.IsEmpty() {
+		dst.ReuseAs(n, k)
+	} else if dr, dc := dst.Dims(); dr != n || dc != k {
+		panic("curvature: destination dimension mismatch")
+	}
+	return k
 }
 
 // Dense is an Operator backed by a dense symmetric matrix.

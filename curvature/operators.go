@@ -98,13 +98,7 @@ func (o *netOp) MulVecTo(dst, v []float64) {
 // MulMatTo multiplies column by column, reusing the stored passes.
 func (o *netOp) MulMatTo(dst *mat.Dense, v mat.Matrix) {
 	n := o.Dim()
-	r, k := v.Dims()
-	if r != n {
-		panic("curvature: operator and matrix dimension mismatch")
-	}
-	if dst.IsEmpty() {
-		dst.ReuseAs(n, k)
-	}
+	k := mulMatDims(dst, n, v)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if len(o.col) != n {

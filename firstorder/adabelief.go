@@ -99,9 +99,6 @@ func NewAdaBelief(n int, s AdaBeliefSettings) (*AdaBelief, error) {
 	return &AdaBelief{state: st, s: s}, nil
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *AdaBelief) Reset() { o.reset() }
-
 // Step takes one step; see Optimizer.
 func (o *AdaBelief) Step(x, grad []float64) error {
 	if err := o.begin(x, grad); err != nil {

@@ -1,8 +1,9 @@
 package firstorder
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
 )
 
 var _ Optimizer = (*Adadelta)(nil)
@@ -59,13 +60,11 @@ func NewAdadelta(n int, s AdadeltaSettings) (*Adadelta, error) {
 	const kind = "Adadelta"
 	s.LR = withDefault(s.LR, 1)
 	s.Eps = withDefault(s.Eps, 1e-6)
-	if !(s.Rho >= 0 && s.Rho <= 1) {
-		return nil, fmt.Errorf("firstorder: %s: Rho = %v is outside [0, 1]", kind, s.Rho)
-	}
-	if err := checkEps(kind, s.Eps); err != nil {
-		return nil, err
-	}
-	if err := checkNonNeg(kind, "WeightDecay", s.WeightDecay); err != nil {
+	if err := numerr.First(
+		checkUnit(kind, "Rho", s.Rho),
+		checkEps(kind, s.Eps),
+		checkNonNeg(kind, "WeightDecay", s.WeightDecay),
+	); err != nil {
 		return nil, err
 	}
 	st, err := newState(kind, n, s.LR, 0, square, square)
@@ -74,9 +73,6 @@ func NewAdadelta(n int, s AdadeltaSettings) (*Adadelta, error) {
 	}
 	return &Adadelta{state: st, s: s}, nil
 }
-
-// Reset returns the optimizer to its initial state.
-func (o *Adadelta) Reset() { o.reset() }
 
 // Step takes one step; see Optimizer.
 func (o *Adadelta) Step(x, grad []float64) error {

@@ -1,6 +1,10 @@
 package firstorder
 
-import "math"
+import (
+	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
+)
 
 var _ Optimizer = (*Adagrad)(nil)
 
@@ -52,15 +56,12 @@ func NewAdagrad(n int, s AdagradSettings) (*Adagrad, error) {
 	const kind = "Adagrad"
 	s.LR = withDefault(s.LR, 1e-2)
 	s.Eps = withDefault(s.Eps, 1e-10)
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"LRDecay", s.LRDecay}, {"WeightDecay", s.WeightDecay}, {"InitialAccumulator", s.InitialAccumulator}} {
-		if err := checkNonNeg(kind, f.name, f.v); err != nil {
-			return nil, err
-		}
-	}
-	if err := checkEps(kind, s.Eps); err != nil {
+	if err := numerr.First(
+		checkNonNeg(kind, "LRDecay", s.LRDecay),
+		checkNonNeg(kind, "WeightDecay", s.WeightDecay),
+		checkNonNeg(kind, "InitialAccumulator", s.InitialAccumulator),
+		checkEps(kind, s.Eps),
+	); err != nil {
 		return nil, err
 	}
 	st, err := newState(kind, n, s.LR, 0, square)
@@ -74,7 +75,7 @@ func NewAdagrad(n int, s AdagradSettings) (*Adagrad, error) {
 
 // Reset returns the optimizer to its initial state.
 func (o *Adagrad) Reset() {
-	o.reset()
+	o.state.Reset()
 	for i := range o.bufs[0] {
 		o.bufs[0][i] = o.s.InitialAccumulator
 	}

@@ -2,6 +2,8 @@ package firstorder
 
 import (
 	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
 )
 
 var (
@@ -135,9 +137,6 @@ func newAdamBase(kind string, n int, s AdamSettings, decoupled bool) (adamBase, 
 	return adamBase{state: st, s: s, decoupled: decoupled}, err
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *adamBase) Reset() { o.reset() }
-
 // Step takes one step; see Optimizer.
 func (o *adamBase) Step(x, grad []float64) error {
 	if err := o.begin(x, grad); err != nil {
@@ -212,16 +211,12 @@ func adamLikeState(kind string, amsgrad bool, n int, lr, b1, b2, eps, wd float64
 
 // checkAdamLike checks the settings the Adam family shares.
 func checkAdamLike(kind string, b1, b2, eps, wd float64) error {
-	if err := checkBeta(kind, "Beta1", b1); err != nil {
-		return err
-	}
-	if err := checkBeta(kind, "Beta2", b2); err != nil {
-		return err
-	}
-	if err := checkEps(kind, eps); err != nil {
-		return err
-	}
-	return checkNonNeg(kind, "WeightDecay", wd)
+	return numerr.First(
+		checkBeta(kind, "Beta1", b1),
+		checkBeta(kind, "Beta2", b2),
+		checkEps(kind, eps),
+		checkNonNeg(kind, "WeightDecay", wd),
+	)
 }
 
 // adamBufs returns the buffer kinds of Adam, AdamW and AdaBelief: the first

@@ -64,9 +64,6 @@ func NewAdamax(n int, s AdamaxSettings) (*Adamax, error) {
 	return &Adamax{state: st, s: s}, nil
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *Adamax) Reset() { o.reset() }
-
 // Step takes one step; see Optimizer.
 func (o *Adamax) Step(x, grad []float64) error {
 	if err := o.begin(x, grad); err != nil {

@@ -3,6 +3,8 @@ package firstorder
 import (
 	"fmt"
 	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
 )
 
 var _ Optimizer = (*ASGD)(nil)
@@ -66,13 +68,13 @@ type ASGD struct {
 func NewASGD(n int, s ASGDSettings) (*ASGD, error) {
 	const kind = "ASGD"
 	s.LR = withDefault(s.LR, 1e-2)
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"Lambda", s.Lambda}, {"Alpha", s.Alpha}, {"T0", s.T0}, {"WeightDecay", s.WeightDecay}} {
-		if err := checkNonNeg(kind, f.name, f.v); err != nil {
-			return nil, err
-		}
+	if err := numerr.First(
+		checkNonNeg(kind, "Lambda", s.Lambda),
+		checkNonNeg(kind, "Alpha", s.Alpha),
+		checkNonNeg(kind, "T0", s.T0),
+		checkNonNeg(kind, "WeightDecay", s.WeightDecay),
+	); err != nil {
+		return nil, err
 	}
 	st, err := newState(kind, n, s.LR, 0, signed)
 	if err != nil {
@@ -80,9 +82,6 @@ func NewASGD(n int, s ASGDSettings) (*ASGD, error) {
 	}
 	return &ASGD{state: st, s: s}, nil
 }
-
-// Reset returns the optimizer to its initial state.
-func (o *ASGD) Reset() { o.reset() }
 
 // AverageTo copies the averaged parameters θ̄, torch's state["ax"], into
 // dst, which must have length Len. The entries of parameters in no group (see

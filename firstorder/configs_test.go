@@ -32,6 +32,16 @@ func grouped(opt Optimizer, err error) (Optimizer, error) {
 	})
 }
 
+// with returns the constructor of the optimizer that newOpt builds from the
+// settings s as set changes them.
+func with[S any, O Optimizer](s S, newOpt func(int, S) (O, error), set func(*S)) func(int) (Optimizer, error) {
+	return func(n int) (Optimizer, error) {
+		c := s
+		set(&c)
+		return newOpt(n, c)
+	}
+}
+
 func configs() []config {
 	return []config{
 		{"GD", func(n int) (Optimizer, error) { return NewSGD(n, SGDSettings{LR: 0.05}) }},
@@ -47,123 +57,27 @@ func configs() []config {
 		{"Adagrad-decay-init-wd", func(n int) (Optimizer, error) {
 			return NewAdagrad(n, AdagradSettings{LR: 0.5, LRDecay: 1e-3, InitialAccumulator: 0.1, WeightDecay: 1e-3})
 		}},
-		{"RMSprop", func(n int) (Optimizer, error) {
-			s := DefaultRMSpropSettings()
-			s.LR = 0.03
-			return NewRMSprop(n, s)
-		}},
-		{"RMSprop-centered", func(n int) (Optimizer, error) {
-			s := DefaultRMSpropSettings()
-			s.LR = 0.01
-			s.Centered = true
-			return NewRMSprop(n, s)
-		}},
-		{"RMSprop-momentum-wd", func(n int) (Optimizer, error) {
-			s := DefaultRMSpropSettings()
-			s.LR = 0.005
-			s.Momentum = 0.8
-			s.WeightDecay = 1e-3
-			return NewRMSprop(n, s)
-		}},
-		{"RMSprop-centered-momentum", func(n int) (Optimizer, error) {
-			s := DefaultRMSpropSettings()
-			s.LR = 0.002
-			s.Momentum = 0.8
-			s.Centered = true
-			s.Alpha = 0.9
-			return NewRMSprop(n, s)
-		}},
-		{"Adam", func(n int) (Optimizer, error) {
-			s := DefaultAdamSettings()
-			s.LR = 0.05
-			return NewAdam(n, s)
-		}},
-		{"Adam-amsgrad", func(n int) (Optimizer, error) {
-			s := DefaultAdamSettings()
-			s.LR = 0.05
-			s.AMSGrad = true
-			return NewAdam(n, s)
-		}},
-		{"Adam-L2", func(n int) (Optimizer, error) {
-			s := DefaultAdamSettings()
-			s.LR = 0.05
-			s.WeightDecay = 1e-3
-			return NewAdam(n, s)
-		}},
-		{"AdamW", func(n int) (Optimizer, error) {
-			s := DefaultAdamWSettings()
-			s.LR = 0.05
-			return NewAdamW(n, s)
-		}},
-		{"AdamW-amsgrad", func(n int) (Optimizer, error) {
-			s := DefaultAdamWSettings()
-			s.LR = 0.05
-			s.AMSGrad = true
-			return NewAdamW(n, s)
-		}},
-		{"Adamax", func(n int) (Optimizer, error) {
-			s := DefaultAdamaxSettings()
-			s.LR = 0.05
-			return NewAdamax(n, s)
-		}},
-		{"NAdam", func(n int) (Optimizer, error) {
-			s := DefaultNAdamSettings()
-			s.LR = 0.05
-			return NewNAdam(n, s)
-		}},
-		{"RAdam", func(n int) (Optimizer, error) {
-			s := DefaultRAdamSettings()
-			s.LR = 0.05
-			return NewRAdam(n, s)
-		}},
-		{"AdaBelief", func(n int) (Optimizer, error) {
-			s := DefaultAdaBeliefSettings()
-			s.LR = 0.05
-			return NewAdaBelief(n, s)
-		}},
-		{"AdaBelief-rectify-amsgrad", func(n int) (Optimizer, error) {
-			s := DefaultAdaBeliefSettings()
-			s.LR = 0.05
-			s.Rectify = true
-			s.AMSGrad = true
-			return NewAdaBelief(n, s)
-		}},
-		{"AdaBelief-rectify-nowarmup-decay", func(n int) (Optimizer, error) {
-			s := DefaultAdaBeliefSettings()
-			s.LR = 0.05
-			s.Rectify = true
-			s.NoSGDWarmup = true
-			s.WeightDecay = 1e-3
-			return NewAdaBelief(n, s)
-		}},
-		{"AdaBelief-L2", func(n int) (Optimizer, error) {
-			s := DefaultAdaBeliefSettings()
-			s.LR = 0.05
-			s.WeightDecay = 1e-3
-			s.CoupledWeightDecay = true
-			return NewAdaBelief(n, s)
-		}},
-		{"Adadelta", func(n int) (Optimizer, error) {
-			s := DefaultAdadeltaSettings()
-			s.LR = 10
-			return NewAdadelta(n, s)
-		}},
-		{"Adadelta-wd", func(n int) (Optimizer, error) {
-			s := DefaultAdadeltaSettings()
-			s.LR, s.WeightDecay = 10, 1e-3
-			return NewAdadelta(n, s)
-		}},
+		{"RMSprop", with(DefaultRMSpropSettings(), NewRMSprop, func(s *RMSpropSettings) { s.LR = 0.03 })},
+		{"RMSprop-centered", with(DefaultRMSpropSettings(), NewRMSprop, func(s *RMSpropSettings) { s.LR, s.Centered = 0.01, true })},
+		{"RMSprop-momentum-wd", with(DefaultRMSpropSettings(), NewRMSprop, func(s *RMSpropSettings) { s.LR, s.Momentum, s.WeightDecay = 0.005, 0.8, 1e-3 })},
+		{"RMSprop-centered-momentum", with(DefaultRMSpropSettings(), NewRMSprop, func(s *RMSpropSettings) { s.LR, s.Momentum, s.Centered, s.Alpha = 0.002, 0.8, true, 0.9 })},
+		{"Adam", with(DefaultAdamSettings(), NewAdam, func(s *AdamSettings) { s.LR = 0.05 })},
+		{"Adam-amsgrad", with(DefaultAdamSettings(), NewAdam, func(s *AdamSettings) { s.LR, s.AMSGrad = 0.05, true })},
+		{"Adam-L2", with(DefaultAdamSettings(), NewAdam, func(s *AdamSettings) { s.LR, s.WeightDecay = 0.05, 1e-3 })},
+		{"AdamW", with(DefaultAdamWSettings(), NewAdamW, func(s *AdamWSettings) { s.LR = 0.05 })},
+		{"AdamW-amsgrad", with(DefaultAdamWSettings(), NewAdamW, func(s *AdamWSettings) { s.LR, s.AMSGrad = 0.05, true })},
+		{"Adamax", with(DefaultAdamaxSettings(), NewAdamax, func(s *AdamaxSettings) { s.LR = 0.05 })},
+		{"NAdam", with(DefaultNAdamSettings(), NewNAdam, func(s *NAdamSettings) { s.LR = 0.05 })},
+		{"RAdam", with(DefaultRAdamSettings(), NewRAdam, func(s *RAdamSettings) { s.LR = 0.05 })},
+		{"AdaBelief", with(DefaultAdaBeliefSettings(), NewAdaBelief, func(s *AdaBeliefSettings) { s.LR = 0.05 })},
+		{"AdaBelief-rectify-amsgrad", with(DefaultAdaBeliefSettings(), NewAdaBelief, func(s *AdaBeliefSettings) { s.LR, s.Rectify, s.AMSGrad = 0.05, true, true })},
+		{"AdaBelief-rectify-nowarmup-decay", with(DefaultAdaBeliefSettings(), NewAdaBelief, func(s *AdaBeliefSettings) { s.LR, s.Rectify, s.NoSGDWarmup, s.WeightDecay = 0.05, true, true, 1e-3 })},
+		{"AdaBelief-L2", with(DefaultAdaBeliefSettings(), NewAdaBelief, func(s *AdaBeliefSettings) { s.LR, s.WeightDecay, s.CoupledWeightDecay = 0.05, 1e-3, true })},
+		{"Adadelta", with(DefaultAdadeltaSettings(), NewAdadelta, func(s *AdadeltaSettings) { s.LR = 10 })},
+		{"Adadelta-wd", with(DefaultAdadeltaSettings(), NewAdadelta, func(s *AdadeltaSettings) { s.LR, s.WeightDecay = 10, 1e-3 })},
 		{"Rprop", func(n int) (Optimizer, error) { return NewRprop(n, DefaultRpropSettings()) }},
-		{"ASGD", func(n int) (Optimizer, error) {
-			s := DefaultASGDSettings()
-			s.LR = 0.05
-			return NewASGD(n, s)
-		}},
-		{"ASGD-averaging-wd", func(n int) (Optimizer, error) {
-			s := DefaultASGDSettings()
-			s.LR, s.Lambda, s.T0, s.WeightDecay = 0.05, 1e-3, 5, 1e-3
-			return NewASGD(n, s)
-		}},
+		{"ASGD", with(DefaultASGDSettings(), NewASGD, func(s *ASGDSettings) { s.LR = 0.05 })},
+		{"ASGD-averaging-wd", with(DefaultASGDSettings(), NewASGD, func(s *ASGDSettings) { s.LR, s.Lambda, s.T0, s.WeightDecay = 0.05, 1e-3, 5, 1e-3 })},
 		{"SGD-momentum-groups", func(n int) (Optimizer, error) {
 			return grouped(NewSGD(n, SGDSettings{LR: 0.02, Momentum: 0.9, WeightDecay: 1e-3}))
 		}},

@@ -17,6 +17,16 @@ type kind struct {
 	build func(n int, lr, wd float64, maximize bool) (Optimizer, error)
 }
 
+// kindOf returns the build of the optimizer that newOpt makes from the
+// settings s as set changes them.
+func kindOf[S any, O Optimizer](s S, newOpt func(int, S) (O, error), set func(s *S, lr, wd float64, maximize bool)) func(int, float64, float64, bool) (Optimizer, error) {
+	return func(n int, lr, wd float64, maximize bool) (Optimizer, error) {
+		c := s
+		set(&c, lr, wd, maximize)
+		return newOpt(n, c)
+	}
+}
+
 func kinds() []kind {
 	return []kind{
 		{"SGD", func(n int, lr, wd float64, max bool) (Optimizer, error) {
@@ -34,76 +44,32 @@ func kinds() []kind {
 		{"Adagrad", func(n int, lr, wd float64, max bool) (Optimizer, error) {
 			return NewAdagrad(n, AdagradSettings{LR: lr, LRDecay: 0.01, WeightDecay: wd, InitialAccumulator: 0.1, Maximize: max})
 		}},
-		{"RMSprop-centered-momentum", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultRMSpropSettings()
+		{"RMSprop-centered-momentum", kindOf(DefaultRMSpropSettings(), NewRMSprop, func(s *RMSpropSettings, lr, wd float64, max bool) {
 			s.LR, s.WeightDecay, s.Momentum, s.Centered, s.Maximize = lr, wd, 0.5, true, max
-			return NewRMSprop(n, s)
-		}},
-		{"Adam", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := adamLR(lr)
-			s.WeightDecay, s.Maximize = wd, max
-			return NewAdam(n, s)
-		}},
-		{"Adam-kernel", func(n int, lr, _ float64, max bool) (Optimizer, error) {
-			s := adamLR(lr)
-			s.Maximize = max
-			return NewAdam(n, s)
-		}},
-		{"AdamW", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultAdamWSettings()
-			s.LR, s.WeightDecay, s.Maximize = lr, wd, max
-			return NewAdamW(n, s)
-		}},
-		{"AdamW-amsgrad", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultAdamWSettings()
+		})},
+		{"Adam", kindOf(DefaultAdamSettings(), NewAdam, func(s *AdamSettings, lr, wd float64, max bool) { s.LR, s.WeightDecay, s.Maximize = lr, wd, max })},
+		{"Adam-kernel", kindOf(DefaultAdamSettings(), NewAdam, func(s *AdamSettings, lr, _ float64, max bool) { s.LR, s.Maximize = lr, max })},
+		{"AdamW", kindOf(DefaultAdamWSettings(), NewAdamW, func(s *AdamWSettings, lr, wd float64, max bool) { s.LR, s.WeightDecay, s.Maximize = lr, wd, max })},
+		{"AdamW-amsgrad", kindOf(DefaultAdamWSettings(), NewAdamW, func(s *AdamWSettings, lr, wd float64, max bool) {
 			s.LR, s.WeightDecay, s.AMSGrad, s.Maximize = lr, wd, true, max
-			return NewAdamW(n, s)
-		}},
-		{"Adamax", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultAdamaxSettings()
-			s.LR, s.WeightDecay, s.Maximize = lr, wd, max
-			return NewAdamax(n, s)
-		}},
-		{"NAdam", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultNAdamSettings()
-			s.LR, s.WeightDecay, s.Maximize = lr, wd, max
-			return NewNAdam(n, s)
-		}},
-		{"RAdam", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultRAdamSettings()
-			s.LR, s.WeightDecay, s.Maximize = lr, wd, max
-			return NewRAdam(n, s)
-		}},
-		{"AdaBelief", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultAdaBeliefSettings()
+		})},
+		{"Adamax", kindOf(DefaultAdamaxSettings(), NewAdamax, func(s *AdamaxSettings, lr, wd float64, max bool) { s.LR, s.WeightDecay, s.Maximize = lr, wd, max })},
+		{"NAdam", kindOf(DefaultNAdamSettings(), NewNAdam, func(s *NAdamSettings, lr, wd float64, max bool) { s.LR, s.WeightDecay, s.Maximize = lr, wd, max })},
+		{"RAdam", kindOf(DefaultRAdamSettings(), NewRAdam, func(s *RAdamSettings, lr, wd float64, max bool) { s.LR, s.WeightDecay, s.Maximize = lr, wd, max })},
+		{"AdaBelief", kindOf(DefaultAdaBeliefSettings(), NewAdaBelief, func(s *AdaBeliefSettings, lr, wd float64, max bool) {
 			s.LR, s.WeightDecay, s.AMSGrad, s.Maximize = lr, wd, true, max
-			return NewAdaBelief(n, s)
-		}},
-		{"AdaBelief-rectified-coupled", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultAdaBeliefSettings()
+		})},
+		{"AdaBelief-rectified-coupled", kindOf(DefaultAdaBeliefSettings(), NewAdaBelief, func(s *AdaBeliefSettings, lr, wd float64, max bool) {
 			s.LR, s.WeightDecay, s.CoupledWeightDecay, s.Rectify, s.Maximize = lr, wd, true, true, max
-			return NewAdaBelief(n, s)
-		}},
-		{"AdaBelief-fixed-decay", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultAdaBeliefSettings()
+		})},
+		{"AdaBelief-fixed-decay", kindOf(DefaultAdaBeliefSettings(), NewAdaBelief, func(s *AdaBeliefSettings, lr, wd float64, max bool) {
 			s.LR, s.WeightDecay, s.FixedDecay, s.Maximize = lr, wd, true, max
-			return NewAdaBelief(n, s)
-		}},
-		{"Adadelta", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultAdadeltaSettings()
-			s.LR, s.WeightDecay, s.Maximize = lr, wd, max
-			return NewAdadelta(n, s)
-		}},
-		{"Rprop", func(n int, lr, _ float64, max bool) (Optimizer, error) {
-			s := DefaultRpropSettings()
-			s.LR, s.Maximize = lr, max
-			return NewRprop(n, s)
-		}},
-		{"ASGD", func(n int, lr, wd float64, max bool) (Optimizer, error) {
-			s := DefaultASGDSettings()
+		})},
+		{"Adadelta", kindOf(DefaultAdadeltaSettings(), NewAdadelta, func(s *AdadeltaSettings, lr, wd float64, max bool) { s.LR, s.WeightDecay, s.Maximize = lr, wd, max })},
+		{"Rprop", kindOf(DefaultRpropSettings(), NewRprop, func(s *RpropSettings, lr, _ float64, max bool) { s.LR, s.Maximize = lr, max })},
+		{"ASGD", kindOf(DefaultASGDSettings(), NewASGD, func(s *ASGDSettings, lr, wd float64, max bool) {
 			s.LR, s.WeightDecay, s.Lambda, s.T0, s.Maximize = lr, wd, 0.5, 4, max
-			return NewASGD(n, s)
-		}},
+		})},
 	}
 }
 

@@ -1,6 +1,10 @@
 package firstorder
 
-import "math"
+import (
+	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
+)
 
 var _ Optimizer = (*NAdam)(nil)
 
@@ -64,10 +68,10 @@ func NewNAdam(n int, s NAdamSettings) (*NAdam, error) {
 	const kind = "NAdam"
 	s.LR = withDefault(s.LR, 2e-3)
 	s.Eps = withDefault(s.Eps, 1e-8)
-	if err := checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay); err != nil {
-		return nil, err
-	}
-	if err := checkNonNeg(kind, "MomentumDecay", s.MomentumDecay); err != nil {
+	if err := numerr.First(
+		checkAdamLike(kind, s.Beta1, s.Beta2, s.Eps, s.WeightDecay),
+		checkNonNeg(kind, "MomentumDecay", s.MomentumDecay),
+	); err != nil {
 		return nil, err
 	}
 	st, err := newState(kind, n, s.LR, 1, signed, square)
@@ -81,7 +85,7 @@ func NewNAdam(n int, s NAdamSettings) (*NAdam, error) {
 
 // Reset returns the optimizer to its initial state.
 func (o *NAdam) Reset() {
-	o.reset()
+	o.state.Reset()
 	o.scalars[0] = 1 // the empty product Π₀
 }
 

@@ -122,9 +122,11 @@ func (s *core) SetLearningRate(lr float64) error {
 	return nil
 }
 
-// reset zeroes the step count and the buffers and restores the learning rate;
-// optimizers whose initial state is not zero fix it up afterwards.
-func (s *state) reset() {
+// Reset returns the optimizer to its initial state: step count and buffers
+// zero, learning rate from the settings.
+func (s *state) Reset() {
+	// Optimizers whose initial state is not zero (Adagrad, NAdam) define
+	// their own Reset, which calls this one first.
 	s.steps = 0
 	s.lr = s.lr0
 	for _, b := range s.bufs {
@@ -158,21 +160,11 @@ func checkLen(kind string, n int, x, grad []float64) {
 
 // checkFinite returns an error naming the first NaN or infinity in grad.
 func checkFinite(kind string, grad []float64) error {
-	if vec.AllFinite(grad) {
+	i := vec.FirstNonFinite(grad)
+	if i < 0 {
 		return nil
 	}
-	i := firstNotFinite(grad)
 	return fmt.Errorf("firstorder: %s: grad[%d] = %v: %w", kind, i, grad[i], ErrNonFinite)
-}
-
-// firstNotFinite returns the index of the first NaN or infinity in g, or -1.
-func firstNotFinite(g []float64) int {
-	for i, v := range g {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return i
-		}
-	}
-	return -1
 }
 
 func checkLR(kind string, lr float64) error {
@@ -186,6 +178,14 @@ func checkLR(kind string, lr float64) error {
 func checkBeta(kind, field string, b float64) error {
 	if !(b >= 0 && b < 1) {
 		return fmt.Errorf("firstorder: %s: %s = %v is outside [0, 1)", kind, field, b)
+	}
+	return nil
+}
+
+// checkUnit reports a rate outside [0, 1].
+func checkUnit(kind, field string, v float64) error {
+	if !(v >= 0 && v <= 1) {
+		return fmt.Errorf("firstorder: %s: %s = %v is outside [0, 1]", kind, field, v)
 	}
 	return nil
 }

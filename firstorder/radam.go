@@ -63,9 +63,6 @@ func NewRAdam(n int, s RAdamSettings) (*RAdam, error) {
 	return &RAdam{state: st, s: s}, nil
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *RAdam) Reset() { o.reset() }
-
 // Step takes one step; see Optimizer.
 func (o *RAdam) Step(x, grad []float64) error {
 	if err := o.begin(x, grad); err != nil {

@@ -3,10 +3,13 @@ package firstorder
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -145,128 +148,91 @@ func torchSettings(name string, n int, kw map[string]any) (Optimizer, error) {
 
 // torchOptimizer builds the optimizer of torchSettings, without its groups.
 func torchOptimizer(name string, n int, kw map[string]any) (Optimizer, error) {
-	f := func(dst *float64, key string) {
-		if v, ok := kw[key]; ok {
-			*dst = v.(float64)
-		}
+	build, ok := torchOptimizers[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown optimizer %q", name)
 	}
-	b := func(dst *bool, key string) {
-		if v, ok := kw[key]; ok {
-			*dst = v.(bool)
-		}
+	return build(n, kw)
+}
+
+// adamKeywords are the keyword arguments of the Adam family and the fields
+// they set; a pair such as betas sets two.
+var adamKeywords = map[string]string{"lr": "LR", "betas": "Beta1,Beta2", "eps": "Eps", "weight_decay": "WeightDecay"}
+
+// torchOptimizers builds each optimizer from its settings as a torch user
+// gets them (see torchSettings) and the fields its keyword arguments set.
+// adabelief-pytorch 0.2's defaults differ from ours in rectify, and its
+// degenerated_to_sgd and weight_decouple are our NoSGDWarmup and
+// CoupledWeightDecay negated ("!").
+var torchOptimizers = map[string]func(n int, kw map[string]any) (Optimizer, error){
+	"SGD":     torch(SGDSettings{}, NewSGD, map[string]string{"lr": "LR", "momentum": "Momentum", "dampening": "Dampening", "weight_decay": "WeightDecay", "nesterov": "Nesterov"}),
+	"Adagrad": torch(AdagradSettings{}, NewAdagrad, map[string]string{"lr": "LR", "lr_decay": "LRDecay", "weight_decay": "WeightDecay", "initial_accumulator_value": "InitialAccumulator", "eps": "Eps"}),
+	"RMSprop": torch(DefaultRMSpropSettings(), NewRMSprop, map[string]string{"lr": "LR", "alpha": "Alpha", "eps": "Eps", "weight_decay": "WeightDecay", "momentum": "Momentum", "centered": "Centered"}),
+	"Adam":    torch(DefaultAdamSettings(), NewAdam, withKeywords(adamKeywords, "amsgrad", "AMSGrad")),
+	"AdamW":   torch(DefaultAdamWSettings(), NewAdamW, withKeywords(adamKeywords, "amsgrad", "AMSGrad")),
+	"Adamax":  torch(DefaultAdamaxSettings(), NewAdamax, adamKeywords),
+	"NAdam":   torch(DefaultNAdamSettings(), NewNAdam, withKeywords(adamKeywords, "momentum_decay", "MomentumDecay")),
+	"RAdam":   torch(DefaultRAdamSettings(), NewRAdam, adamKeywords),
+	"AdaBelief": torch(rectified(DefaultAdaBeliefSettings()), NewAdaBelief,
+		withKeywords(adamKeywords, "fixed_decay", "FixedDecay", "amsgrad", "AMSGrad", "rectify", "Rectify", "degenerated_to_sgd", "!NoSGDWarmup", "weight_decouple", "!CoupledWeightDecay")),
+	"Adadelta": torch(DefaultAdadeltaSettings(), NewAdadelta, map[string]string{"lr": "LR", "rho": "Rho", "eps": "Eps", "weight_decay": "WeightDecay"}),
+	"Rprop":    torch(DefaultRpropSettings(), NewRprop, map[string]string{"lr": "LR", "etas": "EtaMinus,EtaPlus", "step_sizes": "StepMin,StepMax"}),
+	"ASGD":     torch(DefaultASGDSettings(), NewASGD, map[string]string{"lr": "LR", "lambd": "Lambda", "alpha": "Alpha", "t0": "T0", "weight_decay": "WeightDecay"}),
+}
+
+// rectified returns s with Rectify set.
+func rectified(s AdaBeliefSettings) AdaBeliefSettings {
+	s.Rectify = true
+	return s
+}
+
+// with2 returns fields with the keyword, field pairs kv added.
+func withKeywords(fields map[string]string, kv ...string) map[string]string {
+	m := maps.Clone(fields)
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
 	}
-	var maximize bool
-	b(&maximize, "maximize")
-	// The keywords the Adam family shares.
-	adamLike := func(lr, b1, b2, eps, wd *float64) {
-		f(lr, "lr")
-		if v, ok := kw["betas"]; ok {
-			*b1, *b2 = v.([]any)[0].(float64), v.([]any)[1].(float64)
+	return m
+}
+
+// torch returns the build of the optimizer that newOpt makes from the
+// settings s with each keyword argument written to the fields that fields
+// names for it, and maximize to Maximize. A keyword it does not know is an
+// error, so that no torch setting goes unread.
+func torch[S any, O Optimizer](s S, newOpt func(int, S) (O, error), fields map[string]string) func(int, map[string]any) (Optimizer, error) {
+	return func(n int, kw map[string]any) (Optimizer, error) {
+		c := s
+		v := reflect.ValueOf(&c).Elem()
+		for key, val := range kw {
+			names, ok := fields[key]
+			switch {
+			case key == "param_groups":
+				continue // torchSettings sets the groups
+			case key == "maximize":
+				names = "Maximize"
+			case !ok:
+				return nil, fmt.Errorf("unknown keyword %q", key)
+			}
+			vals := []any{val}
+			if pair, ok := val.([]any); ok {
+				vals = pair
+			}
+			for i, name := range strings.Split(names, ",") {
+				switch x := vals[i].(type) {
+				case float64:
+					v.FieldByName(name).SetFloat(x)
+				case bool:
+					if neg, ok := strings.CutPrefix(name, "!"); ok {
+						name, x = neg, !x
+					}
+					v.FieldByName(name).SetBool(x)
+				default:
+					return nil, fmt.Errorf("keyword %q: %v is neither a number nor a boolean", key, x)
+				}
+			}
 		}
-		f(eps, "eps")
-		f(wd, "weight_decay")
+		return newOpt(n, c)
 	}
-	switch name {
-	case "SGD":
-		var s SGDSettings
-		f(&s.LR, "lr")
-		f(&s.Momentum, "momentum")
-		f(&s.Dampening, "dampening")
-		f(&s.WeightDecay, "weight_decay")
-		b(&s.Nesterov, "nesterov")
-		s.Maximize = maximize
-		return NewSGD(n, s)
-	case "Adagrad":
-		var s AdagradSettings
-		f(&s.LR, "lr")
-		f(&s.LRDecay, "lr_decay")
-		f(&s.WeightDecay, "weight_decay")
-		f(&s.InitialAccumulator, "initial_accumulator_value")
-		f(&s.Eps, "eps")
-		s.Maximize = maximize
-		return NewAdagrad(n, s)
-	case "RMSprop":
-		s := DefaultRMSpropSettings()
-		f(&s.LR, "lr")
-		f(&s.Alpha, "alpha")
-		f(&s.Eps, "eps")
-		f(&s.WeightDecay, "weight_decay")
-		f(&s.Momentum, "momentum")
-		b(&s.Centered, "centered")
-		s.Maximize = maximize
-		return NewRMSprop(n, s)
-	case "Adam":
-		s := DefaultAdamSettings()
-		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
-		b(&s.AMSGrad, "amsgrad")
-		s.Maximize = maximize
-		return NewAdam(n, s)
-	case "AdamW":
-		s := DefaultAdamWSettings()
-		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
-		b(&s.AMSGrad, "amsgrad")
-		s.Maximize = maximize
-		return NewAdamW(n, s)
-	case "Adamax":
-		s := DefaultAdamaxSettings()
-		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
-		s.Maximize = maximize
-		return NewAdamax(n, s)
-	case "NAdam":
-		s := DefaultNAdamSettings()
-		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
-		f(&s.MomentumDecay, "momentum_decay")
-		s.Maximize = maximize
-		return NewNAdam(n, s)
-	case "RAdam":
-		s := DefaultRAdamSettings()
-		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
-		s.Maximize = maximize
-		return NewRAdam(n, s)
-	case "AdaBelief":
-		// adabelief-pytorch 0.2's defaults differ from ours in rectify.
-		s := DefaultAdaBeliefSettings()
-		s.Rectify = true
-		adamLike(&s.LR, &s.Beta1, &s.Beta2, &s.Eps, &s.WeightDecay)
-		b(&s.FixedDecay, "fixed_decay")
-		b(&s.AMSGrad, "amsgrad")
-		b(&s.Rectify, "rectify")
-		sgdWarmup, decouple := true, true
-		b(&sgdWarmup, "degenerated_to_sgd")
-		b(&decouple, "weight_decouple")
-		s.NoSGDWarmup, s.CoupledWeightDecay = !sgdWarmup, !decouple
-		s.Maximize = maximize
-		return NewAdaBelief(n, s)
-	case "Adadelta":
-		s := DefaultAdadeltaSettings()
-		f(&s.LR, "lr")
-		f(&s.Rho, "rho")
-		f(&s.Eps, "eps")
-		f(&s.WeightDecay, "weight_decay")
-		s.Maximize = maximize
-		return NewAdadelta(n, s)
-	case "Rprop":
-		s := DefaultRpropSettings()
-		f(&s.LR, "lr")
-		if v, ok := kw["etas"]; ok {
-			s.EtaMinus, s.EtaPlus = v.([]any)[0].(float64), v.([]any)[1].(float64)
-		}
-		if v, ok := kw["step_sizes"]; ok {
-			s.StepMin, s.StepMax = v.([]any)[0].(float64), v.([]any)[1].(float64)
-		}
-		s.Maximize = maximize
-		return NewRprop(n, s)
-	case "ASGD":
-		s := DefaultASGDSettings()
-		f(&s.LR, "lr")
-		f(&s.Lambda, "lambd")
-		f(&s.Alpha, "alpha")
-		f(&s.T0, "t0")
-		f(&s.WeightDecay, "weight_decay")
-		s.Maximize = maximize
-		return NewASGD(n, s)
-	}
-	return nil, fmt.Errorf("unknown optimizer %q", name)
 }
 
 // relDiff returns ‖x − ref‖∞ / ‖ref‖∞.

@@ -1,6 +1,10 @@
 package firstorder
 
-import "math"
+import (
+	"math"
+
+	"github.com/curvkit/curvkit/internal/numerr"
+)
 
 var _ Optimizer = (*RMSprop)(nil)
 
@@ -70,16 +74,12 @@ func NewRMSprop(n int, s RMSpropSettings) (*RMSprop, error) {
 	const kind = "RMSprop"
 	s.LR = withDefault(s.LR, 1e-2)
 	s.Eps = withDefault(s.Eps, 1e-8)
-	if err := checkBeta(kind, "Alpha", s.Alpha); err != nil {
-		return nil, err
-	}
-	if err := checkEps(kind, s.Eps); err != nil {
-		return nil, err
-	}
-	if err := checkNonNeg(kind, "WeightDecay", s.WeightDecay); err != nil {
-		return nil, err
-	}
-	if err := checkBeta(kind, "Momentum", s.Momentum); err != nil {
+	if err := numerr.First(
+		checkBeta(kind, "Alpha", s.Alpha),
+		checkEps(kind, s.Eps),
+		checkNonNeg(kind, "WeightDecay", s.WeightDecay),
+		checkBeta(kind, "Momentum", s.Momentum),
+	); err != nil {
 		return nil, err
 	}
 	name := kind + variant(s.Centered, "-centered") + variant(s.Momentum != 0, "-momentum")
@@ -96,9 +96,6 @@ func NewRMSprop(n int, s RMSpropSettings) (*RMSprop, error) {
 	}
 	return &RMSprop{state: st, s: s}, nil
 }
-
-// Reset returns the optimizer to its initial state.
-func (o *RMSprop) Reset() { o.reset() }
 
 // Step takes one step; see Optimizer.
 func (o *RMSprop) Step(x, grad []float64) error {

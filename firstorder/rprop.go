@@ -83,9 +83,6 @@ func NewRprop(n int, s RpropSettings) (*Rprop, error) {
 	return &Rprop{state: st, s: s}, nil
 }
 
-// Reset returns the optimizer to its initial state.
-func (o *Rprop) Reset() { o.reset() }
-
 // Step takes one step; see Optimizer.
 func (o *Rprop) Step(x, grad []float64) error {
 	if err := o.check(x, grad); err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"gonum.org/v1/gonum/floats"
+
+	"github.com/curvkit/curvkit/internal/numerr"
 )
 
 var _ Optimizer = (*SGD)(nil)
@@ -65,13 +67,11 @@ type SGD struct {
 func NewSGD(n int, s SGDSettings) (*SGD, error) {
 	const kind = "SGD"
 	s.LR = withDefault(s.LR, 1e-3)
-	if err := checkBeta(kind, "Momentum", s.Momentum); err != nil {
-		return nil, err
-	}
-	if !(s.Dampening >= 0 && s.Dampening <= 1) {
-		return nil, fmt.Errorf("firstorder: SGD: Dampening = %v is outside [0, 1]", s.Dampening)
-	}
-	if err := checkNonNeg(kind, "WeightDecay", s.WeightDecay); err != nil {
+	if err := numerr.First(
+		checkBeta(kind, "Momentum", s.Momentum),
+		checkUnit(kind, "Dampening", s.Dampening),
+		checkNonNeg(kind, "WeightDecay", s.WeightDecay),
+	); err != nil {
 		return nil, err
 	}
 	if s.Nesterov && (s.Momentum == 0 || s.Dampening != 0) {
@@ -87,9 +87,6 @@ func NewSGD(n int, s SGDSettings) (*SGD, error) {
 	}
 	return &SGD{state: st, s: s}, nil
 }
-
-// Reset returns the optimizer to its initial state.
-func (o *SGD) Reset() { o.reset() }
 
 // Step takes one step; see Optimizer.
 func (o *SGD) Step(x, grad []float64) error {

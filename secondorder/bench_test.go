@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 func benchSubproblem(b *testing.B, n int, solver SubproblemSolver, fresh bool) {
 	rnd := rand.New(rand.NewPCG(1, 1))
 	a := randSym(n, 1, rnd)
-	g := randVec(n, rnd)
+	g := randmat.Vec(rnd, n)
 	op := curvature.NewDense(a)
 	p := make([]float64, n)
 	b.ResetTimer()

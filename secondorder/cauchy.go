@@ -22,15 +22,26 @@ func (c *Cauchy) Solve(dst []float64, m curvature.Operator, g []float64, radius 
 		return StepInfo{}, err
 	}
 	c.mg = resizeVec(c.mg, n)
-	gn := floats.Norm(g, 2)
+	gn, gMg := gradientCurvature(dst, c.mg, m, g)
 	if gn == 0 {
-		clear(dst)
 		return StepInfo{}, nil
 	}
-	m.MulVecTo(c.mg, g)
-	info := cauchyPoint(dst, g, gn, floats.Dot(g, c.mg), radius)
+	info := cauchyPoint(dst, g, gn, gMg, radius)
 	info.Products = 1
 	return info, checkStep(dst, &info)
+}
+
+// gradientCurvature returns ‖g‖ and gᵀMg, leaving Mg in mg. For g = 0 it
+// returns 0 for both without a product and zeroes dst: the step from a
+// stationary point is 0.
+func gradientCurvature(dst, mg []float64, m curvature.Operator, g []float64) (gn, gMg float64) {
+	gn = floats.Norm(g, 2)
+	if gn == 0 {
+		clear(dst)
+		return 0, 0
+	}
+	m.MulVecTo(mg, g)
+	return gn, floats.Dot(g, mg)
 }
 
 // cauchyPoint stores the Cauchy point given gᵀMg.

@@ -47,7 +47,7 @@ func TestCGAllocations(t *testing.T) {
 	}
 	a, _ := randmat.SymFromEig(rnd, vals)
 	op := rowOp{a}
-	g := randVec(30, rnd)
+	g := randmat.Vec(rnd, 30)
 	pre := mustDiagonal(t, vals...)
 	x := make([]float64, 30)
 	for _, c := range []struct {

@@ -6,6 +6,7 @@ import (
 	"gonum.org/v1/gonum/floats"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // Dogleg solves the trust-region subproblem along the dogleg path from the
@@ -39,13 +40,10 @@ func (dl *Dogleg) Solve(dst []float64, m curvature.Operator, g []float64, radius
 	dl.mp = resizeVec(dl.mp, n)
 	dl.negG = resizeVec(dl.negG, n)
 	dl.cp = resizeVec(dl.cp, n)
-	gn := floats.Norm(g, 2)
+	gn, gMg := gradientCurvature(dst, dl.mg, m, g)
 	if gn == 0 {
-		clear(dst)
 		return StepInfo{}, nil
 	}
-	m.MulVecTo(dl.mg, g)
-	gMg := floats.Dot(g, dl.mg)
 	info := StepInfo{Products: 1}
 	floats.ScaleTo(dl.negG, -1, g)
 	lambda := 0.0
@@ -62,7 +60,7 @@ func (dl *Dogleg) Solve(dst []float64, m curvature.Operator, g []float64, radius
 		if err != nil {
 			return info, err
 		}
-		if !li.notPD && firstNonFinite(dl.pb) < 0 && floats.Dot(g, dl.pb) < 0 {
+		if !li.notPD && vec.FirstNonFinite(dl.pb) < 0 && floats.Dot(g, dl.pb) < 0 {
 			break
 		}
 		info.NegativeCurvature = true

@@ -8,6 +8,7 @@ import (
 	"reflect"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 var (
@@ -39,6 +40,17 @@ func badSetting(setting string, v float64, reason string) error {
 	return &SettingError{Setting: setting, Value: v, Reason: reason}
 }
 
+// settingCheck returns the check of a field of the settings named owner: a
+// *SettingError giving reason unless ok holds and v is not NaN.
+func settingCheck(owner string) func(field string, v float64, ok bool, reason string) error {
+	return func(field string, v float64, ok bool, reason string) error {
+		if !ok || math.IsNaN(v) {
+			return badSetting(owner+"."+field, v, reason)
+		}
+		return nil
+	}
+}
+
 // dampingRange defaults the Levenberg–Marquardt damping of the settings
 // named owner (HessianFreeSettings, KFACSettings): λ to lambda0, its floor
 // to min(floor0, λ), its ceiling to 10⁴; and checks floor ≤ λ ≤ ceiling.
@@ -57,30 +69,20 @@ func dampingRange(owner string, lambda, floor, ceiling *float64, lambda0, floor0
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// firstNonFinite returns the index of the first NaN or Inf in x, or -1.
-func firstNonFinite(x []float64) int {
-	for i, v := range x {
-		if !finite(v) {
-			return i
-		}
-	}
-	return -1
-}
-
 // nonFiniteAt reports a loss or a gradient at the current point that is
 // NaN or infinite, naming the value (and the gradient's index), or nil.
 func nonFiniteAt(loss float64, grad []float64) error {
 	if !finite(loss) {
 		return fmt.Errorf("%w: the loss at the current point is %v", curvature.ErrNonFinite, loss)
 	}
-	if i := firstNonFinite(grad); i >= 0 {
+	if i := vec.FirstNonFinite(grad); i >= 0 {
 		return fmt.Errorf("%w: the gradient at the current point has %v at index %d", curvature.ErrNonFinite, grad[i], i)
 	}
 	return nil
 }
 
 func nonFiniteVec(what string, x []float64) error {
-	if i := firstNonFinite(x); i >= 0 {
+	if i := vec.FirstNonFinite(x); i >= 0 {
 		return fmt.Errorf("secondorder: %w: %s has %v at index %d", curvature.ErrNonFinite, what, x[i], i)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/randmat"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // tightExact solves subproblems to about 1e-12 relative accuracy, for
@@ -71,19 +72,19 @@ func TestExactTolerances(t *testing.T) {
 		switch trial % 3 {
 		case 0: // random symmetric, often indefinite
 			a = randSym(n, 1+3*rnd.Float64(), rnd)
-			g = randVec(n, rnd)
+			g = randmat.Vec(rnd, n)
 		case 1: // positive definite
 			vals := make([]float64, n)
 			for i := range vals {
 				vals[i] = math.Pow(10, 2*rnd.Float64()-1)
 			}
 			a, _ = randmat.SymFromEig(rnd, vals)
-			g = randVec(n, rnd)
+			g = randmat.Vec(rnd, n)
 		case 2: // hard case: g ⟂ the bottom eigenvector of λ₁ = −1
 			vals := []float64{-1, 0.5, 2}[:n]
 			var q *mat.Dense
 			a, q = randmat.SymFromEig(rnd, vals)
-			gh := randVec(n, rnd)
+			gh := randmat.Vec(rnd, n)
 			gh[0] = 0
 			floats.Scale(0.2, gh)
 			g = make([]float64, n)
@@ -142,7 +143,7 @@ func FuzzExactTolerances(f *testing.F) {
 		if err != nil {
 			t.Fatalf("default solve: %v", err)
 		}
-		if i := firstNonFinite(p); i >= 0 {
+		if i := vec.FirstNonFinite(p); i >= 0 {
 			t.Fatalf("step has %v", p[i])
 		}
 		if math.Abs(-modelValue(a, g, p)-info.Decrease) > 1e-9*(math.Abs(info.Decrease)+floats.Norm(g, 2)*radius)+1e-300 {
@@ -229,7 +230,7 @@ func TestExactBoundReuse(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(23, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{-1, 2, 5})
 	op := curvature.NewDense(a)
-	g := randVec(3, rnd)
+	g := randmat.Vec(rnd, 3)
 	e := &Exact{}
 	p, q := make([]float64, 3), make([]float64, 3)
 	_, err := e.Solve(p, op, g, 1)

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // decodeSubproblem turns fuzz bytes into a subproblem: data[0] gives
@@ -90,7 +91,7 @@ func FuzzSubproblem(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%s: %v", s.name, err)
 			}
-			if i := firstNonFinite(p); i >= 0 {
+			if i := vec.FirstNonFinite(p); i >= 0 {
 				t.Fatalf("%s: step has %v", s.name, p[i])
 			}
 			if nrm := floats.Norm(p, 2); nrm > radius*(1+1e-10) {

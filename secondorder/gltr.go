@@ -51,19 +51,7 @@ type GLTR struct {
 
 // Validate checks the settings.
 func (gl *GLTR) Validate() error {
-	if !(gl.InteriorTol >= 0 && gl.InteriorTol < 1) {
-		return badSetting("GLTR.InteriorTol", gl.InteriorTol, "must be in [0, 1)")
-	}
-	if !(gl.BoundaryTol >= 0 && gl.BoundaryTol < 1) {
-		return badSetting("GLTR.BoundaryTol", gl.BoundaryTol, "must be in [0, 1)")
-	}
-	if gl.MaxIterations < 0 {
-		return badSetting("GLTR.MaxIterations", float64(gl.MaxIterations), "must not be negative")
-	}
-	if !(gl.PreconditionerDamping >= 0) || math.IsInf(gl.PreconditionerDamping, 1) {
-		return badSetting("GLTR.PreconditionerDamping", gl.PreconditionerDamping, "must be finite and ≥ 0")
-	}
-	return nil
+	return checkTruncated("GLTR", "InteriorTol", gl.InteriorTol, "BoundaryTol", gl.BoundaryTol, gl.MaxIterations, gl.PreconditionerDamping)
 }
 
 // Solve stores the GLTR step in dst.

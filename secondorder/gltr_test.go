@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // tightGLTR solves subproblems to about 1e-12 in its residual test.
@@ -31,7 +32,7 @@ func TestGLTRMatchesExact(t *testing.T) {
 		} else {
 			a = randSPD(n, -1, 2, rnd)
 		}
-		g := randVec(n, rnd)
+		g := randmat.Vec(rnd, n)
 		delta := math.Pow(10, 3*rnd.Float64()-1.5)
 		op := curvature.NewDense(a)
 		p, q := make([]float64, n), make([]float64, n)
@@ -62,7 +63,7 @@ func TestGLTRInteriorIsCG(t *testing.T) {
 	for trial := 0; trial < 20; trial++ {
 		n := 3 + trial%8
 		a := randSPD(n, 0, 2, rnd)
-		g := randVec(n, rnd)
+		g := randmat.Vec(rnd, n)
 		tol := []float64{0.5, 0.1, 1e-3}[trial%3]
 		p, q := make([]float64, n), make([]float64, n)
 		info, err := (&GLTR{InteriorTol: tol}).Solve(p, curvature.NewDense(a), g, 1e6)
@@ -84,7 +85,7 @@ func TestGLTRSolveAgain(t *testing.T) {
 	for trial := 0; trial < 20; trial++ {
 		n := 4 + trial%6
 		a := randSym(n, 1, rnd)
-		g := randVec(n, rnd)
+		g := randmat.Vec(rnd, n)
 		op := curvature.NewDense(a)
 		gl := tightGLTR()
 		p, q := make([]float64, n), make([]float64, n)
@@ -107,7 +108,7 @@ func TestTriTRS(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(35, 1))
 	for trial := 0; trial < 50; trial++ {
 		k := 1 + trial%9
-		d := randVec(k, rnd)
+		d := randmat.Vec(rnd, k)
 		e := make([]float64, k) // e[0] unused
 		for i := 1; i < k; i++ {
 			e[i] = rnd.NormFloat64()

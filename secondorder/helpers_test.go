@@ -91,14 +91,6 @@ type hidden struct{ op curvature.Operator }
 func (h hidden) Dim() int                  { return h.op.Dim() }
 func (h hidden) MulVecTo(dst, v []float64) { h.op.MulVecTo(dst, v) }
 
-func randVec(n int, rnd *rand.Rand) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = rnd.NormFloat64()
-	}
-	return v
-}
-
 // mustDiagonal returns diag(d) as an approx.Diagonal, a Jacobi
 // preconditioner.
 func mustDiagonal(t testing.TB, d ...float64) *approx.Diagonal {
@@ -225,4 +217,40 @@ func eachBatch(t *testing.T, set *data.Set, size, steps int, step func(curvature
 		}
 		step(curvature.Batch{X: batches.X(), Y: batches.Y()})
 	}
+}
+
+// requireStepFails checks that opt's step from θ on b fails, with an error
+// wrapping target unless target is nil, and leaves θ as it was.
+func requireStepFails(t *testing.T, opt Optimizer, theta []float64, b curvature.Batch, target error) {
+	t.Helper()
+	before := append([]float64(nil), theta...)
+	_, err := opt.Step(theta, b)
+	require.Error(t, err)
+	if target != nil {
+		assert.ErrorIs(t, err, target)
+	}
+	assert.Equal(t, before, theta, "θ unchanged after an error")
+}
+
+// benchSteps times opt's steps from θ on the batch b.
+func benchSteps(b *testing.B, opt Optimizer, theta []float64, batch curvature.Batch) {
+	for b.Loop() {
+		if _, err := opt.Step(theta, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// train takes steps of opt from θ, one a batch of size samples of set
+// (eachBatch), checks each step's record with check, and returns the loss
+// on all of set before and after.
+func train(t *testing.T, m *curvature.Model, opt Optimizer, theta []float64, set *data.Set, size, steps int, check func(Record)) (start, end float64) {
+	t.Helper()
+	start = fullLoss(m, theta, set)
+	eachBatch(t, set, size, steps, func(b curvature.Batch) {
+		rec, err := opt.Step(theta, b)
+		require.NoError(t, err)
+		check(rec)
+	})
+	return start, fullLoss(m, theta, set)
 }

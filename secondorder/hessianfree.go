@@ -11,6 +11,8 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/numerr"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // HFBacktracking selects which saved CG iterate Hessian-free takes.
@@ -94,13 +96,8 @@ type HessianFreeSettings struct {
 }
 
 func (s *HessianFreeSettings) defaults() error {
-	check := func(name string, v float64, ok bool, reason string) error {
-		if !ok || math.IsNaN(v) {
-			return badSetting("HessianFreeSettings."+name, v, reason)
-		}
-		return nil
-	}
-	for _, e := range []error{
+	check := settingCheck("HessianFreeSettings")
+	if err := numerr.First(
 		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
 		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
 		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0 && !math.IsInf(s.MaxDamping, 0), "must be finite and ≥ 0"),
@@ -111,10 +108,8 @@ func (s *HessianFreeSettings) defaults() error {
 		check("BacktrackFactor", s.BacktrackFactor, s.BacktrackFactor == 0 || (s.BacktrackFactor > 1 && !math.IsInf(s.BacktrackFactor, 0)), "must be finite and > 1"),
 		check("CurvatureFraction", s.CurvatureFraction, s.CurvatureFraction >= 0 && s.CurvatureFraction <= 1, "must be in (0, 1]"),
 		check("PreconditionerExponent", s.PreconditionerExponent, s.PreconditionerExponent >= 0 && s.PreconditionerExponent <= 1, "must be in (0, 1]"),
-	} {
-		if e != nil {
-			return e
-		}
+	); err != nil {
+		return err
 	}
 	// ProgressTol: NaN disables the rule; otherwise finite and ≥ 0.
 	if !math.IsNaN(s.ProgressTol) && !(s.ProgressTol >= 0 && !math.IsInf(s.ProgressTol, 0)) {
@@ -168,15 +163,9 @@ type HessianFree struct {
 
 // NewHessianFree returns a Hessian-free optimizer for m.
 func NewHessianFree(m *curvature.Model, s *HessianFreeSettings) (*HessianFree, error) {
-	var set HessianFreeSettings
-	if s != nil {
-		set = *s
-	}
-	if err := set.defaults(); err != nil {
+	set, err := optimizerSettings("Hessian-free", m, s)
+	if err != nil {
 		return nil, err
-	}
-	if m == nil || m.Net == nil || m.Loss == nil {
-		return nil, errors.New("secondorder: Hessian-free needs a model with a network and a loss")
 	}
 	P := m.Net.NumParams()
 	if P == 0 {
@@ -452,7 +441,7 @@ func (h *HessianFree) cg(lambda float64, pre curvature.DampedSolver, preLambda f
 			break
 		}
 	}
-	if firstNonFinite(x) >= 0 {
+	if vec.FirstNonFinite(x) >= 0 {
 		return fmt.Errorf("secondorder: %w: CG iterate", curvature.ErrNonFinite)
 	}
 	switch {

@@ -330,10 +330,7 @@ func TestHessianFreeTrainsDigits(t *testing.T) {
 			}
 			h, err := NewHessianFree(m, &c.set)
 			require.NoError(t, err)
-			start := fullLoss(m, theta, set)
-			eachBatch(t, set, 256, 30, func(b curvature.Batch) {
-				rec, err := h.Step(theta, b)
-				require.NoError(t, err)
+			start, end := train(t, m, h, theta, set, 256, 30, func(rec Record) {
 				assert.LessOrEqual(t, rec.Chosen, rec.CGIterations)
 				assert.Less(t, rec.Predicted, 0.0, "CG iterates predict a decrease")
 				want := rec.Lambda
@@ -350,7 +347,6 @@ func TestHessianFreeTrainsDigits(t *testing.T) {
 					assert.Equal(t, rec.Loss, rec.NewLoss)
 				}
 			})
-			end := fullLoss(m, theta, set)
 			t.Logf("loss %.4f → %.4f, λ = %.3g", start, end, h.Lambda())
 			assert.Greater(t, start, 2.0)
 			assert.Less(t, end, 0.7)
@@ -413,13 +409,7 @@ func TestHessianFreeErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h, err := NewHessianFree(m, &c.set)
 			require.NoError(t, err)
-			before := append([]float64(nil), theta...)
-			_, err = h.Step(theta, c.batch)
-			require.Error(t, err)
-			if c.target != nil {
-				assert.ErrorIs(t, err, c.target)
-			}
-			assert.Equal(t, before, theta, "θ unchanged after an error")
+			requireStepFails(t, h, theta, c.batch, c.target)
 		})
 	}
 	// Non-finite θ is bad data too.

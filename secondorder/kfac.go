@@ -2,7 +2,6 @@ package secondorder
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,6 +12,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/internal/numerr"
 	"github.com/curvkit/curvkit/internal/vec"
 )
 
@@ -46,13 +46,8 @@ type KFACSettings struct {
 }
 
 func (s *KFACSettings) defaults() error {
-	check := func(name string, v float64, ok bool, reason string) error {
-		if !ok || math.IsNaN(v) {
-			return badSetting("KFACSettings."+name, v, reason)
-		}
-		return nil
-	}
-	for _, e := range []error{
+	check := settingCheck("KFACSettings")
+	if err := numerr.First(
 		check("Damping", s.Damping, s.Damping >= 0 && !math.IsInf(s.Damping, 0), "must be finite and ≥ 0"),
 		check("MinDamping", s.MinDamping, s.MinDamping >= 0 && !math.IsInf(s.MinDamping, 0), "must be finite and ≥ 0"),
 		check("MaxDamping", s.MaxDamping, s.MaxDamping >= 0 && !math.IsInf(s.MaxDamping, 0), "must be finite and ≥ 0"),
@@ -66,10 +61,8 @@ func (s *KFACSettings) defaults() error {
 		check("InverseInterval", float64(s.InverseInterval), s.InverseInterval >= 0, "must be ≥ 0"),
 		check("NormConstraint", s.NormConstraint, s.NormConstraint >= 0, "must be ≥ 0"),
 		check("WeightSharing", float64(s.WeightSharing), s.WeightSharing == approx.Expand || s.WeightSharing == approx.Reduce, "must be approx.Expand or approx.Reduce"),
-	} {
-		if e != nil {
-			return e
-		}
+	); err != nil {
+		return err
 	}
 	if err := dampingRange("KFACSettings", &s.Damping, &s.MinDamping, &s.MaxDamping, 1e-2, 1e-3); err != nil {
 		return err
@@ -120,15 +113,9 @@ type KFAC struct {
 
 // NewKFAC returns a K-FAC optimizer for m.
 func NewKFAC(m *curvature.Model, s *KFACSettings) (*KFAC, error) {
-	var set KFACSettings
-	if s != nil {
-		set = *s
-	}
-	if err := set.defaults(); err != nil {
+	set, err := optimizerSettings("K-FAC", m, s)
+	if err != nil {
 		return nil, err
-	}
-	if m == nil || m.Net == nil || m.Loss == nil {
-		return nil, errors.New("secondorder: K-FAC needs a model with a network and a loss")
 	}
 	curv, err := approx.NewKFAC(m.Net, &approx.KFACSettings{Factors: set.Factors, Rand: set.Rand, Seed: set.Seed,
 		WeightSharing: set.WeightSharing, Damping: approx.FactoredDamping, Solver: approx.CholeskySolver, Budget: set.Budget})

@@ -37,11 +37,7 @@ func benchKFAC(b *testing.B, modelFraction float64) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
-		if _, err := opt.Step(theta, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSteps(b, opt, theta, batch)
 }
 
 // BenchmarkAdamStep is one Adam step with its gradient.

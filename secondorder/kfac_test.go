@@ -24,14 +24,10 @@ func TestKFACTrainsDigits(t *testing.T) {
 	m, theta, set := digitsModel(t, 16, 1)
 	opt, err := NewKFAC(m, &KFACSettings{Seed: 2})
 	require.NoError(t, err)
-	start := fullLoss(m, theta, set)
-	eachBatch(t, set, 128, 150, func(b curvature.Batch) {
-		rec, err := opt.Step(theta, b)
-		require.NoError(t, err)
+	start, end := train(t, m, opt, theta, set, 128, 150, func(rec Record) {
 		assert.LessOrEqual(t, rec.Predicted, 0.0, "the model step never predicts an increase")
 		assert.GreaterOrEqual(t, rec.NextLambda, 1e-3)
 	})
-	end := fullLoss(m, theta, set)
 	t.Logf("loss %.4f → %.4f, λ = %.3g", start, end, opt.Lambda())
 	assert.Greater(t, start, 2.0)
 	assert.Less(t, end, 0.05)

@@ -213,15 +213,9 @@ type NaturalGradient struct {
 
 // NewNaturalGradient returns a natural-gradient optimizer for m.
 func NewNaturalGradient(m *curvature.Model, s *NaturalGradientSettings) (*NaturalGradient, error) {
-	var set NaturalGradientSettings
-	if s != nil {
-		set = *s
-	}
-	if err := set.defaults(); err != nil {
+	set, err := optimizerSettings("natural gradient", m, s)
+	if err != nil {
 		return nil, err
-	}
-	if m == nil || m.Net == nil || m.Loss == nil {
-		return nil, errors.New("secondorder: natural gradient needs a model with a network and a loss")
 	}
 	if set.Curvature == nil {
 		set.Curvature = KFACCurvature(m, nil)

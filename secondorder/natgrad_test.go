@@ -14,6 +14,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/randmat"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // kronDense returns the dense kron(G, A) in the project's layout: entry
@@ -91,6 +92,14 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 		}
 		return a
 	}
+	// dampedDiagonal is diag(M) + λI for the dense M of kind.
+	dampedDiagonal := func(kind curvature.Kind) *mat.SymDense {
+		f, a := dense(kind), mat.NewSymDense(P, nil)
+		for i := 0; i < P; i++ {
+			a.SetSym(i, i, f.At(i, i)+lambda)
+		}
+		return a
+	}
 	for _, c := range []struct {
 		name   string
 		cur    func() CurvatureFunc
@@ -104,21 +113,9 @@ func TestNaturalGradientStepMatchesDenseSolve(t *testing.T) {
 			return OperatorCurvature(m, curvature.GGN, nil, &Linear{Method: CGLinear, Tol: 1e-13, MaxIterations: 5000})
 		}, func() *mat.SymDense { return randmat.Shifted(dense(curvature.GGN), lambda) }},
 		{"diagonal-fisher", func() CurvatureFunc { return DiagonalCurvature(m, curvature.Fisher, nil) },
-			func() *mat.SymDense {
-				f, a := dense(curvature.GGN), mat.NewSymDense(P, nil)
-				for i := 0; i < P; i++ {
-					a.SetSym(i, i, f.At(i, i)+lambda)
-				}
-				return a
-			}},
+			func() *mat.SymDense { return dampedDiagonal(curvature.GGN) }},
 		{"diagonal-empirical-fisher", func() CurvatureFunc { return DiagonalCurvature(m, curvature.EmpiricalFisher, nil) },
-			func() *mat.SymDense {
-				f, a := dense(curvature.EmpiricalFisher), mat.NewSymDense(P, nil)
-				for i := 0; i < P; i++ {
-					a.SetSym(i, i, f.At(i, i)+lambda)
-				}
-				return a
-			}},
+			func() *mat.SymDense { return dampedDiagonal(curvature.EmpiricalFisher) }},
 		{"block-diagonal-ggn", func() CurvatureFunc { return BlockDiagonalCurvature(m, curvature.GGN, nil) },
 			func() *mat.SymDense {
 				f, a := dense(curvature.GGN), mat.NewSymDense(P, nil)
@@ -305,13 +302,9 @@ func TestNaturalGradientTrainsDigits(t *testing.T) {
 				LearningRate: c.lr, Damping: c.damp, UpdateInterval: c.interval, Curvature: c.cur(m),
 			})
 			require.NoError(t, err)
-			start := fullLoss(m, theta, set)
-			eachBatch(t, set, 128, 30, func(b curvature.Batch) {
-				rec, err := ng.Step(theta, b)
-				require.NoError(t, err)
+			start, end := train(t, m, ng, theta, set, 128, 30, func(rec Record) {
 				assert.Greater(t, rec.Cosine, 0.0, "descent step")
 			})
-			end := fullLoss(m, theta, set)
 			t.Logf("loss %.4f → %.4f", start, end)
 			assert.Greater(t, start, 2.0)
 			assert.Less(t, end, 0.4*start)
@@ -377,13 +370,7 @@ func TestNaturalGradientErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ng, err := NewNaturalGradient(m, &NaturalGradientSettings{Curvature: c.cur, Momentum: 0.5})
 			require.NoError(t, err)
-			before := append([]float64(nil), theta...)
-			_, err = ng.Step(theta, c.batch)
-			require.Error(t, err)
-			if c.target != nil {
-				assert.ErrorIs(t, err, c.target)
-			}
-			assert.Equal(t, before, theta, "θ unchanged after an error")
+			requireStepFails(t, ng, theta, c.batch, c.target)
 		})
 	}
 }
@@ -393,7 +380,7 @@ func TestNaturalGradientErrors(t *testing.T) {
 func TestOperatorSolver(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 5))
 	a, _ := randmat.SymFromEig(rnd, []float64{0.1, 1, 3, 7, 20})
-	v := randVec(5, rnd)
+	v := randmat.Vec(rnd, 5)
 	want := dampedDenseSolve(t, a, 0.3, v)
 	for _, c := range []struct {
 		name string
@@ -429,7 +416,7 @@ func TestOperatorCurvatureOwnsItsBatch(t *testing.T) {
 	s, err := OperatorCurvature(m, curvature.GGN, nil, &Linear{Tol: 1e-13, MaxIterations: 5000})(theta, b)
 	require.NoError(t, err)
 	b.X.Copy(set.X.Slice(100, 130, 0, 64)) // the caller's buffers move on
-	v := randVec(len(theta), rand.New(rand.NewPCG(6, 6)))
+	v := randmat.Vec(rand.New(rand.NewPCG(6, 6)), len(theta))
 	x := make([]float64, len(theta))
 	require.NoError(t, s.SolveDampedTo(x, v, 0.1))
 	assert.Less(t, relDiff(x, dampedDenseSolve(t, want, 0.1, v)), 1e-8)
@@ -450,7 +437,7 @@ func FuzzOperatorSolver(f *testing.F) {
 			if err := s.SolveDampedTo(x, v, lambda); err != nil {
 				continue
 			}
-			require.Equal(t, -1, firstNonFinite(x))
+			require.Equal(t, -1, vec.FirstNonFinite(x))
 			if _, dense := s.Op.(curvature.Dense); dense && floats.Norm(v, 2) > 0 {
 				r := make([]float64, n)
 				s.Op.MulVecTo(r, x)
@@ -471,11 +458,7 @@ func benchNaturalGradient(b *testing.B, cur func(m *curvature.Model) CurvatureFu
 	if err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
-		if _, err := ng.Step(theta, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchSteps(b, ng, theta, batch)
 }
 
 func BenchmarkNaturalGradientKFAC(b *testing.B) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/symeig"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 var (
@@ -240,7 +241,7 @@ func (dn *DampedNewton) raise(dst []float64, m curvature.Operator, g []float64, 
 		if err != nil {
 			return err
 		}
-		descent := firstNonFinite(dst) < 0 && floats.Dot(g, dst) < 0
+		descent := vec.FirstNonFinite(dst) < 0 && floats.Dot(g, dst) < 0
 		if !li.notPD && descent {
 			return nil
 		}

@@ -19,7 +19,7 @@ import (
 func TestDampedNewtonDirectionMatchesSolve(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(10, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{0.2, 1, 4, 30})
-	g := randVec(4, rnd)
+	g := randmat.Vec(rnd, 4)
 	pre := mustDiagonal(t, 1, 2, 3, 4)
 	for _, lambda := range []float64{0, 0.5, 10} {
 		want := newtonBySolve(t, a, lambda, g)
@@ -57,7 +57,7 @@ func TestDampedNewtonIndefinite(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(11, 1))
 	vals := []float64{-3, -0.5, 2, 5}
 	a, q := randmat.SymFromEig(rnd, vals)
-	g := randVec(4, rnd)
+	g := randmat.Vec(rnd, 4)
 	d := make([]float64, 4)
 	for _, op := range []curvature.Operator{curvature.NewDense(a), hidden{curvature.NewDense(a)}} {
 		_, err := newtonStep(d, op, g, 0)

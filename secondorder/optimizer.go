@@ -27,6 +27,26 @@ var (
 	_ Optimizer = (*FirstOrder)(nil)
 )
 
+// optimizerSettings returns a copy of *s, or the zero settings if s is nil,
+// with its defaults filled in, and checks that m has a network and a loss,
+// which the optimizer named what needs.
+func optimizerSettings[S any, P interface {
+	*S
+	defaults() error
+}](what string, m *curvature.Model, s *S) (S, error) {
+	var set S
+	if s != nil {
+		set = *s
+	}
+	if err := P(&set).defaults(); err != nil {
+		return set, err
+	}
+	if m == nil || m.Net == nil || m.Loss == nil {
+		return set, fmt.Errorf("secondorder: %s needs a model with a network and a loss", what)
+	}
+	return set, nil
+}
+
 // Record is what one optimizer step on a batch did. A value a method does
 // not compute is NaN (zero for counts and flags); the fields after Spent
 // belong to the methods named.

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/curvkit/curvkit/curvature"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 const (
@@ -97,7 +98,7 @@ func (r *run) trialFinite(valid optimize.Operation) bool {
 	if valid&evalFunc != 0 && !finite(r.loc.F) {
 		return false
 	}
-	return valid&evalGrad == 0 || firstNonFinite(r.loc.Gradient) < 0
+	return valid&evalGrad == 0 || vec.FirstNonFinite(r.loc.Gradient) < 0
 }
 
 func (r *run) checkFinite(op optimize.Operation) error {

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/curvkit/curvkit/internal/binstate"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 // The saved-state format of the network optimizers, which
@@ -80,7 +81,7 @@ func readCount(d *binstate.Decoder, what string) int {
 func readFinite(d *binstate.Decoder, what string, dst []float64) {
 	d.Floats(dst)
 	if d.Err() == nil {
-		if i := firstNonFinite(dst); i >= 0 {
+		if i := vec.FirstNonFinite(dst); i >= 0 {
 			d.Fail(fmt.Errorf("%s has %v at index %d", what, dst[i], i))
 		}
 	}

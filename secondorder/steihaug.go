@@ -29,19 +29,7 @@ type Steihaug struct {
 
 // Validate checks the settings.
 func (s *Steihaug) Validate() error {
-	if !(s.Tol >= 0 && s.Tol < 1) {
-		return badSetting("Steihaug.Tol", s.Tol, "must be in [0, 1)")
-	}
-	if !(s.Forcing >= 0 && s.Forcing < 1) {
-		return badSetting("Steihaug.Forcing", s.Forcing, "must be in [0, 1)")
-	}
-	if s.MaxIterations < 0 {
-		return badSetting("Steihaug.MaxIterations", float64(s.MaxIterations), "must not be negative")
-	}
-	if !(s.PreconditionerDamping >= 0) || math.IsInf(s.PreconditionerDamping, 1) {
-		return badSetting("Steihaug.PreconditionerDamping", s.PreconditionerDamping, "must be finite and ≥ 0")
-	}
-	return nil
+	return checkTruncated("Steihaug", "Tol", s.Tol, "Forcing", s.Forcing, s.MaxIterations, s.PreconditionerDamping)
 }
 
 // Solve stores the truncated-CG step in dst.

@@ -65,6 +65,27 @@ func checkSubproblem(dst []float64, m curvature.Operator, g []float64, radius fl
 	return n, nil
 }
 
+// checkTruncated checks the settings of the truncated Krylov solvers of the
+// type named owner (Steihaug, GLTR): their two tolerances, named tol1 and
+// tol2, in [0, 1), the iteration cap and the damping of the preconditioner.
+func checkTruncated(owner, tol1 string, v1 float64, tol2 string, v2 float64, maxIter int, precondDamping float64) error {
+	for _, t := range []struct {
+		name string
+		v    float64
+	}{{tol1, v1}, {tol2, v2}} {
+		if !(t.v >= 0 && t.v < 1) {
+			return badSetting(owner+"."+t.name, t.v, "must be in [0, 1)")
+		}
+	}
+	if maxIter < 0 {
+		return badSetting(owner+".MaxIterations", float64(maxIter), "must not be negative")
+	}
+	if !(precondDamping >= 0) || math.IsInf(precondDamping, 1) {
+		return badSetting(owner+".PreconditionerDamping", precondDamping, "must be finite and ≥ 0")
+	}
+	return nil
+}
+
 // checkStep rejects a step with non-finite entries, which overflowing or
 // NaN curvature products produce.
 func checkStep(p []float64, info *StepInfo) error {

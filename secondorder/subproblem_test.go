@@ -14,6 +14,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/internal/randmat"
+	"github.com/curvkit/curvkit/internal/vec"
 )
 
 type namedSolver struct {
@@ -42,7 +43,7 @@ func TestSubproblemAgainstBruteForce(t *testing.T) {
 	for trial := 0; trial < 60; trial++ {
 		n := 2 + trial%2
 		a := randSym(n, 1+3*rnd.Float64(), rnd)
-		g := randVec(n, rnd)
+		g := randmat.Vec(rnd, n)
 		floats.Scale(math.Pow(10, 2*rnd.Float64()-1), g)
 		delta := math.Pow(10, 2*rnd.Float64()-1)
 		best, _ := bruteForceModelMin(a, g, delta, rnd)
@@ -164,7 +165,7 @@ func TestPreconditionedSolvers(t *testing.T) {
 			for i := range d {
 				d[i] = math.Pow(10, 2*rnd.Float64()-1)
 			}
-			g := randVec(n, rnd)
+			g := randmat.Vec(rnd, n)
 			delta := math.Pow(10, 2*rnd.Float64()-1.5)
 			mu := []float64{0, 0.7}[(trial/2)%2]
 			name := fmt.Sprintf("%s trial %d", s.name, trial)
@@ -197,7 +198,7 @@ func TestPreconditionedSolvers(t *testing.T) {
 func TestSteihaugExactPreconditioner(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(6, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{0.01, 0.3, 5, 80})
-	g := randVec(4, rnd)
+	g := randmat.Vec(rnd, 4)
 	pre, err := approx.NewSymMatrix(a, 0)
 	require.NoError(t, err)
 	p := make([]float64, 4)
@@ -270,7 +271,7 @@ func TestSteihaugNegativeCurvatureFirstDirection(t *testing.T) {
 func TestDogleg(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{0.5, 2, 7})
-	g := randVec(3, rnd)
+	g := randmat.Vec(rnd, 3)
 	newton := newtonBySolve(t, a, 0, g)
 	nb := floats.Norm(newton, 2)
 	for _, tc := range []struct {
@@ -357,7 +358,7 @@ func TestDogleg(t *testing.T) {
 func TestExactMatrixFree(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(8, 1))
 	a := randSym(4, 1, rnd)
-	g := randVec(4, rnd)
+	g := randmat.Vec(rnd, 4)
 	e := &Exact{}
 	p1, p2 := make([]float64, 4), make([]float64, 4)
 	info, err := e.Solve(p1, curvature.NewDense(a), g, 1)
@@ -405,7 +406,7 @@ func TestSubproblemBadInput(t *testing.T) {
 	for _, s := range allSolvers() {
 		_, err := s.new().Solve(p, huge, []float64{1e10, -1e10}, 1e300)
 		if err == nil {
-			assert.Zero(t, firstNonFinite(p)+1, s.name)
+			assert.Zero(t, vec.FirstNonFinite(p)+1, s.name)
 		}
 	}
 }
@@ -415,7 +416,7 @@ func TestSubproblemBadInput(t *testing.T) {
 func TestTrustRegionDefaultSolver(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 1))
 	a, _ := randmat.SymFromEig(rnd, []float64{-1, 1, 2})
-	g := randVec(3, rnd)
+	g := randmat.Vec(rnd, 3)
 	for _, tc := range []struct {
 		name   string
 		curv   curvature.Operator

@@ -233,7 +233,7 @@ func TestRhoIsOneOnQuadratic(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(4, 1))
 	spd, _ := randmat.SymFromEig(rnd, []float64{0.5, 1, 3, 10})
 	indef, _ := randmat.SymFromEig(rnd, []float64{-2, -0.5, 1, 4})
-	b := randVec(4, rnd)
+	b := randmat.Vec(rnd, 4)
 	for _, tc := range []struct {
 		name   string
 		a      *mat.SymDense

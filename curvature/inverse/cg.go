@@ -53,11 +53,7 @@ func (c *CG) Stats() Stats { return c.stats }
 
 // MulVecTo stores (M + λI)⁻¹v in dst. It panics with SolveTo's error when
 // the solve fails; call SolveTo to receive it instead.
-func (c *CG) MulVecTo(dst, v []float64) {
-	if err := c.SolveTo(dst, v); err != nil {
-		panic(err)
-	}
-}
+func (c *CG) MulVecTo(dst, v []float64) { mustSolve(c, dst, v) }
 
 // SolveTo stores (M + λI)⁻¹v in dst. When the iteration stops at
 // MaxIterations, dst holds the last iterate and the error wraps

@@ -12,6 +12,7 @@ import (
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/inverse"
+	"github.com/curvkit/curvkit/internal/randmat"
 )
 
 // kronDense returns (g + sg·I) ⊗ (a + sa·I) as a dense matrix, in the
@@ -51,7 +52,7 @@ func TestDirectKronecker(t *testing.T) {
 	const p, q, lambda = 4, 5, 0.3
 	g := psd(rnd, spread(p, 1e-2, 3, 1)...)
 	a := psd(rnd, spread(q, 1e-1, 2, 1)...)
-	v := randVec(p*q, rnd)
+	v := randmat.Vec(rnd, p*q)
 	for _, damping := range []approx.Damping{approx.ExactDamping, approx.FactoredDamping} {
 		k, err := approx.NewKron(g, a, &approx.KronSettings{Damping: damping})
 		require.NoError(t, err)

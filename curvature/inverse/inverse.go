@@ -33,6 +33,15 @@ var (
 	_ Solver = (*LSMR)(nil)
 )
 
+// mustSolve is the MulVecTo of the iterative solvers: SolveTo, panicking
+// with the error of a solve that fails. (Direct keeps its own, which passes
+// no value through an interface and so does not allocate.)
+func mustSolve(s Solver, dst, v []float64) {
+	if err := s.SolveTo(dst, v); err != nil {
+		panic(err)
+	}
+}
+
 // Stats describes the last solve of a Solver.
 type Stats struct {
 	// Iterations counts CG or LSMR iterations, or Neumann terms.

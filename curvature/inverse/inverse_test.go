@@ -46,14 +46,6 @@ func cholSolve(t *testing.T, a mat.Symmetric, lambda float64, v []float64) []flo
 	return x.RawVector().Data
 }
 
-func randVec(n int, rnd *rand.Rand) []float64 {
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = rnd.NormFloat64()
-	}
-	return v
-}
-
 // relErr returns ‖x − want‖/‖want‖.
 func relErr(x, want []float64) float64 {
 	d := make([]float64, len(x))
@@ -69,7 +61,7 @@ func TestCGAgainstCholesky(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 1))
 	const n = 60
 	a := psd(rnd, spread(n, 1e-2, 1e2, 5)...)
-	v := randVec(n, rnd)
+	v := randmat.Vec(rnd, n)
 	diag := make([]float64, n)
 	for i := range diag {
 		diag[i] = a.At(i, i)
@@ -127,11 +119,11 @@ func TestCGErrors(t *testing.T) {
 	spd := psd(rnd, spread(30, 1e-3, 1, 0)...)
 	c := &inverse.CG{Op: curvature.NewDense(spd), MaxIterations: 3}
 	x = make([]float64, 30)
-	err = c.SolveTo(x, randVec(30, rnd))
+	err = c.SolveTo(x, randmat.Vec(rnd, 30))
 	assert.ErrorIs(t, err, inverse.ErrNotConverged)
 	assert.Equal(t, 3, c.Stats().Iterations)
 	assert.Greater(t, c.Stats().Residual, 1e-10)
-	assert.Panics(t, func() { c.MulVecTo(x, randVec(30, rnd)) }, "MulVecTo panics with the error")
+	assert.Panics(t, func() { c.MulVecTo(x, randmat.Vec(rnd, 30)) }, "MulVecTo panics with the error")
 
 	for _, tc := range []struct {
 		name string
@@ -165,7 +157,7 @@ func TestNeumannAgainstCholesky(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 1))
 	const n = 40
 	a := psd(rnd, spread(n, 1e-1, 10, 3)...)
-	v := randVec(n, rnd)
+	v := randmat.Vec(rnd, n)
 	for _, lambda := range []float64{0.5, 2} {
 		want := cholSolve(t, a, lambda, v)
 		nm := &inverse.Neumann{Op: curvature.NewDense(a), Damping: lambda, Tol: 1e-11, Seed: 1}
@@ -192,7 +184,7 @@ func TestNeumannTruncated(t *testing.T) {
 	const n, terms = 20, 7
 	const s, lambda = 0.05, 0.3
 	a := psd(rnd, spread(n, 1e-2, 15, 0)...)
-	v := randVec(n, rnd)
+	v := randmat.Vec(rnd, n)
 	b := mat.NewDense(n, n, nil)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
@@ -219,7 +211,7 @@ func TestNeumannTruncated(t *testing.T) {
 // the ratio of successive terms, long before MaxTerms.
 func TestNeumannDivergence(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 1))
-	v := randVec(5, rnd)
+	v := randmat.Vec(rnd, 5)
 	x := make([]float64, 5)
 	for _, tc := range []struct {
 		name string

@@ -97,11 +97,7 @@ func (l *LSMR) Stats() Stats { return l.stats }
 
 // MulVecTo stores (JᵀJ + λI)⁻¹v in dst. It panics with SolveTo's error
 // when the solve fails; call SolveTo to receive it instead.
-func (l *LSMR) MulVecTo(dst, v []float64) {
-	if err := l.SolveTo(dst, v); err != nil {
-		panic(err)
-	}
-}
+func (l *LSMR) MulVecTo(dst, v []float64) { mustSolve(l, dst, v) }
 
 // SolveTo stores (JᵀJ + λI)⁻¹v in dst; λ must be positive.
 func (l *LSMR) SolveTo(dst, v []float64) error {

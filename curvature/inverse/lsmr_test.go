@@ -64,7 +64,7 @@ func TestLSMRLeastSquares(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := randRect(rnd, tc.m, tc.n, tc.cond)
-			b := randVec(tc.m, rnd)
+			b := randmat.Vec(rnd, tc.m)
 			var want []float64
 			if tc.m < tc.n && tc.lambda == 0 {
 				var jjt mat.SymDense
@@ -97,7 +97,7 @@ func TestLSMRInverse(t *testing.T) {
 		j := randRect(rnd, dims[0], dims[1], 1e2)
 		var g mat.SymDense
 		g.SymOuterK(1, j.T())
-		v := randVec(dims[1], rnd)
+		v := randmat.Vec(rnd, dims[1])
 		const lambda = 1e-2
 		want := cholSolve(t, &g, lambda, v)
 		l := &inverse.LSMR{J: inverse.Matrix{Matrix: j}, Damping: lambda, Tol: 1e-13, MaxIterations: 500}
@@ -113,7 +113,7 @@ func TestLSMRInverse(t *testing.T) {
 	assert.Error(t, l.SolveTo(make([]float64, 3), []float64{1, 2, 3}))
 	assert.Panics(t, func() { l.MulVecTo(make([]float64, 3), []float64{1, 2, 3}) })
 	l.Damping, l.MaxIterations = 1e-8, 1
-	err := l.LeastSquaresTo(make([]float64, 3), randVec(5, rnd))
+	err := l.LeastSquaresTo(make([]float64, 3), randmat.Vec(rnd, 5))
 	assert.ErrorIs(t, err, inverse.ErrNotConverged)
 	assert.Error(t, l.LeastSquaresTo(make([]float64, 3), []float64{1, math.Inf(1), 0, 0, 0}))
 }
@@ -168,7 +168,7 @@ func TestLSMRGGN(t *testing.T) {
 	tape := nn.NewTape(net, m.Loss)
 	tape.Forward(theta, x)
 	j := &jacobian{tape: tape, n: n, c: 2, p: p, z: mat.NewDense(n, 2, nil)}
-	v := randVec(p, rnd)
+	v := randmat.Vec(rnd, p)
 	const lambda = 1e-2
 	want := cholSolve(t, g, lambda, v)
 	l := &inverse.LSMR{J: j, Damping: lambda, Tol: 1e-12, MaxIterations: 1000}

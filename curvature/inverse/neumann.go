@@ -75,11 +75,7 @@ func (nm *Neumann) Stats() Stats { return nm.stats }
 // MulVecTo stores the sum of the series for v in dst. It panics with
 // SolveTo's error when the solve fails; call SolveTo to receive it
 // instead.
-func (nm *Neumann) MulVecTo(dst, v []float64) {
-	if err := nm.SolveTo(dst, v); err != nil {
-		panic(err)
-	}
-}
+func (nm *Neumann) MulVecTo(dst, v []float64) { mustSolve(nm, dst, v) }
 
 // EffectiveScale returns the scale s the solves use: Scale, or the
 // automatic one (estimating it now if no solve has yet).

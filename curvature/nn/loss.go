@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -99,13 +98,8 @@ func checkTargetShape(y *mat.Dense, want int) error {
 	}
 	for i := 0; i < n; i++ {
 		row := data[i*stride : i*stride+c]
-		if vec.AllFinite(row) {
-			continue
-		}
-		for j, v := range row {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("nn: target row %d column %d is %v", i, j, v)
-			}
+		if j := vec.FirstNonFinite(row); j >= 0 {
+			return fmt.Errorf("nn: target row %d column %d is %v", i, j, row[j])
 		}
 	}
 	return nil

@@ -2,8 +2,9 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"os"
+	"io"
+
+	"github.com/curvkit/curvkit/examples/internal/command"
 )
 
 func main() {
@@ -12,14 +13,5 @@ func main() {
 	flag.IntVar(&s.Steps, "steps", s.Steps, "Adam steps")
 	flag.IntVar(&s.Every, "every", s.Every, "measure every `k` steps (and at the first and last)")
 	flag.Uint64Var(&s.Seed, "seed", s.Seed, "seed of the initialisation, the batches and the evaluation batch")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "approxerror: unexpected arguments %q\n", flag.Args())
-		flag.Usage()
-		os.Exit(2)
-	}
-	if err := run(s, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "approxerror:", err)
-		os.Exit(1)
-	}
+	command.Main("approxerror", func(w io.Writer) error { return run(s, w) })
 }

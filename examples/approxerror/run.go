@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/curvkit/curvkit/approx"
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/examples/internal/command"
 	"github.com/curvkit/curvkit/firstorder"
 	"github.com/curvkit/curvkit/internal/progress"
 )
@@ -292,24 +292,8 @@ func printMemory(w io.Writer, m *curvature.Model) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "memory before building\tfloats\tbytes\t")
-	for _, r := range []struct {
-		name   string
-		floats int
-	}{
-		{fmt.Sprintf("dense P² (each of %d matrices)", len(matrices)), mem.Dense},
-		{"diagonal", mem.Diagonal},
-		{"block_diagonal", mem.LayerBlocks},
-		{"neuron_block_diagonal", mem.NeuronBlocks},
-		{"kronecker_optimal", mem.KFAC},
-		{"kfac (each of 2)", mem.KFAC},
-		{"ekfac (each of 2)", mem.EKFAC},
-		{"tonga", mem.TONGA},
-	} {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", r.name, r.floats, curvature.SizeOfFloats(r.floats))
-	}
-	return tw.Flush()
+	return command.PrintMemory(w, mem, len(matrices), "diagonal", "block_diagonal", "neuron_block_diagonal",
+		"kronecker_optimal", "kfac (each of 2)", "ekfac (each of 2)", "tonga")
 }
 
 // report prints one line per measurement.

@@ -2,8 +2,9 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"os"
+	"io"
+
+	"github.com/curvkit/curvkit/examples/internal/command"
 )
 
 func main() {
@@ -14,14 +15,5 @@ func main() {
 	flag.StringVar(&c.KFAC, "kfac", "exact", "K-FAC factor `kind`: exact, mc or empirical")
 	flag.IntVar(&c.Samples, "samples", 1, "sampled labels per input for -kfac mc")
 	flag.Uint64Var(&c.Seed, "seed", 1, "seed of the sampled labels for -kfac mc")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "export: unexpected arguments %q\n", flag.Args())
-		flag.Usage()
-		os.Exit(2)
-	}
-	if err := run(c, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "export:", err)
-		os.Exit(1)
-	}
+	command.Main("export", func(w io.Writer) error { return run(c, w) })
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
+	"github.com/curvkit/curvkit/examples/internal/command"
 	"github.com/curvkit/curvkit/internal/progress"
 )
 
@@ -220,23 +221,7 @@ func printMemory(w io.Writer, m *curvature.Model, matrices int) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "memory before building\tfloats\tbytes\t")
-	for _, r := range []struct {
-		name   string
-		floats int
-	}{
-		{fmt.Sprintf("dense P² (each of %d matrices)", matrices), mem.Dense},
-		{"diagonal", mem.Diagonal},
-		{"block_diagonal", mem.LayerBlocks},
-		{"kronecker_optimal", mem.KFAC},
-		{"kfac", mem.KFAC},
-		{"ekfac", mem.EKFAC},
-		{"tonga (each of 2)", mem.TONGA},
-	} {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", r.name, r.floats, curvature.SizeOfFloats(r.floats))
-	}
-	return tw.Flush()
+	return command.PrintMemory(w, mem, matrices, "diagonal", "block_diagonal", "kronecker_optimal", "kfac", "ekfac", "tonga (each of 2)")
 }
 
 // matrixFiles returns the names of the matrix files.

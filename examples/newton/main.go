@@ -13,6 +13,7 @@ import (
 
 	"github.com/curvkit/curvkit/curvature"
 	"github.com/curvkit/curvkit/curvature/testfunc"
+	"github.com/curvkit/curvkit/examples/internal/command"
 	"github.com/curvkit/curvkit/secondorder"
 )
 
@@ -40,12 +41,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("newton", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	maxIter := fs.Int("maxiter", 20000, "iteration cap (gradient descent and the Cauchy trust region need it)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "newton: unexpected arguments %q\n", fs.Args())
-		fs.Usage()
+	if !command.Parse(fs, args) {
 		return 2
 	}
 	starts := []struct {

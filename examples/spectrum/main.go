@@ -21,6 +21,7 @@ import (
 	"github.com/curvkit/curvkit/curvature/data"
 	"github.com/curvkit/curvkit/curvature/nn"
 	"github.com/curvkit/curvkit/curvature/spectral"
+	"github.com/curvkit/curvkit/examples/internal/command"
 	"github.com/curvkit/curvkit/internal/progress"
 )
 
@@ -46,16 +47,7 @@ func main() {
 	flag.IntVar(&s.Steps, "steps", s.Steps, "Lanczos steps per probe")
 	flag.IntVar(&s.Probes, "probes", s.Probes, "random probes")
 	flag.Uint64Var(&s.Seed, "seed", s.Seed, "seed of the initialisation, the samples and the probes")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "spectrum: unexpected arguments %q\n", flag.Args())
-		flag.Usage()
-		os.Exit(2)
-	}
-	if err := run(s, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "spectrum:", err)
-		os.Exit(1)
-	}
+	command.Main("spectrum", func(w io.Writer) error { return run(s, w) })
 }
 
 // matrices are the curvature matrices whose densities are estimated.

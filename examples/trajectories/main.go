@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/curvkit/curvkit/curvature/data"
+	"github.com/curvkit/curvkit/examples/internal/command"
 )
 
 func main() { os.Exit(cli(os.Args[1:], os.Stderr)) }
@@ -20,12 +21,7 @@ func cli(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("trajectories", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "trajectories-out", "directory for the PNG and CSV files")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "trajectories: unexpected arguments %q\n", fs.Args())
-		fs.Usage()
+	if !command.Parse(fs, args) {
 		return 2
 	}
 	if err := run(*out); err != nil {

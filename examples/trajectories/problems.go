@@ -69,6 +69,16 @@ type method struct {
 	build func(lr float64) (firstorder.Optimizer, error)
 }
 
+// withLR returns the build of the two-parameter optimizer that newOpt makes
+// from the settings s with the learning rate that setLR writes.
+func withLR[S any, O firstorder.Optimizer](s S, newOpt func(int, S) (O, error), setLR func(*S, float64)) func(float64) (firstorder.Optimizer, error) {
+	return func(lr float64) (firstorder.Optimizer, error) {
+		c := s
+		setLR(&c, lr)
+		return newOpt(2, c)
+	}
+}
+
 func methods() []method {
 	return []method{
 		{"SGD", func(lr float64) (firstorder.Optimizer, error) {
@@ -83,30 +93,10 @@ func methods() []method {
 		{"Adagrad", func(lr float64) (firstorder.Optimizer, error) {
 			return firstorder.NewAdagrad(2, firstorder.AdagradSettings{LR: lr})
 		}},
-		{"RMSprop", func(lr float64) (firstorder.Optimizer, error) {
-			s := firstorder.DefaultRMSpropSettings()
-			s.LR = lr
-			return firstorder.NewRMSprop(2, s)
-		}},
-		{"Adam", func(lr float64) (firstorder.Optimizer, error) {
-			s := firstorder.DefaultAdamSettings()
-			s.LR = lr
-			return firstorder.NewAdam(2, s)
-		}},
-		{"AdaMax", func(lr float64) (firstorder.Optimizer, error) {
-			s := firstorder.DefaultAdamaxSettings()
-			s.LR = lr
-			return firstorder.NewAdamax(2, s)
-		}},
-		{"NAdam", func(lr float64) (firstorder.Optimizer, error) {
-			s := firstorder.DefaultNAdamSettings()
-			s.LR = lr
-			return firstorder.NewNAdam(2, s)
-		}},
-		{"AdaBelief", func(lr float64) (firstorder.Optimizer, error) {
-			s := firstorder.DefaultAdaBeliefSettings()
-			s.LR = lr
-			return firstorder.NewAdaBelief(2, s)
-		}},
+		{"RMSprop", withLR(firstorder.DefaultRMSpropSettings(), firstorder.NewRMSprop, func(s *firstorder.RMSpropSettings, lr float64) { s.LR = lr })},
+		{"Adam", withLR(firstorder.DefaultAdamSettings(), firstorder.NewAdam, func(s *firstorder.AdamSettings, lr float64) { s.LR = lr })},
+		{"AdaMax", withLR(firstorder.DefaultAdamaxSettings(), firstorder.NewAdamax, func(s *firstorder.AdamaxSettings, lr float64) { s.LR = lr })},
+		{"NAdam", withLR(firstorder.DefaultNAdamSettings(), firstorder.NewNAdam, func(s *firstorder.NAdamSettings, lr float64) { s.LR = lr })},
+		{"AdaBelief", withLR(firstorder.DefaultAdaBeliefSettings(), firstorder.NewAdaBelief, func(s *firstorder.AdaBeliefSettings, lr float64) { s.LR = lr })},
 	}
 }

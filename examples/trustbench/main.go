@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"regexp"
+
+	"github.com/curvkit/curvkit/examples/internal/command"
 )
 
 func main() { os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -19,12 +21,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	maxIter := fs.Int("maxiter", 5000, "iteration cap per run, rejected trials included (SciPy's runs had 5000)")
 	detail := fs.Bool("detail", false, "print gradient and Hessian evaluations too, as f/∇f/∇²f")
 	scipySettings := fs.Bool("scipy-settings", false, "run with SciPy's settings where ours differ (maximum radius 1000, Exact.HardTol 0.2, Steihaug.Forcing 0.5)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "trustbench: unexpected arguments %q\n", fs.Args())
-		fs.Usage()
+	if !command.Parse(fs, args) {
 		return 2
 	}
 	if *maxIter <= 0 {

@@ -3,7 +3,7 @@
 // error. The public packages export these same values: curvature's
 // ErrNonFinite and ErrNotPositiveDefinite (which approx, secondorder and
 // spectral use), and firstorder's ErrNonFinite, which stays free of the
-// curvature import.
+// curvature import. First serves the settings checks of those packages.
 package numerr
 
 import "errors"
@@ -18,3 +18,14 @@ var (
 	// solve, conjugate gradients meeting non-positive curvature.
 	NotPositiveDefinite = errors.New("matrix is not positive definite")
 )
+
+// First returns the first of errs that is not nil, or nil: of a list of
+// settings checks, the one a constructor reports.
+func First(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

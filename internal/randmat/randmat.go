@@ -6,6 +6,15 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// Vec returns n independent N(0, 1) draws of rnd, in order.
+func Vec(rnd *rand.Rand, n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rnd.NormFloat64()
+	}
+	return v
+}
+
 // Orthogonal returns a random n×n orthogonal matrix: the Q of the QR
 // factorisation of a matrix of N(0, 1) entries, drawn row by row.
 func Orthogonal(rnd *rand.Rand, n int) *mat.Dense {

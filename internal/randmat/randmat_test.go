@@ -28,3 +28,21 @@ func TestSymFromEig(t *testing.T) {
 		t.Fatalf("‖AQ − QΛ‖ = %g", r)
 	}
 }
+
+// Vec draws what the same generator's NormFloat64 gives, in order, so that
+// a test that draws its vectors with Vec sees the numbers it saw drawing
+// them itself.
+func TestVec(t *testing.T) {
+	for _, n := range []int{0, 1, 7} {
+		got := Vec(rand.New(rand.NewPCG(3, 4)), n)
+		ref := rand.New(rand.NewPCG(3, 4))
+		if len(got) != n {
+			t.Fatalf("n = %d: length %d", n, len(got))
+		}
+		for i, v := range got {
+			if want := ref.NormFloat64(); v != want {
+				t.Errorf("n = %d: entry %d is %v, want %v", n, i, v, want)
+			}
+		}
+	}
+}
