@@ -15,7 +15,7 @@
 // time than OpenBLAS on every product but the per-sample gradients, which
 // took 20–27% less with OpenBLAS (docs/benchmarks.md). OpenBLAS is meant
 // for CPUs without AVX2, where curvkit falls back to gonum's Go BLAS,
-// which ran 5–8 times slower than its kernels on those products.
+// which ran 4–8 times slower than its kernels on those products.
 //
 // OpenBLAS picks its kernels by detecting the CPU. Where detection fails
 // (Debian's 0.3.21 does not recognise some recent Xeons and falls back to
