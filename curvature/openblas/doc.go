@@ -11,9 +11,11 @@
 // Without the tag the package is empty and curvkit's own kernels (Go
 // assembly, falling back to gonum's pure-Go BLAS) stay in use, so the
 // default build needs no C toolchain. On the products of curvkit's
-// benchmarks those kernels are about as fast as OpenBLAS on one thread
-// (docs/benchmarks.md); OpenBLAS pays on CPUs without AVX2, where curvkit
-// falls back to gonum's Go BLAS.
+// benchmarks, on one thread of an AVX-512 core, those kernels took less
+// time than OpenBLAS on every product but the per-sample gradients, which
+// took 20–27% less with OpenBLAS (docs/benchmarks.md). OpenBLAS is meant
+// for CPUs without AVX2, where curvkit falls back to gonum's Go BLAS,
+// which ran 4–8 times slower than its kernels on those products.
 //
 // OpenBLAS picks its kernels by detecting the CPU. Where detection fails
 // (Debian's 0.3.21 does not recognise some recent Xeons and falls back to

@@ -31,12 +31,12 @@
 // does not depend on how many other rows it is computed with: a network's
 // output for one sample is the same bits alone or in a batch.
 //
-// On the benchmark network's products (256×128 by 128×128) the AVX-512
-// kernel runs at about 46 GFLOP/s on one core here, gonum's pure-Go Dgemm
-// at about 7 (BenchmarkGemm); on those of a 784-512-512-10 network at
-// batch 256, 46–50 GFLOP per second of processor time on a Zen 4 core,
-// whose peak (one 8-wide fused multiply-add per cycle) the kernel reaches
-// from L1 at 54–56.
+// On a Zen 4 core, in GFLOP per second of processor time (BenchmarkGemm),
+// the AVX-512 kernel runs the benchmark network's products (256×128 by
+// 128×128) at 52–54 against about 8 for gonum's pure-Go Dgemm, and those
+// of a 784-512-512-10 network at batch 256 at 45–50; the core's peak (one
+// 8-wide fused multiply-add per cycle), which the kernel reaches from L1,
+// is 54–56.
 //
 // CorrForward and CorrGrad compute a convolution of stride 1 (a
 // correlation: Corr) and its weight gradient from the input itself, without
