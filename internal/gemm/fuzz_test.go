@@ -49,7 +49,7 @@ func FuzzGemm(f *testing.F) {
 			return
 		}
 		for _, tl := range allKernels() {
-			checkKernel(t, tl, rand.New(rand.NewPCG(seed, 1)), int(k), transA, alpha, beta)
+			checkKernel(t, tl, rand.New(rand.NewPCG(seed, 1)), int(k), transA, tl.nr+int(pad%8), alpha, beta)
 		}
 	})
 }

@@ -352,3 +352,50 @@ func testPackedSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestBInPlaceSameBits checks that products of at most one block of rows,
+// which read B in place, give the bits of the same rows computed within a
+// taller product, which packs B: over inner dimensions below and above
+// the block of 256, with a last partial panel of B, and with B's rows at
+// a stride that aliases (packed then whatever the rows).
+func TestBInPlaceSameBits(t *testing.T) {
+	if active == nil {
+		t.Skip("no kernel: blas64 makes no such promise")
+	}
+	eachTiling(t, func(t *testing.T) {
+		if active == nil {
+			t.Skip("blas64 makes no such promise")
+		}
+		rng := rand.New(rand.NewPCG(11, 12))
+		for _, s := range []struct {
+			m, n, k, pad int
+			inPlace      bool // for the 40-row products
+		}{{300, 29, 100, 0, true}, {300, 48, 300, 3, true}, {290, 37, 257, 64 - 37, false}} {
+			m, n, k, pad := s.m, s.n, s.k, s.pad
+			for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+				a, b, c := operands(rng, tA, blas.NoTrans, m, n, k, pad)
+				if got := readsBInPlace(blas.NoTrans, b, 40, active.mc); got != s.inPlace {
+					t.Fatalf("%v: B at stride %d read in place: %t", s, b.Stride, got)
+				}
+				whole := copyGeneral(c)
+				Gemm(tA, blas.NoTrans, 1.5, a, b, 0.5, whole)
+				for i0 := 0; i0 < m; i0 += 40 {
+					i1 := min(i0+40, m)
+					as := blas64.General{Rows: a.Rows, Cols: i1 - i0, Stride: a.Stride, Data: a.Data[i0:]}
+					if tA == blas.NoTrans {
+						as = blas64.General{Rows: i1 - i0, Cols: a.Cols, Stride: a.Stride, Data: a.Data[i0*a.Stride:]}
+					}
+					cs := blas64.General{Rows: i1 - i0, Cols: n, Stride: c.Stride, Data: append([]float64(nil), c.Data[i0*c.Stride:]...)}
+					Gemm(tA, blas.NoTrans, 1.5, as, b, 0.5, cs)
+					for i := 0; i < i1-i0; i++ {
+						for j := 0; j < n; j++ {
+							if g, w := cs.Data[i*cs.Stride+j], whole.Data[(i0+i)*whole.Stride+j]; g != w {
+								t.Fatalf("%v %v: rows from %d: C[%d, %d] = %v, in the taller product %v", s, tA, i0, i0+i, j, g, w)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// func kernel12x8(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+// func kernel12x8(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
 //
 // The narrow AVX-512 tile, for products with at most 8 columns: Z8..Z19
 // hold the 12×8 tile, row i in Z(8+i). Each step of the inner dimension
@@ -11,7 +11,7 @@
 // SI, R11 and R12 point at rows 0, 4 and 8 and move on by ks. Each entry of
 // C is summed in the order kernel12x16 sums it, so the two give the same
 // bits.
-TEXT ·kernel12x8(SB), NOSPLIT, $0-72
+TEXT ·kernel12x8(SB), NOSPLIT, $0-80
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R9
@@ -37,6 +37,8 @@ TEXT ·kernel12x8(SB), NOSPLIT, $0-72
 	VPXORQ Z17, Z17, Z17
 	VPXORQ Z18, Z18, Z18
 	VPXORQ Z19, Z19, Z19
+	MOVQ ldb+72(FP), AX
+	SHLQ $3, AX
 	TESTQ CX, CX
 	JZ   store
 loop:
@@ -56,7 +58,7 @@ loop:
 	ADDQ R13, SI
 	ADDQ R13, R11
 	ADDQ R13, R12
-	ADDQ $64, DI
+	ADDQ AX, DI
 	DECQ CX
 	JNZ  loop
 store:

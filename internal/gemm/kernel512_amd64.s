@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// The AVX-512 tiles: func kernelRx16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+// The AVX-512 tiles: func kernelRx16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
 // for R = 12, 8 and 4 rows of 16 columns. Row i of the tile is held in
 // Z(8+2i) and Z(9+2i). Each step of the inner dimension loads 16 entries of
 // B into Z0, Z1 and broadcasts the R entries of A, a[i·rs] for row i, into
@@ -76,9 +76,15 @@
 	VMOVUPD 64(DI), Z1
 
 #define NEXTB(label) \
-	ADDQ $128, DI; \
+	ADDQ AX, DI; \
 	DECQ CX; \
 	JNZ  label
+
+// LDB loads B's step, ldb, into AX in bytes, once the prefetches are done
+// with AX.
+#define LDB \
+	MOVQ ldb+72(FP), AX; \
+	SHLQ $3, AX
 
 // SCALE4 multiplies four rows by α (in Z0).
 #define SCALE4(acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7) \
@@ -128,8 +134,8 @@
 	UPDATE(acc4, acc5); \
 	UPDATE(acc6, acc7)
 
-// func kernel12x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
-TEXT ·kernel12x16(SB), NOSPLIT, $0-72
+// func kernel12x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
+TEXT ·kernel12x16(SB), NOSPLIT, $0-80
 	ARGS
 	PREFETCH4
 	PREFETCH4
@@ -142,6 +148,7 @@ TEXT ·kernel12x16(SB), NOSPLIT, $0-72
 	ZERO4(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 	MOVQ  R13, BX
 	SHLQ  $4, BX // 16 steps of A
+	LDB
 	TESTQ CX, CX
 	JZ    store12
 loop12:
@@ -175,13 +182,14 @@ scaled12:
 	VZEROUPPER
 	RET
 
-// func kernel8x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
-TEXT ·kernel8x16(SB), NOSPLIT, $0-72
+// func kernel8x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
+TEXT ·kernel8x16(SB), NOSPLIT, $0-80
 	ARGS
 	PREFETCH4
 	PREFETCH4
 	ZERO4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	ZERO4(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
+	LDB
 	TESTQ CX, CX
 	JZ    store8
 loop8:
@@ -207,11 +215,12 @@ scaled8:
 	VZEROUPPER
 	RET
 
-// func kernel4x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
-TEXT ·kernel4x16(SB), NOSPLIT, $0-72
+// func kernel4x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
+TEXT ·kernel4x16(SB), NOSPLIT, $0-80
 	ARGS
 	PREFETCH4
 	ZERO4(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
+	LDB
 	TESTQ CX, CX
 	JZ    store4
 loop4:

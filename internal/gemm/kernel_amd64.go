@@ -29,24 +29,24 @@ func available() []*tiling {
 // strided 4×kc block. β = 0 does not read c.
 //
 //go:noescape
-func kernel4x12(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+func kernel4x12(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
 
 // kernel12x16 is kernel4x12 for a 12×16 tile.
 //
 //go:noescape
-func kernel12x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+func kernel12x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
 
 // kernel12x8 is kernel4x12 for a 12×8 tile.
 //
 //go:noescape
-func kernel12x8(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+func kernel12x8(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
 
 // kernel8x16 is kernel4x12 for an 8×16 tile.
 //
 //go:noescape
-func kernel8x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+func kernel8x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
 
 // kernel4x16 is kernel4x12 for a 4×16 tile.
 //
 //go:noescape
-func kernel4x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+func kernel4x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)

@@ -2,13 +2,13 @@
 
 #include "textflag.h"
 
-// func kernel4x12(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64)
+// func kernel4x12(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
 //
 // The AVX2 tile: Y4..Y15 hold the 4×12 tile, row i in Y(4+3i)..Y(6+3i).
 // Each step of the inner dimension loads 12 entries of B into Y0..Y2 and
 // broadcasts the 4 entries of A, a[i·rs] for row i, into Y3 in turn;
 // a then moves on by ks. R9 = rs and R10 = 3rs in bytes address the rows.
-TEXT ·kernel4x12(SB), NOSPLIT, $0-72
+TEXT ·kernel4x12(SB), NOSPLIT, $0-80
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ rs+16(FP), R9
@@ -32,6 +32,8 @@ TEXT ·kernel4x12(SB), NOSPLIT, $0-72
 	VXORPD Y13, Y13, Y13
 	VXORPD Y14, Y14, Y14
 	VXORPD Y15, Y15, Y15
+	MOVQ ldb+72(FP), AX
+	SHLQ $3, AX
 	TESTQ CX, CX
 	JZ   store
 loop:
@@ -55,7 +57,7 @@ loop:
 	VFMADD231PD Y1, Y3, Y14
 	VFMADD231PD Y2, Y3, Y15
 	ADDQ R13, SI
-	ADDQ $96, DI
+	ADDQ AX, DI
 	DECQ CX
 	JNZ  loop
 store:

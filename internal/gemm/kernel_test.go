@@ -35,10 +35,11 @@ func allKernels() []*tiling {
 }
 
 // checkKernel runs tiling t's kernel on one tile — kc steps, A read at
-// a[i·rs + p·ks] from a random matrix, a random packed panel of B, C at
+// a[i·rs + p·ks] from a random matrix, B's rows ldb apart (a packed panel
+// when ldb = nr), C at
 // stride ldc — and compares every entry of C, and the entries between its
 // rows, bit for bit with kernelGo.
-func checkKernel(t *testing.T, tl *tiling, rng *rand.Rand, kc int, transA bool, alpha, beta float64) {
+func checkKernel(t *testing.T, tl *tiling, rng *rand.Rand, kc int, transA bool, ldb int, alpha, beta float64) {
 	t.Helper()
 	mr, nr := tl.mr, tl.nr
 	rs, ks := kc+1, 1 // rows of A, padded
@@ -46,7 +47,7 @@ func checkKernel(t *testing.T, tl *tiling, rng *rand.Rand, kc int, transA bool, 
 		rs, ks = 1, mr+3
 	}
 	a := make([]float64, (mr-1)*rs+max(kc-1, 0)*ks+1)
-	b := make([]float64, max(kc, 1)*nr)
+	b := make([]float64, max(kc-1, 0)*ldb+nr)
 	ldc := nr + 2
 	c := make([]float64, mr*ldc)
 	for _, s := range [][]float64{a, b, c} {
@@ -60,11 +61,11 @@ func checkKernel(t *testing.T, tl *tiling, rng *rand.Rand, kc int, transA bool, 
 		}
 	}
 	want := append([]float64(nil), c...)
-	kernelGo(mr, nr, kc, a, rs, ks, b, want, ldc, alpha, beta)
-	tl.kernel(kc, &a[0], rs, ks, &b[0], &c[0], ldc, alpha, beta)
+	kernelGo(mr, nr, kc, a, rs, ks, b, want, ldc, alpha, beta, ldb)
+	tl.kernel(kc, &a[0], rs, ks, &b[0], &c[0], ldc, alpha, beta, ldb)
 	for i, g := range c {
 		if math.Float64bits(g) != math.Float64bits(want[i]) && !(math.IsNaN(g) && math.IsNaN(want[i])) {
-			t.Fatalf("%dx%d kernel, kc=%d: c[%d] = %v, kernelGo gives %v", mr, nr, kc, i, g, want[i])
+			t.Fatalf("%dx%d kernel, kc=%d, ldb=%d: c[%d] = %v, kernelGo gives %v", mr, nr, kc, ldb, i, g, want[i])
 		}
 	}
 }
@@ -81,10 +82,13 @@ func TestKernelsMatchGo(t *testing.T) {
 	for _, tl := range allKernels() {
 		for _, kc := range []int{0, 1, 2, 7, 64, kc} {
 			for _, transA := range []bool{false, true} {
-				for _, ab := range [][2]float64{{1, 0}, {-0.75, 1}, {2, 0.5}, {1, math.NaN()}} {
-					t.Run(fmt.Sprintf("%dx%d/kc%d/trans%t/a%g,b%g", tl.mr, tl.nr, kc, transA, ab[0], ab[1]), func(t *testing.T) {
-						checkKernel(t, tl, rng, kc, transA, ab[0], ab[1])
-					})
+				// B packed (ldb = nr) and read in place from wider rows.
+				for _, ldb := range []int{tl.nr, tl.nr + 5} {
+					for _, ab := range [][2]float64{{1, 0}, {-0.75, 1}, {2, 0.5}, {1, math.NaN()}} {
+						t.Run(fmt.Sprintf("%dx%d/kc%d/trans%t/ldb%d/a%g,b%g", tl.mr, tl.nr, kc, transA, ldb, ab[0], ab[1]), func(t *testing.T) {
+							checkKernel(t, tl, rng, kc, transA, ldb, ab[0], ab[1])
+						})
+					}
 				}
 			}
 		}
