@@ -16,7 +16,7 @@ func available() []*tiling {
 	if cpu.X86.HasAVX512F {
 		narrow := &tiling{mr: 12, nr: 8, mc: 132, nc: 1024, kernel: kernel12x8}
 		t = append(t, &tiling{mr: 12, nr: 16, mc: 132, nc: 1024, kernel: kernel12x16, narrow: narrow,
-			edges: []edge{{8, kernel8x16}, {4, kernel4x16}}})
+			edges: []edge{{8, kernel8x16}, {4, kernel4x16}, {1, kernel1x16}}})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		t = append(t, &tiling{mr: 4, nr: 12, mc: 128, nc: 1020, kernel: kernel4x12})
@@ -50,3 +50,8 @@ func kernel8x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, b
 //
 //go:noescape
 func kernel4x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
+
+// kernel1x16 is kernel4x12 for a 1×16 tile.
+//
+//go:noescape
+func kernel1x16(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
