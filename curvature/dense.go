@@ -55,7 +55,7 @@ func (m *Model) DenseTo(dst *mat.SymDense, kind Kind, theta []float64, b Batch, 
 		if err := CheckBudget(kind.String(), P, opt.budget()); err != nil {
 			return err
 		}
-		dst.ReuseAsSym(P)
+		*dst = *newResult(P)
 	} else if dst.SymmetricDim() != P {
 		panic(fmt.Sprintf("curvature: destination of order %d for a matrix of order %d", dst.SymmetricDim(), P))
 	}
@@ -123,7 +123,7 @@ func (m *Model) sum(dst *mat.SymDense, kind Kind, theta []float64, b Batch, opt 
 		}
 	}
 	if dst == nil {
-		dst = mat.NewSymDense(size, nil)
+		dst = newResult(size)
 	}
 	s := &Sum{Kind: kind, N: b.Len(), Draws: draws, W: b.weightSum(), S: dst}
 	scale := 1.0

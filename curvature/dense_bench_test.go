@@ -80,16 +80,17 @@ func benchDenseMLP(b *testing.B, reuse bool) {
 }
 
 // BenchmarkFreshMatrix allocates the benchmark network's P×P matrix at
-// hidden widths 32 and 128 and writes its upper triangle once, row by row:
-// what a dense result costs before any product, most of it the operating
-// system's first touch of the pages (run alone with -benchtime 1x).
+// hidden widths 32 and 128 as Dense does and writes its upper triangle
+// once, row by row: what a dense result costs before any product, most of
+// it the operating system's first touch of the pages (run alone with
+// -benchtime 1x).
 func BenchmarkFreshMatrix(b *testing.B) {
 	for _, h := range []int{32, 128} {
 		P := benchMLP(b, h).m.Net.NumParams()
 		b.Run(fmt.Sprintf("64-%d-%d-10", h, h), func(b *testing.B) {
 			cpu := cputime.Process()
 			for b.Loop() {
-				raw := mat.NewSymDense(P, nil).RawSymmetric()
+				raw := newResult(P).RawSymmetric()
 				for i := 0; i < P; i++ {
 					fill(raw.Data[i*raw.Stride+i:i*raw.Stride+P], 1)
 				}

@@ -1,0 +1,50 @@
+package curvature
+
+import (
+	"runtime"
+	"testing"
+)
+
+func TestPlugSize(t *testing.T) {
+	for _, c := range []struct{ size, free, want uint64 }{
+		{plugFrom, 1 << 20, 1 << 20},        // the free pages plugged
+		{plugFrom - 8, 1 << 20, 0},          // a small result: zeroing it costs little
+		{plugFrom, 0, 0},                    // nothing free: the tail is fresh
+		{5 << 30, 5<<30/4 - 1, 5<<30/4 - 1}, // free pages a quarter of the result, less a byte
+		{5 << 30, 5 << 30 / 4, 0},           // a quarter: the plug would cost as much as it saves
+		{5 << 30, 6 << 30, 0},               // an earlier result's pages free: reused
+	} {
+		if got := plugSize(c.size, c.free); got != c.want {
+			t.Errorf("plugSize(%d, %d) = %d, want %d", c.size, c.free, got, c.want)
+		}
+	}
+}
+
+// TestNewResult checks that a result is a zero n×n matrix, on the heap's
+// free pages or after a plug, and that heapFree counts the pages a
+// collection frees.
+func TestNewResult(t *testing.T) {
+	var garbage [][]float64
+	for range 64 {
+		garbage = append(garbage, make([]float64, 1<<14))
+	}
+	garbage[0][0] = 1
+	before := heapFree()
+	garbage = nil
+	runtime.GC()
+	if after := heapFree(); after < before+64<<17 {
+		t.Errorf("heapFree: %d bytes before dropping 8 MiB and collecting, %d after", before, after)
+	}
+	for _, n := range []int{1, 37, 5793} { // 5793² floats: 256 MiB, plugged
+		m := newResult(n)
+		raw := m.RawSymmetric()
+		if raw.N != n || raw.Stride != n || len(raw.Data) != n*n {
+			t.Fatalf("newResult(%d): order %d, stride %d, %d values", n, raw.N, raw.Stride, len(raw.Data))
+		}
+		for i, v := range raw.Data {
+			if v != 0 {
+				t.Fatalf("newResult(%d): entry %d is %v", n, i, v)
+			}
+		}
+	}
+}
