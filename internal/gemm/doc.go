@@ -13,13 +13,19 @@
 // the first LeNet convolution's outputs and about twice on its weight
 // gradient (BenchmarkGemmNarrow). op(B) is packed into panels of 16 (or 12, or 8)
 // columns in blocks of 256 along the inner dimension, so that a panel stays
-// in L1; op(A) is read in place, its rows (or columns, when
+// in L1, except in a product of at most one block of rows (132) with op(B)
+// = B, which would use each panel once: the kernel then reads B's rows in
+// place (the kernels take B's row step), unless their stride aliases in L1,
+// and packs only a last partial panel. op(A) is read in place, its rows (or columns, when
 // transposed) being sequential streams, except where its rows alias in L1
 // (a stride of a multiple of 2 KiB, as 512-wide activations have) and C
 // has 256 columns or more, so that each packed block serves 16 panels of
-// B. The last rows of a block, when fewer than 12, go through 8- and
-// 4-row AVX-512 tiles, and only those these leave (at most 3) are packed
-// and computed whole into a scratch tile. Elsewhere, and when a BLAS other than gonum's own
+// B. The last rows of a block, when fewer than 12, go through 8-, 4- and
+// 1-row AVX-512 tiles (the narrow and AVX2 tiles pack the at most 3 rows
+// their edges leave and compute them whole into a scratch tile). The
+// 12-row tile prefetches the next tile's rows of C and A's entries 16
+// steps ahead, for products whose operands come from memory at a shallow
+// inner dimension (K-FAC's rank-64 factor updates). Elsewhere, and when a BLAS other than gonum's own
 // is registered with blas64.Use (the OpenBLAS build), they call blas64.
 //
 // The products agree with blas64.Gemm to rounding: the sums are the same

@@ -34,10 +34,11 @@ func aliasedA(tA blas.Transpose, a blas64.General) bool {
 type microKernel func(kc int, a *float64, rs, ks int, b, c *float64, ldc int, alpha, beta float64, ldb int)
 
 // A tiling is a micro-kernel and the block sizes that go with it: the
-// kernel computes an mr×nr tile of C in registers from a packed kc×nr
-// panel of B and the mr×kc block of op(A) read in place, a[i·rs + p·ks]
-// (rows of A, or columns when transposed, are streams the prefetcher
-// follows, so only B needs packing, but for rows that alias in L1); mc
+// kernel computes an mr×nr tile of C in registers from a kc×nr panel of
+// B, packed (or read in place: readsBInPlace), and the mr×kc block of
+// op(A) read in place, a[i·rs + p·ks] (rows of A, or columns when
+// transposed, are streams the prefetcher follows, so only B needs
+// packing, but for rows that alias in L1); mc
 // and nc are multiples of mr and nr. A tiling may name a narrow one that
 // products of at most narrow.nr columns use instead, and edge kernels of
 // fewer rows (most first) for the last rows of a block, which it would

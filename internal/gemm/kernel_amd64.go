@@ -5,8 +5,8 @@ package gemm
 import "golang.org/x/sys/cpu"
 
 // tilings lists the micro-kernels this CPU runs, fastest first: the
-// 12×16 AVX-512 tile of kernel512_amd64.s, with its 8×16 and 4×16 tiles
-// for a block's last rows and the 12×8 tile of kernel12x8_amd64.s for
+// 12×16 AVX-512 tile of kernel512_amd64.s, with its 8×16, 4×16 and 1×16
+// tiles for a block's last rows and the 12×8 tile of kernel12x8_amd64.s for
 // products of at most 8 columns (which it would fill to half or less), and
 // the 4×12 AVX2 tile of kernel_amd64.s.
 var tilings = available()
