@@ -55,7 +55,7 @@ func (m *Model) DenseTo(dst *mat.SymDense, kind Kind, theta []float64, b Batch, 
 		if err := CheckBudget(kind.String(), P, opt.budget()); err != nil {
 			return err
 		}
-		*dst = *newResult(P)
+		*dst = *newResult(P, pool{workers: opt.workers()})
 	} else if dst.SymmetricDim() != P {
 		panic(fmt.Sprintf("curvature: destination of order %d for a matrix of order %d", dst.SymmetricDim(), P))
 	}
@@ -122,15 +122,15 @@ func (m *Model) sum(dst *mat.SymDense, kind Kind, theta []float64, b Batch, opt 
 			return nil, err
 		}
 	}
+	p := pool{workers: opt.workers()}
 	if dst == nil {
-		dst = newResult(size)
+		dst = newResult(size, p)
 	}
 	s := &Sum{Kind: kind, N: b.Len(), Draws: draws, W: b.weightSum(), S: dst}
 	scale := 1.0
 	if mean {
 		scale = 1 / (s.W * float64(draws))
 	}
-	p := pool{workers: opt.workers()}
 	parts := b.chunks()
 	var finite bool
 	switch kind {

@@ -90,7 +90,7 @@ func BenchmarkFreshMatrix(b *testing.B) {
 		b.Run(fmt.Sprintf("64-%d-%d-10", h, h), func(b *testing.B) {
 			cpu := cputime.Process()
 			for b.Loop() {
-				raw := newResult(P).RawSymmetric()
+				raw := newResult(P, pool{workers: 1}).RawSymmetric()
 				for i := 0; i < P; i++ {
 					fill(raw.Data[i*raw.Stride+i:i*raw.Stride+P], 1)
 				}

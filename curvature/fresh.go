@@ -24,15 +24,37 @@ const plugFrom = 256 << 20
 // pages only) and is garbage at once. Where the free pages are a large
 // part of the result (an earlier result dropped), the plug would cost as
 // much as it saves and is not made: building into a kept matrix with
-// Model.DenseTo avoids both costs.
-func newResult(n int) *mat.SymDense {
+// Model.DenseTo avoids both costs. A plugged result's upper triangle is
+// then touched, a page at a time, by the pool's workers: the faults
+// taken one at a time inside the products cost 0.3 s more at 26,122²
+// (the system's zeroing of each page evicts the products' operands).
+func newResult(n int, p pool) *mat.SymDense {
 	var plug []byte
-	if p := plugSize(uint64(n)*uint64(n)*8, heapFree()); p > 0 {
-		plug = make([]byte, p)
+	if size := plugSize(uint64(n)*uint64(n)*8, heapFree()); size > 0 {
+		plug = make([]byte, size)
 	}
 	m := mat.NewSymDense(n, make([]float64, n*n))
 	runtime.KeepAlive(plug)
+	if plug != nil {
+		touchUpper(m, p)
+	}
 	return m
+}
+
+// touchUpper writes a zero, the value it holds, to every 4 KiB page of
+// m's upper triangle, in tasks of 64 rows.
+func touchUpper(m *mat.SymDense, p pool) {
+	raw := m.RawSymmetric()
+	const rows, page = 64, 512
+	p.run((raw.N+rows-1)/rows, func(_, t int) {
+		for i := t * rows; i < min(t*rows+rows, raw.N); i++ {
+			row := raw.Data[i*raw.Stride+i : i*raw.Stride+raw.N]
+			for j := 0; j < len(row); j += page {
+				row[j] = 0
+			}
+			row[len(row)-1] = 0
+		}
+	})
 }
 
 // plugSize returns the size of the plug newResult allocates before a

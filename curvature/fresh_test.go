@@ -36,7 +36,7 @@ func TestNewResult(t *testing.T) {
 		t.Errorf("heapFree: %d bytes before dropping 8 MiB and collecting, %d after", before, after)
 	}
 	for _, n := range []int{1, 37, 5793} { // 5793² floats: 256 MiB, plugged
-		m := newResult(n)
+		m := newResult(n, pool{workers: 2})
 		raw := m.RawSymmetric()
 		if raw.N != n || raw.Stride != n || len(raw.Data) != n*n {
 			t.Fatalf("newResult(%d): order %d, stride %d, %d values", n, raw.N, raw.Stride, len(raw.Data))
