@@ -24,18 +24,20 @@ const plugFrom = 256 << 20
 // pages only) and is garbage at once. Where the free pages are a large
 // part of the result (an earlier result dropped), the plug would cost as
 // much as it saves and is not made: building into a kept matrix with
-// Model.DenseTo avoids both costs. A plugged result's upper triangle is
-// then touched, a page at a time, by the pool's workers: the faults
-// taken one at a time inside the products cost 0.3 s more at 26,122²
-// (the system's zeroing of each page evicts the products' operands).
+// Model.DenseTo avoids both costs. On fresh pages the result's upper
+// triangle is then touched, a page at a time, by the pool's workers: the
+// faults taken one at a time inside the products cost 0.3 s more at
+// 26,122² (the system's zeroing of each page evicts the products'
+// operands).
 func newResult(n int, p pool) *mat.SymDense {
-	var plug []byte
-	if size := plugSize(uint64(n)*uint64(n)*8, heapFree()); size > 0 {
-		plug = make([]byte, size)
+	plug, fresh := plugFor(uint64(n)*uint64(n)*8, heapFree())
+	var b []byte
+	if plug > 0 {
+		b = make([]byte, plug)
 	}
 	m := mat.NewSymDense(n, make([]float64, n*n))
-	runtime.KeepAlive(plug)
-	if plug != nil {
+	runtime.KeepAlive(b)
+	if fresh {
 		touchUpper(m, p)
 	}
 	return m
@@ -57,15 +59,17 @@ func touchUpper(m *mat.SymDense, p pool) {
 	})
 }
 
-// plugSize returns the size of the plug newResult allocates before a
-// result of size bytes when the heap has free bytes of free pages: free,
-// for a result of plugFrom bytes or more that they would not hold four
-// times over, and 0 otherwise.
-func plugSize(size, free uint64) uint64 {
-	if size < plugFrom || free == 0 || free >= size/4 {
-		return 0
+// plugFor returns the size of the plug newResult allocates before a
+// result of size bytes when the heap has free bytes of free pages, and
+// whether the result then lies on fresh pages: for a result of plugFrom
+// bytes or more, when the free pages are less than a quarter of it, a
+// plug of them all (none if there are none), on fresh pages; otherwise
+// no plug, and pages that may have been used.
+func plugFor(size, free uint64) (plug uint64, fresh bool) {
+	if size < plugFrom || free >= size/4 {
+		return 0, false
 	}
-	return free
+	return free, true
 }
 
 // heapFree returns the bytes of the heap's free pages, whether or not

@@ -5,17 +5,20 @@ import (
 	"testing"
 )
 
-func TestPlugSize(t *testing.T) {
-	for _, c := range []struct{ size, free, want uint64 }{
-		{plugFrom, 1 << 20, 1 << 20},        // the free pages plugged
-		{plugFrom - 8, 1 << 20, 0},          // a small result: zeroing it costs little
-		{plugFrom, 0, 0},                    // nothing free: the tail is fresh
-		{5 << 30, 5<<30/4 - 1, 5<<30/4 - 1}, // free pages a quarter of the result, less a byte
-		{5 << 30, 5 << 30 / 4, 0},           // a quarter: the plug would cost as much as it saves
-		{5 << 30, 6 << 30, 0},               // an earlier result's pages free: reused
+func TestPlugFor(t *testing.T) {
+	for _, c := range []struct {
+		size, free, plug uint64
+		fresh            bool
+	}{
+		{plugFrom, 1 << 20, 1 << 20, true},        // the free pages plugged
+		{plugFrom - 8, 1 << 20, 0, false},         // a small result: zeroing it costs little
+		{plugFrom, 0, 0, true},                    // nothing free: the tail is fresh
+		{5 << 30, 5<<30/4 - 1, 5<<30/4 - 1, true}, // free pages a quarter of the result, less a byte
+		{5 << 30, 5 << 30 / 4, 0, false},          // a quarter: the plug would cost as much as it saves
+		{5 << 30, 6 << 30, 0, false},              // an earlier result's pages free: reused
 	} {
-		if got := plugSize(c.size, c.free); got != c.want {
-			t.Errorf("plugSize(%d, %d) = %d, want %d", c.size, c.free, got, c.want)
+		if plug, fresh := plugFor(c.size, c.free); plug != c.plug || fresh != c.fresh {
+			t.Errorf("plugFor(%d, %d) = %d, %t, want %d, %t", c.size, c.free, plug, fresh, c.plug, c.fresh)
 		}
 	}
 }
