@@ -47,14 +47,10 @@ func newResult(n int, p pool) *mat.SymDense {
 // m's upper triangle, in tasks of 64 rows.
 func touchUpper(m *mat.SymDense, p pool) {
 	raw := m.RawSymmetric()
-	const rows, page = 64, 512
+	const rows = 64
 	p.run((raw.N+rows-1)/rows, func(_, t int) {
 		for i := t * rows; i < min(t*rows+rows, raw.N); i++ {
-			row := raw.Data[i*raw.Stride+i : i*raw.Stride+raw.N]
-			for j := 0; j < len(row); j += page {
-				row[j] = 0
-			}
-			row[len(row)-1] = 0
+			prefault(raw.Data[i*raw.Stride+i : i*raw.Stride+raw.N])
 		}
 	})
 }
@@ -84,4 +80,14 @@ func heapFree() uint64 {
 		}
 	}
 	return free
+}
+
+// touch writes a zero, the value it holds, to every 4 KiB page under x.
+func touch(x []float64) {
+	for j := 0; j < len(x); j += 512 {
+		x[j] = 0
+	}
+	if len(x) > 0 {
+		x[len(x)-1] = 0
+	}
 }

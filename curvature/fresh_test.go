@@ -51,3 +51,29 @@ func TestNewResult(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefault runs prefault over slices of every alignment and length
+// around a page, between sentinels: x stays zero and the values either
+// side keep theirs.
+func TestPrefault(t *testing.T) {
+	buf := make([]float64, 4*512)
+	for _, lo := range []int{1, 7, 511, 512, 513} {
+		for _, n := range []int{0, 1, 511, 512, 513, 1024, 1500} {
+			for i := range buf {
+				buf[i] = -1
+			}
+			x := buf[lo : lo+n]
+			clear(x)
+			prefault(x)
+			for i, v := range buf {
+				want := -1.0
+				if i >= lo && i < lo+n {
+					want = 0
+				}
+				if v != want {
+					t.Fatalf("prefault(buf[%d:%d]): buf[%d] = %v, want %v", lo, lo+n, i, v, want)
+				}
+			}
+		}
+	}
+}
