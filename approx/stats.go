@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -172,7 +174,8 @@ type statPass struct {
 	kgrad  []*mat.Dense
 	per    []*mat.Dense
 	us     []*mat.Dense
-	sum    []*mat.Dense // per Kronecker block, the N×q or N×p sums over positions (Reduce)
+	asum   []*mat.Dense // per Kronecker block, the N×q sums over positions of ā (Reduce)
+	gsum   []*mat.Dense // and the N×p sums of the gradients
 	// coef holds, per block, the smallest coefficient c of the last run's
 	// sums of outer products, c·Σ x xᵀ (see finiteSum); decayed marks the
 	// blocks whose old G (or dense block) the run has already scaled by ε.
@@ -184,7 +187,7 @@ func newStatPass(blocks []netBlock) *statPass {
 	n := len(blocks)
 	s := &statPass{blocks: blocks, index: make(map[int]int, n),
 		abar: make([]*mat.Dense, n), wabar: make([]*mat.Dense, n), kgrad: make([]*mat.Dense, n), per: make([]*mat.Dense, n),
-		sum: make([]*mat.Dense, n), coef: make([]float64, n), decayed: make([]bool, n)}
+		asum: make([]*mat.Dense, n), gsum: make([]*mat.Dense, n), coef: make([]float64, n), decayed: make([]bool, n)}
 	for i, b := range blocks {
 		s.index[b.layer] = i
 	}
@@ -232,25 +235,42 @@ func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense,
 		gemm.Syrk(blas.Trans, c, x.RawMatrix(), beta, m)
 	}
 	for i, b := range s.blocks {
-		d := dst[i]
 		s.decayed[i], s.coef[i] = false, w
-		switch b.structure {
-		case nn.KroneckerBlock:
+		if b.structure == nn.DiagonalBlock {
+			scaleVec(dst[i].d, decay)
+		}
+	}
+	// The A factors need only the forward pass: with a second processor
+	// they are folded in beside the backward passes, which write nothing
+	// they read (the tape's inputs) and no matrix they write.
+	inputs := func() {
+		for i, b := range s.blocks {
+			if b.structure != nn.KroneckerBlock {
+				continue
+			}
 			s.abar[i] = b.kron.KronInputs(s.abar[i], t.Input(b.layer))
 			abar, scale, per := s.abar[i], wsum*float64(b.r), b.r
 			if reduce && b.r > 1 {
-				s.sum[i] = sumPositions(s.sum[i], abar, b.r)
-				abar, scale, per = s.sum[i], wsum*float64(b.r*b.r), 1
+				s.asum[i] = sumPositions(s.asum[i], abar, b.r)
+				abar, scale, per = s.asum[i], wsum*float64(b.r*b.r), 1
 			}
 			if wts != nil {
 				s.wabar[i] = sqrtWeighRows(s.wabar[i], abar, wts, per)
 				abar = s.wabar[i]
 			}
-			gemm.Syrk(blas.Trans, (1-decay)/scale, abar.RawMatrix(), decay, d.a)
+			gemm.Syrk(blas.Trans, (1-decay)/scale, abar.RawMatrix(), decay, dst[i].a)
 			s.coef[i] = min(w, (1-decay)/scale)
-		case nn.DiagonalBlock:
-			scaleVec(d.d, decay)
 		}
+	}
+	var wg sync.WaitGroup
+	var inputsPanic any
+	if runtime.GOMAXPROCS(0) > 1 {
+		wg.Go(func() {
+			defer func() { inputsPanic = recover() }()
+			inputs()
+		})
+	} else {
+		inputs()
 	}
 	for _, u := range s.us {
 		t.BackpropOutput(u, func(k int, g *mat.Dense) {
@@ -263,8 +283,8 @@ func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense,
 				s.kgrad[i] = b.kron.KronGrads(s.kgrad[i], g)
 				gs := s.kgrad[i]
 				if reduce && b.r > 1 {
-					s.sum[i] = sumPositions(s.sum[i], gs, b.r)
-					gs = s.sum[i]
+					s.gsum[i] = sumPositions(s.gsum[i], gs, b.r)
+					gs = s.gsum[i]
 				}
 				syrk(i, w, gs, d.g)
 				if visit != nil {
@@ -286,6 +306,10 @@ func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense,
 			}
 			syrk(i, w, s.per[i], d.m)
 		})
+	}
+	wg.Wait()
+	if inputsPanic != nil {
+		panic(inputsPanic) // in the caller's goroutine, as without a second processor
 	}
 	// Every block is visited once per output vector; this is for a layer
 	// the backward pass would skip.
