@@ -10,14 +10,16 @@ import (
 // mulWeights stores a·op(w) + β·dst in dst, a N×K batch of rows and op(w)
 // a K×M weight matrix.
 //
-// internal/gemm packs op(w), all K·M values, into panels for every
-// product: for a batch of few rows against a wide layer (K-FAC's
-// statistics on a quarter of a batch of 256 against the MNIST
-// autoencoder's weights) the packing took a quarter of the time of the
-// backward pass and the factors' updates together. The transposed product
-// dstᵀ = op(w)ᵀ·aᵀ reads w in place and packs aᵀ, N·K values, instead;
-// its M×N result is then transposed into dst. The kernel sums each entry
-// of either in the same order (one fused multiply-add per inner index, in
+// internal/gemm packs op(w), all K·M values, into panels for a product
+// of more rows than its block (132) and for op(w) = wᵀ, and where it
+// reads w in place it reads it as B, without prefetching: for a batch of
+// few rows against a wide layer (K-FAC's statistics on a quarter of a
+// batch of 256 against the MNIST autoencoder's weights) the packing took a
+// quarter of the time of the backward pass and the factors' updates
+// together. The transposed product dstᵀ = op(w)ᵀ·aᵀ reads w in place as
+// A, which the kernel prefetches, and packs aᵀ, N·K values, instead; its
+// M×N result is then transposed into dst. The kernel sums each entry of
+// either in the same order (one fused multiply-add per inner index, in
 // order, dst folded in first), so both orientations give the same bits.
 // Other β than 0 and 1 take the direct product.
 func mulWeights(tW blas.Transpose, a, w blas64.General, beta float64, dst blas64.General) {
@@ -45,14 +47,19 @@ func mulWeights(tW blas.Transpose, a, w blas64.General, beta float64, dst blas64
 }
 
 // transposeWins reports whether an N×M product over an inner dimension K
-// should run transposed: when packing the weights, K·M values, copies
-// more than packing the rows and transposing the result, N·(K+M) values.
-// On the MNIST autoencoder's 1000×784 weights the transposed product was
-// 1.9–2.1 times as fast at 64 rows, 1.2–1.3 times at 250 and 256, and as
-// fast at 1,000 (0.99–1.08), where this picks the direct one
-// (BenchmarkMulWeights, -cpu 1, three runs).
+// should run transposed: when packing the weights, K·M values, copies more
+// than 1.5 times what packing the rows and transposing the result does,
+// N·(K+M) values. BenchmarkMulWeights (-cpu 1, two runs, weights in
+// cache) put the transposed product at 1.25–1.28 times the direct one's
+// speed for x·Wᵀ at 64 rows against 1000×784, 1.07–1.13 against 512×512,
+// 1.01–1.05 at 250 and 256 rows against 1000×784, and g·W as fast or
+// faster at 64 rows (1.00–1.19), all picked by this; and at 0.79–0.96 at
+// 1,000 rows, at 250 and 256 rows against 512×512 and at every size
+// against 128×128, where this picks the direct product. With the weights
+// coming from memory (K-FAC's statistics at MNIST width, 64 rows) g·W read
+// in place as B took the statistics from 0.81 to 0.72 of the kernel's rate.
 func transposeWins(n, m, k int) bool {
-	return n*(k+m) <= k*m
+	return 3*n*(k+m) <= 2*k*m
 }
 
 // transposeInto stores tᵀ in dst in blocks of 8×8, so that both sides

@@ -76,35 +76,49 @@ func TestMulWeights(t *testing.T) {
 	}
 }
 
-// BenchmarkMulWeights times the backward product g·W of the MNIST
-// autoencoder's widest layer, 1000×784, for the batches its K-FAC
-// statistics see (a quarter of 256 and of 1,000) and whole batches,
-// directly and transposed in the same loop, and reports the transposed
-// product's speed over the direct one's ("speedup", > 1 when it is faster).
+// BenchmarkMulWeights times a·op(W) directly and transposed in the same
+// loop, for the backward product g·W (op(W) = W) and the forward x·Wᵀ, on
+// the MNIST autoencoder's widest weights (1000×784, K×M), 512×512 and the
+// benchmark network's 128×128, at the rows K-FAC's statistics see (a
+// quarter of 256 and of 1,000) and at whole batches, and reports the
+// transposed product's speed over the direct one's ("speedup", > 1 when
+// it is faster).
 func BenchmarkMulWeights(b *testing.B) {
-	const k, m = 1000, 784
-	for _, n := range []int{64, 250, 256, 1000} {
-		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(1, 1))
-			a := randomDense(n, k, rng).RawMatrix()
-			w := randomDense(k, m, rng).RawMatrix()
-			dst := blas64.General{Rows: n, Cols: m, Stride: m, Data: make([]float64, n*m)}
-			tr := blas64.General{Rows: m, Cols: n, Stride: n, Data: make([]float64, n*m)}
-			var tDirect, tTrans time.Duration
-			for b.Loop() {
-				t0 := time.Now()
-				gemm.Gemm(blas.NoTrans, blas.NoTrans, 1, a, w, 0, dst)
-				t1 := time.Now()
-				gemm.Gemm(blas.Trans, blas.Trans, 1, w, a, 0, tr)
-				transposeInto(dst, tr)
-				tDirect += t1.Sub(t0)
-				tTrans += time.Since(t1)
+	for _, tW := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+		for _, s := range [][2]int{{1000, 784}, {512, 512}, {128, 128}} {
+			k, m := s[0], s[1]
+			for _, n := range []int{64, 250, 256, 1000} {
+				name := fmt.Sprintf("%s/%dx%d/rows=%d", map[blas.Transpose]string{blas.NoTrans: "gW", blas.Trans: "xWt"}[tW], k, m, n)
+				b.Run(name, func(b *testing.B) {
+					rng := rand.New(rand.NewPCG(1, 1))
+					a := randomDense(n, k, rng).RawMatrix()
+					w := randomDense(k, m, rng).RawMatrix()
+					if tW != blas.NoTrans {
+						w = randomDense(m, k, rng).RawMatrix()
+					}
+					tWt := blas.Trans
+					if tW != blas.NoTrans {
+						tWt = blas.NoTrans
+					}
+					dst := blas64.General{Rows: n, Cols: m, Stride: m, Data: make([]float64, n*m)}
+					tr := blas64.General{Rows: m, Cols: n, Stride: n, Data: make([]float64, n*m)}
+					var tDirect, tTrans time.Duration
+					for b.Loop() {
+						t0 := time.Now()
+						gemm.Gemm(blas.NoTrans, tW, 1, a, w, 0, dst)
+						t1 := time.Now()
+						gemm.Gemm(tWt, blas.Trans, 1, w, a, 0, tr)
+						transposeInto(dst, tr)
+						tDirect += t1.Sub(t0)
+						tTrans += time.Since(t1)
+					}
+					flops := 2 * float64(n*k*m) * float64(b.N)
+					b.ReportMetric(flops/tDirect.Seconds()/1e9, "direct-GFLOP/s")
+					b.ReportMetric(flops/tTrans.Seconds()/1e9, "transposed-GFLOP/s")
+					b.ReportMetric(tDirect.Seconds()/tTrans.Seconds(), "speedup")
+					b.ReportMetric(0, "ns/op")
+				})
 			}
-			flops := 2 * float64(n*k*m) * float64(b.N)
-			b.ReportMetric(flops/tDirect.Seconds()/1e9, "direct-GFLOP/s")
-			b.ReportMetric(flops/tTrans.Seconds()/1e9, "transposed-GFLOP/s")
-			b.ReportMetric(tDirect.Seconds()/tTrans.Seconds(), "speedup")
-			b.ReportMetric(0, "ns/op")
-		})
+		}
 	}
 }
