@@ -55,7 +55,7 @@ func (m *Model) DenseTo(dst *mat.SymDense, kind Kind, theta []float64, b Batch, 
 		if err := CheckBudget(kind.String(), P, opt.budget()); err != nil {
 			return err
 		}
-		*dst = *newResult(P, pool{workers: opt.workers()})
+		dst.SetRawSymmetric(newResult(P, pool{workers: opt.workers()}).RawSymmetric())
 	} else if dst.SymmetricDim() != P {
 		panic(fmt.Sprintf("curvature: destination of order %d for a matrix of order %d", dst.SymmetricDim(), P))
 	}
