@@ -263,6 +263,7 @@ func (s *statPass) run(dst []blockDest, decay float64, t *nn.Tape, y *mat.Dense,
 		}
 	}
 	var wg sync.WaitGroup
+	defer wg.Wait() // even if a backward pass panics
 	var inputsPanic any
 	if runtime.GOMAXPROCS(0) > 1 {
 		wg.Go(func() {
